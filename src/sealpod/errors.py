@@ -1,0 +1,129 @@
+"""The one exception hierarchy of sealpod.
+
+Library code raises these; only ``cli`` turns them into exit codes and only ``api``
+turns them into HTTP statuses.  Callers that want "any sealpod failure" catch
+:class:`SealpodError`.  Messages are one line, written for the user, in the words
+Podman uses where it has words for the same failure.
+"""
+
+from __future__ import annotations
+
+
+class SealpodError(Exception):
+    """Base of every user-facing failure: catch this one."""
+
+    exit_code: int = 125
+    http_status: int = 500
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.__class__.__name__)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidArgument(SealpodError):
+    """A flag, option or value the user gave is not acceptable."""
+
+    http_status = 400
+
+
+class ConfigError(SealpodError):
+    """A configuration file cannot be read or parsed."""
+
+
+class InvalidReference(InvalidArgument):
+    """An image reference is malformed."""
+
+
+class ShortNameError(SealpodError):
+    """A short image name cannot be resolved to a registry."""
+
+    http_status = 400
+
+
+class NotFound(SealpodError):
+    """Something the user named does not exist."""
+
+    http_status = 404
+
+
+class NoSuchImage(NotFound):
+    """The image is not known locally."""
+
+
+class NoSuchContainer(NotFound):
+    """The container is not known."""
+
+
+class NoSuchLayer(NotFound):
+    """A layer is missing from storage."""
+
+
+class Conflict(SealpodError):
+    """The operation conflicts with the current state (name in use, image in use)."""
+
+    http_status = 409
+
+
+class ImageInUse(Conflict):
+    """The image is used by a container."""
+
+
+class AmbiguousName(Conflict):
+    """A name or ID prefix matches more than one object."""
+
+
+class StorageError(SealpodError):
+    """Storage cannot do what was asked (corrupt layer, mount failure, full disk)."""
+
+
+class LayerError(StorageError):
+    """A layer archive is broken or hostile; nothing of it is kept."""
+
+
+class DigestMismatch(StorageError):
+    """Content does not match the digest or size it was announced with."""
+
+
+class RegistryError(SealpodError):
+    """A registry answered with an error, or could not be reached."""
+
+
+class RegistryAuthError(RegistryError):
+    """The registry refused our credentials, or asked for some we do not have."""
+
+    http_status = 401
+
+
+class ManifestUnknown(RegistryError):
+    """The registry does not have the tag or digest asked for."""
+
+    http_status = 404
+
+
+class UnsupportedManifest(RegistryError):
+    """The manifest is of a kind sealpod does not support (schema 1, unknown media type)."""
+
+    http_status = 400
+
+
+class NoMatchingPlatform(RegistryError):
+    """An image index has no manifest for the requested platform."""
+
+    http_status = 404
+
+
+class CommandFailed(SealpodError):
+    """An external program sealpod runs failed."""
+
+    def __init__(self, argv: list[str], returncode: int, stderr: str = "") -> None:
+        self.argv = argv
+        self.returncode = returncode
+        self.stderr = stderr
+        tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {returncode}"
+        super().__init__(f"{argv[0]}: {tail}")

@@ -1,0 +1,91 @@
+"""The one gateway through which sealpod starts external programs.
+
+Every subprocess goes through :func:`run` or :func:`spawn` so that the command line is
+logged at debug level, stdin defaults to /dev/null, and a failure becomes a
+:class:`~sealpod.errors.CommandFailed` with the tail of stderr instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+from sealpod.errors import CommandFailed
+
+log = logging.getLogger("sealpod.proc")
+
+_DEVNULL = subprocess.DEVNULL
+
+
+def _prepare(argv: Sequence[str | os.PathLike[str]]) -> list[str]:
+    cmd = [os.fspath(a) for a in argv]
+    log.debug("+ %s", shlex.join(cmd))
+    return cmd
+
+
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+    stdin: int | IO[Any] | None = _DEVNULL,
+    stdout: int | IO[Any] | None = subprocess.PIPE,
+    stderr: int | IO[Any] | None = subprocess.PIPE,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a program to completion; raise CommandFailed when it fails and ``check`` is set."""
+    cmd = _prepare(argv)
+    try:
+        proc = subprocess.run(
+            cmd,
+            input=input,
+            stdin=None if input is not None else stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise CommandFailed(cmd, 127, f"executable file not found: {e.filename}") from e
+    except subprocess.TimeoutExpired as e:
+        raise CommandFailed(cmd, -1, f"timed out after {timeout}s") from e
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace") if isinstance(proc.stderr, bytes) else ""
+        raise CommandFailed(cmd, proc.returncode, err)
+    return proc
+
+
+def spawn(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    stdin: int | IO[Any] | None = _DEVNULL,
+    stdout: int | IO[Any] | None = None,
+    stderr: int | IO[Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    pass_fds: Sequence[int] = (),
+    start_new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start a program without waiting for it (conmon, registries in tests, pause process)."""
+    cmd = _prepare(argv)
+    try:
+        return subprocess.Popen(
+            cmd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            pass_fds=tuple(pass_fds),
+            start_new_session=start_new_session,
+        )
+    except FileNotFoundError as e:
+        raise CommandFailed(cmd, 127, f"executable file not found: {e.filename}") from e
