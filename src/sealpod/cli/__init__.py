@@ -1,0 +1,1 @@
+"""Command line: argument parsing, output formatting and exit codes; it calls ``engine`` only."""

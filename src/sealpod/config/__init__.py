@@ -1,0 +1,1 @@
+"""Configuration discovery and merging: containers.conf, storage.conf, registries.conf, paths."""

@@ -1,0 +1,1 @@
+"""Image references, registries, manifests and transports; knows nothing of containers."""

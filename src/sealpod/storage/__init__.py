@@ -1,0 +1,1 @@
+"""Layers, images and container root filesystems on disk; never talks to registries."""
