@@ -127,3 +127,7 @@ class CommandFailed(SealpodError):
         self.stderr = stderr
         tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {returncode}"
         super().__init__(f"{argv[0]}: {tail}")
+
+
+class TemplateError(InvalidArgument):
+    """A --format Go template cannot be parsed or executed."""

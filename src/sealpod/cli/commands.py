@@ -1,0 +1,67 @@
+"""The table of commands: name -> module that implements it.
+
+Only the module of the command being run is imported, so adding commands never slows
+down the start of the others.  Aliases map to the same module and function name.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class CommandRef(NamedTuple):
+    module: str
+    name: str  # the key in that module's COMMANDS table
+
+
+def _image(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.image", name)
+
+
+def _system(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.system", name)
+
+
+COMMANDS: dict[str, CommandRef] = {
+    "pull": _image("pull"), "image pull": _image("pull"),
+    "push": _image("push"), "image push": _image("push"),
+    "images": _image("list"), "image ls": _image("list"), "image list": _image("list"),
+    "tag": _image("tag"), "image tag": _image("tag"),
+    "untag": _image("untag"), "image untag": _image("untag"),
+    "rmi": _image("remove"), "image rm": _image("remove"), "image remove": _image("remove"),
+    "image exists": _image("exists"),
+    "image prune": _image("prune"),
+    "history": _image("history"), "image history": _image("history"),
+    "image inspect": _image("inspect"),
+    "inspect": _image("inspect_any"),
+    "login": _image("login"), "logout": _image("logout"),
+    "search": _image("search"), "image search": _image("search"),
+    "version": _system("version"), "system version": _system("version"),
+    "info": _system("info"), "system info": _system("info"),
+}
+
+GROUPS = {"image": "Manage images", "system": "Manage sealpod"}
+
+SUMMARIES: dict[str, str] = {
+    "pull": "Pull an image from a registry",
+    "push": "Push an image to a specified destination",
+    "images": "List images in local storage",
+    "tag": "Add an additional name to a local image",
+    "untag": "Remove a name from a local image",
+    "rmi": "Remove one or more images from local storage",
+    "history": "Show history of a specified image",
+    "inspect": "Display the configuration of object denoted by ID",
+    "login": "Log in to a container registry",
+    "logout": "Log out of a container registry",
+    "search": "Search registry for image",
+    "version": "Display the sealpod version information",
+    "info": "Display sealpod system information",
+    "image": "Manage images",
+    "exists": "Check if an image exists in local storage",
+    "list": "List images in local storage",
+    "ls": "List images in local storage",
+    "prune": "Remove unused images",
+    "remove": "Remove one or more images from local storage",
+    "rm": "Remove one or more images from local storage",
+    "system": "Manage sealpod",
+}

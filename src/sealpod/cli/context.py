@@ -1,0 +1,48 @@
+"""What every command receives: its parsed flags and a lazily created engine."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+
+
+@dataclass(frozen=True)
+class Command:
+    """One CLI verb: how to declare its flags and how to run it."""
+
+    summary: str
+    setup: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, CliContext], int]
+
+
+class CliContext:
+    """Carries the global flags to the engine; the engine is built on first use only."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from sealpod.engine import Engine, GlobalFlags
+
+            a = self.args
+            self._engine = Engine.from_flags(GlobalFlags(
+                root=getattr(a, "root", None), runroot=getattr(a, "runroot", None),
+                storage_driver=getattr(a, "storage_driver", None),
+                storage_opts=tuple(getattr(a, "storage_opt", ()) or ()),
+                runtime=getattr(a, "runtime", None), cgroup_manager=getattr(a, "cgroup_manager", None),
+                log_level=getattr(a, "log_level", None), tmpdir=getattr(a, "tmpdir", None),
+                events_backend=getattr(a, "events_backend", None),
+            ))
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()

@@ -1,0 +1,79 @@
+"""Go text/template, as Podman and Docker users write it in ``--format``.
+
+Compile once, execute per row::
+
+    tmpl = compile_template("{{.ID}}\\t{{join .Names \\",\\"}}", name="ps")
+    line = tmpl.execute(row)
+
+Rows may be dicts (keys are field names), dataclasses or plain objects (attributes; a Go-style
+``CamelCase`` name also finds a ``snake_case`` attribute, and bound methods are called like Go
+methods).  Parse and execution failures raise :class:`sealpod.errors.TemplateError` with Go's
+wording, e.g. ``template: ps:1:2: executing "ps" at <.Foo>: can't evaluate field Foo in type ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sealpod.cli.gotemplate.funcs import BUILTINS, Func
+from sealpod.cli.gotemplate.nodes import Node
+from sealpod.errors import TemplateError
+
+__all__ = ["Template", "TemplateError", "compile_template"]
+
+
+class Template:
+    """A parsed template; immutable, so one instance serves every row."""
+
+    __slots__ = ("name", "text", "root", "defs", "funcs")
+
+    def __init__(
+        self, name: str, text: str, root: list[Node], defs: dict[str, list[Node]], funcs: Mapping[str, Func]
+    ) -> None:
+        self.name = name
+        self.text = text
+        self.root = root
+        self.defs = defs
+        self.funcs = funcs
+
+    def execute(
+        self, data: object, *, on_action_error: Callable[[tuple[str, ...]], str] | None = None
+    ) -> str:
+        """Render the template with ``data`` as dot.
+
+        ``on_action_error`` turns a failing ``{{...}}`` into text instead of an error; it receives
+        the first field the action reads.  Table headers use it: ``{{join .Names ","}}`` cannot
+        run on a header string, yet its column still deserves the header ``NAMES``.
+        """
+        from sealpod.cli.gotemplate.execute import ExecError, Executor
+
+        ex = Executor(self.defs, self.funcs, data, on_action_error)
+        try:
+            ex.walk(data, self.root)
+        except ExecError as e:
+            raise self._exec_error(e) from None
+        except RecursionError:
+            raise TemplateError(f"template: {self.name}: exceeded maximum template depth") from None
+        return "".join(ex.out)
+
+    def _exec_error(self, e: Exception) -> TemplateError:
+        from sealpod.cli.gotemplate.execute import ExecError
+
+        assert isinstance(e, ExecError)
+        pos = e.node.pos
+        line = self.text.count("\n", 0, pos) + 1
+        col = len(self.text[self.text.rfind("\n", 0, pos) + 1 : pos].encode())
+        where = f"{self.name}:{line}:{col}"
+        tmpl = e.tmpl or self.name
+        return TemplateError(f'template: {where}: executing "{tmpl}" at <{e.node.src}>: {e.msg}')
+
+
+def compile_template(
+    text: str, *, name: str = "template", funcs: Mapping[str, Func] | None = None
+) -> Template:
+    """Parse ``text``; ``name`` appears in error messages as Podman's command name does."""
+    from sealpod.cli.gotemplate.parser import parse
+
+    table = BUILTINS if funcs is None else {**BUILTINS, **funcs}
+    root, defs = parse(name, text, table)
+    return Template(name, text, root, defs, table)

@@ -1,0 +1,431 @@
+"""Image commands: pull, push, images, tag, untag, rmi, exists, prune, history, inspect,
+login, logout, search."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sealpod.cli.context import CliContext, Command
+from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage, NotFound, SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine.entities import ImageSummary, PullOptions, RegistryFlags
+
+
+def _bool_flag(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
+
+
+def _add_registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
+    p.add_argument("--tls-verify", nargs="?", const=True, default=None, type=_bool_flag,
+                   help="require HTTPS and verify certificates when contacting registries")
+    p.add_argument("--cert-dir", type=Path, help="path to certificates (*.crt, *.cert, *.key)")
+    p.add_argument("--authfile", type=Path, help="path of the authentication file")
+    if creds:
+        p.add_argument("--creds", help="credentials (USERNAME:PASSWORD) for the registry")
+
+
+def _registry_flags(args: argparse.Namespace) -> RegistryFlags:
+    from sealpod.engine.entities import RegistryFlags
+
+    return RegistryFlags(tls_verify=args.tls_verify, cert_dir=args.cert_dir,
+                         creds=getattr(args, "creds", None), auth_file=args.authfile)
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+# --- pull ---------------------------------------------------------------------------------
+
+def _setup_pull(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("-a", "--all-tags", action="store_true", help="pull all tagged images in the repository")
+    p.add_argument("-q", "--quiet", action="store_true", help="suppress output information when pulling")
+    p.add_argument("--platform", help="pull the image for this platform (os/arch[/variant])")
+    p.add_argument("--arch", help="pull for this architecture instead of the host's")
+    p.add_argument("--os", help="pull for this OS instead of the host's")
+    p.add_argument("--variant", help="pull for this architecture variant")
+    _add_registry_flags(p)
+
+
+def _pull_options(args: argparse.Namespace) -> PullOptions:
+    from sealpod.engine.entities import PullOptions
+
+    if args.platform and (args.arch or args.os):
+        raise InvalidArgument("--platform option can not be specified with --arch or --os")
+    return PullOptions(registry=_registry_flags(args), platform=args.platform, os=args.os, arch=args.arch,
+                       variant=args.variant, all_tags=args.all_tags)
+
+
+def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
+    options = _pull_options(args)
+    report = _quiet if args.quiet else _stderr
+    for name in args.images:
+        for image_id in ctx.engine.images.pull(name, options, report):
+            sys.stdout.write(image_id + "\n")
+    return 0
+
+
+# --- push ---------------------------------------------------------------------------------
+
+def _setup_push(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("destination", nargs="?", metavar="DESTINATION")
+    p.add_argument("-q", "--quiet", action="store_true", help="suppress output information when pushing")
+    p.add_argument("--digestfile", type=Path, help="write the digest of the pushed image to this file")
+    p.add_argument("--format", "-f", dest="manifest_format", help="manifest type (oci, v2s2) — kept as pulled")
+    p.add_argument("--remove-signatures", action="store_true", help="discard any signatures")
+    p.add_argument("--compression-format", help="compression format (layers are pushed as stored)")
+    _add_registry_flags(p)
+
+
+def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.entities import PushOptions
+
+    options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile)
+    ctx.engine.images.push(args.image, args.destination, options, _quiet if args.quiet else _stderr)
+    return 0
+
+
+# --- images -------------------------------------------------------------------------------
+
+_SORT_KEYS = ("created", "id", "repository", "size", "tag")
+
+
+def _setup_list(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", metavar="IMAGE", help="list only images matching this name")
+    p.add_argument("-a", "--all", action="store_true", help="show all images (intermediate ones too)")
+    p.add_argument("-q", "--quiet", action="store_true", help="display only image IDs")
+    p.add_argument("--digests", action="store_true", help="show digests")
+    p.add_argument("--no-trunc", action="store_true", help="do not truncate output")
+    p.add_argument("-f", "--filter", action="append", default=[], help="filter output based on conditions")
+    p.add_argument("--format", help="pretty-print images using a Go template")
+    p.add_argument("--sort", default="created", help=f"sort by {', '.join(_SORT_KEYS)}")
+    p.add_argument("-n", "--noheading", action="store_true", help="do not print column headings")
+    p.add_argument("--history", action="store_true", help="display the image name history")
+
+
+def _image_rows(images: list[ImageSummary], no_trunc: bool, sort: str) -> list[Any]:
+    from sealpod.cli.image_rows import ImageRow
+
+    rows = [ImageRow(img, name, no_trunc=no_trunc) for img in images for name in (img.names or [None])]
+    keys = {"created": lambda r: -r._image.created, "id": lambda r: r._image.id,
+            "repository": lambda r: (r.Repository, r.Tag), "tag": lambda r: r.Tag,
+            "size": lambda r: r._image.size}
+    rows.sort(key=keys[sort])
+    return rows
+
+
+def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.formatting import render
+
+    if args.sort not in _SORT_KEYS:
+        raise InvalidArgument(f'"{args.sort}" is not a valid field for sorting. Choose from: '
+                              "size, tag, created, id, repository")
+    filters = list(args.filter) + ([f"reference={args.name}"] if args.name else [])
+    images = ctx.engine.images.list_images(filters, all_images=args.all)
+    if args.quiet:
+        seen = dict.fromkeys((f"sha256:{i.id}" if args.no_trunc else i.id[:12])
+                             for i in sorted(images, key=lambda i: -i.created))
+        sys.stdout.write("".join(f"{i}\n" for i in seen))
+        return 0
+    rows = _image_rows(images, args.no_trunc, args.sort)
+    digest = "{{.Digest}}\t" if args.digests else ""
+    default = f"table {{{{.Repository}}}}\t{{{{.Tag}}}}\t{digest}{{{{.ID}}}}\t{{{{.Created}}}}\t{{{{.Size}}}}"
+    if args.history:
+        default += "\t{{.History}}"
+    fmt = args.format or default
+    if args.noheading and fmt.startswith("table"):
+        fmt = fmt.removeprefix("table").lstrip()
+    out = render(fmt, rows, default=default, headers={"ID": "IMAGE ID"}, name="image",
+                 json_rows=lambda: [i.to_json() for i in sorted(images, key=lambda i: -i.created)])
+    sys.stdout.write(out)
+    return 0
+
+
+# --- tag / untag --------------------------------------------------------------------------
+
+def _setup_tag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("targets", nargs="+", metavar="TARGET_NAME")
+
+
+def _run_tag(args: argparse.Namespace, ctx: CliContext) -> int:
+    ctx.engine.images.tag(args.image, args.targets)
+    return 0
+
+
+def _setup_untag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("names", nargs="*", metavar="NAME")
+
+
+def _run_untag(args: argparse.Namespace, ctx: CliContext) -> int:
+    ctx.engine.images.untag(args.image, args.names)
+    return 0
+
+
+# --- rmi ----------------------------------------------------------------------------------
+
+def _setup_remove(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="*", metavar="IMAGE")
+    p.add_argument("-a", "--all", action="store_true", help="remove all images")
+    p.add_argument("-f", "--force", action="store_true", help="force removal of the image")
+    p.add_argument("-i", "--ignore", action="store_true", help="ignore errors if an image does not exist")
+    p.add_argument("--no-prune", action="store_true", help="do not remove dangling parent images")
+
+
+def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
+    if not args.images and not args.all:
+        raise InvalidArgument("image name or ID must be specified")
+    if args.images and args.all:
+        raise InvalidArgument("when using the --all switch, you may not pass any images names or IDs")
+    report = ctx.engine.images.remove(args.images, force=args.force, all_images=args.all, ignore=args.ignore)
+    for name in report.untagged:
+        sys.stdout.write(f"Untagged: {name}\n")
+    for image_id in report.deleted:
+        sys.stdout.write(f"Deleted: {image_id}\n")
+    if not report.errors:
+        return 0
+    for err in report.errors[:-1]:
+        sys.stderr.write(f"Error: {err}\n")
+    last = report.errors[-1]
+    if isinstance(last, ImageInUse):
+        last.exit_code = 2
+    elif isinstance(last, NoSuchImage):
+        last.exit_code = 1
+    raise last
+
+
+# --- exists / prune / history -------------------------------------------------------------
+
+def _setup_exists(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", metavar="IMAGE")
+
+
+def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
+    return 0 if ctx.engine.images.exists(args.image) else 1
+
+
+def _setup_prune(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--all", action="store_true", help="remove all images not in use by containers")
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.add_argument("--filter", action="append", default=[], help="provide filter values (e.g. 'label=<key>=<value>')")
+    p.add_argument("--external", action="store_true", help="remove images even when used by external containers")
+
+
+def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
+    if not args.force and sys.stdin.isatty():
+        what = "all images not used by at least one container" if args.all else "all dangling images"
+        sys.stdout.write(f"WARNING! This command removes {what}.\nAre you sure you want to continue? [y/N] ")
+        sys.stdout.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            return 0
+    for image_id in ctx.engine.images.prune(all_images=args.all, filters=args.filter):
+        sys.stdout.write(image_id + "\n")
+    return 0
+
+
+def _setup_history(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("-H", "--human", nargs="?", const=True, default=True, type=_bool_flag,
+                   help="display sizes and dates in human readable format")
+    p.add_argument("--no-trunc", "--notruncate", dest="no_trunc", action="store_true", help="do not truncate")
+    p.add_argument("-q", "--quiet", action="store_true", help="display only the numeric IDs")
+    p.add_argument("--format", help="change the output to JSON or a Go template")
+
+
+def _run_history(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.formatting import render
+    from sealpod.cli.image_rows import HistoryRow
+
+    rows = [HistoryRow(e, no_trunc=args.no_trunc, human=args.human) for e in ctx.engine.images.history(args.image)]
+    if args.quiet:
+        sys.stdout.write("".join(f"{r.ID}\n" for r in rows))
+        return 0
+    default = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+    out = render(args.format, rows, default=default, name="history",
+                 json_rows=lambda: [r.to_json() for r in rows])
+    sys.stdout.write(out)
+    return 0
+
+
+# --- inspect ------------------------------------------------------------------------------
+
+def _setup_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("-f", "--format", help="format the output using a Go template or json")
+    p.add_argument("-s", "--size", action="store_true", help="display the total file size (containers)")
+
+
+def _setup_inspect_any(p: argparse.ArgumentParser) -> None:
+    _setup_inspect(p)
+    p.add_argument("-t", "--type", default="all", choices=("all", "image", "container", "pod", "network",
+                                                           "volume"), help="the type of object to inspect")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
+
+
+def _print_inspect(docs: list[dict[str, Any]], fmt: str | None) -> None:
+    from sealpod.cli.formatting import is_json, unescape
+
+    if not fmt or is_json(fmt):
+        sys.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
+        return
+    from sealpod.cli.gotemplate import compile_template
+
+    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
+    sys.stdout.write("".join(tmpl.execute(d) for d in docs))
+
+
+def _inspect(names: list[str], fmt: str | None, ctx: CliContext, missing: str) -> int:
+    docs: list[dict[str, Any]] = []
+    errors: list[SealpodError] = []
+    for name in names:
+        try:
+            docs.append(ctx.engine.images.inspect(name))
+        except NoSuchImage as e:
+            errors.append(NotFound(missing.format(name=name, err=e)) if missing else e)
+    if docs or not fmt:
+        _print_inspect(docs, fmt)
+    if errors:
+        for err in errors[:-1]:
+            sys.stderr.write(f"Error: {err}\n")
+        raise errors[-1]
+    return 0
+
+
+def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _inspect(args.names, args.format, ctx, "inspecting object: {err}")
+
+
+def _run_inspect_any(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.type not in ("all", "image"):
+        raise NotFound(f'inspecting object: no such {args.type}: "{args.names[0]}"')
+    return _inspect(args.names, args.format, ctx, 'inspecting object: no such object: "{name}"')
+
+
+# --- login / logout / search --------------------------------------------------------------
+
+def _setup_login(p: argparse.ArgumentParser) -> None:
+    p.add_argument("registry", nargs="?", metavar="REGISTRY")
+    p.add_argument("-u", "--username", help="username for the registry")
+    p.add_argument("-p", "--password", help="password for the registry")
+    p.add_argument("--password-stdin", action="store_true", help="take the password from stdin")
+    p.add_argument("--get-login", action="store_true", help="return the current login user for the registry")
+    p.add_argument("-v", "--verbose", action="store_true", help="write the auth file path used")
+    _add_registry_flags(p, creds=False)
+
+
+def _prompt_credentials(args: argparse.Namespace) -> tuple[str, str]:
+    username, password = args.username, args.password
+    if args.password_stdin:
+        if password:
+            raise InvalidArgument("--password and --password-stdin are mutually exclusive")
+        password = sys.stdin.readline().rstrip("\n")
+    if username is None or password is None:
+        if not sys.stdin.isatty():
+            raise InvalidArgument("username and password are required without a terminal "
+                                  "(use --username and --password or --password-stdin)")
+        import getpass
+
+        if username is None:
+            sys.stdout.write("Username: ")
+            sys.stdout.flush()
+            username = sys.stdin.readline().strip()
+        if password is None:
+            password = getpass.getpass("Password: ")
+    if not username:
+        raise InvalidArgument("username is required")
+    return username, password
+
+
+def _run_login(args: argparse.Namespace, ctx: CliContext) -> int:
+    if not args.registry:
+        raise InvalidArgument("please provide a registry to log in to")
+    if args.get_login:
+        sys.stdout.write(ctx.engine.images.login_user(args.registry, args.authfile) + "\n")
+        return 0
+    username, password = _prompt_credentials(args)
+    path = ctx.engine.images.login(args.registry, username, password, _registry_flags(args))
+    if args.verbose:
+        sys.stdout.write(f"Used: {path}\n")
+    sys.stdout.write("Login Succeeded!\n")
+    return 0
+
+
+def _setup_logout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("registry", nargs="?", metavar="REGISTRY")
+    p.add_argument("-a", "--all", action="store_true", help="remove the cached credentials for all registries")
+    p.add_argument("--authfile", type=Path, help="path of the authentication file")
+
+
+def _run_logout(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.entities import RegistryFlags
+
+    ctx.engine.images.logout(args.registry, RegistryFlags(auth_file=args.authfile), args.all)
+    if args.all:
+        sys.stdout.write("Removed login credentials for all registries\n")
+    else:
+        sys.stdout.write(f"Removed login credentials for {args.registry}\n")
+    return 0
+
+
+def _setup_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("term", metavar="TERM")
+    p.add_argument("--limit", type=int, default=25, help="limit the number of results")
+    p.add_argument("--format", help="change the output format to JSON or a Go template")
+    p.add_argument("--no-trunc", action="store_true", help="do not truncate the output")
+    p.add_argument("--list-tags", action="store_true", help="list the tags of the image")
+    p.add_argument("-f", "--filter", action="append", default=[], help="filter output based on conditions")
+    _add_registry_flags(p)
+
+
+def _run_search(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.formatting import render
+    from sealpod.engine.entities import PullOptions
+
+    options = PullOptions(registry=_registry_flags(args))
+    if args.list_tags:
+        rows: list[Any] = [{"Name": name, "Tag": tag}
+                           for name, tag in ctx.engine.images.list_tags(args.term, options)][:args.limit]
+        default = "table {{.Name}}\t{{.Tag}}"
+    else:
+        rows = [{"Index": r.index, "Name": r.name, "Description": r.description, "Stars": r.stars,
+                 "Official": r.official, "Automated": r.automated, "Tag": r.tag}
+                for r in ctx.engine.images.search(args.term, options, args.limit)]
+        default = "table {{.Name}}\t{{.Description}}"
+    sys.stdout.write(render(args.format, rows, default=default, name="search"))
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "pull": Command("Pull an image from a registry", _setup_pull, _run_pull),
+    "push": Command("Push an image to a specified destination", _setup_push, _run_push),
+    "list": Command("List images in local storage", _setup_list, _run_list),
+    "tag": Command("Add an additional name to a local image", _setup_tag, _run_tag),
+    "untag": Command("Remove a name from a local image", _setup_untag, _run_untag),
+    "remove": Command("Remove one or more images from local storage", _setup_remove, _run_remove),
+    "exists": Command("Check if an image exists in local storage", _setup_exists, _run_exists),
+    "prune": Command("Remove unused images", _setup_prune, _run_prune),
+    "history": Command("Show history of a specified image", _setup_history, _run_history),
+    "inspect": Command("Display the configuration of an image", _setup_inspect, _run_inspect),
+    "inspect_any": Command("Display the configuration of object denoted by ID", _setup_inspect_any,
+                           _run_inspect_any),
+    "login": Command("Log in to a container registry", _setup_login, _run_login),
+    "logout": Command("Log out of a container registry", _setup_logout, _run_logout),
+    "search": Command("Search registry for image", _setup_search, _run_search),
+}

@@ -1,0 +1,168 @@
+"""Template rows for image commands: the field names Podman's ``--format`` offers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sealpod.engine.entities import HistoryEntry, ImageSummary
+
+
+def created_since(epoch: float | None, now: float | None = None) -> str:
+    from sealpod.cli.formatting import human_duration
+
+    if not epoch:
+        return ""
+    now = datetime.now(UTC).timestamp() if now is None else now
+    return human_duration(max(0.0, now - epoch)) + " ago"
+
+
+def go_time(epoch: float) -> str:
+    """Go's time.Time String() for a UTC time, as Podman prints ``{{.CreatedAt}}``."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+
+
+class ImageRow:
+    """One line of ``images``: one image under one of its names (or ``<none>``)."""
+
+    def __init__(self, image: ImageSummary, name: str | None, *, no_trunc: bool = False) -> None:
+        self._image = image
+        self._no_trunc = no_trunc
+        repo, tag = "<none>", "<none>"
+        if name:
+            repo, _, tag = name.rpartition(":")
+            if "/" in tag:  # a port, not a tag
+                repo, tag = name, "<none>"
+        self.Repository = repo
+        self.Tag = tag
+
+    @property
+    def ID(self) -> str:  # noqa: N802 - Go template field name
+        return f"sha256:{self._image.id}" if self._no_trunc else self._image.id[:12]
+
+    @property
+    def Id(self) -> str:  # noqa: N802
+        return self._image.id
+
+    @property
+    def Digest(self) -> str:  # noqa: N802
+        return self._image.digest
+
+    @property
+    def Digests(self) -> list[str]:  # noqa: N802
+        return [d.split("@", 1)[1] for d in self._image.repo_digests]
+
+    @property
+    def Created(self) -> str:  # noqa: N802
+        return created_since(self._image.created)
+
+    @property
+    def CreatedSince(self) -> str:  # noqa: N802
+        return created_since(self._image.created)
+
+    @property
+    def CreatedAt(self) -> str:  # noqa: N802
+        return go_time(self._image.created)
+
+    @property
+    def CreatedTime(self) -> str:  # noqa: N802
+        return go_time(self._image.created)
+
+    @property
+    def Size(self) -> str:  # noqa: N802
+        from sealpod.cli.formatting import human_size
+
+        return human_size(self._image.size)
+
+    @property
+    def VirtualSize(self) -> str:  # noqa: N802
+        return self.Size
+
+    @property
+    def SharedSize(self) -> str:  # noqa: N802
+        return "0 B"
+
+    @property
+    def Names(self) -> list[str]:  # noqa: N802
+        return list(self._image.names)
+
+    @property
+    def History(self) -> str:  # noqa: N802
+        return ", ".join(self._image.names)
+
+    @property
+    def Labels(self) -> dict[str, str]:  # noqa: N802
+        return self._image.labels
+
+    @property
+    def Containers(self) -> int:  # noqa: N802
+        return self._image.containers
+
+    @property
+    def Dangling(self) -> bool:  # noqa: N802
+        return self._image.dangling
+
+    @property
+    def ReadOnly(self) -> bool:  # noqa: N802
+        return self._image.read_only
+
+    @property
+    def RepoDigests(self) -> list[str]:  # noqa: N802
+        return list(self._image.repo_digests)
+
+    def to_json(self) -> dict[str, Any]:
+        return self._image.to_json()
+
+
+class HistoryRow:
+    def __init__(self, entry: HistoryEntry, *, no_trunc: bool, human: bool) -> None:
+        self._e = entry
+        self._no_trunc = no_trunc
+        self._human = human
+
+    @property
+    def ID(self) -> str:  # noqa: N802
+        if self._e.id == "<missing>" or self._no_trunc:
+            return self._e.id
+        return self._e.id[:12]
+
+    @property
+    def Created(self) -> str:  # noqa: N802
+        if self._e.created is None:
+            return ""
+        return created_since(self._e.created) if self._human else \
+            datetime.fromtimestamp(self._e.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def CreatedAt(self) -> str:  # noqa: N802
+        return go_time(self._e.created or 0)
+
+    @property
+    def CreatedSince(self) -> str:  # noqa: N802
+        return created_since(self._e.created)
+
+    @property
+    def CreatedBy(self) -> str:  # noqa: N802
+        text = self._e.created_by
+        if not self._no_trunc and len(text) > 45:
+            return text[:42] + "..."
+        return text
+
+    @property
+    def Size(self) -> str:  # noqa: N802
+        from sealpod.cli.formatting import human_size
+
+        return human_size(self._e.size) if self._human else str(self._e.size)
+
+    @property
+    def Comment(self) -> str:  # noqa: N802
+        return self._e.comment
+
+    @property
+    def Tags(self) -> list[str]:  # noqa: N802
+        return list(self._e.tags)
+
+    def to_json(self) -> dict[str, Any]:
+        created = datetime.fromtimestamp(self._e.created or 0, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"id": self._e.id, "created": created, "CreatedBy": self._e.created_by, "size": self._e.size,
+                "Created": created, "comment": self._e.comment or None, "tags": list(self._e.tags) or None}

@@ -1,0 +1,143 @@
+"""Argument dispatch, global flags and the translation of errors into exit codes.
+
+Global flags may stand before or after the command, as with Podman's persistent
+flags, so every command parser inherits them from one parent parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from sealpod.cli.commands import COMMANDS, GROUPS, SUMMARIES
+from sealpod.cli.context import CliContext, Command
+from sealpod.errors import InvalidArgument, SealpodError
+
+LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports bad flags as Podman does: one line, exit 125."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
+        raise InvalidArgument(f"{message}\nSee '{self.prog} --help'")
+
+
+def global_parser() -> ArgumentParser:
+    p = ArgumentParser(add_help=False)
+    g = p.add_argument_group("global options")
+    S = argparse.SUPPRESS
+    g.add_argument("--root", type=Path, default=S, help="path to the graph root directory")
+    g.add_argument("--runroot", type=Path, default=S, help="path to the run root directory")
+    g.add_argument("--storage-driver", default=S, help="storage driver (overlay, vfs)")
+    g.add_argument("--storage-opt", action="append", default=S, help="storage driver option")
+    g.add_argument("--log-level", default=S, choices=LOG_LEVELS, metavar="LEVEL",
+                   help="log messages at and above LEVEL (debug, info, warn, error)")
+    g.add_argument("--cgroup-manager", default=S, choices=("cgroupfs", "systemd"), help="cgroup manager")
+    g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
+    g.add_argument("--tmpdir", type=Path, default=S, help="path to the tmp directory for libpod state content")
+    g.add_argument("--events-backend", default=S, choices=("file", "journald", "none"), help="events backend")
+    g.add_argument("--url", dest="url", default=S, help="URL of a sealpod/podman service")
+    g.add_argument("--connection", "-c", default=S, help="named connection to use")
+    g.add_argument("--remote", "-r", action="store_true", default=S, help="access a remote service")
+    return p
+
+
+def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
+    """Find the command words among leading global flags; return (command, before, after)."""
+    takes_value = {"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
+                   "--cgroup-manager", "--runtime", "--tmpdir", "--events-backend", "--url", "--connection", "-c"}
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in takes_value else 1
+    if i >= len(argv):
+        return None, argv, []
+    first = argv[i]
+    if first in GROUPS and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+        two = f"{first} {argv[i + 1]}"
+        if two in COMMANDS:
+            return two, argv[:i], argv[i + 2:]
+        raise InvalidArgument(f"unrecognized command `sealpod {two}`\nTry 'sealpod {first} --help' "
+                              "for more information")
+    if first in COMMANDS or first in GROUPS:
+        return first, argv[:i], argv[i + 1:]
+    raise InvalidArgument(f"unrecognized command `sealpod {first}`\nTry 'sealpod --help' for more information")
+
+
+def _usage(group: str | None = None) -> str:
+    if group is None:
+        names = sorted({c for c in COMMANDS if " " not in c} | set(GROUPS))
+    else:
+        names = sorted(c.split(" ", 1)[1] for c in COMMANDS if c.startswith(group + " "))
+    lines = [GROUPS.get(group or "", "Manage pods, containers and images"), "", "Usage:",
+             f"  sealpod {group + ' ' if group else ''}[command]", "", "Available Commands:"]
+    for name in names:
+        summary = SUMMARIES.get(name) or SUMMARIES.get(f"{group} {name}") or SUMMARIES.get(name.split()[-1], "")
+        lines.append(f"  {name:<12} {summary}")
+    lines += ["", 'Use "sealpod [command] --help" for more information about a command.']
+    return "\n".join(lines) + "\n"
+
+
+def _configure_logging(level: str) -> None:
+    mapping = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+               "warning": logging.WARNING, "error": logging.ERROR, "fatal": logging.CRITICAL,
+               "panic": logging.CRITICAL}
+    logging.basicConfig(level=mapping[level], format="%(levelname)s[0000] %(message)s", stream=sys.stderr)
+
+
+def _dispatch(argv: list[str]) -> int:
+    name, before, after = _split_command(argv)
+    if name is None and ({"--version", "-v"} & set(before)):
+        from sealpod import __version__
+
+        sys.stdout.write(f"sealpod version {__version__}\n")
+        return 0
+    if name is None or name in GROUPS:
+        if {"-h", "--help"} & set(argv) or name in GROUPS:
+            sys.stdout.write(_usage(name))
+            if name in GROUPS and not ({"-h", "--help"} & set(argv)) and not after:
+                raise InvalidArgument(f"missing command 'sealpod {name} COMMAND'")
+            return 0
+        raise InvalidArgument("missing command 'sealpod COMMAND'\nTry 'sealpod --help' for more information")
+    ref = COMMANDS[name]
+    module = importlib.import_module(ref.module)
+    command: Command = module.COMMANDS[ref.name]
+    parser = ArgumentParser(prog=f"sealpod {name}", description=command.summary, parents=[global_parser()],
+                            allow_abbrev=False, conflict_handler="resolve")
+    command.setup(parser)
+    args = parser.parse_args(before + after)
+    _configure_logging(getattr(args, "log_level", "warn"))
+    ctx = CliContext(args)
+    try:
+        return command.run(args, ctx)
+    finally:
+        ctx.close()
+
+
+def run_cli(argv: list[str]) -> int:
+    """Run one command; every SealpodError becomes ``Error: ...`` and its exit code."""
+    try:
+        return _dispatch(argv)
+    except SealpodError as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"Error: {e.message}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as e:
+        logging.getLogger("sealpod").debug("unexpected error", exc_info=True)
+        sys.stderr.write(f"Error: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}\n")
+        return 125
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback for users
+        logging.getLogger("sealpod").debug("internal error", exc_info=True)
+        sys.stderr.write(f"Error: internal error: {type(e).__name__}: {e}\n")
+        return 125

@@ -1,0 +1,299 @@
+"""Local image operations: list, inspect, tag, untag, remove, prune, history, exists.
+
+Pulling, pushing and registry accounts live in :mod:`sealpod.engine.image_transfer`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sealpod.engine.entities import (
+    HistoryEntry,
+    ImageSummary,
+    PullOptions,
+    PushOptions,
+    RegistryFlags,
+    RemoveReport,
+    SearchResult,
+)
+from sealpod.engine.image_lookup import find_image, require_image
+from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage, SealpodError
+from sealpod.image.reference import Reference, parse_reference
+from sealpod.storage.records import ImageRecord
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+
+Report = Callable[[str], None]
+
+
+def _epoch(created: str | None) -> int:
+    if not created:
+        return 0
+    try:
+        text = created.replace("Z", "+00:00")
+        if "." in text:  # Go writes nanoseconds; Python takes up to microseconds
+            head, _, tail = text.partition(".")
+            frac = "".join(ch for ch in tail if ch.isdigit())
+            text = f"{head}.{frac[:6]}{tail[len(frac):]}"
+        return int(datetime.fromisoformat(text).timestamp())
+    except ValueError:
+        return 0
+
+
+def _rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _config(image: ImageRecord) -> dict[str, Any]:
+    doc = json.loads(image.config)
+    return doc if isinstance(doc, dict) else {}
+
+
+def repo_digests(image: ImageRecord) -> list[str]:
+    repos = list(dict.fromkeys(parse_reference(n).name for n in image.names))
+    return [f"{repo}@{d}" for repo in repos for d in image.digests]
+
+
+class ImageService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    # --- lookup ---------------------------------------------------------------------
+
+    def get(self, name: str) -> ImageRecord:
+        return require_image(self.store, name, self._registries_for(name))
+
+    def exists(self, name: str) -> bool:
+        try:
+            return find_image(self.store, name, self._registries_for(name)) is not None
+        except SealpodError:
+            return False
+
+    def _registries_for(self, name: str) -> Any:
+        # registries.conf only matters for short names: skip parsing it otherwise.
+        head = name.split("/", 1)[0]
+        qualified = "/" in name and ("." in head or ":" in head or head == "localhost")
+        return None if qualified else self.engine.registries
+
+    # --- listing --------------------------------------------------------------------
+
+    def summary(self, image: ImageRecord) -> ImageSummary:
+        cfg = _config(image)
+        labels = (cfg.get("config") or {}).get("Labels") or {}
+        created = _epoch(image.created)
+        return ImageSummary(
+            id=image.id, names=image.names, repo_digests=tuple(repo_digests(image)),
+            digest=image.manifest_digest or "", created=created, created_at=_rfc3339(created),
+            size=image.size, labels=dict(labels), containers=0, dangling=not image.names,
+        )
+
+    def list_images(self, filters: Sequence[str] = (), all_images: bool = False) -> list[ImageSummary]:
+        from sealpod.engine.image_filters import build_filter
+
+        matches = build_filter(filters, self.get)
+        return [self.summary(img) for img in self.store.list_images() if matches(img)]
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """Podman's ``image inspect`` document."""
+        image = self.get(name)
+        cfg = _config(image)
+        layers = [self.store.get_layer(lay) for lay in image.layers]
+        manifest = self.store.image_manifest(image.id, image.manifest_digest)
+        inner = cfg.get("config") or {}
+        return {
+            "Id": image.id, "Digest": image.manifest_digest or "", "RepoTags": list(image.names),
+            "RepoDigests": repo_digests(image), "Parent": "", "Comment": cfg.get("comment", ""),
+            "Created": image.created or "", "Config": inner, "Version": cfg.get("docker_version", ""),
+            "Author": cfg.get("author", ""), "Architecture": cfg.get("architecture", ""),
+            "Os": cfg.get("os", ""), "Size": image.size, "VirtualSize": image.size,
+            "GraphDriver": self._graph_driver(image), "RootFS": {
+                "Type": "layers", "Layers": [lay.diff_id for lay in layers]},
+            "Labels": inner.get("Labels") or None, "Annotations": {},
+            "ManifestType": manifest.media_type if manifest else "", "User": inner.get("User", ""),
+            "History": cfg.get("history") or [], "NamesHistory": list(image.names),
+        }
+
+    def _graph_driver(self, image: ImageRecord) -> dict[str, Any]:
+        paths = [str(self.store.layer_diff_path(lay)) for lay in reversed(image.layers)]
+        data: dict[str, str] = {}
+        if self.store.driver_name == "overlay" and paths:
+            data["UpperDir"] = paths[0]
+            data["WorkDir"] = paths[0].removesuffix("/diff") + "/work"
+            if len(paths) > 1:
+                data["LowerDir"] = ":".join(paths[1:])
+        return {"Name": self.store.driver_name, "Data": data}
+
+    def history(self, name: str) -> list[HistoryEntry]:
+        image = self.get(name)
+        history = _config(image).get("history") or []
+        sizes = [self.store.get_layer(lay).uncompressed_size for lay in image.layers]
+        entries: list[HistoryEntry] = []
+        for item in history if isinstance(history, list) else []:
+            empty = bool(item.get("empty_layer"))
+            size = 0 if empty or not sizes else sizes.pop(0)
+            entries.append(HistoryEntry(id="<missing>", created=_epoch(item.get("created")),
+                                        created_by=str(item.get("created_by", "")), size=size,
+                                        comment=str(item.get("comment", ""))))
+        entries += [HistoryEntry("<missing>", None, "", s, "") for s in sizes]
+        entries.reverse()
+        if entries:
+            top = entries[0]
+            entries[0] = HistoryEntry(image.id, top.created, top.created_by, top.size, top.comment,
+                                      image.names)
+        return entries
+
+    # --- names ----------------------------------------------------------------------
+
+    @staticmethod
+    def _qualify(name: str) -> Reference:
+        """A new name for a local image: a short name lives under ``localhost/``."""
+        try:
+            ref = parse_reference(name)
+        except SealpodError as e:
+            raise type(e)(f'normalizing name "{name}": {e.message}') from e
+        if ref.digest is not None:
+            raise InvalidArgument(f'tag by digest not supported: "{name}"')
+        if ref.is_short_name:
+            ref = ref.with_registry("localhost")
+        return ref.tagged_or_latest()
+
+    def tag(self, name: str, new_names: Sequence[str]) -> None:
+        image = self.get(name)
+        refs = [self._qualify(n) for n in new_names]
+        for ref in refs:
+            self.store.add_name(image.id, str(ref))
+
+    def untag(self, name: str, names: Sequence[str]) -> list[str]:
+        image = self.get(name)
+        if not names:
+            removed = list(image.names)
+        else:
+            removed = []
+            for n in names:
+                full = self._untag_name(image, n)
+                removed.append(full)
+        for full in removed:
+            self.store.remove_name(full)
+        return removed
+
+    def _untag_name(self, image: ImageRecord, name: str) -> str:
+        ref = parse_reference(name).tagged_or_latest()
+        wanted = [str(ref)] if not ref.is_short_name else [
+            n for n in image.names if parse_reference(n).repository.split("/")[-1] == ref.repository
+            and parse_reference(n).tag == ref.tag or n == str(ref.with_registry("localhost"))]
+        for full in wanted:
+            if full in image.names:
+                return full
+        raise NoSuchImage(f"{name}: tag not known")
+
+    # --- removal --------------------------------------------------------------------
+
+    def remove(self, names: Sequence[str], *, force: bool = False, all_images: bool = False,
+               ignore: bool = False) -> RemoveReport:
+        """``rmi``: untag what was named by name; delete images left without names."""
+        report = RemoveReport()
+        if all_images:
+            targets = [(img.id, img) for img in self.store.list_images()]
+        else:
+            targets = []
+            for n in names:
+                try:
+                    targets.append((n, self.get(n)))
+                except NoSuchImage as e:
+                    if not ignore:
+                        report.errors.append(e)
+        for typed, image in targets:
+            try:
+                self._remove_one(typed, image, force, all_images, report)
+            except SealpodError as e:
+                report.errors.append(e)
+        return report
+
+    def _remove_one(self, typed: str, image: ImageRecord, force: bool, by_all: bool,
+                    report: RemoveReport) -> None:
+        image = self.store.get_image(image.id)
+        by_id = by_all or image.id.startswith(typed.removeprefix("sha256:"))
+        users = self.engine.image_users(image.id)
+        if users and not force:
+            raise ImageInUse(f"image used by {users[0]}: image is in use by a container: consider "
+                             "listing external containers and force-removing image")
+        if not by_id and len(image.names) > 1:
+            full = self._matching_name(image, typed)
+            self.store.remove_name(full)
+            report.untagged.append(full)
+            return
+        if by_id and len(image.names) > 1 and not force:
+            raise ImageInUse(f"unable to delete image {image.id!r} by ID with more than one tag "
+                             f"({list(image.names)}): please force removal")
+        report.untagged.extend(image.names)
+        self.store.delete_image(image.id)
+        report.deleted.append(image.id)
+
+    def _matching_name(self, image: ImageRecord, typed: str) -> str:
+        found = find_image(self.store, typed, self._registries_for(typed))
+        ref = parse_reference(typed).tagged_or_latest()
+        for n in image.names:
+            if n == str(ref) or (ref.is_short_name and n.endswith("/" + str(ref))):
+                return n
+        return image.names[0] if found else typed
+
+    def prune(self, *, all_images: bool = False, filters: Sequence[str] = ()) -> list[str]:
+        """Remove dangling images (``all_images``: every image not used by a container)."""
+        from sealpod.engine.image_filters import build_filter
+
+        matches = build_filter(filters, self.get)
+        removed: list[str] = []
+        for image in self.store.list_images():
+            if (image.names and not all_images) or not matches(image):
+                continue
+            self.store.delete_image(image.id)
+            removed.append(image.id)
+        return removed
+
+    # --- transfer (thin wrappers; see image_transfer) ------------------------------------
+
+    def pull(self, name: str, options: PullOptions, report: Report) -> list[str]:
+        from sealpod.engine.image_transfer import pull
+
+        return pull(self.engine, name, options, report)
+
+    def push(self, name: str, destination: str | None, options: PushOptions, report: Report) -> str:
+        from sealpod.engine.image_transfer import push
+
+        return push(self.engine, self.get(name), name, destination, options, report)
+
+    def list_tags(self, name: str, options: PullOptions) -> list[tuple[str, str]]:
+        from sealpod.engine.image_transfer import list_tags
+
+        return list_tags(self.engine, name, options)
+
+    def login(self, registry: str, username: str, password: str, flags: RegistryFlags) -> Path:
+        from sealpod.engine.image_transfer import login
+
+        return login(self.engine, registry, username, password, flags)
+
+    def logout(self, registry: str | None, flags: RegistryFlags, all_registries: bool) -> Path:
+        from sealpod.engine.image_transfer import logout
+
+        return logout(self.engine, registry, flags, all_registries)
+
+    def login_user(self, registry: str, auth_file: Path | None) -> str:
+        """The user name stored for ``registry`` (``login --get-login``)."""
+        from sealpod.errors import NotFound
+        from sealpod.image.authfile import find_credentials
+
+        creds = find_credentials(registry, env=self.engine.env, home=self.engine.home, auth_file=auth_file)
+        if creds is None:
+            raise NotFound(f"not logged into {registry}")
+        return creds.username
+
+    def search(self, term: str, options: PullOptions, limit: int = 25) -> list[SearchResult]:
+        from sealpod.engine.image_transfer import search
+
+        return search(self.engine, term, options, limit)

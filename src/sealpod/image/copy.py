@@ -1,0 +1,112 @@
+"""Copy an image from any source to any destination: the only code that knows both ends.
+
+Manifest and config are fetched first (small, and they say which layers exist);
+then missing layers are transferred in parallel.  Each layer goes to a temp file
+while its digest and size are verified, then to the destination.  Any failure aborts
+the whole copy with the first error; no image becomes visible unless all went well.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sealpod.errors import UnsupportedManifest
+from sealpod.image.manifest import (
+    MAX_CONFIG_SIZE,
+    Descriptor,
+    Index,
+    Manifest,
+    Platform,
+    choose_platform,
+    digest_of,
+    host_platform,
+    parse,
+    parse_config,
+)
+from sealpod.image.transports.base import ImageDestination, ImageSource
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    platform: Platform | None = None  # None: the host's
+    parallel: int = 6
+
+
+def _resolve_manifest(src: ImageSource, platform: Platform | None
+                      ) -> tuple[Manifest, bytes, str, tuple[bytes, str] | None]:
+    body, media_type = src.get_manifest()
+    parsed = parse(body, media_type)
+    if isinstance(parsed, Index):
+        index = (body, parsed.media_type)
+        chosen = choose_platform(parsed, platform or host_platform())
+        body, media_type = src.get_manifest(chosen.digest)
+        if digest_of(body) != chosen.digest:
+            raise UnsupportedManifest(f"manifest {chosen.digest} does not match its digest")
+        parsed = parse(body, media_type)
+        if not isinstance(parsed, Manifest):
+            raise UnsupportedManifest("an image index may not point at another index here")
+        return parsed, body, parsed.media_type, index
+    return parsed, body, parsed.media_type, None
+
+
+def _fetch_config(src: ImageSource, desc: Descriptor) -> bytes:
+    if desc.size > MAX_CONFIG_SIZE:
+        raise UnsupportedManifest(f"config blob {desc.digest} is too large ({desc.size} bytes)")
+    buf = io.BytesIO()
+    src.get_blob(desc, buf)
+    return buf.getvalue()
+
+
+def _copy_layer(src: ImageSource, dest: ImageDestination, manifest: Manifest, index: int,
+                report: Report) -> None:
+    desc = manifest.layers[index]
+    report(f"Copying blob {desc.digest}")
+    if dest.has_layer(index):
+        return
+    local = src.local_blob_path(desc)
+    if local is not None:
+        dest.put_layer(index, local)
+        return
+    path, f = dest.temp_file()
+    try:
+        with f:
+            src.get_blob(desc, f)
+        dest.put_layer(index, path)
+    finally:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, report: Report) -> str:
+    """Copy one image (the platform's instance of an index); return what ``dest.commit`` returns."""
+    manifest, body, media_type, index = _resolve_manifest(src, options.platform)
+    report("Getting image source signatures")
+    config = _fetch_config(src, manifest.config)
+    diff_ids = parse_config(config).diff_ids
+    if len(diff_ids) != len(manifest.layers):
+        raise UnsupportedManifest(f"image has {len(manifest.layers)} layers but its config lists "
+                                  f"{len(diff_ids)} diff IDs")
+    dest.begin(manifest, config, diff_ids)
+    try:
+        workers = max(1, min(options.parallel, len(manifest.layers)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
+            futures = [pool.submit(_copy_layer, src, dest, manifest, i, report)
+                       for i in range(len(manifest.layers))]
+            for fut in futures:
+                fut.result()
+        report(f"Copying config {manifest.config.digest}")
+        report("Writing manifest to image destination")
+        result = dest.commit(body, media_type, index)
+    except BaseException:
+        dest.abort()
+        raise
+    report("Storing signatures")
+    return result

@@ -1,0 +1,1 @@
+"""Transports: where images come from and go to (docker://, containers-storage:, ...)."""

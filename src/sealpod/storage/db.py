@@ -1,0 +1,113 @@
+"""The SQLite database of a graph root, and the file lock that serialises its writers.
+
+One database per graph root (``sealpod.db``) holds layer and image metadata here and,
+in tables owned by ``engine``, containers and everything else.  SQLite in WAL mode lets
+readers (``images``, ``ps``) run without waiting; writers additionally hold an flock on
+``storage.lock`` so that a multi-statement change (an image and its names) is atomic
+across concurrent ``sealpod`` processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sealpod.errors import StorageError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS layers (
+    id                TEXT PRIMARY KEY,   -- chain ID (hex)
+    parent            TEXT,               -- chain ID of the layer below, NULL for a base layer
+    diff_id           TEXT NOT NULL,      -- sha256:<hex> of the uncompressed tar
+    compressed_digest TEXT,               -- sha256:<hex> of the blob as pulled, kept in blobs/
+    compressed_size   INTEGER,
+    uncompressed_size INTEGER NOT NULL,
+    media_type        TEXT,
+    created           REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+    id              TEXT PRIMARY KEY,     -- config digest (hex): the image ID
+    top_layer       TEXT,
+    layers          TEXT NOT NULL,        -- JSON list of chain IDs, bottom first
+    config          BLOB NOT NULL,
+    manifest_digest TEXT,                 -- digest of the manifest this image was stored from
+    created         TEXT,                 -- from the config, RFC 3339
+    size            INTEGER NOT NULL,
+    stored          REAL NOT NULL         -- when it entered this store
+);
+CREATE TABLE IF NOT EXISTS image_names (
+    name     TEXT PRIMARY KEY,            -- fully qualified, tagged: docker.io/library/busybox:latest
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS image_names_by_image ON image_names(image_id);
+CREATE TABLE IF NOT EXISTS manifests (
+    digest     TEXT NOT NULL,             -- sha256:<hex> of body, exactly as pulled
+    image_id   TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    media_type TEXT NOT NULL,
+    body       BLOB NOT NULL,
+    PRIMARY KEY (digest, image_id)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class Database:
+    """A connection to the graph root's database, plus its writer lock."""
+
+    def __init__(self, graph_root: Path) -> None:
+        self.path = graph_root / "sealpod.db"
+        self._lock_path = graph_root / "storage.lock"
+        try:
+            graph_root.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                        check_same_thread=False)
+        except (OSError, sqlite3.Error) as e:
+            raise StorageError(f"opening database {self.path}: {e}") from e
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                return
+            with self._flock():
+                # executescript commits on its own: it runs outside write()'s transaction.
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.executescript(_SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};")
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"database {self.path} is unusable: {e}") from e
+
+    @contextlib.contextmanager
+    def _flock(self) -> Iterator[None]:
+        # flock conflicts between separately opened descriptors, so this serialises the
+        # threads of one process as well as separate processes.
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """Hold the storage lock and one transaction for a multi-statement change."""
+        with self._flock():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()

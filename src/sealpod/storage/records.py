@@ -1,0 +1,41 @@
+"""What the store returns: plain frozen records, never database rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    id: str
+    parent: str | None
+    diff_id: str
+    compressed_digest: str | None
+    compressed_size: int | None
+    uncompressed_size: int
+    media_type: str | None
+    created: float
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    digest: str
+    media_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    names: tuple[str, ...]
+    layers: tuple[str, ...]
+    config: bytes
+    manifest_digest: str | None
+    digests: tuple[str, ...]
+    created: str | None
+    size: int
+    stored: float
+
+    @property
+    def top_layer(self) -> str | None:
+        return self.layers[-1] if self.layers else None
