@@ -29,7 +29,9 @@ class ImageRow:
         self._image = image
         self._no_trunc = no_trunc
         repo, tag = "<none>", "<none>"
-        if name:
+        if name and "@" in name:  # pulled by digest: a repository without a tag
+            repo = name.partition("@")[0]
+        elif name:
             repo, _, tag = name.rpartition(":")
             if "/" in tag:  # a port, not a tag
                 repo, tag = name, "<none>"

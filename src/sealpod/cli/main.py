@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -85,6 +84,10 @@ def _usage(group: str | None = None) -> str:
 
 
 def _configure_logging(level: str) -> None:
+    if level in ("warn", "warning"):
+        return  # the default: no handler needed, and logging costs ~10 ms to import
+    import logging
+
     mapping = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
                "warning": logging.WARNING, "error": logging.ERROR, "fatal": logging.CRITICAL,
                "panic": logging.CRITICAL}
@@ -134,10 +137,14 @@ def run_cli(argv: list[str]) -> int:
     except BrokenPipeError:
         return 0
     except OSError as e:
+        import logging
+
         logging.getLogger("sealpod").debug("unexpected error", exc_info=True)
         sys.stderr.write(f"Error: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}\n")
         return 125
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback for users
+        import logging
+
         logging.getLogger("sealpod").debug("internal error", exc_info=True)
         sys.stderr.write(f"Error: internal error: {type(e).__name__}: {e}\n")
         return 125

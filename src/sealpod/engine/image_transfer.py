@@ -110,7 +110,9 @@ def _pull_one(engine: Engine, ref: Reference, options: PullOptions, report: Repo
     if conf.is_blocked(ref.name):
         raise RegistryError(f"initializing source docker://{ref}: registry {ref.registry} is blocked in "
                             f"{conf.files[0] if conf.files else 'registries.conf'}")
-    names = [str(ref)] if ref.digest is None else []
+    # By digest, the image is named "repo@digest" (tag dropped), as Podman does, so that
+    # `images` shows its repository and the same reference finds it again.
+    names = [str(ref) if ref.digest is None else f"{ref.name}@{ref.digest}"]
     sources = conf.pull_sources(str(ref))
     last: SealpodError | None = None
     for source in sources:

@@ -20,13 +20,12 @@ from sealpod.engine.entities import (
     RemoveReport,
     SearchResult,
 )
-from sealpod.engine.image_lookup import find_image, require_image
-from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage, SealpodError
-from sealpod.image.reference import Reference, parse_reference
+from sealpod.errors import Conflict, ImageInUse, InvalidArgument, NoSuchImage, SealpodError
 from sealpod.storage.records import ImageRecord
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
+    from sealpod.image.reference import Reference
 
 Report = Callable[[str], None]
 
@@ -55,7 +54,8 @@ def _config(image: ImageRecord) -> dict[str, Any]:
 
 
 def repo_digests(image: ImageRecord) -> list[str]:
-    repos = list(dict.fromkeys(parse_reference(n).name for n in image.names))
+    # stored names are normalized and always tagged: the repository is all before the last ":"
+    repos = list(dict.fromkeys(n.rpartition(":")[0] for n in image.names))
     return [f"{repo}@{d}" for repo in repos for d in image.digests]
 
 
@@ -67,9 +67,13 @@ class ImageService:
     # --- lookup ---------------------------------------------------------------------
 
     def get(self, name: str) -> ImageRecord:
+        from sealpod.engine.image_lookup import require_image
+
         return require_image(self.store, name, self._registries_for(name))
 
     def exists(self, name: str) -> bool:
+        from sealpod.engine.image_lookup import find_image
+
         try:
             return find_image(self.store, name, self._registries_for(name)) is not None
         except SealpodError:
@@ -107,7 +111,7 @@ class ImageService:
         manifest = self.store.image_manifest(image.id, image.manifest_digest)
         inner = cfg.get("config") or {}
         return {
-            "Id": image.id, "Digest": image.manifest_digest or "", "RepoTags": list(image.names),
+            "Id": image.id, "Digest": image.manifest_digest or "", "RepoTags": [n for n in image.names if "@" not in n],
             "RepoDigests": repo_digests(image), "Parent": "", "Comment": cfg.get("comment", ""),
             "Created": image.created or "", "Config": inner, "Version": cfg.get("docker_version", ""),
             "Author": cfg.get("author", ""), "Architecture": cfg.get("architecture", ""),
@@ -153,6 +157,8 @@ class ImageService:
     @staticmethod
     def _qualify(name: str) -> Reference:
         """A new name for a local image: a short name lives under ``localhost/``."""
+        from sealpod.image.reference import parse_reference
+
         try:
             ref = parse_reference(name)
         except SealpodError as e:
@@ -183,6 +189,8 @@ class ImageService:
         return removed
 
     def _untag_name(self, image: ImageRecord, name: str) -> str:
+        from sealpod.image.reference import parse_reference
+
         ref = parse_reference(name).tagged_or_latest()
         wanted = [str(ref)] if not ref.is_short_name else [
             n for n in image.names if parse_reference(n).repository.split("/")[-1] == ref.repository
@@ -229,13 +237,17 @@ class ImageService:
             report.untagged.append(full)
             return
         if by_id and len(image.names) > 1 and not force:
-            raise ImageInUse(f"unable to delete image {image.id!r} by ID with more than one tag "
-                             f"({list(image.names)}): please force removal")
+            # Podman's words and Go's formatting; exit 125, not the "in use by a container" 2.
+            raise Conflict(f'unable to delete image "{image.id}" by ID with more than one tag '
+                           f"([{' '.join(image.names)}]): please force removal")
         report.untagged.extend(image.names)
         self.store.delete_image(image.id)
         report.deleted.append(image.id)
 
     def _matching_name(self, image: ImageRecord, typed: str) -> str:
+        from sealpod.engine.image_lookup import find_image
+        from sealpod.image.reference import parse_reference
+
         found = find_image(self.store, typed, self._registries_for(typed))
         ref = parse_reference(typed).tagged_or_latest()
         for n in image.names:

@@ -12,16 +12,16 @@ import json
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from sealpod.errors import AmbiguousName, NoSuchImage, NoSuchLayer, StorageError
 from sealpod.storage.db import Database
-from sealpod.storage.drivers import open_driver
-from sealpod.storage.drivers.base import Driver
 from sealpod.storage.records import ImageRecord, LayerRecord, ManifestRecord
+
+if TYPE_CHECKING:
+    from sealpod.storage.drivers.base import Driver
 
 
 class Store:
@@ -50,6 +50,8 @@ class Store:
         if self._driver is None:
             with self._init_lock:
                 if self._driver is None:
+                    from sealpod.storage.drivers import open_driver
+
                     self._driver = open_driver(self.driver_name, self.graph_root)
         return self._driver
 
@@ -62,7 +64,7 @@ class Store:
         """A new file on the graph root's filesystem, so a finished blob can be renamed in."""
         tmp = self.graph_root / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        path = tmp / uuid.uuid4().hex
+        path = tmp / os.urandom(16).hex()
         return path, open(path, "w+b")  # noqa: SIM115 - the caller owns it
 
     # --- blobs ----------------------------------------------------------------------

@@ -117,7 +117,9 @@ def extract_layer(
     except SealpodError:
         raise
     except (OSError, ValueError) as e:
-        raise LayerError(f"extracting layer: {getattr(e, 'strerror', None) or e}") from e
+        raise LayerError(_describe(e, ext.root)) from e
+    except RecursionError:
+        raise LayerError("extracting layer: directory tree too deep") from None
     finally:
         producer.close()
     diff_id = "sha256:" + producer.hash.hexdigest()
@@ -126,8 +128,19 @@ def extract_layer(
     try:
         ext.finish()
     except OSError as e:
-        raise LayerError(f"extracting layer: {e.strerror or e}") from e
+        raise LayerError(_describe(e, ext.root)) from e
+    except RecursionError:
+        raise LayerError("extracting layer: directory tree too deep") from None
     return ExtractResult(diff_id=diff_id, uncompressed_size=producer.size)
+
+
+def _describe(e: Exception, root: str) -> str:
+    """One line for the user, naming the path inside the layer rather than on the host."""
+    if isinstance(e, OSError) and e.strerror:
+        where = os.fsdecode(e.filename) if e.filename is not None else ""
+        where = where[len(root) :].lstrip("/") if where.startswith(root) else where
+        return f"extracting layer: {where}: {e.strerror}" if where else f"extracting layer: {e.strerror}"
+    return f"extracting layer: {e}"
 
 
 # --------------------------------------------------------------------------- stream

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sealpod.errors import InvalidArgument
-from sealpod.storage.drivers.base import Driver
+
+if TYPE_CHECKING:
+    from sealpod.storage.drivers.base import Driver
 
 DRIVER_NAMES = ("overlay", "vfs")
 
