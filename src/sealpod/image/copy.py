@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sealpod.errors import UnsupportedManifest
@@ -89,12 +88,19 @@ def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, r
     """Copy one image (the platform's instance of an index); return what ``dest.commit`` returns."""
     manifest, body, media_type, index = _resolve_manifest(src, options.platform)
     report("Getting image source signatures")
+    reused = dest.reuse_image(manifest, body, media_type, index)
+    if reused is not None:
+        report(f"Copying config {manifest.config.digest} skipped: already exists")
+        report("Writing manifest to image destination")
+        return reused
     config = _fetch_config(src, manifest.config)
     diff_ids = parse_config(config).diff_ids
     if len(diff_ids) != len(manifest.layers):
         raise UnsupportedManifest(f"image has {len(manifest.layers)} layers but its config lists "
                                   f"{len(diff_ids)} diff IDs")
     dest.begin(manifest, config, diff_ids)
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
         workers = max(1, min(options.parallel, len(manifest.layers)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:

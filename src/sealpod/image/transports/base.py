@@ -43,6 +43,14 @@ class ImageDestination(Protocol):
         """Announce the image; called once, before any blob."""
         ...
 
+    def reuse_image(self, manifest: Manifest, body: bytes, media_type: str,
+                    index: tuple[bytes, str] | None) -> str | None:
+        """If the whole image is already there, record this copy of it and return commit's result.
+
+        Re-pulling a present image then costs one manifest request and no blob at all.
+        """
+        ...
+
     def has_layer(self, index: int) -> bool:
         """True when layer ``index`` need not be transferred (present, or mounted from elsewhere)."""
         ...

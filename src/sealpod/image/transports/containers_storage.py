@@ -43,6 +43,22 @@ class StorageDestination:
         self._chain = chain_ids(diff_ids)
         self._present = [threading.Event() for _ in self._chain]
 
+    def reuse_image(self, manifest: Manifest, body: bytes, media_type: str,
+                    index: tuple[bytes, str] | None) -> str | None:
+        """The image ID is its config digest: if that image and its layers exist, only add names."""
+        from sealpod.errors import NoSuchImage
+
+        image_id = manifest.config.digest.removeprefix("sha256:")
+        try:
+            image = self.store.get_image(image_id)
+        except NoSuchImage:
+            return None
+        if not all(self.store.layer_exists(layer) for layer in image.layers):
+            return None
+        self._config = image.config
+        self._chain = list(image.layers)
+        return self.commit(body, media_type, index)
+
     def has_layer(self, index: int) -> bool:
         if self.store.layer_exists(self._chain[index]):
             self._present[index].set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -18,9 +17,6 @@ from sealpod.image.reference import Reference
 from sealpod.image.registry.auth import Credentials
 from sealpod.image.registry.client import RegistryClient, RegistryOptions
 from sealpod.image.transports.base import Progress
-
-log = logging.getLogger("sealpod.image")
-
 
 @dataclass(frozen=True)
 class RegistryAccess:
@@ -103,6 +99,10 @@ class DockerDestination:
         self._layers = manifest.layers
         self._config = (manifest.config, config)
 
+    def reuse_image(self, manifest: Manifest, body: bytes, media_type: str,
+                    index: tuple[bytes, str] | None) -> str | None:
+        return None  # a registry cannot tell cheaply; blobs are checked one by one instead
+
     def _has_blob(self, desc: Descriptor) -> bool:
         """Present already, or cross-mounted from another repository of the same registry."""
         if self.client.blob_exists(self.repo, desc.digest):
@@ -112,7 +112,9 @@ class DockerDestination:
                 if self.client.mount_blob(self.repo, desc.digest, other):
                     return True
             except RegistryError as e:  # a failed mount only costs an upload
-                log.debug("mounting %s from %s failed: %s", desc.digest, other, e)
+                import logging
+
+                logging.getLogger("sealpod.image").debug("mounting %s from %s failed: %s", desc.digest, other, e)
         return False
 
     def has_layer(self, index: int) -> bool:
