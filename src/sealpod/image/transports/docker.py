@@ -18,6 +18,7 @@ from sealpod.image.registry.auth import Credentials
 from sealpod.image.registry.client import RegistryClient, RegistryOptions
 from sealpod.image.transports.base import Progress
 
+
 @dataclass(frozen=True)
 class RegistryAccess:
     """What the user said about reaching registries (flags); None means "as configured"."""
