@@ -72,11 +72,21 @@ def _pull_options(args: argparse.Namespace) -> PullOptions:
 
 
 def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
+    from dataclasses import replace
+
+    from sealpod.cli.progress import Progress
+
+    progress = Progress()
     options = _pull_options(args)
-    report = _quiet if args.quiet else _stderr
-    for name in args.images:
-        for image_id in ctx.engine.images.pull(name, options, report):
-            sys.stdout.write(image_id + "\n")
+    if not args.quiet:
+        options = replace(options, progress=progress.blob)
+    try:
+        for name in args.images:
+            for image_id in ctx.engine.images.pull(name, options, _quiet if args.quiet else progress.line):
+                progress.finish()
+                sys.stdout.write(image_id + "\n")
+    finally:
+        progress.finish()
     return 0
 
 
@@ -94,10 +104,16 @@ def _setup_push(p: argparse.ArgumentParser) -> None:
 
 
 def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.progress import Progress
     from sealpod.engine.entities import PushOptions
 
-    options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile)
-    ctx.engine.images.push(args.image, args.destination, options, _quiet if args.quiet else _stderr)
+    progress = Progress()
+    options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile,
+                          progress=None if args.quiet else progress.blob)
+    try:
+        ctx.engine.images.push(args.image, args.destination, options, _quiet if args.quiet else progress.line)
+    finally:
+        progress.finish()
     return 0
 
 

@@ -6,9 +6,13 @@ reports carry data, not presentation (no "3 weeks ago" here).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+BlobProgress = Callable[[str, int, int], None]
+"""(blob digest, bytes done, blob size): for progress bars on a terminal."""
 
 
 @dataclass(frozen=True)
@@ -29,12 +33,14 @@ class PullOptions:
     arch: str | None = None
     variant: str | None = None
     all_tags: bool = False
+    progress: BlobProgress | None = None
 
 
 @dataclass(frozen=True)
 class PushOptions:
     registry: RegistryFlags = field(default_factory=RegistryFlags)
     digest_file: Path | None = None
+    progress: BlobProgress | None = None
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ def _pull_one(engine: Engine, ref: Reference, options: PullOptions, report: Repo
         src = DockerSource(client, src_ref)
         dest = StorageDestination(engine.store, names)
         try:
-            return copy_image(src, dest, CopyOptions(platform=_platform(options)), report)
+            return copy_image(src, dest, CopyOptions(platform=_platform(options), progress=options.progress),
+                              report)
         except SealpodError as e:
             last = e
         finally:
@@ -146,7 +147,7 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
     dest = DockerDestination(client, dest_ref, mount_from)
     src = StorageSource(engine.store, image.id)
     try:
-        digest = copy_image(src, dest, CopyOptions(), report)
+        digest = copy_image(src, dest, CopyOptions(progress=options.progress), report)
     finally:
         dest.close()
     if options.digest_file is not None:

@@ -29,12 +29,15 @@ from sealpod.image.manifest import (
 from sealpod.image.transports.base import ImageDestination, ImageSource
 
 Report = Callable[[str], None]
+BlobProgress = Callable[[str, int, int], None]
+"""Called with (blob digest, bytes done, blob size) while a blob moves."""
 
 
 @dataclass(frozen=True)
 class CopyOptions:
     platform: Platform | None = None  # None: the host's
     parallel: int = 6
+    progress: BlobProgress | None = None
 
 
 def _resolve_manifest(src: ImageSource, platform: Platform | None
@@ -63,19 +66,22 @@ def _fetch_config(src: ImageSource, desc: Descriptor) -> bytes:
 
 
 def _copy_layer(src: ImageSource, dest: ImageDestination, manifest: Manifest, index: int,
-                report: Report) -> None:
+                report: Report, progress: BlobProgress | None) -> None:
     desc = manifest.layers[index]
     report(f"Copying blob {desc.digest}")
+    step = (lambda done: progress(desc.digest, done, desc.size)) if progress else None
     if dest.has_layer(index):
+        if progress:
+            progress(desc.digest, desc.size, desc.size)
         return
     local = src.local_blob_path(desc)
     if local is not None:
-        dest.put_layer(index, local)
+        dest.put_layer(index, local, step)
         return
     path, f = dest.temp_file()
     try:
         with f:
-            src.get_blob(desc, f)
+            src.get_blob(desc, f, step)
         dest.put_layer(index, path)
     finally:
         try:
@@ -104,7 +110,7 @@ def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, r
     try:
         workers = max(1, min(options.parallel, len(manifest.layers)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
-            futures = [pool.submit(_copy_layer, src, dest, manifest, i, report)
+            futures = [pool.submit(_copy_layer, src, dest, manifest, i, report, options.progress)
                        for i in range(len(manifest.layers))]
             for fut in futures:
                 fut.result()
