@@ -76,7 +76,6 @@ def test_images_formats(sp: SealpodRunner, seeded_registry: RegistryServer, ids:
     assert tiny["Names"] == [f"{host}/sealtest/tiny:latest"] and tiny["Labels"] == {"org.sealtest.image": "true"}
 
 
-@pytest.mark.xfail(strict=True, reason="cli/formatting.is_json does not treat '{{json .}}' as json, as Podman does")
 def test_images_format_json_dot(sp: SealpodRunner, ids: dict[str, str]) -> None:
     doc = json.loads(sp.run("images", "--format", "{{json .}}").stdout)
     assert sorted(d["Id"] for d in doc) == sorted(ids.values())

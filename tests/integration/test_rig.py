@@ -318,7 +318,7 @@ def test_runner_isolates_configuration(sealpod: SealpodRunner, seeded_registry: 
     env = sealpod.env
     assert Path(env["CONTAINERS_CONF"]).read_text() == ""
     assert env["REGISTRY_AUTH_FILE"] == str(tmp_path / "auth.json")
-    assert not Path(env["SEALPOD_STORAGE_CONF"]).exists()
+    assert Path(env["SEALPOD_STORAGE_CONF"]).read_text() == ""
     for var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"):
         assert env[var].startswith(str(tmp_path))
     conf = Path(env["CONTAINERS_REGISTRIES_CONF"]).read_text()

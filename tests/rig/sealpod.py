@@ -43,6 +43,14 @@ def _toml_list(items: Iterable[str]) -> str:
 class SealpodRunner:
     """One isolated sealpod installation under ``base`` (normally the test's ``tmp_path``)."""
 
+    @staticmethod
+    def _empty_storage_conf(base: Path) -> Path:
+        """An empty sealpod storage.conf: built-in defaults, never the machine's /etc file."""
+        path = base / "storage.conf"
+        base.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+        return path
+
     def __init__(self, base: Path, *, search_registries: Sequence[str] = (),
                  insecure_registries: Sequence[str] = ()) -> None:
         self.base = base
@@ -67,7 +75,7 @@ class SealpodRunner:
             "CONTAINERS_REGISTRIES_CONF": str(self.registries_conf),
             "REGISTRY_AUTH_FILE": str(self.auth_file),
             "DOCKER_CONFIG": str(self.home / ".docker"),
-            "SEALPOD_STORAGE_CONF": str(base / "storage.conf.absent"),
+            "SEALPOD_STORAGE_CONF": str(self._empty_storage_conf(base)),
         })
         self.env: dict[str, str] = env
         self.write_registries_conf(search_registries, insecure_registries)

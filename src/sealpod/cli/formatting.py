@@ -16,14 +16,14 @@ from sealpod.cli.gotemplate import Template, compile_template
 
 __all__ = ["human_duration", "human_size", "header_for", "is_json", "render", "tabwrite"]
 
-_JSON_FORMAT = re.compile(r"\s*json\s*")
+_JSON_FORMAT = re.compile(r"\s*(?:json|\{\{\s*json\s+\.\s*\}\})\s*")
 _ACTION = re.compile(r"\{\{.*?\}\}", re.S)
 _CLASS_RUNS = re.compile(r"[a-z]+|[A-Z]+|[0-9]+|[^a-zA-Z0-9]+")
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
 def is_json(fmt: str | None) -> bool:
-    """``--format json`` asks for the JSON array rather than a template."""
+    """``--format json`` (and ``{{json .}}``, as in Podman) asks for the JSON array, not a template."""
     return fmt is not None and _JSON_FORMAT.fullmatch(fmt) is not None
 
 

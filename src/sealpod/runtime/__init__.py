@@ -1,0 +1,1 @@
+"""OCI runtime spec generation and running conmon + runc/crun; does what engine says, decides nothing."""
