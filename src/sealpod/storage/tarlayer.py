@@ -61,6 +61,13 @@ _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 
 
+
+def _q(value: object) -> str:
+    """Quote like Go's %q, as Podman's messages do."""
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
+
 class WhiteoutFormat(StrEnum):
     """How deletions recorded in a layer are materialised on disk."""
 
@@ -340,7 +347,7 @@ def _apply_pax(hdr: _Header, pax: dict[str, bytes]) -> None:
             try:
                 setattr(hdr, key, int(value))
             except ValueError:
-                raise LayerError(f"extracting layer: invalid PAX {key} {value!r}") from None
+                raise LayerError(f"extracting layer: invalid PAX {key} {_q(value)}") from None
         elif key == "mtime":
             hdr.mtime_ns = _pax_time(value)
         elif key.startswith("SCHILY.xattr."):
@@ -356,7 +363,7 @@ def _pax_time(value: bytes) -> int:
         whole, _, frac = text.lstrip("-").partition(".")
         return sign * (int(whole or "0") * 1_000_000_000 + int((frac + "000000000")[:9]))
     except ValueError:
-        raise LayerError(f"extracting layer: invalid PAX mtime {value!r}") from None
+        raise LayerError(f"extracting layer: invalid PAX mtime {_q(value)}") from None
 
 
 def _headers(stream: _TarStream) -> Iterator[_Header]:
@@ -400,14 +407,14 @@ def clean_path(name: str) -> str:
     ``..`` climbs above the root is hostile and rejected.
     """
     if "\0" in name:
-        raise LayerError(f"extracting layer: invalid path {name!r}")
+        raise LayerError(f"extracting layer: invalid path {_q(name)}")
     parts: list[str] = []
     for part in name.split("/"):
         if part == "..":
             if parts:
                 parts.pop()
             elif not name.startswith("/"):
-                raise LayerError(f"extracting layer: path {name!r} escapes the layer root")
+                raise LayerError(f"extracting layer: path {_q(name)} escapes the layer root")
         elif part and part != ".":
             parts.append(part)
     return "/".join(parts)
@@ -469,13 +476,13 @@ class _Resolver:
             elif stat.S_ISLNK(st.st_mode):
                 links += 1
                 if links > MAX_SYMLINKS:
-                    raise LayerError(f"extracting layer: too many levels of symbolic links at {path!r}")
+                    raise LayerError(f"extracting layer: too many levels of symbolic links at {_q(path)}")
                 target = os.readlink(path)
                 if target.startswith("/"):
                     stack = []
                 todo.extend(reversed(target.split("/")))
             elif create:
-                raise LayerError(f"extracting layer: {'/'.join([*stack, part])!r} is not a directory")
+                raise LayerError(f"extracting layer: {_q('/'.join([*stack, part]))} is not a directory")
             else:
                 return None
         return "/".join([self.root, *stack])
@@ -596,20 +603,20 @@ class _Extractor:
             fmt = {_CHR: stat.S_IFCHR, _BLK: stat.S_IFBLK, _FIFO: stat.S_IFIFO}[kind]
             os.mknod(path, fmt | 0o600, os.makedev(hdr.devmajor, hdr.devminor))
         else:
-            raise LayerError(f"extracting layer: unsupported tar entry type {kind!r} for {hdr.name!r}")
+            raise LayerError(f"extracting layer: unsupported tar entry type {_q(kind)} for {_q(hdr.name)}")
 
     def _hardlink(self, path: str, linkname: str) -> None:
         rel = clean_path(linkname)
         parent, _, base = rel.rpartition("/")
         pdir = self.res.dir(parent, create=False) if rel else None
         if pdir is None:
-            raise LayerError(f"extracting layer: invalid hardlink target {linkname!r}")
+            raise LayerError(f"extracting layer: invalid hardlink target {_q(linkname)}")
         try:
             os.link(pdir + "/" + base, path, follow_symlinks=False)
         except FileNotFoundError:
-            raise LayerError(f"extracting layer: hardlink target {linkname!r} does not exist") from None
+            raise LayerError(f"extracting layer: hardlink target {_q(linkname)} does not exist") from None
         except PermissionError:
-            raise LayerError(f"extracting layer: invalid hardlink target {linkname!r}") from None
+            raise LayerError(f"extracting layer: invalid hardlink target {_q(linkname)}") from None
 
     def _dir(self, path: str, prel: str, hdr: _Header) -> None:
         try:
@@ -645,7 +652,7 @@ class _Extractor:
                     continue  # the filesystem cannot hold it (e.g. user.* on a symlink)
                 if e.errno == errno.EPERM and (self.rootless or not self.chown):
                     continue  # trusted.* and security.* need privileges we lack
-                where = f"{name} on {hdr.name!r}"
+                where = f"{name} on {_q(hdr.name)}"
                 raise LayerError(f"extracting layer: setting xattr {where}: {e.strerror}") from e
 
     # ------------------------------------------------------------------ whiteouts
@@ -658,7 +665,7 @@ class _Extractor:
             return  # AUFS bookkeeping (.wh..wh.plnk and friends): not content
         name = base[len(WHITEOUT_PREFIX) :]
         if name in ("", ".", ".."):
-            raise LayerError(f"extracting layer: invalid whiteout {parent + '/' + base!r}")
+            raise LayerError(f"extracting layer: invalid whiteout {_q(parent + '/' + base)}")
         if self.vfs:
             pdir = self.res.dir(parent, create=False)
             if pdir is not None and self._rel(pdir, name) not in self.touched:
