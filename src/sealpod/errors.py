@@ -131,3 +131,39 @@ class CommandFailed(SealpodError):
 
 class TemplateError(InvalidArgument):
     """A --format Go template cannot be parsed or executed."""
+
+
+class OCIRuntimeError(SealpodError):
+    """The OCI runtime (runc, crun) or conmon failed."""
+
+    exit_code = 126
+
+
+class ExecutableNotFound(OCIRuntimeError):
+    """The command to run in the container does not exist."""
+
+    exit_code = 127
+
+
+class PermissionDenied(OCIRuntimeError):
+    """The OCI runtime was refused permission to run the command."""
+
+    exit_code = 126
+
+
+class ConmonError(OCIRuntimeError):
+    """conmon did not start or did not report on its sync pipe in time."""
+
+    exit_code = 125
+
+
+class ContainerStateInvalid(SealpodError):
+    """The container is not in a state that allows the operation."""
+
+    http_status = 409
+
+
+class NoSuchUser(NotFound):
+    """The user or group given with --user or --group-add is not in the container's image."""
+
+    exit_code = 126

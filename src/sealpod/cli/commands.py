@@ -22,7 +22,19 @@ def _system(name: str) -> CommandRef:
     return CommandRef("sealpod.cli.system", name)
 
 
+def _container(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.container", name)
+
+
+_CONTAINER_VERBS = ("run", "create", "start", "stop", "kill", "restart", "pause", "unpause", "rm", "wait",
+                    "logs")
+
 COMMANDS: dict[str, CommandRef] = {
+    **{verb: _container(verb) for verb in _CONTAINER_VERBS},
+    **{f"container {verb}": _container(verb) for verb in _CONTAINER_VERBS},
+    "ps": _container("ps"), "container ps": _container("ps"), "container ls": _container("ps"),
+    "container list": _container("ps"), "container exists": _container("exists"),
+    "container inspect": _container("inspect"), "container cleanup": _container("cleanup"),
     "pull": _image("pull"), "image pull": _image("pull"),
     "push": _image("push"), "image push": _image("push"),
     "images": _image("list"), "image ls": _image("list"), "image list": _image("list"),
@@ -40,7 +52,7 @@ COMMANDS: dict[str, CommandRef] = {
     "info": _system("info"), "system info": _system("info"),
 }
 
-GROUPS = {"image": "Manage images", "system": "Manage sealpod"}
+GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -57,6 +69,18 @@ SUMMARIES: dict[str, str] = {
     "version": "Display the sealpod version information",
     "info": "Display sealpod system information",
     "image": "Manage images",
+    "container": "Manage containers",
+    "run": "Run a command in a new container",
+    "create": "Create but do not start a container",
+    "start": "Start one or more containers",
+    "stop": "Stop one or more containers",
+    "kill": "Kill one or more running containers with a specific signal",
+    "restart": "Restart one or more containers",
+    "pause": "Pause all the processes in one or more containers",
+    "unpause": "Unpause the processes in one or more containers",
+    "wait": "Block on one or more containers",
+    "logs": "Fetch the logs of one or more containers",
+    "ps": "List containers",
     "exists": "Check if an image exists in local storage",
     "list": "List images in local storage",
     "ls": "List images in local storage",

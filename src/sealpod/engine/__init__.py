@@ -7,6 +7,7 @@ never reach below it into storage, the registry client or the runtime.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from sealpod.config.loader import GlobalOptions as GlobalFlags
 
 if TYPE_CHECKING:
     from sealpod.config.registries_conf import RegistriesConf
+    from sealpod.engine.containers import ContainerService
+    from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.engine.images import ImageService
     from sealpod.engine.system import SystemService
     from sealpod.storage.store import Store
@@ -32,6 +35,8 @@ class Engine:
         self.home = home
         self._store: Store | None = None
         self._registries: RegistriesConf | None = None
+        self._containers: ContainerService | None = None
+        self._runtime: ConmonRuntime | None = None
 
     @classmethod
     def from_flags(cls, flags: GlobalFlags, env: Mapping[str, str] | None = None) -> Engine:
@@ -71,12 +76,46 @@ class Engine:
 
         return SystemService(self)
 
-    def image_users(self, image_id: str) -> list[str]:
-        """Containers (ID or name) using an image; they keep it from being removed.
+    @property
+    def containers(self) -> ContainerService:
+        if self._containers is None:
+            from sealpod.engine.containers import ContainerService
 
-        There are no containers yet (see the containers issue): nothing uses an image.
-        """
-        return []
+            self._containers = ContainerService(self)
+        return self._containers
+
+    def image_users(self, image_id: str) -> list[str]:
+        """Containers (by name) using an image; they keep it from being removed."""
+        return self.containers.db.users_of_image(image_id)
+
+    def oci_runtime(self) -> ConmonRuntime:
+        """conmon + the configured OCI runtime (runc where crun cannot run), state under the run root."""
+        if self._runtime is None:
+            from sealpod.errors import ConfigError
+            from sealpod.runtime.conmon import ConmonRuntime, RuntimePaths
+
+            name, path = self.system.runtime_path()
+            if not path:
+                raise ConfigError(f'could not find a working binary for OCI runtime "{name}": install runc or crun')
+            conmon = next((p for p in self.config.containers.engine.conmon_path if os.access(p, os.X_OK)), None)
+            conmon = conmon or shutil.which("conmon")
+            if not conmon:
+                raise ConfigError("could not find a working conmon binary: install conmon")
+            run_root = self.store.run_root
+            self._runtime = ConmonRuntime(RuntimePaths(
+                runtime=path, runtime_root=run_root / "runc", conmon=conmon, exit_dir=run_root / "exits",
+                socket_dir=run_root / "socket", persist_dir_base=run_root / "containers"),
+                log_level="debug" if self.config.log_level in ("debug", "trace") else "error")
+        return self._runtime
+
+    def volume_path(self, name: str | None) -> Path:
+        """The data directory of a named volume, created on first use (anonymous: a random name)."""
+        import secrets
+
+        name = name or secrets.token_hex(32)
+        data = self.config.volume_path / name / "_data"
+        data.mkdir(parents=True, exist_ok=True)
+        return data
 
     def close(self) -> None:
         if self._store is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sealpod.errors import StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS manifests (
     media_type TEXT NOT NULL,
     body       BLOB NOT NULL,
     PRIMARY KEY (digest, image_id)
+);
+CREATE TABLE IF NOT EXISTS rw_layers (
+    id       TEXT PRIMARY KEY,            -- the container ID
+    image_id TEXT,                        -- the image it was created from (keeps it from removal)
+    layers   TEXT NOT NULL,               -- comma-separated chain IDs of the image, bottom first
+    created  REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from sealpod.errors import AmbiguousName, NoSuchImage, NoSuchLayer, StorageError
+from sealpod.errors import AmbiguousName, ImageInUse, NoSuchImage, NoSuchLayer, StorageError
 from sealpod.storage.db import Database
 from sealpod.storage.records import ImageRecord, LayerRecord, ManifestRecord
 
 if TYPE_CHECKING:
+    from sealpod.storage.containers import ContainerLayers
     from sealpod.storage.drivers.base import Driver
 
 
@@ -54,6 +55,12 @@ class Store:
 
                     self._driver = open_driver(self.driver_name, self.graph_root)
         return self._driver
+
+    @property
+    def containers(self) -> ContainerLayers:
+        from sealpod.storage.containers import ContainerLayers
+
+        return ContainerLayers(self)
 
     def close(self) -> None:
         if self._db is not None:
@@ -232,6 +239,9 @@ class Store:
     def delete_image(self, image_id: str) -> list[str]:
         """Forget an image and remove the layers and blobs no other image needs."""
         with self.db.write() as conn:
+            user = conn.execute("SELECT id FROM rw_layers WHERE image_id=? LIMIT 1", (image_id,)).fetchone()
+            if user is not None:
+                raise ImageInUse(f"image {image_id[:12]} is in use by container {str(user[0])[:12]}")
             if conn.execute("DELETE FROM images WHERE id=?", (image_id,)).rowcount == 0:
                 raise NoSuchImage(f"{image_id}: image not known")
         return self.collect_garbage()

@@ -1,0 +1,380 @@
+"""Container commands: run, create, start, stop, kill, rm, ps, logs, wait, pause, unpause,
+restart, container exists, container inspect, container cleanup."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from sealpod.cli.container_flags import config_from_args, setup_create
+from sealpod.cli.context import CliContext, Command
+from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine.container_config import ContainerConfig
+
+
+def _write_cidfile(config: ContainerConfig, ctr_id: str) -> None:
+    if config.cidfile:
+        import os
+
+        try:
+            fd = os.open(config.cidfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError as e:
+            raise InvalidArgument(f"container id file exists. Ensure another container is not using it or "
+                                  f"delete {config.cidfile}") from e
+        with os.fdopen(fd, "w") as f:
+            f.write(ctr_id)
+
+
+def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig, Any]:
+    from sealpod.engine.entities import PullOptions, RegistryFlags
+
+    config = config_from_args(args)
+    pull = PullOptions(registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
+                                              auth_file=args.authfile),
+                       platform=args.platform or None)
+
+    def report(line: str) -> None:
+        if not args.quiet:
+            sys.stderr.write(line + "\n")
+
+    rec = ctx.engine.containers.create_with_image(config, pull, report, replace=args.replace)
+    _write_cidfile(config, rec.id)
+    return config, rec
+
+
+def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
+    _, rec = _create(args, ctx)
+    sys.stdout.write(rec.id + "\n")
+    return 0
+
+
+def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
+    config, rec = _create(args, ctx)
+    if config.detach:
+        ctx.engine.containers.start(rec.id)
+        sys.stdout.write(rec.id + "\n")
+        return 0
+    return ctx.engine.containers.run_attached(rec.id, stdin=sys.stdin.buffer if config.interactive else None,
+                                              stdout=sys.stdout.buffer, stderr=sys.stderr.buffer, tty=config.tty,
+                                              detach_keys=config.detach_keys)
+
+
+# --- start / stop / kill / restart / pause -------------------------------------------------
+
+def _setup_targets(p: argparse.ArgumentParser, *, all_flag: bool = True, latest: bool = True) -> None:
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    if all_flag:
+        p.add_argument("-a", "--all", action="store_true", help="act on all containers")
+    if latest:
+        p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
+    p.add_argument("--ignore", "-i", action="store_true", help="ignore errors when a container does not exist")
+    p.add_argument("--cidfile", action="append", default=[], help="read the container ID from the file")
+
+
+def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ...] = ()) -> list[str]:
+    names = list(args.containers)
+    for path in getattr(args, "cidfile", []) or []:
+        try:
+            names.append(open(path).read().strip())
+        except OSError as e:
+            if not getattr(args, "ignore", False):
+                raise InvalidArgument(f"reading CIDFile: {e}") from e
+    if getattr(args, "all", False):
+        if names:
+            raise InvalidArgument("--all and containers names or IDs cannot be used together")
+        return [r.id for r in ctx.engine.containers.list_containers() if not states or r.state in states]
+    if getattr(args, "latest", False):
+        return [ctx.engine.containers.latest().id]
+    if not names:
+        raise InvalidArgument("you must provide at least one name or id")
+    return names
+
+
+def _each(args: argparse.Namespace, ctx: CliContext, action: Any, *, print_name: bool = True,
+          states: tuple[str, ...] = ()) -> int:
+    errors: list[SealpodError] = []
+    for name in _targets(args, ctx, states=states):
+        try:
+            action(name)
+        except NoSuchContainer as e:
+            if getattr(args, "ignore", False):
+                continue
+            errors.append(e)
+            continue
+        except SealpodError as e:
+            errors.append(e)
+            continue
+        if print_name:
+            sys.stdout.write(name + "\n")
+    if errors:
+        for err in errors[:-1]:
+            sys.stderr.write(f"Error: {err}\n")
+        raise errors[-1]
+    return 0
+
+
+def _setup_start(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p, all_flag=True)
+    p.add_argument("-a", "--attach", action="store_true", help="attach the container's STDOUT and STDERR")
+    p.add_argument("--all", dest="all", action="store_true", help="start all containers")
+    p.add_argument("-i", "--interactive", action="store_true", help="attach the container's STDIN")
+    p.add_argument("--detach-keys", default=None, help="key sequence for detaching a container")
+    p.add_argument("--sig-proxy", action="store_true", help="proxy received signals to the process")
+    p.add_argument("--filter", "-f", action="append", default=[], help="filter which containers to start")
+
+
+def _run_start(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.attach or args.interactive:
+        if len(args.containers) != 1:
+            raise InvalidArgument("you cannot start and attach multiple containers at once")
+        rec = ctx.engine.containers.lookup(args.containers[0])
+        cfg = rec.config
+        return ctx.engine.containers.run_attached(
+            rec.id, stdin=sys.stdin.buffer if args.interactive else None, stdout=sys.stdout.buffer,
+            stderr=sys.stderr.buffer,
+            tty=bool(cfg.get("tty")), detach_keys=args.detach_keys)
+    return _each(args, ctx, ctx.engine.containers.start)
+
+
+def _setup_stop(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p)
+    p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait before killing the container")
+
+
+def _run_stop(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, lambda n: ctx.engine.containers.stop(n, args.time), states=("running", "paused"))
+
+
+def _setup_kill(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p)
+    p.add_argument("-s", "--signal", default="KILL", help="signal to send to the container")
+
+
+def _run_kill(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.containers import parse_signal
+
+    sig = parse_signal(args.signal)
+    return _each(args, ctx, lambda n: ctx.engine.containers.kill(n, sig), states=("running", "paused"))
+
+
+def _run_restart(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, lambda n: ctx.engine.containers.restart(n, args.time))
+
+
+def _run_pause(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, ctx.engine.containers.pause, states=("running",))
+
+
+def _run_unpause(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, ctx.engine.containers.unpause, states=("paused",))
+
+
+# --- rm / wait / exists / cleanup ----------------------------------------------------------
+
+def _setup_rm(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p)
+    p.add_argument("-f", "--force", action="store_true", help="force removal of a running or unusable container")
+    p.add_argument("-v", "--volumes", action="store_true", help="remove anonymous volumes of the container")
+    p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait for stop before killing")
+    p.add_argument("--depend", action="store_true", help="remove the container and all that depend on it")
+
+
+def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, lambda n: ctx.engine.containers.remove(n, force=args.force, volumes=args.volumes))
+
+
+def _setup_wait(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p, all_flag=False)
+    p.add_argument("--condition", action="append", default=[], help="condition to wait on")
+    p.add_argument("-i", "--interval", default="250ms", help="time interval to wait before polling for completion")
+
+
+def _run_wait(args: argparse.Namespace, ctx: CliContext) -> int:
+    interval = _duration(args.interval)
+    return _each(args, ctx, lambda n: sys.stdout.write(
+        f"{ctx.engine.containers.wait(n, args.condition or ['stopped'], interval)}\n"), print_name=False)
+
+
+def _duration(text: str) -> float:
+    import re
+
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip())
+    if not m:
+        raise InvalidArgument(f'invalid duration "{text}"')
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 0.001}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def _setup_exists(p: argparse.ArgumentParser) -> None:
+    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("--external", action="store_true", help="check external containers as well")
+
+
+def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
+    try:
+        ctx.engine.containers.lookup(args.container)
+    except NoSuchContainer:
+        return 1
+    return 0
+
+
+def _setup_cleanup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    p.add_argument("--rm", action="store_true", help="remove the container after cleanup")
+    p.add_argument("--exec", default=None, help="clean up the given exec session")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-l", "--latest", action="store_true")
+
+
+def _run_cleanup(args: argparse.Namespace, ctx: CliContext) -> int:
+    for name in args.containers:
+        try:
+            ctx.engine.containers.cleanup(name, remove=True if args.rm else None)
+        except NoSuchContainer:
+            pass  # removed meanwhile (rm -f, or the foreground run cleaned up first)
+    return 0
+
+
+# --- ps ------------------------------------------------------------------------------------
+
+def _setup_ps(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--all", action="store_true", help="show all the containers, default is only running")
+    p.add_argument("-q", "--quiet", action="store_true", help="print the numeric IDs of the containers only")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
+    p.add_argument("-n", "--last", type=int, default=-1, help="print the n last created containers")
+    p.add_argument("-f", "--filter", action="append", default=[], help="filter output based on conditions given")
+    p.add_argument("--format", help="pretty-print containers to JSON or using a Go template")
+    p.add_argument("--no-trunc", action="store_true", help="display the extended information")
+    p.add_argument("-s", "--size", action="store_true", help="display the total file sizes")
+    p.add_argument("--sort", default="created", help="sort output by: command, created, id, image, names, "
+                   "runningfor, size, status")
+    p.add_argument("--noheading", action="store_true", help="do not print headers")
+    p.add_argument("--ns", action="store_true", help="display namespace information")
+    p.add_argument("-p", "--pod", action="store_true", help="print the pod of the containers")
+    p.add_argument("-w", "--watch", type=int, default=0, help="watch the ps output on an interval in seconds")
+    p.add_argument("--external", action="store_true", help="show containers in storage not controlled by sealpod")
+
+
+def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.container_rows import ContainerRow, sort_rows
+    from sealpod.cli.formatting import render
+
+    summaries = ctx.engine.containers.summaries(all_containers=args.all or args.latest or args.last > 0,
+                                                filters=args.filter)
+    if args.latest:
+        summaries = summaries[-1:]
+    if args.last > 0:
+        summaries = summaries[-args.last:]
+    rows = sort_rows([ContainerRow(s, no_trunc=args.no_trunc) for s in summaries], args.sort)
+    if args.quiet:
+        sys.stdout.write("".join(f"{r.ID}\n" for r in rows))
+        return 0
+    default = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}")
+    if args.size:
+        default += "\t{{.Size}}"
+    fmt = args.format or default
+    if args.noheading and fmt.startswith("table"):
+        fmt = fmt.removeprefix("table").lstrip()
+    headers = {"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Names": "NAMES", "RunningFor": "CREATED"}
+    sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="ps", json_indent=2,
+                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows]))
+    return 0
+
+
+# --- logs / inspect ------------------------------------------------------------------------
+
+def _setup_logs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    p.add_argument("-f", "--follow", action="store_true", help="follow log output")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
+    p.add_argument("-n", "--names", action="store_true", help="output the container name in the log")
+    p.add_argument("--since", default=None, help="show logs since TIMESTAMP")
+    p.add_argument("--until", default=None, help="show logs until TIMESTAMP")
+    p.add_argument("--tail", type=int, default=-1, help="output the specified number of lines at the end")
+    p.add_argument("-t", "--timestamps", action="store_true", help="output the timestamps in the log")
+    p.add_argument("--color", action="store_true", help="output the containers with different colors")
+
+
+def _run_logs(args: argparse.Namespace, ctx: CliContext) -> int:
+    names = args.containers
+    if args.latest:
+        names = [ctx.engine.containers.latest().id]
+    if not names:
+        raise InvalidArgument("`sealpod logs` requires a name or ID, or --latest")
+    ctx.engine.containers.logs(names, stdout=sys.stdout.buffer, stderr=sys.stderr.buffer, follow=args.follow,
+                               tail=args.tail, since=args.since, until=args.until, timestamps=args.timestamps,
+                               names=args.names or len(names) > 1)
+    return 0
+
+
+def _setup_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", metavar="CONTAINER")
+    p.add_argument("-f", "--format", help="format the output using a Go template or json")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
+    p.add_argument("-s", "--size", action="store_true", help="display the total file size")
+
+
+def print_inspect(docs: list[dict[str, Any]], fmt: str | None) -> None:
+    from sealpod.cli.formatting import is_json, unescape
+
+    if not fmt or is_json(fmt):
+        sys.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
+        return
+    from sealpod.cli.gotemplate import compile_template
+
+    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
+    sys.stdout.write("".join(tmpl.execute(d) for d in docs))
+
+
+def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
+    names = list(args.names)
+    if args.latest:
+        names.append(ctx.engine.containers.latest().id)
+    if not names:
+        raise InvalidArgument("you must provide at least one name or id")
+    docs, errors = [], []
+    for name in names:
+        try:
+            docs.append(ctx.engine.containers.inspect(name))
+        except NoSuchContainer as e:
+            errors.append(e)
+    if docs or not args.format:
+        print_inspect(docs, args.format)
+    if errors:
+        for err in errors[:-1]:
+            sys.stderr.write(f"Error: {err}\n")
+        raise errors[-1]
+    return 0
+
+
+def _plain_targets(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p)
+
+
+def _setup_restart(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p)
+    p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait for stop before killing")
+    p.add_argument("--running", action="store_true", help="restart only running containers")
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("Run a command in a new container", setup_create, _run_run),
+    "create": Command("Create but do not start a container", setup_create, _run_create),
+    "start": Command("Start one or more containers", _setup_start, _run_start),
+    "stop": Command("Stop one or more containers", _setup_stop, _run_stop),
+    "kill": Command("Kill one or more running containers with a specific signal", _setup_kill, _run_kill),
+    "restart": Command("Restart one or more containers", _setup_restart, _run_restart),
+    "pause": Command("Pause all the processes in one or more containers", _plain_targets, _run_pause),
+    "unpause": Command("Unpause the processes in one or more containers", _plain_targets, _run_unpause),
+    "rm": Command("Remove one or more containers", _setup_rm, _run_rm),
+    "wait": Command("Block on one or more containers", _setup_wait, _run_wait),
+    "exists": Command("Check if a container exists in local storage", _setup_exists, _run_exists),
+    "cleanup": Command("Clean up network and mountpoints of one or more containers", _setup_cleanup, _run_cleanup),
+    "ps": Command("List containers", _setup_ps, _run_ps),
+    "logs": Command("Fetch the logs of one or more containers", _setup_logs, _run_logs),
+    "inspect": Command("Display the configuration of a container", _setup_inspect, _run_inspect),
+}

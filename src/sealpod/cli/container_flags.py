@@ -1,0 +1,247 @@
+"""The flags of ``run`` and ``create``, declared once, and their translation to a ContainerConfig."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sealpod.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from sealpod.engine.container_config import ContainerConfig, MountSpec
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$", re.I)
+
+
+def parse_size(text: str, flag: str) -> int:
+    """``512m``, ``1g``, ``65536k``, ``1024`` (bytes): 1024-based, as Docker's RAMInBytes."""
+    m = _SIZE.match(text.strip())
+    if not m:
+        raise InvalidArgument(f'invalid size for {flag}: "{text}"')
+    unit = " kmgtp".index(m.group(2).lower() or " ")
+    return int(float(m.group(1)) * (1024 ** unit))
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("image", metavar="IMAGE")
+    a("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    a("--name", default="", help="assign a name to the container")
+    a("-d", "--detach", action="store_true", help="run the container in the background and print its ID")
+    a("-i", "--interactive", action="store_true", help="keep STDIN open even if not attached")
+    a("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
+    a("--rm", action="store_true", help="remove the container when it exits")
+    a("-e", "--env", action="append", default=[], help="set environment variables")
+    a("--env-file", action="append", default=[], help="read environment variables from a file")
+    a("--env-host", action="store_true", help="use all host environment variables in the container")
+    a("-w", "--workdir", default="", help="working directory inside the container")
+    a("-u", "--user", default="", help="username or UID (format: <name|uid>[:<group|gid>])")
+    a("--group-add", action="append", default=[], help="add additional groups to join")
+    a("--entrypoint", default=None, help="overwrite the default ENTRYPOINT of the image")
+    a("--init", action="store_true", help="run an init inside the container that forwards signals and reaps")
+    a("--init-path", default="", help="path to the container-init binary")
+    a("-v", "--volume", action="append", default=[], help="bind mount a volume (SRC:DEST[:OPTIONS])")
+    a("--mount", action="append", default=[], help="attach a filesystem mount (type=bind|volume|tmpfs,...)")
+    a("--tmpfs", action="append", default=[], help="mount a temporary filesystem (DEST[:OPTIONS])")
+    a("--read-only", action="store_true", help="make the container's root filesystem read-only")
+    a("--privileged", action="store_true", help="give extended privileges to the container")
+    a("--cap-add", action="append", default=[], help="add capabilities")
+    a("--cap-drop", action="append", default=[], help="drop capabilities")
+    a("--security-opt", action="append", default=[], help="security options")
+    a("--ulimit", action="append", default=[], help="ulimit options (TYPE=SOFT[:HARD])")
+    a("--sysctl", action="append", default=[], help="sysctl options")
+    a("--device", action="append", default=[], help="add a host device to the container")
+    a("-m", "--memory", default=None, help="memory limit (format: <number>[<unit>])")
+    a("--memory-swap", default=None, help="swap limit equal to memory plus swap")
+    a("--cpus", type=float, default=None, help="number of CPUs")
+    a("--cpu-shares", "-c", type=int, default=None, help="CPU shares (relative weight)")
+    a("--cpuset-cpus", default=None, help="CPUs in which to allow execution (0-3, 0,1)")
+    a("--pids-limit", type=int, default=None, help="tune container pids limit (-1 for unlimited)")
+    a("--shm-size", default=None, help="size of /dev/shm")
+    a("--restart", default="", help="restart policy (no, on-failure[:max_retries], always, unless-stopped)")
+    a("--stop-signal", default="", help="signal to stop a container")
+    a("--stop-timeout", type=int, default=None, help="timeout (in seconds) to stop a container")
+    a("-l", "--label", action="append", default=[], help="set metadata on the container")
+    a("--annotation", action="append", default=[], help="add an annotation to the container")
+    a("-h", "--hostname", default="", help="set the container hostname")
+    a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
+    a("--dns", action="append", default=[], help="set custom DNS servers")
+    a("--dns-search", action="append", default=[], help="set custom DNS search domains")
+    a("--dns-option", action="append", default=[], help="set custom DNS options")
+    a("--no-hosts", action="store_true", help="do not create /etc/hosts within the container")
+    a("--network", "--net", default="", help="connect the container to a network (none, host, private)")
+    a("--ipc", default="", help="IPC namespace to use")
+    a("--pid", default="", help="PID namespace to use")
+    a("--uts", default="", help="UTS namespace to use")
+    a("--log-driver", default="", help="logging driver for the container (k8s-file, none, passthrough)")
+    a("--log-opt", action="append", default=[], help="logging driver options")
+    a("--pull", default="missing", choices=("always", "missing", "never", "newer"), help="pull image policy")
+    a("--platform", default="", help="the platform of the image to pull (os/arch[/variant])")
+    a("--replace", action="store_true", help="replace an existing container of the same name")
+    a("--cidfile", default="", help="write the container ID to the file")
+    a("--conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
+    a("--detach-keys", default=None, help="override the key sequence for detaching a container")
+    a("--sig-proxy", nargs="?", const=True, default=True, type=_bool, help="proxy received signals")
+    a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
+    a("--umask", default="", help="set the umask inside the container")
+    a("--tls-verify", nargs="?", const=True, default=None, type=_bool, help="verify registries' TLS")
+    a("--authfile", default=None, help="path of the authentication file")
+    a("--creds", default=None, help="credentials (USERNAME:PASSWORD) for the registry")
+    a("-q", "--quiet", action="store_true", help="suppress output information when pulling images")
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
+
+
+def setup_create(p: argparse.ArgumentParser) -> None:
+    _add_common(p)
+
+
+def _key_values(items: list[str], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f'invalid {flag} "{item}"')
+        out[key] = value
+    return out
+
+
+def _env_file(path: str) -> list[str]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as e:
+        raise InvalidArgument(f"open {path}: {e.strerror.lower() if e.strerror else e}") from e
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _env(args: argparse.Namespace) -> tuple[str, ...]:
+    out: list[str] = []
+    for path in args.env_file:
+        out.extend(_env_file(path))
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if sep:
+            out.append(item)
+        elif key in os.environ:  # -e NAME takes the host's value, as Docker does
+            out.append(f"{key}={os.environ[key]}")
+    return tuple(out)
+
+
+def _volume(spec: str) -> MountSpec:
+    from sealpod.engine.container_config import MountSpec
+
+    parts = spec.split(":")
+    if len(parts) == 1:
+        return MountSpec("volume", parts[0])
+    if len(parts) > 3 or not parts[1]:
+        raise InvalidArgument(f'invalid volume specification: "{spec}"')
+    src, dest = parts[0], parts[1]
+    options = tuple(o for o in (parts[2].split(",") if len(parts) == 3 else []) if o)
+    if not dest.startswith("/"):
+        raise InvalidArgument(f'invalid container path "{dest}", must be an absolute path')
+    kind = "bind" if src.startswith(("/", ".")) else "volume"
+    return MountSpec(kind, dest, os.path.abspath(src) if kind == "bind" else src, options, "ro" in options)
+
+
+def _mount(spec: str) -> MountSpec:
+    from sealpod.engine.container_config import MountSpec
+
+    fields: dict[str, str] = {}
+    flags: list[str] = []
+    for part in spec.split(","):
+        key, sep, value = part.partition("=")
+        if sep:
+            fields[key.strip().lower()] = value
+        else:
+            flags.append(key.strip().lower())
+    kind = fields.pop("type", "volume")
+    dest = fields.pop("destination", None) or fields.pop("dst", None) or fields.pop("target", None)
+    if not dest:
+        raise InvalidArgument(f'invalid mount "{spec}": must have a destination')
+    src = fields.pop("source", None) or fields.pop("src", "")
+    read_only = "ro" in flags or "readonly" in flags or fields.get("readonly", fields.get("ro", "")) == "true"
+    options = tuple(f"{k}={v}" for k, v in fields.items() if k not in ("readonly", "ro")) + tuple(
+        f for f in flags if f not in ("ro", "readonly"))
+    if kind not in ("bind", "volume", "tmpfs"):
+        raise InvalidArgument(f'invalid filesystem type "{kind}"')
+    if kind == "bind":
+        src = os.path.abspath(src)
+    return MountSpec(kind, dest, src, options + (("ro",) if read_only else ()), read_only)
+
+
+def _tmpfs(spec: str) -> MountSpec:
+    from sealpod.engine.container_config import MountSpec
+
+    dest, _, opts = spec.partition(":")
+    return MountSpec("tmpfs", dest, "tmpfs", tuple(o for o in opts.split(",") if o))
+
+
+def _restart(text: str) -> Any:
+    from sealpod.engine.container_config import RestartPolicy
+
+    name, _, retries = text.partition(":")
+    if name not in ("", "no", "on-failure", "always", "unless-stopped"):
+        raise InvalidArgument(f'invalid restart policy "{text}"')
+    if retries and name != "on-failure":
+        raise InvalidArgument("restart policy retries can only be specified with on-failure restart policy")
+    try:
+        return RestartPolicy(name or "no", int(retries) if retries else 0)
+    except ValueError as e:
+        raise InvalidArgument(f'invalid restart policy "{text}"') from e
+
+
+def config_from_args(args: argparse.Namespace) -> ContainerConfig:
+    from sealpod.engine.container_config import ContainerConfig
+
+    if args.rm and args.restart not in ("", "no"):
+        raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
+    mounts = tuple([_volume(v) for v in args.volume] + [_mount(m) for m in args.mount] +
+                   [_tmpfs(t) for t in args.tmpfs])
+    entrypoint = None
+    if args.entrypoint is not None:
+        text = args.entrypoint
+        entrypoint = tuple(_json_or_words(text)) if text else ()
+    return ContainerConfig(
+        image=args.image, command=tuple(args.command) if args.command else None, entrypoint=entrypoint,
+        name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
+        group_add=tuple(args.group_add), tty=args.tty, interactive=args.interactive, detach=args.detach,
+        remove=args.rm, labels=_key_values(args.label, "label"), annotations=_key_values(args.annotation, "annotation"),
+        hostname=args.hostname, network=args.network, add_hosts=tuple(args.add_host),
+        dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
+        no_hosts=args.no_hosts, mounts=mounts, read_only=args.read_only, privileged=args.privileged,
+        cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop), security_opts=tuple(args.security_opt),
+        ulimits=tuple(args.ulimit), sysctls=_key_values(args.sysctl, "sysctl"), devices=tuple(args.device),
+        memory=parse_size(args.memory, "--memory") if args.memory else None,
+        memory_swap=(-1 if args.memory_swap == "-1" else parse_size(args.memory_swap, "--memory-swap"))
+        if args.memory_swap else None,
+        cpus=args.cpus, cpu_shares=args.cpu_shares, cpuset_cpus=args.cpuset_cpus, pids_limit=args.pids_limit,
+        shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else None,
+        ipc=args.ipc, pid=args.pid, uts=args.uts, init=args.init, init_path=args.init_path,
+        restart=_restart(args.restart), stop_signal=args.stop_signal, stop_timeout=args.stop_timeout,
+        log_driver=args.log_driver, log_opts=_key_values(args.log_opt, "log-opt"), pull=args.pull,
+        platform=args.platform, detach_keys=args.detach_keys, sig_proxy=args.sig_proxy, cidfile=args.cidfile,
+        conmon_pidfile=args.conmon_pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
+    )
+
+
+def _json_or_words(text: str) -> list[str]:
+    if text.startswith("["):
+        import json
+
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+    return [text] if " " not in text else shlex.split(text)

@@ -1,0 +1,144 @@
+"""Template rows for ``ps``: the field names Podman's ``--format`` offers for containers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sealpod.cli.image_rows import created_since, go_time
+from sealpod.engine.container_report import ContainerSummary
+
+
+def _status(s: ContainerSummary, now: float) -> str:
+    from sealpod.cli.formatting import human_duration
+
+    if s.state == "running":
+        return f"Up {human_duration(max(0.0, now - s.started_at))} ago" if s.started_at else "Up"
+    if s.state == "paused":
+        return "Paused"
+    if s.state in ("exited", "stopped"):
+        ago = human_duration(max(0.0, now - s.finished_at)) if s.finished_at else ""
+        return f"Exited ({s.exit_code or 0}) {ago} ago" if ago else f"Exited ({s.exit_code or 0})"
+    if s.state in ("created", "configured"):
+        return "Created"
+    return s.state.capitalize()
+
+
+class ContainerRow:
+    def __init__(self, summary: ContainerSummary, *, no_trunc: bool = False) -> None:
+        self._s = summary
+        self._no_trunc = no_trunc
+        self._now = time.time()
+
+    @property
+    def ID(self) -> str:  # noqa: N802 - Go template field names
+        return self._s.id if self._no_trunc else self._s.id[:12]
+
+    @property
+    def Image(self) -> str:  # noqa: N802
+        return self._s.image
+
+    @property
+    def ImageID(self) -> str:  # noqa: N802
+        return self._s.image_id
+
+    @property
+    def Command(self) -> str:  # noqa: N802
+        text = " ".join(self._s.command)
+        return text if self._no_trunc or len(text) <= 20 else text[:17] + "..."
+
+    @property
+    def CreatedHuman(self) -> str:  # noqa: N802
+        return created_since(self._s.created, self._now)
+
+    @property
+    def RunningFor(self) -> str:  # noqa: N802
+        return created_since(self._s.created, self._now)
+
+    @property
+    def Created(self) -> str:  # noqa: N802
+        return created_since(self._s.created, self._now)
+
+    @property
+    def CreatedAt(self) -> str:  # noqa: N802
+        return go_time(self._s.created)
+
+    @property
+    def Status(self) -> str:  # noqa: N802
+        return _status(self._s, self._now)
+
+    @property
+    def State(self) -> str:  # noqa: N802
+        return "exited" if self._s.state == "stopped" else self._s.state
+
+    @property
+    def Names(self) -> str:  # noqa: N802
+        return self._s.name
+
+    @property
+    def Ports(self) -> str:  # noqa: N802
+        return ""
+
+    @property
+    def Labels(self) -> dict[str, str]:  # noqa: N802
+        return self._s.labels
+
+    @property
+    def Mounts(self) -> str:  # noqa: N802
+        return ",".join(self._s.mounts)
+
+    @property
+    def Pid(self) -> int:  # noqa: N802
+        return self._s.pid
+
+    @property
+    def ExitCode(self) -> int:  # noqa: N802
+        return self._s.exit_code or 0
+
+    @property
+    def Exited(self) -> bool:  # noqa: N802
+        return self._s.state in ("exited", "stopped")
+
+    @property
+    def AutoRemove(self) -> bool:  # noqa: N802
+        return self._s.auto_remove
+
+    @property
+    def Size(self) -> str:  # noqa: N802
+        return ""
+
+    @property
+    def Pod(self) -> str:  # noqa: N802
+        return ""
+
+    @property
+    def PodName(self) -> str:  # noqa: N802
+        return ""
+
+    @property
+    def Networks(self) -> str:  # noqa: N802
+        return ""
+
+    def Label(self, name: str) -> str:  # noqa: N802 - the Go method {{.Label "key"}}
+        return self._s.labels.get(name, "")
+
+    def to_json(self) -> dict[str, Any]:
+        doc = self._s.to_json()
+        doc["CreatedAt"] = self.CreatedHuman
+        doc["Status"] = self.Status
+        return doc
+
+
+_SORT = {
+    "created": lambda r: r._s.created, "id": lambda r: r._s.id, "image": lambda r: r._s.image,
+    "names": lambda r: r._s.name, "command": lambda r: r._s.command, "status": lambda r: r._s.state,
+    "runningfor": lambda r: r._s.created, "size": lambda r: 0,
+}
+
+
+def sort_rows(rows: list[ContainerRow], key: str) -> list[ContainerRow]:
+    from sealpod.errors import InvalidArgument
+
+    if key not in _SORT:
+        raise InvalidArgument(f"invalid option for --sort, options are: {', '.join(_SORT)}")
+    return sorted(rows, key=_SORT[key], reverse=key in ("created", "runningfor"))

@@ -1,0 +1,104 @@
+"""What a user asked a container to be: the one spec that CLI flags, API bodies and kube
+YAML are all translated into, stored with the container as JSON.
+
+Every field has a default that means "not given", so image config and containers.conf
+can fill what the user left out (see :mod:`sealpod.engine.specgen`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    """A bind mount, named volume or tmpfs (from -v, --mount, --tmpfs)."""
+
+    type: str  # bind | volume | tmpfs
+    destination: str
+    source: str = ""
+    options: tuple[str, ...] = ()
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    name: str = "no"  # no | on-failure | always | unless-stopped
+    max_retries: int = 0
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    image: str  # as the user typed it
+    command: tuple[str, ...] | None = None  # None: the image's Cmd
+    entrypoint: tuple[str, ...] | None = None  # None: the image's Entrypoint; () clears it
+    name: str = ""
+    env: tuple[str, ...] = ()  # KEY=VALUE from -e/--env-file (merged over image and conf env)
+    env_host: bool = False
+    workdir: str = ""
+    user: str = ""
+    group_add: tuple[str, ...] = ()
+    tty: bool = False
+    interactive: bool = False
+    detach: bool = False
+    remove: bool = False  # --rm
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    hostname: str = ""
+    network: str = ""  # "" default | none | host | private | container:ID | ns:PATH
+    add_hosts: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    no_hosts: bool = False
+    mounts: tuple[MountSpec, ...] = ()
+    read_only: bool = False
+    privileged: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    security_opts: tuple[str, ...] = ()
+    ulimits: tuple[str, ...] = ()
+    sysctls: dict[str, str] = field(default_factory=dict)
+    devices: tuple[str, ...] = ()
+    memory: int | None = None
+    memory_swap: int | None = None
+    cpus: float | None = None
+    cpu_shares: int | None = None
+    cpuset_cpus: str | None = None
+    pids_limit: int | None = None
+    shm_size: int | None = None
+    ipc: str = ""
+    pid: str = ""
+    uts: str = ""
+    init: bool = False
+    init_path: str = ""
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    log_driver: str = ""
+    log_opts: dict[str, str] = field(default_factory=dict)
+    pull: str = "missing"
+    platform: str = ""
+    detach_keys: str | None = None
+    sig_proxy: bool = True
+    cidfile: str = ""
+    conmon_pidfile: str = ""
+    oom_score_adj: int | None = None
+    umask: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> ContainerConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in doc.items() if k in known}
+        values["mounts"] = tuple(MountSpec(**{**m, "options": tuple(m.get("options", ()))})
+                                 for m in values.get("mounts", ()))
+        values["restart"] = RestartPolicy(**values.get("restart", {}))
+        for f in dataclasses.fields(cls):
+            if f.name in values and isinstance(values[f.name], list):
+                values[f.name] = tuple(values[f.name])
+        return cls(**values)

@@ -1,0 +1,56 @@
+"""Where a container's files live: everything under the graph root and the run root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ContainerPaths:
+    graph_root: Path
+    run_root: Path
+    driver: str
+    ctr_id: str
+
+    @property
+    def userdata(self) -> Path:
+        """Survives reboots: the bundle (config.json), logs, the /etc files we generate."""
+        return self.graph_root / f"{self.driver}-containers" / self.ctr_id / "userdata"
+
+    @property
+    def bundle(self) -> Path:
+        return self.userdata
+
+    @property
+    def log(self) -> Path:
+        return self.userdata / "ctr.log"
+
+    @property
+    def rundir(self) -> Path:
+        """Gone at reboot: pid files, the conmon pid."""
+        return self.run_root / "containers" / self.ctr_id
+
+    @property
+    def pidfile(self) -> Path:
+        return self.rundir / "pidfile"
+
+    @property
+    def conmon_pidfile(self) -> Path:
+        return self.rundir / "conmon.pid"
+
+    @property
+    def exit_dir(self) -> Path:
+        return self.run_root / "exits"
+
+    @property
+    def exit_file(self) -> Path:
+        return self.exit_dir / self.ctr_id
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.run_root / "socket"
+
+    @property
+    def runtime_root(self) -> Path:
+        return self.run_root / "runc"

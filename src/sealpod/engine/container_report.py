@@ -1,0 +1,224 @@
+"""What ``ps``, ``inspect`` and ``logs`` show about containers."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sealpod.engine.container_state import ContainerRecord, State
+from sealpod.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from sealpod.engine.containers import ContainerService
+
+
+@dataclass(frozen=True)
+class ContainerSummary:
+    """One container as ``ps`` lists it."""
+
+    id: str
+    name: str
+    image: str
+    image_id: str
+    command: tuple[str, ...]
+    created: float
+    state: str
+    exit_code: int | None
+    started_at: float
+    finished_at: float
+    pid: int
+    labels: dict[str, str]
+    auto_remove: bool
+    mounts: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        exited = self.state in (State.EXITED, State.STOPPED)
+        return {
+            "AutoRemove": self.auto_remove, "Command": list(self.command), "CreatedAt": "", "Exited": exited,
+            "ExitedAt": int(self.finished_at) if self.finished_at else -62135596800,
+            "ExitCode": self.exit_code or 0, "Id": self.id, "Image": self.image, "ImageID": self.image_id,
+            "IsInfra": False, "Labels": self.labels or None, "Mounts": list(self.mounts), "Names": [self.name],
+            "Namespaces": {}, "Networks": [], "Pid": self.pid, "Pod": "", "PodName": "", "Ports": None,
+            "Size": None, "StartedAt": int(self.started_at) if self.started_at else -62135596800,
+            "State": _public_state(self.state), "Status": "", "Created": int(self.created),
+        }
+
+
+def _public_state(state: str) -> str:
+    return "exited" if state == State.STOPPED else state
+
+
+def summarize(rec: ContainerRecord) -> ContainerSummary:
+    mounts = tuple(m.get("destination", "") for m in rec.config.get("mounts", []))
+    return ContainerSummary(
+        id=rec.id, name=rec.name, image=rec.image_name, image_id=rec.image_id or "",
+        command=tuple(rec.spec.get("command", [])), created=rec.created, state=rec.state,
+        exit_code=rec.exit_code, started_at=rec.started_at, finished_at=rec.finished_at, pid=rec.pid,
+        labels=dict(rec.spec.get("labels") or rec.config.get("labels") or {}),
+        auto_remove=bool(rec.config.get("remove")), mounts=mounts)
+
+
+_FILTER_KEYS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume", "health",
+                "pod", "network", "until", "restart-policy", "is-task")
+_STATUSES = ("created", "running", "paused", "exited", "stopped", "configured", "removing", "unknown")
+
+
+def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerRecord], bool]:
+    if key == "id":
+        return lambda r: r.id.startswith(value)
+    if key == "name":
+        return lambda r: fnmatch.fnmatchcase(r.name, value) or value in r.name
+    if key == "label":
+        k, has, v = value.partition("=")
+        return lambda r: k in (r.spec.get("labels") or {}) and (not has or (r.spec.get("labels") or {})[k] == v)
+    if key == "status":
+        if value not in _STATUSES:
+            raise InvalidArgument(f"{value} is not a valid status")
+        return lambda r: _public_state(r.state) == value or (value == "stopped" and r.state == State.STOPPED)
+    if key == "exited":
+        code = int(value)
+        return lambda r: r.state in (State.EXITED, State.STOPPED) and r.exit_code == code
+    if key == "ancestor":
+        return lambda r: value in (r.image_name, r.image_id) or r.image_name.split("/")[-1].startswith(value) \
+            or (r.image_id or "").startswith(value)
+    if key in ("before", "since"):
+        pivot = svc.lookup(value)
+        if key == "before":
+            return lambda r: r.created < pivot.created
+        return lambda r: r.created > pivot.created
+    if key == "volume":
+        return lambda r: any(value in (m.get("source"), m.get("destination")) for m in r.config.get("mounts", []))
+    if key == "health":
+        return lambda r: False
+    if key in ("pod", "network"):
+        return lambda r: False
+    if key == "restart-policy":
+        return lambda r: (r.config.get("restart") or {}).get("name", "no") == value
+    raise InvalidArgument(f'"{key}" is an invalid filter')
+
+
+def filtered(svc: ContainerService, records: list[ContainerRecord], filters: Sequence[str]) -> list[ContainerRecord]:
+    by_key: dict[str, list[Callable[[ContainerRecord], bool]]] = {}
+    for spec in filters:
+        key, sep, value = spec.partition("=")
+        if not sep:
+            raise InvalidArgument(f'invalid filter "{spec}"')
+        by_key.setdefault(key, []).append(_filter(key, value, svc))
+    return [r for r in records if all(any(p(r) for p in preds) if k != "label" else all(p(r) for p in preds)
+                                      for k, preds in by_key.items())]
+
+
+def _rfc3339(ts: float) -> str:
+    if not ts:
+        return "0001-01-01T00:00:00Z"
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    """Podman's ``container inspect`` document (its most used fields, Docker-compatible names)."""
+    cfg = rec.config
+    paths = svc.paths(rec.id)
+    running = rec.state in (State.RUNNING, State.PAUSED)
+    state = {
+        "OciVersion": "1.0.2-dev", "Status": _public_state(rec.state), "Running": rec.state == State.RUNNING,
+        "Paused": rec.state == State.PAUSED, "Restarting": False, "OOMKilled": rec.oom_killed, "Dead": False,
+        "Pid": rec.pid if running else 0, "ConmonPid": rec.conmon_pid if running else 0,
+        "ExitCode": rec.exit_code or 0, "Error": "", "StartedAt": _rfc3339(rec.started_at),
+        "FinishedAt": _rfc3339(rec.finished_at), "Healthcheck": {"Status": "", "FailingStreak": 0, "Log": None},
+    }
+    mounts = [{"Type": m.get("type"), "Source": m.get("source"), "Destination": m.get("destination"),
+               "Driver": "local" if m.get("type") == "volume" else "", "Mode": "",
+               "Options": list(m.get("options", [])), "RW": not m.get("read_only"), "Propagation": "rprivate"}
+              for m in cfg.get("mounts", [])]
+    spec = rec.spec
+    restart = cfg.get("restart") or {}
+    return {
+        "Id": rec.id, "Created": _rfc3339(rec.created), "Path": (spec.get("command") or [""])[0],
+        "Args": (spec.get("command") or [])[1:], "State": state, "Image": rec.image_id or "",
+        "ImageName": rec.image_name, "Rootfs": "", "Pod": "",
+        "ResolvConfPath": str(paths.userdata / "resolv.conf"), "HostnamePath": str(paths.userdata / "hostname"),
+        "HostsPath": str(paths.userdata / "hosts"), "StaticDir": str(paths.userdata),
+        "OCIConfigPath": str(paths.bundle / "config.json"), "OCIRuntime": svc.engine.system.runtime_path()[0],
+        "ConmonPidFile": str(paths.conmon_pidfile), "PidFile": str(paths.pidfile), "Name": rec.name,
+        "RestartCount": rec.restart_count, "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "",
+        "AppArmorProfile": "", "EffectiveCaps": None, "BoundingCaps": None, "ExecIDs": [],
+        "GraphDriver": {"Name": svc.store.driver_name, "Data": {
+            "UpperDir": str(svc.store.containers.diff_path(rec.id))}},
+        "Mounts": mounts, "Dependencies": [], "NetworkSettings": {"Ports": {}, "IPAddress": "", "Networks": {}},
+        "Namespace": "", "IsInfra": False, "IsService": False,
+        "Config": {
+            "Hostname": cfg.get("hostname") or rec.id[:12], "User": spec.get("user", ""),
+            "Env": spec.get("env", []), "Cmd": spec.get("cmd") or None, "Image": rec.image_name,
+            "WorkingDir": spec.get("workdir", "/"), "Entrypoint": " ".join(spec.get("entrypoint") or []),
+            "Labels": spec.get("labels") or None, "Annotations": cfg.get("annotations") or None,
+            "StopSignal": spec.get("stop_signal", "SIGTERM"), "Tty": bool(cfg.get("tty")),
+            "OpenStdin": bool(cfg.get("interactive")), "AttachStdin": bool(cfg.get("interactive")),
+            "AttachStdout": not cfg.get("detach"), "AttachStderr": not cfg.get("detach"),
+            "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else
+            svc.engine.config.containers.engine.stop_timeout, "CreateCommand": None,
+        },
+        "HostConfig": {
+            "Binds": [f"{m['source']}:{m['destination']}" for m in cfg.get("mounts", []) if m.get("type") == "bind"],
+            "AutoRemove": bool(cfg.get("remove")), "Privileged": bool(cfg.get("privileged")),
+            "ReadonlyRootfs": bool(cfg.get("read_only")), "CapAdd": list(cfg.get("cap_add") or []),
+            "CapDrop": list(cfg.get("cap_drop") or []), "NetworkMode": cfg.get("network") or "private",
+            "RestartPolicy": {"Name": restart.get("name", "no") if restart.get("name") != "no" else "",
+                              "MaximumRetryCount": restart.get("max_retries", 0)},
+            "Memory": cfg.get("memory") or 0, "ShmSize": cfg.get("shm_size") or 65536000,
+            "LogConfig": {"Type": cfg.get("log_driver") or "k8s-file", "Config": cfg.get("log_opts") or None,
+                          "Path": str(paths.log)},
+            "PidsLimit": cfg.get("pids_limit") or 0, "SecurityOpt": list(cfg.get("security_opts") or []),
+        },
+    }
+
+
+def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stderr: BinaryIO, follow: bool,
+         tail: int, since: str | None, until: str | None, timestamps: bool, names_prefix: bool) -> None:
+    from sealpod.runtime import logs as logfile
+
+    since_ns = _time_arg(since)
+    until_ns = _time_arg(until)
+    records = [svc.lookup(n) for n in names]
+    for rec in records:
+        cfg = rec.config
+        driver = cfg.get("log_driver") or svc.engine.config.containers.containers.log_driver or "k8s-file"
+        if driver in ("none", "passthrough"):
+            raise InvalidArgument(f'this container is using the "{driver}" log driver, cannot read back logs')
+        path = svc.paths(rec.id).log
+        prefix = f"{rec.id[:12]} ".encode() if names_prefix else b""
+
+        def running(r: ContainerRecord = rec) -> bool:
+            try:
+                return svc.lookup(r.id).state in (State.RUNNING, State.PAUSED, State.CREATED)
+            except Exception:  # noqa: BLE001 - removed while following
+                return False
+
+        entries = (logfile.follow(path, is_running=running, since_ns=since_ns, until_ns=until_ns,
+                                  tail=tail if tail >= 0 else None) if follow else
+                   logfile.read_entries(path, since_ns=since_ns, until_ns=until_ns, tail=tail if tail >= 0 else None))
+        for entry in entries:
+            out = stderr if entry.stream == "stderr" else stdout
+            out.write(prefix + logfile.format_entry(entry, timestamps=timestamps))
+            out.flush()
+
+
+def _time_arg(text: str | None) -> int | None:
+    """``--since``/``--until``: RFC 3339, a Unix time, or a duration back from now (``10m``)."""
+    if not text:
+        return None
+    import re
+
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text)
+    if m:
+        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+        return int((time.time() - float(m.group(1)) * scale) * 1e9)
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return int(float(text) * 1e9)
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1e9)
+    except ValueError as e:
+        raise InvalidArgument(f'invalid time "{text}": use RFC 3339, a Unix timestamp or a duration') from e

@@ -1,0 +1,249 @@
+"""From a stored container to a created runtime container: mount, bundle, conmon.
+
+This is where configuration turns into runtime parameters (podman's specgen/generate):
+containers.conf defaults, the image's facts stored at create time, and the user's flags.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.container_state import ContainerRecord
+from sealpod.errors import InvalidArgument, SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine.containers import ContainerService
+    from sealpod.runtime.spec import Mount, SpecParams
+
+INIT_PATH_IN_CONTAINER = "/run/podman-init"
+
+
+def _parse_conf_size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3, "b": 1}
+    text = text.strip().lower().removesuffix("b") or "0"
+    if text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def _capabilities(svc: ContainerService, cfg: ContainerConfig) -> tuple[str, ...]:
+    from sealpod.runtime.spec import host_capabilities
+
+    if cfg.privileged:
+        return host_capabilities()
+    norm = [c.upper() if c.upper().startswith("CAP_") else f"CAP_{c.upper()}" for c in
+            svc.engine.config.containers.containers.default_capabilities]
+    caps = list(dict.fromkeys(norm))
+    drops = {c.upper() if c.upper().startswith("CAP_") or c.upper() == "ALL" else f"CAP_{c.upper()}"
+             for c in cfg.cap_drop}
+    if "ALL" in drops:
+        caps = []
+    caps = [c for c in caps if c not in drops]
+    for add in cfg.cap_add:
+        up = add.upper()
+        if up == "ALL":
+            caps = list(dict.fromkeys([*caps, *host_capabilities()]))
+            continue
+        name = up if up.startswith("CAP_") else f"CAP_{up}"
+        if name not in caps:
+            caps.append(name)
+    return tuple(caps)
+
+
+def _user_mounts(svc: ContainerService, cfg: ContainerConfig) -> list[Mount]:
+    from sealpod.runtime.spec import Mount
+
+    mounts: list[Mount] = []
+    for m in cfg.mounts:
+        if m.type == "tmpfs":
+            opts = [o for o in m.options] or ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]
+            mounts.append(Mount(m.destination, "tmpfs", "tmpfs", tuple(opts)))
+            continue
+        source = m.source if m.type == "bind" else os.fspath(svc.engine.volume_path(m.source or None))
+        if m.type == "bind" and not os.path.exists(source):
+            raise InvalidArgument(f"statfs {source}: no such file or directory")
+        opts = ["rbind"] + [o for o in m.options if o not in ("z", "Z", "U", "O", "rw", "ro")]
+        opts.append("ro" if m.read_only or "ro" in m.options else "rw")
+        if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
+            opts.append("rprivate")
+        mounts.append(Mount(m.destination, "bind", source, tuple(opts)))
+    return mounts
+
+
+def _namespaces(cfg: ContainerConfig) -> dict[str, str | None]:
+    ns: dict[str, str | None] = {"pid": None, "ipc": None, "uts": None, "mount": None, "network": None}
+    for kind, value in (("pid", cfg.pid), ("ipc", cfg.ipc), ("uts", cfg.uts), ("network", cfg.network)):
+        if value == "host":
+            ns.pop(kind)
+        elif value.startswith("ns:"):
+            ns[kind] = value[3:]
+        elif value.startswith("container:"):
+            raise InvalidArgument(f"--{'network' if kind == 'network' else kind}=container: is not supported yet")
+        elif value not in ("", "private", "none", "bridge", "slirp4netns", "pasta"):
+            if kind == "network":
+                raise InvalidArgument(f'network "{value}" is not supported yet: use none or host')
+            raise InvalidArgument(f'invalid --{kind} "{value}"')
+    return ns
+
+
+def _security(cfg: ContainerConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"no_new_privileges": False, "seccomp": "default", "mask": [], "unmask": []}
+    for opt in cfg.security_opts:
+        key, sep, value = opt.partition("=" if "=" in opt else ":")
+        if key == "no-new-privileges":
+            out["no_new_privileges"] = value in ("", "true")
+        elif key == "seccomp":
+            out["seccomp"] = value
+        elif key in ("mask", "unmask"):
+            out[key] += [p for p in value.split(":") if p]
+        elif key in ("label", "apparmor", "proc-opts"):
+            continue  # no SELinux/AppArmor here: accepted, as Podman accepts them where disabled
+        else:
+            raise InvalidArgument(f'invalid --security-opt 1: "{opt}"')
+    return out
+
+
+def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...]) -> dict[str, Any] | None:
+    from sealpod.runtime import seccomp
+
+    if cfg.privileged or mode == "unconfined":
+        return None
+    path = Path(mode) if mode not in ("default", "") else seccomp.find_profile()
+    if path is None:
+        return None
+    return seccomp.to_oci(seccomp.load_profile(path), caps)
+
+
+def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, hostname: str) -> list[Mount]:
+    from sealpod.runtime import etcfiles
+    from sealpod.runtime.spec import Mount
+
+    userdata = svc.paths(rec.id).userdata
+    files: dict[str, str] = {"/etc/hostname": etcfiles.hostname_content(hostname)}
+    host_network = cfg.network == "host"
+    if not cfg.no_hosts:
+        try:
+            base = Path("/etc/hosts").read_text()
+        except OSError:
+            base = None
+        extra = [etcfiles.parse_add_host(h) for h in cfg.add_hosts]
+        files["/etc/hosts"] = etcfiles.hosts_content([hostname, rec.name], base=base, extra_hosts=extra,
+                                                     ips=() if host_network else ("127.0.0.1", "::1"))
+    try:
+        host_resolv = Path("/etc/resolv.conf").read_text()
+    except OSError:
+        host_resolv = ""
+    files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
+        host_resolv, nameservers=cfg.dns_servers, searches=cfg.dns_search, options=cfg.dns_options,
+        host_network=host_network)
+    mounts = []
+    for dest, content in files.items():
+        path = userdata / os.path.basename(dest)
+        path.write_text(content)
+        mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "rw")))
+    return mounts
+
+
+def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> SpecParams:
+    from sealpod.runtime import etcfiles, rlimits
+    from sealpod.runtime.spec import Resources, SpecParams, parse_device
+
+    cfg = ContainerConfig.from_json(rec.config)
+    static = rec.spec
+    conf = svc.engine.config.containers.containers
+    user = etcfiles.resolve_user(rootfs, static.get("user", ""))
+    groups = etcfiles.resolve_groups(rootfs, cfg.group_add)
+    hostname = cfg.hostname or rec.id[:12]
+    env = list(static.get("env", []))
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={user.home or '/'}")
+    if not any(e.startswith("HOSTNAME=") for e in env):
+        env.append(f"HOSTNAME={hostname}")
+    caps = _capabilities(svc, cfg)
+    security = _security(cfg)
+    limits = rlimits.clamp_rlimits(rlimits.parse_ulimits([*conf.default_ulimits, *cfg.ulimits]))
+    init = None
+    init_source = None
+    if cfg.init:
+        init_source = cfg.init_path or _find_init(conf.init_path)
+        init = INIT_PATH_IN_CONTAINER
+    mounts = _etc_files(svc, rec, cfg, hostname) + _user_mounts(svc, cfg)
+    resources = Resources(
+        memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
+        cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else None, cpu_period=100000 if cfg.cpus else None,
+        cpuset_cpus=cfg.cpuset_cpus,
+        pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None))
+    return SpecParams(
+        rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
+        uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([*user.additional_gids, *groups])),
+        umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty, hostname=hostname,
+        readonly_rootfs=cfg.read_only, capabilities=caps,
+        user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
+            a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}),
+        privileged=cfg.privileged, no_new_privileges=security["no_new_privileges"],
+        namespaces=_namespaces(cfg), mounts=tuple(mounts),
+        shm_size=cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
+        mask=tuple(security["mask"]), unmask=tuple(security["unmask"]), rlimits=limits,
+        seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=dict(cfg.sysctls),
+        annotations={**cfg.annotations, "io.container.manager": "sealpod"},
+        cgroups_path=f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
+        devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
+        init=init, init_source=init_source,
+    )
+
+
+def _find_init(configured: str) -> str:
+    import shutil
+
+    for candidate in (configured, "/usr/libexec/podman/catatonit", "/usr/bin/catatonit"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("catatonit")
+    if not found:
+        raise InvalidArgument("container-init binary not found on the host: install catatonit or use --init-path")
+    return found
+
+
+def exit_command(svc: ContainerService, ctr_id: str) -> tuple[str, ...]:
+    """How conmon calls us back when the container exits."""
+    store = svc.store
+    return (sys.executable, "-m", "sealpod", "--root", os.fspath(store.graph_root), "--runroot",
+            os.fspath(store.run_root), "--storage-driver", store.driver_name, "container", "cleanup", ctr_id)
+
+
+def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int, int]:
+    """Mount the root filesystem, write config.json and have conmon create the container."""
+    from sealpod.runtime.conmon import CreateRequest
+    from sealpod.runtime.spec import build_spec, write_spec
+
+    paths = svc.paths(rec.id)
+    cfg = ContainerConfig.from_json(rec.config)
+    rootfs = svc.store.containers.mount(rec.id)
+    try:
+        paths.userdata.mkdir(parents=True, exist_ok=True)
+        paths.rundir.mkdir(parents=True, exist_ok=True)
+        write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs)))
+        paths.exit_file.unlink(missing_ok=True)
+        conf = svc.engine.config.containers.containers
+        log_driver = cfg.log_driver or conf.log_driver or "k8s-file"
+        max_size = cfg.log_opts.get("max-size")
+        req = CreateRequest(
+            id=rec.id, name=rec.name, bundle=paths.bundle, log_path=Path(cfg.log_opts.get("path") or paths.log),
+            pidfile=paths.pidfile, conmon_pidfile=paths.conmon_pidfile, log_driver=log_driver,
+            log_size_max=_parse_conf_size(max_size) if max_size else int(conf.log_size_max or -1),
+            terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id))
+        pid = svc.runtime().create(req)
+    except BaseException:
+        try:
+            svc.store.containers.unmount(rec.id)
+        except SealpodError:
+            pass
+        raise
+    conmon_pid = int(paths.conmon_pidfile.read_text().strip() or 0) if paths.conmon_pidfile.exists() else 0
+    if cfg.conmon_pidfile:
+        Path(cfg.conmon_pidfile).write_text(str(conmon_pid))
+    return pid, conmon_pid

@@ -1,0 +1,184 @@
+"""Containers in the state database, and the per-container lock.
+
+The database answers ``ps`` alone (no runtime calls); every state transition holds the
+container's lock (an flock in the run root) so that parallel ``stop``/``rm -f``/cleanup
+of one container serialise, while different containers never wait for each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from sealpod.errors import AmbiguousName, Conflict, NoSuchContainer
+from sealpod.storage.db import Database
+
+ENGINE_SCHEMA = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS containers (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    image_id      TEXT,
+    image_name    TEXT,
+    created       REAL NOT NULL,
+    config        TEXT NOT NULL,         -- ContainerConfig as JSON
+    spec          TEXT,                  -- resolved runtime facts (command, env...) as JSON
+    state         TEXT NOT NULL,
+    pid           INTEGER NOT NULL DEFAULT 0,
+    conmon_pid    INTEGER NOT NULL DEFAULT 0,
+    exit_code     INTEGER,
+    started_at    REAL NOT NULL DEFAULT 0,
+    finished_at   REAL NOT NULL DEFAULT 0,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    oom_killed    INTEGER NOT NULL DEFAULT 0,
+    stopped_by_user INTEGER NOT NULL DEFAULT 0
+);
+INSERT OR REPLACE INTO meta VALUES ('engine_schema', '1');
+"""
+
+
+class State(enum.StrEnum):
+    """Podman's container states."""
+
+    CONFIGURED = "configured"  # in the database, no runtime container yet
+    CREATED = "created"  # runtime container created (conmon up), process not started
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"  # process ended, runtime container still there
+    EXITED = "exited"  # process ended and cleaned up
+    REMOVING = "removing"
+
+
+@dataclass(frozen=True)
+class ContainerRecord:
+    id: str
+    name: str
+    image_id: str | None
+    image_name: str
+    created: float
+    config: dict[str, Any]
+    spec: dict[str, Any] = field(default_factory=dict)
+    state: str = State.CONFIGURED
+    pid: int = 0
+    conmon_pid: int = 0
+    exit_code: int | None = None
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    restart_count: int = 0
+    oom_killed: bool = False
+    stopped_by_user: bool = False
+
+
+_COLUMNS = tuple(f.name for f in fields(ContainerRecord))
+
+
+def _to_row(rec: ContainerRecord) -> tuple[Any, ...]:
+    values = []
+    for name in _COLUMNS:
+        v = getattr(rec, name)
+        values.append(json.dumps(v) if name in ("config", "spec") else v)
+    return tuple(values)
+
+
+def _from_row(row: sqlite3.Row) -> ContainerRecord:
+    d = dict(row)
+    d["config"] = json.loads(d["config"])
+    d["spec"] = json.loads(d["spec"] or "{}")
+    d["oom_killed"] = bool(d["oom_killed"])
+    d["stopped_by_user"] = bool(d["stopped_by_user"])
+    return ContainerRecord(**d)
+
+
+class ContainerDB:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        row = None
+        try:
+            row = db.conn.execute("SELECT value FROM meta WHERE key='engine_schema'").fetchone()
+        except sqlite3.OperationalError:
+            pass
+        if row is None or int(row[0]) != ENGINE_SCHEMA:
+            with db.write() as conn:
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+
+    def add(self, rec: ContainerRecord) -> None:
+        marks = ",".join("?" * len(_COLUMNS))
+        try:
+            with self.db.write() as conn:
+                conn.execute(f"INSERT INTO containers ({','.join(_COLUMNS)}) VALUES ({marks})", _to_row(rec))
+        except sqlite3.IntegrityError as e:
+            raise Conflict(f'the container name "{rec.name}" is already in use by another container. '
+                           "You have to remove that container to be able to reuse that name: that name is "
+                           "already in use") from e
+
+    def get(self, ctr_id: str) -> ContainerRecord:
+        row = self.db.conn.execute("SELECT * FROM containers WHERE id=?", (ctr_id,)).fetchone()
+        if row is None:
+            raise NoSuchContainer(f"no container with ID {ctr_id} found in database: no such container")
+        return _from_row(row)
+
+    def lookup(self, name_or_id: str) -> ContainerRecord:
+        """By exact name, full ID, or unambiguous ID prefix — Podman's order."""
+        conn = self.db.conn
+        row = conn.execute("SELECT * FROM containers WHERE name=? OR id=?", (name_or_id, name_or_id)).fetchone()
+        if row is not None:
+            return _from_row(row)
+        if name_or_id and all(c in "0123456789abcdef" for c in name_or_id):
+            rows = conn.execute("SELECT * FROM containers WHERE id >= ? AND id < ? LIMIT 2",
+                                (name_or_id, name_or_id + "g")).fetchall()
+            if len(rows) > 1:
+                raise AmbiguousName(f'more than one result for container "{name_or_id}"')
+            if rows:
+                return _from_row(rows[0])
+        raise NoSuchContainer(f"no container with name or ID \"{name_or_id}\" found: no such container")
+
+    def all(self) -> list[ContainerRecord]:
+        return [_from_row(r) for r in self.db.conn.execute("SELECT * FROM containers ORDER BY created")]
+
+    def update(self, rec: ContainerRecord, **changes: Any) -> ContainerRecord:
+        new = replace(rec, **changes)
+        sets = ",".join(f"{k}=?" for k in changes)
+        values = [json.dumps(v) if k in ("config", "spec") else v for k, v in changes.items()]
+        with self.db.write() as conn:
+            if conn.execute(f"UPDATE containers SET {sets} WHERE id=?", (*values, rec.id)).rowcount == 0:
+                raise NoSuchContainer(f"no container with ID {rec.id} found in database: no such container")
+        return new
+
+    def delete(self, ctr_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM containers WHERE id=?", (ctr_id,))
+
+    def name_in_use(self, name: str) -> bool:
+        return self.db.conn.execute("SELECT 1 FROM containers WHERE name=?", (name,)).fetchone() is not None
+
+    def users_of_image(self, image_id: str) -> list[str]:
+        rows = self.db.conn.execute("SELECT name FROM containers WHERE image_id=?", (image_id,))
+        return [str(r[0]) for r in rows]
+
+
+@contextlib.contextmanager
+def container_lock(run_root: Path, ctr_id: str) -> Iterator[None]:
+    """Exclusive lock on one container across processes (and threads: flock is per open file)."""
+    locks = run_root / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    fd = os.open(locks / ctr_id, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def now() -> float:
+    return time.time()

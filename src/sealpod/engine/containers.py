@@ -1,0 +1,458 @@
+"""The container lifecycle: create, start, stop, kill, remove, wait, list, cleanup.
+
+Daemonless as in Podman: ``start`` hands the container to conmon, which outlives this
+process and calls ``sealpod container cleanup`` when the container exits.  The database
+is the truth for ``ps``; it is reconciled with conmon's exit files whenever a container
+is looked at, so a container whose monitor died is reported as exited, never running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal as signals
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.container_paths import ContainerPaths
+from sealpod.engine.container_state import ContainerDB, ContainerRecord, State, container_lock
+from sealpod.errors import Conflict, ContainerStateInvalid, InvalidArgument, NoSuchContainer, SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.engine.container_report import ContainerSummary
+    from sealpod.engine.entities import PullOptions
+    from sealpod.runtime.conmon import ConmonRuntime
+
+RUNNING_STATES = (State.RUNNING, State.PAUSED, State.CREATED)
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive (conmon's children are reaped by conmon; ours by us)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def parse_signal(value: str | int) -> int:
+    """``TERM``, ``SIGTERM``, ``15`` → 15, as ``kill -s`` and ``--stop-signal`` take them."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().upper()
+    if text.isdigit():
+        num = int(text)
+        if 0 < num < 65:
+            return num
+    else:
+        name = text if text.startswith("SIG") else f"SIG{text}"
+        if name.startswith("SIGRTMIN+") and name[9:].isdigit():
+            return int(signals.SIGRTMIN) + int(name[9:])
+        try:
+            return int(signals.Signals[name])
+        except KeyError:
+            pass
+    raise InvalidArgument(f'invalid signal: "{value}"')
+
+
+class ContainerService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.db = ContainerDB(self.store.db)
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def paths(self, ctr_id: str) -> ContainerPaths:
+        return ContainerPaths(self.store.graph_root, self.store.run_root, self.store.driver_name, ctr_id)
+
+    def runtime(self) -> ConmonRuntime:
+        return self.engine.oci_runtime()
+
+    def lock(self, ctr_id: str) -> Any:
+        return container_lock(self.store.run_root, ctr_id)
+
+    def lookup(self, name_or_id: str) -> ContainerRecord:
+        return self.sync(self.db.lookup(name_or_id))
+
+    def latest(self) -> ContainerRecord:
+        records = self.db.all()
+        if not records:
+            raise NoSuchContainer("no containers to act on: no such container")
+        return self.sync(max(records, key=lambda r: r.created))
+
+    # --- reconciliation -------------------------------------------------------------
+
+    def sync(self, rec: ContainerRecord) -> ContainerRecord:
+        """Bring a record up to date with conmon's exit file and the processes' liveness."""
+        if rec.state not in RUNNING_STATES or rec.state == State.CREATED and not rec.conmon_pid:
+            return rec
+        code = self._exit_code(rec)
+        if code is None and (pid_alive(rec.conmon_pid) or pid_alive(rec.pid)):
+            return rec
+        with self.lock(rec.id):
+            try:
+                fresh = self.db.get(rec.id)
+            except NoSuchContainer:
+                return rec
+            if fresh.state not in RUNNING_STATES:
+                return fresh
+            code = self._exit_code(fresh)
+            if code is None and (pid_alive(fresh.conmon_pid) or pid_alive(fresh.pid)):
+                return fresh
+            return self.db.update(fresh, state=State.STOPPED, exit_code=code if code is not None else 255,
+                                  finished_at=self._exit_time(fresh), pid=0)
+
+    def _exit_code(self, rec: ContainerRecord) -> int | None:
+        try:
+            text = self.paths(rec.id).exit_file.read_text().strip()
+        except OSError:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            return None
+
+    def _exit_time(self, rec: ContainerRecord) -> float:
+        try:
+            return self.paths(rec.id).exit_file.stat().st_mtime
+        except OSError:
+            return time.time()
+
+    # --- create ---------------------------------------------------------------------
+
+    def create_with_image(self, config: ContainerConfig, pull: PullOptions, report: Callable[[str], None], *,
+                          replace: bool = False) -> ContainerRecord:
+        """``create``/``run``: find the image locally or pull it, as ``--pull`` says."""
+        from sealpod.errors import NoSuchImage
+
+        image_id = None
+        if config.pull != "always":
+            try:
+                image_id = self.engine.images.get(config.image).id
+            except NoSuchImage:
+                if config.pull == "never":
+                    raise
+        if image_id is None:
+            image_id = self.engine.images.pull(config.image, pull, report)[-1]
+        return self.create(config, image_id=image_id, replace=replace)
+
+    def create(self, config: ContainerConfig, *, image_id: str | None = None,
+               replace: bool = False) -> ContainerRecord:
+        """Record the container and create its writable layer; nothing runs yet."""
+        from sealpod.engine.names import check_name, new_id, random_name
+
+        name = check_name(config.name) if config.name else ""
+        if name and replace and self.db.name_in_use(name):
+            self.remove(name, force=True)
+        if not name:
+            name = random_name()
+            while self.db.name_in_use(name):
+                name = random_name()
+        image = self.store.get_image(image_id) if image_id else (
+            self.engine.images.get(config.image) if config.image else None)
+        ctr_id = new_id()
+        image_name = image.names[0] if image and image.names else (image.id if image else "")
+        rec = ContainerRecord(id=ctr_id, name=name, image_id=image.id if image else None,
+                              image_name=config.image if image and config.image in image.names else image_name,
+                              created=time.time(), config=config.to_json())
+        from sealpod.engine.specgen import resolve_static
+
+        rec = ContainerRecord(**{**rec.__dict__, "spec": resolve_static(self.engine, config, image)})
+        self.db.add(rec)
+        try:
+            self.store.containers.create(ctr_id, image.id if image else None)
+            self.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            self.db.delete(ctr_id)
+            raise
+        return rec
+
+    # --- start ----------------------------------------------------------------------
+
+    def init(self, rec: ContainerRecord) -> ContainerRecord:
+        """Mount the root, write the bundle and create the runtime container under conmon."""
+        from sealpod.engine.container_start import create_in_runtime
+
+        if rec.state in (State.RUNNING, State.PAUSED):
+            raise ContainerStateInvalid(f"container {rec.id} has already been created in runtime: "
+                                        "container state improper")
+        if rec.state == State.CREATED:
+            return rec
+        if rec.state in (State.STOPPED, State.EXITED):
+            self._release_runtime(rec)
+        pid, conmon_pid = create_in_runtime(self, rec)
+        return self.db.update(rec, state=State.CREATED, pid=pid, conmon_pid=conmon_pid, exit_code=None,
+                              stopped_by_user=False)
+
+    def start(self, name_or_id: str) -> ContainerRecord:
+        rec = self.lookup(name_or_id)
+        with self.lock(rec.id):
+            rec = self.db.get(rec.id)
+            if rec.state == State.RUNNING:
+                return rec
+            if rec.state == State.PAUSED:
+                raise ContainerStateInvalid(f"cannot start paused container {rec.id}: container state improper")
+            rec = self.init(rec)
+            return self._start_created(rec)
+
+    def _start_created(self, rec: ContainerRecord) -> ContainerRecord:
+        try:
+            self.runtime().start(rec.id)
+        except SealpodError:
+            self._teardown(rec)
+            self.db.update(rec, state=State.EXITED, pid=0, finished_at=time.time())
+            raise
+        return self.db.update(rec, state=State.RUNNING, started_at=time.time())
+
+    # --- stop / kill ----------------------------------------------------------------
+
+    def stop_signal(self, rec: ContainerRecord) -> int:
+        cfg = ContainerConfig.from_json(rec.config)
+        return parse_signal(cfg.stop_signal or rec.spec.get("stop_signal") or "SIGTERM")
+
+    def stop(self, name_or_id: str, timeout: int | None = None) -> ContainerRecord:
+        rec = self.lookup(name_or_id)
+        if rec.state not in (State.RUNNING, State.PAUSED):
+            return rec  # stopping a stopped container is fine, as in Podman
+        cfg = ContainerConfig.from_json(rec.config)
+        wait = timeout if timeout is not None else (cfg.stop_timeout if cfg.stop_timeout is not None else
+                                                    self.engine.config.containers.engine.stop_timeout)
+        self.db.update(rec, stopped_by_user=True)
+        runtime = self.runtime()
+        if rec.state == State.PAUSED:
+            runtime.resume(rec.id)
+        try:
+            runtime.kill(rec.id, self.stop_signal(rec))
+        except SealpodError:
+            pass  # already gone
+        if not self._wait_exit(rec, wait):
+            try:
+                runtime.kill(rec.id, signals.SIGKILL, all_procs=True)
+            except SealpodError:
+                pass
+            self._wait_exit(rec, 10)
+        return self.cleanup(rec.id)
+
+    def _wait_exit(self, rec: ContainerRecord, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            if self._exit_code(rec) is not None or not (pid_alive(rec.pid) or pid_alive(rec.conmon_pid)):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def kill(self, name_or_id: str, signal: str | int = "SIGKILL") -> ContainerRecord:
+        rec = self.lookup(name_or_id)
+        sig = parse_signal(signal)
+        if rec.state not in (State.RUNNING, State.PAUSED):
+            raise ContainerStateInvalid(f"can only kill running containers. {rec.id} is in state "
+                                        f"{rec.state}: container state improper")
+        if sig in (signals.SIGKILL, signals.SIGTERM, signals.SIGINT):
+            self.db.update(rec, stopped_by_user=True)
+        self.runtime().kill(rec.id, sig)
+        return rec
+
+    def pause(self, name_or_id: str) -> ContainerRecord:
+        rec = self.lookup(name_or_id)
+        if rec.state != State.RUNNING:
+            raise ContainerStateInvalid(f'"{rec.name}" is not running, can\'t pause: container state improper')
+        self.runtime().pause(rec.id)
+        return self.db.update(rec, state=State.PAUSED)
+
+    def unpause(self, name_or_id: str) -> ContainerRecord:
+        rec = self.lookup(name_or_id)
+        if rec.state != State.PAUSED:
+            raise ContainerStateInvalid(f'"{rec.name}" is not paused, can\'t unpause: container state improper')
+        self.runtime().resume(rec.id)
+        return self.db.update(rec, state=State.RUNNING)
+
+    def restart(self, name_or_id: str, timeout: int | None = None) -> ContainerRecord:
+        rec = self.stop(name_or_id, timeout)
+        return self.start(rec.id)
+
+    # --- cleanup / remove -----------------------------------------------------------
+
+    def _release_runtime(self, rec: ContainerRecord) -> None:
+        try:
+            self.runtime().delete(rec.id, force=True)
+        except SealpodError:
+            pass
+        self.paths(rec.id).exit_file.unlink(missing_ok=True)
+
+    def _teardown(self, rec: ContainerRecord) -> None:
+        """Release what a run holds: the runtime container and the root mount."""
+        self._release_runtime_keep_exit(rec)
+        try:
+            self.store.containers.unmount(rec.id)
+        except SealpodError:
+            pass
+
+    def _release_runtime_keep_exit(self, rec: ContainerRecord) -> None:
+        try:
+            self.runtime().delete(rec.id, force=True)
+        except SealpodError:
+            pass
+
+    def cleanup(self, name_or_id: str, *, remove: bool | None = None) -> ContainerRecord:
+        """After the process ended: record the exit, unmount, delete the runtime container,
+        apply the restart policy or ``--rm``.  Idempotent: conmon's exit command and the
+        foreground ``run`` may both call it."""
+        try:
+            rec = self.db.lookup(name_or_id)
+        except NoSuchContainer:
+            raise
+        with self.lock(rec.id):
+            try:
+                rec = self.db.get(rec.id)
+            except NoSuchContainer:
+                return rec
+            if rec.state in (State.RUNNING, State.PAUSED, State.CREATED) and rec.conmon_pid:
+                code = self._exit_code(rec)
+                if code is None and (pid_alive(rec.pid) or pid_alive(rec.conmon_pid)):
+                    return rec  # still running: nothing to clean
+                rec = self.db.update(rec, state=State.STOPPED, exit_code=255 if code is None else code,
+                                     finished_at=self._exit_time(rec), pid=0)
+            if rec.state == State.STOPPED:
+                self._teardown(rec)
+                rec = self.db.update(rec, state=State.EXITED, pid=0, conmon_pid=0)
+        cfg = ContainerConfig.from_json(rec.config)
+        if (remove if remove is not None else cfg.remove) and rec.state == State.EXITED:
+            self.remove(rec.id, force=True)
+            return rec
+        if rec.state == State.EXITED and self._should_restart(rec, cfg):
+            self.db.update(rec, restart_count=rec.restart_count + 1)
+            return self.start(rec.id)
+        return rec
+
+    def _should_restart(self, rec: ContainerRecord, cfg: ContainerConfig) -> bool:
+        policy = cfg.restart
+        if rec.stopped_by_user or policy.name in ("", "no"):
+            return False
+        if policy.name == "on-failure":
+            return (rec.exit_code or 0) != 0 and (policy.max_retries == 0 or rec.restart_count < policy.max_retries)
+        return policy.name in ("always", "unless-stopped")
+
+    def remove(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> str:
+        rec = self.lookup(name_or_id)
+        if rec.state in (State.RUNNING, State.PAUSED) and not force:
+            raise Conflict(f"cannot remove container {rec.id} as it is {rec.state} - running or paused "
+                           "containers cannot be removed without force: container state improper")
+        if rec.state in (State.RUNNING, State.PAUSED):
+            self.db.update(rec, stopped_by_user=True)
+            try:
+                self.runtime().kill(rec.id, signals.SIGKILL, all_procs=True)
+            except SealpodError:
+                pass
+            self._wait_exit(rec, 10)
+        with self.lock(rec.id):
+            try:
+                rec = self.db.get(rec.id)
+            except NoSuchContainer:
+                return rec.id
+            self.db.update(rec, state=State.REMOVING)
+            self._teardown(rec)
+            self.store.containers.delete(rec.id)
+            self.paths(rec.id).exit_file.unlink(missing_ok=True)
+            import shutil
+
+            shutil.rmtree(self.paths(rec.id).rundir, ignore_errors=True)
+            self.db.delete(rec.id)
+        try:
+            (self.store.run_root / "locks" / rec.id).unlink(missing_ok=True)
+        except OSError:
+            pass
+        return rec.id
+
+    # --- wait / list ----------------------------------------------------------------
+
+    def wait(self, name_or_id: str, conditions: Sequence[str] = ("stopped",), interval: float = 0.25) -> int:
+        """Block until the container reaches a condition; return its exit code (-1 if none)."""
+        wanted = {c.lower() for c in conditions} or {"stopped"}
+        valid = {s.value for s in State} | {"healthy", "unhealthy"}
+        bad = wanted - valid
+        if bad:
+            raise InvalidArgument(f'"{sorted(bad)[0]}" is not a valid container state')
+        rec = self.lookup(name_or_id)
+        delay = 0.005
+        while True:
+            state = rec.state
+            if state in wanted or (("stopped" in wanted or "exited" in wanted)
+                                   and state in (State.STOPPED, State.EXITED)):
+                return rec.exit_code if rec.exit_code is not None else -1
+            time.sleep(delay)
+            delay = min(delay * 2, interval)
+            try:
+                rec = self.lookup(rec.id)
+            except NoSuchContainer:
+                return rec.exit_code if rec.exit_code is not None else -1
+
+    def list_containers(self) -> list[ContainerRecord]:
+        return [self.sync(r) for r in self.db.all()]
+
+    def summaries(self, *, all_containers: bool, filters: Sequence[str] = ()) -> list[ContainerSummary]:
+        from sealpod.engine.container_report import filtered, summarize
+
+        records = self.list_containers()
+        if not all_containers:
+            records = [r for r in records if r.state in (State.RUNNING, State.PAUSED)]
+        return [summarize(r) for r in filtered(self, records, filters)]
+
+    def inspect(self, name_or_id: str) -> dict[str, Any]:
+        from sealpod.engine.container_report import inspect
+
+        return inspect(self, self.lookup(name_or_id))
+
+    def logs(self, containers: Sequence[str], *, stdout: BinaryIO, stderr: BinaryIO, follow: bool = False,
+             tail: int = -1, since: str | None = None, until: str | None = None, timestamps: bool = False,
+             names: bool = False) -> None:
+        from sealpod.engine.container_report import logs
+
+        logs(self, containers, stdout=stdout, stderr=stderr, follow=follow, tail=tail, since=since, until=until,
+             timestamps=timestamps, names_prefix=names)
+
+    def run_attached(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
+                     tty: bool, detach_keys: str | None = None) -> int:
+        """Start a container with our stdio attached and wait for it; returns its exit code.
+
+        The attach socket is connected before the process starts, so no output is lost.
+        """
+        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
+
+        rec = self.lookup(name_or_id)
+        keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
+        try:
+            with self.lock(rec.id):
+                rec = self.init(self.db.get(rec.id))
+                sock = connect(self.runtime().attach_socket_path(rec.id))
+                rec = self._start_created(rec)
+        except SealpodError:
+            if rec.config.get("remove"):
+                self._remove_quietly(rec.id)
+            raise
+        detached = stream(sock, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty, detach_keys=keys,
+                          ctl_path=self.runtime().ctl_path(rec.id) if tty else None)
+        if detached:
+            return 0
+        self._wait_exit(rec, 365 * 86400)
+        code = self._exit_code(rec)
+        final = self.cleanup(rec.id)
+        return code if code is not None else (final.exit_code if final.exit_code is not None else 125)
+
+    def _remove_quietly(self, ctr_id: str) -> None:
+        try:
+            self.remove(ctr_id, force=True)
+        except SealpodError:
+            pass

@@ -1,0 +1,123 @@
+"""Container root filesystems: a writable layer on top of an image, and its mount.
+
+overlay: ``overlay-containers/<id>/{diff,work,merged}``; the image's layers are the lower
+dirs, named by their short ``l/`` links.  vfs: a full copy of the image's top layer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sealpod.errors import NoSuchLayer, StorageError
+from sealpod.storage.mount import is_mountpoint, mount, unmount
+
+if TYPE_CHECKING:
+    from sealpod.storage.store import Store
+
+_PAGE = 4096
+_CHDIR_LOCK = threading.Lock()  # relative lowerdirs need the cwd; serialise within a process
+
+
+class ContainerLayers:
+    """The container side of the store; reached as ``Store.containers``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.home = store.graph_root / f"{store.driver_name}-containers"
+
+    def _dir(self, container_id: str) -> Path:
+        return self.home / container_id
+
+    def create(self, container_id: str, image_id: str | None) -> Path:
+        """Make the writable layer; ``image_id`` None means an empty root (``--rootfs``-less scratch)."""
+        layers: list[str] = list(self.store.get_image(image_id).layers) if image_id else []
+        d = self._dir(container_id)
+        try:
+            d.mkdir(parents=True)
+            if self.store.driver_name == "vfs":
+                top = layers[-1] if layers else None
+                if top is None:
+                    (d / "diff").mkdir(mode=0o755)
+                else:
+                    from sealpod.utils.proc import run
+
+                    run(["cp", "-a", "--reflink=auto", os.fspath(self.store.layer_diff_path(top)),
+                         os.fspath(d / "diff")])
+            else:
+                for sub in ("diff", "work", "merged"):
+                    (d / sub).mkdir(mode=0o755)
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        with self.store.db.write() as conn:
+            conn.execute("INSERT INTO rw_layers VALUES (?,?,?,?)",
+                         (container_id, image_id, ",".join(layers), time.time()))
+        return d
+
+    def _image_layers(self, container_id: str) -> list[str]:
+        row = self.store.db.conn.execute("SELECT layers FROM rw_layers WHERE id=?", (container_id,)).fetchone()
+        if row is None:
+            raise NoSuchLayer(f"container {container_id[:12]} has no storage")
+        return [x for x in str(row[0]).split(",") if x]
+
+    def mount(self, container_id: str) -> Path:
+        """Mount (once) and return the root filesystem path."""
+        d = self._dir(container_id)
+        if self.store.driver_name == "vfs":
+            return d / "diff"
+        merged = d / "merged"
+        if is_mountpoint(os.fspath(merged)):
+            return merged
+        layers = self._image_layers(container_id)
+        from sealpod.storage.drivers.overlay import OverlayDriver
+
+        driver = self.store.driver
+        assert isinstance(driver, OverlayDriver)
+        short = driver.lower_dirs(list(reversed(layers)))
+        if not short:
+            empty = self.home / "empty"
+            empty.mkdir(exist_ok=True)
+            short = [os.fspath(empty)]
+        upper = f"upperdir={d / 'diff'},workdir={d / 'work'}"
+        absolute = ",".join([f"lowerdir={':'.join(os.fspath(driver.home / s) for s in short)}", upper])
+        if len(absolute) < _PAGE - 1:
+            mount("overlay", os.fspath(merged), "overlay", 0, absolute)
+            return merged
+        with _CHDIR_LOCK:
+            cwd = os.getcwd()
+            os.chdir(driver.home)
+            try:
+                mount("overlay", os.fspath(merged), "overlay", 0, f"lowerdir={':'.join(short)},{upper}")
+            finally:
+                os.chdir(cwd)
+        return merged
+
+    def unmount(self, container_id: str) -> None:
+        if self.store.driver_name != "vfs":
+            unmount(os.fspath(self._dir(container_id) / "merged"))
+
+    def is_mounted(self, container_id: str) -> bool:
+        if self.store.driver_name == "vfs":
+            return True
+        return is_mountpoint(os.fspath(self._dir(container_id) / "merged"))
+
+    def diff_path(self, container_id: str) -> Path:
+        return self._dir(container_id) / "diff"
+
+    def delete(self, container_id: str) -> None:
+        self.unmount(container_id)
+        d = self._dir(container_id)
+        if self.store.driver_name != "vfs" and is_mountpoint(os.fspath(d / "merged")):
+            raise StorageError(f"container {container_id[:12]} is still mounted")
+        shutil.rmtree(d, ignore_errors=True)
+        with self.store.db.write() as conn:
+            conn.execute("DELETE FROM rw_layers WHERE id=?", (container_id,))
+
+    def users_of(self, image_id: str) -> list[str]:
+        rows = self.store.db.conn.execute("SELECT id FROM rw_layers WHERE image_id=?", (image_id,))
+        return [str(r[0]) for r in rows]
