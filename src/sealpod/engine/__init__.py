@@ -18,9 +18,9 @@ from sealpod.config.loader import GlobalOptions as GlobalFlags
 if TYPE_CHECKING:
     from sealpod.config.registries_conf import RegistriesConf
     from sealpod.engine.containers import ContainerService
-    from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.engine.images import ImageService
     from sealpod.engine.system import SystemService
+    from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.storage.store import Store
 
 __all__ = ["Engine", "GlobalFlags"]

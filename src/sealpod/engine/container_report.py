@@ -6,7 +6,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.engine.container_state import ContainerRecord, State
@@ -115,7 +115,7 @@ def filtered(svc: ContainerService, records: list[ContainerRecord], filters: Seq
 def _rfc3339(ts: float) -> str:
     if not ts:
         return "0001-01-01T00:00:00Z"
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
