@@ -45,7 +45,7 @@ COMMANDS: dict[str, CommandRef] = {
     "image prune": _image("prune"),
     "history": _image("history"), "image history": _image("history"),
     "image inspect": _image("inspect"),
-    "inspect": _image("inspect_any"),
+    "inspect": CommandRef("sealpod.cli.inspect", "inspect"),
     "login": _image("login"), "logout": _image("logout"),
     "search": _image("search"), "image search": _image("search"),
     "version": _system("version"), "system version": _system("version"),

@@ -288,13 +288,6 @@ def _setup_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--size", action="store_true", help="display the total file size (containers)")
 
 
-def _setup_inspect_any(p: argparse.ArgumentParser) -> None:
-    _setup_inspect(p)
-    p.add_argument("-t", "--type", default="all", choices=("all", "image", "container", "pod", "network",
-                                                           "volume"), help="the type of object to inspect")
-    p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
-
-
 def _print_inspect(docs: list[dict[str, Any]], fmt: str | None) -> None:
     from sealpod.cli.formatting import is_json, unescape
 
@@ -326,12 +319,6 @@ def _inspect(names: list[str], fmt: str | None, ctx: CliContext, missing: str) -
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
     return _inspect(args.names, args.format, ctx, "inspecting object: {err}")
-
-
-def _run_inspect_any(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.type not in ("all", "image"):
-        raise NotFound(f'inspecting object: no such {args.type}: "{args.names[0]}"')
-    return _inspect(args.names, args.format, ctx, 'inspecting object: no such object: "{name}"')
 
 
 # --- login / logout / search --------------------------------------------------------------
@@ -439,8 +426,6 @@ COMMANDS: dict[str, Command] = {
     "prune": Command("Remove unused images", _setup_prune, _run_prune),
     "history": Command("Show history of a specified image", _setup_history, _run_history),
     "inspect": Command("Display the configuration of an image", _setup_inspect, _run_inspect),
-    "inspect_any": Command("Display the configuration of object denoted by ID", _setup_inspect_any,
-                           _run_inspect_any),
     "login": Command("Log in to a container registry", _setup_login, _run_login),
     "logout": Command("Log out of a container registry", _setup_logout, _run_logout),
     "search": Command("Search registry for image", _setup_search, _run_search),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,11 +141,19 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
         host_resolv, nameservers=cfg.dns_servers, searches=cfg.dns_search, options=cfg.dns_options,
         host_network=host_network)
+    files["/run/.containerenv"] = (f'engine="sealpod"\nname="{rec.name}"\nid="{rec.id}"\n'
+                                   f'image="{rec.image_name}"\nimageid="{rec.image_id or ""}"\n'
+                                   f"rootless={1 if svc.engine.config.rootless else 0}\n")
     mounts = []
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
         path.write_text(content)
-        mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "rw")))
+        ro = dest == "/run/.containerenv"
+        mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "ro" if ro else "rw")))
+    if cfg.read_only:  # Podman's read-only-tmpfs: scratch space where programs expect it
+        taken = {m.destination for m in cfg.mounts}
+        mounts += [Mount(d, "tmpfs", "tmpfs", ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup"))
+                   for d in ("/tmp", "/var/tmp", "/run") if d not in taken]
     return mounts
 
 
@@ -165,7 +174,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         env.append(f"HOSTNAME={hostname}")
     caps = _capabilities(svc, cfg)
     security = _security(cfg)
-    limits = rlimits.clamp_rlimits(rlimits.parse_ulimits([*conf.default_ulimits, *cfg.ulimits]))
+    limits = _rlimits(conf.default_ulimits, cfg.ulimits)
     init = None
     init_source = None
     if cfg.init:
@@ -179,7 +188,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None))
     return SpecParams(
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
-        uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([*user.additional_gids, *groups])),
+        uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
         umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty, hostname=hostname,
         readonly_rootfs=cfg.read_only, capabilities=caps,
         user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
@@ -194,6 +203,31 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
         init=init, init_source=init_source,
     )
+
+
+# Podman's defaults for root when nothing is configured: as many open files and processes
+# as the kernel allows.
+_DEFAULT_RLIMITS = {"RLIMIT_NOFILE": 1048576, "RLIMIT_NPROC": 4194304}
+
+
+def _rlimits(configured: Sequence[str], flags: Sequence[str]) -> tuple[Any, ...]:
+    """Asked-for limits, clamped (with a warning) where the host refuses them; Podman's defaults
+    for what was not asked, quietly lowered to the host's hard limit (this sandbox refuses them)."""
+    from sealpod.runtime import rlimits
+
+    if "host" in flags:
+        return rlimits.host_rlimits()
+    asked = rlimits.clamp_rlimits(rlimits.parse_ulimits([*configured, *flags]))
+    given = {r.type for r in asked}
+    can_raise = rlimits.can_raise_limits()
+    extra = []
+    for kind, value in _DEFAULT_RLIMITS.items():
+        host = rlimits.host_limit(kind)
+        if kind in given or host is None:
+            continue
+        limit = value if can_raise or host[1] < 0 else min(value, host[1])
+        extra.append(rlimits.Rlimit(kind, limit, limit))
+    return (*asked, *extra)
 
 
 def _find_init(configured: str) -> str:

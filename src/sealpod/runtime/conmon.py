@@ -384,7 +384,8 @@ class ConmonRuntime:
 
     def create(self, req: CreateRequest) -> int:
         """Create the container under conmon; returns its PID once runc has it in 'created'."""
-        for d in (self.paths.exit_dir, self.paths.socket_dir, self.persist_dir(req.id), self.paths.runtime_root):
+        dirs = (self.paths.exit_dir, self.paths.socket_dir, self.persist_dir(req.id), self.paths.runtime_root)
+        for d in dirs:
             d.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.exit_file(req.id).unlink()

@@ -139,23 +139,20 @@ def follow(path: Path, *, is_running: Callable[[], bool], since_ns: int | None =
     """
     joiner = _Joiner()
     backlog: deque[LogEntry] = deque(maxlen=tail if tail is not None and tail >= 0 else None)
-    fh, ino, buf = _open(path), 0, b""
-    first = True
+    fh, buf = _open(path), b""
+    first = flush_tail = True
     while True:
-        if fh is None:
-            fh = _open(path)
         running = is_running()
+        fh, restarted = _reopen_if_replaced(path, fh)
+        if restarted:
+            buf = b""
         if fh is not None:
-            st = os.fstat(fh.fileno())
-            if ino and (st.st_ino != ino or st.st_size < fh.tell()):
-                fh.seek(0)
-                buf = b""
-            ino = st.st_ino
             buf += fh.read()
             *lines, buf = buf.split(b"\n")
             for e in _entries(lines, joiner):
                 if until_ns is not None and e.ns > until_ns:
-                    return
+                    running = flush_tail = False
+                    break
                 if _in_window(e, since_ns, until_ns):
                     if first:
                         backlog.append(e)
@@ -169,7 +166,27 @@ def follow(path: Path, *, is_running: Callable[[], bool], since_ns: int | None =
         time.sleep(poll)
     if fh is not None:
         fh.close()
-    yield from (e for e in joiner.flush() if _in_window(e, since_ns, until_ns))
+    if flush_tail:
+        yield from (e for e in joiner.flush() if _in_window(e, since_ns, until_ns))
+
+
+def _reopen_if_replaced(path: Path, fh: BinaryIO | None) -> tuple[BinaryIO | None, bool]:
+    """Start over when the log was truncated in place or replaced by a new file."""
+    if fh is None:
+        fh = _open(path)
+        return fh, fh is not None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return fh, False
+    if st.st_ino != os.fstat(fh.fileno()).st_ino:
+        fh.close()
+        fh = _open(path)
+        return fh, True
+    if st.st_size < fh.tell():
+        fh.seek(0)
+        return fh, True
+    return fh, False
 
 
 def _open(path: Path) -> BinaryIO | None:
