@@ -49,7 +49,8 @@ class ContainerSummary:
 
 
 def _public_state(state: str) -> str:
-    return "exited" if state == State.STOPPED else state
+    """Podman shows a container that never ran as created, and a stopped one as exited."""
+    return {State.STOPPED: "exited", State.CONFIGURED: "created"}.get(State(state), state)
 
 
 def summarize(rec: ContainerRecord) -> ContainerSummary:

@@ -158,7 +158,7 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
 
 
 def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> SpecParams:
-    from sealpod.runtime import etcfiles, rlimits
+    from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Resources, SpecParams, parse_device
 
     cfg = ContainerConfig.from_json(rec.config)
