@@ -29,8 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class Engine:
-    def __init__(self, name: str, argv: list[str], work: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, argv: list[str], work: Path, env: dict[str, str],
+                 run_flags: tuple[str, ...] = ()) -> None:
         self.name, self.base, self.work, self.env = name, argv, work, env
+        self.run_flags = run_flags  # what this engine needs on this host to run a container at all
         self.reset()
 
     def reset(self) -> None:
@@ -49,6 +51,26 @@ class Engine:
         subprocess.run(self.argv(*args), env=self.env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         return time.perf_counter() - start
+
+    def output(self, *args: str) -> str:
+        return subprocess.run(self.argv(*args), env=self.env, check=True, capture_output=True, text=True).stdout
+
+    def conmon_pss_kb(self) -> list[int]:
+        """PSS of the conmon processes watching this engine's containers."""
+        out = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if not cmd[0].endswith(b"conmon") or str(self.work / self.name).encode() not in b" ".join(cmd):
+                    continue
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        out.append(int(line.split()[1]))
+            except OSError:
+                continue
+        return out
 
 
 def median_of(runs: int, step: Callable[[], float], before: Callable[[], None] | None = None) -> float:
@@ -80,10 +102,59 @@ def seed_many(server: RegistryServer, count: int) -> list[str]:
     return names
 
 
+def containers(server: RegistryServer, engines: list[Engine], runs: int, only: set[str], ps_count: int) -> None:
+    tiny = BUSYBOX.read_bytes()
+    push_image(server, "bench/tiny", "latest", build_image([Layer(tiny_entries(tiny), "gzip", "COPY busybox /")]))
+    ref = f"{server.host}/bench/tiny:latest"
+    for e in engines:
+        e.reset()
+        e.run("pull", "--tls-verify=false", ref)
+    if "run" in only:
+        compare("run --rm IMAGE true", runs * 2, engines, lambda e: e.run("run", "--rm", *e.run_flags, ref, "true"))
+    if "exec" in only:
+        for e in engines:
+            e.run("run", "-d", "--name", "execbench", *e.run_flags, ref, "sleep", "1000")
+        compare("exec CTR true", runs * 2, engines, lambda e: e.run("exec", "execbench", "true"))
+        for e in engines:
+            e.run("rm", "-f", "-t", "0", "execbench")
+    if "rund" in only or "memory" in only:
+        def fifty(e: Engine) -> float:
+            start = time.perf_counter()
+            for i in range(50):
+                e.run("run", "-d", "--name", f"d{i}", *e.run_flags, ref, "sleep", "1000")
+            took = time.perf_counter() - start
+            return took
+
+        def clean(e: Engine) -> None:
+            subprocess.run(e.argv("rm", "-af", "-t", "0"), env=e.env, capture_output=True)
+
+        results = {}
+        for e in engines:
+            clean(e)
+            results[e.name] = fifty(e)
+        s, p = results["sealpod"], results["podman"]
+        print(f"{'50 x run -d':<34} sealpod {s * 1000:9.1f} ms   podman {p * 1000:9.1f} ms   ratio {s / p:5.2f}")
+        pss = {e.name: e.conmon_pss_kb() for e in engines}
+        sp, pp = statistics.mean(pss["sealpod"] or [0]), statistics.mean(pss["podman"] or [0])
+        print(f"{'memory per detached container':<34} sealpod {sp:9.0f} kB   podman {pp:9.0f} kB   "
+              f"ratio {sp / pp if pp else float('nan'):5.2f}  (conmon PSS; no sealpod process stays)")
+        for e in engines:
+            clean(e)
+    if "ps" in only:
+        for e in engines:
+            for i in range(ps_count):
+                subprocess.run(e.argv("create", "--name", f"ps{i}", *e.run_flags, ref, "true"), env=e.env,
+                               check=True, capture_output=True)
+        compare(f"ps -a ({ps_count} containers)", runs, engines, lambda e: e.run("ps", "-a"))
+        for e in engines:
+            subprocess.run(e.argv("rm", "-af"), env=e.env, capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="version,images,pull,repull")
+    parser.add_argument("--only", default="version,images,pull,repull,run,exec,rund,memory,ps")
+    parser.add_argument("--ps-count", type=int, default=500, help="containers for the ps -a workload")
     args = parser.parse_args()
     only = set(args.only.split(","))
     if not shutil.which("podman"):
@@ -95,7 +166,12 @@ def main() -> int:
     conf.write_text(f'[engine]\nimage_copy_tmp_dir = "{work}"\n')
     env["CONTAINERS_CONF"] = str(conf)
     sealpod_bin = REPO / ".venv" / "bin" / "sealpod"
-    engines = [Engine("sealpod", [str(sealpod_bin)], work, env), Engine("podman", ["podman"], work, env)]
+    # Podman needs these here: crun refuses hybrid cgroups, its default ulimits are refused by this
+    # sandbox, and sealpod has no networking yet (--network none keeps the comparison fair).
+    podman_flags = ("--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+    engines = [Engine("sealpod", [str(sealpod_bin)], work, env),
+               Engine("podman", ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"], work, env,
+                      podman_flags)]
     server, proc = start_registry(work / "registry")
     try:
         if "version" in only:
@@ -107,6 +183,8 @@ def main() -> int:
                 for name in names:
                     e.run("pull", "--tls-verify=false", name)
             compare("images (50 images)", args.runs * 2, engines, lambda e: e.run("images"))
+        if only & {"run", "ps", "exec", "rund", "memory"}:
+            containers(server, engines, args.runs, only, args.ps_count)
         if "pull" in only or "repull" in only:
             print("building the ~100 MB, 5-layer, 20,000-file image...", flush=True)
             push_image(server, "bench/big", "latest", big_image())

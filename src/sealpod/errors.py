@@ -167,3 +167,17 @@ class NoSuchUser(NotFound):
     """The user or group given with --user or --group-add is not in the container's image."""
 
     exit_code = 126
+
+
+class NoSuchVolume(NotFound):
+    """The volume is not known."""
+
+
+class VolumeExists(Conflict):
+    """A volume of that name already exists."""
+
+
+class VolumeInUse(Conflict):
+    """The volume is used by a container; ``volume rm`` exits 2 for it, as Podman does."""
+
+    exit_code = 2

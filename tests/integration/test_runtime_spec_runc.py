@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from sealpod.runtime.spec import (
     write_spec,
 )
 from sealpod.utils.proc import run
+from sealpod.utils.record import replace
 from tests.rig.sealpod import require_root, skip_or_fail
 
 pytestmark = pytest.mark.integration

@@ -29,7 +29,32 @@ def _container(name: str) -> CommandRef:
 _CONTAINER_VERBS = ("run", "create", "start", "stop", "kill", "restart", "pause", "unpause", "rm", "wait",
                     "logs")
 
+def _ops(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.container_ops", name)
+
+
+def _files(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.container_files", name)
+
+
+def _volume(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.volume", name)
+
+
+# verb -> (module helper, also under "container <verb>")
+_OPS_VERBS = ("exec", "attach", "top", "port", "rename", "init", "mount", "unmount", "update")
+_FILES_VERBS = ("cp", "diff", "export", "commit")
+
 COMMANDS: dict[str, CommandRef] = {
+    **{verb: _ops(verb) for verb in _OPS_VERBS},
+    **{f"container {verb}": _ops(verb) for verb in _OPS_VERBS},
+    "umount": _ops("unmount"), "container umount": _ops("unmount"),
+    "container prune": _ops("prune"), "container clone": _ops("clone"),
+    **{verb: _files(verb) for verb in _FILES_VERBS},
+    **{f"container {verb}": _files(verb) for verb in _FILES_VERBS},
+    "import": _files("import"), "image import": _files("import"),
+    **{f"volume {verb}": _volume(verb) for verb in ("create", "ls", "list", "inspect", "rm", "remove", "prune",
+                                                      "exists", "export", "import")},
     **{verb: _container(verb) for verb in _CONTAINER_VERBS},
     **{f"container {verb}": _container(verb) for verb in _CONTAINER_VERBS},
     "ps": _container("ps"), "container ps": _container("ps"), "container ls": _container("ps"),
@@ -52,7 +77,8 @@ COMMANDS: dict[str, CommandRef] = {
     "info": _system("info"), "system info": _system("info"),
 }
 
-GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers"}
+GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
+          "volume": "Manage volumes"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -81,6 +107,22 @@ SUMMARIES: dict[str, str] = {
     "wait": "Block on one or more containers",
     "logs": "Fetch the logs of one or more containers",
     "ps": "List containers",
+    "exec": "Run a process in a running container",
+    "attach": "Attach to a running container",
+    "top": "Display the running processes of a container",
+    "port": "List port mappings or a specific mapping for the container",
+    "rename": "Rename an existing container",
+    "init": "Initialize one or more containers",
+    "mount": "Mount a working container's root filesystem",
+    "unmount": "Unmount working container's root filesystem",
+    "umount": "Unmount working container's root filesystem",
+    "update": "Update an existing container",
+    "cp": "Copy files/folders between a container and the local filesystem",
+    "diff": "Display the changes to the object's file system",
+    "export": "Export container's filesystem contents as a tar archive",
+    "commit": "Create new image based on the changed container",
+    "import": "Import a tarball to create a filesystem image",
+    "volume": "Manage volumes",
     "exists": "Check if an image exists in local storage",
     "list": "List images in local storage",
     "ls": "List images in local storage",

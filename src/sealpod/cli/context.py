@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine

@@ -72,9 +72,8 @@ def _pull_options(args: argparse.Namespace) -> PullOptions:
 
 
 def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
-    from dataclasses import replace
-
     from sealpod.cli.progress import Progress
+    from sealpod.utils.record import replace
 
     progress = Progress()
     options = _pull_options(args)

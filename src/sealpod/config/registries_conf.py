@@ -29,13 +29,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from sealpod.config.toml import parse_toml, toml_type_name
 from sealpod.errors import ConfigError
+from sealpod.utils.record import dataclass, field, replace
 
 ENV_REGISTRIES_CONF = "CONTAINERS_REGISTRIES_CONF"
 SYSTEM_CONTAINERS_DIR = Path("/etc/containers")

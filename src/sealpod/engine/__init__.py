@@ -17,9 +17,12 @@ from sealpod.config.loader import GlobalOptions as GlobalFlags
 
 if TYPE_CHECKING:
     from sealpod.config.registries_conf import RegistriesConf
+    from sealpod.engine.container_files import ContainerFiles
+    from sealpod.engine.container_ops import ContainerOps
     from sealpod.engine.containers import ContainerService
     from sealpod.engine.images import ImageService
     from sealpod.engine.system import SystemService
+    from sealpod.engine.volumes import VolumeService
     from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.storage.store import Store
 
@@ -84,6 +87,26 @@ class Engine:
             self._containers = ContainerService(self)
         return self._containers
 
+    @property
+    def container_ops(self) -> ContainerOps:
+        """exec, attach, top, rename, init, mount, prune, clone, update."""
+        from sealpod.engine.container_ops import ContainerOps
+
+        return ContainerOps(self)
+
+    @property
+    def container_files(self) -> ContainerFiles:
+        """cp, diff, export, import, commit: a container's files as archives and images."""
+        from sealpod.engine.container_files import ContainerFiles
+
+        return ContainerFiles(self)
+
+    @property
+    def volumes(self) -> VolumeService:
+        from sealpod.engine.volumes import VolumeService
+
+        return VolumeService(self)
+
     def image_users(self, image_id: str) -> list[str]:
         """Containers (by name) using an image; they keep it from being removed."""
         return self.containers.db.users_of_image(image_id)
@@ -109,13 +132,10 @@ class Engine:
         return self._runtime
 
     def volume_path(self, name: str | None) -> Path:
-        """The data directory of a named volume, created on first use (anonymous: a random name)."""
-        import secrets
-
-        name = name or secrets.token_hex(32)
-        data = self.config.volume_path / name / "_data"
-        data.mkdir(parents=True, exist_ok=True)
-        return data
+        """The data directory of a named volume, created (and recorded) on first use; None: a new
+        anonymous volume.  Containers go through ``volumes.mount_for``, which also mounts and copies up."""
+        volumes = self.volumes
+        return volumes.data_dir(volumes.ensure(name).name)
 
     def close(self) -> None:
         if self._store is not None:

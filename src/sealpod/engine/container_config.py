@@ -7,9 +7,10 @@ can fill what the user left out (see :mod:`sealpod.engine.specgen`).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
+
+from sealpod.utils import record as dataclasses
+from sealpod.utils.record import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class ContainerConfig:
     umask: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        doc: dict[str, Any] = dataclasses.asdict(self)
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ContainerConfig:

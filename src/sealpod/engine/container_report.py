@@ -5,12 +5,12 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import InvalidArgument
+from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
     from sealpod.engine.containers import ContainerService

@@ -55,7 +55,9 @@ def _capabilities(svc: ContainerService, cfg: ContainerConfig) -> tuple[str, ...
     return tuple(caps)
 
 
-def _user_mounts(svc: ContainerService, cfg: ContainerConfig) -> list[Mount]:
+def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerRecord | None = None,
+                 rootfs: Path | None = None, uid: int = 0, gid: int = 0) -> list[Mount]:
+    """Binds, tmpfs and volumes; volumes are mounted (and filled from the image on first use) here."""
     from sealpod.runtime.spec import Mount
 
     mounts: list[Mount] = []
@@ -64,10 +66,15 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig) -> list[Mount]:
             opts = [o for o in m.options] or ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]
             mounts.append(Mount(m.destination, "tmpfs", "tmpfs", tuple(opts)))
             continue
-        source = m.source if m.type == "bind" else os.fspath(svc.engine.volume_path(m.source or None))
+        if m.type == "bind":
+            source = m.source
+        elif rec is not None:
+            source = os.fspath(svc.engine.volumes.mount_for(rec, m, rootfs, uid, gid))
+        else:
+            source = os.fspath(svc.engine.volume_path(m.source or None))
         if m.type == "bind" and not os.path.exists(source):
             raise InvalidArgument(f"statfs {source}: no such file or directory")
-        opts = ["rbind"] + [o for o in m.options if o not in ("z", "Z", "U", "O", "rw", "ro")]
+        opts = ["rbind"] + [o for o in m.options if o not in ("z", "Z", "U", "O", "rw", "ro", "nocopy", "copy")]
         opts.append("ro" if m.read_only or "ro" in m.options else "rw")
         if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
             opts.append("rprivate")
@@ -180,7 +187,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
     if cfg.init:
         init_source = cfg.init_path or _find_init(conf.init_path)
         init = INIT_PATH_IN_CONTAINER
-    mounts = _etc_files(svc, rec, cfg, hostname) + _user_mounts(svc, cfg)
+    mounts = _etc_files(svc, rec, cfg, hostname) + _user_mounts(svc, cfg, rec, rootfs, user.uid, user.gid)
     resources = Resources(
         memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else None, cpu_period=100000 if cfg.cpus else None,
@@ -243,10 +250,29 @@ def _find_init(configured: str) -> str:
 
 
 def exit_command(svc: ContainerService, ctr_id: str) -> tuple[str, ...]:
-    """How conmon calls us back when the container exits."""
+    """How conmon calls us back when the container exits.
+
+    Python starts without site processing (-I -S, ~10 ms less) with our own import path: the
+    cleanup runs once per container exit, often while the user waits.
+    """
+    import sysconfig
+
+    import sealpod
+
     store = svc.store
-    return (sys.executable, "-m", "sealpod", "--root", os.fspath(store.graph_root), "--runroot",
-            os.fspath(store.run_root), "--storage-driver", store.driver_name, "container", "cleanup", ctr_id)
+    paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), sysconfig.get_paths()["purelib"]]
+    boot = (f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    cleanup = (sys.executable, "-I", "-S", "-c", boot, "--root", os.fspath(store.graph_root), "--runroot",
+               os.fspath(store.run_root), "--storage-driver", store.driver_name, "container", "cleanup", ctr_id)
+    # A foreground `run`/`start -a` cleans up itself and leaves its PID in the marker file; the
+    # shell then skips a second Python process competing for the CPU.  If that process died,
+    # the marker's PID is gone and the cleanup runs as usual.
+    marker = os.fspath(svc.paths(ctr_id).rundir / "attached")
+    return ("/bin/sh", "-c", _SKIP_IF_ATTACHED, "sealpod-cleanup", marker, *cleanup)
+
+
+_SKIP_IF_ATTACHED = 'm="$1"; shift; if [ -f "$m" ] && kill -0 "$(cat "$m")" 2>/dev/null; then exit 0; fi; exec "$@"'
 
 
 def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int, int]:

@@ -15,12 +15,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from sealpod.errors import AmbiguousName, Conflict, NoSuchContainer
 from sealpod.storage.db import Database
+from sealpod.utils.record import dataclass, field, fields, replace
 
 ENGINE_SCHEMA = 1
 _SCHEMA = """

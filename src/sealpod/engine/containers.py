@@ -362,8 +362,9 @@ class ContainerService:
                 rec = self.db.get(rec.id)
             except NoSuchContainer:
                 return rec.id
+            if rec.state != State.EXITED:  # an exited container was torn down by its cleanup
+                self._teardown(rec)
             self.db.update(rec, state=State.REMOVING)
-            self._teardown(rec)
             self.store.containers.delete(rec.id)
             self.paths(rec.id).exit_file.unlink(missing_ok=True)
             import shutil
@@ -436,6 +437,8 @@ class ContainerService:
         try:
             with self.lock(rec.id):
                 rec = self.init(self.db.get(rec.id))
+                marker = self.paths(rec.id).rundir / "attached"
+                marker.write_text(str(os.getpid()))
                 sock = connect(self.runtime().attach_socket_path(rec.id))
                 rec = self._start_created(rec)
         except SealpodError:
@@ -445,10 +448,12 @@ class ContainerService:
         detached = stream(sock, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty, detach_keys=keys,
                           ctl_path=self.runtime().ctl_path(rec.id) if tty else None)
         if detached:
+            marker.unlink(missing_ok=True)  # conmon's exit command cleans up after us now
             return 0
         self._wait_exit(rec, 365 * 86400)
         code = self._exit_code(rec)
         final = self.cleanup(rec.id)
+        marker.unlink(missing_ok=True)
         return code if code is not None else (final.exit_code if final.exit_code is not None else 125)
 
     def _remove_quietly(self, ctr_id: str) -> None:

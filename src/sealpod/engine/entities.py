@@ -7,9 +7,10 @@ reports carry data, not presentation (no "3 weeks ago" here).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sealpod.utils.record import dataclass, field
 
 BlobProgress = Callable[[str, int, int], None]
 """(blob digest, bytes done, blob size): for progress bars on a terminal."""

@@ -6,7 +6,8 @@ starts with 9311), as in Podman.
 
 from __future__ import annotations
 
-from sealpod.config.registries_conf import RegistriesConf
+from typing import TYPE_CHECKING
+
 from sealpod.errors import InvalidReference, NoSuchImage
 from sealpod.image.reference import (
     Reference,
@@ -17,7 +18,10 @@ from sealpod.image.reference import (
 )
 from sealpod.image.shortnames import local_candidates, matches_short_name
 from sealpod.storage.records import ImageRecord
-from sealpod.storage.store import Store
+
+if TYPE_CHECKING:
+    from sealpod.config.registries_conf import RegistriesConf
+    from sealpod.storage.store import Store
 
 
 def find_image(store: Store, text: str, conf: RegistriesConf | None) -> ImageRecord | None:

@@ -35,7 +35,7 @@ def _client(engine: Engine, registry: str, flags: RegistryFlags, repository: str
 
     access = _access(flags)
     if insecure_source and access.tls_verify is None:
-        from dataclasses import replace
+        from sealpod.utils.record import replace
 
         access = replace(access, tls_verify=False)
     return open_client(registry, access, engine.registries, engine.env, engine.home, repository)
@@ -209,11 +209,10 @@ def list_tags(engine: Engine, name: str, options: PullOptions) -> list[tuple[str
 
 def login(engine: Engine, registry: str, username: str, password: str, flags: RegistryFlags) -> Path:
     """Check the credentials against the registry, then store them; return the auth file."""
-    from dataclasses import replace
-
     from sealpod.image.authfile import auth_file_path, store_credentials
     from sealpod.image.registry.auth import Credentials
     from sealpod.image.transports.docker import open_client
+    from sealpod.utils.record import replace
 
     host = _login_host(registry)
     creds = Credentials(username, password)

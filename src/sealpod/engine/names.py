@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 
 from sealpod.errors import InvalidArgument
 
@@ -25,8 +25,12 @@ _NAMES = (
 _VALID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
+def _pick(words: tuple[str, ...]) -> str:
+    return words[int.from_bytes(os.urandom(4), "big") % len(words)]
+
+
 def random_name() -> str:
-    return f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NAMES)}"
+    return f"{_pick(_ADJECTIVES)}_{_pick(_NAMES)}"
 
 
 def check_name(name: str) -> str:
@@ -37,4 +41,4 @@ def check_name(name: str) -> str:
 
 
 def new_id() -> str:
-    return secrets.token_hex(32)
+    return os.urandom(32).hex()

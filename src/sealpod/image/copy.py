@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sealpod.errors import UnsupportedManifest
 from sealpod.image.manifest import (
@@ -27,6 +26,7 @@ from sealpod.image.manifest import (
     parse_config,
 )
 from sealpod.image.transports.base import ImageDestination, ImageSource
+from sealpod.utils.record import dataclass
 
 Report = Callable[[str], None]
 BlobProgress = Callable[[str, int, int], None]

@@ -11,10 +11,10 @@ import hashlib
 import json
 import platform as _platform
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sealpod.errors import InvalidArgument, NoMatchingPlatform, UnsupportedManifest
+from sealpod.utils.record import dataclass
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -26,9 +26,9 @@ Error messages are Podman's words for the same input (checked against Podman 4.3
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
 from sealpod.errors import InvalidReference
+from sealpod.utils.record import dataclass, replace
 
 DOCKER_HUB = "docker.io"
 LEGACY_DOCKER_HUB = "index.docker.io"

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 
 from sealpod.config.registries_conf import RegistriesConf
 from sealpod.errors import ConfigError, InvalidReference, ShortNameError
 from sealpod.image.reference import DEFAULT_TAG, Reference, parse_reference
+from sealpod.utils.record import dataclass, replace
 
 LOCALHOST = "localhost"
 

@@ -23,12 +23,12 @@ import shutil
 import signal
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sealpod.errors import ConmonError, OCIRuntimeError
 from sealpod.runtime.oci import RuncRuntime, runtime_error
+from sealpod.utils.record import dataclass, field
 
 # conmon's log drivers; docker's json-file is written as k8s-file, as Podman does.
 _LOG_DRIVERS = {"k8s-file": "k8s-file", "json-file": "k8s-file", "journald": "journald",

@@ -13,10 +13,10 @@ import os
 import stat
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sealpod.errors import InvalidArgument, NoSuchUser
+from sealpod.utils.record import dataclass
 
 _MAX_SYMLINKS = 40  # as the kernel's MAXSYMLINKS
 _MAX_ETC_FILE = 16 * 1024 * 1024

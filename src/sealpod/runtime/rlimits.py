@@ -7,14 +7,11 @@ with "operation not permitted".  Clamping (with a warning) keeps the container s
 
 from __future__ import annotations
 
-import logging
 import resource
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sealpod.errors import InvalidArgument
-
-log = logging.getLogger("sealpod.runtime")
+from sealpod.utils.record import dataclass
 
 UNLIMITED = -1
 """How a user writes "no limit" (``--ulimit core=-1``); the kernel's RLIM_INFINITY."""
@@ -156,7 +153,9 @@ def clamp_rlimit(rl: Rlimit, *, can_raise: bool | None = None) -> Rlimit:
         return rl
     hard = host_hard if _above(rl.hard, host_hard) else rl.hard
     soft = hard if _above(rl.soft, hard) else rl.soft
-    log.warning("Requested %s %s:%s exceeds the host's hard limit %s, using %s:%s",
+    import logging  # only when there is something to say: logging is slow to import
+
+    logging.getLogger("sealpod.runtime").warning("Requested %s %s:%s exceeds the host's hard limit %s, using %s:%s",
                 rl.type, _fmt(rl.soft), _fmt(rl.hard), _fmt(host_hard), _fmt(soft), _fmt(hard))
     return Rlimit(rl.type, soft, hard)
 

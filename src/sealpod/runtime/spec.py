@@ -14,7 +14,6 @@ import os
 import posixpath
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 from types import MappingProxyType
@@ -22,6 +21,7 @@ from typing import Any
 
 from sealpod.errors import InvalidArgument
 from sealpod.runtime.rlimits import Rlimit
+from sealpod.utils.record import dataclass, field
 
 OCI_VERSION = "1.0.2-dev"
 

@@ -35,13 +35,13 @@ import stat
 import struct
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
 from sealpod.errors import DigestMismatch, LayerError, SealpodError
 from sealpod.storage.compression import decompressed_chunks
+from sealpod.storage.whiteouts import WhiteoutFormat  # noqa: F401 - re-exported
+from sealpod.utils.record import dataclass, field
 
 BLOCK = 512
 WHITEOUT_PREFIX = ".wh."
@@ -67,12 +67,6 @@ def _q(value: object) -> str:
     import json
 
     return json.dumps(str(value), ensure_ascii=False)
-
-class WhiteoutFormat(StrEnum):
-    """How deletions recorded in a layer are materialised on disk."""
-
-    OVERLAY = "overlay"  # kept as overlayfs whiteouts; each layer is its own directory
-    VFS = "vfs"  # applied: the layer is unpacked onto a copy of its parent
 
 
 @dataclass(frozen=True)

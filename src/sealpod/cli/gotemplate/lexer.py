@@ -8,10 +8,10 @@ because Go tells ``.A.B`` (one chain) from ``.A .B`` (two arguments) only by tha
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
 
 from sealpod.errors import TemplateError
+from sealpod.utils.record import dataclass
 
 
 class Tok(Enum):

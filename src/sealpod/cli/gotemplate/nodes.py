@@ -6,7 +6,7 @@ Every node keeps its source offset and text: Go's execution errors quote the nod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from sealpod.utils.record import dataclass, field
 
 
 @dataclass(slots=True)

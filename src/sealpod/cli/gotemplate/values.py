@@ -6,12 +6,14 @@ for lists, ``map[k:v]`` for maps, ``<nil>``, lowercase booleans, ``1e+06`` for l
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
+
+from sealpod.utils import record as dataclasses
 
 
 class _Missing:
@@ -68,13 +70,22 @@ def go_time(t: datetime.datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S") + frac + t.strftime(" %z ") + zone
 
 
+def _stdlib_dataclass(v: object) -> bool:
+    # Only a program that already imported dataclasses can hand us one: never import it here.
+    std = sys.modules.get("dataclasses")
+    return std is not None and std.is_dataclass(v)
+
+
 def is_struct(v: object) -> bool:
-    return dataclasses.is_dataclass(v) and not isinstance(v, type)
+    return not isinstance(v, type) and (dataclasses.is_dataclass(v) or _stdlib_dataclass(v))
 
 
 def struct_items(v: object) -> list[tuple[str, Any]]:
     if is_struct(v):
-        return [(f.name, getattr(v, f.name)) for f in dataclasses.fields(v)]  # type: ignore[arg-type]
+        if dataclasses.is_dataclass(v):
+            return [(f.name, getattr(v, f.name)) for f in dataclasses.fields(v)]
+        std = sys.modules["dataclasses"]
+        return [(f.name, getattr(v, f.name)) for f in std.fields(v)]
     return list(vars(v).items()) if hasattr(v, "__dict__") else []
 
 

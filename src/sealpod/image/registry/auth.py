@@ -21,10 +21,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from sealpod.errors import RegistryAuthError, RegistryError
+from sealpod.utils.record import dataclass, field
 
 # Docker's convention: this user name means "the password is an identity (refresh) token".
 IDENTITY_TOKEN_USER = "<token>"

@@ -16,7 +16,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, urljoin
@@ -39,6 +38,7 @@ from sealpod.image.registry.http import (
     cert_dirs_for,
     make_ssl_context,
 )
+from sealpod.utils.record import dataclass
 
 MANIFEST_LIMIT = 4 * 1024 * 1024
 _ERROR_BODY_LIMIT = 64 * 1024

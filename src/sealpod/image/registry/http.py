@@ -15,12 +15,12 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 from sealpod.errors import ConfigError
+from sealpod.utils.record import dataclass
 
 CHUNK = 256 * 1024
 CERT_DIRS = (Path("/etc/containers/certs.d"), Path("/etc/docker/certs.d"))

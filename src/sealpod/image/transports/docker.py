@@ -6,7 +6,6 @@ import io
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +16,7 @@ from sealpod.image.reference import Reference
 from sealpod.image.registry.auth import Credentials
 from sealpod.image.registry.client import RegistryClient, RegistryOptions
 from sealpod.image.transports.base import Progress
+from sealpod.utils.record import dataclass
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from sealpod.storage.tarlayer import WhiteoutFormat
+from sealpod.storage.whiteouts import WhiteoutFormat
 
 
 class Driver(Protocol):

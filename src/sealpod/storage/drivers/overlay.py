@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 import shutil
-import uuid
 from pathlib import Path
 
-from sealpod.storage.tarlayer import WhiteoutFormat
+from sealpod.storage.whiteouts import WhiteoutFormat
 
 
 class OverlayDriver:
@@ -28,13 +26,13 @@ class OverlayDriver:
         self._staging = self.home / "staging"
 
     def prepare(self, layer_id: str, parent_id: str | None) -> Path:
-        staging = self._staging / f"{layer_id}-{uuid.uuid4().hex[:8]}"
+        staging = self._staging / f"{layer_id}-{os.urandom(4).hex()}"
         (staging / "diff").mkdir(parents=True, mode=0o755)
         return staging / "diff"
 
     def commit(self, layer_id: str, staging: Path, parent_id: str | None) -> None:
         layer_dir = staging.parent
-        short = base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")[:26]
+        short = base64.b32encode(os.urandom(16)).decode().rstrip("=")[:26]
         (layer_dir / "link").write_text(short)
         self._links.mkdir(parents=True, exist_ok=True)
         try:

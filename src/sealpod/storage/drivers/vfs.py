@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
-from sealpod.storage.tarlayer import WhiteoutFormat
+from sealpod.storage.whiteouts import WhiteoutFormat
 from sealpod.utils.proc import run
 
 
@@ -25,7 +24,7 @@ class VfsDriver:
 
     def prepare(self, layer_id: str, parent_id: str | None) -> Path:
         self._staging.mkdir(parents=True, exist_ok=True)
-        staging = self._staging / f"{layer_id}-{uuid.uuid4().hex[:8]}"
+        staging = self._staging / f"{layer_id}-{os.urandom(4).hex()}"
         if parent_id is None:
             staging.mkdir(mode=0o755)
         else:
