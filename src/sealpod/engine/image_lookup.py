@@ -9,23 +9,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sealpod.errors import InvalidReference, NoSuchImage
-from sealpod.image.reference import (
-    Reference,
-    is_full_id,
-    looks_like_id_prefix,
-    parse_reference,
-    strip_sha256,
-)
-from sealpod.image.shortnames import local_candidates, matches_short_name
 from sealpod.storage.records import ImageRecord
 
 if TYPE_CHECKING:
     from sealpod.config.registries_conf import RegistriesConf
+    from sealpod.image.reference import Reference
     from sealpod.storage.store import Store
 
 
 def find_image(store: Store, text: str, conf: RegistriesConf | None) -> ImageRecord | None:
     """The image ``text`` names, or None; malformed input raises InvalidReference."""
+    exact = store.image_by_name(text)  # a stored name as typed: no parsing, no registries.conf
+    if exact is not None:
+        return store.get_image(exact)
+    from sealpod.image.reference import is_full_id, looks_like_id_prefix, parse_reference, strip_sha256
+
     bare = strip_sha256(text) if text.startswith("sha256:") else text
     if is_full_id(bare):
         try:
@@ -47,6 +45,9 @@ def find_image(store: Store, text: str, conf: RegistriesConf | None) -> ImageRec
 
 
 def _by_reference(store: Store, ref: Reference, conf: RegistriesConf | None) -> ImageRecord | None:
+    from sealpod.image.reference import parse_reference
+    from sealpod.image.shortnames import local_candidates, matches_short_name
+
     if ref.digest is not None:
         return _by_digest(store, ref, conf)
     for name in local_candidates(ref, conf) if ref.is_short_name else [str(ref.tagged_or_latest())]:
@@ -63,6 +64,8 @@ def _by_reference(store: Store, ref: Reference, conf: RegistriesConf | None) -> 
 
 def _by_digest(store: Store, ref: Reference, conf: RegistriesConf | None) -> ImageRecord | None:
     """``name@sha256:...``: an image pulled by that manifest digest, under that repository."""
+    from sealpod.image.reference import parse_reference
+
     assert ref.digest is not None
     for image_id in store.images_by_digest(ref.digest):
         image = store.get_image(image_id)

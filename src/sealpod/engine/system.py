@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +80,7 @@ class SystemService:
         """Needs no storage or configuration: ``version`` must work on a broken setup too."""
         return {
             "APIVersion": API_VERSION, "Version": __version__, "GoVersion": "",
-            "PythonVersion": platform.python_version(), "GitCommit": "", "BuiltTime": "", "Built": 0,
+            "PythonVersion": sys.version.split()[0], "GitCommit": "", "BuiltTime": "", "Built": 0,
             "OsArch": f"linux/{_arch()}", "Os": "linux",
         }
 
@@ -102,7 +102,7 @@ class SystemService:
             "cgroupVersion": _cgroup_version(), "conmon": _tool_version(conmon, "--version"),
             "cpus": os.cpu_count() or 0, "distribution": _distribution(),
             "eventLogger": cfg.containers.engine.events_logger, "hostname": socket.gethostname(),
-            "kernel": platform.release(), "logDriver": cfg.containers.containers.log_driver,
+            "kernel": os.uname().release, "logDriver": cfg.containers.containers.log_driver,
             "memFree": mem.get("MemAvailable", 0), "memTotal": mem.get("MemTotal", 0),
             "networkBackend": cfg.containers.network.network_backend or "netavark",
             "ociRuntime": {"name": name, **_tool_version(path, "--version")}, "os": "linux",
@@ -129,5 +129,5 @@ class SystemService:
 
 
 def _arch() -> str:
-    machine = platform.machine()
+    machine = os.uname().machine
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)

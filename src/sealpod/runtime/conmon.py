@@ -21,7 +21,6 @@ import os
 import select
 import shutil
 import signal
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -358,6 +357,8 @@ class ConmonRuntime:
 
         env = dict(os.environ if self.env is None else self.env)
         env.update(pipes.env())
+        import tempfile
+
         with tempfile.TemporaryFile() as errf:
             try:
                 proc = spawn(argv, stdout=errf, stderr=errf, env=env, pass_fds=pipes.child_fds())

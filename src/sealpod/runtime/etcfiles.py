@@ -8,7 +8,6 @@ host, so every path component is resolved against the rootfs by hand.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import stat
 from collections import deque
@@ -257,6 +256,8 @@ def parse_add_host(flag: str) -> tuple[str, tuple[str, ...]]:
     names, sep, ip = flag.partition(":")
     ip = ip.strip("[]")
     try:
+        import ipaddress
+
         ipaddress.ip_address(ip)
     except ValueError:
         raise InvalidArgument(f'invalid IP address in add-host: "{ip}"') from None
@@ -314,6 +315,8 @@ def parse_resolv_conf(text: str) -> ResolvConf:
 
 def _is_loopback(server: str) -> bool:
     try:
+        import ipaddress
+
         return ipaddress.ip_address(server.split("%", 1)[0]).is_loopback
     except ValueError:
         return False

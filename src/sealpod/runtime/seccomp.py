@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno as errno_mod
 import json
 import os
-import platform
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ _PASSTHROUGH = ("listenerPath", "listenerMetadata", "flags")
 
 def native_arch() -> str:
     """This host's architecture in Go's spelling (``amd64``), as profiles name architectures."""
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     return _MACHINE_TO_GOARCH.get(machine, machine)
 
 

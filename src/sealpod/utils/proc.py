@@ -7,23 +7,23 @@ logged at debug level, stdin defaults to /dev/null, and a failure becomes a
 
 from __future__ import annotations
 
-import logging
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from sealpod.errors import CommandFailed
-
-log = logging.getLogger("sealpod.proc")
 
 _DEVNULL = subprocess.DEVNULL
 
 
 def _prepare(argv: Sequence[str | os.PathLike[str]]) -> list[str]:
     cmd = [os.fspath(a) for a in argv]
-    log.debug("+ %s", shlex.join(cmd))
+    logging = sys.modules.get("logging")  # configured (imported) only when --log-level asks for it
+    if logging is not None:
+        logging.getLogger("sealpod.proc").debug("+ %s", shlex.join(cmd))
     return cmd
 
 
