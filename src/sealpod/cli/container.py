@@ -184,7 +184,17 @@ def _setup_rm(p: argparse.ArgumentParser) -> None:
 
 
 def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
-    return _each(args, ctx, lambda n: ctx.engine.containers.remove(n, force=args.force, volumes=args.volumes))
+    """Podman's exit codes: 1 when a container did not exist, 2 when one was running or paused."""
+    from sealpod.errors import Conflict
+
+    try:
+        return _each(args, ctx, lambda n: ctx.engine.containers.remove(n, force=args.force, volumes=args.volumes))
+    except NoSuchContainer as e:
+        e.exit_code = 1
+        raise
+    except Conflict as e:
+        e.exit_code = 2
+        raise
 
 
 def _setup_wait(p: argparse.ArgumentParser) -> None:

@@ -188,7 +188,8 @@ class ContainerService:
                                         "container state improper")
         if rec.state == State.CREATED:
             return rec
-        if rec.state in (State.STOPPED, State.EXITED):
+        if rec.state in (State.STOPPED, State.EXITED) or (self.paths(rec.id).runtime_root / rec.id).exists():
+            # leftovers of an earlier run, or of a sealpod killed halfway through a start
             self._release_runtime(rec)
         pid, conmon_pid = create_in_runtime(self, rec)
         return self.db.update(rec, state=State.CREATED, pid=pid, conmon_pid=conmon_pid, exit_code=None,

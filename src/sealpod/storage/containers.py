@@ -65,6 +65,10 @@ class ContainerLayers:
             raise NoSuchLayer(f"container {container_id[:12]} has no storage")
         return [x for x in str(row[0]).split(",") if x]
 
+    def image_layers(self, container_id: str) -> list[str]:
+        """The image layers below the container's writable layer, bottom first."""
+        return self._image_layers(container_id)
+
     def mount(self, container_id: str) -> Path:
         """Mount (once) and return the root filesystem path."""
         d = self._dir(container_id)
