@@ -199,3 +199,42 @@ def test_dead_conmon_is_reported_exited_and_rm_works(ctr: SealpodRunner) -> None
     assert "Exited" in ctr.run("ps", "-a", "--filter", "name=orphan").stdout
     ctr.run("rm", "-f", "orphan")
     assert ctr.run("container", "exists", "orphan", check=False).returncode == 1
+
+
+def test_stdin_tty_and_window_size(ctr: SealpodRunner) -> None:
+    assert ctr.run("run", "--rm", "-i", IMAGE, "cat", input="piped\n").stdout == "piped\n"
+    cmd = " ".join(ctr.argv("run", "--rm", "-t", IMAGE, "sh", "-c", "tty; stty size"))
+    out = subprocess.run(["script", "-qec", f"stty rows 33 cols 99; {cmd}", "/dev/null"], env=ctr.env,
+                         capture_output=True, text=True, timeout=60)
+    assert "/dev/pts/" in out.stdout and "33 99" in out.stdout, out
+
+
+def test_sig_proxy_forwards_signals(ctr: SealpodRunner) -> None:
+    proc = subprocess.Popen(ctr.argv("run", "--rm", IMAGE, "sh", "-c",
+                                     "trap 'echo got-int; exit 9' INT; echo ready; while :; do sleep 0.1; done"),
+                            env=ctr.env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 9
+    assert proc.stdout.read() == "got-int\n"
+
+
+def test_init_caps_privileged_and_limits(ctr: SealpodRunner) -> None:
+    out = ctr.run("run", "--rm", "--init", IMAGE, "cat", "/proc/1/cmdline").stdout
+    assert out.split("\0")[:2] == ["/run/podman-init", "--"]
+    assert "CapEff:\t0000000000000000" in ctr.run("run", "--rm", "--cap-drop", "all", IMAGE, "grep", "CapEff",
+                                                  "/proc/self/status").stdout
+    default = ctr.run("run", "--rm", IMAGE, "grep", "CapEff", "/proc/self/status").stdout
+    added = ctr.run("run", "--rm", "--cap-add", "NET_ADMIN", IMAGE, "grep", "CapEff", "/proc/self/status").stdout
+    assert int(added.split()[1], 16) == int(default.split()[1], 16) | (1 << 12)
+    assert int(ctr.run("run", "--rm", "--privileged", IMAGE, "ls", "/dev").stdout.count("\n")) > 20
+    limits = ctr.run("run", "--rm", "--pids-limit", "50", "-m", "64m", IMAGE, "sh", "-c",
+                     "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes").stdout
+    assert limits.split() == ["50", str(64 * 1024 * 1024)]
+
+
+def test_log_driver_none_keeps_no_log(ctr: SealpodRunner) -> None:
+    assert ctr.run("run", "--name", "nolog", "--log-driver", "none", IMAGE, "echo", "hi").stdout == "hi\n"
+    out = ctr.run("logs", "nolog", check=False)
+    assert out.returncode == 125 and "none" in out.stderr
+    ctr.run("rm", "nolog")

@@ -208,8 +208,18 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         annotations={**cfg.annotations, "io.container.manager": "sealpod"},
         cgroups_path=f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
-        init=init, init_source=init_source,
+        init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
     )
+
+
+def _terminal_size() -> tuple[int, int] | None:
+    for fd in (1, 0, 2):
+        try:
+            size = os.get_terminal_size(fd)
+        except OSError:
+            continue
+        return size.lines, size.columns
+    return None
 
 
 # Podman's defaults for root when nothing is configured: as many open files and processes

@@ -8,10 +8,11 @@ is looked at, so a container whose monitor died is reported as exited, never run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal as signals
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.engine.container_config import ContainerConfig
@@ -446,8 +447,10 @@ class ContainerService:
             if rec.config.get("remove"):
                 self._remove_quietly(rec.id)
             raise
-        detached = stream(sock, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty, detach_keys=keys,
-                          ctl_path=self.runtime().ctl_path(rec.id) if tty else None)
+        proxy = bool(rec.config.get("sig_proxy", True)) and not tty
+        with self._signals_forwarded_to(rec.id, proxy):
+            detached = stream(sock, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty, detach_keys=keys,
+                              ctl_path=self.runtime().ctl_path(rec.id) if tty else None)
         if detached:
             marker.unlink(missing_ok=True)  # conmon's exit command cleans up after us now
             return 0
@@ -456,6 +459,27 @@ class ContainerService:
         final = self.cleanup(rec.id)
         marker.unlink(missing_ok=True)
         return code if code is not None else (final.exit_code if final.exit_code is not None else 125)
+
+    @contextlib.contextmanager
+    def _signals_forwarded_to(self, ctr_id: str, enabled: bool) -> Iterator[None]:
+        """--sig-proxy: signals sent to the attached sealpod go to the container's process."""
+        if not enabled:
+            yield
+            return
+        wanted = (signals.SIGINT, signals.SIGTERM, signals.SIGHUP, signals.SIGQUIT, signals.SIGUSR1, signals.SIGUSR2)
+
+        def forward(sig: int, _frame: object) -> None:
+            try:
+                self.runtime().kill(ctr_id, sig)
+            except SealpodError:
+                pass
+
+        previous = {sig: signals.signal(sig, forward) for sig in wanted}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signals.signal(sig, handler)
 
     def _remove_quietly(self, ctr_id: str) -> None:
         try:

@@ -174,6 +174,7 @@ class SpecParams:
     oom_score_adj: int | None = None
     init: str | None = None
     init_source: str | None = None
+    console_size: tuple[int, int] | None = None  # (rows, columns) of the user's terminal
 
 
 # --- host facts needed by the privileged case and --device -------------------------------------
@@ -327,6 +328,8 @@ def _process(p: SpecParams) -> dict[str, Any]:
     proc: dict[str, Any] = {}
     if p.terminal:
         proc["terminal"] = True
+        if p.console_size is not None:  # the pty starts at the user's size, before any resize arrives
+            proc["consoleSize"] = {"height": p.console_size[0], "width": p.console_size[1]}
     user: dict[str, Any] = {"uid": p.uid, "gid": p.gid, "umask": p.umask}
     if p.additional_gids:
         user["additionalGids"] = list(p.additional_gids)
