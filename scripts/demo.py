@@ -1,5 +1,5 @@
 """The README's first command: build an image from /bin/busybox, push it to a local
-registry, and let sealpod pull and list it (``run`` joins once containers land)."""
+registry, and let sealpod pull it, list it and run a container from it."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def main() -> int:
             subprocess.run([*sealpod, "pull", "--tls-verify=false", ref], check=True)
             print("$ sealpod images", flush=True)
             subprocess.run([*sealpod, "images"], check=True)
+            print(f"$ sealpod run --rm {ref} sh -c 'echo hello from $(hostname); busybox | head -1'", flush=True)
+            subprocess.run([*sealpod, "run", "--rm", ref, "sh", "-c", "echo hello from $(hostname); busybox | head -1"],
+                           check=True)
         finally:
             stop_process(proc)
     return 0

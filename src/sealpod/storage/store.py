@@ -32,6 +32,10 @@ class Store:
         self.graph_root = graph_root
         self.run_root = run_root
         self.driver_name = "overlay" if driver in ("", "overlay2") else driver
+        if self.driver_name not in ("overlay", "vfs"):
+            from sealpod.errors import InvalidArgument
+
+            raise InvalidArgument(f'unknown storage driver "{driver}": supported drivers are overlay, vfs')
         self._driver: Driver | None = None
         self._db: Database | None = None
         self._init_lock = threading.Lock()  # layers are stored from several threads at once
