@@ -51,7 +51,7 @@ def test_sigkill_at_random_points_is_repaired(ctr: SealpodRunner, verb: str) -> 
             assert ctr.run("inspect", "--format", "{{.State.Status}}", name).stdout.strip() == "running"
     ctr.run("rm", "-af", "-t", "0")
     assert ctr.run("ps", "-aq").stdout == ""
-    assert not _mounts(ctr.root)
+    assert not _mounts(ctr.root), "\n".join(_mounts(ctr.root))
 
 
 def test_parallel_rm_f_of_one_container(ctr: SealpodRunner) -> None:

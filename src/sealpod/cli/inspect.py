@@ -33,7 +33,13 @@ def _one(ctx: CliContext, name: str, kind: str) -> dict[str, Any]:
         except NotFound:
             if kind == "image":
                 raise NotFound(f"inspecting object: {name}: image not known") from None
-    if kind in ("pod", "network", "volume"):
+    if kind in ("all", "volume"):
+        try:
+            return ctx.engine.volumes.inspect(name)
+        except NotFound:
+            if kind == "volume":
+                raise NotFound(f'no such volume "{name}"') from None
+    if kind in ("pod", "network"):
         raise NotFound(f'no such {kind} "{name}"')
     raise NotFound(f'no such object: "{name}"')
 

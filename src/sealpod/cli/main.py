@@ -28,12 +28,17 @@ class ArgumentParser(argparse.ArgumentParser):
         raise InvalidArgument(f"{message}\nSee '{self.prog} --help'")
 
 
+def _path_or_none(text: str) -> Path | None:
+    """An empty --root/--runroot means the default, never the current directory."""
+    return Path(text) if text else None
+
+
 def global_parser() -> ArgumentParser:
     p = ArgumentParser(add_help=False)
     g = p.add_argument_group("global options")
     S = argparse.SUPPRESS
-    g.add_argument("--root", type=Path, default=S, help="path to the graph root directory")
-    g.add_argument("--runroot", type=Path, default=S, help="path to the run root directory")
+    g.add_argument("--root", type=_path_or_none, default=S, help="path to the graph root directory")
+    g.add_argument("--runroot", type=_path_or_none, default=S, help="path to the run root directory")
     g.add_argument("--storage-driver", default=S, help="storage driver (overlay, vfs)")
     g.add_argument("--storage-opt", action="append", default=S, help="storage driver option")
     g.add_argument("--log-level", default=S, choices=LOG_LEVELS, metavar="LEVEL",
@@ -69,6 +74,18 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
     raise InvalidArgument(f"unrecognized command `sealpod {first}`\nTry 'sealpod --help' for more information")
 
 
+def _summary(full: str) -> str:
+    """A command's one-line summary, from its own table (help output only: imports are fine)."""
+    ref = COMMANDS.get(full)
+    if ref is None:
+        return SUMMARIES.get(full, GROUPS.get(full, ""))
+    try:
+        command: Command = importlib.import_module(ref.module).COMMANDS[ref.name]
+    except (ImportError, KeyError):
+        return SUMMARIES.get(full, "")
+    return command.summary
+
+
 def _usage(group: str | None = None) -> str:
     if group is None:
         names = sorted({c for c in COMMANDS if " " not in c} | set(GROUPS))
@@ -77,8 +94,7 @@ def _usage(group: str | None = None) -> str:
     lines = [GROUPS.get(group or "", "Manage pods, containers and images"), "", "Usage:",
              f"  sealpod {group + ' ' if group else ''}[command]", "", "Available Commands:"]
     for name in names:
-        summary = SUMMARIES.get(name) or SUMMARIES.get(f"{group} {name}") or SUMMARIES.get(name.split()[-1], "")
-        lines.append(f"  {name:<12} {summary}")
+        lines.append(f"  {name:<12} {_summary(f'{group} {name}' if group else name)}")
     lines += ["", 'Use "sealpod [command] --help" for more information about a command.']
     return "\n".join(lines) + "\n"
 

@@ -310,6 +310,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
     except BaseException:
         try:
             svc.store.containers.unmount(rec.id)
+            svc.engine.volumes.release_for(rec)
         except SealpodError:
             pass
         raise

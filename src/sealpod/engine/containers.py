@@ -173,6 +173,7 @@ class ContainerService:
         try:
             self.store.containers.create(ctr_id, image.id if image else None)
             self.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
+            self.engine.volumes.prepare_for(rec)  # named volumes exist from create on, as in Podman
         except BaseException:
             self.db.delete(ctr_id)
             raise
@@ -189,6 +190,9 @@ class ContainerService:
                                         "container state improper")
         if rec.state == State.CREATED:
             return rec
+        if not self.store.containers.exists(rec.id):  # `create` was killed before its storage existed
+            self.store.containers.delete(rec.id)
+            self.store.containers.create(rec.id, rec.image_id)
         if rec.state in (State.STOPPED, State.EXITED) or (self.paths(rec.id).runtime_root / rec.id).exists():
             # leftovers of an earlier run, or of a sealpod killed halfway through a start
             self._release_runtime(rec)
@@ -295,10 +299,14 @@ class ContainerService:
         self.paths(rec.id).exit_file.unlink(missing_ok=True)
 
     def _teardown(self, rec: ContainerRecord) -> None:
-        """Release what a run holds: the runtime container and the root mount."""
+        """Release what a run holds: the runtime container, the root mount, volume mounts."""
         self._release_runtime_keep_exit(rec)
         try:
             self.store.containers.unmount(rec.id)
+        except SealpodError:
+            pass
+        try:
+            self.engine.volumes.release_for(rec)
         except SealpodError:
             pass
 
@@ -332,7 +340,7 @@ class ContainerService:
                 rec = self.db.update(rec, state=State.EXITED, pid=0, conmon_pid=0)
         cfg = ContainerConfig.from_json(rec.config)
         if (remove if remove is not None else cfg.remove) and rec.state == State.EXITED:
-            self.remove(rec.id, force=True)
+            self.remove(rec.id, force=True, volumes=True)  # --rm takes anonymous volumes too, as Podman
             return rec
         if rec.state == State.EXITED and self._should_restart(rec, cfg):
             self.db.update(rec, restart_count=rec.restart_count + 1)
@@ -373,6 +381,8 @@ class ContainerService:
 
             shutil.rmtree(self.paths(rec.id).rundir, ignore_errors=True)
             self.db.delete(rec.id)
+            if volumes:
+                self.engine.volumes.remove_anonymous_of(rec)
         try:
             (self.store.run_root / "locks" / rec.id).unlink(missing_ok=True)
         except OSError:
@@ -445,7 +455,7 @@ class ContainerService:
                 rec = self._start_created(rec)
         except SealpodError:
             if rec.config.get("remove"):
-                self._remove_quietly(rec.id)
+                self._remove_quietly(rec.id, volumes=True)
             raise
         proxy = bool(rec.config.get("sig_proxy", True)) and not tty
         with self._signals_forwarded_to(rec.id, proxy):
@@ -481,8 +491,8 @@ class ContainerService:
             for sig, handler in previous.items():
                 signals.signal(sig, handler)
 
-    def _remove_quietly(self, ctr_id: str) -> None:
+    def _remove_quietly(self, ctr_id: str, volumes: bool = False) -> None:
         try:
-            self.remove(ctr_id, force=True)
+            self.remove(ctr_id, force=True, volumes=volumes)
         except SealpodError:
             pass

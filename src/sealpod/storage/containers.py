@@ -59,6 +59,10 @@ class ContainerLayers:
                          (container_id, image_id, ",".join(layers), time.time()))
         return d
 
+    def exists(self, container_id: str) -> bool:
+        row = self.store.db.conn.execute("SELECT 1 FROM rw_layers WHERE id=?", (container_id,)).fetchone()
+        return row is not None and self._dir(container_id).is_dir()
+
     def _image_layers(self, container_id: str) -> list[str]:
         row = self.store.db.conn.execute("SELECT layers FROM rw_layers WHERE id=?", (container_id,)).fetchone()
         if row is None:

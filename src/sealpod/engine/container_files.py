@@ -1,0 +1,559 @@
+"""A container's files as archives and images: ``cp``, ``diff``, ``export``, ``import``, ``commit``.
+
+Everything that reads or writes inside a container goes through the container's root as
+a chroot would see it (:func:`sealpod.storage.tarwriter.resolve_in_root` and the layer
+extractor's in-root resolution), so no symlink a container holds can reach host files.
+A stopped container is mounted for the operation and unmounted after it, under its lock
+so that a concurrent ``start`` cannot have its root unmounted under it.
+
+Committed and imported images are stored like pulled ones: a gzip blob per new layer and
+an OCI (or Docker v2s2) manifest, so ``push`` sends them without recompressing anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sealpod.errors import ContainerStateInvalid, InvalidArgument, NoSuchContainer, NotFound, SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.engine.container_state import ContainerRecord
+    from sealpod.storage.changes import Change
+    from sealpod.storage.records import ImageRecord
+
+Report = Callable[[str], None]
+
+#: Paths the runtime mounts over; ``diff`` does not list them (Podman's list).
+RUNTIME_MOUNTS = frozenset({"/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/proc", "/run",
+                            "/run/.containerenv", "/run/secrets", "/sys", "/etc/mtab"})
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#: A parent's layer media types, said in the manifest format being written.
+_LAYER_TYPES = {
+    "oci": {DOCKER_LAYER_GZIP: OCI_LAYER_GZIP, "application/vnd.docker.image.rootfs.diff.tar":
+            "application/vnd.oci.image.layer.v1.tar"},
+    "docker": {OCI_LAYER_GZIP: DOCKER_LAYER_GZIP},
+}
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    changes: Sequence[str] = ()  # Dockerfile-like instructions: "CMD [...]", "ENV K=V"
+    message: str = ""
+    author: str = ""
+    pause: bool = False
+    format: str = "oci"  # oci | docker
+
+
+@dataclass(frozen=True)
+class _NewLayer:
+    """A layer blob made by us: gzip on disk, digests known."""
+
+    blob: Path
+    digest: str  # of the gzip blob
+    size: int
+    diff_id: str  # of the uncompressed tar
+
+
+class ContainerFiles:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    # --- the container's root ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def rootfs(self, rec: ContainerRecord) -> Iterator[str]:
+        """The container's mounted root; mounted just for the block if it was not."""
+        ctrs = self.engine.containers
+        if self.store.containers.is_mounted(rec.id):
+            yield os.path.realpath(self.store.containers.mount(rec.id))
+            return
+        with ctrs.lock(rec.id):
+            mounted_here = not self.store.containers.is_mounted(rec.id)
+            root = self.store.containers.mount(rec.id)
+            try:
+                yield os.path.realpath(root)
+            finally:
+                if mounted_here:
+                    self.store.containers.unmount(rec.id)
+
+    def _lookup(self, name: str) -> ContainerRecord:
+        return self.engine.containers.lookup(name)
+
+    # --- cp ---------------------------------------------------------------------------
+
+    def copy_out(self, name: str, path: str, *, out: BinaryIO | None = None, dest: str | None = None) -> None:
+        """``cp CTR:PATH -`` (a tar on ``out``) or ``cp CTR:PATH HOSTPATH``."""
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        rec = self._lookup(name)
+        with self.rootfs(rec) as root:
+            src = resolve_in_root(root, path)
+            if not os.path.lexists(src):
+                raise NotFound(f'"{path}" could not be found on container {name}: no such file or directory')
+            contents = path.endswith("/.") or path in ("/", ".")
+            if out is not None:
+                _write_source(src, out, "" if contents else _base(path, "."), contents)
+                return
+            assert dest is not None
+            target_dir, arcname = _host_target(src, path, dest, contents)
+            _pipe_extract(lambda w: _write_source(src, w, arcname, contents and not arcname), target_dir)
+
+    def copy_in(self, name: str, path: str, *, src: str | None = None, stream: BinaryIO | None = None,
+                archive: bool = True, overwrite: bool = False) -> None:
+        """``cp HOSTPATH CTR:PATH`` or ``cp - CTR:DIR`` (a tar read from ``stream``)."""
+        from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        rec = self._lookup(name)
+        with self.rootfs(rec) as root:
+            resolved = resolve_in_root(root, path)
+            if stream is not None:
+                if not os.path.isdir(resolved):
+                    raise NotFound(f'"{path}" could not be found on container {name}: no such file or directory'
+                                   if not os.path.lexists(resolved) else
+                                   f'destination "{path}" must be a directory when copying from stdin')
+                extract_layer(stream, Path(resolved), whiteouts=WhiteoutFormat.VFS)
+                return
+            assert src is not None
+            if not os.path.lexists(src):
+                raise NotFound(f'"{src}" could not be found on the host: no such file or directory')
+            owner = self._owner(rec, root) if archive else None
+            target_dir, arcname = _container_target(root, resolved, path, src, name, overwrite)
+            contents = src.endswith("/.")
+            rel = os.path.relpath(target_dir, root)
+            prefix = "" if rel == "." else rel
+            full = "/".join(p for p in (prefix, arcname) if p)
+
+            def produce(w: BinaryIO) -> None:
+                _write_source(src, w, full, contents and not arcname, owner=owner,
+                              refuse_whiteouts=True, root_arcname=prefix)
+
+            _pipe_extract(produce, root)
+
+    def _owner(self, rec: ContainerRecord, root: str) -> tuple[int, int]:
+        """The container user's uid/gid, looked up in the container's own passwd/group files."""
+        user = str(rec.spec.get("user") or "")
+        name, _, group = user.partition(":")
+        uid = _lookup_id(root, "/etc/passwd", name, 2) if name else 0
+        gid_default = _lookup_id(root, "/etc/passwd", name, 3) if name and not name.isdigit() else 0
+        gid = _lookup_id(root, "/etc/group", group, 2) if group else gid_default
+        return uid, gid
+
+    # --- diff / export ----------------------------------------------------------------
+
+    def changes(self, name: str) -> list[Change]:
+        """``diff``: a container's changes to its image, or an image's top layer's to its parent."""
+        try:
+            rec = self._lookup(name)
+        except NoSuchContainer:
+            rec = None
+        if rec is not None:
+            found = self._container_changes(rec.id)
+            return [c for c in found if c.path not in RUNTIME_MOUNTS]
+        from sealpod.errors import NoSuchImage
+
+        try:
+            image = self.engine.images.get(name)
+        except NoSuchImage:
+            raise NotFound(f"{name} not found: layer not known") from None
+        return self._image_changes(image)
+
+    def _container_changes(self, ctr_id: str) -> list[Change]:
+        from sealpod.storage.changes import overlay_changes, tree_changes
+
+        layers = self.store.containers.image_layers(ctr_id)
+        upper = self.store.containers.diff_path(ctr_id)
+        if self.store.driver_name == "vfs":
+            return tree_changes(upper, self.store.layer_diff_path(layers[-1]) if layers else None)
+        return overlay_changes(upper, [self.store.layer_diff_path(lay) for lay in reversed(layers)])
+
+    def _image_changes(self, image: ImageRecord) -> list[Change]:
+        from sealpod.storage.changes import overlay_changes, tree_changes
+
+        if not image.layers:
+            return []
+        top, below = image.layers[-1], list(image.layers[:-1])
+        if self.store.driver_name == "vfs":
+            return tree_changes(self.store.layer_diff_path(top),
+                                self.store.layer_diff_path(below[-1]) if below else None)
+        return overlay_changes(self.store.layer_diff_path(top),
+                               [self.store.layer_diff_path(lay) for lay in reversed(below)])
+
+    def export(self, name: str, out: BinaryIO) -> None:
+        from sealpod.storage.tarwriter import write_tree
+
+        rec = self._lookup(name)
+        with self.rootfs(rec) as root:
+            write_tree(root, out)
+
+    # --- import / commit --------------------------------------------------------------
+
+    def import_image(self, source: BinaryIO, reference: str | None, *, changes: Sequence[str] = (),
+                     message: str = "", report: Report | None = None) -> str:
+        """``import``: a (possibly compressed) tarball becomes a one-layer image; returns its ID."""
+        from sealpod.image.manifest import host_platform
+
+        say = report or (lambda _line: None)
+        layer = self._store_blob(source)
+        plat = host_platform()
+        now = _now()
+        config: dict[str, Any] = {
+            "created": now, "architecture": plat.architecture, "os": plat.os,
+            "config": apply_changes({}, changes),
+            "rootfs": {"type": "layers", "diff_ids": [layer.diff_id]},
+            "history": [{"created": now, "created_by": f"/bin/sh -c #(nop) ADD file:{layer.diff_id[7:]} in /",
+                         "comment": message or "imported from tarball"}],
+        }
+        if plat.variant:
+            config["variant"] = plat.variant
+        return self._store_image([], [layer], [], config, reference, "oci", say)
+
+    def commit(self, name: str, reference: str | None, options: CommitOptions,
+               report: Report | None = None) -> str:
+        """``commit``: the container's image plus one layer of its changes; returns the new image ID."""
+        say = report or (lambda _line: None)
+        if options.format not in ("oci", "docker"):
+            raise InvalidArgument(f"unrecognized image type {options.format!r}")
+        rec = self._lookup(name)
+        paused = False
+        if options.pause and rec.state == "running":
+            self.engine.containers.pause(rec.id)
+            paused = True
+        try:
+            layer = self._diff_layer(rec.id)
+        finally:
+            if paused:
+                self.engine.containers.unpause(rec.id)
+        parent = self.store.get_image(rec.image_id) if rec.image_id else None
+        config = self._commit_config(rec, parent, layer, options)
+        base_layers = list(parent.layers) if parent else []
+        descs = self._parent_descriptors(parent, options.format)
+        return self._store_image(base_layers, [layer], descs, config, reference, options.format, say)
+
+    def _diff_layer(self, ctr_id: str) -> _NewLayer:
+        from sealpod.storage.tarwriter import write_changes
+
+        changes = self._container_changes(ctr_id)
+        upper = self.store.containers.diff_path(ctr_id)
+        path, f = self.store.temp_file()
+        try:
+            with f:
+                write_changes(upper, changes, f)
+                f.seek(0)
+                return self._store_blob(f)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _commit_config(self, rec: ContainerRecord, parent: ImageRecord | None, layer: _NewLayer,
+                       options: CommitOptions) -> dict[str, Any]:
+        import shlex
+
+        base: dict[str, Any] = json.loads(parent.config) if parent else {}
+        spec = rec.spec
+        inner = dict(base.get("config") or {})
+        inner.update({"Env": list(spec.get("env") or []), "Cmd": list(spec.get("cmd") or []) or None,
+                      "Entrypoint": list(spec.get("entrypoint") or []) or None,
+                      "WorkingDir": spec.get("workdir") or "", "User": spec.get("user") or "",
+                      "Labels": dict(spec.get("labels") or {}) or None})
+        inner = {k: v for k, v in apply_changes(inner, options.changes).items() if v not in (None, "", [], {})}
+        now = _now()
+        comment = options.message or (f"FROM {rec.image_name}" if rec.image_name else "")
+        entry = {"created": now, "created_by": shlex.join(spec.get("command") or []) or "/bin/sh"}
+        if comment:
+            entry["comment"] = comment
+        if options.author:
+            entry["author"] = options.author
+        from sealpod.image.manifest import host_platform
+
+        plat = host_platform()
+        config = {**base, "created": now, "config": inner,
+                  "architecture": base.get("architecture") or plat.architecture, "os": base.get("os") or plat.os,
+                  "rootfs": {"type": "layers",
+                             "diff_ids": [*((base.get("rootfs") or {}).get("diff_ids") or []), layer.diff_id]},
+                  "history": [*(base.get("history") or []), entry]}
+        config.pop("container_config", None)
+        if options.author:
+            config["author"] = options.author
+        elif "author" in config:
+            del config["author"]
+        return config
+
+    def _parent_descriptors(self, parent: ImageRecord | None, fmt: str) -> list[dict[str, Any]]:
+        """The parent's layer descriptors from its stored manifest (so push sends the same blobs)."""
+        if parent is None:
+            return []
+        record = self.store.image_manifest(parent.id, parent.manifest_digest)
+        descs: list[dict[str, Any]] = []
+        if record is not None:
+            descs = list(json.loads(record.body).get("layers") or [])
+        if len(descs) == len(parent.layers):
+            return [{**d, "mediaType": _LAYER_TYPES.get(fmt, {}).get(d.get("mediaType", ""), d.get("mediaType"))}
+                    for d in descs]
+        descs = []
+        for layer_id in parent.layers:  # no usable manifest: describe what we keep
+            found = self.store.layer_blob(layer_id)
+            if found is None:
+                raise SealpodError(f"image {parent.id[:12]}: layer {layer_id[:12]} has no stored blob to commit on")
+            descs.append({"mediaType": found[1].media_type or OCI_LAYER_GZIP,
+                          "digest": found[1].compressed_digest, "size": found[0].stat().st_size})
+        return descs
+
+    def _store_blob(self, source: BinaryIO) -> _NewLayer:
+        """Decompress ``source``, hash it (diff ID) and keep it gzip-compressed as a blob."""
+        from sealpod.storage.compression import decompressed_chunks
+
+        tmp, out = self.store.temp_file()
+        try:
+            diff_hash, blob_hash = hashlib.sha256(), hashlib.sha256()
+            gz = zlib.compressobj(6, zlib.DEFLATED, 31)
+            size = 0
+            with out:
+                for chunk in decompressed_chunks(source):
+                    diff_hash.update(chunk)
+                    data = gz.compress(chunk)
+                    blob_hash.update(data)
+                    out.write(data)
+                    size += len(data)
+                data = gz.flush()
+                blob_hash.update(data)
+                out.write(data)
+                size += len(data)
+            digest = "sha256:" + blob_hash.hexdigest()
+            kept = self.store.adopt_blob(digest, tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return _NewLayer(kept, digest, size, "sha256:" + diff_hash.hexdigest())
+
+    def _store_image(self, base_layers: list[str], new: list[_NewLayer], base_descs: list[dict[str, Any]],
+                     config: dict[str, Any], reference: str | None, fmt: str, say: Report) -> str:
+        from sealpod.storage.layers import chain_ids
+        from sealpod.storage.records import ManifestRecord
+
+        diff_ids = list(config["rootfs"]["diff_ids"])
+        chain = chain_ids(diff_ids)
+        say("Getting image source signatures")
+        layer_type = OCI_LAYER_GZIP if fmt == "oci" else DOCKER_LAYER_GZIP
+        for i, layer in enumerate(new, start=len(base_layers)):
+            say(f"Copying blob {layer.digest}")
+            if not self.store.layer_exists(chain[i]):
+                self.store.create_layer(chain[i], chain[i - 1] if i else None, layer.blob, diff_id=layer.diff_id,
+                                        compressed_digest=layer.digest, media_type=layer_type)
+        body = json.dumps(config, separators=(",", ":")).encode()
+        image_id = hashlib.sha256(body).hexdigest()
+        say(f"Copying config sha256:{image_id}")
+        descs = [*base_descs, *({"mediaType": layer_type, "digest": n.digest, "size": n.size} for n in new)]
+        manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST if fmt == "oci" else DOCKER_MANIFEST,
+                    "config": {"mediaType": OCI_CONFIG if fmt == "oci" else DOCKER_CONFIG,
+                               "digest": f"sha256:{image_id}", "size": len(body)},
+                    "layers": descs}
+        mbody = json.dumps(manifest, indent=4).encode()
+        say("Writing manifest to image destination")
+        names = [str(self.engine.images._qualify(reference))] if reference else []  # moves here if taken
+        record = ManifestRecord("sha256:" + hashlib.sha256(mbody).hexdigest(), str(manifest["mediaType"]), mbody)
+        self.store.create_image(image_id, chain, body, manifests=[record], names=names)
+        say("Storing signatures")
+        return image_id
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
+
+
+def _base(path: str, default: str) -> str:
+    base = os.path.basename(path.rstrip("/"))
+    return base if base not in ("", ".", "..") else default
+
+
+def _lookup_id(root: str, file: str, name: str, field: int) -> int:
+    from sealpod.storage.tarwriter import resolve_in_root
+
+    if name.isdigit():
+        return int(name)
+    try:
+        with open(resolve_in_root(root, file), errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":")
+                if len(parts) > field and parts[0] == name and parts[field].isdigit():
+                    return int(parts[field])
+    except OSError:
+        pass
+    from sealpod.errors import NoSuchUser
+
+    raise NoSuchUser(f"unable to find user {name}: no matching entries in passwd file")
+
+
+def _write_source(src: str, out: BinaryIO, arcname: str, contents: bool, *,
+                  owner: tuple[int, int] | None = None, refuse_whiteouts: bool = False,
+                  root_arcname: str = "") -> None:
+    """A tar of ``src`` (a directory's contents when ``contents``) under ``arcname``."""
+    from sealpod.storage.tarwriter import TarWriter, write_tree
+
+    if os.path.isdir(src) and not os.path.islink(src):
+        if contents:
+            write_tree(src, out, arcname=root_arcname, owner=owner, refuse_whiteouts=refuse_whiteouts)
+        else:
+            write_tree(src, out, arcname=arcname, include_root=True, owner=owner,
+                       refuse_whiteouts=refuse_whiteouts)
+        return
+    writer = TarWriter(out, owner=owner, refuse_whiteouts=refuse_whiteouts)
+    fd = os.open(os.path.dirname(src) or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        writer.add_entry(fd, os.path.basename(src), arcname)
+    finally:
+        os.close(fd)
+    writer.close()
+
+
+def _pipe_extract(produce: Callable[[BinaryIO], None], dest: str | os.PathLike[str]) -> None:
+    """Stream a tar from ``produce`` (in a thread) into the safe extractor at ``dest``."""
+    from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer
+
+    rfd, wfd = os.pipe()
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with open(wfd, "wb") as w:
+                produce(w)
+        except BrokenPipeError:
+            pass
+        except BaseException as e:  # reported by the caller
+            failure.append(e)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        with open(rfd, "rb") as r:
+            try:
+                extract_layer(r, Path(dest), whiteouts=WhiteoutFormat.VFS)
+            except SealpodError:
+                if not failure:
+                    thread.join()
+                if failure:
+                    raise failure[0] from None
+                raise
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _host_target(src: str, typed: str, dest: str, contents: bool) -> tuple[str, str]:
+    """Where on the host a copy lands: (directory to extract into, top-level name in it)."""
+    is_dir = os.path.isdir(src) and not os.path.islink(src)
+    if os.path.isdir(dest):
+        return dest, "" if contents and is_dir else _base(typed, "root")
+    if dest.endswith("/") and not is_dir:
+        raise NotFound(f'"{dest}" could not be found on the host: no such file or directory')
+    parent = os.path.dirname(dest.rstrip("/")) or "."
+    if not os.path.isdir(parent):
+        raise NotFound(f'"{parent}" could not be found on the host: no such file or directory')
+    if os.path.exists(dest) and is_dir:
+        raise InvalidArgument(f'cannot copy directory "{typed}" to non-directory "{dest}"')
+    return parent, os.path.basename(dest.rstrip("/"))
+
+
+def _container_target(root: str, resolved: str, typed: str, src: str, name: str,
+                      overwrite: bool) -> tuple[str, str]:
+    """Where in the container a host file lands: (resolved directory on disk, name in it)."""
+    from sealpod.storage.tarwriter import resolve_in_root
+
+    src_is_dir = os.path.isdir(src) and not os.path.islink(src)
+    contents = src.endswith("/.")
+    if os.path.isdir(resolved):
+        if contents and src_is_dir:
+            return resolved, ""
+        target, arcname = resolved, _base(src, "root")
+    else:
+        if typed.endswith("/"):
+            raise NotFound(f'"{typed}" could not be found on container {name}: no such file or directory')
+        parent = resolve_in_root(root, os.path.dirname(typed.rstrip("/")) or "/")
+        if not os.path.isdir(parent):
+            raise NotFound(f'"{os.path.dirname(typed)}" could not be found on container {name}: '
+                           "no such file or directory")
+        target, arcname = parent, os.path.basename(typed.rstrip("/"))
+    existing = os.path.join(target, arcname)
+    if not overwrite and os.path.lexists(existing):
+        ex_dir = os.path.isdir(existing) and not os.path.islink(existing)
+        if ex_dir != src_is_dir:
+            kind = ("cannot overwrite directory with non-directory" if ex_dir else
+                    "cannot overwrite non-directory with directory")
+            raise ContainerStateInvalid(f'{kind} "{typed}": use --overwrite to replace it')
+    return target, arcname
+
+
+# --------------------------------------------------------------------------- --change
+
+
+_CHANGE_KEYS = {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "ENV": "Env", "LABEL": "Labels", "USER": "User",
+                "WORKDIR": "WorkingDir", "EXPOSE": "ExposedPorts", "VOLUME": "Volumes", "STOPSIGNAL": "StopSignal",
+                "ONBUILD": "OnBuild"}
+
+
+def apply_changes(config: dict[str, Any], changes: Sequence[str]) -> dict[str, Any]:
+    """Apply ``--change`` instructions (``CMD [...]``, ``ENV K=V``, ``LABEL``, …) to an image config."""
+    out = dict(config)
+    for raw in changes:
+        text = raw.strip()
+        cut = min((i for i in (text.find(" "), text.find("=")) if i > 0), default=-1)
+        if cut < 0:
+            raise InvalidArgument(f"invalid change {raw!r}: expected INSTRUCTION VALUE")
+        word, value = text[:cut].upper(), text[cut + 1 :].strip()
+        key = _CHANGE_KEYS.get(word)
+        if key is None:
+            raise InvalidArgument(f'{word} is not a valid option for --change: valid options are '
+                                  f'{", ".join(sorted(_CHANGE_KEYS))}')
+        out[key] = _change_value(word, value, out.get(key))
+    return out
+
+
+def _change_value(word: str, value: str, current: Any) -> Any:
+    if word in ("CMD", "ENTRYPOINT", "ONBUILD", "VOLUME"):
+        parsed: Any = None
+        if value.startswith("["):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+        if word == "VOLUME":
+            vols = parsed if isinstance(parsed, list) else value.split()
+            return {**(current or {}), **{str(v): {} for v in vols}}
+        if word == "ONBUILD":
+            return [*(current or []), value]
+        return [str(x) for x in parsed] if isinstance(parsed, list) else ["/bin/sh", "-c", value]
+    if word == "ENV":
+        key, sep, val = value.partition("=")
+        if not sep:
+            key, _, val = value.partition(" ")
+        env = [e for e in (current or []) if e.partition("=")[0] != key.strip()]
+        return [*env, f"{key.strip()}={val.strip()}"]
+    if word == "LABEL":
+        key, sep, val = value.partition("=")
+        if not sep:
+            key, _, val = value.partition(" ")
+        return {**(current or {}), key.strip(): val.strip().strip('"')}
+    if word == "EXPOSE":
+        ports: dict[str, Any] = {p if "/" in p else f"{p}/tcp": {} for p in value.split()}
+        return {**(current or {}), **ports}
+    return value

@@ -1,0 +1,731 @@
+"""Verbs on existing containers: exec, attach, top, port, rename, init, mount, prune, clone, update.
+
+Each verb is a thin layer over :class:`~sealpod.engine.containers.ContainerService`: it looks
+the container up, checks its state under the container's lock where the state matters, and
+asks the runtime (conmon, runc) or storage to act.  Exec sessions live in the container's run
+directory only while they run: attached ones are removed when they end, detached ones the next
+time an exec starts (or with the container), so nothing accumulates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.container_state import ContainerRecord, State
+from sealpod.errors import (
+    Conflict,
+    ContainerStateInvalid,
+    InvalidArgument,
+    NoSuchContainer,
+    SealpodError,
+)
+from sealpod.utils.record import dataclass, replace
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.engine.containers import ContainerService
+
+_ACTIVE = (State.RUNNING, State.PAUSED)
+_IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED)
+_USER_MOUNT_MARK = "user-mount"
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """One ``exec``: what to run and how; empty fields keep the container's own settings."""
+
+    command: tuple[str, ...]
+    interactive: bool = False
+    tty: bool = False
+    detach: bool = False
+    env: tuple[str, ...] = ()        # KEY=VALUE, over the container's environment
+    user: str = ""
+    workdir: str = ""
+    privileged: bool = False
+    detach_keys: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    """New cgroup limits; None leaves a limit as it is."""
+
+    memory: int | None = None
+    memory_swap: int | None = None
+    memory_reservation: int | None = None
+    cpus: float | None = None
+    cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    pids_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class MountReport:
+    """A container whose root filesystem is mounted, as ``mount`` lists it."""
+
+    id: str
+    names: tuple[str, ...]
+    mountpoint: str
+
+
+@dataclass(frozen=True)
+class CloneOptions:
+    name: str = ""
+    image: str = ""
+    destroy: bool = False
+    force: bool = False
+    run: bool = False
+    resources: UpdateOptions = UpdateOptions()
+
+
+class ContainerOps:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.svc: ContainerService = engine.containers
+
+    # --- exec -----------------------------------------------------------------------
+
+    def _running(self, name_or_id: str) -> ContainerRecord:
+        rec = self.svc.lookup(name_or_id)
+        if rec.state != State.RUNNING:
+            raise ContainerStateInvalid("can only create exec sessions on running containers: "
+                                        "container state improper")
+        return rec
+
+    def exec_process(self, rec: ContainerRecord, opts: ExecOptions) -> dict[str, Any]:
+        """The container's own process (env, cwd, user, caps, rlimits) with the exec's changes."""
+        from sealpod.runtime import etcfiles
+
+        bundle = self.svc.paths(rec.id).bundle / "config.json"
+        try:
+            spec = json.loads(bundle.read_text())
+        except (OSError, ValueError) as e:
+            raise ContainerStateInvalid(f"container {rec.id} has no runtime configuration: "
+                                        "container state improper") from e
+        process: dict[str, Any] = dict(spec.get("process") or {})
+        process["args"] = list(opts.command)
+        env = _merge_env(process.get("env") or [], opts.env)
+        if opts.user:
+            rootfs = Path(spec.get("root", {}).get("path") or self.svc.store.containers.mount(rec.id))
+            user = etcfiles.resolve_user(rootfs, opts.user)
+            process["user"] = {**process.get("user", {}), "uid": user.uid, "gid": user.gid,
+                               "additionalGids": list(user.additional_gids)}
+            if not any(e.startswith("HOME=") for e in opts.env):
+                env = _merge_env(env, (f"HOME={user.home or '/'}",))
+        process["env"] = env
+        if opts.workdir:
+            process["cwd"] = opts.workdir
+        if opts.privileged:
+            from sealpod.runtime.spec import host_capabilities
+
+            caps = list(host_capabilities())
+            process["capabilities"] = {k: caps for k in ("bounding", "effective", "permitted")}
+            process.pop("selinuxLabel", None)
+            process.pop("apparmorProfile", None)
+        process["terminal"] = opts.tty
+        process.pop("consoleSize", None)
+        return process
+
+    def exec(self, name_or_id: str, opts: ExecOptions, *, stdin: BinaryIO | None, stdout: BinaryIO,
+             stderr: BinaryIO) -> int:
+        """Run a process in a running container with our stdio attached; its exit code.
+
+        Detaching (the keys, on a terminal) leaves it running and returns 0, as Podman does.
+        """
+        from sealpod.engine.names import new_id
+        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
+
+        if not opts.command:
+            raise InvalidArgument("must provide a non-empty command to start an exec session")
+        keys = DEFAULT_DETACH_KEYS if opts.detach_keys is None else parse_detach_keys(opts.detach_keys)
+        rec = self._running(name_or_id)
+        self._forget_finished_execs(rec.id)
+        runtime = self.svc.runtime()
+        sess = runtime.exec(rec.id, self.exec_process(rec, opts), terminal=opts.tty, stdin=opts.interactive,
+                            detach=False, exec_id=new_id(), name=rec.name)
+        detached = False
+        try:
+            assert sess.attach_socket is not None
+            sock = connect(sess.attach_socket)
+            sess.start()
+            detached = stream(sock, stdin=stdin if opts.interactive else None, stdout=stdout, stderr=stderr,
+                              tty=opts.tty, detach_keys=keys,
+                              ctl_path=sess.exec_dir / "ctl" if opts.tty else None)
+            return 0 if detached else sess.wait()
+        finally:
+            sess.close()
+            if not detached:
+                shutil.rmtree(sess.exec_dir, ignore_errors=True)
+
+    def exec_detached(self, name_or_id: str, opts: ExecOptions) -> str:
+        """Start a process in the background; returns the exec session's ID, as Podman prints it."""
+        from sealpod.engine.names import new_id
+
+        if not opts.command:
+            raise InvalidArgument("must provide a non-empty command to start an exec session")
+        rec = self._running(name_or_id)
+        self._forget_finished_execs(rec.id)
+        exec_id = new_id()
+        sess = self.svc.runtime().exec(rec.id, self.exec_process(rec, replace(opts, interactive=False)),
+                                       terminal=opts.tty, stdin=False, detach=True, exec_id=exec_id,
+                                       name=rec.name)
+        sess.close()
+        return exec_id
+
+    def _forget_finished_execs(self, ctr_id: str) -> None:
+        """Drop the directories of detached sessions whose process has ended."""
+        from sealpod.runtime.conmon import read_exit_file
+
+        base = self.svc.runtime().persist_dir(ctr_id) / "exec"
+        try:
+            entries = list(base.iterdir())
+        except OSError:
+            return
+        for d in entries:
+            if read_exit_file(d / "exits" / d.name) is not None:
+                shutil.rmtree(d, ignore_errors=True)
+
+    # --- attach ---------------------------------------------------------------------
+
+    def attach(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
+               detach_keys: str | None = None) -> int | None:
+        """Attach to a running container; its exit code once it ends, None if the user detached.
+
+        ``stdin`` is only forwarded when the container was created with ``-i``.
+        """
+        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
+
+        keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
+        rec = self.svc.lookup(name_or_id)
+        if rec.state not in _ACTIVE:
+            raise ContainerStateInvalid("you can only attach to running containers")
+        cfg = ContainerConfig.from_json(rec.config)
+        runtime = self.svc.runtime()
+        sock = connect(runtime.attach_socket_path(rec.id))
+        detached = stream(sock, stdin=stdin if cfg.interactive else None, stdout=stdout, stderr=stderr,
+                          tty=cfg.tty, detach_keys=keys, ctl_path=runtime.ctl_path(rec.id) if cfg.tty else None)
+        if detached:
+            return None
+        return self._exit_after(rec)
+
+    def _exit_after(self, rec: ContainerRecord) -> int:
+        """The exit code of a container whose output just ended, after its cleanup."""
+        deadline = time.monotonic() + 30
+        code = self.svc.runtime().exit_code(rec.id)
+        while code is None and time.monotonic() < deadline:
+            fresh = self.svc.lookup(rec.id)
+            if fresh.state not in _IN_RUNTIME:
+                code = fresh.exit_code
+                break
+            time.sleep(0.02)
+            code = self.svc.runtime().exit_code(rec.id)
+        try:
+            final = self.svc.cleanup(rec.id)
+        except NoSuchContainer:
+            return code if code is not None else 0
+        if code is None:
+            code = final.exit_code
+        return code if code is not None else 0
+
+    # --- top / port -----------------------------------------------------------------
+
+    def top(self, name_or_id: str, descriptors: Sequence[str] = ()) -> list[list[str]]:
+        """The container's processes as rows of ``ps`` descriptors, the header row first.
+
+        Descriptors sealpod does not know (``ps`` options such as ``-ef``) are handed to the
+        container's own ``ps``, as Podman does; its output comes back as one-cell rows.
+        """
+        rec = self.svc.lookup(name_or_id)
+        if rec.state not in _ACTIVE:
+            raise ContainerStateInvalid("top can only be used on running containers")
+        words = [w for d in descriptors for w in d.split(",") if w]
+        try:
+            fields = parse_descriptors(words)
+        except InvalidArgument:
+            return self._top_in_container(rec, list(descriptors))
+        rootfs = self.svc.paths(rec.id).bundle / "rootfs"
+        spec = self.svc.paths(rec.id).bundle / "config.json"
+        try:
+            rootfs = Path(json.loads(spec.read_text())["root"]["path"])
+        except (OSError, ValueError, KeyError):
+            pass
+        return top_table(rec.pid, fields, rootfs)
+
+    def _top_in_container(self, rec: ContainerRecord, words: list[str]) -> list[list[str]]:
+        import io
+
+        out, err = io.BytesIO(), io.BytesIO()
+        try:
+            code = self.exec(rec.id, ExecOptions(command=("ps", *words)), stdin=None, stdout=out, stderr=err)
+        except SealpodError as e:
+            raise SealpodError(f"executing ps(1) in the container: {e}") from e
+        if code != 0:
+            text = (err.getvalue() or out.getvalue()).decode(errors="replace").strip().splitlines()
+            raise SealpodError(f"executing ps(1) in the container: {text[-1] if text else f'exit status {code}'}")
+        return [[line] for line in out.getvalue().decode(errors="replace").splitlines()]
+
+    def port(self, name_or_id: str) -> list[str]:
+        """Published ports as ``80/tcp -> 0.0.0.0:8080``; none until sealpod publishes ports."""
+        rec = self.svc.lookup(name_or_id)
+        ports = rec.config.get("ports") or []
+        return [str(p) for p in ports]
+
+    # --- rename / init --------------------------------------------------------------
+
+    def rename(self, name_or_id: str, new_name: str) -> ContainerRecord:
+        import re
+        import sqlite3
+
+        rec = self.svc.lookup(name_or_id)
+        if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", new_name or ""):
+            raise InvalidArgument("names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument")
+        if new_name == rec.name:
+            return rec
+        taken = Conflict(f"renaming container {rec.id}: name {new_name} already in use, cannot rename "
+                         f"container {rec.id}: container already exists")
+        with self.svc.lock(rec.id):
+            rec = self.svc.db.get(rec.id)
+            if self.svc.db.name_in_use(new_name):
+                raise taken
+            try:
+                return self.svc.db.update(rec, name=new_name, config={**rec.config, "name": new_name})
+            except sqlite3.IntegrityError as e:
+                raise taken from e
+
+    def init(self, name_or_id: str) -> ContainerRecord:
+        """Create the container in the runtime (conmon waiting, process not started)."""
+        rec = self.svc.lookup(name_or_id)
+        with self.svc.lock(rec.id):
+            rec = self.svc.db.get(rec.id)
+            if rec.state in _IN_RUNTIME:
+                raise ContainerStateInvalid(f"container {rec.id} has already been created in runtime: "
+                                            "container state improper")
+            return self.svc.init(rec)
+
+    # --- mount / unmount ------------------------------------------------------------
+
+    def _mark(self, ctr_id: str) -> Path:
+        return self.svc.paths(ctr_id).rundir / _USER_MOUNT_MARK
+
+    def mount(self, name_or_id: str) -> Path:
+        rec = self.svc.lookup(name_or_id)
+        with self.svc.lock(rec.id):
+            path = self.svc.store.containers.mount(rec.id)
+            mark = self._mark(rec.id)
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.touch()
+        return path
+
+    def mounted(self) -> list[MountReport]:
+        """Containers whose root is mounted: by the user, or because they run."""
+        out = []
+        layers = self.svc.store.containers
+        for rec in self.svc.list_containers():
+            vfs = self.svc.store.driver_name == "vfs"
+            if vfs and not (self._mark(rec.id).exists() or rec.state in _IN_RUNTIME):
+                continue
+            if vfs or layers.is_mounted(rec.id):
+                out.append(MountReport(rec.id, (rec.name,), os.fspath(layers.mount(rec.id) if vfs else
+                                                                      layers.diff_path(rec.id).parent / "merged")))
+        return out
+
+    def unmount(self, name_or_id: str, *, force: bool = False) -> bool:
+        """Drop the user's mount; True if the root was unmounted (a running container keeps it)."""
+        rec = self.svc.lookup(name_or_id)
+        with self.svc.lock(rec.id):
+            rec = self.svc.sync(self.svc.db.get(rec.id))
+            self._mark(rec.id).unlink(missing_ok=True)
+            if rec.state in _IN_RUNTIME:
+                return False
+            was = self.svc.store.driver_name != "vfs" and self.svc.store.containers.is_mounted(rec.id)
+            self.svc.store.containers.unmount(rec.id)
+            return was or force
+
+    def unmount_all(self, *, force: bool = False) -> list[str]:
+        """``unmount --all``: the IDs of the containers actually unmounted."""
+        done = []
+        for report in self.mounted():
+            try:
+                if self.unmount(report.id, force=force):
+                    done.append(report.id)
+            except NoSuchContainer:
+                continue
+        return done
+
+    # --- prune / clone / update -----------------------------------------------------
+
+    def prune(self, filters: Sequence[str] = ()) -> list[str]:
+        """Remove every container that is not running or paused; their IDs."""
+        from sealpod.engine.container_report import filtered
+
+        until: float | None = None
+        kept: list[str] = []
+        for spec in filters:
+            key, sep, value = spec.partition("=")
+            if not sep:
+                raise InvalidArgument(f'invalid filter "{spec}"')
+            if key == "until":
+                until = _until(value)
+            elif key in ("label", "label!"):
+                kept.append(spec)
+            else:
+                raise InvalidArgument(f"{key} is an invalid filter")
+        records = [r for r in self.svc.list_containers() if r.state not in _ACTIVE]
+        negated = [s.partition("=")[2] for s in kept if s.startswith("label!=")]
+        records = filtered(self.svc, records, [s for s in kept if s.startswith("label=")])
+        records = [r for r in records if not any(_has_label(r, n) for n in negated)]
+        if until is not None:
+            records = [r for r in records if r.created < until]
+        removed = []
+        for rec in records:
+            try:
+                removed.append(self.svc.remove(rec.id, force=True))
+            except NoSuchContainer:
+                continue
+        return removed
+
+    def clone(self, name_or_id: str, opts: CloneOptions) -> ContainerRecord:
+        """A new container with the configuration of an existing one (``-clone`` appended to the name)."""
+        rec = self.svc.lookup(name_or_id)
+        if opts.destroy and rec.state in _ACTIVE and not opts.force:
+            raise ContainerStateInvalid(f"cannot destroy container {rec.id} as it is {rec.state}: use --force")
+        cfg = _with_resources(ContainerConfig.from_json(rec.config), opts.resources)
+        cfg = replace(cfg, name=opts.name or self._clone_name(rec.name), cidfile="", conmon_pidfile="",
+                      image=opts.image or cfg.image)
+        image_id = self.engine.images.get(opts.image).id if opts.image else rec.image_id
+        new = self.svc.create(cfg, image_id=image_id)
+        if opts.destroy:
+            self.svc.remove(rec.id, force=True)
+        if opts.run:
+            new = self.svc.start(new.id)
+        return new
+
+    def _clone_name(self, base: str) -> str:
+        name = f"{base}-clone"
+        n = 1
+        while self.svc.db.name_in_use(name):
+            name = f"{base}-clone{n}"
+            n += 1
+        return name
+
+    def update(self, name_or_id: str, opts: UpdateOptions) -> ContainerRecord:
+        """Store the new limits; a running container gets them at once through ``runc update``."""
+        rec = self.svc.lookup(name_or_id)
+        with self.svc.lock(rec.id):
+            rec = self.svc.sync(self.svc.db.get(rec.id))
+            cfg = _with_resources(ContainerConfig.from_json(rec.config), opts)
+            if rec.state in _IN_RUNTIME:
+                resources = oci_resources(opts)
+                if resources:
+                    self.svc.runtime().update(rec.id, resources)
+            return self.svc.db.update(rec, config=cfg.to_json())
+
+
+def _merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
+    """KEY=VALUE lists: later keys replace earlier ones in place, new keys go last."""
+    merged: dict[str, str] = {}
+    for item in (*base, *extra):
+        key, _, _ = item.partition("=")
+        merged[key] = item
+    return list(merged.values())
+
+
+def _with_resources(cfg: ContainerConfig, opts: UpdateOptions) -> ContainerConfig:
+    changes: dict[str, Any] = {k: getattr(opts, k) for k in ("memory", "memory_swap", "cpus", "cpu_shares",
+                                                             "cpuset_cpus", "pids_limit")
+                               if getattr(opts, k) is not None}
+    if opts.cpu_quota is not None and opts.cpus is None:
+        changes["cpus"] = opts.cpu_quota / (opts.cpu_period or 100000)
+    return replace(cfg, **changes) if changes else cfg
+
+
+def oci_resources(opts: UpdateOptions) -> dict[str, Any]:
+    """The OCI ``linux.resources`` object ``runc update`` takes, with only what was given."""
+    out: dict[str, Any] = {}
+    memory = {k: v for k, v in (("limit", opts.memory), ("swap", opts.memory_swap),
+                                ("reservation", opts.memory_reservation)) if v is not None}
+    if memory:
+        out["memory"] = memory
+    quota, period = opts.cpu_quota, opts.cpu_period
+    if opts.cpus is not None:
+        if opts.cpus < 0:
+            raise InvalidArgument(f"invalid --cpus {opts.cpus}: must be positive")
+        period = period or 100000
+        quota = int(opts.cpus * period) if opts.cpus else -1
+    cpu = {k: v for k, v in (("shares", opts.cpu_shares), ("quota", quota), ("period", period),
+                             ("cpus", opts.cpuset_cpus), ("mems", opts.cpuset_mems)) if v is not None}
+    if cpu:
+        out["cpu"] = cpu
+    if opts.pids_limit is not None:
+        out["pids"] = {"limit": opts.pids_limit if opts.pids_limit > 0 else -1}
+    return out
+
+
+def _has_label(rec: ContainerRecord, spec: str) -> bool:
+    key, has, value = spec.partition("=")
+    labels = rec.spec.get("labels") or rec.config.get("labels") or {}
+    return key in labels and (not has or labels[key] == value)
+
+
+def _until(value: str) -> float:
+    """``until=`` takes a Unix time, an RFC 3339 date or a duration before now (``10m``, ``2h``)."""
+    import re
+    from datetime import datetime
+
+    text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    m = re.fullmatch(r"((?:\d+(?:\.\d+)?(?:h|m|s|ms))+)", text)
+    if m:
+        scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+        total = sum(float(n) * scale[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text))
+        return time.time() - total
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError as e:
+        raise InvalidArgument(f'invalid filter "until={value}": not a timestamp or duration') from e
+
+
+# --- top: ps descriptors over /proc ----------------------------------------------------------
+
+# descriptor -> header, as Podman's psgo names them
+TOP_DESCRIPTORS: dict[str, str] = {
+    "user": "USER", "pid": "PID", "ppid": "PPID", "pcpu": "%CPU", "etime": "ELAPSED", "tty": "TTY",
+    "time": "TIME", "args": "COMMAND", "comm": "COMMAND", "uid": "UID", "ruid": "RUID", "ruser": "RUSER",
+    "gid": "GID", "rgid": "RGID", "group": "GROUP", "rgroup": "RGROUP", "nice": "NI", "vsz": "VSZ",
+    "rss": "RSS", "state": "STATE", "stime": "STIME", "hpid": "HPID", "hppid": "HPPID", "huser": "HUSER",
+    "hgroup": "HGROUP", "capamb": "AMBIENT CAPS", "capbnd": "BOUNDING CAPS", "capeff": "EFFECTIVE CAPS",
+    "capinh": "INHERITED CAPS", "capprm": "PERMITTED CAPS", "seccomp": "SECCOMP", "label": "LABEL",
+}
+_AIX = {"%C": "pcpu", "%G": "group", "%P": "ppid", "%U": "user", "%a": "args", "%c": "comm", "%g": "rgroup",
+        "%n": "nice", "%p": "pid", "%r": "pgid", "%t": "etime", "%u": "ruser", "%x": "time", "%y": "tty",
+        "%z": "vsz"}
+DEFAULT_TOP = ("user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args")
+
+
+def parse_descriptors(words: Sequence[str]) -> tuple[str, ...]:
+    """Descriptors (``pid``, ``%C``...) in order; InvalidArgument if one is not ours."""
+    out = []
+    for word in words:
+        name = _AIX.get(word, word)
+        if name not in TOP_DESCRIPTORS:
+            raise InvalidArgument(f"unknown descriptor: {word}")
+        out.append(name)
+    return tuple(out) or DEFAULT_TOP
+
+
+def go_duration(seconds: float) -> str:
+    """Format like Go's ``time.Duration.String()`` (``1.5s``, ``2m3.25s``, ``1h0m0s``, ``0s``)."""
+    ns = int(round(seconds * 1e9))
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                whole, frac = divmod(ns, size)
+                digits = len(str(size)) - 1
+                tail = f".{frac:0{digits}d}".rstrip("0").rstrip(".") if digits else ""
+                return f"{sign}{whole}{tail}{unit}"
+    hours, rest = divmod(ns, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    whole, frac = divmod(rest, 10**9)
+    secs = f"{whole}" + f".{frac:09d}".rstrip("0").rstrip(".")
+    head = f"{hours}h{minutes}m" if hours else (f"{minutes}m" if minutes else "")
+    return f"{sign}{head}{secs}s"
+
+
+@dataclass(frozen=True)
+class _Proc:
+    """What ``top`` needs of one host process, read once from /proc."""
+
+    hpid: int
+    hppid: int
+    nspid: int
+    status: dict[str, str]
+    stat: list[str]    # fields after the ")" of /proc/PID/stat, state first
+    args: str
+    comm: str
+
+
+def _read_proc(pid: int) -> _Proc | None:
+    try:
+        stat_text = Path(f"/proc/{pid}/stat").read_text()
+        status_text = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    comm = stat_text[stat_text.index("(") + 1:stat_text.rindex(")")]
+    stat = stat_text[stat_text.rindex(")") + 2:].split()
+    status = {}
+    for line in status_text.splitlines():
+        key, _, value = line.partition(":")
+        status[key] = value.strip()
+    nspid = int((status.get("NSpid") or str(pid)).split()[-1])
+    args = " ".join(a.decode(errors="replace") for a in cmdline.rstrip(b"\0").split(b"\0")) if cmdline else ""
+    return _Proc(pid, int(stat[1]), nspid, status, stat, args or f"[{comm}]", comm)
+
+
+def _cgroup_procs(pid: int) -> list[int] | None:
+    """The PIDs in the container's pids (v1) or unified (v2) cgroup, as the host sees them."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return None
+    wanted = {}
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        wanted["pids" if "pids" in controllers.split(",") else controllers or "unified"] = path
+    for kind in ("pids", "unified"):
+        if kind not in wanted:
+            continue
+        for m in mounts:
+            pre, _, post = m.partition(" - ")
+            fstype, _, options = (post.split() + ["", "", ""])[:3]
+            fields = pre.split()
+            if (kind == "pids" and fstype == "cgroup" and "pids" in options.split(",")) or (
+                    kind == "unified" and fstype == "cgroup2"):
+                procs = Path(fields[4]) / wanted[kind].lstrip("/").removeprefix(fields[3].lstrip("/")).lstrip("/")
+                try:
+                    return sorted(int(x) for x in (procs / "cgroup.procs").read_text().split())
+                except OSError:
+                    continue
+    return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """The fallback without cgroups: the container's process and everything it started."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            proc = _read_proc(int(entry))
+            if proc is not None:
+                children.setdefault(proc.hppid, []).append(proc.hpid)
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return sorted(out)
+
+
+class _TopContext:
+    """Clock, names and the PID map: what turns /proc numbers into ``ps`` cells."""
+
+    def __init__(self, procs: list[_Proc], rootfs: Path) -> None:
+        from sealpod.runtime import etcfiles
+
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.uptime = float(Path("/proc/uptime").read_text().split()[0])
+        self.boot = time.time() - self.uptime
+        self.ns_of = {p.hpid: p.nspid for p in procs}
+        passwd = etcfiles.parse_passwd(etcfiles.read_in_root(rootfs, "/etc/passwd"))
+        group = etcfiles.parse_group(etcfiles.read_in_root(rootfs, "/etc/group"))
+        self.users = {e.uid: e.name for e in reversed(passwd)}
+        self.groups = {e.gid: e.name for e in reversed(group)}
+
+    def cell(self, proc: _Proc, field: str) -> str:
+        def ids(key: str) -> list[str]:  # real, effective, saved, filesystem
+            return (proc.status.get(key) or "0 0").split()
+
+        started = int(proc.stat[19]) / self.hz
+        cpu = (int(proc.stat[11]) + int(proc.stat[12])) / self.hz
+        simple: dict[str, Any] = {
+            "pid": proc.nspid, "ppid": self.ns_of.get(proc.hppid, 0), "hpid": proc.hpid, "hppid": proc.hppid,
+            "args": proc.args, "comm": proc.comm, "nice": proc.stat[16], "state": proc.stat[0],
+            "uid": ids("Uid")[1], "ruid": ids("Uid")[0], "gid": ids("Gid")[1], "rgid": ids("Gid")[0],
+            "vsz": int(proc.stat[20]) // 1024, "rss": int(proc.status.get("VmRSS", "0 kB").split()[0]),
+            "seccomp": {"0": "disabled", "1": "strict", "2": "filter"}.get(proc.status.get("Seccomp", ""), "?"),
+            "label": "-",
+        }
+        if field in simple:
+            return str(simple[field])
+        if field in ("user", "ruser", "huser"):
+            uid = int(ids("Uid")[0 if field == "ruser" else 1])
+            return self._name(uid, field == "huser", users=True)
+        if field in ("group", "rgroup", "hgroup"):
+            gid = int(ids("Gid")[0 if field == "rgroup" else 1])
+            return self._name(gid, field == "hgroup", users=False)
+        if field == "pcpu":
+            elapsed = self.uptime - started
+            return f"{(cpu / elapsed * 100) if elapsed > 0 else 0.0:.3f}"
+        if field == "etime":
+            return go_duration(self.uptime - started)
+        if field == "time":
+            return go_duration(cpu)
+        if field == "tty":
+            return _tty_name(int(proc.stat[4]))
+        if field == "stime":
+            return time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(self.boot + started))
+        return _caps(proc.status.get({"capamb": "CapAmb", "capbnd": "CapBnd", "capeff": "CapEff",
+                                      "capinh": "CapInh", "capprm": "CapPrm"}[field], "0"))
+
+    def _name(self, num: int, host: bool, *, users: bool) -> str:
+        if host:
+            import grp
+            import pwd
+
+            try:
+                return pwd.getpwuid(num).pw_name if users else grp.getgrgid(num).gr_name
+            except KeyError:
+                return str(num)
+        return (self.users if users else self.groups).get(num, str(num))
+
+
+def _tty_name(tty_nr: int) -> str:
+    if tty_nr == 0:
+        return "?"
+    major, minor = (tty_nr >> 8) & 0xFFF, (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)
+    if 136 <= major <= 143:
+        return f"pts/{(major - 136) * 256 + minor}"
+    if major == 4:
+        return f"tty{minor}" if minor < 64 else f"ttyS{minor - 64}"
+    return "?"
+
+
+def _caps(mask_hex: str) -> str:
+    """A capability mask as Podman's psgo prints it: names without CAP_, ``full`` or ``none``."""
+    mask = int(mask_hex or "0", 16)
+    if mask == 0:
+        return "none"
+    try:
+        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    except (OSError, ValueError):
+        last = len(_CAP_NAMES) - 1
+    if mask == (1 << (last + 1)) - 1:
+        return "full"
+    return ",".join(_CAP_NAMES[i].removeprefix("CAP_") if i < len(_CAP_NAMES) else str(i)
+                    for i in range(mask.bit_length()) if mask >> i & 1)
+
+
+_CAP_NAMES = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+)
+
+
+def top_table(pid: int, fields: Sequence[str], rootfs: Path) -> list[list[str]]:
+    """Header row, then one row per process of the container (by host PID order)."""
+    if pid <= 0:
+        raise ContainerStateInvalid("top can only be used on running containers")
+    pids = _cgroup_procs(pid) or _descendants(pid)
+    procs = [p for p in (_read_proc(x) for x in pids) if p is not None]
+    ctx = _TopContext(procs, rootfs)
+    rows = [[TOP_DESCRIPTORS[f] for f in fields]]
+    rows += [[ctx.cell(p, f) for f in fields] for p in procs]
+    return rows
