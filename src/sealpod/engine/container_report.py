@@ -63,6 +63,19 @@ def summarize(rec: ContainerRecord) -> ContainerSummary:
         auto_remove=bool(rec.config.get("remove")), mounts=mounts)
 
 
+def summarize_row(row: Any) -> ContainerSummary:
+    """The same as :func:`summarize`, from a ``ContainerDB.ps_rows`` row."""
+    import json
+
+    mounts = json.loads(row["mounts"]) if row["mounts"] else []
+    return ContainerSummary(
+        id=row["id"], name=row["name"], image=row["image_name"], image_id=row["image_id"] or "",
+        command=tuple(json.loads(row["command"]) if row["command"] else ()), created=row["created"],
+        state=row["state"], exit_code=row["exit_code"], started_at=row["started_at"],
+        finished_at=row["finished_at"], pid=row["pid"], labels=json.loads(row["labels"]) if row["labels"] else {},
+        auto_remove=bool(row["remove"]), mounts=tuple(m.get("destination", "") for m in mounts))
+
+
 _FILTER_KEYS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume", "health",
                 "pod", "network", "until", "restart-policy", "is-task")
 _STATUSES = ("created", "running", "paused", "exited", "stopped", "configured", "removing", "unknown")

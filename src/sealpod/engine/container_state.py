@@ -146,6 +146,15 @@ class ContainerDB:
     def all(self) -> list[ContainerRecord]:
         return [_from_row(r) for r in self.db.conn.execute("SELECT * FROM containers ORDER BY created")]
 
+    def ps_rows(self) -> list[sqlite3.Row]:
+        """Only what ``ps`` shows, the JSON picked apart by SQLite: listing many containers
+        should not decode every container's whole configuration."""
+        return self.db.conn.execute(
+            "SELECT id, name, image_id, image_name, created, state, pid, conmon_pid, exit_code, started_at, "
+            "finished_at, json_extract(spec, '$.command') AS command, json_extract(spec, '$.labels') AS labels, "
+            "json_extract(config, '$.remove') AS remove, json_extract(config, '$.mounts') AS mounts "
+            "FROM containers ORDER BY created").fetchall()
+
     def update(self, rec: ContainerRecord, **changes: Any) -> ContainerRecord:
         new = replace(rec, **changes)
         sets = ",".join(f"{k}=?" for k in changes)

@@ -416,8 +416,18 @@ class ContainerService:
         return [self.sync(r) for r in self.db.all()]
 
     def summaries(self, *, all_containers: bool, filters: Sequence[str] = ()) -> list[ContainerSummary]:
-        from sealpod.engine.container_report import filtered, summarize
+        from sealpod.engine.container_report import filtered, summarize, summarize_row
 
+        if not filters:
+            out = []
+            for row in self.db.ps_rows():
+                if row["state"] in RUNNING_STATES and row["conmon_pid"]:  # may have exited meanwhile
+                    summary = summarize(self.sync(self.db.get(row["id"])))
+                else:
+                    summary = summarize_row(row)
+                if all_containers or summary.state in (State.RUNNING, State.PAUSED):
+                    out.append(summary)
+            return out
         records = self.list_containers()
         if not all_containers:
             records = [r for r in records if r.state in (State.RUNNING, State.PAUSED)]

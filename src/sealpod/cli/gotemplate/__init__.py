@@ -25,7 +25,7 @@ __all__ = ["Template", "TemplateError", "compile_template"]
 class Template:
     """A parsed template; immutable, so one instance serves every row."""
 
-    __slots__ = ("name", "text", "root", "defs", "funcs")
+    __slots__ = ("name", "text", "root", "defs", "funcs", "_plain")
 
     def __init__(
         self, name: str, text: str, root: list[Node], defs: dict[str, list[Node]], funcs: Mapping[str, Func]
@@ -35,6 +35,29 @@ class Template:
         self.root = root
         self.defs = defs
         self.funcs = funcs
+        self._plain = _plain_parts(root)
+
+    def _execute_plain(self, data: object, parts: list[str | tuple[str, ...]]) -> str | None:
+        """Text and ``{{.A.B}}`` only (the default tables): plain attribute reads, no executor.
+
+        Anything unusual (a dict, a missing field, a method) returns None: the executor decides.
+        """
+        from sealpod.cli.gotemplate.values import go_str
+
+        out: list[str] = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value: object = data
+            for name in part:
+                if isinstance(value, Mapping) or value is None:
+                    return None
+                value = getattr(value, name, _ABSENT)
+                if value is _ABSENT or callable(value):
+                    return None
+            out.append(go_str(value))
+        return "".join(out)
 
     def execute(
         self, data: object, *, on_action_error: Callable[[tuple[str, ...]], str] | None = None
@@ -45,6 +68,10 @@ class Template:
         the first field the action reads.  Table headers use it: ``{{join .Names ","}}`` cannot
         run on a header string, yet its column still deserves the header ``NAMES``.
         """
+        if self._plain is not None and on_action_error is None:
+            fast = self._execute_plain(data, self._plain)
+            if fast is not None:
+                return fast
         from sealpod.cli.gotemplate.execute import ExecError, Executor
 
         ex = Executor(self.defs, self.funcs, data, on_action_error)
@@ -66,6 +93,24 @@ class Template:
         where = f"{self.name}:{line}:{col}"
         tmpl = e.tmpl or self.name
         return TemplateError(f'template: {where}: executing "{tmpl}" at <{e.node.src}>: {e.msg}')
+
+
+_ABSENT = object()
+
+
+def _plain_parts(root: list[Node]) -> list[str | tuple[str, ...]] | None:
+    from sealpod.cli.gotemplate.nodes import ActionNode, FieldNode, TextNode
+
+    parts: list[str | tuple[str, ...]] = []
+    for node in root:
+        if isinstance(node, TextNode):
+            parts.append(node.text)
+        elif (isinstance(node, ActionNode) and not node.pipe.decl and len(node.pipe.cmds) == 1
+              and len(node.pipe.cmds[0].args) == 1 and isinstance(node.pipe.cmds[0].args[0], FieldNode)):
+            parts.append(node.pipe.cmds[0].args[0].names)
+        else:
+            return None
+    return parts
 
 
 def compile_template(

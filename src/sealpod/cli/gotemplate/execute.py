@@ -248,10 +248,10 @@ class Executor:
                 raise ExecError(node, f"{name} is not a method but has arguments")
             return recv.get(name, MISSING)
         if not name.startswith("_") and not isinstance(recv, str | int | float | list | tuple | bytes):
-            for attr in (name, _snake(name)):
-                value = getattr(recv, attr, MISSING)
-                if value is MISSING:
-                    continue
+            value = getattr(recv, name, MISSING)
+            if value is MISSING:  # Go's field name of a snake_case Python attribute
+                value = getattr(recv, _snake(name), MISSING)
+            if value is not MISSING:
                 if isinstance(value, types.MethodType | types.BuiltinMethodType):
                     vals = [self.arg(dot, a) for a in args] + ([] if final is _NOFINAL else [final])
                     try:
