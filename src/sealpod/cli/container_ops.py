@@ -84,6 +84,8 @@ def _run_exec(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.latest and target is not None:
         command.insert(0, target)
         target = None
+    if target is None and not args.latest:
+        raise InvalidArgument("exec requires the name or ID of a container or the --latest flag")
     name = _one(args, ctx, target)
     if not command:
         raise InvalidArgument("must provide a non-empty command to start an exec session: invalid argument")

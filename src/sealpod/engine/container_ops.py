@@ -156,7 +156,11 @@ class ContainerOps:
         try:
             assert sess.attach_socket is not None
             sock = connect(sess.attach_socket)
-            sess.start()
+            try:
+                sess.start()
+            except BaseException:
+                sock.close()
+                raise
             detached = stream(sock, stdin=stdin if opts.interactive else None, stdout=stdout, stderr=stderr,
                               tty=opts.tty, detach_keys=keys,
                               ctl_path=sess.exec_dir / "ctl" if opts.tty else None)
