@@ -117,7 +117,7 @@ def _run_attach(args: argparse.Namespace, ctx: CliContext) -> int:
     name = _one(args, ctx, args.container)
     code = ctx.engine.container_ops.attach(name, stdin=None if args.no_stdin else sys.stdin.buffer,
                                            stdout=sys.stdout.buffer, stderr=sys.stderr.buffer,
-                                           detach_keys=args.detach_keys)
+                                           detach_keys=args.detach_keys, sig_proxy=args.sig_proxy)
     return 0 if code is None else code
 
 

@@ -19,7 +19,9 @@ def _status(s: ContainerSummary, now: float) -> str:
     if s.state in ("exited", "stopped"):
         ago = human_duration(max(0.0, now - s.finished_at)) if s.finished_at else ""
         return f"Exited ({s.exit_code or 0}) {ago} ago" if ago else f"Exited ({s.exit_code or 0})"
-    if s.state in ("created", "configured"):
+    if s.state == "created":  # created in the runtime (`init`), not started: Podman's word
+        return "Initialized"
+    if s.state == "configured":
         return "Created"
     return s.state.capitalize()
 
@@ -69,7 +71,7 @@ class ContainerRow:
 
     @property
     def State(self) -> str:  # noqa: N802
-        return "exited" if self._s.state == "stopped" else self._s.state
+        return {"stopped": "exited", "configured": "created"}.get(self._s.state, self._s.state)
 
     @property
     def Names(self) -> str:  # noqa: N802

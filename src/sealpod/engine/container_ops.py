@@ -201,7 +201,7 @@ class ContainerOps:
     # --- attach ---------------------------------------------------------------------
 
     def attach(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
-               detach_keys: str | None = None) -> int | None:
+               detach_keys: str | None = None, sig_proxy: bool = True) -> int | None:
         """Attach to a running container; its exit code once it ends, None if the user detached.
 
         ``stdin`` is only forwarded when the container was created with ``-i``.
@@ -215,8 +215,9 @@ class ContainerOps:
         cfg = ContainerConfig.from_json(rec.config)
         runtime = self.svc.runtime()
         sock = connect(runtime.attach_socket_path(rec.id))
-        detached = stream(sock, stdin=stdin if cfg.interactive else None, stdout=stdout, stderr=stderr,
-                          tty=cfg.tty, detach_keys=keys, ctl_path=runtime.ctl_path(rec.id) if cfg.tty else None)
+        with self.svc.signals_forwarded_to(rec.id, sig_proxy and not cfg.tty):
+            detached = stream(sock, stdin=stdin if cfg.interactive else None, stdout=stdout, stderr=stderr,
+                              tty=cfg.tty, detach_keys=keys, ctl_path=runtime.ctl_path(rec.id) if cfg.tty else None)
         if detached:
             return None
         return self._exit_after(rec)

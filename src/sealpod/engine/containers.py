@@ -468,7 +468,7 @@ class ContainerService:
                 self._remove_quietly(rec.id, volumes=True)
             raise
         proxy = bool(rec.config.get("sig_proxy", True)) and not tty
-        with self._signals_forwarded_to(rec.id, proxy):
+        with self.signals_forwarded_to(rec.id, proxy):
             detached = stream(sock, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty, detach_keys=keys,
                               ctl_path=self.runtime().ctl_path(rec.id) if tty else None)
         if detached:
@@ -481,7 +481,7 @@ class ContainerService:
         return code if code is not None else (final.exit_code if final.exit_code is not None else 125)
 
     @contextlib.contextmanager
-    def _signals_forwarded_to(self, ctr_id: str, enabled: bool) -> Iterator[None]:
+    def signals_forwarded_to(self, ctr_id: str, enabled: bool) -> Iterator[None]:
         """--sig-proxy: signals sent to the attached sealpod go to the container's process."""
         if not enabled:
             yield

@@ -94,7 +94,8 @@ class ImageService:
         return ImageSummary(
             id=image.id, names=image.names, repo_digests=tuple(repo_digests(image)),
             digest=image.manifest_digest or "", created=created, created_at=_rfc3339(created),
-            size=image.size, labels=dict(labels), containers=0, dangling=not image.names,
+            size=image.size, labels=dict(labels), containers=len(self.engine.image_users(image.id)),
+            dangling=not image.names,
         )
 
     def list_images(self, filters: Sequence[str] = (), all_images: bool = False) -> list[ImageSummary]:
