@@ -274,7 +274,7 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.formatting import render
 
     summaries = ctx.engine.containers.summaries(all_containers=args.all or args.latest or args.last > 0,
-                                                filters=args.filter)
+                                                filters=args.filter, size=args.size)
     if args.latest:
         summaries = summaries[-1:]
     if args.last > 0:

@@ -107,7 +107,12 @@ class ContainerRow:
 
     @property
     def Size(self) -> str:  # noqa: N802
-        return ""
+        """Podman's ``0B (virtual 2.04MB)``; empty unless ``--size`` computed it."""
+        if self._s.rw_size is None:
+            return ""
+        from sealpod.cli.formatting import human_size
+
+        return f"{human_size(self._s.rw_size, sep='')} (virtual {human_size(self._s.root_size or 0, sep='')})"
 
     @property
     def Pod(self) -> str:  # noqa: N802

@@ -34,6 +34,8 @@ class ContainerSummary:
     labels: dict[str, str]
     auto_remove: bool
     mounts: tuple[str, ...]
+    rw_size: int | None = None  # bytes written by the container (ps --size)
+    root_size: int | None = None  # rw_size plus the image
 
     def to_json(self) -> dict[str, Any]:
         exited = self.state in (State.EXITED, State.STOPPED)

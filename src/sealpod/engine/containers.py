@@ -145,6 +145,13 @@ class ContainerService:
                     raise
         if image_id is None:
             image_id = self.engine.images.pull(config.image, pull, report)[-1]
+        elif config.pull == "newer":  # what the registry has now, if it can be asked; else the local copy
+            from sealpod.errors import RegistryError
+
+            try:
+                image_id = self.engine.images.pull(config.image, pull, report)[-1]
+            except RegistryError:
+                pass
         return self.create(config, image_id=image_id, replace=replace)
 
     def create(self, config: ContainerConfig, *, image_id: str | None = None,
@@ -415,7 +422,32 @@ class ContainerService:
     def list_containers(self) -> list[ContainerRecord]:
         return [self.sync(r) for r in self.db.all()]
 
-    def summaries(self, *, all_containers: bool, filters: Sequence[str] = ()) -> list[ContainerSummary]:
+    def summaries(self, *, all_containers: bool, filters: Sequence[str] = (),
+                  size: bool = False) -> list[ContainerSummary]:
+        found = self._summaries(all_containers, filters)
+        if not size:
+            return found
+        from sealpod.utils.record import replace
+
+        out = []
+        for s in found:
+            rw = self.rw_size(s.id)
+            image = self.store.get_image(s.image_id).size if s.image_id else 0
+            out.append(replace(s, rw_size=rw, root_size=rw + image))
+        return out
+
+    def rw_size(self, ctr_id: str) -> int:
+        """Bytes in the container's writable layer (what it changed), as ``ps --size`` reports."""
+        total = 0
+        for root, dirs, files in os.walk(self.store.containers.diff_path(ctr_id)):
+            for name in files + dirs:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size if name in files else 0
+                except OSError:
+                    pass
+        return total
+
+    def _summaries(self, all_containers: bool, filters: Sequence[str]) -> list[ContainerSummary]:
         from sealpod.engine.container_report import filtered, summarize, summarize_row
 
         if not filters:
