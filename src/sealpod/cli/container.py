@@ -4,12 +4,11 @@ restart, container exists, container inspect, container cleanup."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
 from sealpod.cli.container_flags import config_from_args, setup_create
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
 
 if TYPE_CHECKING:
@@ -110,11 +109,7 @@ def _each(args: argparse.Namespace, ctx: CliContext, action: Any, *, print_name:
             continue
         if print_name:
             sys.stdout.write(name + "\n")
-    if errors:
-        for err in errors[:-1]:
-            sys.stderr.write(f"Error: {err}\n")
-        raise errors[-1]
-    return 0
+    return fail_with(errors)
 
 
 def _setup_start(p: argparse.ArgumentParser) -> None:
@@ -328,16 +323,6 @@ def _setup_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--size", action="store_true", help="display the total file size")
 
 
-def print_inspect(docs: list[dict[str, Any]], fmt: str | None) -> None:
-    from sealpod.cli.formatting import is_json, unescape
-
-    if not fmt or is_json(fmt):
-        sys.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
-        return
-    from sealpod.cli.gotemplate import compile_template
-
-    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
-    sys.stdout.write("".join(tmpl.execute(d) for d in docs))
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -346,19 +331,9 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
         names.append(ctx.engine.containers.latest().id)
     if not names:
         raise InvalidArgument("you must provide at least one name or id")
-    docs, errors = [], []
-    for name in names:
-        try:
-            docs.append(ctx.engine.containers.inspect(name))
-        except NoSuchContainer as e:
-            errors.append(e)
-    if docs or not args.format:
-        print_inspect(docs, args.format)
-    if errors:
-        for err in errors[:-1]:
-            sys.stderr.write(f"Error: {err}\n")
-        raise errors[-1]
-    return 0
+    from sealpod.cli.inspect import inspect_each
+
+    return inspect_each(names, ctx.engine.containers.inspect, args.format)
 
 
 def _plain_targets(p: argparse.ArgumentParser) -> None:

@@ -8,17 +8,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from sealpod.cli.args import parse_bool
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument
-
-
-def _bool(value: str) -> bool:
-    text = value.lower()
-    if text in ("true", "1", "yes", "t"):
-        return True
-    if text in ("false", "0", "no", "f"):
-        return False
-    raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
 def _stderr_report(quiet: bool) -> Callable[[str], None]:
@@ -35,7 +27,7 @@ def _stderr_report(quiet: bool) -> Callable[[str], None]:
 def _setup_cp(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SRC_PATH")
     p.add_argument("dest", metavar="DEST_PATH")
-    p.add_argument("-a", "--archive", nargs="?", const=True, default=True, type=_bool,
+    p.add_argument("-a", "--archive", nargs="?", const=True, default=True, type=parse_bool,
                    help="chown copied files to the primary uid/gid of the destination container")
     p.add_argument("--overwrite", action="store_true",
                    help="allow directories to be overwritten with non-directories and vice versa")
@@ -166,7 +158,7 @@ def _setup_commit(p: argparse.ArgumentParser) -> None:
                    "STOPSIGNAL | USER | VOLUME | WORKDIR")
     p.add_argument("-m", "--message", default="", help="set commit message for imported image")
     p.add_argument("-a", "--author", default="", help="set the author for the image committed")
-    p.add_argument("-p", "--pause", nargs="?", const=True, default=False, type=_bool,
+    p.add_argument("-p", "--pause", nargs="?", const=True, default=False, type=parse_bool,
                    help="pause container during commit")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress output")
     p.add_argument("-f", "--format", default="oci", help="format of the image manifest and metadata")

@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sealpod.cli.args import key_values, parse_bool
 from sealpod.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -85,35 +86,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--cidfile", default="", help="write the container ID to the file")
     a("--conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
     a("--detach-keys", default=None, help="override the key sequence for detaching a container")
-    a("--sig-proxy", nargs="?", const=True, default=True, type=_bool, help="proxy received signals")
+    a("--sig-proxy", nargs="?", const=True, default=True, type=parse_bool, help="proxy received signals")
     a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
     a("--umask", default="", help="set the umask inside the container")
-    a("--tls-verify", nargs="?", const=True, default=None, type=_bool, help="verify registries' TLS")
+    a("--tls-verify", nargs="?", const=True, default=None, type=parse_bool, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
     a("--creds", default=None, help="credentials (USERNAME:PASSWORD) for the registry")
     a("-q", "--quiet", action="store_true", help="suppress output information when pulling images")
 
 
-def _bool(value: str) -> bool:
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
 def setup_create(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
-def _key_values(items: list[str], flag: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        if not key:
-            raise InvalidArgument(f'invalid {flag} "{item}"')
-        out[key] = value
-    return out
 
 
 def _env_file(path: str) -> list[str]:
@@ -215,12 +202,12 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         image=args.image, command=tuple(args.command) if args.command else None, entrypoint=entrypoint,
         name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
         group_add=tuple(args.group_add), tty=args.tty, interactive=args.interactive, detach=args.detach,
-        remove=args.rm, labels=_key_values(args.label, "label"), annotations=_key_values(args.annotation, "annotation"),
+        remove=args.rm, labels=key_values(args.label, "label"), annotations=key_values(args.annotation, "annotation"),
         hostname=args.hostname, network=args.network, add_hosts=tuple(args.add_host),
         dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
         no_hosts=args.no_hosts, mounts=mounts, read_only=args.read_only, privileged=args.privileged,
         cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop), security_opts=tuple(args.security_opt),
-        ulimits=tuple(args.ulimit), sysctls=_key_values(args.sysctl, "sysctl"), devices=tuple(args.device),
+        ulimits=tuple(args.ulimit), sysctls=key_values(args.sysctl, "sysctl"), devices=tuple(args.device),
         memory=parse_size(args.memory, "--memory") if args.memory else None,
         memory_swap=(-1 if args.memory_swap == "-1" else parse_size(args.memory_swap, "--memory-swap"))
         if args.memory_swap else None,
@@ -228,7 +215,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else None,
         ipc=args.ipc, pid=args.pid, uts=args.uts, init=args.init, init_path=args.init_path,
         restart=_restart(args.restart), stop_signal=args.stop_signal, stop_timeout=args.stop_timeout,
-        log_driver=args.log_driver, log_opts=_key_values(args.log_opt, "log-opt"), pull=args.pull,
+        log_driver=args.log_driver, log_opts=key_values(args.log_opt, "log-opt"), pull=args.pull,
         platform=args.platform, detach_keys=args.detach_keys, sig_proxy=args.sig_proxy, cidfile=args.cidfile,
         conmon_pidfile=args.conmon_pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
     )

@@ -8,19 +8,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.args import parse_bool
+from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, SealpodError
 
 if TYPE_CHECKING:
     from sealpod.engine.container_ops import UpdateOptions
 
 
-def _bool(value: str) -> bool:
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
 def _latest_flag(p: argparse.ArgumentParser) -> None:
@@ -48,12 +43,7 @@ def _each(names: list[str], action: Callable[[str], Any], *, show: Callable[[str
         line = show(name, result)
         if line is not None:
             sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-    for err in errors[:-1]:
-        sys.stderr.write(f"Error: {err}\n")
-    if errors:
-        raise errors[-1]
-    return 0
+    return fail_with(errors)
 
 
 # --- exec ----------------------------------------------------------------------------------
@@ -108,7 +98,7 @@ def _setup_attach(p: argparse.ArgumentParser) -> None:
     p.add_argument("container", metavar="CONTAINER", nargs="?")
     p.add_argument("--detach-keys", default=None, help="select the key sequence for detaching a container")
     p.add_argument("--no-stdin", action="store_true", help="do not attach STDIN")
-    p.add_argument("--sig-proxy", nargs="?", const=True, default=True, type=_bool,
+    p.add_argument("--sig-proxy", nargs="?", const=True, default=True, type=parse_bool,
                    help="proxy received signals to the process")
     _latest_flag(p)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sealpod.utils.record import dataclass
@@ -47,3 +48,13 @@ class CliContext:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.close()
+
+
+def fail_with(errors: Sequence[Exception]) -> int:
+    """Podman prints every error of a multi-object command; the last one decides the exit code."""
+    sys.stdout.flush()
+    for err in errors[:-1]:
+        sys.stderr.write(f"Error: {err}\n")
+    if errors:
+        raise errors[-1]
+    return 0

@@ -214,3 +214,13 @@ def human_duration(seconds: float) -> str:
     if hours < 24 * 365 * 2:
         return f"{hours // 24 // 30} months"
     return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def inspect_output(docs: Sequence[object], fmt: str | None) -> str:
+    """``inspect`` of any object: indented JSON, or the template once per object."""
+    if not fmt or is_json(fmt):
+        import json
+
+        return json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
+    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
+    return "".join(tmpl.execute(d) for d in docs)

@@ -4,28 +4,22 @@ login, logout, search."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sealpod.cli.context import CliContext, Command
-from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage, NotFound, SealpodError
+from sealpod.cli.args import parse_bool
+from sealpod.cli.context import CliContext, Command, fail_with
+from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage
 
 if TYPE_CHECKING:
     from sealpod.engine.entities import ImageSummary, PullOptions, RegistryFlags
 
 
-def _bool_flag(value: str) -> bool:
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
 def _add_registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
-    p.add_argument("--tls-verify", nargs="?", const=True, default=None, type=_bool_flag,
+    p.add_argument("--tls-verify", nargs="?", const=True, default=None, type=parse_bool,
                    help="require HTTPS and verify certificates when contacting registries")
     p.add_argument("--cert-dir", type=Path, help="path to certificates (*.crt, *.cert, *.key)")
     p.add_argument("--authfile", type=Path, help="path of the authentication file")
@@ -214,16 +208,13 @@ def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write(f"Untagged: {name}\n")
     for image_id in report.deleted:
         sys.stdout.write(f"Deleted: {image_id}\n")
-    if not report.errors:
-        return 0
-    for err in report.errors[:-1]:
-        sys.stderr.write(f"Error: {err}\n")
-    last = report.errors[-1]
-    if isinstance(last, ImageInUse):
-        last.exit_code = 2
-    elif isinstance(last, NoSuchImage):
-        last.exit_code = 1
-    raise last
+    if report.errors:
+        last = report.errors[-1]
+        if isinstance(last, ImageInUse):
+            last.exit_code = 2
+        elif isinstance(last, NoSuchImage):
+            last.exit_code = 1
+    return fail_with(report.errors)
 
 
 # --- exists / prune / history -------------------------------------------------------------
@@ -257,7 +248,7 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _setup_history(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("-H", "--human", nargs="?", const=True, default=True, type=_bool_flag,
+    p.add_argument("-H", "--human", nargs="?", const=True, default=True, type=parse_bool,
                    help="display sizes and dates in human readable format")
     p.add_argument("--no-trunc", "--notruncate", dest="no_trunc", action="store_true", help="do not truncate")
     p.add_argument("-q", "--quiet", action="store_true", help="display only the numeric IDs")
@@ -287,37 +278,14 @@ def _setup_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--size", action="store_true", help="display the total file size (containers)")
 
 
-def _print_inspect(docs: list[dict[str, Any]], fmt: str | None) -> None:
-    from sealpod.cli.formatting import is_json, unescape
-
-    if not fmt or is_json(fmt):
-        sys.stdout.write(json.dumps(docs, indent=4, ensure_ascii=False) + "\n")
-        return
-    from sealpod.cli.gotemplate import compile_template
-
-    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
-    sys.stdout.write("".join(tmpl.execute(d) for d in docs))
 
 
-def _inspect(names: list[str], fmt: str | None, ctx: CliContext, missing: str) -> int:
-    docs: list[dict[str, Any]] = []
-    errors: list[SealpodError] = []
-    for name in names:
-        try:
-            docs.append(ctx.engine.images.inspect(name))
-        except NoSuchImage as e:
-            errors.append(NotFound(missing.format(name=name, err=e)) if missing else e)
-    if docs or not fmt:
-        _print_inspect(docs, fmt)
-    if errors:
-        for err in errors[:-1]:
-            sys.stderr.write(f"Error: {err}\n")
-        raise errors[-1]
-    return 0
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
-    return _inspect(args.names, args.format, ctx, "inspecting object: {err}")
+    from sealpod.cli.inspect import inspect_each
+
+    return inspect_each(args.names, ctx.engine.images.inspect, args.format, prefix="inspecting object: ")
 
 
 # --- login / logout / search --------------------------------------------------------------

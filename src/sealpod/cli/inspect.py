@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NotFound, SealpodError
 
 _TYPES = ("all", "container", "image", "pod", "network", "volume")
@@ -44,28 +45,31 @@ def _one(ctx: CliContext, name: str, kind: str) -> dict[str, Any]:
     raise NotFound(f'no such object: "{name}"')
 
 
-def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    from sealpod.cli.container import print_inspect
+def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: str | None, *,
+                 prefix: str = "") -> int:
+    """Inspect several objects: print what was found (``[]`` when nothing, unless templated),
+    then fail with the errors of the rest, as Podman does."""
+    from sealpod.cli.formatting import inspect_output
 
+    docs: list[dict[str, Any]] = []
+    errors: list[SealpodError] = []
+    for name in names:
+        try:
+            docs.append(fetch(name))
+        except NotFound as e:
+            errors.append(NotFound(f"{prefix}{e}") if prefix and not str(e).startswith(prefix) else e)
+    if docs or not fmt:
+        sys.stdout.write(inspect_output(docs, fmt))
+    return fail_with(errors)
+
+
+def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     names = list(args.names)
     if args.latest:
         names.append(ctx.engine.containers.latest().id)
     if not names:
         raise InvalidArgument("inspect requires at least 1 arg(s), only received 0")
-    docs: list[dict[str, Any]] = []
-    errors: list[SealpodError] = []
-    for name in names:
-        try:
-            docs.append(_one(ctx, name, args.type))
-        except NotFound as e:
-            errors.append(NotFound(f"inspecting object: {e}") if not str(e).startswith("inspecting") else e)
-    if docs or not args.format:
-        print_inspect(docs, args.format)
-    if errors:
-        for err in errors[:-1]:
-            sys.stderr.write(f"Error: {err}\n")
-        raise errors[-1]
-    return 0
+    return inspect_each(names, lambda name: _one(ctx, name, args.type), args.format, prefix="inspecting object: ")
 
 
 COMMANDS: dict[str, Command] = {"inspect": Command("Display the configuration of object denoted by ID", _setup, _run)}

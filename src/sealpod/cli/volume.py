@@ -7,28 +7,9 @@ import json
 import sys
 from typing import Any
 
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.args import key_values
+from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchVolume, NotFound, SealpodError
-
-
-def _key_values(items: list[str], what: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        if not key:
-            raise InvalidArgument(f'invalid {what} "{item}": must be in the format KEY=VALUE')
-        out[key] = value
-    return out
-
-
-def _fail(errors: list[SealpodError]) -> int:
-    """Podman prints every error; the last one decides the exit code."""
-    for err in errors[:-1]:
-        sys.stderr.write(f"Error: {err}\n")
-    if errors:
-        raise errors[-1]
-    return 0
-
 
 # --- create -------------------------------------------------------------------------------
 
@@ -41,8 +22,8 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    vol = ctx.engine.volumes.create(args.name, driver=args.driver, options=_key_values(args.opt, "option"),
-                                    labels=_key_values(args.label, "label"), ignore=args.ignore)
+    vol = ctx.engine.volumes.create(args.name, driver=args.driver, options=key_values(args.opt, "option"),
+                                    labels=key_values(args.label, "label"), ignore=args.ignore)
     sys.stdout.write(vol.name + "\n")
     return 0
 
@@ -114,7 +95,7 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
             errors.append(NotFound(f"inspecting object: no such volume {name}"))
     if docs or not args.format:
         _print_docs(docs, args.format)
-    return _fail(errors)
+    return fail_with(errors)
 
 
 # --- rm / prune / exists ------------------------------------------------------------------
@@ -142,7 +123,7 @@ def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
             errors.append(e)
         except SealpodError as e:
             errors.append(e)
-    return _fail(errors)
+    return fail_with(errors)
 
 
 def _setup_prune(p: argparse.ArgumentParser) -> None:
