@@ -181,3 +181,21 @@ class VolumeInUse(Conflict):
     """The volume is used by a container; ``volume rm`` exits 2 for it, as Podman does."""
 
     exit_code = 2
+
+
+class NoSuchNetwork(NotFound):
+    """The network is not known."""
+
+
+class NetworkExists(Conflict):
+    """A network of that name, subnet or bridge already exists."""
+
+
+class NetworkInUse(Conflict):
+    """The network has containers; ``network rm`` exits 2 for it, as Podman does."""
+
+    exit_code = 2
+
+
+class NetworkError(SealpodError):
+    """Setting up or tearing down a container's network failed (netavark, netns, ports)."""

@@ -128,8 +128,16 @@ class Engine:
             self._runtime = ConmonRuntime(RuntimePaths(
                 runtime=path, runtime_root=run_root / "runc", conmon=conmon, exit_dir=run_root / "exits",
                 socket_dir=run_root / "socket", persist_dir_base=run_root / "containers"),
-                log_level="debug" if self.config.log_level in ("debug", "trace") else "error")
+                log_level="debug" if self.config.log_level in ("debug", "trace") else "error",
+                env=self.monitor_env())
         return self._runtime
+
+    def monitor_env(self) -> dict[str, str]:
+        """The environment conmon keeps for the container's lifetime: only what its exit command
+        (``container cleanup``) needs to find the same configuration, not the whole shell's."""
+        keep = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "REGISTRY_AUTH_FILE", "NOTIFY_SOCKET")
+        prefixes = ("CONTAINERS_", "SEALPOD_", "XDG_", "STORAGE_", "_CONTAINERS_")
+        return {k: v for k, v in self.env.items() if k in keep or k.startswith(prefixes)}
 
     def volume_path(self, name: str | None) -> Path:
         """The data directory of a named volume, created (and recorded) on first use; None: a new
