@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rig.api import ApiService, start_service
 from tests.rig.images import SeedSet, build_seed_set, seed_registry
 from tests.rig.registry import MissingComponent, RegistryPool, RegistryServer
 from tests.rig.sealpod import SealpodRunner, require_root, skip_or_fail
@@ -96,3 +97,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             if server.log_tail():
                 report.sections.append((f"registry log ({url})", server.log_tail(15)))
     return report
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServer) -> Iterator[ApiService]:
+    """A `sealpod system service` on its own store (holding sealtest/tiny) for a test module.
+
+    The real Docker CLI reaches it with ``api.docker(...)``; docker-py with ``api.url``.
+    Containers left behind are removed at the end.
+    """
+    require_root()
+    runner = SealpodRunner(tmp_path_factory.mktemp("api"), search_registries=[seeded_registry.host],
+                           insecure_registries=[seeded_registry.host])
+    runner.run("pull", "-q", "sealtest/tiny")
+    service = start_service(runner)
+    yield service
+    service.stop()
+    runner.run("rm", "-af", "-t", "0", check=False)

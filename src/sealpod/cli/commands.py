@@ -75,6 +75,7 @@ COMMANDS: dict[str, CommandRef] = {
     "search": _image("search"), "image search": _image("search"),
     "version": _system("version"), "system version": _system("version"),
     "info": _system("info"), "system info": _system("info"),
+    "system service": _system("service"),
 }
 
 GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",

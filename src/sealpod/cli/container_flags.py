@@ -74,7 +74,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--dns-search", action="append", default=[], help="set custom DNS search domains")
     a("--dns-option", action="append", default=[], help="set custom DNS options")
     a("--no-hosts", action="store_true", help="do not create /etc/hosts within the container")
-    a("--network", "--net", default="", help="connect the container to a network (none, host, private)")
+    a("--network", "--net", action="append", default=[],
+      help="connect the container to a network (bridge, none, host, container:ID, ns:PATH, NAME[:ip=,alias=])")
+    a("-p", "--publish", action="append", default=[], help="publish a container's port(s) to the host")
+    a("-P", "--publish-all", action="store_true", help="publish all exposed ports to random host ports")
+    a("--expose", action="append", default=[], help="expose a port or a range of ports")
+    a("--ip", default="", help="specify a static IPv4 address for the container")
+    a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
+    a("--network-alias", action="append", default=[], help="add a network-scoped alias for the container")
     a("--ipc", default="", help="IPC namespace to use")
     a("--pid", default="", help="PID namespace to use")
     a("--uts", default="", help="UTS namespace to use")
@@ -203,7 +210,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
         group_add=tuple(args.group_add), tty=args.tty, interactive=args.interactive, detach=args.detach,
         remove=args.rm, labels=key_values(args.label, "label"), annotations=key_values(args.annotation, "annotation"),
-        hostname=args.hostname, network=args.network, add_hosts=tuple(args.add_host),
+        hostname=args.hostname, **_network_fields(args), add_hosts=tuple(args.add_host),
         dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
         no_hosts=args.no_hosts, mounts=mounts, read_only=args.read_only, privileged=args.privileged,
         cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop), security_opts=tuple(args.security_opt),
@@ -219,6 +226,33 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         platform=args.platform, detach_keys=args.detach_keys, sig_proxy=args.sig_proxy, cidfile=args.cidfile,
         conmon_pidfile=args.conmon_pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
     )
+
+
+_NETWORK_MODES = ("", "bridge", "default", "none", "host", "private", "slirp4netns", "pasta")
+
+
+def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """``--network`` (repeatable): one mode, or named networks each with ``:ip=,alias=,mac=``."""
+    values = [v for v in args.network if v]
+    fields: dict[str, Any] = {
+        "network": "", "ports": tuple(args.publish), "publish_all": args.publish_all,
+        "expose": tuple(args.expose), "ip": args.ip, "mac_address": args.mac_address,
+        "network_aliases": tuple(args.network_alias)}
+    if len(values) == 1 and (values[0] in _NETWORK_MODES or values[0].startswith(("container:", "ns:"))):
+        fields["network"] = values[0]
+    elif values:
+        from sealpod.engine.networks import parse_network_flag
+
+        for value in values:
+            if value in _NETWORK_MODES or value.startswith(("container:", "ns:")):
+                raise InvalidArgument(f"--network {value} cannot be combined with other networks")
+        fields["network"] = "bridge"
+        fields["networks"] = dict(parse_network_flag(v) for v in values)
+    from sealpod.engine.container_config import ContainerConfig
+    from sealpod.engine.networks import check_config
+
+    check_config(ContainerConfig(image="", **fields))
+    return fields
 
 
 def _json_or_words(text: str) -> list[str]:

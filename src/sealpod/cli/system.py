@@ -69,7 +69,41 @@ class _Info(dict):  # type: ignore[type-arg]
         raise KeyError(key)
 
 
+def _setup_service(p: argparse.ArgumentParser) -> None:
+    p.add_argument("uri", nargs="?", metavar="URI", help="where to listen: unix:///path or tcp://host:port")
+    p.add_argument("-t", "--time", type=float, default=5.0, help="seconds idle before exiting (0: never)")
+    p.add_argument("--cors", default="", help="set CORS headers (not supported)")
+
+
+def default_socket(ctx: CliContext) -> str:
+    import os
+
+    if ctx.engine.config.rootless:
+        base = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/sealpod-{os.getuid()}"
+        return f"unix://{base}/sealpod/sealpod.sock"
+    return "unix:///run/sealpod/sealpod.sock"
+
+
+def _run_service(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Serve the Docker and Libpod APIs; containers started through it outlive the service."""
+    from sealpod.api.server import serve
+    from sealpod.engine import Engine
+
+    engine = ctx.engine
+    config, env, home = engine.config, engine.env, engine.home
+    uri = args.uri or default_socket(ctx)
+    if not uri.startswith(("unix://", "tcp://")):
+        from sealpod.errors import InvalidArgument
+
+        raise InvalidArgument(f'invalid URI "{uri}": use unix:///path or tcp://host:port')
+    if uri.startswith("tcp://"):
+        sys.stderr.write("WARN[0000] Using the Docker and Libpod APIs over TCP: they are not authenticated\n")
+    serve(uri, lambda: Engine(config, env, home), args.time)
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "service": Command("Run an API service", _setup_service, _run_service),
     "version": Command("Display the sealpod version information", _setup_version, _run_version),
     "info": Command("Display sealpod system information", _setup_info, _run_info),
 }

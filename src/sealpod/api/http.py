@@ -1,0 +1,142 @@
+"""Requests, responses and the router: the small vocabulary every route module uses."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from sealpod.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+
+# The newest Docker API we answer to, and the oldest.  Current Docker clients refuse servers
+# older than 1.44 ("client version is too new") unless negotiation succeeds.
+API_VERSION = "1.44"
+MIN_API_VERSION = "1.24"
+LIBPOD_API_VERSION = "4.3.1"
+
+
+class Request:
+    def __init__(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
+                 params: dict[str, str], engine: Engine, api_version: str, libpod: bool,
+                 conn: socket.socket | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.query = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
+        self.headers = headers
+        self.body = body
+        self.params = params
+        self.engine = engine
+        self.api_version = api_version
+        self.libpod = libpod
+        self.conn = conn
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def args(self, name: str) -> list[str]:
+        return list(self.query.get(name, []))
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.arg(name)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes", ""):
+            return True
+        if value.lower() in ("0", "false", "no"):
+            return False
+        raise InvalidArgument(f'invalid boolean value for "{name}": "{value}"')
+
+    def int_arg(self, name: str, default: int | None = None) -> int | None:
+        value = self.arg(name)
+        if value in (None, ""):
+            return default
+        try:
+            return int(float(value))  # some clients send 10.0
+        except ValueError as e:
+            raise InvalidArgument(f'invalid integer value for "{name}": "{value}"') from e
+
+    def json(self) -> Any:
+        if not self.body:
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as e:
+            raise InvalidArgument(f"decoding request body: {e}") from e
+
+    def filters(self) -> dict[str, list[str]]:
+        """Docker's ``filters`` query: JSON ``{"key": ["v"]}`` or ``{"key": {"v": true}}``."""
+        raw = self.arg("filters")
+        if not raw:
+            return {}
+        try:
+            doc = json.loads(raw)
+        except ValueError as e:
+            raise InvalidArgument(f"invalid filters: {e}") from e
+        out: dict[str, list[str]] = {}
+        for key, value in (doc or {}).items():
+            if isinstance(value, dict):
+                out[key] = [k for k, on in value.items() if on]
+            elif isinstance(value, list):
+                out[key] = [str(v) for v in value]
+            else:
+                out[key] = [str(value)]
+        return out
+
+    def filter_specs(self) -> list[str]:
+        """The ``filters`` query as CLI-style ``key=value`` strings, for engine filters."""
+        return [f"{k}={v}" for k, values in self.filters().items() for v in values]
+
+
+class Response:
+    """A complete body, a stream of chunks, or a hijacked connection."""
+
+    def __init__(self, status: int = 200, body: bytes = b"", content_type: str = "application/json",
+                 headers: Mapping[str, str] | None = None, stream: Iterable[bytes] | None = None,
+                 hijack: Callable[[socket.socket], None] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = dict(headers or {})
+        self.stream = stream
+        self.hijack = hijack
+
+
+def json_response(doc: Any, status: int = 200) -> Response:
+    return Response(status, json.dumps(doc).encode() + b"\n")
+
+
+def no_content() -> Response:
+    return Response(204, b"", content_type="")
+
+
+Handler = Callable[[Request], Response]
+
+
+class Router:
+    """Routes are ``METHOD /path/{param}``; ``{name:path}`` matches slashes too (image names)."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        regex = re.sub(r"\{(\w+):path\}", r"(?P<\1>.+)", pattern)
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
+        self._routes.append((method, re.compile(f"^{regex}$"), handler))
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None | str:
+        """The handler and path parameters; "405" when the path exists for another method."""
+        other = False
+        for m, regex, handler in self._routes:
+            found = regex.match(path)
+            if found:
+                if m == method or (method == "HEAD" and m == "GET"):
+                    return handler, found.groupdict()
+                other = True
+        return "405" if other else None

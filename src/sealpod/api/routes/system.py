@@ -1,0 +1,120 @@
+"""System routes: _ping, version, info, system/df, events."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from sealpod import __version__
+from sealpod.api.http import (
+    API_VERSION,
+    LIBPOD_API_VERSION,
+    MIN_API_VERSION,
+    Request,
+    Response,
+    Router,
+    json_response,
+)
+
+
+def ping(req: Request) -> Response:
+    headers = {"Builder-Version": "", "Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"}
+    return Response(200, b"OK", content_type="text/plain; charset=utf-8", headers=headers)
+
+
+def _arch() -> str:
+    machine = os.uname().machine
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def version(req: Request) -> Response:
+    details = {"APIVersion": LIBPOD_API_VERSION, "Arch": _arch(), "BuildTime": "", "Experimental": "false",
+               "GitCommit": "", "GoVersion": f"python{platform.python_version()}", "KernelVersion": os.uname().release,
+               "MinAPIVersion": MIN_API_VERSION, "Os": "linux"}
+    doc: dict[str, Any] = {
+        "Platform": {"Name": "linux/" + _arch() + "/sealpod"},
+        "Components": [{"Name": "Podman Engine", "Version": LIBPOD_API_VERSION, "Details": details}],
+        "Version": LIBPOD_API_VERSION, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
+        "GitCommit": "", "GoVersion": details["GoVersion"], "Os": "linux", "Arch": _arch(),
+        "KernelVersion": os.uname().release, "BuildTime": "", "SealpodVersion": __version__,
+    }
+    return json_response(doc)
+
+
+def _counts(req: Request) -> dict[str, int]:
+    states = [s.state for s in req.engine.containers.summaries(all_containers=True)]
+    return {"Containers": len(states), "ContainersRunning": states.count("running"),
+            "ContainersPaused": states.count("paused"),
+            "ContainersStopped": len(states) - states.count("running") - states.count("paused")}
+
+
+def info(req: Request) -> Response:
+    engine = req.engine
+    if req.libpod:
+        return json_response(engine.system.info())
+    podman = engine.system.info()
+    host, store = podman["host"], podman["store"]
+    doc = {
+        "ID": "", **_counts(req), "Images": store["imageStore"]["number"], "Driver": store["graphDriverName"],
+        "DriverStatus": [[k, v] for k, v in store["graphStatus"].items()], "DockerRootDir": store["graphRoot"],
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "macvlan", "ipvlan"], "Log": ["k8s-file", "none"]},
+        "MemoryLimit": True, "SwapLimit": True, "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True,
+        "CPUSet": True, "PidsLimit": True, "IPv4Forwarding": True, "Debug": False, "NFd": 0,
+        "OomKillDisable": False, "NGoroutines": 0, "SystemTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "LoggingDriver": host["logDriver"], "CgroupDriver": host["cgroupManager"],
+        "CgroupVersion": host["cgroupVersion"].removeprefix("v"), "KernelVersion": host["kernel"],
+        "OperatingSystem": host["distribution"].get("distribution", "linux"), "OSVersion":
+        host["distribution"].get("version", ""), "OSType": "linux", "Architecture": os.uname().machine,
+        "NCPU": host["cpus"], "MemTotal": host["memTotal"], "IndexServerAddress": "https://index.docker.io/v1/",
+        "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": [], "Mirrors": []},
+        "Name": host["hostname"], "Labels": [], "ExperimentalBuild": False, "ServerVersion": LIBPOD_API_VERSION,
+        "Runtimes": {host["ociRuntime"]["name"]: {"path": host["ociRuntime"]["path"]}},
+        "DefaultRuntime": host["ociRuntime"]["name"], "Swarm": {"LocalNodeState": "inactive"},
+        "LiveRestoreEnabled": False, "Isolation": "", "InitBinary": "catatonit", "SecurityOptions": [
+            "name=seccomp,profile=default"] + (["name=rootless"] if host["security"]["rootless"] else []),
+        "Warnings": [],
+    }
+    return json_response(doc)
+
+
+def df(req: Request) -> Response:
+    images = req.engine.images.list_images()
+    containers = req.engine.containers.summaries(all_containers=True)
+    doc = {
+        "LayersSize": sum(i.size for i in images),
+        "Images": [{"Id": f"sha256:{i.id}", "ParentId": "", "RepoTags": list(i.names), "RepoDigests":
+                    list(i.repo_digests), "Created": i.created, "Size": i.size, "SharedSize": 0,
+                    "VirtualSize": i.size, "Labels": i.labels or {}, "Containers": i.containers} for i in images],
+        "Containers": [{"Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
+                        "Command": " ".join(c.command), "Created": int(c.created), "State": c.state,
+                        "Status": c.state, "SizeRw": 0, "SizeRootFs": 0, "Labels": c.labels} for c in containers],
+        "Volumes": [], "BuildCache": [],
+    }
+    return json_response(doc)
+
+
+def events(req: Request) -> Response:
+    """Event streaming: nothing is recorded yet (the events issue); a bounded request returns at
+    once and an unbounded one waits, as Docker clients expect a live stream."""
+    bounded = req.arg("until") is not None or not req.flag("stream", True)
+
+    def stream() -> Iterator[bytes]:
+        if bounded:
+            return
+        while True:
+            time.sleep(1)
+            yield b""
+
+    return Response(200, content_type="application/json", stream=stream())
+
+
+def register(r: Router) -> None:
+    for prefix in ("", ):
+        r.add("GET", f"{prefix}/_ping", ping)
+        r.add("GET", f"{prefix}/version", version)
+        r.add("GET", f"{prefix}/info", info)
+        r.add("GET", f"{prefix}/system/df", df)
+        r.add("GET", f"{prefix}/events", events)

@@ -1,0 +1,265 @@
+"""The HTTP/1.1 server of ``sealpod system service``: one thread per connection.
+
+Every request gets its own :class:`~sealpod.engine.Engine` (its own database connection)
+built from the configuration loaded once at start, so handlers never share state.  No
+failure of a handler, a malformed request or a client hanging up may stop the service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+
+from sealpod.api.http import API_VERSION, LIBPOD_API_VERSION, MIN_API_VERSION, Request, Response, Router
+from sealpod.errors import SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+
+log = logging.getLogger("sealpod.api")
+
+_VERSIONED = re.compile(r"^/v(\d+(?:\.\d+)*)(/.*)$")
+_MAX_BODY = 64 * 1024 * 1024
+
+
+def split_version(path: str) -> tuple[str | None, str, bool]:
+    """``/v1.41/containers/json`` → (``1.41``, ``/containers/json``, libpod?)."""
+    version = None
+    found = _VERSIONED.match(path)
+    if found:
+        version, path = found.group(1), found.group(2)
+    libpod = path.startswith("/libpod/")
+    if libpod:
+        path = path[len("/libpod"):]
+    return version, path, libpod
+
+
+def error_body(status: int, message: str) -> bytes:
+    """Docker clients read ``message``; podman-py reads ``cause`` and ``response`` too."""
+    cause = message.rsplit(": ", 1)[-1] if ": " in message else message
+    return json.dumps({"cause": cause, "message": message, "response": status}).encode() + b"\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Service
+
+    def version_string(self) -> str:
+        return f"Libpod/{LIBPOD_API_VERSION} (linux; sealpod)"
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        log.debug("%s " + fmt, self.client_address, *args)
+
+    def _dispatch(self) -> None:
+        self.server.activity(+1)
+        try:
+            self._handle()
+        finally:
+            self.server.activity(-1)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _dispatch  # noqa: N815 - http.server's names
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > _MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self) -> None:
+        path, _, query = self.path.partition("?")
+        version, route_path, libpod = split_version(path)
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self._send(Response(400, error_body(400, "malformed request body")))
+            return
+        found = self.server.router.match(self.command, route_path)
+        if found is None or found == "405":
+            status = 404 if found is None else 405
+            what = "page not found" if status == 404 else "method not allowed"
+            self._send(Response(status, error_body(status, what)))
+            return
+        assert not isinstance(found, str)
+        handler, params = found
+        try:
+            engine = self.server.engine_factory()
+        except SealpodError as e:
+            self._send(Response(e.http_status, error_body(e.http_status, e.message)))
+            return
+        req = Request(self.command, route_path, query, dict(self.headers), body, params, engine,
+                      version or API_VERSION, libpod, self.connection)
+        try:
+            response = handler(req)
+        except SealpodError as e:
+            response = Response(e.http_status, error_body(e.http_status, e.message))
+        except Exception as e:  # noqa: BLE001 - a handler bug must not kill the service
+            log.warning("internal error on %s %s: %s", self.command, self.path, e, exc_info=True)
+            response = Response(500, error_body(500, f"internal error: {type(e).__name__}: {e}"))
+        try:
+            self._send(response)
+        finally:
+            engine.close()
+
+    def _common_headers(self, response: Response) -> None:
+        self.send_header("API-Version", API_VERSION)
+        self.send_header("Libpod-API-Version", LIBPOD_API_VERSION)
+        self.send_header("Docker-Experimental", "false")
+        self.send_header("Ostype", "linux")
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+
+    def _send(self, response: Response) -> None:
+        try:
+            if response.hijack is not None:
+                self._hijack(response)
+                return
+            self.send_response(response.status)
+            self._common_headers(response)
+            if response.stream is not None:
+                self._send_stream(response)
+                return
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _send_stream(self, response: Response) -> None:
+        assert response.stream is not None
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for chunk in response.stream:
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        finally:
+            close = getattr(response.stream, "close", None)
+            if callable(close):
+                close()
+
+    def _hijack(self, response: Response) -> None:
+        """Attach and exec: answer 101 (or 200 for clients that did not ask to upgrade), then the
+        raw connection belongs to the handler until it is done."""
+        assert response.hijack is not None
+        upgrade = "upgrade" in self.headers.get("Connection", "").lower()
+        if upgrade:
+            self.send_response(101, "UPGRADED")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "tcp")
+        else:
+            self.send_response(200)
+        self._common_headers(response)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        response.hijack(self.connection)
+
+
+class Service(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, listener: socket.socket, router: Router, engine_factory: Callable[[], Engine],
+                 idle_timeout: float) -> None:
+        # Adopt an already bound and listening socket (our own, or systemd's).
+        socketserver.BaseServer.__init__(self, listener.getsockname(), _Handler)
+        self.socket = listener
+        self.router = router
+        self.engine_factory = engine_factory
+        self.idle_timeout = idle_timeout
+        self._active = 0
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def activity(self, delta: int) -> None:
+        with self._lock:
+            self._active += delta
+            self._last = time.monotonic()
+
+    def idle_for(self) -> float:
+        with self._lock:
+            return 0.0 if self._active else time.monotonic() - self._last
+
+    def watch_idle(self) -> None:
+        """Shut down after ``idle_timeout`` seconds without a request in flight (0: never)."""
+        if self.idle_timeout <= 0:
+            return
+        while True:
+            time.sleep(min(1.0, self.idle_timeout / 4))
+            if self.idle_for() >= self.idle_timeout:
+                self.shutdown()
+                return
+
+
+def listen(uri: str) -> tuple[socket.socket, str | None]:
+    """A listening socket for ``unix:///path`` (or ``tcp://host:port``) or the one systemd passed.
+
+    Returns the socket and the path to remove at exit (None for inherited or TCP sockets).
+    """
+    if os.environ.get("LISTEN_FDS") and os.environ.get("LISTEN_PID") == str(os.getpid()):
+        fd = 3  # SD_LISTEN_FDS_START
+        return socket.socket(fileno=fd), None
+    if uri.startswith("tcp://"):
+        host, _, port = uri[len("tcp://"):].rpartition(":")
+        sock = socket.create_server((host or "127.0.0.1", int(port)), reuse_port=False)
+        return sock, None
+    path = uri.removeprefix("unix://")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    os.chmod(path, 0o660)
+    sock.listen(128)
+    return sock, path
+
+
+def serve(uri: str, engine_factory: Callable[[], Engine], idle_timeout: float) -> None:
+    from sealpod.api.routes import build_router
+
+    sock, cleanup_path = listen(uri)
+    service = Service(sock, build_router(), engine_factory, idle_timeout)
+    if isinstance(sock.getsockname(), tuple):  # TCP: socketserver's Unix class still works on it
+        log.warning("API service listening on %s: it is not authenticated", uri)
+    threading.Thread(target=service.watch_idle, daemon=True, name="idle").start()
+    try:
+        service.serve_forever(poll_interval=0.25)
+    finally:
+        service.server_close()
+        if cleanup_path:
+            try:
+                os.unlink(cleanup_path)
+            except FileNotFoundError:
+                pass
+
+
+__all__ = ["MIN_API_VERSION", "serve", "split_version"]
