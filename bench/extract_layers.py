@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from sealpod.storage.compression import decompressed_chunks  # noqa: E402
+from sealpod.utils.compression import decompressed_chunks  # noqa: E402
 from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer  # noqa: E402
 from sealpod.utils.proc import run  # noqa: E402
 

@@ -41,6 +41,13 @@ def _volume(name: str) -> CommandRef:
     return CommandRef("sealpod.cli.volume", name)
 
 
+def _network(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.network", name)
+
+
+_NETWORK_VERBS = ("create", "ls", "list", "inspect", "rm", "remove", "prune", "exists", "connect", "disconnect",
+                  "reload")
+
 # verb -> (module helper, also under "container <verb>")
 _OPS_VERBS = ("exec", "attach", "top", "port", "rename", "init", "mount", "unmount", "update")
 _FILES_VERBS = ("cp", "diff", "export", "commit")
@@ -55,6 +62,7 @@ COMMANDS: dict[str, CommandRef] = {
     "import": _files("import"), "image import": _files("import"),
     **{f"volume {verb}": _volume(verb) for verb in ("create", "ls", "list", "inspect", "rm", "remove", "prune",
                                                       "exists", "export", "import")},
+    **{f"network {verb}": _network(verb) for verb in _NETWORK_VERBS},
     **{verb: _container(verb) for verb in _CONTAINER_VERBS},
     **{f"container {verb}": _container(verb) for verb in _CONTAINER_VERBS},
     "ps": _container("ps"), "container ps": _container("ps"), "container ls": _container("ps"),
@@ -73,13 +81,15 @@ COMMANDS: dict[str, CommandRef] = {
     "inspect": CommandRef("sealpod.cli.inspect", "inspect"),
     "login": _image("login"), "logout": _image("logout"),
     "search": _image("search"), "image search": _image("search"),
+    "save": _image("save"), "image save": _image("save"),
+    "load": _image("load"), "image load": _image("load"),
     "version": _system("version"), "system version": _system("version"),
     "info": _system("info"), "system info": _system("info"),
     "system service": _system("service"),
 }
 
 GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
-          "volume": "Manage volumes"}
+          "volume": "Manage volumes", "network": "Manage networks"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -124,6 +134,7 @@ SUMMARIES: dict[str, str] = {
     "commit": "Create new image based on the changed container",
     "import": "Import a tarball to create a filesystem image",
     "volume": "Manage volumes",
+    "network": "Manage networks",
     "exists": "Check if an image exists in local storage",
     "list": "List images in local storage",
     "ls": "List images in local storage",

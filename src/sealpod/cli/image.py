@@ -382,7 +382,68 @@ def _run_search(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+# --- save / load --------------------------------------------------------------------------
+
+def _setup_save(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("-o", "--output", help="write to a file (default: STDOUT)")
+    p.add_argument("--format", default="docker-archive",
+                   help="docker-archive, oci-archive, oci-dir (a directory), docker-dir")
+    p.add_argument("-m", "--multi-image-archive", action="store_true", help="allow several images in one archive")
+    p.add_argument("--compress", action="store_true", help="compress layers (docker-dir; accepted)")
+    p.add_argument("-q", "--quiet", action="store_true", help="suppress the output")
+    p.add_argument("--uncompressed", action="store_true", help="accepted for compatibility")
+
+
+def _run_save(args: argparse.Namespace, ctx: CliContext) -> int:
+    if len(args.images) > 1 and not args.multi_image_archive and args.format != "docker-archive":
+        raise InvalidArgument("--multi-image-archive (-m) is needed to save several images")
+    report = _quiet if args.quiet or not args.output else _stderr
+    if args.format.endswith("-dir"):
+        if not args.output:
+            raise InvalidArgument(f"--format {args.format} needs a directory: use -o DIR")
+        ctx.engine.images.save(args.images, directory=Path(args.output), fmt=args.format, report=report)
+        return 0
+    if not args.output:
+        if sys.stdout.isatty():
+            raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
+        ctx.engine.images.save(args.images, out=sys.stdout.buffer, fmt=args.format, report=report)
+        return 0
+    tmp = Path(args.output + ".partial")
+    try:
+        with open(tmp, "wb") as f:
+            ctx.engine.images.save(args.images, out=f, fmt=args.format, report=report)
+        tmp.replace(args.output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return 0
+
+
+def _setup_load(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--input", help="read from a file (default: STDIN)")
+    p.add_argument("-q", "--quiet", action="store_true", help="suppress the progress output")
+
+
+def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
+    report = _quiet if args.quiet else _stderr
+    if args.input:
+        try:
+            with open(args.input, "rb") as f:
+                loaded = ctx.engine.images.load(f, report)
+        except FileNotFoundError as e:
+            raise InvalidArgument(f"open {args.input}: no such file or directory") from e
+    else:
+        if sys.stdin.isatty():
+            raise InvalidArgument("cannot read from terminal, use command-line redirection or the --input flag")
+        loaded = ctx.engine.images.load(sys.stdin.buffer, report)
+    sys.stdout.write(f"Loaded image: {', '.join(loaded)}\n" if len(loaded) == 1 else
+                     f"Loaded image(s): {', '.join(loaded)}\n")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "save": Command("Save image(s) to an archive", _setup_save, _run_save),
+    "load": Command("Load image(s) from a tar archive", _setup_load, _run_load),
     "pull": Command("Pull an image from a registry", _setup_pull, _run_pull),
     "push": Command("Push an image to a specified destination", _setup_push, _run_push),
     "list": Command("List images in local storage", _setup_list, _run_list),

@@ -317,7 +317,7 @@ class ContainerFiles:
 
     def _store_blob(self, source: BinaryIO) -> _NewLayer:
         """Decompress ``source``, hash it (diff ID) and keep it gzip-compressed as a blob."""
-        from sealpod.storage.compression import decompressed_chunks
+        from sealpod.utils.compression import decompressed_chunks
 
         tmp, out = self.store.temp_file()
         try:

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.engine.entities import (
     HistoryEntry,
@@ -281,6 +281,17 @@ class ImageService:
 
         return push(self.engine, self.get(name), name, destination, options, report)
 
+    def save(self, names: Sequence[str], *, out: BinaryIO | None = None, directory: Path | None = None,
+             fmt: str = "docker-archive", report: Report = lambda _: None) -> None:
+        from sealpod.engine.image_archive import save
+
+        save(self.engine, names, out, directory, fmt, report)
+
+    def load(self, src: BinaryIO, report: Report = lambda _: None) -> list[str]:
+        from sealpod.engine.image_archive import load
+
+        return load(self.engine, src, report)
+
     def list_tags(self, name: str, options: PullOptions) -> list[tuple[str, str]]:
         from sealpod.engine.image_transfer import list_tags
 
@@ -290,6 +301,12 @@ class ImageService:
         from sealpod.engine.image_transfer import login
 
         return login(self.engine, registry, username, password, flags)
+
+    def check_login(self, registry: str, username: str, password: str, flags: RegistryFlags) -> None:
+        """Credentials the registry accepts, or an error; nothing is stored (the API's ``/auth``)."""
+        from sealpod.engine.image_transfer import check_login
+
+        check_login(self.engine, registry, username, password, flags)
 
     def logout(self, registry: str | None, flags: RegistryFlags, all_registries: bool) -> Path:
         from sealpod.engine.image_transfer import logout

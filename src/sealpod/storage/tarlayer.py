@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sealpod.errors import DigestMismatch, LayerError, SealpodError
-from sealpod.storage.compression import decompressed_chunks
 from sealpod.storage.whiteouts import WhiteoutFormat  # noqa: F401 - re-exported
+from sealpod.utils.compression import decompressed_chunks
 from sealpod.utils.record import dataclass, field
 
 BLOCK = 512

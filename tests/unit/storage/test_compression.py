@@ -8,7 +8,7 @@ import pytest
 import zstandard
 
 from sealpod.errors import LayerError
-from sealpod.storage.compression import (
+from sealpod.utils.compression import (
     MAX_OUT,
     Compression,
     decompressed_chunks,
