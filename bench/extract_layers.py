@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from sealpod.utils.compression import decompressed_chunks  # noqa: E402
 from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer  # noqa: E402
+from sealpod.utils.compression import decompressed_chunks  # noqa: E402
 from sealpod.utils.proc import run  # noqa: E402
 
 WORDS = [b"lib", b"usr", b"share", b"python", b"def ", b"return", b"\n", b"    ", b"import", b"0x1f"]

@@ -53,6 +53,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Service
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
+            pass  # the client went away: nothing to answer
+
     def version_string(self) -> str:
         return f"Libpod/{LIBPOD_API_VERSION} (linux; sealpod)"
 
@@ -197,6 +203,9 @@ class Service(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self._active = 0
         self._last = time.monotonic()
         self._lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection error from %s", client_address, exc_info=True)
 
     def activity(self, delta: int) -> None:
         with self._lock:

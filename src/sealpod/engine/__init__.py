@@ -18,9 +18,11 @@ from sealpod.config.loader import GlobalOptions as GlobalFlags
 if TYPE_CHECKING:
     from sealpod.config.registries_conf import RegistriesConf
     from sealpod.engine.container_files import ContainerFiles
+    from sealpod.engine.container_io import ContainerIO
     from sealpod.engine.container_ops import ContainerOps
     from sealpod.engine.containers import ContainerService
     from sealpod.engine.images import ImageService
+    from sealpod.engine.networks import NetworkService
     from sealpod.engine.system import SystemService
     from sealpod.engine.volumes import VolumeService
     from sealpod.runtime.conmon import ConmonRuntime
@@ -95,6 +97,13 @@ class Engine:
         return ContainerOps(self)
 
     @property
+    def container_io(self) -> ContainerIO:
+        """Attach before start, resize, Docker's wait conditions, stats: for API clients."""
+        from sealpod.engine.container_io import ContainerIO
+
+        return ContainerIO(self)
+
+    @property
     def container_files(self) -> ContainerFiles:
         """cp, diff, export, import, commit: a container's files as archives and images."""
         from sealpod.engine.container_files import ContainerFiles
@@ -106,6 +115,13 @@ class Engine:
         from sealpod.engine.volumes import VolumeService
 
         return VolumeService(self)
+
+    @property
+    def networks(self) -> NetworkService:
+        """Networks, and each container's network namespace, addresses and ports."""
+        from sealpod.engine.networks import NetworkService
+
+        return NetworkService(self)
 
     def image_users(self, image_id: str) -> list[str]:
         """Containers (by name) using an image; they keep it from being removed."""

@@ -88,6 +88,13 @@ class ContainerConfig:
     conmon_pidfile: str = ""
     oom_score_adj: int | None = None
     umask: str = ""
+    ports: tuple[str, ...] = ()  # -p specs as given; parsed (and host ports picked) at start
+    publish_all: bool = False  # -P
+    expose: tuple[str, ...] = ()
+    ip: str = ""
+    mac_address: str = ""
+    network_aliases: tuple[str, ...] = ()
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> per-network options
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

@@ -136,7 +136,7 @@ class ContainerOps:
         return process
 
     def exec(self, name_or_id: str, opts: ExecOptions, *, stdin: BinaryIO | None, stdout: BinaryIO,
-             stderr: BinaryIO) -> int:
+             stderr: BinaryIO, exec_id: str | None = None) -> int:
         """Run a process in a running container with our stdio attached; its exit code.
 
         Detaching (the keys, on a terminal) leaves it running and returns 0, as Podman does.
@@ -151,7 +151,7 @@ class ContainerOps:
         self._forget_finished_execs(rec.id)
         runtime = self.svc.runtime()
         sess = runtime.exec(rec.id, self.exec_process(rec, opts), terminal=opts.tty, stdin=opts.interactive,
-                            detach=False, exec_id=new_id(), name=rec.name)
+                            detach=False, exec_id=exec_id or new_id(), name=rec.name)
         detached = False
         try:
             assert sess.attach_socket is not None
@@ -280,9 +280,7 @@ class ContainerOps:
 
     def port(self, name_or_id: str) -> list[str]:
         """Published ports as ``80/tcp -> 0.0.0.0:8080``; none until sealpod publishes ports."""
-        rec = self.svc.lookup(name_or_id)
-        ports = rec.config.get("ports") or []
-        return [str(p) for p in ports]
+        return self.engine.networks.port_lines(self.svc.lookup(name_or_id))
 
     # --- rename / init --------------------------------------------------------------
 

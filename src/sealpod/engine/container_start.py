@@ -18,6 +18,7 @@ from sealpod.errors import InvalidArgument, SealpodError
 
 if TYPE_CHECKING:
     from sealpod.engine.containers import ContainerService
+    from sealpod.engine.networks import NetworkStatus
     from sealpod.runtime.spec import Mount, SpecParams
 
 INIT_PATH_IN_CONTAINER = "/run/podman-init"
@@ -82,19 +83,23 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
     return mounts
 
 
-def _namespaces(cfg: ContainerConfig) -> dict[str, str | None]:
+def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None) -> dict[str, str | None]:
+    """The network namespace comes from ``engine.networks.setup_for`` (a netns file, another
+    container's, ``ns:PATH``); None leaves runc to make a private one, with only ``lo``."""
     ns: dict[str, str | None] = {"pid": None, "ipc": None, "uts": None, "mount": None, "network": None}
-    for kind, value in (("pid", cfg.pid), ("ipc", cfg.ipc), ("uts", cfg.uts), ("network", cfg.network)):
+    for kind, value in (("pid", cfg.pid), ("ipc", cfg.ipc), ("uts", cfg.uts)):
         if value == "host":
             ns.pop(kind)
         elif value.startswith("ns:"):
             ns[kind] = value[3:]
         elif value.startswith("container:"):
-            raise InvalidArgument(f"--{'network' if kind == 'network' else kind}=container: is not supported yet")
-        elif value not in ("", "private", "none", "bridge", "slirp4netns", "pasta"):
-            if kind == "network":
-                raise InvalidArgument(f'network "{value}" is not supported yet: use none or host')
+            raise InvalidArgument(f"--{kind}=container: is not supported yet")
+        elif value not in ("", "private"):
             raise InvalidArgument(f'invalid --{kind} "{value}"')
+    if net is not None and net.mode == "host":
+        ns.pop("network")
+    elif net is not None:
+        ns["network"] = net.netns
     return ns
 
 
@@ -126,28 +131,37 @@ def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...]) -> dict[str
     return seccomp.to_oci(seccomp.load_profile(path), caps)
 
 
-def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, hostname: str) -> list[Mount]:
+def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, hostname: str,
+               net: NetworkStatus | None = None) -> list[Mount]:
+    """On a bridge, /etc/hosts names the container by its addresses and resolv.conf asks
+    aardvark-dns (on the gateway) first, under the ``dns.podman`` domain, as in Podman."""
     from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Mount
 
     userdata = svc.paths(rec.id).userdata
     files: dict[str, str] = {"/etc/hostname": etcfiles.hostname_content(hostname)}
-    host_network = cfg.network == "host"
+    host_network = net is not None and net.mode == "host"
+    bridge_ips = net.ips if net is not None else ()
+    gateways = [g for a in (net.attachments if net is not None else ()) for g in a.gateways]
     if not cfg.no_hosts:
         try:
             base = Path("/etc/hosts").read_text()
         except OSError:
             base = None
         extra = [etcfiles.parse_add_host(h) for h in cfg.add_hosts]
-        files["/etc/hosts"] = etcfiles.hosts_content([hostname, rec.name], base=base, extra_hosts=extra,
-                                                     ips=() if host_network else ("127.0.0.1", "::1"))
+        files["/etc/hosts"] = etcfiles.hosts_content(
+            [hostname, rec.name], base=base, extra_hosts=extra, host_containers_internal=gateways[0] if gateways
+            else None, ips=() if host_network else (bridge_ips or ("127.0.0.1", "::1")))
     try:
         host_resolv = Path("/etc/resolv.conf").read_text()
     except OSError:
         host_resolv = ""
+    dns = net.dns_servers if net is not None and not cfg.dns_servers else ()
+    searches = cfg.dns_search or ((*net.dns_search, *etcfiles.parse_resolv_conf(host_resolv).searches)
+                                  if net is not None and net.dns_search else ())
     files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
-        host_resolv, nameservers=cfg.dns_servers, searches=cfg.dns_search, options=cfg.dns_options,
-        host_network=host_network)
+        host_resolv, nameservers=cfg.dns_servers, network_nameservers=dns, searches=searches,
+        options=cfg.dns_options, host_network=host_network)
     files["/run/.containerenv"] = (f'engine="sealpod"\nname="{rec.name}"\nid="{rec.id}"\n'
                                    f'image="{rec.image_name}"\nimageid="{rec.image_id or ""}"\n'
                                    f"rootless={1 if svc.engine.config.rootless else 0}\n")
@@ -187,7 +201,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
     if cfg.init:
         init_source = cfg.init_path or _find_init(conf.init_path)
         init = INIT_PATH_IN_CONTAINER
-    mounts = _etc_files(svc, rec, cfg, hostname) + _user_mounts(svc, cfg, rec, rootfs, user.uid, user.gid)
+    net = svc.engine.networks.status_of(rec) or _plain_network(cfg)
+    mounts = _etc_files(svc, rec, cfg, hostname, net) + _user_mounts(svc, cfg, rec, rootfs, user.uid, user.gid)
     resources = Resources(
         memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else None, cpu_period=100000 if cfg.cpus else None,
@@ -201,7 +216,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
             a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}),
         privileged=cfg.privileged, no_new_privileges=security["no_new_privileges"],
-        namespaces=_namespaces(cfg), mounts=tuple(mounts),
+        namespaces=_namespaces(cfg, net), mounts=tuple(mounts),
         shm_size=cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
         mask=tuple(security["mask"]), unmask=tuple(security["unmask"]), rlimits=limits,
         seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=dict(cfg.sysctls),
@@ -210,6 +225,16 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
     )
+
+
+def _plain_network(cfg: ContainerConfig) -> NetworkStatus:
+    """A container whose network was not set up by this start (spec written for inspection)."""
+    from sealpod.engine.networks import NetworkStatus, network_mode
+
+    mode = network_mode(cfg)
+    if mode.startswith("ns:"):
+        return NetworkStatus("ns", mode[3:])
+    return NetworkStatus("host" if mode == "host" else "none")
 
 
 def _terminal_size() -> tuple[int, int] | None:
@@ -296,6 +321,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
     try:
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)
+        svc.engine.networks.setup_for(rec)
         write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs)))
         paths.exit_file.unlink(missing_ok=True)
         conf = svc.engine.config.containers.containers
@@ -308,6 +334,10 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id))
         pid = svc.runtime().create(req)
     except BaseException:
+        try:
+            svc.engine.networks.teardown_for(rec)
+        except SealpodError:
+            pass
         try:
             svc.store.containers.unmount(rec.id)
             svc.engine.volumes.release_for(rec)

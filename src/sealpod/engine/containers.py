@@ -309,6 +309,10 @@ class ContainerService:
         """Release what a run holds: the runtime container, the root mount, volume mounts."""
         self._release_runtime_keep_exit(rec)
         try:
+            self.engine.networks.teardown_for(rec)
+        except SealpodError:
+            pass
+        try:
             self.store.containers.unmount(rec.id)
         except SealpodError:
             pass
@@ -350,7 +354,8 @@ class ContainerService:
             self.remove(rec.id, force=True, volumes=True)  # --rm takes anonymous volumes too, as Podman
             return rec
         if rec.state == State.EXITED and self._should_restart(rec, cfg):
-            self.db.update(rec, restart_count=rec.restart_count + 1)
+            # counted and leaving "exited" in one step: nobody sees the old run with the new count
+            self.db.update(rec, restart_count=rec.restart_count + 1, state=State.CONFIGURED)
             return self.start(rec.id)
         return rec
 
@@ -383,7 +388,9 @@ class ContainerService:
                 self._teardown(rec)
             self.db.update(rec, state=State.REMOVING)
             self.store.containers.delete(rec.id)
+            last = self._exit_code(rec)
             self.paths(rec.id).exit_file.unlink(missing_ok=True)
+            self._keep_exit_code(rec.id, rec.exit_code if last is None else last)
             import shutil
 
             shutil.rmtree(self.paths(rec.id).rundir, ignore_errors=True)
@@ -395,6 +402,27 @@ class ContainerService:
         except OSError:
             pass
         return rec.id
+
+    def _keep_exit_code(self, ctr_id: str, code: int | None) -> None:
+        """Remember a removed container's exit code for a while, as Podman does: ``wait`` for
+        ``removed`` (``docker run --rm``) must still report it.  Old entries are dropped here."""
+        keep = self.store.run_root / "exits-removed"
+        try:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / ctr_id).write_text(str(code if code is not None else 0))
+            horizon = time.time() - 300
+            for entry in os.scandir(keep):
+                if entry.stat().st_mtime < horizon:
+                    os.unlink(entry.path)
+        except OSError:
+            pass
+
+    def removed_exit_code(self, ctr_id: str) -> int | None:
+        """The exit code of a container removed in the last minutes (full ID), else None."""
+        try:
+            return int((self.store.run_root / "exits-removed" / ctr_id).read_text())
+        except (OSError, ValueError):
+            return None
 
     # --- wait / list ----------------------------------------------------------------
 
@@ -454,7 +482,10 @@ class ContainerService:
             out = []
             for row in self.db.ps_rows():
                 if row["state"] in RUNNING_STATES and row["conmon_pid"]:  # may have exited meanwhile
-                    summary = summarize(self.sync(self.db.get(row["id"])))
+                    try:
+                        summary = summarize(self.sync(self.db.get(row["id"])))
+                    except NoSuchContainer:
+                        continue  # removed since the rows were read
                 else:
                     summary = summarize_row(row)
                 if all_containers or summary.state in (State.RUNNING, State.PAUSED):

@@ -207,21 +207,28 @@ def list_tags(engine: Engine, name: str, options: PullOptions) -> list[tuple[str
         return [(candidate.name, tag) for tag in client.list_tags(candidate.repository)]
 
 
-def login(engine: Engine, registry: str, username: str, password: str, flags: RegistryFlags) -> Path:
-    """Check the credentials against the registry, then store them; return the auth file."""
-    from sealpod.image.authfile import auth_file_path, store_credentials
+def check_login(engine: Engine, registry: str, username: str, password: str, flags: RegistryFlags) -> None:
+    """Check credentials against the registry without storing them (the API's ``/auth``)."""
     from sealpod.image.registry.auth import Credentials
     from sealpod.image.transports.docker import open_client
     from sealpod.utils.record import replace
 
     host = _login_host(registry)
-    creds = Credentials(username, password)
-    access = replace(_access(replace(flags, creds=None)), credentials=creds)
+    access = replace(_access(replace(flags, creds=None)), credentials=Credentials(username, password))
     with open_client(host, access, engine.registries, engine.env, engine.home) as client:
         try:
             client.ping()
         except SealpodError as e:
             raise type(e)(f'logging into "{host}": {e}') from e
+
+
+def login(engine: Engine, registry: str, username: str, password: str, flags: RegistryFlags) -> Path:
+    """Check the credentials against the registry, then store them; return the auth file."""
+    from sealpod.image.authfile import auth_file_path, store_credentials
+    from sealpod.image.registry.auth import Credentials
+
+    check_login(engine, registry, username, password, flags)
+    creds = Credentials(username, password)
     path = flags.auth_file or auth_file_path(engine.env)
     store_credentials(registry.removeprefix("https://").removeprefix("http://").rstrip("/"), creds,
                       auth_file=path)

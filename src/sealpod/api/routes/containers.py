@@ -1,0 +1,498 @@
+"""Container routes, Docker compat and libpod: list, create, lifecycle, inspect, logs, attach,
+files (archive, export, changes), top, stats, rename, update, prune.
+
+Each handler decodes the request, makes one engine call and shapes the answer as Docker (or, for
+``/libpod``, Podman) does.  Docker's wording of ``Status`` ("Up 3 seconds") is rendered here,
+because it is presentation, not state.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.api.routes import container_create
+from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
+from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage
+
+
+def _image_id(image_id: str) -> str:
+    return image_id if not image_id or image_id.startswith("sha256:") else f"sha256:{image_id}"
+
+
+def human_duration(seconds: float) -> str:
+    """go-units' HumanDuration, the wording of Docker's ``Status`` column."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = s // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(seconds / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 14:
+        return f"{hours // 24} days"
+    if hours < 24 * 60:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 730:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def docker_status(state: str, exit_code: int | None, started: float, finished: float) -> str:
+    now = time.time()
+    if state in ("running", "paused"):
+        up = f"Up {human_duration(now - started)}"
+        return up + " (Paused)" if state == "paused" else up
+    if state in ("exited", "stopped"):
+        return f"Exited ({exit_code or 0}) {human_duration(now - finished)} ago"
+    if state == "removing":
+        return "Removal In Progress"
+    return "Created"
+
+
+def _ports(req: Request, ctr_id: str) -> list[dict[str, Any]]:
+    try:
+        status = req.engine.networks.status_of(req.engine.containers.lookup(ctr_id))
+    except NoSuchContainer:  # removed while the list was made
+        return []
+    out = []
+    for p in status.ports if status else ():
+        for i in range(p.range):
+            out.append({"IP": p.host_ip or "0.0.0.0", "PrivatePort": p.container_port + i,
+                        "PublicPort": p.host_port + i, "Type": p.protocol})
+    return out
+
+
+def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
+    state = {"stopped": "exited", "configured": "created"}.get(s.state, s.state)
+    running = state in ("running", "paused")
+    doc: dict[str, Any] = {
+        "Id": s.id, "Names": [f"/{s.name}"], "Image": s.image, "ImageID": _image_id(s.image_id),
+        "Command": " ".join(s.command), "Created": int(s.created),
+        "Ports": _ports(req, s.id) if running else [], "Labels": s.labels or {}, "State": state,
+        "Status": docker_status(state, s.exit_code, s.started_at, s.finished_at),
+        "HostConfig": {"NetworkMode": "bridge"}, "NetworkSettings": {"Networks": {}},
+        "Mounts": [{"Destination": m} for m in s.mounts],
+    }
+    if s.rw_size is not None:
+        doc["SizeRw"], doc["SizeRootFs"] = s.rw_size, s.root_size
+    return doc
+
+
+def list_containers(req: Request) -> Response:
+    limit = req.int_arg("limit", 0) or 0
+    summaries = req.engine.containers.summaries(all_containers=req.flag("all") or limit > 0,
+                                                filters=req.filter_specs(), size=req.flag("size"))
+    summaries.sort(key=lambda s: s.created, reverse=True)
+    if limit > 0:
+        summaries = summaries[:limit]
+    if req.libpod:
+        return json_response([s.to_json() for s in summaries])
+    return json_response([_ps_entry(req, s) for s in summaries])
+
+
+def create(req: Request) -> Response:
+    if req.libpod:
+        config = container_create.from_libpod(req.json())
+    else:
+        config = container_create.from_docker(req.json(), req.arg("name") or "")
+    try:
+        rec = req.engine.containers.create(config)
+    except NoSuchImage:
+        raise NoSuchImage(f"No such image: {config.image}") from None
+    return json_response({"Id": rec.id, "Warnings": []}, 201)
+
+
+def _state(req: Request, name: str) -> str:
+    return str(req.engine.containers.lookup(name).state)
+
+
+def start(req: Request) -> Response:
+    if _state(req, req.params["id"]) == "running":
+        return Response(304, content_type="")
+    req.engine.containers.start(req.params["id"])
+    return no_content()
+
+
+def stop(req: Request) -> Response:
+    name = req.params["id"]
+    if _state(req, name) not in ("running", "paused"):
+        if req.libpod:
+            return no_content()
+        return Response(304, content_type="")
+    req.engine.containers.stop(name, req.int_arg("t", req.int_arg("timeout")))
+    return no_content()
+
+
+def restart(req: Request) -> Response:
+    req.engine.containers.restart(req.params["id"], req.int_arg("t", req.int_arg("timeout")))
+    return no_content()
+
+
+def kill(req: Request) -> Response:
+    req.engine.containers.kill(req.params["id"], req.arg("signal") or "SIGKILL")
+    return no_content()
+
+
+def pause(req: Request) -> Response:
+    req.engine.containers.pause(req.params["id"])
+    return no_content()
+
+
+def unpause(req: Request) -> Response:
+    req.engine.containers.unpause(req.params["id"])
+    return no_content()
+
+
+def wait(req: Request) -> Response:
+    """The status line goes out at once (the Docker CLI starts the container only after it has
+    it); the body when the condition is met."""
+    rec = req.engine.containers.lookup(req.params["id"])
+    if req.libpod:
+        conditions = req.args("condition") or ["stopped"]
+        code = req.engine.containers.wait(rec.id, conditions)
+        return json_response(code)
+    condition = req.arg("condition") or "not-running"
+    io_ = req.engine.container_io
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise InvalidArgument(f"invalid condition: {condition}")
+
+    def body() -> Iterator[bytes]:
+        yield b""
+        code = io_.wait(rec.id, condition, after=rec.finished_at)
+        yield json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n"
+
+    return Response(200, stream=body())
+
+
+def remove(req: Request) -> Response:
+    name = req.params["id"]
+    ctr_id = req.engine.containers.remove(name, force=req.flag("force"), volumes=req.flag("v"))
+    if req.libpod:
+        return json_response([{"Id": ctr_id, "Err": None}])
+    return no_content()
+
+
+def exists(req: Request) -> Response:
+    req.engine.containers.lookup(req.params["id"])
+    return no_content()
+
+
+def _network_settings(req: Request, rec: Any) -> dict[str, Any]:
+    status = req.engine.networks.status_of(rec) if rec.state in ("running", "paused") else None
+    ports: dict[str, Any] = {}
+    for p in status.ports if status else ():
+        for i in range(p.range):
+            ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
+                {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port + i)})
+    networks: dict[str, Any] = {}
+    for a in status.attachments if status else ():
+        ip, _, prefix = (a.addresses[0] if a.addresses else "").partition("/")
+        networks[a.network] = {"IPAMConfig": None, "Links": None, "Aliases": list(a.aliases),
+                               "NetworkID": a.network, "EndpointID": "", "Gateway": a.gateways[0] if a.gateways
+                               else "", "IPAddress": ip, "IPPrefixLen": int(prefix or 0), "IPv6Gateway": "",
+                               "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": a.mac_address}
+    first: dict[str, Any] = next(iter(networks.values()), {})
+    return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": (status.netns or "") if status else "",
+            "EndpointID": "", "Gateway": first.get("Gateway", ""), "IPAddress": first.get("IPAddress", ""),
+            "IPPrefixLen": first.get("IPPrefixLen", 0), "MacAddress": first.get("MacAddress", ""),
+            "Networks": networks}
+
+
+def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    cfg, host = dict(doc["Config"]), dict(doc["HostConfig"])
+    spec = rec.spec
+    cfg.update({"Cmd": spec.get("cmd") or None, "Entrypoint": spec.get("entrypoint") or None,
+                "Image": rec.image_name, "ExposedPorts": {p: {} for p in spec.get("exposed_ports") or []} or None,
+                "Labels": spec.get("labels") or {}, "Domainname": "", "StdinOnce": False})
+    for key in ("Annotations", "CreateCommand"):
+        cfg.pop(key, None)
+    if host["RestartPolicy"]["Name"] == "":
+        host["RestartPolicy"] = {**host["RestartPolicy"], "Name": "no"}
+    if host["LogConfig"]["Type"] == "k8s-file":  # the same line format role; docker-py reads logs only then
+        host["LogConfig"] = {**host["LogConfig"], "Type": "json-file"}
+    host.setdefault("NetworkMode", "bridge")
+    if host["NetworkMode"] in ("private", "", "default"):
+        host["NetworkMode"] = "bridge"
+    state = {k: v for k, v in doc["State"].items() if k not in ("OciVersion", "ConmonPid")}
+    if state["Status"] == "configured":
+        state["Status"] = "created"
+    return {
+        "Id": rec.id, "Created": doc["Created"], "Path": doc["Path"], "Args": doc["Args"], "State": state,
+        "Image": _image_id(rec.image_id or ""), "ResolvConfPath": doc["ResolvConfPath"],
+        "HostnamePath": doc["HostnamePath"], "HostsPath": doc["HostsPath"], "LogPath": host["LogConfig"]["Path"],
+        "Name": f"/{rec.name}", "RestartCount": doc["RestartCount"], "Driver": doc["Driver"],
+        "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
+        "HostConfig": host, "GraphDriver": doc["GraphDriver"], "Mounts": doc["Mounts"], "Config": cfg,
+        "NetworkSettings": _network_settings(req, rec),
+    }
+
+
+def inspect(req: Request) -> Response:
+    rec = req.engine.containers.lookup(req.params["id"])
+    doc = req.engine.containers.inspect(rec.id)
+    if req.libpod:
+        doc["NetworkSettings"] = _network_settings(req, rec)
+        return json_response(doc)
+    return json_response(_docker_inspect(req, rec, doc))
+
+
+def _tail(req: Request) -> int:
+    text = req.arg("tail") or "all"
+    if text == "all":
+        return -1
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidArgument(f'invalid tail value "{text}"') from None
+
+
+def _time(req: Request, name: str) -> str | None:
+    text = req.arg(name)
+    return None if text in (None, "", "0") else text
+
+
+class _Null(io.RawIOBase):
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+def logs(req: Request) -> Response:
+    rec = req.engine.containers.lookup(req.params["id"])
+    tty = bool(rec.config.get("tty"))
+    want_out, want_err = req.flag("stdout"), req.flag("stderr")
+    if req.libpod and req.arg("stdout") is None and req.arg("stderr") is None:
+        want_out = want_err = True
+    if not (want_out or want_err):
+        raise InvalidArgument("you must choose at least one stream")
+    containers = req.engine.containers
+    follow, tail, timestamps = req.flag("follow"), _tail(req), req.flag("timestamps")
+    since, until = _time(req, "since"), _time(req, "until")
+
+    def produce(out: BinaryIO, err: BinaryIO) -> None:
+        null: Any = _Null()
+        containers.logs([rec.id], stdout=out if want_out else null, stderr=err if want_err else null,
+                        follow=follow, tail=tail, since=since, until=until, timestamps=timestamps)
+
+    return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE,
+                    stream=produced(produce, tty))
+
+
+def attach(req: Request) -> Response:
+    rec = req.engine.containers.lookup(req.params["id"])
+    tty = bool(rec.config.get("tty"))
+    want_in, want_out, want_err = req.flag("stdin"), req.flag("stdout"), req.flag("stderr")
+    detach_keys = req.arg("detachKeys")
+    io_ = req.engine.container_io
+    if not req.flag("stream", True):
+        return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE)
+
+    def bridge(sock: Any) -> None:
+        out, err = socket_writers(sock, tty)
+        null: Any = _Null()
+        try:
+            io_.attach(rec.id, stdin=stdin_of(sock) if want_in else None, stdout=out if want_out else null,
+                       stderr=err if want_err else null, detach_keys=detach_keys)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE, hijack=bridge)
+
+
+def resize(req: Request) -> Response:
+    req.engine.container_io.resize(req.params["id"], req.int_arg("h", 0) or 0, req.int_arg("w", 0) or 0)
+    return json_response({}) if req.libpod else Response(200, content_type="text/plain")
+
+
+def top(req: Request) -> Response:
+    args = (req.arg("ps_args") or "").split()
+    rows = req.engine.container_ops.top(req.params["id"], args)
+    if rows and all(len(r) == 1 for r in rows):  # the container's own ps output: split on blanks
+        rows = [r[0].split(None, len(rows[0][0].split()) - 1) for r in rows]
+    return json_response({"Titles": rows[0] if rows else [], "Processes": rows[1:]})
+
+
+def changes(req: Request) -> Response:
+    kinds = {"C": 0, "A": 1, "D": 2}
+    found = req.engine.container_files.changes(req.params["id"])
+    return json_response([{"Path": c.path, "Kind": kinds.get(c.kind, 0)} for c in found] or None)
+
+
+def export(req: Request) -> Response:
+    files = req.engine.container_files
+    name = req.engine.containers.lookup(req.params["id"]).id
+    return Response(200, content_type="application/x-tar",
+                    stream=produced(lambda out, _err: files.export(name, out), False, mux=False))
+
+
+def _path_stat(req: Request, name: str, path: str) -> str:
+    import stat as st
+
+    io_ = req.engine.container_io
+    info = io_.stat_path(name, path)
+    mode = st.S_IMODE(info.st_mode)
+    if st.S_ISDIR(info.st_mode):
+        mode |= 1 << 31
+    elif st.S_ISLNK(info.st_mode):
+        mode |= 1 << 27
+    mtime = datetime.fromtimestamp(info.st_mtime, UTC).isoformat().replace("+00:00", "Z")
+    doc = {"name": path.rstrip("/").rsplit("/", 1)[-1] or "/", "size": info.st_size, "mode": mode,
+           "mtime": mtime, "linkTarget": io_.link_target(name, path) if st.S_ISLNK(info.st_mode) else ""}
+    return base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+def archive_get(req: Request) -> Response:
+    path = req.arg("path")
+    if not path:
+        raise InvalidArgument("path is required")
+    name = req.engine.containers.lookup(req.params["id"]).id
+    headers = {"X-Docker-Container-Path-Stat": _path_stat(req, name, path)}
+    if req.method == "HEAD":
+        return Response(200, content_type="application/x-tar", headers=headers)
+    files = req.engine.container_files
+    return Response(200, content_type="application/x-tar", headers=headers,
+                    stream=produced(lambda out, _err: files.copy_out(name, path, out=out), False, mux=False))
+
+
+def archive_put(req: Request) -> Response:
+    path = req.arg("path")
+    if not path:
+        raise InvalidArgument("path is required")
+    req.engine.container_files.copy_in(req.params["id"], path, stream=io.BytesIO(req.body))
+    return Response(200, content_type="")
+
+
+def rename(req: Request) -> Response:
+    name = req.arg("name")
+    if not name:
+        raise InvalidArgument("name is required")
+    req.engine.container_ops.rename(req.params["id"], name)
+    return no_content()
+
+
+def update(req: Request) -> Response:
+    from sealpod.engine.container_ops import UpdateOptions
+
+    body = req.json()
+    if not isinstance(body, dict):
+        raise InvalidArgument("decoding request body: expected a JSON object")
+    nano = body.get("NanoCpus") or 0
+    opts = UpdateOptions(
+        memory=body.get("Memory") or None, memory_swap=body.get("MemorySwap") or None,
+        memory_reservation=body.get("MemoryReservation") or None, cpus=nano / 1e9 if nano else None,
+        cpu_shares=body.get("CpuShares") or None, cpu_period=body.get("CpuPeriod") or None,
+        cpu_quota=body.get("CpuQuota") or None, cpuset_cpus=body.get("CpusetCpus") or None,
+        cpuset_mems=body.get("CpusetMems") or None, pids_limit=body.get("PidsLimit") or None)
+    req.engine.container_ops.update(req.params["id"], opts)
+    return json_response({"Warnings": []})
+
+
+def prune(req: Request) -> Response:
+    removed = req.engine.container_ops.prune(req.filter_specs())
+    if req.libpod:
+        return json_response([{"Id": i, "Size": 0, "Err": None} for i in removed])
+    return json_response({"ContainersDeleted": removed or None, "SpaceReclaimed": 0})
+
+
+def _rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _cpu(sample: dict[str, Any]) -> dict[str, Any]:
+    return {"cpu_usage": {"total_usage": sample["cpu_usage_ns"], "percpu_usage": None,
+                          "usage_in_kernelmode": 0, "usage_in_usermode": 0},
+            "system_cpu_usage": sample["system_cpu_ns"], "online_cpus": sample["online_cpus"],
+            "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
+
+
+def docker_stats(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:
+    """Docker's stats document from two engine samples (``precpu`` is the earlier one)."""
+    empty_cpu = {"cpu_usage": {"total_usage": 0, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
+                 "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
+    blkio = {k: None for k in ("io_service_bytes_recursive", "io_serviced_recursive", "io_queue_recursive",
+                               "io_service_time_recursive", "io_wait_time_recursive", "io_merged_recursive",
+                               "io_time_recursive", "sectors_recursive")}
+    return {
+        "name": f"/{now['name']}", "id": now["id"], "read": _rfc3339(now["read"]),
+        "preread": _rfc3339(before["read"]) if before else "0001-01-01T00:00:00Z",
+        "pids_stats": {"current": now["pids"], **({"limit": now["pids_limit"]} if now["pids_limit"] else {})},
+        "blkio_stats": blkio, "num_procs": 0, "storage_stats": {}, "cpu_stats": _cpu(now),
+        "precpu_stats": _cpu(before) if before else empty_cpu,
+        "memory_stats": {"usage": now["memory_usage"], "stats": now["memory_stat"], "limit": now["memory_limit"]}
+        if now["running"] else {},
+        "networks": {},
+    }
+
+
+def stats(req: Request) -> Response:
+    io_ = req.engine.container_io
+    name = req.engine.containers.lookup(req.params["id"]).id
+    streaming = req.flag("stream", True)
+    one_shot = req.flag("one-shot")
+
+    def samples() -> Iterator[bytes]:
+        before = None
+        if not one_shot:
+            before = io_.stats(name)
+            time.sleep(1 if not streaming else 0.1)
+        while True:
+            try:
+                now = io_.stats(name)
+            except NoSuchContainer:
+                return
+            yield json.dumps(docker_stats(now, before)).encode() + b"\n"
+            if not streaming or not now["running"]:
+                return
+            before = now
+            time.sleep(1)
+
+    if not streaming:
+        return Response(200, b"".join(samples()))
+    return Response(200, stream=samples())
+
+
+def register(r: Router) -> None:
+    r.add("GET", "/containers/json", list_containers)
+    r.add("POST", "/containers/create", create)
+    r.add("POST", "/containers/prune", prune)
+    r.add("GET", "/containers/{id}/json", inspect)
+    r.add("GET", "/containers/{id}/exists", exists)
+    r.add("POST", "/containers/{id}/start", start)
+    r.add("POST", "/containers/{id}/stop", stop)
+    r.add("POST", "/containers/{id}/restart", restart)
+    r.add("POST", "/containers/{id}/kill", kill)
+    r.add("POST", "/containers/{id}/pause", pause)
+    r.add("POST", "/containers/{id}/unpause", unpause)
+    r.add("POST", "/containers/{id}/wait", wait)
+    r.add("DELETE", "/containers/{id}", remove)
+    r.add("GET", "/containers/{id}/logs", logs)
+    r.add("POST", "/containers/{id}/attach", attach)
+    r.add("POST", "/containers/{id}/resize", resize)
+    r.add("GET", "/containers/{id}/top", top)
+    r.add("GET", "/containers/{id}/changes", changes)
+    r.add("GET", "/containers/{id}/export", export)
+    r.add("GET", "/containers/{id}/archive", archive_get)
+    r.add("PUT", "/containers/{id}/archive", archive_put)
+    r.add("POST", "/containers/{id}/rename", rename)
+    r.add("POST", "/containers/{id}/update", update)
+    r.add("GET", "/containers/{id}/stats", stats)
+
+
+__all__ = ["docker_status", "human_duration", "register"]

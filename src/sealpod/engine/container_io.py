@@ -1,0 +1,175 @@
+"""What remote front-ends (the REST API) need beyond the CLI's verbs: attaching to a container
+before it starts, terminal resizes, Docker's wait conditions and one-shot cgroup statistics.
+
+The CLI attaches its own terminal and waits in-process; an API client does each step in its own
+request (attach, then wait, then start, then resize), so these verbs keep no state between calls:
+everything is found again from the database, conmon's files and the cgroup tree.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.container_state import State
+from sealpod.errors import ContainerStateInvalid, InvalidArgument, NoSuchContainer
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+
+_IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED)
+WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+_CGROUP_V1 = Path("/sys/fs/cgroup")
+
+
+class ContainerIO:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.svc = engine.containers
+
+    def attach(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
+               detach_keys: str | None = None) -> int | None:
+        """Attach to a container, creating it in the runtime first if it has not started: a later
+        ``start`` then runs the process with this client already listening, so no output is lost.
+        Returns the exit code once the output ends, None if the client detached."""
+        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
+
+        keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
+        rec = self.svc.lookup(name_or_id)
+        with self.svc.lock(rec.id):
+            rec = self.svc.sync(self.svc.db.get(rec.id))
+            if rec.state not in _IN_RUNTIME:
+                rec = self.svc.init(rec)
+            runtime = self.svc.runtime()
+            sock = connect(runtime.attach_socket_path(rec.id))
+        cfg = ContainerConfig.from_json(rec.config)
+        detached = stream(sock, stdin=stdin if cfg.interactive else None, stdout=stdout, stderr=stderr,
+                          tty=cfg.tty, detach_keys=keys, ctl_path=None)
+        if detached:
+            return None
+        code = self.wait(rec.id)
+        try:
+            self.svc.cleanup(rec.id)  # sooner than conmon's exit command: `run --rm` waits for it
+        except NoSuchContainer:
+            pass
+        return code
+
+    def resize(self, name_or_id: str, rows: int, cols: int, exec_id: str | None = None) -> None:
+        """Resize the terminal of a container (or of one of its exec sessions)."""
+        from sealpod.runtime.attach import resize
+
+        if rows <= 0 or cols <= 0:
+            raise InvalidArgument(f"invalid terminal size {rows}x{cols}")
+        rec = self.svc.lookup(name_or_id)
+        if rec.state not in _IN_RUNTIME:
+            raise ContainerStateInvalid(f"container {rec.id} is not running: container state improper")
+        runtime = self.svc.runtime()
+        ctl = runtime.persist_dir(rec.id) / "exec" / exec_id / "ctl" if exec_id else runtime.ctl_path(rec.id)
+        resize(ctl, rows, cols)
+
+    def wait(self, name_or_id: str, condition: str = "not-running", *, after: float | None = None,
+             interval: float = 0.05) -> int:
+        """Docker's ``wait``: until the container is not running (at once if it is not), until its
+        next exit, or until it is removed (its exit code is remembered after removal)."""
+        condition = condition or "not-running"
+        if condition not in WAIT_CONDITIONS:
+            raise InvalidArgument(f"invalid condition: {condition}")
+        rec = self.svc.lookup(name_or_id)
+        ctr_id, first_finish = rec.id, rec.finished_at if after is None else after
+        code = rec.exit_code
+        delay = 0.005
+        while True:
+            ended = rec.state not in _IN_RUNTIME
+            if ended:
+                code = rec.exit_code
+            if condition == "not-running" and ended:
+                return code if code is not None else 0
+            if condition == "next-exit" and ended and rec.finished_at > first_finish:
+                return code if code is not None else 0
+            time.sleep(delay)
+            delay = min(delay * 2, interval)
+            try:
+                rec = self.svc.lookup(ctr_id)
+            except NoSuchContainer:
+                kept = self.svc.removed_exit_code(ctr_id)
+                return kept if kept is not None else (code if code is not None else 0)
+
+    def stat_path(self, name_or_id: str, path: str) -> os.stat_result:
+        """lstat of a path inside the container, resolved as the container sees it (``cp``)."""
+        from sealpod.errors import NotFound
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        files = self.engine.container_files
+        rec = self.svc.lookup(name_or_id)
+        with files.rootfs(rec) as root:
+            try:
+                return os.lstat(resolve_in_root(root, path))
+            except OSError:
+                raise NotFound(f'"{path}" could not be found on container {rec.name}: '
+                               "no such file or directory") from None
+
+    def link_target(self, name_or_id: str, path: str) -> str:
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        rec = self.svc.lookup(name_or_id)
+        with self.engine.container_files.rootfs(rec) as root:
+            try:
+                return os.readlink(resolve_in_root(root, path, follow_last=False))
+            except OSError:
+                return ""
+
+    def exec_exit_code(self, name_or_id: str, exec_id: str) -> int | None:
+        """A detached exec session's exit code once it ended (None while it runs or is forgotten)."""
+        from sealpod.runtime.conmon import read_exit_file
+
+        rec = self.svc.lookup(name_or_id)
+        return read_exit_file(self.svc.runtime().persist_dir(rec.id) / "exec" / exec_id / "exits" / exec_id)
+
+    def stats(self, name_or_id: str) -> dict[str, Any]:
+        """One sample of a running container's cgroup (v1) counters; zeros for a stopped one."""
+        rec = self.svc.lookup(name_or_id)
+        base = f"sealpod_parent/sealpod-{rec.id}"
+        running = rec.state in (State.RUNNING, State.PAUSED)
+
+        def read(controller: str, name: str) -> int:
+            if not running:
+                return 0
+            try:
+                text = (_CGROUP_V1 / controller / base / name).read_text().split()
+                return int(text[0]) if text and text[0] != "max" else 0
+            except (OSError, ValueError):
+                return 0
+
+        mem_stat: dict[str, int] = {}
+        if running:
+            try:
+                for line in (_CGROUP_V1 / "memory" / base / "memory.stat").read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    mem_stat[key] = int(value)
+            except (OSError, ValueError):
+                pass
+        limit = read("memory", "memory.limit_in_bytes")
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return {
+            "id": rec.id, "name": rec.name, "running": running, "read": time.time(),
+            "cpu_usage_ns": read("cpuacct", "cpuacct.usage"), "system_cpu_ns": _system_cpu_ns(),
+            "online_cpus": os.cpu_count() or 1, "memory_usage": read("memory", "memory.usage_in_bytes"),
+            "memory_limit": limit if 0 < limit < total else total, "memory_stat": mem_stat,
+            "pids": read("pids", "pids.current"), "pids_limit": read("pids", "pids.max"),
+        }
+
+
+def _system_cpu_ns() -> int:
+    """All CPUs' time since boot in nanoseconds, from /proc/stat (what Docker's ratio divides by)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:8]
+        return sum(int(v) for v in fields) * (1_000_000_000 // os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError):
+        return 0
+
+
+__all__ = ["WAIT_CONDITIONS", "ContainerIO"]

@@ -1,0 +1,647 @@
+"""Networks (Podman's ``network`` commands) and each container's part in them.
+
+A rootful container on a bridge gets a network namespace file under the run root, one address
+per subnet of each of its networks (IPAM, in the database), and netavark's veths, firewall
+rules and port forwards; aardvark-dns answers for the names of the containers on a network.
+What a run set up is written to ``<runroot>/networks/containers/<id>.json``: teardown replays
+exactly that, even when the network definition changed or vanished in between, and a start
+first tears down whatever a crashed run left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.container_state import ContainerRecord, State
+from sealpod.errors import (
+    Conflict,
+    InvalidArgument,
+    NetworkError,
+    NetworkInUse,
+    NoSuchContainer,
+    NoSuchNetwork,
+    SealpodError,
+)
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.network.config import CreateOptions, Network, NetworkFiles
+    from sealpod.network.ipam import IPAM
+    from sealpod.network.netavark import Netavark
+    from sealpod.network.portmap import PortMapping
+
+MODES = ("none", "host", "private", "bridge", "slirp4netns", "pasta")
+_MAC_RE = re.compile(r"([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}")
+_ALIAS_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A container's interface on one network."""
+
+    network: str
+    interface: str
+    addresses: tuple[str, ...] = ()  # CIDR form, 10.88.0.2/16
+    gateways: tuple[str, ...] = ()
+    mac_address: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        return tuple(a.split("/")[0] for a in self.addresses)
+
+
+@dataclass(frozen=True)
+class NetworkStatus:
+    """Where a container's network lives and what it has there."""
+
+    mode: str  # bridge | none | host | private | container | ns
+    netns: str | None = None  # a path runc joins; None: runc makes a private one (or host)
+    attachments: tuple[Attachment, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    ports: tuple[PortMapping, ...] = ()
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        return tuple(ip for a in self.attachments for ip in a.ips)
+
+
+# --- checks of the flags (pure; the CLI and the API call them before creating) -------------
+
+def check_mac(mac: str) -> str:
+    if mac and not _MAC_RE.fullmatch(mac):
+        raise InvalidArgument(f"address {mac}: invalid MAC address")
+    return mac.lower().replace("-", ":")
+
+
+def parse_network_flag(value: str) -> tuple[str, dict[str, Any]]:
+    """``name:ip=10.0.0.5,alias=db,mac=…,interface_name=eth1`` → (name, per-network options)."""
+    name, _, rest = value.partition(":")
+    opts: dict[str, Any] = {}
+    for item in (i for i in rest.split(",") if i) if rest else ():
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise InvalidArgument(f"invalid option for network {name}: {item}")
+        if key in ("ip", "ip6"):
+            opts.setdefault("static_ips", []).append(val)
+        elif key == "alias":
+            opts.setdefault("aliases", []).append(val)
+        elif key == "mac":
+            opts["static_mac"] = check_mac(val)
+        elif key == "interface_name":
+            opts["interface_name"] = val
+        else:
+            raise InvalidArgument(f"unknown network option {key}")
+    return name, opts
+
+
+def check_config(cfg: ContainerConfig) -> None:
+    """Reject malformed ``-p``, ``--expose``, ``--ip``, ``--mac-address`` and ``--network``
+    before anything is created, with Podman's messages."""
+    import ipaddress
+
+    from sealpod.network.portmap import parse_expose, parse_publish
+
+    for spec in cfg.ports:
+        parse_publish(spec)
+    for spec in cfg.expose:
+        parse_expose(spec)
+    if cfg.ip:
+        try:
+            ipaddress.ip_address(cfg.ip)
+        except ValueError:
+            raise InvalidArgument(f"{cfg.ip} is not an ip address") from None
+    check_mac(cfg.mac_address)
+    for alias in cfg.network_aliases:
+        if not _ALIAS_RE.fullmatch(alias):
+            raise InvalidArgument(f"invalid network alias {alias!r}")
+    mode = cfg.network
+    if (cfg.ports or cfg.publish_all) and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
+        raise InvalidArgument("--publish is not supported with --network=" + mode.split(":")[0])
+
+
+def create_options(**kwargs: Any) -> CreateOptions:
+    """``network create``'s options, for front-ends that must not import ``sealpod.network``."""
+    from sealpod.network.config import CreateOptions
+
+    return CreateOptions(**kwargs)
+
+
+def network_mode(cfg: ContainerConfig) -> str:
+    """``bridge`` (the default network or named ones), ``none``, ``host``, ``private``,
+    ``container:ID`` or ``ns:PATH``."""
+    mode = cfg.network
+    if cfg.networks or mode in ("", "bridge", "default"):
+        return "bridge"
+    if mode in MODES or mode.startswith(("container:", "ns:")):
+        return mode
+    return "bridge"  # a network name
+
+
+def _ports_of(cfg: ContainerConfig, image_exposed: Sequence[str]) -> list[PortMapping]:
+    from sealpod.network.portmap import parse_expose, parse_publish, publish_all
+
+    mappings = [m for spec in cfg.ports for m in parse_publish(spec)]
+    if cfg.publish_all:
+        exposed = [p for spec in (*image_exposed, *cfg.expose) for p in parse_expose(spec)]
+        mappings += publish_all(exposed, mappings)
+    return mappings
+
+
+# --- the service ----------------------------------------------------------------------------
+
+class NetworkService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        store = engine.store
+        self.run_dir = store.run_root / "networks"
+        self.netns_dir = store.run_root / "netns"
+        self.state_dir = self.run_dir / "containers"
+        conf = engine.config.containers.network
+        self.config_dir = Path(conf.network_config_dir) if conf.network_config_dir else (
+            store.graph_root / "networks")
+        self._files: NetworkFiles | None = None
+        self._ipam: IPAM | None = None
+        self._netavark: Netavark | None = None
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @property
+    def files(self) -> NetworkFiles:
+        if self._files is None:
+            from sealpod.network.config import NetworkFiles, default_network
+
+            conf = self.engine.config.containers
+            raw = conf.raw.get("network") if isinstance(conf.raw.get("network"), dict) else {}
+            bridge = str((raw or {}).get("default_bridge") or "podman0")  # sealpod's own key
+            default = default_network(conf.network.default_network or "podman",
+                                      conf.network.default_subnet or "10.88.0.0/16", bridge)
+            self._files = NetworkFiles(self.config_dir, default)
+        return self._files
+
+    @property
+    def ipam(self) -> IPAM:
+        if self._ipam is None:
+            import hashlib
+
+            from sealpod.network.ipam import IPAM
+
+            # Stores with other graph roots (tests, several users of --root) share the default
+            # bridge but not this database: each starts its search at its own place in the
+            # default subnet, so that their containers rarely pick the same address.
+            root = os.fspath(self.engine.store.graph_root)
+            offset = 0 if root == "/var/lib/sealpod/storage" else int(hashlib.sha256(root.encode()).hexdigest()[:8],
+                                                                      16) % 60000
+            self._ipam = IPAM(self.engine.store.db, {self.files.default.name: offset})
+        return self._ipam
+
+    @property
+    def netavark(self) -> Netavark:
+        if self._netavark is None:
+            from sealpod.config.containers_conf import systemd_is_pid1
+            from sealpod.network.netavark import Netavark, find_helper
+
+            dirs = tuple(getattr(self.engine.config.containers.engine, "helper_binaries_dir", ()) or ())
+            self._netavark = Netavark(find_helper("netavark", dirs), find_helper("aardvark-dns", dirs),
+                                      self.run_dir, dict(self.engine.env), systemd_is_pid1())
+        return self._netavark
+
+    def netns_path(self, ctr_id: str) -> Path:
+        return self.netns_dir / f"netns-{ctr_id}"
+
+    def _state_path(self, ctr_id: str) -> Path:
+        return self.state_dir / f"{ctr_id}.json"
+
+    # --- definitions --------------------------------------------------------------------
+
+    def list_networks(self, filters: Sequence[str] = ()) -> list[Network]:
+        """``network ls --filter``: name (regex), id (prefix), driver, label[!], dangling; keys
+        combine with AND, repeated values of one key with OR, as in Podman."""
+        by_key: dict[str, list[str]] = {}
+        for f in filters:
+            key, sep, value = f.partition("=")
+            if not sep or key not in ("name", "id", "driver", "label", "label!", "dangling"):
+                raise InvalidArgument(f'invalid filter "{f}"')
+            by_key.setdefault(key, []).append(value)
+        return [n for n in self.files.all() if all(any(self._matches(n, k, v) for v in vs)
+                                                   for k, vs in by_key.items())]
+
+    def _matches(self, net: Network, key: str, value: str) -> bool:
+        if key == "name":
+            return re.search(value, net.name) is not None
+        if key == "id":
+            return net.id.startswith(value)
+        if key == "driver":
+            return net.driver == value
+        if key == "dangling":
+            return (not self.users(net)) == (value.lower() in ("true", "1"))
+        name, sep, val = value.partition("=")
+        hit = name in net.labels and (not sep or net.labels[name] == val)
+        return hit if key == "label" else not hit
+
+    def get(self, name_or_id: str) -> Network:
+        return self.files.get(name_or_id)
+
+    def exists(self, name_or_id: str) -> bool:
+        try:
+            self.files.get(name_or_id)
+        except NoSuchNetwork:
+            return False
+        return True
+
+    def create(self, name: str | None, opts: CreateOptions, *, ignore: bool = False) -> Network:
+        from sealpod.network.config import build_network, host_routes
+
+        existing = self.files.all()
+        if name is None:
+            n = 1
+            while any(net.name == f"podman{n}" for net in existing):
+                n += 1
+            name = f"podman{n}"
+        if ignore:
+            for net in existing:
+                if net.name == name:
+                    return net
+        pools = [(p.base, p.size) for p in self.engine.config.containers.network.default_subnet_pools]
+        net = build_network(name, opts, existing, pools=pools, host_nets=host_routes())
+        self.files.save(net)
+        return net
+
+    def users(self, net: Network) -> list[ContainerRecord]:
+        """Containers configured on ``net`` (explicitly, or by default on the default network)."""
+        default = self.files.default.name
+        out = []
+        for rec in self.engine.containers.db.all():
+            cfg = ContainerConfig.from_json(rec.config)
+            if network_mode(cfg) != "bridge":
+                continue
+            if net.name in self._configured(cfg) or (net.name == default and not cfg.networks
+                                                     and cfg.network in ("", "bridge", "default")):
+                out.append(rec)
+        return out
+
+    def remove(self, name_or_id: str, *, force: bool = False, timeout: int | None = None) -> str:
+        net = self.files.get(name_or_id)
+        users = self.users(net)
+        if users and not force:
+            raise NetworkInUse(f'"{net.name}" has associated containers with it. Use -f to forcibly delete '
+                               "containers and pods: network is being used")
+        if net.name == self.files.default.name:
+            raise InvalidArgument(f"default network {net.name} cannot be removed")
+        for rec in users:
+            self.engine.containers.remove(rec.id, force=True)
+        self.files.delete(net.name)
+        return net.name
+
+    def prune(self) -> list[str]:
+        removed = []
+        for net in self.files.all():
+            if net.name == self.files.default.name or self.users(net):
+                continue
+            self.files.delete(net.name)
+            removed.append(net.name)
+        return removed
+
+    def inspect(self, name_or_id: str) -> dict[str, Any]:
+        return self.files.get(name_or_id).to_json()
+
+    # --- a container's networks -----------------------------------------------------------
+
+    def _configured(self, cfg: ContainerConfig) -> dict[str, dict[str, Any]]:
+        """The networks a bridge-mode container is on, with its per-network options."""
+        if cfg.networks:
+            nets = {k: dict(v) for k, v in cfg.networks.items()}
+        else:
+            name = cfg.network if cfg.network not in ("", "bridge", "default") else self.files.default.name
+            nets = {name: {}}
+        first = next(iter(nets.values()))
+        if cfg.ip and not first.get("static_ips"):
+            first["static_ips"] = [cfg.ip]
+        if cfg.mac_address and not first.get("static_mac"):
+            first["static_mac"] = check_mac(cfg.mac_address)
+        for opts in nets.values():
+            opts["aliases"] = list(dict.fromkeys([*opts.get("aliases", ()), *cfg.network_aliases]))
+        return nets
+
+    def status_of(self, rec: ContainerRecord) -> NetworkStatus | None:
+        """What the current (or last, if not torn down) run of ``rec`` was given."""
+        try:
+            doc = json.loads(self._state_path(rec.id).read_text())
+        except (OSError, ValueError):
+            return None
+        return _status_from_json(doc)
+
+    def setup_for(self, rec: ContainerRecord) -> NetworkStatus:
+        """Prepare the network a starting container joins; for a bridge, create it completely
+        (netns, addresses, netavark) or not at all."""
+        cfg = ContainerConfig.from_json(rec.config)
+        mode = network_mode(cfg)
+        self.teardown_for(rec)  # what a crashed run may have left
+        if mode != "bridge":
+            return self._borrowed(rec, mode)
+        if self.engine.config.rootless and not cfg.networks and cfg.network in ("", "bridge", "default") \
+                and not cfg.ports and not cfg.publish_all:
+            return NetworkStatus("private")  # until slirp4netns/pasta come: a netns with lo only
+        if self.engine.config.rootless:
+            raise NetworkError("bridge networks for rootless containers are not supported yet: "
+                               "use --network none or host")
+        nets = {name: self.files.get(name) for name in self._configured(cfg)}
+        for net in nets.values():
+            if net.name == self.files.default.name and not (self.config_dir / f"{net.name}.json").exists():
+                self.files.save(net)  # created on first use, so its ID and date stay put
+        ports = self._host_ports(rec, _ports_of(cfg, rec.spec.get("exposed_ports") or ()))
+        return self._bring_up(rec, cfg, nets, ports)
+
+    def _borrowed(self, rec: ContainerRecord, mode: str) -> NetworkStatus:
+        """A namespace this container does not own (another container's, a path, the host's) or
+        none at all; recorded so that the spec and /etc files of this run see it."""
+        if mode.startswith("container:"):
+            status = self._joined(mode.split(":", 1)[1])
+        elif mode.startswith("ns:"):
+            status = NetworkStatus("ns", mode[3:])
+        else:
+            status = NetworkStatus(mode)
+        if status.mode != "none" or status.netns:
+            state = _status_json(status)
+            self._save_state(rec.id, state)
+        return status
+
+    def _host_ports(self, rec: ContainerRecord, mappings: list[PortMapping]) -> list[PortMapping]:
+        from sealpod.network.portmap import assign_host_ports, check_free
+
+        reserved = self._reserved_ports(exclude=rec.id)
+        for m in mappings:
+            for i in range(m.range if m.host_port else 0):
+                if (m.host_port + i, m.protocol) in reserved:
+                    raise NetworkError(f"cannot listen on the {m.protocol.upper()} port: listen "
+                                       f"{m.protocol}4 :{m.host_port + i}: bind: address already in use")
+            if m.host_port:
+                check_free(m)
+        return assign_host_ports(mappings, reserved)
+
+    def _reserved_ports(self, exclude: str = "") -> set[tuple[int, str]]:
+        out: set[tuple[int, str]] = set()
+        with contextlib.suppress(FileNotFoundError):
+            for path in self.state_dir.glob("*.json"):
+                if path.stem == exclude:
+                    continue
+                with contextlib.suppress(OSError, ValueError, KeyError):
+                    for p in json.loads(path.read_text()).get("ports", ()):
+                        out.update((int(p["host_port"]) + i, p["protocol"]) for i in range(int(p.get("range", 1))))
+        return out
+
+    def _bring_up(self, rec: ContainerRecord, cfg: ContainerConfig, nets: dict[str, Network],
+                  ports: list[PortMapping]) -> NetworkStatus:
+        from sealpod.network import netns
+
+        per_net = self._configured(cfg)
+        path = netns.create(self.netns_path(rec.id))
+        options: dict[str, Any] = {}
+        try:
+            per = self._allocate(rec, nets, per_net)
+            options = self._options(rec, cfg, per, nets, ports)
+            self._save_state(rec.id, {"netns": os.fspath(path), "options": options, "results": [],
+                                      "ports": [p.to_netavark() for p in ports]})
+            results = self.netavark.setup(path, options)
+        except BaseException:
+            self._discard(rec.id, path, options if options.get("networks") else None)
+            raise
+        state = {"netns": os.fspath(path), "options": options, "ports": [p.to_netavark() for p in ports],
+                 "results": [_result_json(r, per_net.get(r.network, {})) for r in results]}
+        self._save_state(rec.id, state)
+        return _status_from_json(state)
+
+    def _allocate(self, rec: ContainerRecord, nets: dict[str, Network],
+                  per_net: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        used_ifaces = {o.get("interface_name") for o in per_net.values() if o.get("interface_name")}
+        n = 0
+        for name, net in nets.items():
+            opts = dict(per_net.get(name, {}))
+            ips = self.ipam.allocate(net, rec.id, opts.get("static_ips", ()), self._stale_owners)
+            if not opts.get("interface_name"):
+                while f"eth{n}" in used_ifaces:
+                    n += 1
+                opts["interface_name"] = f"eth{n}"
+                used_ifaces.add(opts["interface_name"])
+            out[name] = {"interface_name": opts["interface_name"], "static_ips": ips,
+                         "aliases": [rec.name, *opts.get("aliases", ())] if net.dns_enabled else [],
+                         **({"static_mac": opts["static_mac"]} if opts.get("static_mac") else {})}
+        return out
+
+    def _options(self, rec: ContainerRecord, cfg: ContainerConfig, per: dict[str, dict[str, Any]],
+                 nets: dict[str, Network], ports: Sequence[PortMapping]) -> dict[str, Any]:
+        from sealpod.network.netavark import build_options
+
+        return build_options(rec.id, rec.name, per, {n: nets[n].to_json() for n in per},
+                             [p.to_netavark() for p in ports], dns_servers=cfg.dns_servers,
+                             hostname=cfg.hostname or rec.id[:12])
+
+    def _stale_owners(self, owners: set[str]) -> set[str]:
+        """Owners of addresses that no run holds: gone from the database, or without a netns."""
+        from sealpod.network import netns
+
+        stale = set()
+        for owner in owners:
+            try:
+                self.engine.containers.db.get(owner)
+            except NoSuchContainer:
+                stale.add(owner)
+                continue
+            if not netns.is_netns(self.netns_path(owner)):
+                stale.add(owner)
+        return stale
+
+    def _save_state(self, ctr_id: str, state: dict[str, Any]) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_dir / f".{ctr_id}.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self._state_path(ctr_id))
+
+    def _discard(self, ctr_id: str, path: Path, options: dict[str, Any] | None) -> None:
+        """Undo a setup: netavark's part (if it got that far), the netns, the addresses, the state."""
+        from sealpod.network import netns
+
+        if options and netns.is_netns(path):
+            with contextlib.suppress(SealpodError):
+                self.netavark.teardown(path, options)
+        with contextlib.suppress(SealpodError):
+            netns.remove(path)
+        with contextlib.suppress(SealpodError):
+            self.ipam.release(ctr_id)
+        self._state_path(ctr_id).unlink(missing_ok=True)
+
+    def teardown_for(self, rec: ContainerRecord) -> None:
+        """Release everything a run of ``rec`` holds on the network; safe to call twice."""
+        try:
+            state = json.loads(self._state_path(rec.id).read_text())
+        except FileNotFoundError:
+            state = None
+        except (OSError, ValueError):
+            state = {}
+        if state and state.get("mode", "bridge") != "bridge":  # borrowed: nothing of ours to undo
+            self._state_path(rec.id).unlink(missing_ok=True)
+            return
+        path = Path(state["netns"]) if state and state.get("netns") else self.netns_path(rec.id)
+        if state is None and not path.exists():
+            return
+        options = state.get("options") if state else None
+        self._discard(rec.id, path, options if options and options.get("networks") else None)
+
+    def _joined(self, target: str) -> NetworkStatus:
+        """``--network container:X``: X's namespace, by its netns file or its process."""
+        other = self.engine.containers.lookup(target)
+        if other.state not in (State.RUNNING, State.PAUSED, State.CREATED):
+            raise Conflict(f"cannot join network namespace of container {other.id}: "
+                           "container state improper")
+        status = self.status_of(other)
+        if status and status.netns:
+            return NetworkStatus("container", status.netns, status.attachments, status.dns_servers,
+                                 status.dns_search, status.ports)
+        if other.pid <= 0:
+            raise Conflict(f"container {other.id} has no process to join: container state improper")
+        return NetworkStatus("container", f"/proc/{other.pid}/ns/net")
+
+    # --- connect / disconnect / reload ----------------------------------------------------
+
+    def connect(self, network: str, container: str, *, aliases: Sequence[str] = (), ip: str = "",
+                mac: str = "") -> None:
+        net = self.files.get(network)
+        rec = self.engine.containers.lookup(container)
+        cfg = ContainerConfig.from_json(rec.config)
+        if network_mode(cfg) != "bridge":
+            raise InvalidArgument(f"container {rec.id} is not on a bridge network, cannot connect it "
+                                  f"to network {net.name}")
+        nets = self._configured(cfg)
+        if net.name in nets:
+            raise Conflict(f'container {rec.id} is already connected to network "{net.name}": '
+                           "network is already connected")
+        opts: dict[str, Any] = {"aliases": list(aliases)}
+        if ip:
+            opts["static_ips"] = [ip]
+        if mac:
+            opts["static_mac"] = check_mac(mac)
+        new_nets = {**nets, net.name: opts}
+        with self.engine.containers.lock(rec.id):
+            rec = self.engine.containers.db.get(rec.id)
+            if rec.state in (State.RUNNING, State.PAUSED):
+                self._attach_running(rec, net, opts)
+            self.engine.containers.db.update(rec, config={**rec.config, "networks": new_nets, "network": "bridge"})
+
+    def _attach_running(self, rec: ContainerRecord, net: Network, opts: dict[str, Any]) -> None:
+        state = json.loads(self._state_path(rec.id).read_text())
+        taken = {o.get("interface_name") for o in state["options"]["networks"].values()}
+        n = 0
+        while f"eth{n}" in taken:
+            n += 1
+        per = self._allocate(rec, {net.name: net}, {net.name: {**opts, "interface_name": f"eth{n}"}})
+        one = {**state["options"], "networks": per, "network_info": {net.name: net.to_json()},
+               "port_mappings": None}
+        path = Path(state["netns"])
+        try:
+            results = self.netavark.setup(path, one)
+        except BaseException:
+            self.ipam.release(rec.id, net.name)
+            raise
+        state["options"]["networks"].update(per)
+        state["options"]["network_info"][net.name] = net.to_json()
+        state["results"] += [_result_json(r, opts) for r in results]
+        self._save_state(rec.id, state)
+
+    def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
+        net = self.files.get(network)
+        rec = self.engine.containers.lookup(container)
+        cfg = ContainerConfig.from_json(rec.config)
+        nets = self._configured(cfg)
+        if net.name not in nets:
+            raise NetworkError(f"container {rec.id} is not connected to network {net.name}")
+        with self.engine.containers.lock(rec.id):
+            rec = self.engine.containers.db.get(rec.id)
+            state = None
+            with contextlib.suppress(OSError, ValueError):
+                state = json.loads(self._state_path(rec.id).read_text())
+            if state and rec.state in (State.RUNNING, State.PAUSED) and net.name in state["options"]["networks"]:
+                one = {**state["options"], "networks": {net.name: state["options"]["networks"][net.name]},
+                       "network_info": {net.name: state["options"]["network_info"][net.name]}}
+                self.netavark.teardown(Path(state["netns"]), one)
+                self.ipam.release(rec.id, net.name)
+                del state["options"]["networks"][net.name]
+                del state["options"]["network_info"][net.name]
+                state["results"] = [r for r in state["results"] if r["network"] != net.name]
+                self._save_state(rec.id, state)
+            rest = {k: v for k, v in nets.items() if k != net.name}
+            self.engine.containers.db.update(rec, config={**rec.config, "networks": rest,
+                                                          "network": "bridge" if rest else "none"})
+
+    def reload(self, containers: Sequence[str]) -> list[str]:
+        """Re-create each running container's firewall rules (after ``iptables -F``, a firewalld
+        reload): tear its network down and set it up again with the same addresses."""
+        done = []
+        for name in containers:
+            rec = self.engine.containers.lookup(name)
+            if rec.state != State.RUNNING:
+                raise Conflict(f"container {rec.id} is not running: container state improper")
+            state = json.loads(self._state_path(rec.id).read_text()) if self._state_path(rec.id).exists() else None
+            if state and state["options"].get("networks"):
+                path = Path(state["netns"])
+                with contextlib.suppress(SealpodError):
+                    self.netavark.teardown(path, state["options"])
+                self.netavark.setup(path, state["options"])
+            done.append(rec.id)
+        return done
+
+    def running_on_networks(self) -> list[str]:
+        return [r.id for r in self.engine.containers.list_containers()
+                if r.state == State.RUNNING and self._state_path(r.id).exists()]
+
+    def port_lines(self, rec: ContainerRecord) -> list[str]:
+        """``podman port``: the mappings of the running container, host ports as chosen."""
+        if rec.state not in (State.RUNNING, State.PAUSED):
+            return []
+        status = self.status_of(rec)
+        return [line for p in (status.ports if status else ()) for line in p.lines()]
+
+
+def _result_json(result: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    ifaces = [{"name": i.name, "mac_address": i.mac_address, "addresses": list(i.addresses),
+               "gateways": list(i.gateways)} for i in result.interfaces]
+    return {"network": result.network, "interfaces": ifaces, "dns_servers": list(result.dns_servers),
+            "dns_search": list(result.dns_search), "aliases": list(opts.get("aliases", ()))}
+
+
+def _status_json(status: NetworkStatus) -> dict[str, Any]:
+    """A borrowed status as a state file: the joined container's addresses for /etc/hosts."""
+    results = [{"network": a.network, "interfaces": [{"name": a.interface, "mac_address": a.mac_address,
+                                                      "addresses": list(a.addresses), "gateways": list(a.gateways)}],
+                "dns_servers": list(status.dns_servers), "dns_search": list(status.dns_search),
+                "aliases": list(a.aliases)} for a in status.attachments]
+    return {"mode": status.mode, "netns": status.netns, "results": results,
+            "ports": [], "options": {}}
+
+
+def _status_from_json(doc: dict[str, Any]) -> NetworkStatus:
+    from sealpod.network.portmap import PortMapping
+
+    atts = []
+    servers: list[str] = []
+    search: list[str] = []
+    for r in doc.get("results", ()):
+        for i in r.get("interfaces", ()):
+            atts.append(Attachment(r["network"], i["name"], tuple(i["addresses"]), tuple(i["gateways"]),
+                                   i["mac_address"], tuple(r.get("aliases", ()))))
+        servers += r.get("dns_servers", ())
+        search += r.get("dns_search", ())
+    return NetworkStatus(doc.get("mode", "bridge"), doc.get("netns"), tuple(atts), tuple(dict.fromkeys(servers)),
+                         tuple(dict.fromkeys(search)), tuple(PortMapping.from_json(p) for p in doc.get("ports", ())))
+
+
+__all__ = ["Attachment", "NetworkService", "NetworkStatus", "check_config", "create_options", "network_mode"]
