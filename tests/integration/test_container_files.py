@@ -113,7 +113,8 @@ def test_export_contains_the_whole_root(sp: SealpodRunner, tmp_path: Path) -> No
 
 
 def test_import_makes_a_runnable_image(sp: SealpodRunner, tmp_path: Path) -> None:
-    sp.run("export", "-o", str(tmp_path / "root.tar"), "exp")
+    sp.run("run", "--name", "exp2", IMAGE, "sh", "-c", "echo e > /exported")
+    sp.run("export", "-o", str(tmp_path / "root.tar"), "exp2")
     res = sp.run("import", "-c", "CMD [\"cat\", \"/exported\"]", "-m", "hi", str(tmp_path / "root.tar"),
                  "imported:v1")
     assert res.stdout.startswith("sha256:") and len(res.stdout.strip()) == 71

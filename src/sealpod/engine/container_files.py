@@ -20,11 +20,11 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, NoSuchContainer, NotFound, SealpodError
+from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine

@@ -15,7 +15,6 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from sealpod.errors import (
     NoSuchNetwork,
     SealpodError,
 )
+from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine

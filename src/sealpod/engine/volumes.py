@@ -23,7 +23,6 @@ import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -37,6 +36,7 @@ from sealpod.errors import (
     VolumeExists,
     VolumeInUse,
 )
+from sealpod.utils.record import dataclass, field
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine

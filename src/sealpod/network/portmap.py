@@ -8,10 +8,10 @@ import errno
 import random
 import socket
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from sealpod.errors import InvalidArgument, NetworkError
+from sealpod.utils.record import dataclass, replace
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 

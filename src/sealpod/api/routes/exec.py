@@ -12,12 +12,12 @@ import contextlib
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from sealpod.api.http import Request, Response, Router, json_response
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, socket_writers, stdin_of
 from sealpod.errors import Conflict, InvalidArgument, NotFound, SealpodError
+from sealpod.utils.record import dataclass, field
 
 _KEEP_FINISHED = 300.0
 
