@@ -111,6 +111,10 @@ def containers(server: RegistryServer, engines: list[Engine], runs: int, only: s
         e.run("pull", "--tls-verify=false", ref)
     if "run" in only:
         compare("run --rm IMAGE true", runs * 2, engines, lambda e: e.run("run", "--rm", *e.run_flags, ref, "true"))
+    if "bridge" in only:  # the default bridge network on both sides (netavark for both)
+        compare("run --rm IMAGE true (bridge)", runs, engines,
+                lambda e: e.run("run", "--rm", *[f for f in e.run_flags if f not in ("--network", "none")],
+                                ref, "true"))
     if "exec" in only:
         for e in engines:
             e.run("run", "-d", "--name", "execbench", *e.run_flags, ref, "sleep", "1000")
@@ -153,7 +157,7 @@ def containers(server: RegistryServer, engines: list[Engine], runs: int, only: s
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="version,images,pull,repull,run,exec,rund,memory,ps")
+    parser.add_argument("--only", default="version,images,pull,repull,run,bridge,exec,rund,memory,ps")
     parser.add_argument("--ps-count", type=int, default=500, help="containers for the ps -a workload")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -166,10 +170,10 @@ def main() -> int:
     conf.write_text(f'[engine]\nimage_copy_tmp_dir = "{work}"\n')
     env["CONTAINERS_CONF"] = str(conf)
     sealpod_bin = REPO / ".venv" / "bin" / "sealpod"
-    # Podman needs these here: crun refuses hybrid cgroups, its default ulimits are refused by this
-    # sandbox, and sealpod has no networking yet (--network none keeps the comparison fair).
+    # Podman needs these here: crun refuses hybrid cgroups and its default ulimits are refused by this
+    # sandbox.  Container workloads run with --network none on both sides, except "bridge".
     podman_flags = ("--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
-    engines = [Engine("sealpod", [str(sealpod_bin)], work, env),
+    engines = [Engine("sealpod", [str(sealpod_bin)], work, env, ("--network", "none")),
                Engine("podman", ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"], work, env,
                       podman_flags)]
     server, proc = start_registry(work / "registry")
@@ -183,7 +187,7 @@ def main() -> int:
                 for name in names:
                     e.run("pull", "--tls-verify=false", name)
             compare("images (50 images)", args.runs * 2, engines, lambda e: e.run("images"))
-        if only & {"run", "ps", "exec", "rund", "memory"}:
+        if only & {"run", "bridge", "ps", "exec", "rund", "memory"}:
             containers(server, engines, args.runs, only, args.ps_count)
         if "pull" in only or "repull" in only:
             print("building the ~100 MB, 5-layer, 20,000-file image...", flush=True)
