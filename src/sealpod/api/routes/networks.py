@@ -1,0 +1,167 @@
+"""Network routes: Docker's ``/networks`` and libpod's ``/libpod/networks``.
+
+Docker clients name the default network ``bridge`` (compose, testcontainers): on the Docker
+API that name means the engine's default network unless a network is really called so.
+libpod clients get Podman's network document (netavark's), as ``network inspect`` prints it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.errors import InvalidArgument, NoSuchNetwork
+
+
+def _name(req: Request, name: str | None = None) -> str:
+    name = name if name is not None else req.params["name"]
+    if not req.libpod and name == "bridge" and not req.engine.networks.exists("bridge"):
+        return str(req.engine.networks.files.default.name)
+    return name
+
+
+def _body(req: Request) -> dict[str, Any]:
+    body = req.json()
+    if not isinstance(body, dict):
+        raise InvalidArgument("decoding request body: expected a JSON object")
+    return body
+
+
+def _containers(req: Request, name: str) -> dict[str, Any]:
+    """Docker's ``Containers`` of a network: the running ones, with their addresses on it."""
+    out: dict[str, Any] = {}
+    nets = req.engine.networks
+    for rec in nets.users(nets.get(name)):
+        status = nets.status_of(rec)
+        for att in status.attachments if status else ():
+            if att.network != name:
+                continue
+            v4 = [a for a in att.addresses if ":" not in a]
+            v6 = [a for a in att.addresses if ":" in a]
+            out[rec.id] = {"Name": rec.name, "EndpointID": "", "MacAddress": att.mac_address,
+                           "IPv4Address": v4[0] if v4 else "", "IPv6Address": v6[0] if v6 else ""}
+    return out
+
+
+def _docker_doc(req: Request, doc: dict[str, Any], with_containers: bool) -> dict[str, Any]:
+    config = [{k: v for k, v in (("Subnet", s["subnet"]), ("Gateway", s.get("gateway", ""))) if v}
+              for s in doc.get("subnets") or []]
+    options = dict(doc.get("options") or {})
+    if doc.get("network_interface"):
+        options.setdefault("com.docker.network.bridge.name", doc["network_interface"])
+    return {
+        "Name": doc["name"], "Id": doc["id"], "Created": doc.get("created", ""), "Scope": "local",
+        "Driver": doc.get("driver", "bridge"), "EnableIPv6": bool(doc.get("ipv6_enabled")),
+        "IPAM": {"Driver": "default", "Options": {}, "Config": config}, "Internal": bool(doc.get("internal")),
+        "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+        "Containers": _containers(req, doc["name"]) if with_containers else {}, "Options": options,
+        "Labels": dict(doc.get("labels") or {}),
+    }
+
+
+def list_networks(req: Request) -> Response:
+    if req.path.endswith("/json") and not req.libpod:  # Docker: a network named "json"
+        req.params["name"] = "json"
+        return inspect(req)
+    docs = [n.to_json() for n in req.engine.networks.list_networks(req.filter_specs())]
+    if req.libpod:
+        return json_response(docs)
+    return json_response([_docker_doc(req, d, with_containers=False) for d in docs])
+
+
+def inspect(req: Request) -> Response:
+    doc = req.engine.networks.inspect(_name(req))
+    return json_response(doc if req.libpod else _docker_doc(req, doc, with_containers=True))
+
+
+def exists(req: Request) -> Response:
+    name = req.params["name"]
+    if not req.engine.networks.exists(name):
+        raise NoSuchNetwork(f"unable to find network with name or ID {name}: network not found")
+    return no_content()
+
+
+def _docker_create_options(body: dict[str, Any]) -> dict[str, Any]:
+    ipam = body.get("IPAM") or {}
+    configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict)]
+    options = {str(k): str(v) for k, v in (body.get("Options") or {}).items()}
+    bridge = options.pop("com.docker.network.bridge.name", "")
+    return {"driver": str(body.get("Driver") or "bridge"), "subnets": tuple(c["Subnet"] for c in configs
+                                                                            if c.get("Subnet")),
+            "gateways": tuple(c["Gateway"] for c in configs if c.get("Gateway")),
+            "ip_ranges": tuple(c["IPRange"] for c in configs if c.get("IPRange")),
+            "ipv6": bool(body.get("EnableIPv6")), "internal": bool(body.get("Internal")), "options": options,
+            "labels": {str(k): str(v) for k, v in (body.get("Labels") or {}).items()}, "interface_name": bridge}
+
+
+def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
+    subnets = [s for s in body.get("subnets") or [] if isinstance(s, dict)]
+    return {"driver": str(body.get("driver") or "bridge"), "subnets": tuple(s["subnet"] for s in subnets),
+            "gateways": tuple(s["gateway"] for s in subnets if s.get("gateway")),
+            "ipv6": bool(body.get("ipv6_enabled")), "internal": bool(body.get("internal")),
+            "disable_dns": body.get("dns_enabled") is False,
+            "options": {str(k): str(v) for k, v in (body.get("options") or {}).items()},
+            "labels": {str(k): str(v) for k, v in (body.get("labels") or {}).items()},
+            "interface_name": str(body.get("network_interface") or "")}
+
+
+def create(req: Request) -> Response:
+    from sealpod.engine.networks import create_options
+
+    body = _body(req)
+    name = body.get("name" if req.libpod else "Name") or None
+    kwargs = _libpod_create_options(body) if req.libpod else _docker_create_options(body)
+    net = req.engine.networks.create(name, create_options(**kwargs))
+    if req.libpod:
+        return json_response(net.to_json())
+    return json_response({"Id": net.id, "Warning": ""}, status=201)
+
+
+def remove(req: Request) -> Response:
+    name = req.engine.networks.remove(_name(req), force=req.flag("force"))
+    if req.libpod:
+        return json_response([{"Name": name, "Err": None}])
+    return no_content()
+
+
+def prune(req: Request) -> Response:
+    removed = req.engine.networks.prune()
+    if req.libpod:
+        return json_response([{"Name": n, "Err": None} for n in removed])
+    return json_response({"NetworksDeleted": removed})
+
+
+def connect(req: Request) -> Response:
+    body = _body(req)
+    if req.libpod:
+        ips = body.get("static_ips") or []
+        req.engine.networks.connect(req.params["name"], str(body.get("container") or ""),
+                                    aliases=list(body.get("aliases") or []), ip=str(ips[0]) if ips else "",
+                                    mac=str(body.get("static_mac") or ""))
+        return json_response("OK")
+    endpoint = body.get("EndpointConfig") or {}
+    ipam = endpoint.get("IPAMConfig") or {}
+    req.engine.networks.connect(_name(req), str(body.get("Container") or ""),
+                                aliases=list(endpoint.get("Aliases") or []),
+                                ip=str(ipam.get("IPv4Address") or ""), mac=str(endpoint.get("MacAddress") or ""))
+    return Response(200, b"", content_type="")
+
+
+def disconnect(req: Request) -> Response:
+    body = _body(req)
+    container = str(body.get("Container") or body.get("container") or "")
+    req.engine.networks.disconnect(_name(req), container, force=bool(body.get("Force") or body.get("force")))
+    return json_response("OK") if req.libpod else Response(200, b"", content_type="")
+
+
+def register(r: Router) -> None:
+    r.add("GET", "/networks", list_networks)
+    r.add("GET", "/networks/json", list_networks)
+    r.add("POST", "/networks/create", create)
+    r.add("POST", "/networks/prune", prune)
+    r.add("GET", "/networks/{name}/exists", exists)
+    r.add("GET", "/networks/{name}/json", inspect)
+    r.add("GET", "/networks/{name}", inspect)
+    r.add("DELETE", "/networks/{name}", remove)
+    r.add("POST", "/networks/{name}/connect", connect)
+    r.add("POST", "/networks/{name}/disconnect", disconnect)

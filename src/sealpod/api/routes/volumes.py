@@ -1,0 +1,93 @@
+"""Volume routes: Docker's ``/volumes`` and libpod's ``/libpod/volumes``.
+
+Docker clients get Docker's volume document (``CreatedAt``, ``Driver``, ``Labels``,
+``Mountpoint``, ``Name``, ``Options``, ``Scope``); libpod clients get Podman's inspect
+document as ``volume inspect`` prints it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.errors import InvalidArgument, NoSuchVolume
+
+_DOCKER_KEYS = ("CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options", "Scope")
+
+
+def _shape(req: Request, doc: dict[str, Any]) -> dict[str, Any]:
+    if req.libpod:
+        return doc
+    out = {k: doc.get(k) for k in _DOCKER_KEYS}
+    out["Labels"] = out["Labels"] or {}
+    out["Options"] = out["Options"] or {}
+    return out
+
+
+def _str_map(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"decoding request body: {what} must be an object of strings")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def list_volumes(req: Request) -> Response:
+    if req.path.endswith("/json") and not req.libpod:  # Docker: a volume named "json"
+        req.params["name"] = "json"
+        return inspect(req)
+    volumes = req.engine.volumes.list_volumes(req.filter_specs())
+    docs = [_shape(req, req.engine.volumes.inspect_doc(v)) for v in volumes]
+    if req.libpod:
+        return json_response(docs)
+    return json_response({"Volumes": docs, "Warnings": []})
+
+
+def create(req: Request) -> Response:
+    """Docker answers a create of an existing name with that volume; libpod says it exists."""
+    body = req.json()
+    if not isinstance(body, dict):
+        raise InvalidArgument("decoding request body: expected a JSON object")
+    labels = _str_map(body.get("Labels") if body.get("Labels") is not None else body.get("Label"), "Labels")
+    options = _str_map(body.get("DriverOpts") if body.get("DriverOpts") is not None else body.get("Options"),
+                       "DriverOpts")
+    ignore = not req.libpod or bool(body.get("IgnoreIfExists"))
+    vol = req.engine.volumes.create(body.get("Name") or None, driver=str(body.get("Driver") or "local"),
+                                    options=options, labels=labels, ignore=ignore)
+    return json_response(_shape(req, req.engine.volumes.inspect_doc(vol)), status=201)
+
+
+def inspect(req: Request) -> Response:
+    return json_response(_shape(req, req.engine.volumes.inspect(req.params["name"])))
+
+
+def exists(req: Request) -> Response:
+    name = req.params["name"]
+    if not req.engine.volumes.exists(name):
+        raise NoSuchVolume(f'no volume with name "{name}" found: no such volume')
+    return no_content()
+
+
+def remove(req: Request) -> Response:
+    req.engine.volumes.remove(req.params["name"], force=req.flag("force"))
+    return no_content()
+
+
+def prune(req: Request) -> Response:
+    """Every volume no container uses, as Podman prunes; Docker's ``all`` filter is accepted and implied."""
+    specs = [s for s in req.filter_specs() if not s.startswith("all=")]
+    removed = req.engine.volumes.prune(specs)
+    if req.libpod:
+        return json_response([{"Id": name, "Size": 0, "Err": None} for name in removed])
+    return json_response({"VolumesDeleted": removed or None, "SpaceReclaimed": 0})
+
+
+def register(r: Router) -> None:
+    r.add("GET", "/volumes", list_volumes)
+    r.add("GET", "/volumes/json", list_volumes)
+    r.add("POST", "/volumes/create", create)
+    r.add("POST", "/volumes/prune", prune)
+    r.add("GET", "/volumes/{name}/json", inspect)
+    r.add("GET", "/volumes/{name}/exists", exists)
+    r.add("GET", "/volumes/{name}", inspect)
+    r.add("DELETE", "/volumes/{name}", remove)
