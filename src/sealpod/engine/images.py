@@ -263,7 +263,7 @@ class ImageService:
         matches = build_filter(filters, self.get)
         removed: list[str] = []
         for image in self.store.list_images():
-            if (image.names and not all_images) or not matches(image):
+            if (image.names and not all_images) or not matches(image) or self.engine.image_users(image.id):
                 continue
             self.store.delete_image(image.id)
             removed.append(image.id)
