@@ -124,6 +124,10 @@ def test_published_tcp_port_reaches_httpd(net: Net, tmp_path: Path) -> None:
             "exec busybox httpd -f -p 80 -h /www")
     assert b"hello-from-sealpod" in _http_get(net.port)
     assert net.run("port", "web").stdout == f"80/tcp -> 0.0.0.0:{net.port}\n"
+    assert net.run("ps", "--format", "{{.Ports}}").stdout == f"0.0.0.0:{net.port}->80/tcp\n"
+    settings = json.loads(net.run("inspect", "web").stdout)[0]["NetworkSettings"]
+    assert settings["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(net.port)}]}
+    assert settings["Networks"][name]["IPAddress"] == settings["IPAddress"] != ""
     # the port is taken now: a second container publishing it fails cleanly
     bad = net.run("run", "-d", "--network", name, "-p", f"{net.port}:80", IMAGE, "true", check=False)
     assert bad.returncode != 0 and "address already in use" in bad.stderr

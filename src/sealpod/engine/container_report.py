@@ -34,6 +34,7 @@ class ContainerSummary:
     labels: dict[str, str]
     auto_remove: bool
     mounts: tuple[str, ...]
+    ports: tuple[str, ...] = ()  # published ports of a running container: 0.0.0.0:8080->80/tcp
     rw_size: int | None = None  # bytes written by the container (ps --size)
     root_size: int | None = None  # rw_size plus the image
 
@@ -164,7 +165,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "AppArmorProfile": "", "EffectiveCaps": None, "BoundingCaps": None, "ExecIDs": [],
         "GraphDriver": {"Name": svc.store.driver_name, "Data": {
             "UpperDir": str(svc.store.containers.diff_path(rec.id))}},
-        "Mounts": mounts, "Dependencies": [], "NetworkSettings": {"Ports": {}, "IPAddress": "", "Networks": {}},
+        "Mounts": mounts, "Dependencies": [], "NetworkSettings": network_settings(svc, rec),
         "Namespace": "", "IsInfra": False, "IsService": False,
         "Config": {
             "Hostname": cfg.get("hostname") or rec.id[:12], "User": spec.get("user", ""),
@@ -190,6 +191,29 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "PidsLimit": cfg.get("pids_limit") or 0, "SecurityOpt": list(cfg.get("security_opts") or []),
         },
     }
+
+
+def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    """Docker's and Podman's ``NetworkSettings``: addresses and ports of the current run."""
+    status = svc.engine.networks.status_of(rec) if rec.state in ("running", "paused") else None
+    ports: dict[str, Any] = {}
+    for p in status.ports if status else ():
+        for i in range(p.range):
+            ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
+                {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port + i)})
+    networks: dict[str, Any] = {}
+    for a in status.attachments if status else ():
+        ip, _, prefix = (a.addresses[0] if a.addresses else "").partition("/")
+        networks[a.network] = {"IPAMConfig": None, "Links": None, "Aliases": list(a.aliases),
+                               "NetworkID": a.network, "EndpointID": "", "Gateway": a.gateways[0] if a.gateways
+                               else "", "IPAddress": ip, "IPPrefixLen": int(prefix or 0), "IPv6Gateway": "",
+                               "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": a.mac_address}
+    first: dict[str, Any] = next(iter(networks.values()), {})
+    return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": (status.netns or "") if status else "",
+            "EndpointID": "", "Gateway": first.get("Gateway", ""), "IPAddress": first.get("IPAddress", ""),
+            "IPPrefixLen": first.get("IPPrefixLen", 0), "MacAddress": first.get("MacAddress", ""),
+            "Networks": networks}
 
 
 def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stderr: BinaryIO, follow: bool,

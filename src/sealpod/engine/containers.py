@@ -452,10 +452,12 @@ class ContainerService:
 
     def summaries(self, *, all_containers: bool, filters: Sequence[str] = (),
                   size: bool = False) -> list[ContainerSummary]:
-        found = self._summaries(all_containers, filters)
+        from sealpod.utils.record import replace
+
+        found = [replace(s, ports=self._published(s.id)) if s.state in (State.RUNNING, State.PAUSED) else s
+                 for s in self._summaries(all_containers, filters)]
         if not size:
             return found
-        from sealpod.utils.record import replace
 
         out = []
         for s in found:
@@ -463,6 +465,19 @@ class ContainerService:
             image = self.store.get_image(s.image_id).size if s.image_id else 0
             out.append(replace(s, rw_size=rw, root_size=rw + image))
         return out
+
+    def _published(self, ctr_id: str) -> tuple[str, ...]:
+        """Published ports as ps shows them, from the run's saved network state (no runtime call)."""
+        try:
+            status = self.engine.networks.status_of(self.db.get(ctr_id))
+        except NoSuchContainer:
+            return ()
+        out = []
+        for p in status.ports if status else ():
+            host = f"{p.host_ip or '0.0.0.0'}:{p.host_port}" + (f"-{p.host_port + p.range - 1}" if p.range > 1 else "")
+            cport = f"{p.container_port}" + (f"-{p.container_port + p.range - 1}" if p.range > 1 else "")
+            out.append(f"{host}->{cport}/{p.protocol}")
+        return tuple(out)
 
     def rw_size(self, ctr_id: str) -> int:
         """Bytes in the container's writable layer (what it changed), as ``ps --size`` reports."""
@@ -495,6 +510,11 @@ class ContainerService:
         if not all_containers:
             records = [r for r in records if r.state in (State.RUNNING, State.PAUSED)]
         return [summarize(r) for r in filtered(self, records, filters)]
+
+    def network_settings(self, rec: ContainerRecord) -> dict[str, Any]:
+        from sealpod.engine.container_report import network_settings
+
+        return network_settings(self, rec)
 
     def inspect(self, name_or_id: str) -> dict[str, Any]:
         from sealpod.engine.container_report import inspect

@@ -194,26 +194,6 @@ def exists(req: Request) -> Response:
     return no_content()
 
 
-def _network_settings(req: Request, rec: Any) -> dict[str, Any]:
-    status = req.engine.networks.status_of(rec) if rec.state in ("running", "paused") else None
-    ports: dict[str, Any] = {}
-    for p in status.ports if status else ():
-        for i in range(p.range):
-            ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
-                {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port + i)})
-    networks: dict[str, Any] = {}
-    for a in status.attachments if status else ():
-        ip, _, prefix = (a.addresses[0] if a.addresses else "").partition("/")
-        networks[a.network] = {"IPAMConfig": None, "Links": None, "Aliases": list(a.aliases),
-                               "NetworkID": a.network, "EndpointID": "", "Gateway": a.gateways[0] if a.gateways
-                               else "", "IPAddress": ip, "IPPrefixLen": int(prefix or 0), "IPv6Gateway": "",
-                               "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": a.mac_address}
-    first: dict[str, Any] = next(iter(networks.values()), {})
-    return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": (status.netns or "") if status else "",
-            "EndpointID": "", "Gateway": first.get("Gateway", ""), "IPAddress": first.get("IPAddress", ""),
-            "IPPrefixLen": first.get("IPPrefixLen", 0), "MacAddress": first.get("MacAddress", ""),
-            "Networks": networks}
 
 
 def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +221,7 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
         "Name": f"/{rec.name}", "RestartCount": doc["RestartCount"], "Driver": doc["Driver"],
         "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": None,
         "HostConfig": host, "GraphDriver": doc["GraphDriver"], "Mounts": doc["Mounts"], "Config": cfg,
-        "NetworkSettings": _network_settings(req, rec),
+        "NetworkSettings": req.engine.containers.network_settings(rec),
     }
 
 
@@ -249,7 +229,7 @@ def inspect(req: Request) -> Response:
     rec = req.engine.containers.lookup(req.params["id"])
     doc = req.engine.containers.inspect(rec.id)
     if req.libpod:
-        doc["NetworkSettings"] = _network_settings(req, rec)
+        doc["NetworkSettings"] = req.engine.containers.network_settings(rec)
         return json_response(doc)
     return json_response(_docker_inspect(req, rec, doc))
 
