@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -30,8 +31,14 @@ class ApiService:
 
     def docker(self, *args: str, check: bool = True, input: str | None = None,
                timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(["docker", *args], env=self.docker_env(), capture_output=True, text=True,
-                              input=input, timeout=timeout)
+        try:
+            proc = subprocess.run(["docker", *args], env=self.docker_env(), capture_output=True, text=True,
+                                  input=input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)  # the service dumps its threads' stacks into its log
+            time.sleep(0.5)
+            raise AssertionError(f"docker {' '.join(args)} timed out\n--- service log ---\n"
+                                 f"{self.log_tail(200)}") from None
         if check and proc.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
                                  f"\n--- service log ---\n{self.log_tail()}")
@@ -57,7 +64,7 @@ def start_service(runner: SealpodRunner, *, idle: float = 0) -> ApiService:
     sock = runner.base / "api.sock"
     log_path = runner.base / "api.log"
     log = open(log_path, "wb")  # noqa: SIM115 - handed to the process
-    proc = subprocess.Popen(runner.argv("--log-level", "info", "system", "service", "--time", str(idle),
+    proc = subprocess.Popen(runner.argv("--log-level", "debug", "system", "service", "--time", str(idle),
                                         f"unix://{sock}"), env=runner.env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

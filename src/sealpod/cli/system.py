@@ -98,6 +98,10 @@ def _run_service(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidArgument(f'invalid URI "{uri}": use unix:///path or tcp://host:port')
     if uri.startswith("tcp://"):
         sys.stderr.write("WARN[0000] Using the Docker and Libpod APIs over TCP: they are not authenticated\n")
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is every thread?
     serve(uri, lambda: Engine(config, env, home), args.time)
     return 0
 

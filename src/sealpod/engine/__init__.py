@@ -144,7 +144,8 @@ class Engine:
             self._runtime = ConmonRuntime(RuntimePaths(
                 runtime=path, runtime_root=run_root / "runc", conmon=conmon, exit_dir=run_root / "exits",
                 socket_dir=run_root / "socket", persist_dir_base=run_root / "containers"),
-                log_level="debug" if self.config.log_level in ("debug", "trace") else "error",
+                # conmon's own debug lines would end up in exec sessions' output: trace only
+                log_level="debug" if self.config.log_level == "trace" else "error",
                 env=self.monitor_env())
         return self._runtime
 

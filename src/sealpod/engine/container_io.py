@@ -9,12 +9,13 @@ everything is found again from the database, conmon's files and the cgroup tree.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.engine.container_config import ContainerConfig
-from sealpod.engine.container_state import State
+from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, NoSuchContainer
 
 if TYPE_CHECKING:
@@ -30,21 +31,33 @@ class ContainerIO:
         self.engine = engine
         self.svc = engine.containers
 
-    def attach(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
-               detach_keys: str | None = None) -> int | None:
-        """Attach to a container, creating it in the runtime first if it has not started: a later
-        ``start`` then runs the process with this client already listening, so no output is lost.
-        Returns the exit code once the output ends, None if the client detached."""
-        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
+    def connect(self, name_or_id: str) -> tuple[ContainerRecord, socket.socket]:
+        """Connect to a container's output, creating it in the runtime first if it never ran.
 
-        keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
+        Done before the client is told the attach succeeded: a client that then starts the
+        container (``docker run``) cannot race ahead of us and lose the output.  A container that
+        ran and exited already is not resurrected: attaching to it is an error, as in Docker.
+        """
+        from sealpod.runtime.attach import connect
+
         rec = self.svc.lookup(name_or_id)
         with self.svc.lock(rec.id):
-            rec = self.svc.sync(self.svc.db.get(rec.id))
+            rec = self.svc.sync(self.svc.db.get(rec.id), locked=True)
+            if rec.state in (State.STOPPED, State.EXITED):
+                raise ContainerStateInvalid("you cannot attach to a stopped container, start it first")
             if rec.state not in _IN_RUNTIME:
                 rec = self.svc.init(rec)
-            runtime = self.svc.runtime()
-            sock = connect(runtime.attach_socket_path(rec.id))
+            return rec, connect(self.svc.runtime().attach_socket_path(rec.id))
+
+    def attach(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
+               detach_keys: str | None = None,
+               connected: tuple[ContainerRecord, socket.socket] | None = None) -> int | None:
+        """Stream a container's stdio (see :meth:`connect`); its exit code once the output ends,
+        None if the client detached."""
+        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, parse_detach_keys, stream
+
+        keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
+        rec, sock = connected or self.connect(name_or_id)
         cfg = ContainerConfig.from_json(rec.config)
         detached = stream(sock, stdin=stdin if cfg.interactive else None, stdout=stdout, stderr=stderr,
                           tty=cfg.tty, detach_keys=keys, ctl_path=None)

@@ -345,7 +345,7 @@ class ContainerOps:
         """Drop the user's mount; True if the root was unmounted (a running container keeps it)."""
         rec = self.svc.lookup(name_or_id)
         with self.svc.lock(rec.id):
-            rec = self.svc.sync(self.svc.db.get(rec.id))
+            rec = self.svc.sync(self.svc.db.get(rec.id), locked=True)
             self._mark(rec.id).unlink(missing_ok=True)
             if rec.state in _IN_RUNTIME:
                 return False
@@ -424,7 +424,7 @@ class ContainerOps:
         """Store the new limits; a running container gets them at once through ``runc update``."""
         rec = self.svc.lookup(name_or_id)
         with self.svc.lock(rec.id):
-            rec = self.svc.sync(self.svc.db.get(rec.id))
+            rec = self.svc.sync(self.svc.db.get(rec.id), locked=True)
             cfg = _with_resources(ContainerConfig.from_json(rec.config), opts)
             if rec.state in _IN_RUNTIME:
                 resources = oci_resources(opts)

@@ -295,7 +295,8 @@ def exit_command(svc: ContainerService, ctr_id: str) -> tuple[str, ...]:
     import sealpod
 
     store = svc.store
-    paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), sysconfig.get_paths()["purelib"]]
+    site = [p for p in sys.path if p.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
+    paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), site[0]]
     boot = (f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; "
             "sys.exit(main(sys.argv[1:]))")
     cleanup = (sys.executable, "-I", "-S", "-c", boot, "--root", os.fspath(store.graph_root), "--runroot",

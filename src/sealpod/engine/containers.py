@@ -70,6 +70,7 @@ class ContainerService:
         self.engine = engine
         self.store = engine.store
         self.db = ContainerDB(self.store.db)
+        self._held: set[str] = set()  # container locks this service holds now
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -79,8 +80,19 @@ class ContainerService:
     def runtime(self) -> ConmonRuntime:
         return self.engine.oci_runtime()
 
-    def lock(self, ctr_id: str) -> Any:
-        return container_lock(self.store.run_root, ctr_id)
+    @contextlib.contextmanager
+    def lock(self, ctr_id: str) -> Iterator[None]:
+        """The container's lock; re-entrant for this service object (one per command or API
+        request), because flock waits forever on a second descriptor of the same process."""
+        if ctr_id in self._held:
+            yield
+            return
+        with container_lock(self.store.run_root, ctr_id):
+            self._held.add(ctr_id)
+            try:
+                yield
+            finally:
+                self._held.discard(ctr_id)
 
     def lookup(self, name_or_id: str) -> ContainerRecord:
         return self.sync(self.db.lookup(name_or_id))
@@ -93,14 +105,18 @@ class ContainerService:
 
     # --- reconciliation -------------------------------------------------------------
 
-    def sync(self, rec: ContainerRecord) -> ContainerRecord:
-        """Bring a record up to date with conmon's exit file and the processes' liveness."""
+    def sync(self, rec: ContainerRecord, *, locked: bool = False) -> ContainerRecord:
+        """Bring a record up to date with conmon's exit file and the processes' liveness.
+
+        ``locked``: the caller holds the container's lock already (flock is not re-entrant
+        between two descriptors of one process: taking it again would wait forever).
+        """
         if rec.state not in RUNNING_STATES or rec.state == State.CREATED and not rec.conmon_pid:
             return rec
         code = self._exit_code(rec)
         if code is None and (pid_alive(rec.conmon_pid) or pid_alive(rec.pid)):
             return rec
-        with self.lock(rec.id):
+        with contextlib.nullcontext() if locked else self.lock(rec.id):
             try:
                 fresh = self.db.get(rec.id)
             except NoSuchContainer:

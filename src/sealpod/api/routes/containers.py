@@ -284,12 +284,14 @@ def attach(req: Request) -> Response:
     if not req.flag("stream", True):
         return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE)
 
+    connected = io_.connect(rec.id)  # before the 101: the client may start the container right after
+
     def bridge(sock: Any) -> None:
         out, err = socket_writers(sock, tty)
         null: Any = _Null()
         try:
             io_.attach(rec.id, stdin=stdin_of(sock) if want_in else None, stdout=out if want_out else null,
-                       stderr=err if want_err else null, detach_keys=detach_keys)
+                       stderr=err if want_err else null, detach_keys=detach_keys, connected=connected)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

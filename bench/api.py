@@ -1,0 +1,92 @@
+"""Requests per second of `sealpod system service` and `podman system service`, side by side.
+
+    .venv/bin/python bench/api.py [--seconds 3] [--clients 4]
+
+Each engine serves its own --root/--runroot on a unix socket; the same keep-alive clients
+hit GET /_ping, GET /images/json and GET /containers/json and count answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=30)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.path)
+
+
+def hammer(sock: str, target: str, seconds: float, clients: int) -> float:
+    counts = [0] * clients
+
+    def run(i: int) -> None:
+        conn = UnixConnection(sock)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            conn.request("GET", target)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status == 200:
+                counts[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
+
+
+def start(argv: list[str], sock: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([*argv, "system", "service", "--time", "0", f"unix://{sock}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sealpod-apibench-"))
+    engines = {
+        "sealpod": [str(REPO / ".venv/bin/sealpod"), "--root", str(work / "s-root"), "--runroot", str(work / "s-run")],
+        "podman": ["podman", "--root", str(work / "p-root"), "--runroot", str(work / "p-run")],
+    }
+    procs = {name: start(argv, work / f"{name}.sock") for name, argv in engines.items()}
+    try:
+        for target in ("/_ping", "/v1.41/images/json", "/v1.41/containers/json?all=1"):
+            rps = {name: hammer(str(work / f"{name}.sock"), target, args.seconds, args.clients) for name in engines}
+            print(f"GET {target:<30} sealpod {rps['sealpod']:8.0f}/s   podman {rps['podman']:8.0f}/s   "
+                  f"ratio {rps['sealpod'] / rps['podman']:5.2f}", flush=True)
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+            proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
