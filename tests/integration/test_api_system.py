@@ -12,15 +12,15 @@ from tests.rig.sealpod import SealpodRunner
 
 
 def _request(api: ApiService, raw: bytes) -> bytes:
+    """Send one request with ``Connection: close`` and read the whole answer, to EOF."""
+    if b"Connection: close" not in raw:
+        raw = raw.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
     s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
     s.connect(str(api.socket_path))
     s.sendall(raw)
     data = b""
-    s.settimeout(10)
-    while b"\r\n\r\n" not in data or not data.endswith((b"\n", b"OK")):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
+    while chunk := s.recv(65536):
         data += chunk
     s.close()
     return data
