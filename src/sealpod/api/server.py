@@ -58,6 +58,18 @@ class _Handler(BaseHTTPRequestHandler):
             super().handle()
         except (ConnectionResetError, BrokenPipeError, TimeoutError):
             pass  # the client went away: nothing to answer
+        finally:
+            engine = getattr(self, "_conn_engine", None)
+            if engine is not None:
+                engine.close()
+
+    def _engine(self) -> Engine:
+        """One engine per connection: its requests come one after another on this thread, so
+        keep-alive clients do not pay for a new database connection on every request."""
+        engine = getattr(self, "_conn_engine", None)
+        if engine is None:
+            engine = self._conn_engine = self.server.engine_factory()
+        return engine
 
     def version_string(self) -> str:
         return f"Libpod/{LIBPOD_API_VERSION} (linux; sealpod)"
@@ -107,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         assert not isinstance(found, str)
         handler, params = found
         try:
-            engine = self.server.engine_factory()
+            engine = self._engine()
         except SealpodError as e:
             self._send(Response(e.http_status, error_body(e.http_status, e.message)))
             return
@@ -120,10 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as e:  # noqa: BLE001 - a handler bug must not kill the service
             log.warning("internal error on %s %s: %s", self.command, self.path, e, exc_info=True)
             response = Response(500, error_body(500, f"internal error: {type(e).__name__}: {e}"))
-        try:
-            self._send(response)
-        finally:
-            engine.close()
+        self._send(response)
 
     def _common_headers(self, response: Response) -> None:
         self.send_header("API-Version", API_VERSION)
