@@ -64,16 +64,48 @@ def start(argv: list[str], sock: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
+def populate(engines: dict[str, list[str]], work: Path, count: int) -> None:
+    """``count`` running busybox containers in each store, from an image served locally."""
+    sys.path.insert(0, str(REPO))
+    from tests.rig.images import BUSYBOX, Layer, build_image, push_image, tiny_entries
+    from tests.rig.registry import start_registry, stop_process
+
+    server, reg = start_registry(work / "registry")
+    try:
+        push_image(server, "bench/tiny", "latest",
+                   build_image([Layer(tiny_entries(BUSYBOX.read_bytes()), "gzip", "COPY busybox /")]))
+        ref = f"{server.host}/bench/tiny:latest"
+        flags = {"sealpod": ["--network", "none"],
+                 "podman": ["--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]}
+        for name, argv in engines.items():
+            base = [*argv, "--runtime", "runc", "--cgroup-manager", "cgroupfs"] if name == "podman" else argv
+            subprocess.run([*base, "pull", "--tls-verify=false", ref], check=True, capture_output=True)
+            for _ in range(count):
+                subprocess.run([*base, "run", "-d", *flags[name], ref, "sleep", "1000"], check=True,
+                               capture_output=True)
+    finally:
+        stop_process(reg)
+
+
+def cleanup(engines: dict[str, list[str]]) -> None:
+    for name, argv in engines.items():
+        base = [*argv, "--runtime", "runc"] if name == "podman" else argv
+        subprocess.run([*base, "rm", "-af", "-t", "0"], capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--running", type=int, default=50, help="running containers for /containers/json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sealpod-apibench-"))
     engines = {
         "sealpod": [str(REPO / ".venv/bin/sealpod"), "--root", str(work / "s-root"), "--runroot", str(work / "s-run")],
         "podman": ["podman", "--root", str(work / "p-root"), "--runroot", str(work / "p-run")],
     }
+    if args.running:
+        populate(engines, work, args.running)
     procs = {name: start(argv, work / f"{name}.sock") for name, argv in engines.items()}
     try:
         for target in ("/_ping", "/v1.41/images/json", "/v1.41/containers/json?all=1"):
@@ -84,6 +116,7 @@ def main() -> int:
         for proc in procs.values():
             proc.terminate()
             proc.wait()
+        cleanup(engines)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

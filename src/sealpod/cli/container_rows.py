@@ -79,7 +79,7 @@ class ContainerRow:
 
     @property
     def Ports(self) -> str:  # noqa: N802
-        return ", ".join(self._s.ports)
+        return ", ".join(str(p) for p in self._s.ports)
 
     @property
     def Labels(self) -> dict[str, str]:  # noqa: N802

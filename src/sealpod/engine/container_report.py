@@ -17,6 +17,24 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class PublishedPort:
+    """``range`` ports from ``host_port`` on the host forwarded to ``container_port``."""
+
+    host_ip: str
+    host_port: int
+    container_port: int
+    protocol: str = "tcp"
+    range: int = 1
+
+    def __str__(self) -> str:
+        """ps's form: ``0.0.0.0:8080->80/tcp`` (``-8081`` / ``-81`` suffixes for ranges)."""
+        last = self.range - 1
+        host = f"{self.host_ip or '0.0.0.0'}:{self.host_port}" + (f"-{self.host_port + last}" if last else "")
+        inner = f"{self.container_port}" + (f"-{self.container_port + last}" if last else "")
+        return f"{host}->{inner}/{self.protocol}"
+
+
+@dataclass(frozen=True)
 class ContainerSummary:
     """One container as ``ps`` lists it."""
 
@@ -34,7 +52,7 @@ class ContainerSummary:
     labels: dict[str, str]
     auto_remove: bool
     mounts: tuple[str, ...]
-    ports: tuple[str, ...] = ()  # published ports of a running container: 0.0.0.0:8080->80/tcp
+    ports: tuple[PublishedPort, ...] = ()  # published ports of a running container
     rw_size: int | None = None  # bytes written by the container (ps --size)
     root_size: int | None = None  # rw_size plus the image
 

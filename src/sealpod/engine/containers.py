@@ -22,7 +22,7 @@ from sealpod.errors import Conflict, ContainerStateInvalid, InvalidArgument, NoS
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
-    from sealpod.engine.container_report import ContainerSummary
+    from sealpod.engine.container_report import ContainerSummary, PublishedPort
     from sealpod.engine.entities import PullOptions
     from sealpod.runtime.conmon import ConmonRuntime
 
@@ -482,18 +482,19 @@ class ContainerService:
             out.append(replace(s, rw_size=rw, root_size=rw + image))
         return out
 
-    def _published(self, ctr_id: str) -> tuple[str, ...]:
-        """Published ports as ps shows them, from the run's saved network state (no runtime call)."""
-        try:
-            status = self.engine.networks.status_of(self.db.get(ctr_id))
-        except NoSuchContainer:
-            return ()
-        out = []
-        for p in status.ports if status else ():
-            host = f"{p.host_ip or '0.0.0.0'}:{p.host_port}" + (f"-{p.host_port + p.range - 1}" if p.range > 1 else "")
-            cport = f"{p.container_port}" + (f"-{p.container_port + p.range - 1}" if p.range > 1 else "")
-            out.append(f"{host}->{cport}/{p.protocol}")
-        return tuple(out)
+    def _published(self, ctr_id: str) -> tuple[PublishedPort, ...]:
+        """Published ports, from the run's saved network state (no runtime call, no DB read)."""
+        from sealpod.engine.container_report import PublishedPort
+
+        status = self.engine.networks.status_of(ctr_id)
+        return tuple(PublishedPort(p.host_ip, p.host_port, p.container_port, p.protocol, p.range)
+                     for p in (status.ports if status else ()))
+
+    def _still_running(self, row: Any) -> bool:
+        """The cheap half of :meth:`sync`: no exit file, and conmon or the process alive."""
+        if self.paths(row["id"]).exit_file.exists():
+            return False
+        return pid_alive(row["conmon_pid"]) or pid_alive(row["pid"])
 
     def rw_size(self, ctr_id: str) -> int:
         """Bytes in the container's writable layer (what it changed), as ``ps --size`` reports."""
@@ -512,8 +513,8 @@ class ContainerService:
         if not filters:
             out = []
             for row in self.db.ps_rows():
-                if row["state"] in RUNNING_STATES and row["conmon_pid"]:  # may have exited meanwhile
-                    try:
+                if row["state"] in RUNNING_STATES and row["conmon_pid"] and not self._still_running(row):
+                    try:  # it exited meanwhile: record that
                         summary = summarize(self.sync(self.db.get(row["id"])))
                     except NoSuchContainer:
                         continue  # removed since the rows were read

@@ -332,10 +332,10 @@ class NetworkService:
             opts["aliases"] = list(dict.fromkeys([*opts.get("aliases", ()), *cfg.network_aliases]))
         return nets
 
-    def status_of(self, rec: ContainerRecord) -> NetworkStatus | None:
-        """What the current (or last, if not torn down) run of ``rec`` was given."""
+    def status_of(self, rec: ContainerRecord | str) -> NetworkStatus | None:
+        """What the current (or last, if not torn down) run of a container (record or ID) was given."""
         try:
-            doc = json.loads(self._state_path(rec.id).read_text())
+            doc = json.loads(self._state_path(rec if isinstance(rec, str) else rec.id).read_text())
         except (OSError, ValueError):
             return None
         return _status_from_json(doc)

@@ -66,17 +66,9 @@ def docker_status(state: str, exit_code: int | None, started: float, finished: f
     return "Created"
 
 
-def _ports(req: Request, ctr_id: str) -> list[dict[str, Any]]:
-    try:
-        status = req.engine.networks.status_of(req.engine.containers.lookup(ctr_id))
-    except NoSuchContainer:  # removed while the list was made
-        return []
-    out = []
-    for p in status.ports if status else ():
-        for i in range(p.range):
-            out.append({"IP": p.host_ip or "0.0.0.0", "PrivatePort": p.container_port + i,
-                        "PublicPort": p.host_port + i, "Type": p.protocol})
-    return out
+def _ports(s: Any) -> list[dict[str, Any]]:
+    return [{"IP": p.host_ip or "0.0.0.0", "PrivatePort": p.container_port + i, "PublicPort": p.host_port + i,
+             "Type": p.protocol} for p in s.ports for i in range(p.range)]
 
 
 def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
@@ -85,7 +77,7 @@ def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "Id": s.id, "Names": [f"/{s.name}"], "Image": s.image, "ImageID": _image_id(s.image_id),
         "Command": " ".join(s.command), "Created": int(s.created),
-        "Ports": _ports(req, s.id) if running else [], "Labels": s.labels or {}, "State": state,
+        "Ports": _ports(s) if running else [], "Labels": s.labels or {}, "State": state,
         "Status": docker_status(state, s.exit_code, s.started_at, s.finished_at),
         "HostConfig": {"NetworkMode": "bridge"}, "NetworkSettings": {"Networks": {}},
         "Mounts": [{"Destination": m} for m in s.mounts],
