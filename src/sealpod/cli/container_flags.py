@@ -96,6 +96,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--sig-proxy", nargs="?", const=True, default=True, type=parse_bool, help="proxy received signals")
     a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
     a("--umask", default="", help="set the umask inside the container")
+    a("--requires", action="append", default=[], help="containers to start before this one (comma-separated)")
     a("--tls-verify", nargs="?", const=True, default=None, type=parse_bool, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
     a("--creds", default=None, help="credentials (USERNAME:PASSWORD) for the registry")
@@ -225,6 +226,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         log_driver=args.log_driver, log_opts=key_values(args.log_opt, "log-opt"), pull=args.pull,
         platform=args.platform, detach_keys=args.detach_keys, sig_proxy=args.sig_proxy, cidfile=args.cidfile,
         conmon_pidfile=args.conmon_pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
+        requires=tuple(n for item in args.requires for n in item.split(",") if n),
     )
 
 

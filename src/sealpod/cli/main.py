@@ -53,10 +53,23 @@ def global_parser() -> ArgumentParser:
     return p
 
 
+_TAKES_VALUE = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
+                          "--cgroup-manager", "--runtime", "--tmpdir", "--events-backend", "--url", "--connection",
+                          "-c"})
+
+
+def _leading_flags(argv: list[str]) -> list[str]:
+    """The global flags before the command (their values skipped)."""
+    flags, i = [], 0
+    while i < len(argv) and argv[i].startswith("-"):
+        flags.append(argv[i])
+        i += 2 if argv[i] in _TAKES_VALUE else 1
+    return flags
+
+
 def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
     """Find the command words among leading global flags; return (command, before, after)."""
-    takes_value = {"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
-                   "--cgroup-manager", "--runtime", "--tmpdir", "--events-backend", "--url", "--connection", "-c"}
+    takes_value = _TAKES_VALUE
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         i += 2 if argv[i] in takes_value else 1
@@ -111,6 +124,11 @@ def _configure_logging(level: str) -> None:
 
 
 def _dispatch(argv: list[str]) -> int:
+    if {"--version", "-v"} & set(_leading_flags(argv)):  # cobra's --version wins over what follows
+        from sealpod import __version__
+
+        sys.stdout.write(f"sealpod version {__version__}\n")
+        return 0
     name, before, after = _split_command(argv)
     if name is None and ({"--version", "-v"} & set(before)):
         from sealpod import __version__

@@ -88,6 +88,7 @@ class ContainerConfig:
     conmon_pidfile: str = ""
     oom_score_adj: int | None = None
     umask: str = ""
+    requires: tuple[str, ...] = ()  # containers started before this one (--requires, compose's depends_on)
     ports: tuple[str, ...] = ()  # -p specs as given; parsed (and host ports picked) at start
     publish_all: bool = False  # -P
     expose: tuple[str, ...] = ()

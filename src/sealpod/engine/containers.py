@@ -175,6 +175,9 @@ class ContainerService:
         """Record the container and create its writable layer; nothing runs yet."""
         from sealpod.engine.names import check_name, new_id, random_name
 
+        for dependency in config.requires:
+            self.lookup(dependency)  # must exist: NoSuchContainer otherwise, before anything is made
+
         name = check_name(config.name) if config.name else ""
         if name and replace and self.db.name_in_use(name):
             self.remove(name, force=True)
@@ -225,6 +228,9 @@ class ContainerService:
 
     def start(self, name_or_id: str) -> ContainerRecord:
         rec = self.lookup(name_or_id)
+        for dependency in rec.config.get("requires") or ():  # --requires: those run first
+            if self.lookup(dependency).state not in (State.RUNNING, State.PAUSED):
+                self.start(dependency)
         with self.lock(rec.id):
             rec = self.db.get(rec.id)
             if rec.state == State.RUNNING:
