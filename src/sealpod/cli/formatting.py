@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from sealpod.cli.gotemplate import Template, compile_template
+from sealpod.utils.units import human_duration
 
 __all__ = ["human_duration", "human_size", "header_for", "is_json", "render", "tabwrite"]
 
@@ -185,35 +186,6 @@ def human_size(size: float, *, precision: int = 3, sep: str = " ") -> str:
     return f"{value:.{precision}g}{sep}{_SIZE_UNITS[unit]}"
 
 
-def human_duration(seconds: float) -> str:
-    """go-units' HumanDuration: ``Less than a second``, ``About a minute``, ``3 weeks``...
-
-    Callers add `` ago`` for CREATED columns, as Podman does.
-    """
-    secs = int(seconds)
-    if secs < 1:
-        return "Less than a second"
-    if secs == 1:
-        return "1 second"
-    if secs < 60:
-        return f"{secs} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 def inspect_output(docs: Sequence[object], fmt: str | None) -> str:

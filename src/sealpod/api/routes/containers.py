@@ -20,38 +20,13 @@ from sealpod.api.http import Request, Response, Router, json_response, no_conten
 from sealpod.api.routes import container_create
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
 from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage
+from sealpod.utils.units import human_duration
 
 
 def _image_id(image_id: str) -> str:
     return image_id if not image_id or image_id.startswith("sha256:") else f"sha256:{image_id}"
 
 
-def human_duration(seconds: float) -> str:
-    """go-units' HumanDuration, the wording of Docker's ``Status`` column."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(seconds / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 14:
-        return f"{hours // 24} days"
-    if hours < 24 * 60:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 730:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
 
 
 def docker_status(state: str, exit_code: int | None, started: float, finished: float) -> str:
