@@ -86,6 +86,8 @@ COMMANDS: dict[str, CommandRef] = {
     "version": _system("version"), "system version": _system("version"),
     "info": _system("info"), "system info": _system("info"),
     "system service": _system("service"),
+    "events": CommandRef("sealpod.cli.events", "events"),
+    "system events": CommandRef("sealpod.cli.events", "events"),
 }
 
 GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
@@ -142,4 +144,5 @@ SUMMARIES: dict[str, str] = {
     "remove": "Remove one or more images from local storage",
     "rm": "Remove one or more images from local storage",
     "system": "Manage sealpod",
+    "events": "Show sealpod events",
 }

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sealpod.engine.container_io import ContainerIO
     from sealpod.engine.container_ops import ContainerOps
     from sealpod.engine.containers import ContainerService
+    from sealpod.engine.events import EventLog
     from sealpod.engine.images import ImageService
     from sealpod.engine.networks import NetworkService
     from sealpod.engine.system import SystemService
@@ -115,6 +116,13 @@ class Engine:
         from sealpod.engine.volumes import VolumeService
 
         return VolumeService(self)
+
+    @property
+    def events(self) -> EventLog:
+        """The event log under the graph root: emitted by every operation, read by ``events``."""
+        from sealpod.engine.events import EventLog
+
+        return EventLog(self)
 
     @property
     def networks(self) -> NetworkService:

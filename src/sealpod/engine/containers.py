@@ -203,6 +203,7 @@ class ContainerService:
         except BaseException:
             self.db.delete(ctr_id)
             raise
+        self.engine.events.container(rec, "create")
         return rec
 
     # --- start ----------------------------------------------------------------------
@@ -223,8 +224,10 @@ class ContainerService:
             # leftovers of an earlier run, or of a sealpod killed halfway through a start
             self._release_runtime(rec)
         pid, conmon_pid = create_in_runtime(self, rec)
-        return self.db.update(rec, state=State.CREATED, pid=pid, conmon_pid=conmon_pid, exit_code=None,
-                              stopped_by_user=False)
+        rec = self.db.update(rec, state=State.CREATED, pid=pid, conmon_pid=conmon_pid, exit_code=None,
+                             stopped_by_user=False)
+        self.engine.events.container(rec, "init")
+        return rec
 
     def start(self, name_or_id: str) -> ContainerRecord:
         rec = self.lookup(name_or_id)
@@ -247,6 +250,7 @@ class ContainerService:
             self._teardown(rec)
             self.db.update(rec, state=State.EXITED, pid=0, finished_at=time.time())
             raise
+        self.engine.events.container(rec, "start")
         return self.db.update(rec, state=State.RUNNING, started_at=time.time())
 
     # --- stop / kill ----------------------------------------------------------------
@@ -276,6 +280,7 @@ class ContainerService:
             except SealpodError:
                 pass
             self._wait_exit(rec, 10)
+        self.engine.events.container(rec, "stop")
         return self.cleanup(rec.id)
 
     def _wait_exit(self, rec: ContainerRecord, timeout: float) -> bool:
@@ -298,6 +303,7 @@ class ContainerService:
         if sig in (signals.SIGKILL, signals.SIGTERM, signals.SIGINT):
             self.db.update(rec, stopped_by_user=True)
         self.runtime().kill(rec.id, sig)
+        self.engine.events.container(rec, "kill")
         return rec
 
     def pause(self, name_or_id: str) -> ContainerRecord:
@@ -305,6 +311,7 @@ class ContainerService:
         if rec.state != State.RUNNING:
             raise ContainerStateInvalid(f'"{rec.name}" is not running, can\'t pause: container state improper')
         self.runtime().pause(rec.id)
+        self.engine.events.container(rec, "pause")
         return self.db.update(rec, state=State.PAUSED)
 
     def unpause(self, name_or_id: str) -> ContainerRecord:
@@ -312,11 +319,14 @@ class ContainerService:
         if rec.state != State.PAUSED:
             raise ContainerStateInvalid(f'"{rec.name}" is not paused, can\'t unpause: container state improper')
         self.runtime().resume(rec.id)
+        self.engine.events.container(rec, "unpause")
         return self.db.update(rec, state=State.RUNNING)
 
     def restart(self, name_or_id: str, timeout: int | None = None) -> ContainerRecord:
         rec = self.stop(name_or_id, timeout)
-        return self.start(rec.id)
+        rec = self.start(rec.id)
+        self.engine.events.container(rec, "restart")
+        return rec
 
     # --- cleanup / remove -----------------------------------------------------------
 
@@ -368,9 +378,11 @@ class ContainerService:
                     return rec  # still running: nothing to clean
                 rec = self.db.update(rec, state=State.STOPPED, exit_code=255 if code is None else code,
                                      finished_at=self._exit_time(rec), pid=0)
+                self.engine.events.container(rec, "died", containerExitCode=str(rec.exit_code))
             if rec.state == State.STOPPED:
                 self._teardown(rec)
                 rec = self.db.update(rec, state=State.EXITED, pid=0, conmon_pid=0)
+                self.engine.events.container(rec, "cleanup")
         cfg = ContainerConfig.from_json(rec.config)
         if (remove if remove is not None else cfg.remove) and rec.state == State.EXITED:
             self.remove(rec.id, force=True, volumes=True)  # --rm takes anonymous volumes too, as Podman
@@ -417,6 +429,7 @@ class ContainerService:
 
             shutil.rmtree(self.paths(rec.id).rundir, ignore_errors=True)
             self.db.delete(rec.id)
+            self.engine.events.container(rec, "remove")
             if volumes:
                 self.engine.volumes.remove_anonymous_of(rec)
         try:

@@ -76,7 +76,9 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
     for candidate in resolution.candidates:
         report(f"Trying to pull {candidate}...")
         try:
-            return [_pull_one(engine, candidate, options, report)]
+            image_id = _pull_one(engine, candidate, options, report)
+            engine.events.emit("image", "pull", id=image_id, name=str(candidate))
+            return [image_id]
         except SealpodError as e:
             errors.append(e)
     if len(errors) == 1:
@@ -97,6 +99,7 @@ def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report:
         target = candidate.with_tag(tag)
         report(f"Trying to pull {target}...")
         ids.append(_pull_one(engine, target, options, report))
+        engine.events.emit("image", "pull", id=ids[-1], name=str(target))
     return list(dict.fromkeys(ids))
 
 
@@ -152,6 +155,7 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
         dest.close()
     if options.digest_file is not None:
         options.digest_file.write_text(digest)
+    engine.events.emit("image", "push", id=image.id, name=str(dest_ref))
     return digest
 
 

@@ -175,6 +175,7 @@ class ImageService:
         refs = [self._qualify(n) for n in new_names]
         for ref in refs:
             self.store.add_name(image.id, str(ref))
+            self.engine.events.emit("image", "tag", id=image.id, name=str(ref))
 
     def untag(self, name: str, names: Sequence[str]) -> list[str]:
         image = self.get(name)
@@ -187,6 +188,7 @@ class ImageService:
                 removed.append(full)
         for full in removed:
             self.store.remove_name(full)
+            self.engine.events.emit("image", "untag", id=image.id, name=full)
         return removed
 
     def _untag_name(self, image: ImageRecord, name: str) -> str:
@@ -236,6 +238,7 @@ class ImageService:
             full = self._matching_name(image, typed)
             self.store.remove_name(full)
             report.untagged.append(full)
+            self.engine.events.emit("image", "untag", id=image.id, name=full)
             return
         if by_id and len(image.names) > 1 and not force:
             # Podman's words and Go's formatting; exit 125, not the "in use by a container" 2.
@@ -244,6 +247,7 @@ class ImageService:
         report.untagged.extend(image.names)
         self.store.delete_image(image.id)
         report.deleted.append(image.id)
+        self.engine.events.emit("image", "remove", id=image.id, name=image.names[0] if image.names else image.id)
 
     def _matching_name(self, image: ImageRecord, typed: str) -> str:
         from sealpod.engine.image_lookup import find_image

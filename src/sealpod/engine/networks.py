@@ -274,6 +274,7 @@ class NetworkService:
         pools = [(p.base, p.size) for p in self.engine.config.containers.network.default_subnet_pools]
         net = build_network(name, opts, existing, pools=pools, host_nets=host_routes())
         self.files.save(net)
+        self.engine.events.emit("network", "create", id=net.id, name=net.name)
         return net
 
     def users(self, net: Network) -> list[ContainerRecord]:
@@ -300,6 +301,7 @@ class NetworkService:
         for rec in users:
             self.engine.containers.remove(rec.id, force=True)
         self.files.delete(net.name)
+        self.engine.events.emit("network", "remove", id=net.id, name=net.name)
         return net.name
 
     def prune(self) -> list[str]:

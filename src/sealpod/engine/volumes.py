@@ -419,6 +419,7 @@ class VolumeService:
             if ignore:
                 return self.get(name)
             raise VolumeExists(f"volume with name {name} already exists: volume already exists") from None
+        self.engine.events.emit("volume", "create", name=vol.name)
         return vol
 
     @staticmethod
@@ -584,6 +585,7 @@ class VolumeService:
             except NoSuchContainer:
                 pass
         self._delete(vol)
+        self.engine.events.emit("volume", "remove", name=vol.name)
         return vol.name
 
     def _delete(self, vol: Volume) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sealpod import __version__
@@ -96,17 +97,44 @@ def df(req: Request) -> Response:
     return json_response(doc)
 
 
+def _client_alive(req: Request) -> Callable[[], bool]:
+    """False once the client hung up: an unbounded event stream has nothing else to end it."""
+    import select
+    import socket
+
+    conn = req.conn
+
+    def alive() -> bool:
+        if conn is None:
+            return True
+        try:
+            readable, _, _ = select.select([conn], [], [], 0)
+            return not readable or conn.recv(1, socket.MSG_PEEK) != b""
+        except OSError:
+            return False
+
+    return alive
+
+
+def _event_time(req: Request, name: str) -> int | None:
+    from sealpod.engine.events import parse_time
+
+    return parse_time(req.arg(name))
+
+
 def events(req: Request) -> Response:
-    """Event streaming: nothing is recorded yet (the events issue); a bounded request returns at
-    once and an unbounded one waits, as Docker clients expect a live stream."""
-    bounded = req.arg("until") is not None or not req.flag("stream", True)
+    """Docker's event stream: past events from ``since``, then live ones; ``until`` ends it."""
+    from sealpod.engine.events import parse_filters
+
+    filters = parse_filters(req.filters())
+    since, until = _event_time(req, "since"), _event_time(req, "until")
+    log = req.engine.events
+    libpod, follow, alive = req.libpod, req.flag("stream", True), _client_alive(req)
 
     def stream() -> Iterator[bytes]:
-        if bounded:
-            return
-        while True:
-            time.sleep(1)
-            yield b""
+        source = log.follow(since, until, filters, alive=alive) if follow else iter(log.read(since, until, filters))
+        for ev in source:
+            yield json.dumps(ev.podman_json() if libpod else ev.docker_json()).encode() + b"\n"
 
     return Response(200, content_type="application/json", stream=stream())
 

@@ -1,0 +1,72 @@
+"""``events`` (and ``system events``): show the engine's recorded events, or follow new ones."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sealpod.cli.args import parse_bool
+from sealpod.cli.context import CliContext, Command
+
+if TYPE_CHECKING:
+    from sealpod.engine.events import Event
+
+
+def _setup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--filter", action="append", default=[], help="filter output")
+    p.add_argument("--format", help="format the output using a Go template or json")
+    p.add_argument("--since", help="show all events created since timestamp")
+    p.add_argument("--until", help="show all events until timestamp")
+    p.add_argument("--stream", nargs="?", const=True, default=True, type=parse_bool,
+                   help="stream events and do not exit when returning the last known event")
+    p.add_argument("--no-trunc", nargs="?", const=True, default=True, type=parse_bool,
+                   help="do not truncate the output")
+
+
+def _run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.events import parse_filters, parse_time
+
+    filters = parse_filters(args.filter)
+    since, until = parse_time(args.since), parse_time(args.until)
+    show = _printer(args.format, args.no_trunc)
+    log = ctx.engine.events
+    events = log.follow(since, until, filters) if args.stream else iter(log.read(since, until, filters))
+    try:
+        for ev in events:
+            sys.stdout.write(show(ev))
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _template_doc(ev: Event, no_trunc: bool) -> dict[str, Any]:
+    """The fields Podman's templates see; ``.Time`` prints as Go prints a time."""
+    from sealpod.engine.events import go_time
+
+    doc = ev.podman_json()
+    doc.update({"ID": ev.id if no_trunc else ev.id[:12], "Image": ev.image, "Name": ev.name,
+                "Time": go_time(ev.time_ns), "Attributes": ev.labels, "Network": ev.name if ev.type == "network"
+                else "", "ContainerExitCode": doc.get("ContainerExitCode", 0)})
+    return doc
+
+
+def _printer(fmt: str | None, no_trunc: bool) -> Callable[[Event], str]:
+    from sealpod.cli.formatting import is_json, unescape
+
+    if not fmt:
+        return lambda ev: ev.text(no_trunc=no_trunc) + "\n"
+    if is_json(fmt):
+        return lambda ev: json.dumps(ev.podman_json(), separators=(",", ":")) + "\n"
+    from sealpod.cli.gotemplate import compile_template
+
+    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="events")
+    return lambda ev: tmpl.execute(_template_doc(ev, no_trunc))
+
+
+COMMANDS: dict[str, Command] = {
+    "events": Command("Show sealpod events", _setup, _run),
+}
