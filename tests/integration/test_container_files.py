@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.rig.registry import RegistryServer
-from tests.rig.sealpod import SealpodRunner, require_root
+from tests.rig.sealpod import SealpodRunner, store_with_image
 
 pytestmark = pytest.mark.integration
 IMAGE = "sealtest/tiny"
@@ -20,15 +20,8 @@ IMAGE = "sealtest/tiny"
 
 @pytest.fixture(scope="module")
 def sp(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServer) -> Iterator[SealpodRunner]:
-    require_root()
-    runner = SealpodRunner(tmp_path_factory.mktemp("files"), search_registries=[seeded_registry.host],
-                           insecure_registries=[seeded_registry.host])
-    runner.run("pull", "-q", IMAGE)
-    yield runner
-    runner.run("rm", "-af", check=False)
-    leftovers = [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
-                 if str(runner.root) in line]
-    assert not leftovers, f"mounts left behind: {leftovers}"
+    with store_with_image(tmp_path_factory.mktemp("files"), seeded_registry.host) as runner:
+        yield runner
 
 
 def _bytes(sp: SealpodRunner, *args: str, data: bytes | None = None) -> bytes:

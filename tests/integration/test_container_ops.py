@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.rig.registry import RegistryServer
-from tests.rig.sealpod import SealpodRunner, require_root
+from tests.rig.sealpod import SealpodRunner, store_with_image
 
 IMAGE = "sealtest/tiny"
 
@@ -22,16 +22,9 @@ IMAGE = "sealtest/tiny"
 @pytest.fixture(scope="module")
 def ctr(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServer) -> Iterator[SealpodRunner]:
     """One store holding the tiny image and one long-running container, ``main``."""
-    require_root()
-    runner = SealpodRunner(tmp_path_factory.mktemp("ops"), search_registries=[seeded_registry.host],
-                           insecure_registries=[seeded_registry.host])
-    runner.run("pull", "-q", IMAGE)
-    runner.run("run", "-d", "--name", "main", IMAGE, "sleep", "1000")
-    yield runner
-    runner.run("rm", "-af", "-t", "0", check=False)
-    leftovers = [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
-                 if str(runner.root) in line]
-    assert not leftovers, f"mounts left behind: {leftovers}"
+    with store_with_image(tmp_path_factory.mktemp("ops"), seeded_registry.host) as runner:
+        runner.run("run", "-d", "--name", "main", IMAGE, "sleep", "1000")
+        yield runner
 
 
 def _inspect(ctr: SealpodRunner, name: str) -> dict[str, object]:

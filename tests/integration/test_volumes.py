@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.rig.registry import RegistryServer
-from tests.rig.sealpod import SealpodRunner, require_root
+from tests.rig.sealpod import SealpodRunner, store_with_image
 
 IMAGE = "sealtest/tiny"
 
@@ -19,16 +19,8 @@ IMAGE = "sealtest/tiny"
 @pytest.fixture(scope="module")
 def vol(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServer) -> Iterator[SealpodRunner]:
     """One store per module holding the tiny image; containers and volumes removed at the end."""
-    require_root()
-    runner = SealpodRunner(tmp_path_factory.mktemp("vol"), search_registries=[seeded_registry.host],
-                           insecure_registries=[seeded_registry.host])
-    runner.run("pull", "-q", IMAGE)
-    yield runner
-    runner.run("rm", "-af", check=False)
-    runner.run("volume", "rm", "-af", check=False)
-    leftovers = [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
-                 if str(runner.root) in line]
-    assert not leftovers, f"mounts left behind: {leftovers}"
+    with store_with_image(tmp_path_factory.mktemp("vol"), seeded_registry.host) as runner:
+        yield runner
 
 
 def _inspect(vol: SealpodRunner, name: str) -> dict[str, object]:

@@ -7,11 +7,12 @@ configuration nor another test's state.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -117,3 +118,22 @@ def describe(res: subprocess.CompletedProcess[str]) -> str:
             f"argv: {shlex.join(args)}\n"
             f"--- stdout ---\n{res.stdout.rstrip()}\n"
             f"--- stderr ---\n{res.stderr.rstrip()}")
+
+
+def mounts_under(path: Path) -> list[str]:
+    """Mount table lines of this host that lie under ``path`` (leaks a test must not leave)."""
+    return [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if str(path) in line]
+
+
+@contextlib.contextmanager
+def store_with_image(base: Path, registry_host: str, image: str = "sealtest/tiny") -> Iterator[SealpodRunner]:
+    """A root-only runner whose store holds ``image`` from the rig registry; afterwards every
+    container is removed and no mount of the store may remain."""
+    require_root()
+    runner = SealpodRunner(base, search_registries=[registry_host], insecure_registries=[registry_host])
+    runner.run("pull", "-q", image)
+    yield runner
+    runner.run("rm", "-af", "-t", "0", check=False)
+    runner.run("volume", "rm", "-af", check=False)
+    leftovers = mounts_under(runner.root)
+    assert not leftovers, f"mounts left behind: {leftovers}"
