@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable
 
 from sealpod.errors import InvalidArgument
@@ -27,3 +28,10 @@ def key_values(items: Iterable[str], what: str) -> dict[str, str]:
             raise InvalidArgument(f'invalid {what} "{item}": must be in the format KEY=VALUE')
         out[key] = value
     return out
+
+
+def confirm(warning: str) -> bool:
+    """Podman's prune prompt: the warning, then ``Are you sure you want to continue? [y/N]``."""
+    sys.stdout.write(f"{warning}Are you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sealpod.cli.args import parse_bool
+from sealpod.cli.args import confirm, parse_bool
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, SealpodError
 
@@ -316,11 +316,7 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.force:
-        sys.stdout.write("WARNING! This will remove all non running containers.\n"
-                         "Are you sure you want to continue? [y/N] ")
-        sys.stdout.flush()
-        answer = sys.stdin.readline().strip().lower()
-        if answer not in ("y", "yes"):
+        if not confirm("WARNING! This will remove all non running containers.\n"):
             return 0
     removed = ctx.engine.container_ops.prune(args.filter)
     sys.stdout.write("".join(i + "\n" for i in removed))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sealpod.cli.args import parse_bool
+from sealpod.cli.args import confirm, parse_bool
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage
 
@@ -237,9 +237,7 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.force and sys.stdin.isatty():
         what = "all images not used by at least one container" if args.all else "all dangling images"
-        sys.stdout.write(f"WARNING! This command removes {what}.\nAre you sure you want to continue? [y/N] ")
-        sys.stdout.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        if not confirm(f"WARNING! This command removes {what}.\n"):
             return 0
     for image_id in ctx.engine.images.prune(all_images=args.all, filters=args.filter):
         sys.stdout.write(image_id + "\n")

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from sealpod.cli.args import key_values
+from sealpod.cli.args import confirm, key_values
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument, NoSuchNetwork, NotFound, SealpodError
 
@@ -148,10 +148,7 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.filter:
         raise InvalidArgument("network prune --filter is not supported yet")
     if not args.force:
-        sys.stdout.write("WARNING! This will remove all networks not used by at least one container.\n"
-                         "Are you sure you want to continue? [y/N] ")
-        sys.stdout.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        if not confirm("WARNING! This will remove all networks not used by at least one container.\n"):
             return 0
     for name in ctx.engine.networks.prune():
         sys.stdout.write(name + "\n")

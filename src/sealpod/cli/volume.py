@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from sealpod.cli.args import key_values
+from sealpod.cli.args import confirm, key_values
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchVolume, NotFound, SealpodError
 
@@ -138,9 +138,7 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
         service = ctx.engine.volumes
         users = service.users()
         sys.stdout.write("".join(f"{v.name}\n" for v in service.all() if v.name not in users))
-        sys.stdout.write("Are you sure you want to continue? [y/N] ")
-        sys.stdout.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        if not confirm(""):
             return 0
     for name in ctx.engine.volumes.prune(args.filter):
         sys.stdout.write(name + "\n")
