@@ -22,6 +22,13 @@ def _latest_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--latest", action="store_true", help="act on the latest container sealpod is aware of")
 
 
+def _shift_for_latest(args: argparse.Namespace, first: str | None, rest: list[str]) -> tuple[str | None, list[str]]:
+    """With --latest there is no container argument: the first word belongs to the rest."""
+    if args.latest and first is not None:
+        return None, [first, *rest]
+    return first, list(rest)
+
+
 def _one(args: argparse.Namespace, ctx: CliContext, given: str | None) -> str:
     """The container a single-container command acts on: named, or the latest with ``-l``."""
     if args.latest:
@@ -69,11 +76,7 @@ def _run_exec(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.container_flags import _env
     from sealpod.engine.container_ops import ExecOptions
 
-    command = list(args.command)
-    target = args.container
-    if args.latest and target is not None:
-        command.insert(0, target)
-        target = None
+    target, command = _shift_for_latest(args, args.container, args.command)
     if target is None and not args.latest:
         raise InvalidArgument("exec requires the name or ID of a container or the --latest flag")
     name = _one(args, ctx, target)
@@ -122,11 +125,7 @@ def _setup_top(p: argparse.ArgumentParser) -> None:
 def _run_top(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.formatting import tabwrite
 
-    descriptors = list(args.descriptors)
-    target = args.container
-    if args.latest and target is not None:
-        descriptors.insert(0, target)
-        target = None
+    target, descriptors = _shift_for_latest(args, args.container, args.descriptors)
     rows = ctx.engine.container_ops.top(_one(args, ctx, target), descriptors)
     if rows and all(len(r) == 1 for r in rows):  # the container's own ps(1) output, as it printed it
         sys.stdout.write("".join(r[0] + "\n" for r in rows))
