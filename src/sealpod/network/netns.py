@@ -8,22 +8,20 @@ then ends; the mount keeps the namespace alive.  No ``ip netns``, no helper proc
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
-from functools import cache
 from pathlib import Path
 
 from sealpod.errors import NetworkError
+from sealpod.utils.libc import libc
 
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 MNT_DETACH = 2
 
 
-@cache
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return libc()
 
 
 def _bind_new_netns(target: bytes, failure: list[str]) -> None:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
-from functools import cache
 
 from sealpod.errors import StorageError
+from sealpod.utils.libc import libc
 
 MS_RDONLY = 1
 MNT_DETACH = 2
 
 
-@cache
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return libc()
 
 
 def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "") -> None:
