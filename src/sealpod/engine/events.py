@@ -12,9 +12,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sealpod.utils.record import dataclass, field
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
