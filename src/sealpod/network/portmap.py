@@ -5,7 +5,6 @@ that a host port is free (netavark's iptables DNAT would silently shadow a liste
 from __future__ import annotations
 
 import errno
-import random
 import socket
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -159,6 +158,8 @@ def assign_host_ports(mappings: Sequence[PortMapping], reserved: set[tuple[int, 
             out.append(m)
             taken.update((m.host_port + i, m.protocol) for i in range(m.range))
             continue
+        import random  # only -p without a host port picks one
+
         for _ in range(200):
             base = random.randint(32768, 60999 - m.range)
             ports = [(base + i, m.protocol) for i in range(m.range)]
