@@ -144,6 +144,10 @@ def containers(server: RegistryServer, engines: list[Engine], runs: int, only: s
               f"ratio {sp / pp if pp else float('nan'):5.2f}  (conmon PSS; no sealpod process stays)")
         for e in engines:
             clean(e)
+    if "pod" in only:
+        pods(engines, ref, runs)
+    if "rootless" in only:
+        rootless(server, engines, runs)
     if "ps" in only:
         for e in engines:
             for i in range(ps_count):
@@ -154,10 +158,71 @@ def containers(server: RegistryServer, engines: list[Engine], runs: int, only: s
             subprocess.run(e.argv("rm", "-af"), env=e.env, capture_output=True)
 
 
+def rootless(server: RegistryServer, engines: list[Engine], runs: int) -> None:
+    """``run --rm IMAGE true`` as the unprivileged user `sealtest` (scripts/setup.sh), both engines in
+    their own user namespace (pause process) and storage owned by the user."""
+    import pwd
+
+    try:
+        user = pwd.getpwnam("sealtest")
+    except KeyError:
+        print("rootless: no user sealtest (run scripts/setup.sh)", flush=True)
+        return
+    work = engines[0].work / "rootless"
+    home, xdg, tmp = work / "home", work / "xdg", work / "tmp"
+    for d in (work, home, xdg, tmp):
+        d.mkdir(mode=0o700, exist_ok=True)
+        os.chown(d, user.pw_uid, user.pw_gid)
+    engines[0].work.chmod(0o711)
+    conf = work / "containers.conf"
+    conf.write_text(f'[engine]\nimage_copy_tmp_dir = "{tmp}"\n')
+    conf.chmod(0o644)
+    env = {**engines[0].env, "HOME": str(home), "XDG_RUNTIME_DIR": str(xdg), "USER": "sealtest",
+           "CONTAINERS_CONF": str(conf)}
+    setpriv = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+    users = [Engine(e.name, setpriv + e.base, work, env, e.run_flags) for e in engines]
+    ref = f"{server.host}/bench/tiny:latest"
+    try:
+        for e in users:
+            e.run("pull", "--tls-verify=false", ref)
+        compare("rootless run --rm IMAGE true", runs * 2, users,
+                lambda e: e.run("run", "--rm", *e.run_flags, ref, "true"))
+    finally:
+        for e in users:  # end each user namespace (pause process): their mounts go with it
+            subprocess.run(e.argv("system", "migrate"), env=e.env, capture_output=True)
+            e.reset()
+
+
+def pods(engines: list[Engine], ref: str, runs: int) -> None:
+    """``pod create`` (no network) and three containers started in it; the infra container starts
+    with the first.  Podman's infra takes no --ulimit: its defaults come from a containers.conf."""
+    def one(e: Engine) -> float:
+        took = e.run("pod", "create", "--name", "benchpod", "--network", "none")
+        flags = [f for f in e.run_flags if f not in ("--network", "none")]
+        for i in range(3):
+            took += e.run("run", "-d", "--name", f"benchpod{i}", "--pod", "benchpod", *flags, ref, "sleep", "1000")
+        return took
+
+    def clean(e: Engine) -> None:
+        subprocess.run(e.argv("pod", "rm", "-af", "-t", "0"), env=e.env, capture_output=True)
+
+    podman = next(e for e in engines if e.name == "podman")
+    conf = podman.work / "podman-pod.conf"
+    conf.write_text(Path(podman.env["CONTAINERS_CONF"]).read_text() +
+                    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n')
+    saved, podman.env = podman.env, {**podman.env, "CONTAINERS_CONF": str(conf)}
+    try:
+        compare("pod create + 3 x run -d --pod", runs, engines, one, clean)
+        for e in engines:
+            clean(e)
+    finally:
+        podman.env = saved
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="version,images,pull,repull,run,bridge,exec,rund,memory,ps")
+    parser.add_argument("--only", default="version,images,pull,repull,run,bridge,exec,rund,memory,pod,ps,rootless")
     parser.add_argument("--ps-count", type=int, default=500, help="containers for the ps -a workload")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -187,7 +252,7 @@ def main() -> int:
                 for name in names:
                     e.run("pull", "--tls-verify=false", name)
             compare("images (50 images)", args.runs * 2, engines, lambda e: e.run("images"))
-        if only & {"run", "bridge", "ps", "exec", "rund", "memory"}:
+        if only & {"run", "bridge", "ps", "exec", "rund", "memory", "pod", "rootless"}:
             containers(server, engines, args.runs, only, args.ps_count)
         if "pull" in only or "repull" in only:
             print("building the ~100 MB, 5-layer, 20,000-file image...", flush=True)

@@ -21,11 +21,39 @@ if ((${#missing[@]})); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PYTHON=${PYTHON:-python3}
+# Rootless tests run sealpod as the unprivileged user `sealtest`: it needs subordinate ids (for
+# newuidmap/newgidmap), and, on this test machine only, /dev/net/tun and /dev/fuse opened to
+# everyone (slirp4netns and fuse-overlayfs need them; Debian's default leaves them root-only
+# inside some sandboxes).  `containers` owns the ranges of rootful --userns=auto.
+add_subids() {  # user start count
+    for f in /etc/subuid /etc/subgid; do
+        touch "$f"
+        grep -q "^$1:" "$f" || echo "$1:$2:$3" >> "$f"
+    done
+}
+id sealtest >/dev/null 2>&1 || useradd -m -s /bin/sh sealtest
+id containers >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin containers
+add_subids sealtest 200000 65536
+add_subids containers 1000000 1000000
+[ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
+[ -c /dev/fuse ] && chmod 0666 /dev/fuse
+
+# Debian's python3 (3.11), not a per-user build: the venv must be usable by `sealtest` too,
+# and an interpreter under a private home (pyenv in /root) is not.
+PYTHON=${PYTHON:-/usr/bin/python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# docker-compose 1.x, a client of the Docker API nobody here wrote, in a venv of its own: it pins
+# docker-py 6 and PyYAML 5, whose sdist only builds with Cython < 3 and no build isolation.
+if [ ! -x .venv-compose1/bin/docker-compose ]; then
+    "$PYTHON" -m venv .venv-compose1
+    .venv-compose1/bin/pip install -q --disable-pip-version-check "cython<3" wheel
+    .venv-compose1/bin/pip install -q --disable-pip-version-check --no-build-isolation "PyYAML==5.4.1"
+    .venv-compose1/bin/pip install -q --disable-pip-version-check "docker-compose==1.29.2" "docker==6.1.3" \
+        "requests==2.31.0" "urllib3<2"
+fi
 # Byte-compile now: a user's first `sealpod` call should not pay for it.
 .venv/bin/python -m compileall -q src >/dev/null
 # Replace pip's console script with a launcher that skips site processing (-I -S): start-up

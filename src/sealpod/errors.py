@@ -199,3 +199,45 @@ class NetworkInUse(Conflict):
 
 class NetworkError(SealpodError):
     """Setting up or tearing down a container's network failed (netavark, netns, ports)."""
+
+
+class NoSuchPod(NotFound):
+    """The pod is not known."""
+
+
+class PodExists(Conflict):
+    """A pod of that name already exists."""
+
+
+class KubeError(InvalidArgument):
+    """A Kubernetes YAML file is malformed, or asks for something sealpod cannot play or generate."""
+
+
+class RootlessError(SealpodError):
+    """The rootless user namespace (newuidmap/newgidmap, the pause process) could not be set up."""
+
+
+class NoSuchSecret(NotFound):
+    """No secret of that name or ID."""
+
+
+class SecretExists(Conflict):
+    """A secret of that name already exists (``--replace`` overwrites it)."""
+
+
+class NoHealthCheck(SealpodError):
+    """``healthcheck run`` on a container that has no healthcheck."""
+
+
+class ContainerHasDependents(Conflict):
+    """Other containers need this one (``--requires``, its namespaces): ``rm --depend`` takes them too."""
+
+    exit_code = 125
+
+
+class RemoteError(SealpodError):
+    """The remote service cannot be reached, or does not speak sealpod's remote protocol."""
+
+
+class NoSuchConnection(NotFound):
+    """No ``system connection`` of that name is defined."""

@@ -193,12 +193,19 @@ def test_connect_and_disconnect_a_running_container(net: Net) -> None:
     net.run("network", "connect", "--alias", "extra", second, "multi")
     addrs = net.run("exec", "multi", "ip", "-4", "addr").stdout
     assert net.subnet(1).rsplit(".", 1)[0] in addrs and "eth1" in addrs
+    eth1 = net.run("exec", "multi", "ip", "-4", "-o", "addr", "show", "eth1").stdout
+    second_ip = eth1.split("inet ")[1].split("/")[0]
+    hosts = net.run("exec", "multi", "cat", "/etc/hosts").stdout  # /etc/hosts follows connect
+    assert any(line.split()[:1] == [second_ip] and "multi" in line.split() for line in hosts.splitlines())
     out = net.run("run", "--rm", "--network", second, IMAGE, "nslookup", "extra").stdout
     assert net.subnet(1).rsplit(".", 1)[0] in out
     again = net.run("network", "connect", second, "multi", check=False)
     assert again.returncode == 125 and "already connected" in again.stderr
     net.run("network", "disconnect", second, "multi")
     assert "eth1" not in net.run("exec", "multi", "ip", "-4", "addr").stdout
+    assert second_ip not in net.run("exec", "multi", "cat", "/etc/hosts").stdout  # ... and disconnect
+    events = net.run("events", "--stream=false", "--filter", "type=network", "--format", "{{.Status}} {{.Name}}")
+    assert events.stdout.splitlines()[-2:] == [f"connect {second}", f"disconnect {second}"]
     net.run("network", "rm", second)
 
 
@@ -230,7 +237,12 @@ def test_network_commands_output_and_errors(net: Net) -> None:
     busy = net.run("network", "rm", name, check=False)
     assert busy.returncode == 2 and "has associated containers with it" in busy.stderr
     spare = net.create(1)
-    assert net.run("network", "prune", "-f").stdout.split() == [spare]
+    kept = net.create(2, "--label", "keep=yes")
+    assert net.run("network", "prune", "-f", "--filter", "until=1h").stdout == ""  # all newer than an hour
+    assert net.run("network", "prune", "-f", "--filter", "label!=keep=yes").stdout.split() == [spare]
+    bad = net.run("network", "prune", "-f", "--filter", "colour=red", check=False)
+    assert (bad.returncode, bad.stderr) == (125, 'Error: invalid filter "colour=red"\n')
+    assert net.run("network", "prune", "-f", "--filter", "label=keep").stdout.split() == [kept]
     assert net.run("network", "rm", "-f", name).stdout == f"{name}\n"
     assert net.run("container", "exists", "user", check=False).returncode == 1
 

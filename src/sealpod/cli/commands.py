@@ -45,6 +45,14 @@ def _network(name: str) -> CommandRef:
     return CommandRef("sealpod.cli.network", name)
 
 
+def _pod(name: str) -> CommandRef:
+    return CommandRef("sealpod.cli.pod", name)
+
+
+_POD_VERBS = ("create", "ps", "ls", "list", "inspect", "start", "stop", "restart", "kill", "pause", "unpause", "rm",
+              "remove", "prune", "top", "stats", "exists", "logs")
+
+
 _NETWORK_VERBS = ("create", "ls", "list", "inspect", "rm", "remove", "prune", "exists", "connect", "disconnect",
                   "reload")
 
@@ -63,6 +71,7 @@ COMMANDS: dict[str, CommandRef] = {
     **{f"volume {verb}": _volume(verb) for verb in ("create", "ls", "list", "inspect", "rm", "remove", "prune",
                                                       "exists", "export", "import")},
     **{f"network {verb}": _network(verb) for verb in _NETWORK_VERBS},
+    **{f"pod {verb}": _pod(verb) for verb in _POD_VERBS},
     **{verb: _container(verb) for verb in _CONTAINER_VERBS},
     **{f"container {verb}": _container(verb) for verb in _CONTAINER_VERBS},
     "ps": _container("ps"), "container ps": _container("ps"), "container ls": _container("ps"),
@@ -86,12 +95,27 @@ COMMANDS: dict[str, CommandRef] = {
     "version": _system("version"), "system version": _system("version"),
     "info": _system("info"), "system info": _system("info"),
     "system service": _system("service"),
+    "system connection": CommandRef("sealpod.cli.connection", "connection"),
+    "system df": _system("df"), "system prune": _system("prune"),
+    "unshare": _system("unshare"), "system migrate": _system("migrate"), "system reset": _system("reset"),
     "events": CommandRef("sealpod.cli.events", "events"),
+    **{f"secret {verb}": CommandRef("sealpod.cli.secret", verb)
+       for verb in ("create", "ls", "list", "inspect", "rm", "remove", "exists")},
+    "stats": CommandRef("sealpod.cli.stats", "stats"), "container stats": CommandRef("sealpod.cli.stats", "stats"),
+    "healthcheck run": CommandRef("sealpod.cli.health", "run"),
     "system events": CommandRef("sealpod.cli.events", "events"),
+    **{f"kube {verb}": CommandRef("sealpod.cli.kube", verb) for verb in ("generate", "play", "down")},
+    "generate kube": CommandRef("sealpod.cli.kube", "generate"),
+    "play kube": CommandRef("sealpod.cli.kube", "play"),
 }
 
-GROUPS = {"image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
-          "volume": "Manage volumes", "network": "Manage networks"}
+GROUPS = {"healthcheck": "Manage health checks on containers",
+          "image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
+          "volume": "Manage volumes", "network": "Manage networks", "pod": "Manage pods",
+          "secret": "Manage secrets",
+          "kube": "Play containers, pods or volumes from a structured file",
+          "generate": "Generate structured data based on containers, pods or volumes",
+          "play": "Play containers, pods or volumes from a structured file"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -144,5 +168,8 @@ SUMMARIES: dict[str, str] = {
     "remove": "Remove one or more images from local storage",
     "rm": "Remove one or more images from local storage",
     "system": "Manage sealpod",
+    "connection": "Manage remote API service destinations",
     "events": "Show sealpod events",
+    "unshare": "Run a command in a modified user namespace",
+    "stats": "Display a live stream of container resource usage statistics",
 }

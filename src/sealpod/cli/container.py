@@ -180,15 +180,25 @@ def _setup_rm(p: argparse.ArgumentParser) -> None:
 
 def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
     """Podman's exit codes: 1 when a container did not exist, 2 when one was running or paused."""
-    from sealpod.errors import Conflict
+    from sealpod.errors import Conflict, ContainerHasDependents
 
+    svc = ctx.engine.containers
+    if args.all:  # newest first: a container is always created after those it depends on
+        args.containers, args.all = list(reversed(_targets(args, ctx))), False
+        if not args.containers:
+            return 0
+    if args.depend:  # Podman prints the full ID of every container removed, dependents first
+        return _each(args, ctx, lambda n: sys.stdout.write("".join(
+            f"{i}\n" for i in svc.remove_with_dependents(n, force=args.force, volumes=args.volumes))),
+            print_name=False)
     try:
-        return _each(args, ctx, lambda n: ctx.engine.containers.remove(n, force=args.force, volumes=args.volumes))
+        return _each(args, ctx, lambda n: svc.remove(n, force=args.force, volumes=args.volumes))
     except NoSuchContainer as e:
         e.exit_code = 1
         raise
     except Conflict as e:
-        e.exit_code = 2
+        if not isinstance(e, ContainerHasDependents):
+            e.exit_code = 2
         raise
 
 
@@ -281,10 +291,13 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     default = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}")
     if args.size:
         default += "\t{{.Size}}"
+    if args.pod:
+        default += "\t{{.Pod}}\t{{.PodName}}"
     fmt = args.format or default
     if args.noheading and fmt.startswith("table"):
         fmt = fmt.removeprefix("table").lstrip()
-    headers = {"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Names": "NAMES", "RunningFor": "CREATED"}
+    headers = {"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Names": "NAMES", "RunningFor": "CREATED",
+               "Pod": "POD ID", "PodName": "PODNAME"}
     sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="ps", json_indent=2,
                             escape_html=False, json_rows=lambda: [r.to_json() for r in rows]))
     return 0

@@ -85,6 +85,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--ipc", default="", help="IPC namespace to use")
     a("--pid", default="", help="PID namespace to use")
     a("--uts", default="", help="UTS namespace to use")
+    a("--userns", default="", help="user namespace to use (host, keep-id[:uid=,gid=], nomap, auto[:size=], ns:PATH)")
+    a("--uidmap", action="append", default=[], help="UID map for the user namespace (CONTAINER:HOST:SIZE)")
+    a("--gidmap", action="append", default=[], help="GID map for the user namespace (CONTAINER:HOST:SIZE)")
+    a("--subuidname", default="", help="name of the range from /etc/subuid for the user namespace")
+    a("--subgidname", default="", help="name of the range from /etc/subgid for the user namespace")
     a("--log-driver", default="", help="logging driver for the container (k8s-file, none, passthrough)")
     a("--log-opt", action="append", default=[], help="logging driver options")
     a("--pull", default="missing", choices=("always", "missing", "never", "newer"), help="pull image policy")
@@ -97,6 +102,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
     a("--umask", default="", help="set the umask inside the container")
     a("--requires", action="append", default=[], help="containers to start before this one (comma-separated)")
+    a("--pod", default="", help="run the container in a pod (NAME, ID, or new:NAME to create it)")
+    a("--pod-id-file", default="", help="read the pod ID from the file")
+    from sealpod.cli.health import add_health_flags
+
+    add_health_flags(p)
+    a("--secret", action="append", default=[], help="add a secret: NAME[,type=mount|env,target=,uid=,gid=,mode=]")
     a("--tls-verify", nargs="?", const=True, default=None, type=parse_bool, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
     a("--creds", default=None, help="credentials (USERNAME:PASSWORD) for the registry")
@@ -196,6 +207,7 @@ def _restart(text: str) -> Any:
 
 
 def config_from_args(args: argparse.Namespace) -> ContainerConfig:
+    from sealpod.cli.health import health_fields
     from sealpod.engine.container_config import ContainerConfig
 
     if args.rm and args.restart not in ("", "no"):
@@ -226,8 +238,19 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         log_driver=args.log_driver, log_opts=key_values(args.log_opt, "log-opt"), pull=args.pull,
         platform=args.platform, detach_keys=args.detach_keys, sig_proxy=args.sig_proxy, cidfile=args.cidfile,
         conmon_pidfile=args.conmon_pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
-        requires=tuple(n for item in args.requires for n in item.split(",") if n),
+        requires=tuple(n for item in args.requires for n in item.split(",") if n), **health_fields(args),
+        secrets=tuple(args.secret), pod=_pod(args), userns=args.userns, uid_maps=tuple(args.uidmap),
+        gid_maps=tuple(args.gidmap), subuidname=args.subuidname, subgidname=args.subgidname,
     )
+
+
+def _pod(args: argparse.Namespace) -> str:
+    if not args.pod_id_file:
+        return str(args.pod)
+    try:
+        return Path(args.pod_id_file).read_text().strip()
+    except OSError as e:
+        raise InvalidArgument(f"reading pod ID file: {(e.strerror or str(e)).lower()}") from e
 
 
 _NETWORK_MODES = ("", "bridge", "default", "none", "host", "private", "slirp4netns", "pasta")

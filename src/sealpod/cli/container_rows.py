@@ -13,7 +13,8 @@ def _status(s: ContainerSummary, now: float) -> str:
     from sealpod.cli.formatting import human_duration
 
     if s.state == "running":
-        return f"Up {human_duration(max(0.0, now - s.started_at))} ago" if s.started_at else "Up"
+        up = f"Up {human_duration(max(0.0, now - s.started_at))} ago" if s.started_at else "Up"
+        return f"{up} ({s.health})" if s.health else up
     if s.state == "paused":
         return "Paused"
     if s.state in ("exited", "stopped"):
@@ -116,11 +117,15 @@ class ContainerRow:
 
     @property
     def Pod(self) -> str:  # noqa: N802
-        return ""
+        return self._s.pod_id if self._no_trunc else self._s.pod_id[:12]
 
     @property
     def PodName(self) -> str:  # noqa: N802
-        return ""
+        return self._s.pod_name
+
+    @property
+    def IsInfra(self) -> bool:  # noqa: N802
+        return self._s.is_infra
 
     @property
     def Networks(self) -> str:  # noqa: N802

@@ -40,7 +40,13 @@ def _one(ctx: CliContext, name: str, kind: str) -> dict[str, Any]:
         except NotFound:
             if kind == "volume":
                 raise NotFound(f'no such volume "{name}"') from None
-    if kind in ("pod", "network"):
+    if kind in ("all", "pod"):
+        try:
+            return ctx.engine.pods.inspect(name)
+        except NotFound:
+            if kind == "pod":
+                raise NotFound(f'no such pod "{name}"') from None
+    if kind == "network":
         raise NotFound(f'no such {kind} "{name}"')
     raise NotFound(f'no such object: "{name}"')
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -123,6 +124,21 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=mapping[level], format="%(levelname)s[0000] %(message)s", stream=sys.stderr)
 
 
+_REMOTE_FLAGS = frozenset({"--url", "--remote", "-r", "--connection", "-c"})
+
+
+def _remote_mode(name: str, before: list[str]) -> bool | None:
+    """Whether to forward the command to a service (cheap: no file is read); None when this
+    process is the one a service runs for a remote client."""
+    if "_SEALPOD_SERVED" in os.environ:
+        return None
+    if name == "system connection":  # local configuration, as in Podman
+        return False
+    if os.environ.get("CONTAINER_HOST") or os.environ.get("CONTAINER_CONNECTION"):
+        return True
+    return any(w.partition("=")[0] in _REMOTE_FLAGS for w in _leading_flags(before))
+
+
 def _dispatch(argv: list[str]) -> int:
     if {"--version", "-v"} & set(_leading_flags(argv)):  # cobra's --version wins over what follows
         from sealpod import __version__
@@ -143,12 +159,25 @@ def _dispatch(argv: list[str]) -> int:
             return 0
         raise InvalidArgument("missing command 'sealpod COMMAND'\nTry 'sealpod --help' for more information")
     ref = COMMANDS[name]
+    remote = _remote_mode(name, before)
+    if remote:
+        from sealpod.cli.remote import run_remote
+
+        return run_remote(name, before, after)
     module = importlib.import_module(ref.module)
     command: Command = module.COMMANDS[ref.name]
     parser = ArgumentParser(prog=f"sealpod {name}", description=command.summary, parents=[global_parser()],
                             allow_abbrev=False, conflict_handler="resolve")
     command.setup(parser)
     args = parser.parse_args(before + after)
+    if remote is None:  # run by a service for a remote client
+        from sealpod.cli.remote import check_served, served_flag_count
+
+        check_served(parser, (before + after)[served_flag_count(os.environ) or 0:])
+    elif name != "system connection" and any(getattr(args, d, None) for d in ("url", "connection", "remote")):
+        from sealpod.cli.remote import run_remote
+
+        return run_remote(name, before, after, args)
     _configure_logging(getattr(args, "log_level", "warn"))
     ctx = CliContext(args)
     try:

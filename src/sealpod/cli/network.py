@@ -145,12 +145,10 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.filter:
-        raise InvalidArgument("network prune --filter is not supported yet")
     if not args.force:
         if not confirm("WARNING! This will remove all networks not used by at least one container.\n"):
             return 0
-    for name in ctx.engine.networks.prune():
+    for name in ctx.engine.networks.prune(args.filter):
         sys.stdout.write(name + "\n")
     return 0
 

@@ -1,10 +1,11 @@
-"""System commands: version and info."""
+"""System commands: version, info, service, df, prune (and the rootless unshare, migrate, reset)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import Any
 
 from sealpod.cli.context import CliContext, Command
 
@@ -106,7 +107,151 @@ def _run_service(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _setup_unshare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND", help="command to run (default: $SHELL)")
+
+
+def _run_unshare(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Like ``podman unshare``: a command (or shell) as root of the user's own namespace."""
+    return ctx.engine.system.unshare(list(args.command))
+
+
+def _setup_migrate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--new-runtime", default="", help="specify a new runtime for all containers (ignored)")
+
+
+def _run_migrate(args: argparse.Namespace, ctx: CliContext) -> int:
+    ctx.engine.system.migrate()
+    return 0
+
+
+def _setup_reset(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+
+
+_RESET_WARNING = ("WARNING! This will remove:\n        - all containers\n        - all images\n"
+                  "        - all networks\n        - all volumes\n")
+
+
+def _run_reset(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.args import confirm
+
+    if not args.force and not confirm(_RESET_WARNING):
+        return 0
+    ctx.engine.system.reset()
+    return 0
+
+
+def _setup_df(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", help="show detailed information on disk usage")
+    p.add_argument("--format", default=None, help="pretty-print the summary to JSON or using a Go template")
+
+
+class _DfRow:
+    """One line of ``system df``: Podman's template fields (Raw* are numbers, the rest text)."""
+
+    def __init__(self, kind: str, total: int, active: int, size: int, reclaimable: int) -> None:
+        from sealpod.cli.stats import human_size
+
+        self.Type, self.TotalCount, self.Active = kind, total, active
+        self.Total = total
+        self.RawSize, self.RawReclaimable = size, reclaimable
+        self.Size = human_size(size)
+        self.Reclaimable = f"{human_size(reclaimable)} ({round(100 * reclaimable / size) if size else 0}%)"
+
+    def to_json(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
+def _df_rows(usage: Any) -> list[_DfRow]:
+    imgs, ctrs, vols = usage.images, usage.containers, usage.volumes
+    return [
+        _DfRow("Images", len(imgs), sum(1 for i in imgs if i.containers), sum(i.size for i in imgs),
+               sum(i.size for i in imgs if not i.containers)),
+        _DfRow("Containers", len(ctrs), sum(1 for c in ctrs if c.status in ("running", "paused")),
+               sum(c.size for c in ctrs), sum(c.size for c in ctrs if c.status not in ("running", "paused"))),
+        _DfRow("Local Volumes", len(vols), sum(1 for v in vols if v.links), sum(v.size for v in vols),
+               sum(v.size for v in vols if not v.links)),
+    ]
+
+
+def _run_df(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.formatting import render
+
+    usage = ctx.engine.system.df()
+    if args.verbose:
+        if args.format:
+            from sealpod.errors import InvalidArgument
+
+            raise InvalidArgument("cannot combine --format and --verbose flags")
+        sys.stdout.write(_df_verbose(usage))
+        return 0
+    rows = _df_rows(usage)
+    default = "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+    sys.stdout.write(render(args.format, rows, default=default, name="df", json_indent=4,
+                            json_rows=lambda: [r.to_json() for r in rows]))
+    return 0
+
+
+def _df_verbose(usage: Any) -> str:
+    import time
+
+    from sealpod.cli.formatting import human_duration, tabwrite
+    from sealpod.cli.stats import human_size
+
+    now = time.time()
+    lines = ["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS"]
+    for i in usage.images:
+        for name in i.names or ("<none>:<none>",):
+            repo, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "<none>")
+            lines.append(f"{repo}\t{tag}\t{i.id[:12]}\t{human_duration(max(0.0, now - i.created))}\t"
+                         f"{human_size(i.size)}\t0B\t{human_size(i.size)}\t{i.containers}")
+    out = "Images space usage:\n\n" + tabwrite("\n".join(lines) + "\n")
+    lines = ["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES"]
+    lines += [f"{c.id[:12]}\t{c.image_id[:12]}\t{c.command}\t{c.volumes}\t{human_size(c.size)}\t"
+              f"{human_duration(max(0.0, now - c.created))}\t{c.status}\t{c.name}" for c in usage.containers]
+    out += "\nContainers space usage:\n\n" + tabwrite("\n".join(lines) + "\n")
+    lines = ["VOLUME NAME\tLINKS\tSIZE"] + [f"{v.name}\t{v.links}\t{human_size(v.size)}" for v in usage.volumes]
+    return out + "\nLocal Volumes space usage:\n\n" + tabwrite("\n".join(lines) + "\n")
+
+
+def _setup_prune(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--all", action="store_true", help="remove all unused data")
+    p.add_argument("--filter", action="append", default=[], help="provide filter values (e.g. 'label=<key>=<value>')")
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.add_argument("--volumes", action="store_true", help="prune volumes")
+
+
+def _prune_warning(args: argparse.Namespace) -> str:
+    items = ["all stopped containers", "all networks not used by at least one container"]
+    if args.volumes:
+        items.append("all volumes not used by at least one container")
+    items += ["all images without at least one container associated with them", "all build cache"] if args.all \
+        else ["all dangling images", "all dangling build cache"]
+    return "WARNING! This command removes:\n" + "".join(f"\t- {i}\n" for i in items) + "\n"
+
+
+def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.args import confirm
+    from sealpod.cli.stats import human_size
+
+    if not args.force and not confirm(_prune_warning(args)):
+        return 0
+    report = ctx.engine.system.prune(all_images=args.all, volumes=args.volumes, filters=args.filter)
+    for title, ids in (("Pods", report.pods), ("Containers", report.containers), ("Volumes", report.volumes),
+                       ("Networks", report.networks), ("Images", report.images)):
+        if ids:
+            sys.stdout.write(f"Deleted {title}\n" + "".join(f"{i}\n" for i in ids))
+    sys.stdout.write(f"Total reclaimed space: {human_size(report.reclaimed)}\n")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "df": Command("Show sealpod disk usage", _setup_df, _run_df),
+    "prune": Command("Remove unused data", _setup_prune, _run_prune),
+    "unshare": Command("Run a command in a modified user namespace", _setup_unshare, _run_unshare),
+    "migrate": Command("Migrate containers", _setup_migrate, _run_migrate),
+    "reset": Command("Reset sealpod storage", _setup_reset, _run_reset),
     "service": Command("Run an API service", _setup_service, _run_service),
     "version": Command("Display the sealpod version information", _setup_version, _run_version),
     "info": Command("Display sealpod system information", _setup_info, _run_info),

@@ -106,7 +106,7 @@ def default_graph_root(rootless: bool, env: Mapping[str, str], home: Path) -> Pa
     return data_home(env, home) / "sealpod" / "storage"
 
 
-def runtime_dir_usable(path: Path, uid: int) -> bool:
+def runtime_dir_usable(path: Path, uid: int, inside_userns: bool = False) -> bool:
     """Whether a runtime directory can hold our run root: a directory that is ours and writable.
 
     A stale XDG_RUNTIME_DIR (after `su`, or inherited from another user) points at a
@@ -118,7 +118,9 @@ def runtime_dir_usable(path: Path, uid: int) -> bool:
         return False
     import stat
 
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == uid and os.access(path, os.W_OK | os.X_OK)
+    # Inside our user namespace the user's own files show as root's (uid 0 is the user there).
+    ours = st.st_uid == uid or (inside_userns and st.st_uid == 0)
+    return stat.S_ISDIR(st.st_mode) and ours and os.access(path, os.W_OK | os.X_OK)
 
 
 def default_run_root(rootless: bool, env: Mapping[str, str], uid: int) -> Path:
@@ -126,7 +128,7 @@ def default_run_root(rootless: bool, env: Mapping[str, str], uid: int) -> Path:
     if not rootless:
         return ROOTFUL_RUN_ROOT
     xdg = env.get("XDG_RUNTIME_DIR", "")
-    if xdg.startswith("/") and runtime_dir_usable(Path(xdg), uid):
+    if xdg.startswith("/") and runtime_dir_usable(Path(xdg), uid, bool(env.get(USERNS_CONFIGURED_ENV))):
         return Path(xdg) / "sealpod"
     return Path(f"/tmp/sealpod-{uid}")
 

@@ -20,16 +20,31 @@ if TYPE_CHECKING:
     from sealpod.engine.container_files import ContainerFiles
     from sealpod.engine.container_io import ContainerIO
     from sealpod.engine.container_ops import ContainerOps
+    from sealpod.engine.container_stats import StatsService
     from sealpod.engine.containers import ContainerService
     from sealpod.engine.events import EventLog
+    from sealpod.engine.health import HealthService
     from sealpod.engine.images import ImageService
     from sealpod.engine.networks import NetworkService
+    from sealpod.engine.pods import PodService
+    from sealpod.engine.secrets import SecretService
     from sealpod.engine.system import SystemService
     from sealpod.engine.volumes import VolumeService
     from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.storage.store import Store
 
-__all__ = ["Engine", "GlobalFlags"]
+__all__ = ["Engine", "GlobalFlags", "enter_rootless_namespace"]
+
+
+def enter_rootless_namespace(config: Config) -> dict[str, str]:
+    """Join the user's namespace (its pause process), before anything touches storage.
+
+    Every front-end builds its engine through :meth:`Engine.from_flags`, which calls this for
+    a rootless user outside the namespace; it returns the variables children must inherit.
+    """
+    from sealpod.rootless.userns import Identity, enter
+
+    return enter(Identity(os.geteuid(), os.getegid(), config.storage.run_root))
 
 
 class Engine:
@@ -51,7 +66,10 @@ class Engine:
 
         env = dict(os.environ) if env is None else env
         home = home_dir(env)
-        return cls(resolve_config(flags, env, home, is_rootless(env)), env, home)
+        config = resolve_config(flags, env, home, is_rootless(env))
+        if config.rootless and os.geteuid() != 0:
+            env = {**env, **enter_rootless_namespace(config)}
+        return cls(config, env, home)
 
     @property
     def store(self) -> Store:
@@ -105,6 +123,20 @@ class Engine:
         return ContainerIO(self)
 
     @property
+    def health(self) -> HealthService:
+        """Healthchecks: one check (``healthcheck run``), their state, the timer that repeats them."""
+        from sealpod.engine.health import HealthService
+
+        return HealthService(self)
+
+    @property
+    def container_stats(self) -> StatsService:
+        """Resource-use samples of containers for ``stats``."""
+        from sealpod.engine.container_stats import StatsService
+
+        return StatsService(self)
+
+    @property
     def container_files(self) -> ContainerFiles:
         """cp, diff, export, import, commit: a container's files as archives and images."""
         from sealpod.engine.container_files import ContainerFiles
@@ -116,6 +148,13 @@ class Engine:
         from sealpod.engine.volumes import VolumeService
 
         return VolumeService(self)
+
+    @property
+    def secrets(self) -> SecretService:
+        """Secrets (the ``file`` driver): records in the database, data in 0600 files."""
+        from sealpod.engine.secrets import SecretService
+
+        return SecretService(self)
 
     @property
     def events(self) -> EventLog:
@@ -130,6 +169,13 @@ class Engine:
         from sealpod.engine.networks import NetworkService
 
         return NetworkService(self)
+
+    @property
+    def pods(self) -> PodService:
+        """Pods: an infra container holding shared namespaces, and its members."""
+        from sealpod.engine.pods import PodService
+
+        return PodService(self)
 
     def image_users(self, image_id: str) -> list[str]:
         """Containers (by name) using an image; they keep it from being removed."""

@@ -88,6 +88,9 @@ class ContainerConfig:
     conmon_pidfile: str = ""
     oom_score_adj: int | None = None
     umask: str = ""
+    healthcheck: dict[str, Any] = field(default_factory=dict)  # Docker's shape, only what the user gave
+    health_on_failure: str = ""  # none | kill | restart | stop
+    secrets: tuple[str, ...] = ()  # --secret specs: NAME[,type=mount|env][,target=][,uid=,gid=,mode=]
     requires: tuple[str, ...] = ()  # containers started before this one (--requires, compose's depends_on)
     ports: tuple[str, ...] = ()  # -p specs as given; parsed (and host ports picked) at start
     publish_all: bool = False  # -P
@@ -96,6 +99,12 @@ class ContainerConfig:
     mac_address: str = ""
     network_aliases: tuple[str, ...] = ()
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> per-network options
+    pod: str = ""  # pod name or ID to join (resolved to the pod's ID at create)
+    userns: str = ""  # "" (containers.conf) | host | keep-id[:uid=,gid=] | nomap | auto[:size=] | ns:PATH
+    uid_maps: tuple[str, ...] = ()  # --uidmap CONTAINER:HOST:SIZE
+    gid_maps: tuple[str, ...] = ()  # --gidmap
+    subuidname: str = ""  # --subuidname: the /etc/subuid ranges of that name
+    subgidname: str = ""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

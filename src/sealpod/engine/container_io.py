@@ -141,6 +141,22 @@ class ContainerIO:
         rec = self.svc.lookup(name_or_id)
         return read_exit_file(self.svc.runtime().persist_dir(rec.id) / "exec" / exec_id / "exits" / exec_id)
 
+    def run_passthrough(self, ctr_id: str) -> int:
+        """``run`` with the passthrough log driver: conmon gives the container this process's
+        stdio, so there is no attach socket to stream; start, wait, clean up, exit code."""
+        svc = self.svc
+        with svc.lock(ctr_id):
+            rec = svc.init(svc.db.get(ctr_id))
+            marker = svc.paths(rec.id).rundir / "attached"
+            marker.write_text(str(os.getpid()))
+            rec = svc._start_created(rec)
+        with svc.signals_forwarded_to(rec.id, bool(rec.config.get("sig_proxy", True))):
+            svc._wait_exit(rec, 365 * 86400)
+        code = svc._exit_code(rec)
+        final = svc.cleanup(rec.id)
+        marker.unlink(missing_ok=True)
+        return code if code is not None else (final.exit_code if final.exit_code is not None else 125)
+
     def stats(self, name_or_id: str) -> dict[str, Any]:
         """One sample of a running container's cgroup (v1) counters; zeros for a stopped one."""
         rec = self.svc.lookup(name_or_id)
@@ -173,6 +189,29 @@ class ContainerIO:
             "memory_limit": limit if 0 < limit < total else total, "memory_stat": mem_stat,
             "pids": read("pids", "pids.current"), "pids_limit": read("pids", "pids.max"),
         }
+
+
+_LOG_DRIVERS = ("k8s-file", "json-file", "journald", "none", "passthrough")
+_JOURNAL_SOCKET = "/run/systemd/journal/socket"
+
+
+def log_driver_of(engine: Engine, config: dict[str, Any]) -> str:
+    """The container's log driver: its own, else containers.conf's, else k8s-file."""
+    return str(config.get("log_driver") or engine.config.containers.containers.log_driver or "k8s-file")
+
+
+def check_log_driver(engine: Engine, config: ContainerConfig) -> None:
+    """At create, as Podman refuses them: unknown drivers, journald without a journal, and a
+    detached passthrough (conmon hands the container our stdio, which a detached run gives up)."""
+    driver = log_driver_of(engine, {"log_driver": config.log_driver})
+    if driver not in _LOG_DRIVERS:
+        raise InvalidArgument("running container create option: invalid log driver: invalid argument")
+    if driver == "journald" and not os.path.exists(_JOURNAL_SOCKET):
+        raise InvalidArgument(f"failed to initialize journal: {_JOURNAL_SOCKET} does not exist: "
+                              "journald is not running (use --log-driver k8s-file)")
+    if driver == "passthrough" and config.detach:
+        raise InvalidArgument("the passthrough log driver cannot be used with a detached container: "
+                              "it passes the container's output to the terminal of the command that runs it")
 
 
 def _system_cpu_ns() -> int:

@@ -389,12 +389,12 @@ class ContainerOps:
         if until is not None:
             records = [r for r in records if r.created < until]
         removed = []
-        for rec in records:
+        for rec in reversed(records):  # newest first: dependents go before what they depend on
             try:
                 removed.append(self.svc.remove(rec.id, force=True))
-            except NoSuchContainer:
+            except (NoSuchContainer, Conflict):  # Conflict: a running container depends on it
                 continue
-        return removed
+        return removed[::-1]
 
     def clone(self, name_or_id: str, opts: CloneOptions) -> ContainerRecord:
         """A new container with the configuration of an existing one (``-clone`` appended to the name)."""

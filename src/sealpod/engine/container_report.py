@@ -55,6 +55,10 @@ class ContainerSummary:
     ports: tuple[PublishedPort, ...] = ()  # published ports of a running container
     rw_size: int | None = None  # bytes written by the container (ps --size)
     root_size: int | None = None  # rw_size plus the image
+    pod_id: str = ""  # the pod it belongs to
+    pod_name: str = ""
+    is_infra: bool = False  # the infra container of its pod
+    health: str = ""  # healthy | unhealthy | starting; "" without a healthcheck (ps's "Up 3 seconds (healthy)")
 
     def to_json(self) -> dict[str, Any]:
         exited = self.state in (State.EXITED, State.STOPPED)
@@ -62,8 +66,9 @@ class ContainerSummary:
             "AutoRemove": self.auto_remove, "Command": list(self.command), "CreatedAt": "", "Exited": exited,
             "ExitedAt": int(self.finished_at) if self.finished_at else -62135596800,
             "ExitCode": self.exit_code or 0, "Id": self.id, "Image": self.image, "ImageID": self.image_id,
-            "IsInfra": False, "Labels": self.labels or None, "Mounts": list(self.mounts), "Names": [self.name],
-            "Namespaces": {}, "Networks": [], "Pid": self.pid, "Pod": "", "PodName": "", "Ports": None,
+            "IsInfra": self.is_infra, "Labels": self.labels or None, "Mounts": list(self.mounts), "Names": [self.name],
+            "Namespaces": {}, "Networks": [], "Pid": self.pid, "Pod": self.pod_id, "PodName": self.pod_name,
+            "Ports": None,
             "Size": None, "StartedAt": int(self.started_at) if self.started_at else -62135596800,
             "State": _public_state(self.state), "Status": "", "Created": int(self.created),
         }
@@ -81,7 +86,7 @@ def summarize(rec: ContainerRecord) -> ContainerSummary:
         command=tuple(rec.spec.get("command", [])), created=rec.created, state=rec.state,
         exit_code=rec.exit_code, started_at=rec.started_at, finished_at=rec.finished_at, pid=rec.pid,
         labels=dict(rec.spec.get("labels") or rec.config.get("labels") or {}),
-        auto_remove=bool(rec.config.get("remove")), mounts=mounts)
+        auto_remove=bool(rec.config.get("remove")), mounts=mounts, pod_id=rec.pod_id)
 
 
 def summarize_row(row: Any) -> ContainerSummary:
@@ -94,7 +99,8 @@ def summarize_row(row: Any) -> ContainerSummary:
         command=tuple(json.loads(row["command"]) if row["command"] else ()), created=row["created"],
         state=row["state"], exit_code=row["exit_code"], started_at=row["started_at"],
         finished_at=row["finished_at"], pid=row["pid"], labels=json.loads(row["labels"]) if row["labels"] else {},
-        auto_remove=bool(row["remove"]), mounts=tuple(m.get("destination", "") for m in mounts))
+        auto_remove=bool(row["remove"]), mounts=tuple(m.get("destination", "") for m in mounts),
+        pod_id=row["pod_id"] or "")
 
 
 _FILTER_KEYS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume", "health",
@@ -128,8 +134,13 @@ def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerR
     if key == "volume":
         return lambda r: any(value in (m.get("source"), m.get("destination")) for m in r.config.get("mounts", []))
     if key == "health":
-        return lambda r: False
-    if key in ("pod", "network"):
+        if value not in ("healthy", "unhealthy", "starting", "none"):
+            raise InvalidArgument(f"{value} is not a valid health status")
+        return lambda r: (svc.engine.health.status(r.id) or "none" if r.spec.get("healthcheck") else "none") == value
+    if key == "pod":
+        pods = svc.engine.pods.matching_ids(value)
+        return lambda r: r.pod_id in pods
+    if key == "network":
         return lambda r: False
     if key == "restart-policy":
         return lambda r: (r.config.get("restart") or {}).get("name", "no") == value
@@ -165,6 +176,9 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
         "ExitCode": rec.exit_code or 0, "Error": "", "StartedAt": _rfc3339(rec.started_at),
         "FinishedAt": _rfc3339(rec.finished_at), "Healthcheck": {"Status": "", "FailingStreak": 0, "Log": None},
     }
+    if rec.spec.get("healthcheck"):  # Podman's and Docker's name for the same report
+        health = svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0, "Log": []}
+        state["Health"] = state["Healthcheck"] = health
     mounts = [{"Type": m.get("type"), "Source": m.get("source"), "Destination": m.get("destination"),
                "Driver": "local" if m.get("type") == "volume" else "", "Mode": "",
                "Options": list(m.get("options", [])), "RW": not m.get("read_only"), "Propagation": "rprivate"}
@@ -174,7 +188,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
     return {
         "Id": rec.id, "Created": _rfc3339(rec.created), "Path": (spec.get("command") or [""])[0],
         "Args": (spec.get("command") or [])[1:], "State": state, "Image": rec.image_id or "",
-        "ImageName": rec.image_name, "Rootfs": "", "Pod": "",
+        "ImageName": rec.image_name, "Rootfs": "", "Pod": rec.pod_id,
         "ResolvConfPath": str(paths.userdata / "resolv.conf"), "HostnamePath": str(paths.userdata / "hostname"),
         "HostsPath": str(paths.userdata / "hosts"), "StaticDir": str(paths.userdata),
         "OCIConfigPath": str(paths.bundle / "config.json"), "OCIRuntime": svc.engine.system.runtime_path()[0],
@@ -195,6 +209,9 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "AttachStdout": not cfg.get("detach"), "AttachStderr": not cfg.get("detach"),
             "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else
             svc.engine.config.containers.engine.stop_timeout, "CreateCommand": None,
+            **_health_config(rec),
+            **({"Secrets": [{k: u[k] for k in ("Name", "ID", "UID", "GID", "Mode")} for u in spec["secrets"]]}
+               if spec.get("secrets") else {}),
         },
         "HostConfig": {
             "Binds": [f"{m['source']}:{m['destination']}" for m in cfg.get("mounts", []) if m.get("type") == "bind"],
@@ -209,6 +226,42 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "PidsLimit": cfg.get("pids_limit") or 0, "SecurityOpt": list(cfg.get("security_opts") or []),
         },
     }
+
+
+def _health_config(rec: ContainerRecord) -> dict[str, Any]:
+    from sealpod.engine.health import config_report
+
+    hc = config_report(rec.spec.get("healthcheck"))
+    if hc is None:
+        return {}
+    return {"Healthcheck": hc, "HealthcheckOnFailureAction": rec.config.get("health_on_failure") or "none"}
+
+
+def dependents(svc: ContainerService, ctr_id: str) -> list[str]:
+    """IDs of the containers that need this one: ``--requires`` it, or join its namespaces
+    (``--network container:X``, ``--ipc``, ``--pid``, ``--uts``).  SQLite picks the candidates,
+    so removing many containers does not decode every configuration each time."""
+    import json
+
+    from sealpod.errors import SealpodError
+
+    rows = svc.db.db.conn.execute(
+        "SELECT id, json_extract(config, '$.requires'), json_extract(config, '$.network'), "
+        "json_extract(config, '$.ipc'), json_extract(config, '$.pid'), json_extract(config, '$.uts') "
+        "FROM containers WHERE id != ? AND (json_array_length(config, '$.requires') > 0 "
+        "OR config LIKE '%\"container:%') ORDER BY created", (ctr_id,)).fetchall()
+    found = []
+    for row in rows:
+        refs = list(json.loads(row[1]) if row[1] else [])
+        refs += [v.removeprefix("container:") for v in row[2:] if isinstance(v, str) and v.startswith("container:")]
+        for ref in refs:
+            try:
+                if svc.db.lookup(ref).id == ctr_id:
+                    found.append(row[0])
+                    break
+            except SealpodError:
+                continue
+    return found
 
 
 def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
@@ -226,6 +279,14 @@ def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
                                "NetworkID": a.network, "EndpointID": "", "Gateway": a.gateways[0] if a.gateways
                                else "", "IPAddress": ip, "IPPrefixLen": int(prefix or 0), "IPv6Gateway": "",
                                "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": a.mac_address}
+    for name, opts in svc.engine.networks.configured_networks(rec).items():
+        networks.setdefault(name, {  # not started yet: the network it will join, with no address
+            "IPAMConfig": None, "Links": None, "Aliases": list(opts.get("aliases") or ()), "NetworkID": name,
+            "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": ""})
+    for doc in networks.values():  # Podman and Docker also answer to the short ID on every network
+        if rec.id[:12] not in doc["Aliases"]:
+            doc["Aliases"].append(rec.id[:12])
     first: dict[str, Any] = next(iter(networks.values()), {})
     return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": (status.netns or "") if status else "",
@@ -245,7 +306,8 @@ def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stder
         cfg = rec.config
         driver = cfg.get("log_driver") or svc.engine.config.containers.containers.log_driver or "k8s-file"
         if driver in ("none", "passthrough"):
-            raise InvalidArgument(f'this container is using the "{driver}" log driver, cannot read back logs')
+            raise InvalidArgument(f"this container is using the '{driver}' log driver, cannot read logs: "
+                                  "this container is not logging output")
         path = svc.paths(rec.id).log
         prefix = f"{rec.id[:12]} ".encode() if names_prefix else b""
 

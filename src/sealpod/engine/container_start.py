@@ -6,17 +6,19 @@ containers.conf defaults, the image's facts stored at create time, and the user'
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealpod.engine.container_config import ContainerConfig
 from sealpod.engine.container_state import ContainerRecord
-from sealpod.errors import InvalidArgument, SealpodError
+from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 
 if TYPE_CHECKING:
+    from sealpod.engine import Engine
     from sealpod.engine.containers import ContainerService
     from sealpod.engine.networks import NetworkStatus
     from sealpod.runtime.spec import Mount, SpecParams
@@ -83,17 +85,21 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
     return mounts
 
 
-def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None) -> dict[str, str | None]:
+def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
+                svc: ContainerService | None = None) -> dict[str, str | None]:
     """The network namespace comes from ``engine.networks.setup_for`` (a netns file, another
-    container's, ``ns:PATH``); None leaves runc to make a private one, with only ``lo``."""
+    container's, ``ns:PATH``); None leaves runc to make a private one, with only ``lo``.
+    ``container:ID`` (a pod's infra container, or ``--ipc container:ID``) joins that one's process."""
     ns: dict[str, str | None] = {"pid": None, "ipc": None, "uts": None, "mount": None, "network": None}
     for kind, value in (("pid", cfg.pid), ("ipc", cfg.ipc), ("uts", cfg.uts)):
         if value == "host":
             ns.pop(kind)
         elif value.startswith("ns:"):
             ns[kind] = value[3:]
+        elif value.startswith("container:") and svc is not None:
+            ns[kind] = _joined_namespace(svc, value.split(":", 1)[1], kind)
         elif value.startswith("container:"):
-            raise InvalidArgument(f"--{kind}=container: is not supported yet")
+            raise InvalidArgument(f"--{kind}=container: is not supported here")
         elif value not in ("", "private"):
             raise InvalidArgument(f'invalid --{kind} "{value}"')
     if net is not None and net.mode == "host":
@@ -101,6 +107,16 @@ def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None) -> dict[
     elif net is not None:
         ns["network"] = net.netns
     return ns
+
+
+def _joined_namespace(svc: ContainerService, target: str, kind: str) -> str:
+    from sealpod.engine.container_state import State
+
+    other = svc.lookup(target)
+    if other.state not in (State.RUNNING, State.PAUSED, State.CREATED) or other.pid <= 0:
+        raise ContainerStateInvalid(f"cannot join {kind} namespace of container {other.id}: "
+                                    "container state improper")
+    return f"/proc/{other.pid}/ns/{kind}"
 
 
 def _security(cfg: ContainerConfig) -> dict[str, Any]:
@@ -178,6 +194,17 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     return mounts
 
 
+def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, Any]], mounts: list[Mount],
+             env: list[str]) -> tuple[list[Mount], list[str]]:
+    """Each start copies the secrets afresh (a replaced secret reaches the next start), read-only."""
+    from sealpod.runtime.spec import Mount
+
+    files, secret_env = svc.engine.secrets.materialise(uses, svc.paths(rec.id).userdata)
+    names = {e.partition("=")[0] for e in secret_env}
+    env = [e for e in env if e.partition("=")[0] not in names] + secret_env
+    return mounts + [Mount(dest, "bind", src, ("rbind", "rprivate", "ro")) for src, dest in files], env
+
+
 def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> SpecParams:
     from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Resources, SpecParams, parse_device
@@ -202,12 +229,22 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         init_source = cfg.init_path or _find_init(conf.init_path)
         init = INIT_PATH_IN_CONTAINER
     net = svc.engine.networks.status_of(rec) or _plain_network(cfg)
-    mounts = _etc_files(svc, rec, cfg, hostname, net) + _user_mounts(svc, cfg, rec, rootfs, user.uid, user.gid)
+    uid_maps, gid_maps = _id_maps(static)
+    owner = (_to_host(uid_maps, user.uid), _to_host(gid_maps, user.gid))  # a volume's first use chowns to it
+    mounts = _etc_files(svc, rec, cfg, hostname, net) + _user_mounts(svc, cfg, rec, rootfs, *owner)
+    if static.get("secrets"):
+        mounts, env = _secrets(svc, rec, static["secrets"], mounts, env)
     resources = Resources(
         memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else None, cpu_period=100000 if cfg.cpus else None,
         cpuset_cpus=cfg.cpuset_cpus,
         pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None))
+    rootless = svc.engine.config.rootless
+    if rootless:  # no delegated cgroup to put limits in: none asked for (create refuses them), none set
+        resources = Resources()
+    namespaces = _namespaces(cfg, net, svc)
+    if static.get("userns"):
+        namespaces["user"] = static["userns"].get("path") or None
     return SpecParams(
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
         uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
@@ -216,15 +253,155 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
             a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}),
         privileged=cfg.privileged, no_new_privileges=security["no_new_privileges"],
-        namespaces=_namespaces(cfg, net), mounts=tuple(mounts),
+        namespaces=namespaces, mounts=tuple(mounts),
         shm_size=cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
         mask=tuple(security["mask"]), unmask=tuple(security["unmask"]), rlimits=limits,
-        seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=dict(cfg.sysctls),
+        seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless),
         annotations={**cfg.annotations, "io.container.manager": "sealpod"},
-        cgroups_path=f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
+        cgroups_path="" if rootless else f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
+        rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps),
     )
+
+
+def _id_maps(static: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    from sealpod.rootless.idmap import IdMapping
+
+    userns = static.get("userns") or {}
+    return ([IdMapping(*m) for m in userns.get("uid_maps", ())], [IdMapping(*m) for m in userns.get("gid_maps", ())])
+
+
+def _to_host(maps: Sequence[Any], container_id: int) -> int:
+    from sealpod.rootless.idmap import to_host
+
+    host = to_host(maps, container_id) if maps else container_id
+    return container_id if host is None else host
+
+
+def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> None:
+    """A container with its own id maps needs its files owned by the ids its root maps to: chowned
+    (copied up) once, on the first start; a marker in its userdata says it was done."""
+    uid_maps, gid_maps = _id_maps(rec.spec)
+    marker = svc.paths(rec.id).userdata / "ids-shifted"
+    if not uid_maps or marker.exists():
+        return
+    from sealpod.rootless.usermode import shift_owners
+
+    shift_owners(os.fspath(rootfs), uid_maps, gid_maps)
+    marker.write_text("")
+
+
+def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[ContainerRecord]) -> dict[str, Any]:
+    """The container's user namespace, decided once at create and kept in its record (``spec.userns``):
+    ``--userns=auto`` ranges are allocated here, clear of the ranges ``others`` hold."""
+    from sealpod.rootless import usermode
+    from sealpod.rootless.idmap import mapped_size, read_id_map
+
+    req = _userns_request(engine, cfg)
+    if req.mode == "host":
+        return {}
+    if req.mode == "ns":
+        return {"userns": {"mode": "ns", "path": req.path}}
+    rootless = engine.config.rootless
+    if req.mode in ("keep-id", "nomap") and not rootless:
+        raise InvalidArgument(f"--userns={req.mode} is only supported in rootless mode")
+    uid_size, gid_size = mapped_size(read_id_map("self", "uid")), mapped_size(read_id_map("self", "gid"))
+    out: dict[str, Any] = {}
+    if req.mode == "keep-id":
+        from sealpod.config.paths import rootless_uid
+
+        uid = req.uid if req.uid is not None else rootless_uid(engine.env)
+        gid = req.gid if req.gid is not None else int(engine.env.get("_CONTAINERS_ROOTLESS_GID", uid))
+        uids, gids = usermode.keep_id_maps(uid_size, uid), usermode.keep_id_maps(gid_size, gid)
+        if not cfg.user:
+            out["user"] = f"{uid}:{gid}"
+    elif req.mode == "nomap":
+        uids, gids = usermode.nomap_maps(uid_size), usermode.nomap_maps(gid_size)
+    elif req.mode == "auto":
+        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others)
+    else:
+        uids, gids = list(req.uid_maps), list(req.gid_maps)
+    out["userns"] = {"mode": req.mode, "uid_maps": [[m.container_id, m.host_id, m.size] for m in uids],
+                     "gid_maps": [[m.container_id, m.host_id, m.size] for m in gids]}
+    return out
+
+
+@contextlib.contextmanager
+def userns_lock(engine: Engine, cfg: ContainerConfig) -> Iterator[None]:
+    """Serialises ``--userns=auto`` allocations of one store (other creates need no lock)."""
+    if not cfg.userns.startswith("auto") and not (engine.config.containers.containers.userns or "").startswith(
+            "auto"):
+        yield
+        return
+    import fcntl
+
+    path = engine.config.storage.graph_root / "userns.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def _userns_request(engine: Engine, cfg: ContainerConfig) -> Any:
+    from sealpod.rootless import usermode
+
+    if not (cfg.subuidname or cfg.subgidname):
+        maps = cfg.uid_maps or cfg.gid_maps  # they make a private namespace: containers.conf's default yields
+        value = cfg.userns or ("" if maps else engine.config.containers.containers.userns or "host")
+        return usermode.parse_userns(value, cfg.uid_maps, cfg.gid_maps)
+    from sealpod.rootless.idmap import userns_mappings
+    from sealpod.rootless.subid import SUBGID_FILE, SUBUID_FILE, read_subids
+
+    uids = read_subids(SUBUID_FILE, cfg.subuidname or cfg.subgidname)
+    gids = read_subids(SUBGID_FILE, cfg.subgidname or cfg.subuidname)
+    if not uids or not gids:
+        raise InvalidArgument(f'cannot find mappings for user "{cfg.subuidname or cfg.subgidname}": '
+                              "no subuid ranges found in /etc/subuid")
+    # the same triples as the rootless namespace, without its first entry (the user itself)
+    return usermode.UsernsRequest("private", uid_maps=tuple(m for m in userns_mappings(0, uids)[1:]),
+                                  gid_maps=tuple(m for m in userns_mappings(0, gids)[1:]))
+
+
+def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord]) -> tuple[list[Any], list[Any]]:
+    """``size`` ids each for uids and gids, from the rootless namespace (1.., 0 is the user) or, for
+    root, from the ranges /etc/subuid and /etc/subgid give the user ``containers``."""
+    from sealpod.rootless import usermode
+    from sealpod.rootless.idmap import IdMapping, mapped_size, read_id_map
+    from sealpod.rootless.subid import SUBGID_FILE, SUBUID_FILE, read_subids
+
+    maps: list[list[Any]] = []
+    for kind, path in (("uid", SUBUID_FILE), ("gid", SUBGID_FILE)):
+        if engine.config.rootless:
+            pool = [(1, mapped_size(read_id_map("self", kind)) - 1)]
+        else:
+            pool = [(r.start, r.count) for r in read_subids(path, "containers")]
+            if not pool:
+                raise InvalidArgument(f'cannot find mappings for user "containers": no sub{kind} ranges '
+                                      f"found for user \"containers\" in {path}")
+        taken = [(m[1], m[2]) for rec in others if (rec.spec.get("userns") or {}).get("mode") == "auto"
+                 for m in rec.spec["userns"][f"{kind}_maps"]]
+        maps.append([IdMapping(0, usermode.allocate(pool, taken, size), size)])
+    return maps[0], maps[1]
+
+
+def check_rootless_limits(engine: Engine, cfg: ContainerConfig) -> None:
+    """A rootless user has no cgroup of its own here (cgroup v1, or v2 without systemd's
+    delegation): limits could not be enforced, so they are refused rather than ignored."""
+    if not engine.config.rootless:
+        return
+    asked = (cfg.memory, cfg.memory_swap, cfg.cpus, cfg.cpu_shares, cfg.cpuset_cpus, cfg.pids_limit)
+    if any(v is not None for v in asked):
+        raise InvalidArgument("invalid configuration, cannot specify resource limits without cgroups v2 and "
+                              "--cgroup-manager=systemd")
+
+
+def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: bool) -> dict[str, str]:
+    """As Docker does: a rootless container may listen on port 80 of its own network namespace."""
+    sysctls = dict(cfg.sysctls)
+    if rootless and "network" in namespaces:
+        sysctls.setdefault("net.ipv4.ip_unprivileged_port_start", "0")
+    return sysctls
 
 
 def _plain_network(cfg: ContainerConfig) -> NetworkStatus:
@@ -290,12 +467,14 @@ def exit_command(svc: ContainerService, ctr_id: str) -> tuple[str, ...]:
     Python starts without site processing (-I -S, ~10 ms less) with our own import path: the
     cleanup runs once per container exit, often while the user waits.
     """
-    import sysconfig
-
     import sealpod
 
     store = svc.store
-    site = [p for p in sys.path if p.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    if not site:
+        import sysconfig
+
+        site = [sysconfig.get_paths()["purelib"]]
     paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), site[0]]
     boot = (f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; "
             "sys.exit(main(sys.argv[1:]))")
@@ -322,6 +501,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
     try:
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)
+        shift_rootfs_once(svc, rec, rootfs)
         svc.engine.networks.setup_for(rec)
         write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs)))
         paths.exit_file.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from sealpod.errors import AmbiguousName, Conflict, NoSuchContainer
 from sealpod.storage.db import Database
 from sealpod.utils.record import dataclass, field, fields, replace
 
-ENGINE_SCHEMA = 1
+ENGINE_SCHEMA = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (
     id            TEXT PRIMARY KEY,
@@ -40,9 +40,10 @@ CREATE TABLE IF NOT EXISTS containers (
     finished_at   REAL NOT NULL DEFAULT 0,
     restart_count INTEGER NOT NULL DEFAULT 0,
     oom_killed    INTEGER NOT NULL DEFAULT 0,
-    stopped_by_user INTEGER NOT NULL DEFAULT 0
+    stopped_by_user INTEGER NOT NULL DEFAULT 0,
+    pod_id        TEXT NOT NULL DEFAULT ''  -- the pod this container belongs to ('' if none)
 );
-INSERT OR REPLACE INTO meta VALUES ('engine_schema', '1');
+INSERT OR REPLACE INTO meta VALUES ('engine_schema', '2');
 """
 
 
@@ -76,6 +77,7 @@ class ContainerRecord:
     restart_count: int = 0
     oom_killed: bool = False
     stopped_by_user: bool = False
+    pod_id: str = ""
 
 
 _COLUMNS = tuple(f.name for f in fields(ContainerRecord))
@@ -111,6 +113,9 @@ class ContainerDB:
                 for stmt in _SCHEMA.strip().split(";"):
                     if stmt.strip():
                         conn.execute(stmt)
+                columns = {r[1] for r in conn.execute("PRAGMA table_info(containers)")}
+                if "pod_id" not in columns:  # a database from before pods
+                    conn.execute("ALTER TABLE containers ADD COLUMN pod_id TEXT NOT NULL DEFAULT ''")
 
     def add(self, rec: ContainerRecord) -> None:
         marks = ",".join("?" * len(_COLUMNS))
@@ -152,7 +157,7 @@ class ContainerDB:
         return self.db.conn.execute(
             "SELECT id, name, image_id, image_name, created, state, pid, conmon_pid, exit_code, started_at, "
             "finished_at, json_extract(spec, '$.command') AS command, json_extract(spec, '$.labels') AS labels, "
-            "json_extract(config, '$.remove') AS remove, json_extract(config, '$.mounts') AS mounts "
+            "json_extract(config, '$.remove') AS remove, json_extract(config, '$.mounts') AS mounts, pod_id "
             "FROM containers ORDER BY created").fetchall()
 
     def update(self, rec: ContainerRecord, **changes: Any) -> ContainerRecord:

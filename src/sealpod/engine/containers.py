@@ -150,8 +150,10 @@ class ContainerService:
     def create_with_image(self, config: ContainerConfig, pull: PullOptions, report: Callable[[str], None], *,
                           replace: bool = False) -> ContainerRecord:
         """``create``/``run``: find the image locally or pull it, as ``--pull`` says."""
+        from sealpod.engine.container_start import check_rootless_limits
         from sealpod.errors import NoSuchImage
 
+        check_rootless_limits(self.engine, config)  # before a pull: the answer will not change
         image_id = None
         if config.pull != "always":
             try:
@@ -177,6 +179,15 @@ class ContainerService:
 
         for dependency in config.requires:
             self.lookup(dependency)  # must exist: NoSuchContainer otherwise, before anything is made
+        from sealpod.engine.container_io import check_log_driver
+
+        check_log_driver(self.engine, config)
+        from sealpod.engine.container_start import check_rootless_limits
+
+        check_rootless_limits(self.engine, config)
+        pod_id = ""
+        if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
+            pod_id, config = self.engine.pods.member_config(config)
 
         name = check_name(config.name) if config.name else ""
         if name and replace and self.db.name_in_use(name):
@@ -192,10 +203,15 @@ class ContainerService:
         rec = ContainerRecord(id=ctr_id, name=name, image_id=image.id if image else None,
                               image_name=config.image if image and config.image in image.names else image_name,
                               created=time.time(), config=config.to_json())
+        from sealpod.engine.container_start import resolve_userns, userns_lock
+        from sealpod.engine.health import spec_healthcheck
         from sealpod.engine.specgen import resolve_static
 
-        rec = ContainerRecord(**{**rec.__dict__, "spec": resolve_static(self.engine, config, image)})
-        self.db.add(rec)
+        with userns_lock(self.engine, config):  # an auto range is taken once it is in the database
+            rec = ContainerRecord(**{**rec.__dict__, "spec": {
+                **resolve_static(self.engine, config, image), **spec_healthcheck(config, image),
+                **resolve_userns(self.engine, config, self.list_containers())}, "pod_id": pod_id})
+            self.db.add(rec)
         try:
             self.store.containers.create(ctr_id, image.id if image else None)
             self.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
@@ -223,6 +239,8 @@ class ContainerService:
         if rec.state in (State.STOPPED, State.EXITED) or (self.paths(rec.id).runtime_root / rec.id).exists():
             # leftovers of an earlier run, or of a sealpod killed halfway through a start
             self._release_runtime(rec)
+        if rec.pod_id:  # the pod's infra container holds the namespaces this one joins
+            self.engine.pods.prepare_member(rec)
         pid, conmon_pid = create_in_runtime(self, rec)
         rec = self.db.update(rec, state=State.CREATED, pid=pid, conmon_pid=conmon_pid, exit_code=None,
                              stopped_by_user=False)
@@ -251,9 +269,17 @@ class ContainerService:
             self.db.update(rec, state=State.EXITED, pid=0, finished_at=time.time())
             raise
         self.engine.events.container(rec, "start")
-        return self.db.update(rec, state=State.RUNNING, started_at=time.time())
+        rec = self.db.update(rec, state=State.RUNNING, started_at=time.time())
+        if rec.spec.get("healthcheck"):
+            self.engine.health.on_start(rec)
+        return rec
 
     # --- stop / kill ----------------------------------------------------------------
+
+    @property
+    def _kill_all(self) -> bool:
+        """runc finds "all processes" through the container's cgroup; a rootless one has none."""
+        return not self.engine.config.rootless
 
     def stop_signal(self, rec: ContainerRecord) -> int:
         cfg = ContainerConfig.from_json(rec.config)
@@ -276,7 +302,7 @@ class ContainerService:
             pass  # already gone
         if not self._wait_exit(rec, wait):
             try:
-                runtime.kill(rec.id, signals.SIGKILL, all_procs=True)
+                runtime.kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
             except SealpodError:
                 pass
             self._wait_exit(rec, 10)
@@ -339,6 +365,8 @@ class ContainerService:
 
     def _teardown(self, rec: ContainerRecord) -> None:
         """Release what a run holds: the runtime container, the root mount, volume mounts."""
+        if rec.spec.get("healthcheck"):
+            self.engine.health.stop_timer(rec.id)
         self._release_runtime_keep_exit(rec)
         try:
             self.engine.networks.teardown_for(rec)
@@ -401,15 +429,44 @@ class ContainerService:
             return (rec.exit_code or 0) != 0 and (policy.max_retries == 0 or rec.restart_count < policy.max_retries)
         return policy.name in ("always", "unless-stopped")
 
+    def dependents(self, ctr_id: str) -> list[str]:
+        """IDs of the containers that need this one (``--requires``, its namespaces)."""
+        from sealpod.engine.container_report import dependents
+
+        return dependents(self, ctr_id)
+
+    def remove_with_dependents(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> list[str]:
+        """``rm --depend``: the container and all that depend on it, dependents first (full IDs)."""
+        rec = self.lookup(name_or_id)
+        order: list[str] = []
+
+        def visit(ctr_id: str, seen: frozenset[str]) -> None:
+            for dep in self.dependents(ctr_id):
+                if dep not in seen and dep not in order:
+                    visit(dep, seen | {dep})
+            if ctr_id not in order:
+                order.append(ctr_id)
+
+        visit(rec.id, frozenset({rec.id}))
+        return [self.remove(ctr_id, force=force, volumes=volumes) for ctr_id in order]
+
     def remove(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> str:
         rec = self.lookup(name_or_id)
+        if rec.pod_id:  # before the dependents: Podman names the pod
+            self.engine.pods.check_removable(rec)
+        needed_by = self.dependents(rec.id)
+        if needed_by:
+            from sealpod.errors import ContainerHasDependents
+
+            raise ContainerHasDependents(f"container {rec.id} has dependent containers which must be removed "
+                                         f"before it: {', '.join(needed_by)}: container already exists")
         if rec.state in (State.RUNNING, State.PAUSED) and not force:
             raise Conflict(f"cannot remove container {rec.id} as it is {rec.state} - running or paused "
                            "containers cannot be removed without force: container state improper")
         if rec.state in (State.RUNNING, State.PAUSED):
             self.db.update(rec, stopped_by_user=True)
             try:
-                self.runtime().kill(rec.id, signals.SIGKILL, all_procs=True)
+                self.runtime().kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
             except SealpodError:
                 pass
             self._wait_exit(rec, 10)
@@ -472,8 +529,9 @@ class ContainerService:
         delay = 0.005
         while True:
             state = rec.state
-            if state in wanted or (("stopped" in wanted or "exited" in wanted)
-                                   and state in (State.STOPPED, State.EXITED)):
+            health = self.engine.health.status(rec.id) if wanted & {"healthy", "unhealthy"} else ""
+            if state in wanted or health in wanted or (("stopped" in wanted or "exited" in wanted)
+                                                       and state in (State.STOPPED, State.EXITED)):
                 return rec.exit_code if rec.exit_code is not None else -1
             time.sleep(delay)
             delay = min(delay * 2, interval)
@@ -489,8 +547,11 @@ class ContainerService:
                   size: bool = False) -> list[ContainerSummary]:
         from sealpod.utils.record import replace
 
-        found = [replace(s, ports=self._published(s.id)) if s.state in (State.RUNNING, State.PAUSED) else s
-                 for s in self._summaries(all_containers, filters)]
+        health = self.engine.health
+        found = [replace(s, ports=self._published(s.id), health=health.status(s.id))
+                 if s.state in (State.RUNNING, State.PAUSED) else s for s in self._summaries(all_containers, filters)]
+        if any(s.pod_id for s in found):
+            found = self.engine.pods.with_pod_names(found)
         if not size:
             return found
 
@@ -574,6 +635,8 @@ class ContainerService:
         from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
 
         rec = self.lookup(name_or_id)
+        if rec.config.get("log_driver") == "passthrough":
+            return self.engine.container_io.run_passthrough(rec.id)
         keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
         try:
             with self.lock(rec.id):

@@ -248,6 +248,15 @@ class NetworkService:
         hit = name in net.labels and (not sep or net.labels[name] == val)
         return hit if key == "label" else not hit
 
+    def _prune_match(self, net: Network, key: str, value: str) -> bool:
+        if key != "until":
+            return self._matches(net, key, value)
+        import time
+
+        from sealpod.engine.volumes import parse_until
+
+        return _rfc3339_seconds(net.created) < parse_until(value, time.time())
+
     def get(self, name_or_id: str) -> Network:
         return self.files.get(name_or_id)
 
@@ -304,10 +313,19 @@ class NetworkService:
         self.engine.events.emit("network", "remove", id=net.id, name=net.name)
         return net.name
 
-    def prune(self) -> list[str]:
+    def prune(self, filters: Sequence[str] = ()) -> list[str]:
+        """Remove unused networks but the default; ``--filter`` label, label!, until (Podman's keys)."""
+        checks = []
+        for f in filters:
+            key, sep, value = f.partition("=")
+            if not sep or key not in ("label", "label!", "until"):
+                raise InvalidArgument(f'invalid filter "{f}"')
+            checks.append((key, value))
         removed = []
         for net in self.files.all():
             if net.name == self.files.default.name or self.users(net):
+                continue
+            if not all(self._prune_match(net, k, v) for k, v in checks):
                 continue
             self.files.delete(net.name)
             removed.append(net.name)
@@ -317,6 +335,11 @@ class NetworkService:
         return self.files.get(name_or_id).to_json()
 
     # --- a container's networks -----------------------------------------------------------
+
+    def configured_networks(self, rec: ContainerRecord) -> dict[str, dict[str, Any]]:
+        """The networks a container will join at start (none unless it is in bridge mode)."""
+        cfg = ContainerConfig.from_json(rec.config)
+        return self._configured(cfg) if network_mode(cfg) == "bridge" else {}
 
     def _configured(self, cfg: ContainerConfig) -> dict[str, dict[str, Any]]:
         """The networks a bridge-mode container is on, with its per-network options."""
@@ -348,11 +371,12 @@ class NetworkService:
         cfg = ContainerConfig.from_json(rec.config)
         mode = network_mode(cfg)
         self.teardown_for(rec)  # what a crashed run may have left
+        if mode == "slirp4netns":
+            return self._slirp(rec, cfg)
         if mode != "bridge":
             return self._borrowed(rec, mode)
-        if self.engine.config.rootless and not cfg.networks and cfg.network in ("", "bridge", "default") \
-                and not cfg.ports and not cfg.publish_all:
-            return NetworkStatus("private")  # until slirp4netns/pasta come: a netns with lo only
+        if self.engine.config.rootless and not cfg.networks and cfg.network in ("", "bridge", "default"):
+            return self._slirp(rec, cfg)  # the rootless default, as containers.conf's is
         if self.engine.config.rootless:
             raise NetworkError("bridge networks for rootless containers are not supported yet: "
                                "use --network none or host")
@@ -362,6 +386,17 @@ class NetworkService:
                 self.files.save(net)  # created on first use, so its ID and date stay put
         ports = self._host_ports(rec, _ports_of(cfg, rec.spec.get("exposed_ports") or ()))
         return self._bring_up(rec, cfg, nets, ports)
+
+    def _slirp(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
+        """A netns of the container's own, connected by slirp4netns (rootless: no bridge, no veth)."""
+        from sealpod.network import slirp
+
+        asked = _ports_of(cfg, rec.spec.get("exposed_ports") or ())
+        slirp.check_host_ports(asked)  # before the bind test, which would only say "permission denied"
+        ports = self._host_ports(rec, asked)
+        state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports)
+        self._save_state(rec.id, state)
+        return _status_from_json(state)
 
     def _borrowed(self, rec: ContainerRecord, mode: str) -> NetworkStatus:
         """A namespace this container does not own (another container's, a path, the host's) or
@@ -490,6 +525,10 @@ class NetworkService:
             state = None
         except (OSError, ValueError):
             state = {}
+        if state and state.get("mode") == "slirp4netns":
+            from sealpod.network import slirp
+
+            slirp.teardown(state)
         if state and state.get("mode", "bridge") != "bridge":  # borrowed: nothing of ours to undo
             self._state_path(rec.id).unlink(missing_ok=True)
             return
@@ -538,6 +577,7 @@ class NetworkService:
             if rec.state in (State.RUNNING, State.PAUSED):
                 self._attach_running(rec, net, opts)
             self.engine.containers.db.update(rec, config={**rec.config, "networks": new_nets, "network": "bridge"})
+        self.engine.events.emit("network", "connect", id=rec.id, name=net.name, attributes={"container": rec.id})
 
     def _attach_running(self, rec: ContainerRecord, net: Network, opts: dict[str, Any]) -> None:
         state = json.loads(self._state_path(rec.id).read_text())
@@ -556,8 +596,10 @@ class NetworkService:
             raise
         state["options"]["networks"].update(per)
         state["options"]["network_info"][net.name] = net.to_json()
-        state["results"] += [_result_json(r, opts) for r in results]
+        added = [_result_json(r, opts) for r in results]
+        state["results"] += added
         self._save_state(rec.id, state)
+        self._update_hosts(rec, add=_result_ips(added))
 
     def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
         net = self.files.get(network)
@@ -578,11 +620,35 @@ class NetworkService:
                 self.ipam.release(rec.id, net.name)
                 del state["options"]["networks"][net.name]
                 del state["options"]["network_info"][net.name]
+                gone = [r for r in state["results"] if r["network"] == net.name]
                 state["results"] = [r for r in state["results"] if r["network"] != net.name]
                 self._save_state(rec.id, state)
+                self._update_hosts(rec, remove=_result_ips(gone))
             rest = {k: v for k, v in nets.items() if k != net.name}
             self.engine.containers.db.update(rec, config={**rec.config, "networks": rest,
                                                           "network": "bridge" if rest else "none"})
+        self.engine.events.emit("network", "disconnect", id=rec.id, name=net.name, attributes={"container": rec.id})
+
+    def _update_hosts(self, rec: ContainerRecord, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """A running container's /etc/hosts follows connect and disconnect, as in Podman.
+
+        The file is bind-mounted into the container, so it is rewritten in place (same inode),
+        never replaced; lines the user or the image added stay as they are."""
+        path = self.engine.containers.paths(rec.id).userdata / "hosts"
+        cfg = ContainerConfig.from_json(rec.config)
+        if cfg.no_hosts:
+            return
+        names = " ".join(dict.fromkeys(n for n in (cfg.hostname or rec.id[:12], rec.name) if n))
+        try:
+            with open(path, "r+", encoding="utf-8") as f:
+                lines = [line for line in f.read().splitlines(keepends=True)
+                         if not (line.split()[:1] and line.split()[0] in remove)]
+                lines += [f"{ip}\t{names}\n" for ip in add]
+                f.seek(0)
+                f.write("".join(lines))
+                f.truncate()
+        except OSError:
+            pass  # a container without its own hosts file (--no-hosts, or one sharing another's)
 
     def reload(self, containers: Sequence[str]) -> list[str]:
         """Re-create each running container's firewall rules (after ``iptables -F``, a firewalld
@@ -611,6 +677,21 @@ class NetworkService:
             return []
         status = self.status_of(rec)
         return [line for p in (status.ports if status else ()) for line in p.lines()]
+
+
+def _rfc3339_seconds(text: str) -> float:
+    """A network's ``created`` (Go writes nanoseconds; Python reads at most microseconds)."""
+    from datetime import datetime
+
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _result_ips(results: Sequence[dict[str, Any]]) -> list[str]:
+    return [a.split("/")[0] for r in results for i in r.get("interfaces", ()) for a in i.get("addresses", ())]
 
 
 def _result_json(result: Any, opts: dict[str, Any]) -> dict[str, Any]:

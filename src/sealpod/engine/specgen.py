@@ -67,4 +67,6 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         "user": config.user or str(img.get("User") or ""),
         "stop_signal": config.stop_signal or str(img.get("StopSignal") or "SIGTERM"),
         "labels": labels, "exposed_ports": sorted((img.get("ExposedPorts") or {}).keys()),
+        # checked now (a missing secret fails create, as in Podman); the data is read at each start
+        "secrets": engine.secrets.resolve_uses(config.secrets) if config.secrets else [],
     }

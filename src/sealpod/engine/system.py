@@ -6,15 +6,18 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealpod import __version__
 from sealpod.errors import CommandFailed
 from sealpod.utils.proc import run
+from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
+    from sealpod.rootless.userns import Identity
 
 API_VERSION = "4.3.1"  # the Libpod API level we answer to
 DOCKER_API_VERSION = "1.44"
@@ -110,6 +113,8 @@ class SystemService:
                          "capabilities": ",".join(cfg.containers.containers.default_capabilities)},
             "swapFree": mem.get("SwapFree", 0), "swapTotal": mem.get("SwapTotal", 0),
         }
+        if cfg.rootless:
+            host["idMappings"] = _id_mappings()
         registries_conf = self.engine.registries
         return {
             "host": host,
@@ -126,6 +131,169 @@ class SystemService:
             },
             "version": self.version(),
         }
+
+    def _identity(self) -> Identity:
+        from sealpod.config.paths import rootless_uid
+        from sealpod.rootless.userns import Identity
+
+        gid = int(self.engine.env.get("_CONTAINERS_ROOTLESS_GID", os.getegid()))
+        return Identity(rootless_uid(self.engine.env), gid, self.engine.config.storage.run_root)
+
+    def unshare(self, argv: list[str]) -> int:
+        """Run ``argv`` inside the user's namespace (the engine joined it when it was built)."""
+        if not self.engine.config.rootless:
+            from sealpod.errors import InvalidArgument
+
+            raise InvalidArgument("please use unshare with rootless")
+        storage = self.engine.config.storage
+        env = {**self.engine.env, "CONTAINERS_GRAPHROOT": str(storage.graph_root),
+               "CONTAINERS_RUNROOT": str(storage.run_root)}
+        command = argv or [env.get("SHELL") or "/bin/sh"]
+        return run(command, check=False, stdin=None, stdout=None, stderr=None, env=env).returncode
+
+    def migrate(self) -> None:
+        """Stop the user's containers and its pause process: the next command maps the ids anew
+        (after an administrator changed /etc/subuid or /etc/subgid)."""
+        if not self.engine.config.rootless:
+            return
+        from sealpod.rootless.userns import stop_pause
+
+        containers = self.engine.containers
+        for rec in containers.list_containers():
+            if rec.state in ("running", "paused"):
+                containers.stop(rec.id, timeout=0)
+        stop_pause(self._identity())
+
+    def reset(self) -> None:
+        """Remove every container, image, volume and network of this store, and the store itself."""
+        containers = self.engine.containers
+        for rec in reversed(containers.list_containers()):  # dependents before what they depend on
+            containers.remove(rec.id, force=True, volumes=True)
+        cfg = self.engine.config
+        self.engine.close()
+        if cfg.rootless:  # this process stays inside, so the files of subordinate ids can still go
+            from sealpod.rootless.userns import stop_pause
+
+            stop_pause(self._identity())
+        for path in (cfg.storage.graph_root, cfg.volume_path, cfg.storage.run_root):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def df(self) -> DiskUsage:
+        """``system df``: what images, containers and volumes take on disk, and who uses them."""
+        engine = self.engine
+        images = engine.images.list_images()
+        records = engine.containers.list_containers()
+        containers = engine.containers
+        ctr_rows = []
+        for rec in records:
+            mounts = [m for m in rec.config.get("mounts", []) if m.get("type") == "volume"]
+            ctr_rows.append(ContainerUsage(
+                id=rec.id, name=rec.name, image_id=rec.image_id or "", command=" ".join(rec.spec.get("command", [])),
+                volumes=len(mounts), size=containers.rw_size(rec.id), created=rec.created,
+                status=_public(rec.state)))
+        users = engine.volumes.users()
+        vol_rows = [VolumeUsage(v.name, len(users.get(v.name, [])), _tree_size(engine.volumes.data_dir(v.name)))
+                    for v in engine.volumes.all()]
+        img_rows = [ImageUsage(id=i.id, names=i.names, created=float(i.created), size=i.size,
+                               containers=i.containers) for i in images]
+        return DiskUsage(tuple(img_rows), tuple(ctr_rows), tuple(vol_rows))
+
+    def prune(self, *, all_images: bool = False, volumes: bool = False,
+              filters: Sequence[str] = ()) -> PruneReport:
+        """``system prune``: stopped containers (and empty pods), unused networks, dangling (or,
+        with ``all_images``, unused) images, unused volumes when asked; what went and the space freed."""
+        engine = self.engine
+        before = self.df().total()
+        pods = engine.pods.prune()
+        ctrs = engine.container_ops.prune(filters)
+        vols = engine.volumes.prune(filters) if volumes else []
+        nets = engine.networks.prune()
+        imgs: list[str] = []
+        while True:  # removing an image can leave its parent dangling
+            gone = engine.images.prune(all_images=all_images, filters=filters)
+            imgs += gone
+            if not gone:
+                break
+        return PruneReport(tuple(pods), tuple(ctrs), tuple(vols), tuple(nets), tuple(imgs),
+                           max(before - self.df().total(), 0))
+
+
+@dataclass(frozen=True)
+class ImageUsage:
+    id: str
+    names: tuple[str, ...]
+    created: float
+    size: int
+    containers: int
+
+
+@dataclass(frozen=True)
+class ContainerUsage:
+    id: str
+    name: str
+    image_id: str
+    command: str
+    volumes: int
+    size: int
+    created: float
+    status: str
+
+
+@dataclass(frozen=True)
+class VolumeUsage:
+    name: str
+    links: int
+    size: int
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    images: tuple[ImageUsage, ...]
+    containers: tuple[ContainerUsage, ...]
+    volumes: tuple[VolumeUsage, ...]
+
+    def total(self) -> int:
+        return (sum(i.size for i in self.images) + sum(c.size for c in self.containers)
+                + sum(v.size for v in self.volumes))
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    pods: tuple[str, ...]
+    containers: tuple[str, ...]
+    volumes: tuple[str, ...]
+    networks: tuple[str, ...]
+    images: tuple[str, ...]
+    reclaimed: int
+
+
+def _public(state: str) -> str:
+    return {"stopped": "exited", "configured": "created"}.get(state, state)
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _id_mappings() -> dict[str, list[dict[str, int]]]:
+    """The maps of the user namespace this (rootless) process runs in, as Podman's info shows them."""
+    from sealpod.rootless.idmap import read_id_map
+
+    out: dict[str, list[dict[str, int]]] = {}
+    for kind in ("uid", "gid"):
+        try:
+            maps = read_id_map("self", kind)
+        except OSError:
+            maps = []
+        out[f"{kind}map"] = [{"container_id": m.container_id, "host_id": m.host_id, "size": m.size} for m in maps]
+    return out
 
 
 def _arch() -> str:

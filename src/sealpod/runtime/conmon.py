@@ -351,17 +351,19 @@ class ConmonRuntime:
         return argv
 
     # -- spawning ----------------------------------------------------------------------------
-    def _spawn(self, argv: list[str], pipes: _Pipes, timeout: float) -> None:
-        """Start conmon and wait for its first process to exit (it double-forks)."""
+    def _spawn(self, argv: list[str], pipes: _Pipes, timeout: float, inherit_stdio: bool = False) -> None:
+        """Start conmon and wait for its first process to exit (it double-forks).
+
+        ``inherit_stdio``: the passthrough log driver, where conmon hands its stdio to the container."""
         from sealpod.utils.proc import spawn
 
         env = dict(os.environ if self.env is None else self.env)
         env.update(pipes.env())
-        import tempfile
-
-        with tempfile.TemporaryFile() as errf:
+        # conmon's own complaints, read back only if it fails: an anonymous in-memory file
+        with open(os.memfd_create("conmon-stderr", os.MFD_CLOEXEC), "w+b") as errf:
             try:
-                proc = spawn(argv, stdout=errf, stderr=errf, env=env, pass_fds=pipes.child_fds())
+                proc = spawn(argv, stdout=errf, stderr=errf, env=env, pass_fds=pipes.child_fds()) \
+                    if not inherit_stdio else spawn(argv, stdin=None, env=env, pass_fds=pipes.child_fds())
             finally:
                 pipes.close_child_ends()
             _signal_start(pipes.start_w)
@@ -394,7 +396,7 @@ class ConmonRuntime:
         pipes = _Pipes.open(attach=False)
         sync = SyncPipe(pipes.sync_r, "sync")
         try:
-            self._spawn(self.conmon_argv(req), pipes, self.sync_timeout)
+            self._spawn(self.conmon_argv(req), pipes, self.sync_timeout, req.log_driver == "passthrough")
             try:
                 msg = sync.read_message(self.sync_timeout)
             except ConmonError:

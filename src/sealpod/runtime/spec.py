@@ -175,6 +175,7 @@ class SpecParams:
     init: str | None = None
     init_source: str | None = None
     console_size: tuple[int, int] | None = None  # (rows, columns) of the user's terminal
+    rootless: bool = False  # runc runs in the user's namespace: no fresh sysfs without a netns, no cgroups
 
 
 # --- host facts needed by the privileged case and --device -------------------------------------
@@ -271,14 +272,21 @@ def _standard_mounts(p: SpecParams) -> list[Mount]:
         mounts.append(Mount("/dev/mqueue", "mqueue", "mqueue", ("nosuid", "noexec", "nodev")))
     else:  # mqueue can only be mounted for an IPC namespace we own: share the host's
         mounts.append(Mount("/dev/mqueue", "bind", "/dev/mqueue", ("bind", "nosuid", "noexec", "nodev")))
-    if "user" in ns and "network" not in ns:  # sysfs needs the netns to belong to our userns
+    fresh_netns = "network" in ns and ns["network"] is None
+    # A fresh sysfs needs a netns owned by the runtime's user namespace: one runc makes now, or, without a
+    # namespace of the container's own, one made by us (rootless: made inside the user's namespace)
+    if ("user" in ns and not fresh_netns) or (p.rootless and "network" not in ns):
         mounts.append(Mount("/sys", "bind", "/sys", ("rbind", "nosuid", "noexec", "nodev", ro)))
     else:
         sys_opts = ("rprivate", "nosuid", "noexec", "nodev", "rw") if p.privileged else (
             "nosuid", "noexec", "nodev", "ro")
         mounts.append(Mount("/sys", "sysfs", "sysfs", sys_opts))
-    mounts.append(Mount("/sys/fs/cgroup", "cgroup", "cgroup",
-                        ("rprivate", "nosuid", "noexec", "nodev", "relatime", ro)))
+    if (p.rootless and not p.cgroups_path) or "user" in ns:  # no cgroupfs mount allowed: the host's, read-only
+        mounts.append(Mount("/sys/fs/cgroup", "bind", "/sys/fs/cgroup",
+                            ("rbind", "rprivate", "nosuid", "noexec", "nodev", "ro")))
+    else:
+        mounts.append(Mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                            ("rprivate", "nosuid", "noexec", "nodev", "relatime", ro)))
     return mounts
 
 
@@ -448,15 +456,12 @@ def write_spec(bundle: Path, spec: Mapping[str, Any]) -> Path:
 
     The file is private (0600): the environment in it may carry secrets.
     """
-    import tempfile  # lazily: only container creation writes specs
-
     bundle.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config.json.", dir=bundle)
+    tmp = os.fspath(bundle / f".config.json.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(spec, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
         target = bundle / "config.json"
         os.replace(tmp, target)
     except BaseException:

@@ -23,6 +23,20 @@ _PAGE = 4096
 _CHDIR_LOCK = threading.Lock()  # relative lowerdirs need the cwd; serialise within a process
 
 
+def _mount_overlay(merged: Path, options: str, rootless: bool) -> None:
+    """The kernel's overlay; for a rootless user whose kernel refuses it, fuse-overlayfs."""
+    try:
+        mount("overlay", os.fspath(merged), "overlay", 0, options)
+        return
+    except StorageError:
+        if not rootless or not shutil.which("fuse-overlayfs"):
+            raise
+    from sealpod.utils.proc import run
+
+    fuse_options = options.replace(",userxattr", "")
+    run(["fuse-overlayfs", "-o", fuse_options, os.fspath(merged)])
+
+
 class ContainerLayers:
     """The container side of the store; reached as ``Store.containers``."""
 
@@ -91,16 +105,17 @@ class ContainerLayers:
             empty = self.home / "empty"
             empty.mkdir(exist_ok=True)
             short = [os.fspath(empty)]
-        upper = f"upperdir={d / 'diff'},workdir={d / 'work'}"
+        # In a user namespace overlay keeps its metadata in user.* xattrs (as the layers were made).
+        upper = f"upperdir={d / 'diff'},workdir={d / 'work'}" + (",userxattr" if driver.rootless else "")
         absolute = ",".join([f"lowerdir={':'.join(os.fspath(driver.home / s) for s in short)}", upper])
-        if len(absolute) < _PAGE - 1:
-            mount("overlay", os.fspath(merged), "overlay", 0, absolute)
-            return merged
         with _CHDIR_LOCK:
             cwd = os.getcwd()
             os.chdir(driver.home)
             try:
-                mount("overlay", os.fspath(merged), "overlay", 0, f"lowerdir={':'.join(short)},{upper}")
+                if len(absolute) < _PAGE - 1:
+                    _mount_overlay(merged, absolute, driver.rootless)
+                else:
+                    _mount_overlay(merged, f"lowerdir={':'.join(short)},{upper}", driver.rootless)
             finally:
                 os.chdir(cwd)
         return merged

@@ -116,7 +116,8 @@ class Store:
         staging = self.driver.prepare(layer_id, parent)
         try:
             with open(blob, "rb") as f:
-                result = extract_layer(f, staging, whiteouts=self.driver.whiteouts, expected_diff_id=diff_id)
+                result = extract_layer(f, staging, whiteouts=self.driver.whiteouts, expected_diff_id=diff_id,
+                                       rootless=self.driver.rootless)
             self.driver.commit(layer_id, staging, parent)
         except BaseException:
             self.driver.abort(staging)

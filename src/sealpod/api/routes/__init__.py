@@ -7,7 +7,7 @@ import importlib
 
 from sealpod.api.http import Router
 
-MODULES = ("system", "images", "containers", "exec", "volumes", "networks")
+MODULES = ("system", "images", "containers", "exec", "volumes", "networks", "secrets", "pods", "remote_cli", "kube")
 
 
 def build_router() -> Router:

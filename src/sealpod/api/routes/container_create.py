@@ -244,7 +244,25 @@ def from_libpod(body: Any) -> ContainerConfig:
         restart=RestartPolicy(restart if restart else "no", int(body.get("restart_tries") or 0)),
         network="" if netns in ("", "bridge") else str(netns), detach=True, pull="never",
         ulimits=tuple(f"{r['type'].removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
-                      for r in body.get("r_limits") or []))
+                      for r in body.get("r_limits") or []),
+        secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""))
+
+
+def _libpod_secrets(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """SpecGenerator's ``secrets`` (mounted files) and ``secret_env`` (ENV -> secret name); keys match
+    case-insensitively, as Go's JSON decoding does (podman-py sends ``source``)."""
+    specs = []
+    for raw in body.get("secrets") or []:
+        item = {str(k).lower(): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+        if not item.get("source"):
+            raise InvalidArgument("decoding request body: secrets must be objects with a Source")
+        opts = [f"target={item['target']}"] if item.get("target") else []
+        opts += [f"{k}={int(item[k]):o}" if k == "mode" else f"{k}={int(item[k])}"
+                 for k in ("uid", "gid", "mode") if item.get(k) is not None]
+        specs.append(",".join([str(item["source"]), *opts]))
+    for env, secret in _dict(body.get("secret_env"), "secret_env").items():
+        specs.append(f"{secret},type=env,target={env}")
+    return tuple(specs)
 
 
 __all__ = ["from_docker", "from_libpod"]

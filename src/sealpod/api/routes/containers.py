@@ -53,7 +53,8 @@ def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
         "Id": s.id, "Names": [f"/{s.name}"], "Image": s.image, "ImageID": _image_id(s.image_id),
         "Command": " ".join(s.command), "Created": int(s.created),
         "Ports": _ports(s) if running else [], "Labels": s.labels or {}, "State": state,
-        "Status": docker_status(state, s.exit_code, s.started_at, s.finished_at),
+        "Status": docker_status(state, s.exit_code, s.started_at, s.finished_at)
+        + (f" ({s.health})" if running and s.health else ""),
         "HostConfig": {"NetworkMode": "bridge"}, "NetworkSettings": {"Networks": {}},
         "Mounts": [{"Destination": m} for m in s.mounts],
     }

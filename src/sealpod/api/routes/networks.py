@@ -125,7 +125,7 @@ def remove(req: Request) -> Response:
 
 
 def prune(req: Request) -> Response:
-    removed = req.engine.networks.prune()
+    removed = req.engine.networks.prune(req.filter_specs())
     if req.libpod:
         return json_response([{"Name": n, "Err": None} for n in removed])
     return json_response({"NetworksDeleted": removed})

@@ -84,6 +84,8 @@ def info(req: Request) -> Response:
 def df(req: Request) -> Response:
     images = req.engine.images.list_images()
     containers = req.engine.containers.summaries(all_containers=True)
+    usage = req.engine.system.df()
+    sizes = {c.id: c.size for c in usage.containers}
     doc = {
         "LayersSize": sum(i.size for i in images),
         "Images": [{"Id": f"sha256:{i.id}", "ParentId": "", "RepoTags": list(i.names), "RepoDigests":
@@ -91,8 +93,11 @@ def df(req: Request) -> Response:
                     "VirtualSize": i.size, "Labels": i.labels or {}, "Containers": i.containers} for i in images],
         "Containers": [{"Id": c.id, "Names": ["/" + c.name], "Image": c.image, "ImageID": c.image_id,
                         "Command": " ".join(c.command), "Created": int(c.created), "State": c.state,
-                        "Status": c.state, "SizeRw": 0, "SizeRootFs": 0, "Labels": c.labels} for c in containers],
-        "Volumes": [], "BuildCache": [],
+                        "Status": c.state, "SizeRw": sizes.get(c.id, 0), "SizeRootFs": 0, "Labels": c.labels}
+                       for c in containers],
+        "Volumes": [{"Name": v.name, "Driver": "local", "Labels": {}, "Scope": "local", "Options": {},
+                     "UsageData": {"Size": v.size, "RefCount": v.links}} for v in usage.volumes],
+        "BuildCache": [],
     }
     return json_response(doc)
 

@@ -17,6 +17,7 @@ class Driver(Protocol):
     name: str
     home: Path
     whiteouts: WhiteoutFormat
+    rootless: bool  # inside a user namespace: ids beyond the map and device nodes cannot exist
 
     def prepare(self, layer_id: str, parent_id: str | None) -> Path:
         """Return an empty (overlay) or parent-populated (vfs) staging dir to extract into."""

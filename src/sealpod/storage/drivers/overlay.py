@@ -20,7 +20,8 @@ class OverlayDriver:
     name = "overlay"
     whiteouts = WhiteoutFormat.OVERLAY
 
-    def __init__(self, graph_root: Path) -> None:
+    def __init__(self, graph_root: Path, rootless: bool = False) -> None:
+        self.rootless = rootless
         self.home = graph_root / "overlay"
         self._links = self.home / "l"
         self._staging = self.home / "staging"

@@ -17,7 +17,8 @@ class VfsDriver:
     name = "vfs"
     whiteouts = WhiteoutFormat.VFS
 
-    def __init__(self, graph_root: Path) -> None:
+    def __init__(self, graph_root: Path, rootless: bool = False) -> None:
+        self.rootless = rootless
         self.home = graph_root / "vfs"
         self._dirs = self.home / "dir"
         self._staging = self.home / "staging"

@@ -1,0 +1,2 @@
+"""Kubernetes YAML: ``kube generate`` (engine objects → YAML), ``kube play`` and ``kube down``
+(YAML → pods, volumes and containers through the engine).  A client of ``engine``, like ``cli``."""

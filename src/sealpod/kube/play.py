@@ -1,0 +1,247 @@
+"""``kube play`` and ``kube down``: a parsed manifest becomes volumes, pods and containers.
+
+Volumes that only exist to serve a pod (configMap and secret files, shared emptyDirs) are labelled
+as ours, so ``kube down`` removes them with the pods; PersistentVolumeClaims are the user's data
+and stay unless ``down`` is forced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sealpod.errors import KubeError, NoSuchPod, NoSuchVolume, SealpodError
+from sealpod.kube.model import Manifest, PodTemplate, Volume, VolumeMount, Workload
+from sealpod.kube.translate import PlayFlags, container_config, data_files, host_ports, mount_for, resolve_env
+from sealpod.utils.record import dataclass, field
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.engine.container_config import MountSpec
+    from sealpod.engine.entities import PullOptions
+
+OWNED_LABEL = "io.sealpod.kube.owner"  # value: the pod volume's kind (configMap, secret, emptyDir)
+
+
+@dataclass(frozen=True)
+class PlayOptions:
+    flags: PlayFlags = field(default_factory=PlayFlags)
+    start: bool = True
+    replace: bool = False
+    pull: PullOptions | None = None
+    report: Callable[[str], None] = lambda _line: None
+
+
+@dataclass
+class PodReport:
+    id: str
+    containers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlayReport:
+    pods: list[PodReport] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # containers that did not start
+
+
+@dataclass
+class DownReport:
+    stopped: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+
+
+def owned_volume_name(volume: Volume, pod_name: str) -> str:
+    """configMap volumes are named after the ConfigMap, as Podman names them; the rest per pod."""
+    if volume.kind == "configMap":
+        return volume.source_name
+    if volume.kind == "secret":
+        return f"{volume.source_name}-secret"
+    return f"{pod_name}-{volume.name}"
+
+
+def _host_path(volume: Volume) -> str:
+    """hostPath ``type`` as Kubernetes checks it; the ``OrCreate`` kinds make what is missing."""
+    path, kind = Path(volume.path), volume.host_type
+    if kind == "DirectoryOrCreate":
+        path.mkdir(mode=0o755, parents=True, exist_ok=True)
+    elif kind == "FileOrCreate":
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        path.touch(mode=0o644, exist_ok=True)
+    checks = {"Directory": path.is_dir, "File": path.is_file, "Socket": path.is_socket,
+              "CharDevice": path.is_char_device, "BlockDevice": path.is_block_device}
+    if kind in checks and not checks[kind]():
+        raise KubeError(f'hostPath "{volume.path}" of volume "{volume.name}" is not a {kind}')
+    if kind and kind not in checks and kind not in ("DirectoryOrCreate", "FileOrCreate"):
+        raise KubeError(f'volume "{volume.name}": unknown hostPath type "{kind}"')
+    return str(path)
+
+
+def _fill_owned(engine: Engine, name: str, kind: str, files: dict[str, bytes], mode: int) -> None:
+    """(Re)create a volume of ours holding exactly ``files``."""
+    vols = engine.volumes
+    try:
+        vol = vols.get(name)
+        if vol.labels.get(OWNED_LABEL) != kind:
+            raise KubeError(f'volume "{name}" exists and was not made by kube play for a {kind}')
+    except NoSuchVolume:
+        vols.create(name, labels={OWNED_LABEL: kind})
+    data = engine.volume_path(name)
+    if kind == "emptyDir":
+        return
+    for old in sorted(data.rglob("*"), reverse=True):
+        if old.is_dir() and not old.is_symlink():
+            old.rmdir()
+        else:
+            old.unlink()
+    for rel, content in files.items():
+        target = data / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode & 0o777)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(target, mode & 0o777)
+
+
+def _pod_volumes(engine: Engine, tmpl: PodTemplate, pod_name: str, manifest: Manifest) -> dict[str, str]:
+    """Pod volume name → what a mount of it uses: a host path or a volume name."""
+    out: dict[str, str] = {}
+    for v in tmpl.volumes:
+        if v.kind == "hostPath":
+            out[v.name] = _host_path(v)
+        elif v.kind == "persistentVolumeClaim":
+            engine.volumes.ensure(v.source_name)
+            out[v.name] = v.source_name
+        elif v.kind == "emptyDir" and v.medium == "Memory":
+            out[v.name] = ""
+        else:
+            name = owned_volume_name(v, pod_name)
+            files: dict[str, bytes] = {}
+            if v.kind in ("configMap", "secret"):
+                store = manifest.config_maps if v.kind == "configMap" else manifest.secrets
+                obj = store.get(v.source_name)
+                if obj is None and not v.optional:
+                    raise KubeError(f'{v.kind.lower()} "{v.source_name}" not found for volume "{v.name}"')
+                files = data_files(v, obj) if obj is not None else {}
+            _fill_owned(engine, name, v.kind, files, v.mode)
+            out[v.name] = name
+    return out
+
+
+def _mounts(tmpl: PodTemplate, ctr_mounts: tuple[VolumeMount, ...], sources: dict[str, str]) -> list[MountSpec]:
+    by_name = {v.name: v for v in tmpl.volumes}
+    out = []
+    for m in ctr_mounts:
+        if m.name not in by_name:
+            raise KubeError(f'volume mount "{m.name}" refers to no volume of pod "{tmpl.name}"')
+        out.append(mount_for(m, by_name[m.name], sources[m.name]))
+    return out
+
+
+def _pod_network(tmpl: PodTemplate, flags: PlayFlags) -> tuple[str, dict[str, dict[str, object]]]:
+    if tmpl.host_network:
+        return "host", {}
+    if len(flags.network) == 1:
+        return flags.network[0], {}
+    return "", {n: {} for n in flags.network}
+
+
+def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, opts: PlayOptions) -> PodReport:
+    """One pod of a workload: create it, its volumes and containers; undo all of it on failure."""
+    from sealpod.engine.entities import PullOptions
+    from sealpod.engine.pods import PodSpec
+
+    tmpl = wl.pod
+    network, networks = _pod_network(tmpl, opts.flags)
+    spec = PodSpec(name=pod_name, hostname=tmpl.hostname, labels=dict(tmpl.labels), network=network,
+                   networks=dict(networks), ports=host_ports(tmpl) + tuple(opts.flags.publish),
+                   userns=opts.flags.userns)
+    pod = engine.pods.create(spec)
+    report = PodReport(pod.id)
+    try:
+        sources = _pod_volumes(engine, tmpl, pod_name, manifest)
+        for c in tmpl.containers:
+            env = resolve_env(c, pod_name, manifest.config_maps, manifest.secrets, manifest.warnings)
+            config = container_config(c, tmpl, pod_name, pod.id, env, _mounts(tmpl, c.mounts, sources), opts.flags)
+            rec = engine.containers.create_with_image(config, opts.pull or PullOptions(), opts.report)
+            report.containers.append(rec.id)
+    except BaseException:
+        with contextlib.suppress(SealpodError):
+            engine.pods.remove(pod.id, force=True, volumes=True)
+        raise
+    return report
+
+
+def _claims(engine: Engine, manifest: Manifest, replace: bool) -> list[str]:
+    from sealpod.errors import VolumeExists
+
+    made = []
+    for claim in manifest.claims:
+        if engine.volumes.exists(claim.name):
+            if replace:
+                continue
+            raise VolumeExists(f"volume with name {claim.name} already exists: volume already exists")
+        driver = claim.annotations.get("volume.podman.io/driver", "local")
+        options = {k.removeprefix("volume.podman.io/"): v for k, v in claim.annotations.items()
+                   if k in ("volume.podman.io/type", "volume.podman.io/device", "volume.podman.io/o",
+                            "volume.podman.io/uid", "volume.podman.io/gid")}
+        engine.volumes.create(claim.name, driver=driver, options=options, labels=dict(claim.labels))
+        made.append(claim.name)
+    return made
+
+
+def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
+    """Everything the manifest asks for; pods are started unless ``start`` is false."""
+    out = PlayReport(warnings=manifest.warnings)
+    if opts.replace:
+        down(engine, manifest, force=False)
+    else:
+        for wl in manifest.workloads:
+            for name in wl.pod_names():
+                if engine.pods.exists(name):
+                    from sealpod.errors import PodExists
+
+                    raise PodExists(f'adding pod to state: name "{name}" is in use: pod already exists')
+    out.volumes = _claims(engine, manifest, opts.replace)
+    for wl in manifest.workloads:
+        for name in wl.pod_names():
+            pod = play_pod(engine, wl, name, manifest, opts)
+            out.pods.append(pod)
+            if opts.start:
+                try:
+                    engine.pods.start(pod.id)
+                except SealpodError as e:
+                    out.errors.append(str(e))
+    return out
+
+
+def down(engine: Engine, manifest: Manifest, *, force: bool = False) -> DownReport:
+    """Stop and remove the file's pods and the volumes kube play made for them; ``force``: its claims too."""
+    out = DownReport()
+    for wl in manifest.workloads:
+        for name in wl.pod_names():
+            try:
+                pod = engine.pods.stop(name)
+            except NoSuchPod:
+                continue
+            out.stopped.append(pod.id)
+            out.removed.append(engine.pods.remove(pod.id, force=True, volumes=True))
+    wanted = {owned_volume_name(v, name): v.kind for wl in manifest.workloads for name in wl.pod_names()
+              for v in wl.pod.volumes if v.kind in ("configMap", "secret", "emptyDir") and v.medium != "Memory"}
+    if force:
+        wanted.update({c.name: "" for c in manifest.claims})
+    for name, kind in wanted.items():
+        try:
+            vol = engine.volumes.get(name)
+        except NoSuchVolume:
+            continue
+        if kind and vol.labels.get(OWNED_LABEL) != kind:
+            continue  # a volume of the user's that happens to have the name
+        with contextlib.suppress(SealpodError):
+            out.volumes.append(engine.volumes.remove(name, force=force))
+    return out

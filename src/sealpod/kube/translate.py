@@ -1,0 +1,147 @@
+"""YAML model → engine specs (Podman's ``ToSpecGen``): pure, so every rule is unit-tested without
+running anything.  Volumes are resolved by the caller (they touch the engine) and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sealpod.engine.container_config import ContainerConfig, MountSpec, RestartPolicy
+from sealpod.errors import KubeError
+from sealpod.kube.model import Container, DataObject, PodTemplate, Volume, VolumeMount
+from sealpod.utils.record import dataclass
+
+_RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
+_PULL = {"Always": "always", "Never": "never", "IfNotPresent": "missing"}
+# Podman writes these per-container annotations (``<key>/<container>``); read them back on play.
+_FLAG_ANNOTATIONS = ("io.podman.annotations.autoremove", "io.podman.annotations.init")
+
+
+@dataclass(frozen=True)
+class PlayFlags:
+    """What the ``kube play`` command line adds to every pod of the file."""
+
+    network: tuple[str, ...] = ()
+    publish: tuple[str, ...] = ()
+    log_driver: str = ""
+    log_opts: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    no_hosts: bool = False
+    userns: str = ""
+
+
+def _lookup(kind: str, name: str, key: str, store: Mapping[str, DataObject], optional: bool) -> str | None:
+    obj = store.get(name)
+    if obj is None:
+        if optional:
+            return None
+        raise KubeError(f'{kind} "{name}" not found')
+    if key not in obj.data:
+        if optional:
+            return None
+        raise KubeError(f'key "{key}" not found in {kind} "{name}"')
+    return obj.data[key].decode("utf-8", errors="replace")
+
+
+def resolve_env(c: Container, pod_name: str, config_maps: Mapping[str, DataObject],
+                secrets: Mapping[str, DataObject], warnings: list[str]) -> tuple[str, ...]:
+    """``envFrom`` first, then ``env`` over it, as Kubernetes orders them."""
+    env: dict[str, str] = {}
+    for ref in c.env_from:
+        store, kind = (config_maps, "configmap") if ref.source == "configMap" else (secrets, "secret")
+        obj = store.get(ref.name)
+        if obj is None:
+            if not ref.optional:
+                raise KubeError(f'{kind} "{ref.name}" not found')
+            continue
+        env.update({ref.prefix + k: v.decode("utf-8", errors="replace") for k, v in obj.data.items()})
+    for var in c.env:
+        value: str | None = var.value
+        if var.source == "configMap":
+            value = _lookup("configmap", var.source_name, var.key, config_maps, var.optional)
+        elif var.source == "secret":
+            value = _lookup("secret", var.source_name, var.key, secrets, var.optional)
+        elif var.source == "field":
+            value = {"metadata.name": pod_name, "metadata.namespace": "default"}.get(var.source_name)
+            if value is None:
+                warnings.append(f'env "{var.name}": fieldRef "{var.source_name}" is not supported, ignoring it')
+        if value is not None:
+            env[var.name] = value
+    return tuple(f"{k}={v}" for k, v in env.items())
+
+
+def host_ports(tmpl: PodTemplate) -> tuple[str, ...]:
+    """Published at pod level: only ports with a hostPort, as Podman and Kubernetes publish them."""
+    out = []
+    for c in tmpl.containers:
+        for p in c.ports:
+            if p.host_port:
+                ip = f"[{p.host_ip}]:" if ":" in p.host_ip else (f"{p.host_ip}:" if p.host_ip else "")
+                out.append(f"{ip}{p.host_port}:{p.container_port}/{p.protocol}")
+    return tuple(out)
+
+
+def _user(c: Container) -> str:
+    sc = c.security
+    if sc.run_as_user is None:
+        return "" if sc.run_as_group is None else f"0:{sc.run_as_group}"
+    return f"{sc.run_as_user}" + (f":{sc.run_as_group}" if sc.run_as_group is not None else "")
+
+
+def _command(c: Container) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(entrypoint, cmd): ``command`` replaces the Entrypoint (and drops the image's Cmd), ``args`` the Cmd."""
+    if c.command is not None:
+        return tuple(c.command), tuple(c.args) if c.args is not None else None
+    return None, tuple(c.args) if c.args is not None else None
+
+
+def _flag_annotation(annotations: Mapping[str, str], key: str, ctr: str) -> bool:
+    return annotations.get(f"{key}/{ctr}", "").upper() == "TRUE"
+
+
+def container_config(c: Container, tmpl: PodTemplate, pod_name: str, pod_id: str, env: Sequence[str],
+                     mounts: Sequence[MountSpec], flags: PlayFlags) -> ContainerConfig:
+    """One container of a pod, named ``<pod>-<container>`` as Podman names them."""
+    entrypoint, cmd = _command(c)
+    sc = c.security
+    annotations = {**tmpl.annotations, **(flags.annotations or {})}
+    return ContainerConfig(
+        image=c.image, name=f"{pod_name}-{c.name}", entrypoint=entrypoint, command=cmd, env=tuple(env),
+        workdir=c.working_dir, user=_user(c), tty=c.tty, interactive=c.stdin, detach=True,
+        annotations={k: v for k, v in annotations.items() if "/" not in k or not k.startswith("io.podman.")},
+        mounts=tuple(mounts), read_only=sc.read_only_root, privileged=sc.privileged,
+        cap_add=sc.cap_add, cap_drop=sc.cap_drop,
+        security_opts=("no-new-privileges",) if sc.no_new_privileges else (),
+        memory=c.memory, cpus=c.cpus, restart=RestartPolicy(_RESTART.get(tmpl.restart_policy, "always")),
+        log_driver=flags.log_driver, log_opts=dict(flags.log_opts or {}), pull=_PULL.get(c.pull_policy, "missing"),
+        remove=_flag_annotation(annotations, _FLAG_ANNOTATIONS[0], c.name),
+        init=_flag_annotation(annotations, _FLAG_ANNOTATIONS[1], c.name),
+        no_hosts=flags.no_hosts, pod=pod_id)
+
+
+def mount_for(mount: VolumeMount, volume: Volume, source: str) -> MountSpec:
+    """``source``: the host path (hostPath) or the volume name the caller made for this pod volume."""
+    read_only = mount.read_only or volume.read_only or volume.kind in ("configMap", "secret")
+    if volume.kind == "hostPath":
+        path = f"{source.rstrip('/')}/{mount.sub_path}" if mount.sub_path else source
+        return MountSpec("bind", mount.mount_path, source=path, read_only=read_only)
+    if volume.kind == "emptyDir" and volume.medium == "Memory":
+        return MountSpec("tmpfs", mount.mount_path, "tmpfs", read_only=read_only)
+    if mount.sub_path:
+        raise KubeError(f'volume mount "{mount.name}": subPath is only supported for hostPath volumes')
+    return MountSpec("volume", mount.mount_path, source=source, read_only=read_only)
+
+
+def data_files(volume: Volume, obj: DataObject) -> dict[str, bytes]:
+    """The files a configMap or secret volume shows: every key, or just ``items`` (key → path)."""
+    pairs = volume.items or tuple((k, k) for k in obj.data)
+    out: dict[str, bytes] = {}
+    for key, path in pairs:
+        if key not in obj.data:
+            if volume.optional:
+                continue
+            raise KubeError(f'key "{key}" not found in {obj.kind.lower()} "{obj.name}"')
+        parts = path.split("/")
+        if path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise KubeError(f'volume "{volume.name}": invalid item path "{path}"')
+        out[path] = obj.data[key]
+    return out
