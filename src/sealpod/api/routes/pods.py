@@ -1,0 +1,162 @@
+"""Pod routes: libpod's ``/libpod/pods`` (podman-py, podman-compose's remote mode, ``podman --remote``).
+
+Bodies and answers follow Podman 4.3's API: ``PodSpecGenerator`` in, ``{"Id": ...}`` and
+``{"Errs": ..., "Id": ...}`` reports out, ``pod inspect``'s document as the CLI prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.errors import InvalidArgument, NoSuchPod
+
+if TYPE_CHECKING:
+    from sealpod.engine.pods import PodSpec, PodSummary
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        raise InvalidArgument("decoding request body: expected a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _port(p: Mapping[str, Any]) -> str:
+    """A libpod ``PortMapping`` as a ``-p`` spec."""
+    if not p.get("container_port"):
+        raise InvalidArgument("decoding request body: port mapping without container_port")
+    span = int(p.get("range") or 1)
+    inner = f"{p['container_port']}" + (f"-{int(p['container_port']) + span - 1}" if span > 1 else "")
+    host = ""
+    if p.get("host_port"):
+        host = f"{p['host_port']}" + (f"-{int(p['host_port']) + span - 1}" if span > 1 else "")
+    prefix = f"{p['host_ip']}:{host}:" if p.get("host_ip") else (f"{host}:" if host else "")
+    return f"{prefix}{inner}/{p.get('protocol') or 'tcp'}"
+
+
+def spec_from_body(body: Any) -> PodSpec:
+    """``PodSpecGenerator``: the fields podman-py and ``podman --remote pod create`` send."""
+    from sealpod.engine.pods import PodSpec
+
+    if not isinstance(body, dict):
+        raise InvalidArgument("decoding request body: expected a JSON object")
+    netns = body.get("netns")
+    mode = str(netns.get("nsmode") or "") if isinstance(netns, dict) else ""
+    networks = body.get("Networks") or body.get("networks") or {}
+    if isinstance(networks, list):
+        networks = {str(n): {} for n in networks}
+    share = _strs(body.get("shared_namespaces")) if "shared_namespaces" in body else ("ipc", "net", "uts")
+    return PodSpec(
+        name=str(body.get("name") or ""), hostname=str(body.get("hostname") or ""),
+        labels={str(k): str(v) for k, v in (body.get("labels") or {}).items()},
+        infra=not body.get("no_infra"), infra_image=str(body.get("infra_image") or ""),
+        infra_command=_strs(body.get("infra_command")), infra_name=str(body.get("infra_name") or ""),
+        share=share or ("none",), network=mode if mode in ("host", "none") else "",
+        networks={str(k): dict(v or {}) for k, v in networks.items()} if isinstance(networks, dict) else {},
+        ports=tuple(_port(p) for p in body.get("portmappings") or []),
+        add_hosts=_strs(body.get("hostadd")), dns_servers=_strs(body.get("dns_server")),
+        dns_search=_strs(body.get("dns_search")), dns_options=_strs(body.get("dns_option")),
+        userns=str((body.get("userns") or {}).get("nsmode") or "") if isinstance(body.get("userns"), dict) else "",
+        exit_policy=str(body.get("exit_policy") or "continue"))
+
+
+def create(req: Request) -> Response:
+    pod = req.engine.pods.create(spec_from_body(req.json()))
+    return json_response({"Id": pod.id}, status=201)
+
+
+def _summary_json(s: PodSummary) -> dict[str, Any]:
+    from sealpod.engine.pod_report import rfc3339
+
+    return {"Cgroup": "/sealpod_parent", "Containers": [{"Id": c.id, "Names": c.name, "Status": c.state}
+                                                         for c in s.containers],
+            "Created": rfc3339(s.created), "Id": s.id, "InfraId": s.infra_id, "Name": s.name, "Namespace": "",
+            "Networks": list(s.networks), "Status": s.status, "Labels": dict(s.labels)}
+
+
+def list_pods(req: Request) -> Response:
+    return json_response([_summary_json(s) for s in req.engine.pods.summaries(req.filter_specs())])
+
+
+def inspect(req: Request) -> Response:
+    return json_response(req.engine.pods.inspect(req.params["name"]))
+
+
+def exists(req: Request) -> Response:
+    name = req.params["name"]
+    if not req.engine.pods.exists(name):
+        raise NoSuchPod(f"no pod with name or ID {name} found: no such pod")
+    return no_content()
+
+
+def _report(pod_id: str) -> Response:
+    return json_response({"Errs": None, "Id": pod_id})
+
+
+def start(req: Request) -> Response:
+    pods = req.engine.pods
+    pod = pods.lookup(req.params["name"])
+    if [s.status for s in pods.summaries([f"id={pod.id}"])] == ["Running"]:
+        return Response(304)  # already running, as Podman answers
+    return _report(pods.start(pod.id).id)
+
+
+def stop(req: Request) -> Response:
+    return _report(req.engine.pods.stop(req.params["name"], req.int_arg("t")).id)
+
+
+def restart(req: Request) -> Response:
+    return _report(req.engine.pods.restart(req.params["name"]).id)
+
+
+def kill(req: Request) -> Response:
+    return _report(req.engine.pods.kill(req.params["name"], req.arg("signal") or "SIGKILL").id)
+
+
+def pause(req: Request) -> Response:
+    return _report(req.engine.pods.pause(req.params["name"]).id)
+
+
+def unpause(req: Request) -> Response:
+    return _report(req.engine.pods.unpause(req.params["name"]).id)
+
+
+def remove(req: Request) -> Response:
+    pods = req.engine.pods
+    pod = pods.lookup(req.params["name"])
+    members = pods.container_ids(pod)
+    pod_id = pods.remove(pod.id, force=req.flag("force"), timeout=req.int_arg("timeout"))
+    return json_response({"Err": None, "Id": pod_id, "RemovedCtrs": {c: None for c in members}})
+
+
+def prune(req: Request) -> Response:
+    return json_response([{"Err": None, "Id": pod_id} for pod_id in req.engine.pods.prune()])
+
+
+def top(req: Request) -> Response:
+    args = (req.arg("ps_args") or "").split()
+    rows = req.engine.pods.top(req.params["name"], args)
+    if rows and all(len(r) == 1 for r in rows):
+        rows = [r[0].split(None, len(rows[0][0].split()) - 1) for r in rows]
+    return json_response({"Titles": rows[0] if rows else [], "Processes": rows[1:]})
+
+
+def register(r: Router) -> None:
+    r.add("POST", "/pods/create", create)
+    r.add("GET", "/pods/json", list_pods)
+    r.add("POST", "/pods/prune", prune)
+    r.add("GET", "/pods/{name}/json", inspect)
+    r.add("GET", "/pods/{name}/exists", exists)
+    r.add("GET", "/pods/{name}/top", top)
+    r.add("POST", "/pods/{name}/start", start)
+    r.add("POST", "/pods/{name}/stop", stop)
+    r.add("POST", "/pods/{name}/restart", restart)
+    r.add("POST", "/pods/{name}/kill", kill)
+    r.add("POST", "/pods/{name}/pause", pause)
+    r.add("POST", "/pods/{name}/unpause", unpause)
+    r.add("DELETE", "/pods/{name}", remove)

@@ -1,0 +1,377 @@
+"""Pod commands: create, ps, inspect, start, stop, restart, kill, pause, unpause, rm, prune, top,
+stats, exists, logs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sealpod.cli.args import confirm, key_values
+from sealpod.cli.context import CliContext, Command, fail_with
+from sealpod.errors import InvalidArgument, NoSuchPod, SealpodError
+
+if TYPE_CHECKING:
+    from sealpod.engine.pods import PodSpec
+
+
+# --- create ---------------------------------------------------------------------------------
+
+def _setup_create(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("name_arg", nargs="?", metavar="NAME", help=argparse.SUPPRESS)
+    a("-n", "--name", default="", help="assign a name to the pod")
+    a("-p", "--publish", action="append", default=[], help="publish a container's port(s) to the host")
+    a("--network", "--net", action="append", default=[], help="connect the pod to a network")
+    a("--share", default=None, help="namespaces to share: cgroup, ipc, net, pid, uts or none")
+    a("--hostname", default="", help="set the pod's hostname")
+    a("-l", "--label", action="append", default=[], help="set metadata on the pod")
+    a("--label-file", action="append", default=[], help="read labels from a file")
+    a("--infra", nargs="?", const="true", default="true", help="create an infra container for the pod")
+    a("--infra-command", default="", help="the command to run in the infra container")
+    a("--infra-image", default="", help="the image of the infra container")
+    a("--infra-name", default="", help="the name of the infra container")
+    a("--infra-conmon-pidfile", default="", help=argparse.SUPPRESS)
+    a("--pod-id-file", default="", help="write the pod ID to the file")
+    a("--userns", default="", help="user namespace to use")
+    a("-v", "--volume", action="append", default=[], help="bind mount a volume into every container of the pod")
+    a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
+    a("--dns", action="append", default=[], help="set custom DNS servers")
+    a("--dns-search", action="append", default=[], help="set custom DNS search domains")
+    a("--dns-option", action="append", default=[], help="set custom DNS options")
+    a("--exit-policy", default="continue", choices=("continue", "stop"), help="behaviour when the last container exits")
+    a("--replace", action="store_true", help="replace an existing pod of the same name")
+
+
+def _networks(values: list[str]) -> dict[str, Any]:
+    from sealpod.engine.networks import parse_network_flag
+
+    values = [v for v in values if v]
+    if not values:
+        return {}
+    if len(values) == 1 and (values[0] in ("bridge", "none", "host", "private") or ":" not in values[0]):
+        return {"network": values[0]}
+    return {"network": "bridge", "networks": dict(parse_network_flag(v) for v in values)}
+
+
+def spec_from_args(args: argparse.Namespace) -> PodSpec:
+    from sealpod.cli.args import parse_bool
+    from sealpod.engine.pods import PodSpec
+
+    infra = parse_bool(args.infra)
+    if args.name and args.name_arg:
+        raise InvalidArgument("cannot specify both a pod name (--name) and an argument")
+    labels: dict[str, str] = {}
+    for path in args.label_file:
+        try:
+            with open(path) as f:
+                lines = [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+        except OSError as e:
+            raise InvalidArgument(f"open {path}: {(e.strerror or str(e)).lower()}") from e
+        labels.update(key_values(lines, "label"))
+    labels.update(key_values(args.label, "label"))
+    share = ("ipc", "net", "uts") if args.share is None else tuple(s for s in args.share.split(",") if s) or ("none",)
+    if args.infra_command and args.infra_command.startswith("["):
+        import json
+
+        command = tuple(json.loads(args.infra_command))
+    else:
+        command = tuple(args.infra_command.split()) if args.infra_command else ()
+    return PodSpec(name=args.name or args.name_arg or "", hostname=args.hostname, labels=labels, infra=infra,
+                   infra_image=args.infra_image, infra_command=command, infra_name=args.infra_name,
+                   share=share, ports=tuple(args.publish), add_hosts=tuple(args.add_host),
+                   dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search),
+                   dns_options=tuple(args.dns_option), volumes=tuple(args.volume), userns=args.userns,
+                   exit_policy=args.exit_policy, pod_id_file=args.pod_id_file, **_networks(args.network))
+
+
+def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
+    spec = spec_from_args(args)
+    pods = ctx.engine.pods
+    if args.replace and spec.name and pods.exists(spec.name):
+        pods.remove(spec.name, force=True)
+    sys.stdout.write(pods.create(spec).id + "\n")
+    return 0
+
+
+# --- ps -------------------------------------------------------------------------------------
+
+def _setup_ps(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("-f", "--filter", action="append", default=[], help="filter output based on conditions given")
+    a("--format", help="pretty-print pods to JSON or using a Go template")
+    a("-q", "--quiet", action="store_true", help="print the numeric IDs of the pods only")
+    a("--no-trunc", action="store_true", help="do not truncate pod and container IDs")
+    a("--noheading", action="store_true", help="do not print headers")
+    a("--ctr-names", action="store_true", help="display the container names")
+    a("--ctr-ids", action="store_true", help="display the container UUIDs")
+    a("--ctr-status", action="store_true", help="display the container status")
+    a("--ns", action="store_true", help="display namespace information of the pod")
+    a("--sort", default="created", help="sort output by created, id, name, or number")
+    a("-l", "--latest", action="store_true", help="act on the latest pod")
+
+
+def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.formatting import render
+    from sealpod.cli.pod_rows import PodRow, default_format, sort_rows
+
+    pods = ctx.engine.pods.summaries(args.filter)
+    if args.latest:
+        pods = sorted(pods, key=lambda s: s.created)[-1:]
+    rows = sort_rows([PodRow(s, no_trunc=args.no_trunc) for s in pods], args.sort)
+    if args.quiet:
+        sys.stdout.write("".join(f"{r.Id if args.no_trunc else r.ID}\n" for r in rows))
+        return 0
+    default = default_format(args.ctr_names, args.ctr_ids, args.ctr_status)
+    fmt = args.format or default
+    if args.noheading and fmt.startswith("table"):
+        fmt = fmt.removeprefix("table").lstrip()
+    headers = {"ID": "POD ID", "Created": "CREATED", "InfraID": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS",
+               "ContainerIds": "IDS", "ContainerNames": "NAMES", "ContainerStatuses": "STATUS"}
+    sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="pod ps", json_indent=2,
+                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows]))
+    return 0
+
+
+# --- inspect / exists -------------------------------------------------------------------------
+
+def _setup_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pods", nargs="*", metavar="POD")
+    p.add_argument("-f", "--format", help="format the output using a Go template or json")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest pod")
+
+
+def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
+    import json
+
+    names = _targets(args, ctx)
+    docs: list[dict[str, Any]] = []
+    errors: list[SealpodError] = []
+    for name in names:
+        try:
+            docs.append(ctx.engine.pods.inspect(name))
+        except NoSuchPod:
+            errors.append(NoSuchPod(f"no such pod {name}"))
+    from sealpod.cli.formatting import is_json, unescape
+
+    if args.format and not is_json(args.format):
+        from sealpod.cli.gotemplate import compile_template
+
+        tmpl = compile_template(unescape(args.format).rstrip("\n") + "\n", name="inspect")
+        sys.stdout.write("".join(tmpl.execute(d) for d in docs))
+    elif len(docs) == 1 and len(names) == 1:  # Podman 4.3 prints one pod as an object
+        sys.stdout.write(json.dumps(docs[0], indent=5, ensure_ascii=False) + "\n")
+    elif docs:
+        sys.stdout.write(json.dumps(docs, indent=5, ensure_ascii=False) + "\n")
+    return fail_with(errors)
+
+
+def _setup_exists(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pod", metavar="POD")
+
+
+def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
+    return 0 if ctx.engine.pods.exists(args.pod) else 1
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+def _setup_targets(p: argparse.ArgumentParser, *, time_flag: bool = False) -> None:
+    p.add_argument("pods", nargs="*", metavar="POD")
+    p.add_argument("-a", "--all", action="store_true", help="act on all pods")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest pod")
+    p.add_argument("--pod-id-file", action="append", default=[], help="read the pod ID from the file")
+    if time_flag:
+        p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait before forcibly stopping")
+    p.add_argument("-i", "--ignore", action="store_true", help="ignore errors when a pod does not exist")
+
+
+def _targets(args: argparse.Namespace, ctx: CliContext) -> list[str]:
+    pods = ctx.engine.pods
+    names = list(getattr(args, "pods", []))
+    for path in getattr(args, "pod_id_file", []):
+        try:
+            with open(path) as f:
+                names.append(f.read().strip())
+        except OSError as e:
+            raise InvalidArgument(f"reading pod ID file {path}: {(e.strerror or str(e)).lower()}") from e
+    if getattr(args, "all", False):
+        return [p.id for p in pods.list_pods()]
+    if getattr(args, "latest", False):
+        found = pods.list_pods()
+        if not found:
+            raise NoSuchPod("no pods to act on: no such pod")
+        return [found[-1].id]
+    if not names:
+        raise InvalidArgument("you must provide at least one name or id")
+    return names
+
+
+def _each(args: argparse.Namespace, ctx: CliContext, act: Callable[[str], object]) -> int:
+    """Act on every pod named, printing each ID; Podman goes on after a failure."""
+    errors: list[SealpodError] = []
+    for name in _targets(args, ctx):
+        try:
+            result = act(name)
+            pod_id = result if isinstance(result, str) else getattr(result, "id", name)
+            sys.stdout.write(f"{pod_id}\n")
+            sys.stdout.flush()
+        except NoSuchPod as e:
+            if getattr(args, "ignore", False):
+                continue
+            e.exit_code = 1
+            errors.append(e)
+        except SealpodError as e:
+            errors.append(e)
+    return fail_with(errors)
+
+
+def _run_start(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, ctx.engine.pods.start)
+
+
+def _run_stop(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, lambda n: ctx.engine.pods.stop(n, args.time))
+
+
+def _run_restart(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, ctx.engine.pods.restart)
+
+
+def _setup_kill(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p)
+    p.add_argument("-s", "--signal", default="SIGKILL", help="signal to send to the containers of the pod")
+
+
+def _run_kill(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, lambda n: ctx.engine.pods.kill(n, args.signal))
+
+
+def _run_pause(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, ctx.engine.pods.pause)
+
+
+def _run_unpause(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, ctx.engine.pods.unpause)
+
+
+def _setup_rm(p: argparse.ArgumentParser) -> None:
+    _setup_targets(p, time_flag=True)
+    p.add_argument("-f", "--force", action="store_true", help="stop running containers and remove the pod")
+
+
+def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
+    return _each(args, ctx, lambda n: ctx.engine.pods.remove(n, force=args.force, timeout=args.time))
+
+
+def _setup_prune(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+
+
+def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
+    if not args.force and not confirm("WARNING! This will remove all stopped/exited pods.."):
+        return 0
+    for pod_id in ctx.engine.pods.prune():
+        sys.stdout.write(pod_id + "\n")
+    return 0
+
+
+# --- top / stats / logs -----------------------------------------------------------------------
+
+def _setup_top(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pod", metavar="POD", nargs="?")
+    p.add_argument("descriptors", nargs=argparse.REMAINDER, metavar="DESCRIPTORS")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest pod")
+
+
+def _run_top(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.formatting import tabwrite
+
+    descriptors = list(args.descriptors)
+    if args.latest and args.pod:
+        descriptors.insert(0, args.pod)
+    target = _targets(argparse.Namespace(pods=[args.pod] if args.pod and not args.latest else [],
+                                         latest=args.latest), ctx)[0]
+    rows = ctx.engine.pods.top(target, descriptors)
+    if rows and all(len(r) == 1 for r in rows):
+        sys.stdout.write("".join(r[0] + "\n" for r in rows))
+        return 0
+    sys.stdout.write(tabwrite("".join("\t".join(r) + "\n" for r in rows)))
+    return 0
+
+
+def _setup_stats(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pods", nargs="*", metavar="POD")
+    p.add_argument("-a", "--all", action="store_true", help="provide stats for all pods")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest pod")
+    p.add_argument("--no-stream", action="store_true", help="disable streaming stats and only pull the first result")
+    p.add_argument("--no-reset", action="store_true", help="disable resetting the screen between intervals")
+    p.add_argument("--format", help="pretty-print container statistics to JSON or using a Go template")
+
+
+def _run_stats(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.pod_rows import stats
+
+    if not args.pods and not args.latest:
+        args.all = True
+    return stats(ctx, _targets(args, ctx), args.format)
+
+
+def _setup_logs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pod", metavar="POD", nargs="?")
+    p.add_argument("-c", "--container", default="", help="filter logs by container name or ID")
+    p.add_argument("-f", "--follow", action="store_true", help="follow log output")
+    p.add_argument("-l", "--latest", action="store_true", help="act on the latest pod")
+    p.add_argument("-n", "--names", action="store_true", help="output the container name in the log")
+    p.add_argument("--since", default=None, help="show logs since TIMESTAMP")
+    p.add_argument("--until", default=None, help="show logs until TIMESTAMP")
+    p.add_argument("-t", "--timestamps", action="store_true", help="output the timestamps in the log")
+    p.add_argument("--tail", type=int, default=-1, help="output the specified number of lines at the end")
+    p.add_argument("--color", action="store_true", help="output the containers with different colors")
+
+
+def _run_logs(args: argparse.Namespace, ctx: CliContext) -> int:
+    pods = ctx.engine.pods
+    target = _targets(argparse.Namespace(pods=[args.pod] if args.pod else [], latest=args.latest), ctx)[0]
+    pod = pods.lookup(target)
+    ids = [i for i in pods.container_ids(pod) if i != pod.infra_id]
+    if args.container:
+        wanted = ctx.engine.containers.lookup(args.container)
+        if wanted.id not in ids:
+            raise InvalidArgument(f"container {args.container} is not in pod {pod.name}")
+        ids = [wanted.id]
+    sys.stdout.flush()
+    ctx.engine.containers.logs(ids, stdout=sys.stdout.buffer, stderr=sys.stderr.buffer, follow=args.follow,
+                               tail=args.tail, since=args.since, until=args.until, timestamps=args.timestamps,
+                               names=args.names or len(ids) > 1)
+    return 0
+
+
+_PS = Command("List pods", _setup_ps, _run_ps)
+_RM = Command("Remove one or more pods", _setup_rm, _run_rm)
+
+
+def _lifecycle(summary: str, run: Callable[[argparse.Namespace, CliContext], int], *, time_flag: bool = False
+               ) -> Command:
+    return Command(summary, lambda p: _setup_targets(p, time_flag=time_flag), run)
+
+
+COMMANDS: dict[str, Command] = {
+    "create": Command("Create a new empty pod", _setup_create, _run_create),
+    "ps": _PS, "ls": _PS, "list": _PS,
+    "inspect": Command("Display a pod configuration", _setup_inspect, _run_inspect),
+    "exists": Command("Check if a pod exists in local storage", _setup_exists, _run_exists),
+    "start": _lifecycle("Start one or more pods", _run_start),
+    "stop": _lifecycle("Stop one or more pods", _run_stop, time_flag=True),
+    "restart": _lifecycle("Restart one or more pods", _run_restart),
+    "kill": Command("Send the specified signal or SIGKILL to containers in pod", _setup_kill, _run_kill),
+    "pause": _lifecycle("Pause one or more pods", _run_pause),
+    "unpause": _lifecycle("Unpause one or more pods", _run_unpause),
+    "rm": _RM, "remove": _RM,
+    "prune": Command("Remove all stopped pods and their containers", _setup_prune, _run_prune),
+    "top": Command("Display the running processes of containers in a pod", _setup_top, _run_top),
+    "stats": Command("Display a live stream of resource usage statistics for the containers in one or more pods",
+                     _setup_stats, _run_stats),
+    "logs": Command("Fetch logs for pod with one or more containers", _setup_logs, _run_logs),
+}

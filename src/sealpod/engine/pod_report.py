@@ -1,0 +1,181 @@
+"""What ``pod ps``, ``pod inspect`` and ``pod top`` show about pods, in Podman's words."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sealpod.engine.pods import PodContainer, PodRecord, PodSummary
+from sealpod.errors import ContainerStateInvalid, InvalidArgument
+
+if TYPE_CHECKING:
+    from sealpod.engine.container_state import ContainerRecord
+    from sealpod.engine.pods import PodService
+
+POD_STATUSES = ("stopped", "running", "paused", "exited", "dead", "created", "degraded")
+_FILTER_KEYS = ("id", "name", "label", "status", "ctr-names", "ctr-ids", "ctr-status", "ctr-number", "network",
+                "until")
+
+
+def public_state(state: str) -> str:
+    """Podman shows a container that never ran as created, and a stopped one as exited."""
+    return {"stopped": "exited", "configured": "created"}.get(state, state)
+
+
+def pod_status(states: Sequence[str]) -> str:
+    """The pod's state from its containers': all alike gives that state, running mixed with
+    anything else is Degraded, as ``podman pod ps`` reports."""
+    if not states:
+        return "Created"
+    count = {"running": 0, "paused": 0, "stopped": 0, "created": 0, "error": 0}
+    for state in states:
+        key = {"exited": "stopped", "configured": "created"}.get(state, state)
+        count[key if key in count else "error"] += 1
+    total = len(states)
+    if count["running"] and count["running"] < total:
+        return "Degraded"
+    if count["running"] == total:
+        return "Running"
+    if count["stopped"] == total:
+        return "Exited"
+    if count["stopped"]:
+        return "Stopped"
+    if count["error"]:
+        return "Error"
+    if count["paused"] == total:
+        return "Paused"
+    return "Created"
+
+
+def _networks(svc: PodService, pod: PodRecord, members: Sequence[ContainerRecord]) -> tuple[str, ...]:
+    """The networks of the infra container, as configured (Podman lists them for a created pod too)."""
+    infra = next((r for r in members if r.id == pod.infra_id), None)
+    if infra is None:
+        return ()
+    cfg = infra.config
+    if cfg.get("networks"):
+        return tuple(cfg["networks"])
+    mode = cfg.get("network") or ""
+    if mode in ("", "bridge", "default"):
+        return (svc.engine.networks.files.default.name,)
+    if mode in ("none", "host", "private", "slirp4netns", "pasta") or ":" in mode:
+        return ()
+    return (mode,)
+
+
+def summarize(svc: PodService, pod: PodRecord) -> PodSummary:
+    members = svc.members(pod)
+    ctrs = tuple(PodContainer(r.id, r.name, public_state(r.state)) for r in members)
+    return PodSummary(id=pod.id, name=pod.name, status=pod_status([c.state for c in ctrs]), created=pod.created,
+                      infra_id=pod.infra_id, labels=dict(pod.labels), networks=_networks(svc, pod, members),
+                      containers=ctrs)
+
+
+def _filter(key: str, value: str) -> Callable[[PodSummary], bool]:
+    if key == "id":
+        return lambda s: s.id.startswith(value)
+    if key == "name":
+        return lambda s: value in s.name or fnmatch.fnmatchcase(s.name, value)
+    if key == "label":
+        k, has, v = value.partition("=")
+        return lambda s: k in s.labels and (not has or s.labels[k] == v)
+    if key == "status":
+        if value not in POD_STATUSES:
+            raise InvalidArgument(f"{value} is not a valid pod status")
+        return lambda s: s.status.lower() == value
+    if key == "ctr-names":
+        return lambda s: any(value in c.name for c in s.containers)
+    if key == "ctr-ids":
+        return lambda s: any(c.id.startswith(value) for c in s.containers)
+    if key == "ctr-status":
+        return lambda s: any(c.state == value for c in s.containers)
+    if key == "ctr-number":
+        return lambda s: str(len(s.containers)) == value
+    if key == "network":
+        return lambda s: value in s.networks
+    if key == "until":
+        from sealpod.engine.events import parse_time
+
+        limit = parse_time(value)
+        return lambda s: limit is not None and s.created * 1e9 < limit
+    raise InvalidArgument(f'"{key}" is an invalid filter')
+
+
+def filtered(found: list[PodSummary], filters: Sequence[str]) -> list[PodSummary]:
+    """Values of one key are alternatives; different keys must all match (labels: all of them)."""
+    by_key: dict[str, list[Callable[[PodSummary], bool]]] = {}
+    for spec in filters:
+        key, sep, value = spec.partition("=")
+        if not sep:
+            raise InvalidArgument(f'invalid filter "{spec}"')
+        by_key.setdefault(key, []).append(_filter(key, value))
+    return [s for s in found if all(any(p(s) for p in preds) if k != "label" else all(p(s) for p in preds)
+                                    for k, preds in by_key.items())]
+
+
+def rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _infra_config(svc: PodService, pod: PodRecord, infra: ContainerRecord | None) -> dict[str, Any]:
+    from sealpod.network.portmap import parse_publish
+
+    spec = pod.pod_spec
+    bindings: dict[str, list[dict[str, str]]] = {}
+    for text in spec.ports:
+        for m in parse_publish(text):
+            for i in range(m.range):
+                bindings.setdefault(f"{m.container_port + i}/{m.protocol}", []).append(
+                    {"HostIp": m.host_ip, "HostPort": str(m.host_port + i) if m.host_port else ""})
+    members = [infra] if infra is not None else []
+    return {
+        "PortBindings": bindings, "HostNetwork": spec.network == "host", "StaticIP": "", "StaticMAC": "",
+        "NoManageResolvConf": False, "DNSServer": list(spec.dns_servers) or None,
+        "DNSSearch": list(spec.dns_search) or None, "DNSOption": list(spec.dns_options) or None,
+        "NoManageHosts": False, "HostAdd": list(spec.add_hosts) or None,
+        "Networks": list(_networks(svc, pod, members)), "NetworkOptions": None,
+        "pid_ns": "private", "userns": spec.userns or "host", "uts_ns": "private",
+    }
+
+
+def inspect(svc: PodService, pod: PodRecord) -> dict[str, Any]:
+    """Podman's ``pod inspect`` document."""
+    members = svc.members(pod)
+    states = [public_state(r.state) for r in members]
+    spec = pod.pod_spec
+    doc: dict[str, Any] = {
+        "Id": pod.id, "Name": pod.name, "Created": rfc3339(pod.created), "CreateCommand": None,
+        "ExitPolicy": spec.exit_policy, "State": pod_status(states), "Hostname": pod.hostname,
+    }
+    if pod.labels:
+        doc["Labels"] = dict(pod.labels)
+    doc.update({"CreateCgroup": bool(pod.infra_id), "CgroupParent": "/sealpod_parent"})
+    if pod.infra_id:
+        infra = next((r for r in members if r.id == pod.infra_id), None)
+        doc.update({"CgroupPath": f"/sealpod_parent/{pod.id}", "CreateInfra": True,
+                    "InfraContainerID": pod.infra_id, "InfraConfig": _infra_config(svc, pod, infra),
+                    "SharedNamespaces": sorted(pod.share)})
+    else:
+        doc["CreateInfra"] = False
+    doc["NumContainers"] = len(members)
+    if members:
+        doc["Containers"] = [{"Id": r.id, "Name": r.name, "State": s} for r, s in zip(members, states, strict=True)]
+    mounts = [v for v in spec.volumes]
+    if mounts:
+        doc["Mounts"] = mounts
+    return doc
+
+
+def top(svc: PodService, pod: PodRecord, descriptors: Sequence[str]) -> list[list[str]]:
+    """One table for all running members: the header once, then each container's processes."""
+    running = [r for r in svc.members(pod) if r.state in ("running", "paused")]
+    if not running:
+        raise ContainerStateInvalid(f"pod {pod.id} is not running: container state improper")
+    ops = svc.engine.container_ops
+    table: list[list[str]] = []
+    for rec in running:
+        rows = ops.top(rec.id, descriptors)
+        table += rows if not table else rows[1:]
+    return table
