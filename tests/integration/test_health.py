@@ -233,3 +233,17 @@ def test_flag_parsing_and_merge_with_the_image() -> None:
                                     "Timeout": 30_000_000_000, "Retries": 5, "StartPeriod": 0}
     assert effective(image, {"Interval": 0, "Retries": 1})["Interval"] == 0  # type: ignore[index]
     assert effective(image, {"Test": ["NONE"]}) is None and effective(None, {}) is None
+
+
+def test_docker_cli_health_flags_through_the_api(api: object) -> None:
+    from tests.rig.api import ApiService
+
+    assert isinstance(api, ApiService)
+    api.docker("run", "-d", "--name", "dockerhealth", "--health-cmd", "exit 1", "--health-interval", "1h",
+               "--health-retries", "1", IMAGE, "sleep", "1000")
+    cfg = json.loads(api.docker("inspect", "--format", "{{json .Config.Healthcheck}}", "dockerhealth").stdout)
+    assert cfg["Test"] == ["CMD-SHELL", "exit 1"] and cfg["Interval"] == 3600 * 10**9 and cfg["Retries"] == 1
+    assert api.runner.run("healthcheck", "run", "dockerhealth", check=False).returncode == 1
+    status = api.docker("inspect", "--format", "{{.State.Health.Status}}", "dockerhealth").stdout.strip()
+    assert status == "unhealthy"
+    api.docker("rm", "-f", "dockerhealth")

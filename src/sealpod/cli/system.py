@@ -61,13 +61,15 @@ def _run_info(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 class _Info(dict):  # type: ignore[type-arg]
-    """Go templates address info as ``{{.Host.Arch}}``: accept capitalised keys at any depth."""
+    """Go templates address info as ``{{.Store.GraphRoot}}`` (Podman's struct fields) while its JSON
+    keys are ``store.graphRoot``: match keys regardless of case, at any depth."""
 
-    def __missing__(self, key: str) -> object:
-        for k, v in self.items():
-            if k.lower() == key.lower():
-                return _Info(v) if isinstance(v, dict) else v
-        raise KeyError(key)
+    def get(self, key: str, default: object = None) -> object:
+        if key in self:
+            value = self[key]
+        else:
+            value = next((v for k, v in self.items() if k.lower() == key.lower()), default)
+        return _Info(value) if isinstance(value, dict) and not isinstance(value, _Info) else value
 
 
 def _setup_service(p: argparse.ArgumentParser) -> None:

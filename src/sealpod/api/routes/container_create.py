@@ -201,7 +201,22 @@ def from_docker(body: Any, name: str = "") -> ContainerConfig:
         hostname=str(body.get("Hostname") or ""), stop_signal=str(body.get("StopSignal") or ""),
         stop_timeout=int(stop_timeout) if stop_timeout is not None else None,
         expose=tuple(_dict(body.get("ExposedPorts"), "ExposedPorts")), pull="never",
-        **net, **_host_fields(host))
+        healthcheck=_healthcheck(body.get("Healthcheck")), **net, **_host_fields(host))
+
+
+def _healthcheck(value: Any) -> dict[str, Any]:
+    """Docker's ``Healthcheck`` (durations in nanoseconds), the shape the engine keeps too."""
+    doc = _dict(value, "Healthcheck")
+    out: dict[str, Any] = {}
+    if doc.get("Test") is not None:
+        out["Test"] = list(_strs(doc["Test"]))
+    for key in ("Interval", "Timeout", "StartPeriod", "Retries"):
+        if doc.get(key):
+            try:
+                out[key] = int(doc[key])
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"decoding request body: Healthcheck.{key} must be an integer") from None
+    return out
 
 
 def _libpod_mounts(body: Mapping[str, Any]) -> tuple[MountSpec, ...]:
