@@ -75,3 +75,11 @@ def is_initial_namespace(mappings: Sequence[IdMapping]) -> bool:
     """Whether these are the init user namespace's maps (the identity over all 2**32-1 ids)."""
     return len(mappings) == 1 and mappings[0].container_id == 0 and mappings[0].host_id == 0 \
         and mappings[0].size == 4294967295
+
+
+def in_user_namespace() -> bool:
+    """Whether this process runs in a user namespace other than the host's."""
+    try:
+        return not is_initial_namespace(read_id_map("self", "uid"))
+    except OSError:
+        return False

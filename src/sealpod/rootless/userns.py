@@ -220,13 +220,3 @@ def stop_pause(ident: Identity) -> bool:
             break
         time.sleep(0.01)
     return True
-
-
-def in_user_namespace() -> bool:
-    """Whether this process runs in a user namespace other than the host's."""
-    from sealpod.rootless.idmap import is_initial_namespace, read_id_map
-
-    try:
-        return not is_initial_namespace(read_id_map("self", "uid"))
-    except OSError:
-        return False

@@ -122,7 +122,7 @@ def host_rlimits(types: Iterable[str] | None = None) -> tuple[Rlimit, ...]:
 def can_raise_limits() -> bool:
     """Whether this process may raise a hard limit: it needs CAP_SYS_RESOURCE in its effective set,
     and not merely inside a user namespace (the kernel asks the host's namespace: rootless)."""
-    from sealpod.rootless.userns import in_user_namespace
+    from sealpod.rootless.idmap import in_user_namespace
 
     if in_user_namespace():
         return False
