@@ -279,10 +279,30 @@ def _to_host(maps: Sequence[Any], container_id: int) -> int:
     return container_id if host is None else host
 
 
+def _check_searchable(rootfs: Path, root_host_uid: int) -> None:
+    """runc mounts the rootfs from inside the container's user namespace, as the container's root
+    (``root_host_uid`` outside): a directory above it that this user cannot search fails the start
+    with a bare EACCES, so say which one."""
+    if root_host_uid == 0:
+        return
+    for parent in rootfs.parents:
+        try:
+            st = parent.stat()
+        except OSError:
+            continue
+        mode = st.st_mode
+        if not mode & 0o001 and not (st.st_uid == root_host_uid and mode & 0o100):
+            raise ContainerStateInvalid(
+                f"{parent} is not searchable by others (mode {mode & 0o777:o}): a container with its own user "
+                f"namespace cannot reach its root filesystem below it; allow it with: chmod o+x {parent}")
+
+
 def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> None:
     """A container with its own id maps needs its files owned by the ids its root maps to: chowned
     (copied up) once, on the first start; a marker in its userdata says it was done."""
     uid_maps, gid_maps = _id_maps(rec.spec)
+    if uid_maps:
+        _check_searchable(rootfs, _to_host(uid_maps, 0))
     marker = svc.paths(rec.id).userdata / "ids-shifted"
     if not uid_maps or marker.exists():
         return

@@ -167,6 +167,7 @@ def _host_fields(host: Mapping[str, Any]) -> dict[str, Any]:
         "init": bool(host.get("Init")), "group_add": _strs(host.get("GroupAdd")),
         "ipc": "" if host.get("IpcMode") in (None, "", "private", "shareable") else str(host["IpcMode"]),
         "pid": str(host.get("PidMode") or ""), "uts": str(host.get("UTSMode") or ""), **_resources(host),
+        "userns": str(host.get("UsernsMode") or ""),  # Podman's compat API takes its own modes here too
     }
 
 
@@ -260,7 +261,31 @@ def from_libpod(body: Any) -> ContainerConfig:
         network="" if netns in ("", "bridge") else str(netns), detach=True, pull="never",
         ulimits=tuple(f"{r['type'].removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
                       for r in body.get("r_limits") or []),
-        secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""))
+        secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""), **_libpod_userns(body))
+
+
+def _libpod_userns(body: Mapping[str, Any]) -> dict[str, Any]:
+    """SpecGenerator's ``userns`` (``{"nsmode": "keep-id", "value": "uid=1"}``) and ``idmappings``."""
+    ns = _dict(body.get("userns"), "userns")
+    mode = str(ns.get("nsmode") or "")
+    value = str(ns.get("value") or "")
+    if mode in ("", "default"):
+        mode = ""
+    elif mode == "path":
+        mode = f"ns:{value}"
+    elif value:
+        mode = f"{mode}:{value}"
+    maps = _dict(body.get("idmappings"), "idmappings")
+
+    def ranges(key: str) -> tuple[str, ...]:
+        try:
+            return tuple(f"{int(m['container_id'])}:{int(m['host_id'])}:{int(m['size'])}"
+                         for m in maps.get(key) or [] if isinstance(m, dict))
+        except (KeyError, TypeError, ValueError):
+            raise InvalidArgument(f"decoding request body: idmappings.{key} entries need container_id, "
+                                  "host_id and size") from None
+
+    return {"userns": mode, "uid_maps": ranges("UIDMap"), "gid_maps": ranges("GIDMap")}
 
 
 def _libpod_secrets(body: Mapping[str, Any]) -> tuple[str, ...]:
