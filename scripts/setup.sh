@@ -37,6 +37,13 @@ add_subids sealtest 200000 65536
 add_subids containers 1000000 1000000
 [ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
 [ -c /dev/fuse ] && chmod 0666 /dev/fuse
+# ... and `sealtest` must reach this checkout (it runs .venv/bin/python and src/ from here): let
+# others search (not list) the directories above it, as a clone under /root would not allow.
+dir=$(pwd -P)
+while [ "$dir" != "/" ]; do
+    [ -n "$(find "$dir" -maxdepth 0 -perm -o+x)" ] || chmod o+x "$dir"
+    dir=$(dirname "$dir")
+done
 
 # Debian's python3 (3.11), not a per-user build: the venv must be usable by `sealtest` too,
 # and an interpreter under a private home (pyenv in /root) is not.
