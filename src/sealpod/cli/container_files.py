@@ -119,8 +119,8 @@ def _run_export(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _setup_import(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", metavar="PATH")
-    p.add_argument("reference", nargs="?", metavar="REFERENCE")
+    p.add_argument("operands", nargs="+", metavar="PATH [REFERENCE]")
+    p.set_defaults(intermixed=True)  # "import PATH --change X REFERENCE", as Podman takes it
     p.add_argument("-c", "--change", action="append", default=[], help="apply the following possible "
                    "instructions to the created image: CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | "
                    "STOPSIGNAL | USER | VOLUME | WORKDIR")
@@ -131,6 +131,9 @@ def _setup_import(p: argparse.ArgumentParser) -> None:
 
 
 def _run_import(args: argparse.Namespace, ctx: CliContext) -> int:
+    if len(args.operands) > 2:
+        raise InvalidArgument(f"accepts between 1 and 2 arg(s), received {len(args.operands)}")
+    args.source, args.reference = (args.operands + [None])[:2]
     report = _stderr_report(args.quiet)
     files = ctx.engine.container_files
     if args.source == "-":

@@ -195,4 +195,16 @@ def inspect_output(docs: Sequence[object], fmt: str | None) -> str:
 
         return json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
-    return "".join(tmpl.execute(d) for d in docs)
+    return "".join(tmpl.execute(_GoFields(d) if isinstance(d, dict) else d) for d in docs)
+
+
+class _GoFields(dict[str, object]):
+    """An inspect document that also answers to the Go field name where its JSON key differs
+    (Podman's structs have ``ID`` with the JSON name ``Id``): ``{{.ID}}`` works as in Podman."""
+
+    _ALIASES = {"ID": "Id"}
+
+    def get(self, key: str, default: object = None) -> object:
+        if key not in self and key in self._ALIASES:
+            key = self._ALIASES[key]
+        return super().get(key, default)

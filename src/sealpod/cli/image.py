@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sealpod.cli.args import confirm, parse_bool
 from sealpod.cli.context import CliContext, Command, fail_with
-from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage
+from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage, SealpodError
 
 if TYPE_CHECKING:
     from sealpod.engine.entities import ImageSummary, PullOptions, RegistryFlags
@@ -53,6 +53,7 @@ def _setup_pull(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", help="pull for this architecture instead of the host's")
     p.add_argument("--os", help="pull for this OS instead of the host's")
     p.add_argument("--variant", help="pull for this architecture variant")
+    p.add_argument("--policy", default="always", help="pull image policy (always, missing, never, newer)")
     _add_registry_flags(p)
 
 
@@ -75,7 +76,8 @@ def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
         options = replace(options, progress=progress.blob)
     try:
         for name in args.images:
-            for image_id in ctx.engine.images.pull(name, options, _quiet if args.quiet else progress.line):
+            report = _quiet if args.quiet else progress.line
+            for image_id in ctx.engine.images.pull_with_policy(name, args.policy, options, report):
                 progress.finish()
                 sys.stdout.write(image_id + "\n")
     finally:
@@ -131,7 +133,12 @@ def _setup_list(p: argparse.ArgumentParser) -> None:
 def _image_rows(images: list[ImageSummary], no_trunc: bool, sort: str) -> list[Any]:
     from sealpod.cli.image_rows import ImageRow
 
-    rows = [ImageRow(img, name, no_trunc=no_trunc) for img in images for name in (img.names or [None])]
+    rows = []
+    for img in images:
+        named = [ImageRow(img, name, no_trunc=no_trunc) for name in (img.names or [None])]
+        # a name by digest (pulled as repo@sha256:...) shows only when the image has no tag at all
+        tagged = [r for r in named if r.Tag != "<none>"]
+        rows += tagged or named[:1]
     keys = {"created": lambda r: -r._image.created, "id": lambda r: r._image.id,
             "repository": lambda r: (r.Repository, r.Tag), "tag": lambda r: r.Tag,
             "size": lambda r: r._image.size}
@@ -214,6 +221,11 @@ def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
             last.exit_code = 2
         elif isinstance(last, NoSuchImage):
             last.exit_code = 1
+        if len(report.errors) > 1 and isinstance(last, SealpodError):  # Podman's multi-error, in one message
+            items = "".join(f"\n\t* {e}" for e in report.errors)
+            combined = type(last)(f"{len(report.errors)} errors occurred:{items}")
+            combined.exit_code = last.exit_code
+            raise combined
     return fail_with(report.errors)
 
 
@@ -246,8 +258,10 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _setup_history(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("-H", "--human", nargs="?", const=True, default=True, type=parse_bool,
+    # cobra's bool flag: "-qH IMAGE" and "--human=false", never a value in the next word
+    p.add_argument("--human", nargs="?", const=True, default=True, type=parse_bool,
                    help="display sizes and dates in human readable format")
+    p.add_argument("-H", dest="human", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-trunc", "--notruncate", dest="no_trunc", action="store_true", help="do not truncate")
     p.add_argument("-q", "--quiet", action="store_true", help="display only the numeric IDs")
     p.add_argument("--format", help="change the output to JSON or a Go template")

@@ -90,7 +90,7 @@ class ImageRow:
 
     @property
     def History(self) -> str:  # noqa: N802
-        return ", ".join(self._image.names)
+        return ", ".join(self._image.history or self._image.names)
 
     @property
     def Labels(self) -> dict[str, str]:  # noqa: N802
@@ -154,7 +154,7 @@ class HistoryRow:
     def Size(self) -> str:  # noqa: N802
         from sealpod.cli.formatting import human_size
 
-        return human_size(self._e.size) if self._human else str(self._e.size)
+        return human_size(self._e.size)  # --human=false changes dates only, as in Podman
 
     @property
     def Comment(self) -> str:  # noqa: N802

@@ -169,7 +169,9 @@ def _dispatch(argv: list[str]) -> int:
     parser = ArgumentParser(prog=f"sealpod {name}", description=command.summary, parents=[global_parser()],
                             allow_abbrev=False, conflict_handler="resolve")
     command.setup(parser)
-    args = parser.parse_args(before + after)
+    # cobra takes operands after flags anywhere; commands without a REMAINDER operand may opt in
+    parse = parser.parse_intermixed_args if parser.get_default("intermixed") else parser.parse_args
+    args = parse(before + after)
     if remote is None:  # run by a service for a remote client
         from sealpod.cli.remote import check_served, served_flag_count
 

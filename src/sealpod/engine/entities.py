@@ -59,13 +59,14 @@ class ImageSummary:
     containers: int
     dangling: bool
     read_only: bool = False
+    history: tuple[str, ...] = ()  # NamesHistory: every name it had, most recent first
 
     def to_json(self) -> dict[str, Any]:
         return {
             "Id": self.id, "ParentId": "", "RepoTags": None, "RepoDigests": list(self.repo_digests),
             "Size": self.size, "SharedSize": 0, "VirtualSize": self.size, "Labels": self.labels or None,
             "Containers": self.containers, "Names": list(self.names), "Digest": self.digest,
-            "History": list(self.names), "Created": self.created, "CreatedAt": self.created_at,
+            "History": list(self.history or self.names), "Created": self.created, "CreatedAt": self.created_at,
         }
 
 

@@ -87,7 +87,11 @@ def load(engine: Engine, src: BinaryIO, report: Report) -> list[str]:
     work = _scratch(engine)
     loaded: list[str] = []
     try:
-        unpack(src, work)
+        try:
+            unpack(src, work)
+        except InvalidArgument as e:  # Podman's words, which scripts look for (one line here)
+            raise InvalidArgument(f"payload does not match any of the supported image formats: "
+                                  f"(oci-archive, docker-archive): {e.message}") from e
         if (work / "manifest.json").exists():
             for entry in read_manifest(work):
                 source = DockerArchiveSource(work, entry)
@@ -102,8 +106,8 @@ def load(engine: Engine, src: BinaryIO, report: Report) -> list[str]:
                                       CopyOptions(), report)
                 loaded.extend(names or [f"sha256:{image_id}"])
         else:
-            raise InvalidArgument("payload does not match any of the supported image formats "
-                                  "(oci-archive, docker-archive)")
+            raise InvalidArgument("payload does not match any of the supported image formats: "
+                                  "(oci-archive, docker-archive): neither manifest.json nor index.json found")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return loaded

@@ -87,6 +87,24 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
     raise RegistryError(f"{len(errors)} errors occurred while pulling: {details}")
 
 
+def remote_digest(engine: Engine, name: str, options: PullOptions) -> str | None:
+    """The digest the registry now gives for ``name`` (first search registry for a short name),
+    or None when it cannot be asked or does not know it: what ``--policy newer`` compares."""
+    from sealpod.image.manifest import ACCEPT
+    from sealpod.image.shortnames import resolve_short_name
+
+    ref = resolve_short_name(_docker_ref(name), engine.registries).candidates[0]
+    if ref.digest is not None:
+        return ref.digest
+    assert ref.registry is not None
+    try:
+        with _client(engine, ref.registry, options.registry, ref.repository) as client:
+            found = client.head_manifest(ref.repository, ref.tag or "latest", ACCEPT)
+    except SealpodError:
+        return None
+    return found[0] if found else None
+
+
 def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report: Report) -> list[str]:
     from sealpod.image.shortnames import resolve_short_name
 

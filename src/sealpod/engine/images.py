@@ -95,7 +95,7 @@ class ImageService:
             id=image.id, names=image.names, repo_digests=tuple(repo_digests(image)),
             digest=image.manifest_digest or "", created=created, created_at=_rfc3339(created),
             size=image.size, labels=dict(labels), containers=len(self.engine.image_users(image.id)),
-            dangling=not image.names,
+            dangling=not image.names, history=image.names_history,
         )
 
     def list_images(self, filters: Sequence[str] = (), all_images: bool = False) -> list[ImageSummary]:
@@ -121,7 +121,7 @@ class ImageService:
                 "Type": "layers", "Layers": [lay.diff_id for lay in layers]},
             "Labels": inner.get("Labels") or None, "Annotations": {},
             "ManifestType": manifest.media_type if manifest else "", "User": inner.get("User", ""),
-            "History": cfg.get("history") or [], "NamesHistory": list(image.names),
+            "History": cfg.get("history") or [], "NamesHistory": list(image.names_history or image.names),
         }
 
     def _graph_driver(self, image: ImageRecord) -> dict[str, Any]:
@@ -138,14 +138,18 @@ class ImageService:
         image = self.get(name)
         history = _config(image).get("history") or []
         sizes = [self.store.get_layer(lay).uncompressed_size for lay in image.layers]
+        # a layer that is another local image's top layer is shown under that image's ID, as Podman does
+        tops = {img.top_layer: img.id for img in self.store.list_images() if img.top_layer and img.id != image.id}
+        layer_ids = [tops.get(lay, "<missing>") for lay in image.layers]
         entries: list[HistoryEntry] = []
         for item in history if isinstance(history, list) else []:
             empty = bool(item.get("empty_layer"))
             size = 0 if empty or not sizes else sizes.pop(0)
-            entries.append(HistoryEntry(id="<missing>", created=_epoch(item.get("created")),
+            entry_id = "<missing>" if empty or not layer_ids else layer_ids.pop(0)
+            entries.append(HistoryEntry(id=entry_id, created=_epoch(item.get("created")),
                                         created_by=str(item.get("created_by", "")), size=size,
                                         comment=str(item.get("comment", ""))))
-        entries += [HistoryEntry("<missing>", None, "", s, "") for s in sizes]
+        entries += [HistoryEntry(i, None, "", s, "") for s, i in zip(sizes, layer_ids, strict=False)]
         entries.reverse()
         if entries:
             top = entries[0]
@@ -232,8 +236,11 @@ class ImageService:
         by_id = by_all or image.id.startswith(typed.removeprefix("sha256:"))
         users = self.engine.image_users(image.id)
         if users and not force:
-            raise ImageInUse(f"image used by {users[0]}: image is in use by a container: consider "
+            user_id = self.engine.containers.lookup(users[0]).id
+            raise ImageInUse(f"image used by {user_id}: image is in use by a container: consider "
                              "listing external containers and force-removing image")
+        if users:
+            self._remove_users(users)
         if not by_id and len(image.names) > 1:
             full = self._matching_name(image, typed)
             self.store.remove_name(full)
@@ -248,6 +255,21 @@ class ImageService:
         self.store.delete_image(image.id)
         report.deleted.append(image.id)
         self.engine.events.emit("image", "remove", id=image.id, name=image.names[0] if image.names else image.id)
+
+    def _remove_users(self, users: Sequence[str]) -> None:
+        """``rmi -f``: the containers using the image go first; one in a pod takes its pod along."""
+        from sealpod.errors import NotFound
+
+        containers = self.engine.containers
+        for name in users:
+            try:
+                rec = containers.lookup(name)
+                if rec.pod_id:
+                    self.engine.pods.remove(rec.pod_id, force=True)
+                else:
+                    containers.remove_with_dependents(rec.id, force=True)
+            except NotFound:
+                continue  # gone meanwhile (with its pod, or by another command)
 
     def _matching_name(self, image: ImageRecord, typed: str) -> str:
         from sealpod.engine.image_lookup import find_image
@@ -279,6 +301,25 @@ class ImageService:
         from sealpod.engine.image_transfer import pull
 
         return pull(self.engine, name, options, report)
+
+    def pull_with_policy(self, name: str, policy: str, options: PullOptions, report: Report) -> list[str]:
+        """``pull --policy``: always, missing (the default), never, or newer (when the registry's
+        digest differs from the local image's); returns the image IDs."""
+        from sealpod.engine.image_transfer import remote_digest
+
+        if policy not in ("always", "missing", "never", "newer"):
+            raise InvalidArgument(f'unsupported pull policy "{policy}"')
+        if policy != "always" and not options.all_tags:
+            try:
+                local = self.get(name)
+            except NoSuchImage:
+                if policy == "never":
+                    raise NoSuchImage(f"{name}: image not known") from None
+            else:
+                if policy in ("missing", "never") or remote_digest(self.engine, name, options) in (
+                        None, *local.digests):
+                    return [local.id]
+        return self.pull(name, options, report)
 
     def push(self, name: str, destination: str | None, options: PushOptions, report: Report) -> str:
         from sealpod.engine.image_transfer import push

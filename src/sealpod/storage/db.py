@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sealpod.errors import StorageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS image_names (
     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS image_names_by_image ON image_names(image_id);
+CREATE TABLE IF NOT EXISTS image_names_history (
+    image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    names    TEXT NOT NULL                -- JSON list, most recent first (Podman's NamesHistory)
+);
 CREATE TABLE IF NOT EXISTS manifests (
     digest     TEXT NOT NULL,             -- sha256:<hex> of body, exactly as pulled
     image_id   TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,

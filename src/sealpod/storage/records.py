@@ -35,6 +35,7 @@ class ImageRecord:
     created: str | None
     size: int
     stored: float
+    names_history: tuple[str, ...] = ()  # every name it had, most recent first
 
     @property
     def top_layer(self) -> str | None:

@@ -21,6 +21,8 @@ from sealpod.storage.db import Database
 from sealpod.storage.records import ImageRecord, LayerRecord, ManifestRecord
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sealpod.storage.containers import ContainerLayers
     from sealpod.storage.drivers.base import Driver
 
@@ -169,6 +171,7 @@ class Store:
                              (m.digest, image_id, m.media_type, m.body))
             for name in names:
                 conn.execute("INSERT OR REPLACE INTO image_names VALUES (?,?)", (name, image_id))
+            _note_names(conn, image_id)
         return self.get_image(image_id)
 
     def _layers_size(self, layers: Sequence[str]) -> int:
@@ -188,8 +191,10 @@ class Store:
         digests: dict[str, list[str]] = {}
         for r in conn.execute("SELECT digest, image_id FROM manifests ORDER BY rowid"):
             digests.setdefault(r["image_id"], []).append(r["digest"])
+        history = {r[0]: json.loads(r[1]) for r in conn.execute("SELECT image_id, names FROM image_names_history")}
         rows = conn.execute("SELECT * FROM images ORDER BY stored").fetchall()
-        return [_image_record(r, names.get(r["id"], []), digests.get(r["id"], [])) for r in rows]
+        return [_image_record(r, names.get(r["id"], []), digests.get(r["id"], []), history.get(r["id"], []))
+                for r in rows]
 
     def get_image(self, image_id: str) -> ImageRecord:
         conn = self.db.conn
@@ -200,7 +205,8 @@ class Store:
                                             (image_id,))]
         digests = [r[0] for r in conn.execute("SELECT digest FROM manifests WHERE image_id=? ORDER BY rowid",
                                               (image_id,))]
-        return _image_record(row, names, digests)
+        hist = conn.execute("SELECT names FROM image_names_history WHERE image_id=?", (image_id,)).fetchone()
+        return _image_record(row, names, digests, json.loads(hist[0]) if hist else [])
 
     def image_by_name(self, name: str) -> str | None:
         row = self.db.conn.execute("SELECT image_id FROM image_names WHERE name=?", (name,)).fetchone()
@@ -236,10 +242,16 @@ class Store:
             if conn.execute("SELECT 1 FROM images WHERE id=?", (image_id,)).fetchone() is None:
                 raise NoSuchImage(f"{image_id}: image not known")
             conn.execute("INSERT OR REPLACE INTO image_names VALUES (?,?)", (name, image_id))
+            _note_names(conn, image_id)
 
     def remove_name(self, name: str) -> bool:
         with self.db.write() as conn:
-            return conn.execute("DELETE FROM image_names WHERE name=?", (name,)).rowcount > 0
+            row = conn.execute("SELECT image_id FROM image_names WHERE name=?", (name,)).fetchone()
+            if row is None:
+                return False
+            conn.execute("DELETE FROM image_names WHERE name=?", (name,))
+            _note_names(conn, str(row[0]))
+            return True
 
     def delete_image(self, image_id: str) -> list[str]:
         """Forget an image and remove the layers and blobs no other image needs."""
@@ -270,13 +282,25 @@ class Store:
         return removed
 
 
-def _image_record(row: object, names: list[str], digests: list[str]) -> ImageRecord:
+def _image_record(row: object, names: list[str], digests: list[str], history: list[str]) -> ImageRecord:
     r = dict(row)  # type: ignore[call-overload]
     return ImageRecord(
         id=r["id"], names=tuple(names), layers=tuple(json.loads(r["layers"])), config=bytes(r["config"]),
         manifest_digest=r["manifest_digest"], digests=tuple(dict.fromkeys(digests)), created=r["created"],
-        size=r["size"], stored=r["stored"],
+        size=r["size"], stored=r["stored"], names_history=tuple(history),
     )
+
+
+def _note_names(conn: sqlite3.Connection, image_id: str) -> None:
+    """After a change of an image's names, each of its names (in order) moves to the front of its
+    history: the order Podman's ``images --format {{.History}}`` shows."""
+    names = [r[0] for r in conn.execute("SELECT name FROM image_names WHERE image_id=? ORDER BY rowid",
+                                        (image_id,))]
+    row = conn.execute("SELECT names FROM image_names_history WHERE image_id=?", (image_id,)).fetchone()
+    history: list[str] = json.loads(row[0]) if row else []
+    for name in names:
+        history = [name] + [h for h in history if h != name]
+    conn.execute("INSERT OR REPLACE INTO image_names_history VALUES (?,?)", (image_id, json.dumps(history)))
 
 
 def _config_created(config: bytes) -> str | None:

@@ -405,7 +405,9 @@ def _map_error(what: str, reply: Reply, body: bytes, kind: str) -> RegistryError
     codes = _error_codes(body)
     status = reply.status
     if status == 401 or (status == 403 and codes & {"DENIED", "UNAUTHORIZED"}):
-        default = "authentication required" if status == 401 else "requested access to the resource is denied"
+        # a HEAD's 401 has no body: c/image's words then are "unauthorized: authentication required"
+        default = "unauthorized: authentication required" if status == 401 else \
+            "requested access to the resource is denied"
         return RegistryAuthError(f"{what}: {text or default}")
     if kind == "manifest" and (codes & {"MANIFEST_UNKNOWN", "NAME_UNKNOWN"} or (status == 404 and not codes)):
         return ManifestUnknown(f"{what}: {text or 'manifest unknown'}")
