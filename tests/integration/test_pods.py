@@ -137,8 +137,13 @@ def test_stop_start_rm_semantics(sp: SealpodRunner) -> None:
     assert "sleep 600" in top and "catatonit" in top
     sp.run("pod", "kill", "life")
     assert sp.run("pod", "ps", "--format", "{{.Status}}").stdout == "Exited\n"
-    sp.run("pod", "start", "life")
-    sp.run("pod", "rm", "-f", "-t", "0", "life")
+    sp.run("pod", "create", "--name", "fresh")
+    life_id = sp.run("pod", "inspect", "life", "--format", "{{.Id}}").stdout.strip()
+    assert sp.run("pod", "prune", "-f").stdout.split() == [life_id]
+    assert sp.run("pod", "ps", "--format", "{{.Name}}").stdout == "fresh\n"  # a created pod is no prune's
+    sp.run("pod", "start", "fresh")
+    assert sp.run("pod", "rm", "fresh", check=False).returncode == 125  # its infra container runs
+    sp.run("pod", "rm", "-f", "-t", "0", "fresh")
     assert sp.run("pod", "ps", "-q").stdout == ""
     assert sp.run("ps", "-aq").stdout == ""
     assert sp.run("pod", "exists", "life", check=False).returncode == 1
@@ -151,6 +156,45 @@ def test_starting_a_member_starts_the_infra(sp: SealpodRunner) -> None:
     sp.run("start", "later")
     assert sp.run("pod", "ps", "--format", "{{.Status}} {{.ContainerStatuses}}").stdout == \
         "Running running,running\n"
+    # rm -a takes the pod with its infra container, as Podman's does
+    sp.run("rm", "-af", "-t", "0")
+    assert sp.run("pod", "ps", "-q").stdout == "" and sp.run("ps", "-aq").stdout == ""
+
+
+def test_pod_volume_hosts_dns_and_shared_pid(sp: SealpodRunner, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("shared-file\n")
+    sp.run("pod", "create", "--name", "feat", "--share", "pid,net,ipc,uts", "-v", f"{tmp_path}:/pv:ro",
+           "--add-host", "foo:1.2.3.4", "--dns", "9.9.9.9", "--network", "none")
+    out = sp.run("run", "--rm", "--pod", "feat", IMAGE, "sh", "-c",
+                 "cat /pv/f; grep foo /etc/hosts; grep nameserver /etc/resolv.conf; ps -o pid,args").stdout
+    lines = out.splitlines()
+    assert lines[:3] == ["shared-file", "1.2.3.4\tfoo", "nameserver 9.9.9.9"]
+    assert any(ln.split()[:2] == ["1", "/catatonit"] for ln in lines[3:]), out  # the infra is PID 1
+    assert sp.run("pod", "inspect", "feat", "--format", "{{.SharedNamespaces}}").stdout == "[ipc net pid uts]\n"
+
+
+def test_pod_logs_and_stats(sp: SealpodRunner) -> None:
+    sp.run("pod", "create", "--name", "chatty", "--network", "none")
+    sp.run("run", "--name", "say-a", "--pod", "chatty", IMAGE, "echo", "hello-a")
+    sp.run("run", "-d", "--name", "say-b", "--pod", "chatty", IMAGE, "sh", "-c", "echo hello-b; exec sleep 600")
+    deadline = time.monotonic() + 10
+    while "hello-b" not in sp.run("pod", "logs", "chatty").stdout and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = sp.run("pod", "logs", "chatty").stdout.splitlines()
+    assert sorted(ln.split(" ", 1)[1] for ln in lines) == ["hello-a", "hello-b"]  # prefixed by container ID
+    assert sp.run("pod", "logs", "-c", "say-b", "chatty").stdout == "hello-b\n"
+    stats = sp.run("pod", "stats", "--no-stream", "chatty").stdout
+    assert "say-b" in stats and "chatty-infra" not in stats and "-infra" in stats
+
+
+def test_exit_policy_stop(sp: SealpodRunner) -> None:
+    sp.run("pod", "create", "--name", "brief", "--exit-policy", "stop")
+    sp.run("pod", "create", "--name", "lasting")
+    for pod in ("brief", "lasting"):
+        sp.run("run", "--pod", pod, IMAGE, "true")
+    status = sp.run("pod", "ps", "--sort", "name", "--format", "{{.Name}} {{.Status}}").stdout
+    assert status == "brief Exited\nlasting Degraded\n"
+    assert json.loads(sp.run("pod", "inspect", "brief").stdout)["ExitPolicy"] == "stop"
 
 
 def test_no_infra_pod_and_new_pod_flag(sp: SealpodRunner, tmp_path: Path) -> None:

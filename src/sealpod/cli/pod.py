@@ -50,7 +50,7 @@ def _networks(values: list[str]) -> dict[str, Any]:
     values = [v for v in values if v]
     if not values:
         return {}
-    if len(values) == 1 and (values[0] in ("bridge", "none", "host", "private") or ":" not in values[0]):
+    if len(values) == 1 and (":" not in values[0] or values[0].startswith(("ns:", "container:"))):
         return {"network": values[0]}
     return {"network": "bridge", "networks": dict(parse_network_flag(v) for v in values)}
 

@@ -220,6 +220,11 @@ class PodService:
         found = [svc.sync(ctr_from_row(r)) for r in rows]
         return sorted(found, key=lambda r: r.id != pod.infra_id)
 
+    def infra_ids(self) -> dict[str, str]:
+        """Infra container ID -> its pod's ID, for every pod that has one."""
+        rows = self.db.conn.execute("SELECT infra_id, id FROM pods WHERE infra_id != ''")
+        return {str(r[0]): str(r[1]) for r in rows}
+
     def container_ids(self, pod: PodRecord) -> list[str]:
         """Members, infra first."""
         return [r.id for r in self.members(pod)]
@@ -373,6 +378,22 @@ class PodService:
         elif infra.state != State.RUNNING:
             svc.start(infra.id)
 
+    def member_exited(self, rec: ContainerRecord) -> None:
+        """``--exit-policy=stop``: when the last member has exited, the infra container stops too."""
+        from sealpod.engine.container_state import State
+
+        try:
+            pod = self.lookup(rec.pod_id)
+        except NoSuchPod:
+            return
+        if pod.pod_spec.exit_policy != "stop" or not pod.infra_id or rec.id == pod.infra_id:
+            return
+        others = [r for r in self.members(pod) if r.id not in (rec.id, pod.infra_id)]
+        if any(r.state in (State.RUNNING, State.PAUSED, State.CREATED) for r in others):
+            return
+        with contextlib.suppress(SealpodError):
+            self.engine.containers.stop(pod.infra_id)
+
     def check_removable(self, rec: ContainerRecord) -> None:
         """The infra container goes only with its pod."""
         row = self.db.conn.execute("SELECT id FROM pods WHERE infra_id=?", (rec.id,)).fetchone()
@@ -444,7 +465,7 @@ class PodService:
         deadline = time.monotonic() + timeout
         delay = 0.005
         while ids and time.monotonic() < deadline:
-            ids = [i for i in ids if svc.lookup(i).state in (State.RUNNING, State.PAUSED)]
+            ids = [r.id for r in svc.list_containers() if r.id in ids and r.state in (State.RUNNING, State.PAUSED)]
             time.sleep(delay if ids else 0)
             delay = min(delay * 2, 0.1)
 
@@ -498,10 +519,10 @@ class PodService:
         return pod.id
 
     def prune(self) -> list[str]:
-        """Remove pods none of whose containers run (Podman: stopped or exited pods)."""
+        """Remove stopped or exited pods; created ones (never started) stay, as in Podman."""
         gone = []
         for s in self.summaries():
-            if s.status in ("Exited", "Stopped", "Created") and not any(c.state == "running" for c in s.containers):
+            if s.status in ("Exited", "Stopped"):
                 with contextlib.suppress(NoSuchPod):
                     gone.append(self.remove(s.id, force=True))
         return gone
