@@ -173,3 +173,8 @@ SUMMARIES: dict[str, str] = {
     "unshare": "Run a command in a modified user namespace",
     "stats": "Display a live stream of container resource usage statistics",
 }
+
+# Aliases that work but, as in Podman's help, are not listed under "Available Commands".
+HIDDEN = frozenset({"umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
+                    "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
+                    "secret list", "secret remove"})

@@ -153,4 +153,4 @@ def sort_rows(rows: list[ContainerRow], key: str) -> list[ContainerRow]:
 
     if key not in _SORT:
         raise InvalidArgument(f"invalid option for --sort, options are: {', '.join(_SORT)}")
-    return sorted(rows, key=_SORT[key], reverse=key in ("created", "runningfor"))
+    return sorted(rows, key=_SORT[key], reverse=key == "runningfor")  # Podman: oldest first

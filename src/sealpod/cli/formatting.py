@@ -29,8 +29,11 @@ def is_json(fmt: str | None) -> bool:
 
 
 def unescape(fmt: str) -> str:
-    """Shells pass ``\\t`` literally; Podman turns it (and ``\\n``) into the real character."""
-    return fmt.replace("\\t", "\t").replace("\\n", "\n")
+    """Shells pass ``\\t`` literally; Podman turns it (and ``\\n``) into the real character, but only in the
+    text between actions: inside ``{{"\\n"}}`` it is a Go string escape, and a raw newline there would
+    leave the string unterminated."""
+    parts = re.split(r"({{.*?}})", fmt, flags=re.S)
+    return "".join(p if i % 2 else p.replace("\\t", "\t").replace("\\n", "\n") for i, p in enumerate(parts))
 
 
 def split_camel(name: str) -> list[str]:
@@ -82,6 +85,7 @@ def render(
     name: str = "template",
     json_indent: int = 4,
     escape_html: bool = True,
+    noheading: bool = False,
 ) -> str:
     """Render a command's report; the result ends with a newline unless it is empty.
 
@@ -89,6 +93,8 @@ def render(
     ``json_rows`` builds the data for ``--format json`` when it differs from ``rows`` (Podman's
     JSON has other field names than its templates).  ``json_indent``/``escape_html`` follow the
     command's Podman counterpart: ``images`` uses 4 spaces and escapes ``<>&``, ``ps`` 2 spaces.
+    ``noheading`` drops a table's header row; the columns are then as wide as the data alone, as
+    Podman's tabwriter makes them.
     """
     fmt = fmt or default
     if is_json(fmt):
@@ -106,7 +112,7 @@ def render(
     tmpl = compile_template(body, name=name)
     if not table:
         return "".join(tmpl.execute(row) for row in rows)
-    lines = [render_header(tmpl, headers or {})]
+    lines = [] if noheading else [render_header(tmpl, headers or {})]
     lines.extend(tmpl.execute(row) for row in rows)
     return tabwrite("".join(lines))
 

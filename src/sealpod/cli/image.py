@@ -165,9 +165,7 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.history:
         default += "\t{{.History}}"
     fmt = args.format or default
-    if args.noheading and fmt.startswith("table"):
-        fmt = fmt.removeprefix("table").lstrip()
-    out = render(fmt, rows, default=default, headers={"ID": "IMAGE ID"}, name="image",
+    out = render(fmt, rows, default=default, headers={"ID": "IMAGE ID"}, name="image", noheading=args.noheading,
                  json_rows=lambda: [i.to_json() for i in sorted(images, key=lambda i: -i.created)])
     sys.stdout.write(out)
     return 0

@@ -11,9 +11,9 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from sealpod.cli.commands import COMMANDS, GROUPS, SUMMARIES
+from sealpod.cli.commands import COMMANDS, GROUPS, HIDDEN, SUMMARIES
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument, SealpodError
 
@@ -23,8 +23,38 @@ LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "pa
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that reports bad flags as Podman does: one line, exit 125."""
 
+    def format_help(self) -> str:
+        from sealpod.cli.usage import command_help
+
+        return command_help(self)
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        """cobra takes ``--rm=false``/``-t=true`` for every boolean flag; argparse only ``--rm``."""
+        found = super()._parse_optional(arg_string)
+        if not (isinstance(found, tuple) and len(found) == 3 and found[2] is not None):
+            return found
+        action, option, value = found
+        if not isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction) or \
+                arg_string != f"{option}={value}":  # "-af" is -a -f, not -a=f
+            return found
+        from sealpod.cli.args import parse_bool
+
+        try:
+            flag = parse_bool(str(value))
+        except argparse.ArgumentTypeError:
+            self.error(f'invalid argument "{value}" for "{option}" flag: strconv.ParseBool: parsing "{value}": '
+                       "invalid syntax")
+        const = flag if isinstance(action, argparse._StoreTrueAction) else not flag
+        return argparse._StoreConstAction(option_strings=action.option_strings, dest=action.dest, const=const,
+                                          default=action.default), option, None
+
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments: "):
+            from sealpod.cli.usage import surplus_message
+
+            surplus = surplus_message(self, message.removeprefix("unrecognized arguments: ").split())
+            if surplus:
+                raise InvalidArgument(surplus)
             message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
         raise InvalidArgument(f"{message}\nSee '{self.prog} --help'")
 
@@ -42,7 +72,7 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--runroot", type=_path_or_none, default=S, help="path to the run root directory")
     g.add_argument("--storage-driver", default=S, help="storage driver (overlay, vfs)")
     g.add_argument("--storage-opt", action="append", default=S, help="storage driver option")
-    g.add_argument("--log-level", default=S, choices=LOG_LEVELS, metavar="LEVEL",
+    g.add_argument("--log-level", default=S, metavar="LEVEL",
                    help="log messages at and above LEVEL (debug, info, warn, error)")
     g.add_argument("--cgroup-manager", default=S, choices=("cgroupfs", "systemd"), help="cgroup manager")
     g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
@@ -51,12 +81,14 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--url", dest="url", default=S, help="URL of a sealpod/podman service")
     g.add_argument("--connection", "-c", default=S, help="named connection to use")
     g.add_argument("--remote", "-r", action="store_true", default=S, help="access a remote service")
+    g.add_argument("--noout", action="store_true", default=S, help="do not print anything to stdout")
+    g.add_argument("--context", default=S, help='name of the context to use (only "default")')
     return p
 
 
 _TAKES_VALUE = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
                           "--cgroup-manager", "--runtime", "--tmpdir", "--events-backend", "--url", "--connection",
-                          "-c"})
+                          "-c", "--context"})
 
 
 def _leading_flags(argv: list[str]) -> list[str]:
@@ -77,6 +109,8 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
     if i >= len(argv):
         return None, argv, []
     first = argv[i]
+    if first == "help":
+        return first, argv[:i], argv[i + 1:]
     if first in GROUPS and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
         two = f"{first} {argv[i + 1]}"
         if two in COMMANDS:
@@ -101,15 +135,23 @@ def _summary(full: str) -> str:
 
 
 def _usage(group: str | None = None) -> str:
+    """cobra's shape, which scripts parse: ``Available Commands:`` up to ``Options:``."""
     if group is None:
-        names = sorted({c for c in COMMANDS if " " not in c} | set(GROUPS))
+        names = sorted({c for c in COMMANDS if " " not in c and c not in HIDDEN} | set(GROUPS) | {"help"})
+        title = "Manage pods, containers and images"
+        lines = [title, "", "Usage:", "  sealpod [options] [command]", "", "Available Commands:"]
     else:
-        names = sorted(c.split(" ", 1)[1] for c in COMMANDS if c.startswith(group + " "))
-    lines = [GROUPS.get(group or "", "Manage pods, containers and images"), "", "Usage:",
-             f"  sealpod {group + ' ' if group else ''}[command]", "", "Available Commands:"]
+        names = sorted(c.split(" ", 1)[1] for c in COMMANDS if c.startswith(group + " ") and c not in HIDDEN)
+        title = GROUPS[group]
+        lines = [title, "", "Description:", f"  {title}", "", "Usage:", f"  sealpod {group} [command]", "",
+                 "Available Commands:"]
     for name in names:
-        lines.append(f"  {name:<12} {_summary(f'{group} {name}' if group else name)}")
-    lines += ["", 'Use "sealpod [command] --help" for more information about a command.']
+        text = "Help about any command" if name == "help" else _summary(f"{group} {name}" if group else name)
+        lines.append(f"  {name:<12} {text}")
+    if group is None:
+        from sealpod.cli.usage import global_options
+
+        lines += ["", global_options(global_parser()).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -139,6 +181,41 @@ def _remote_mode(name: str, before: list[str]) -> bool | None:
     return any(w.partition("=")[0] in _REMOTE_FLAGS for w in _leading_flags(before))
 
 
+def _parser(name: str) -> tuple[Command, ArgumentParser]:
+    ref = COMMANDS[name]
+    command: Command = importlib.import_module(ref.module).COMMANDS[ref.name]
+    parser = ArgumentParser(prog=f"sealpod {name}", description=command.summary, parents=[global_parser()],
+                            allow_abbrev=False, conflict_handler="resolve")
+    command.setup(parser)
+    return command, parser
+
+
+def _help(words: list[str]) -> int:
+    """``sealpod help [GROUP] [COMMAND]``: the same text as ``--help``; an unknown topic shows the top."""
+    topic = " ".join(words)
+    if not words:
+        sys.stdout.write(_usage())
+    elif topic in COMMANDS:
+        sys.stdout.write(_parser(topic)[1].format_help())
+    elif topic in GROUPS:
+        sys.stdout.write(_usage(topic))
+    else:
+        sys.stdout.write("Unknown help topic [" + " ".join(f"`{w}`" for w in words) + "]\n" + _usage())
+    return 0
+
+
+def _check_global_words(before: list[str], after: list[str]) -> None:
+    """--context takes only "default", as Podman's."""
+    words = before + after
+    for i, word in enumerate(words):
+        flag, eq, value = word.partition("=")
+        if flag == "--context":
+            value = value if eq else (words[i + 1] if i + 1 < len(words) else "")
+            if value != "default":
+                raise InvalidArgument(f'sealpod does not support {value}, the only --context value allowed is '
+                                      '"default"')
+
+
 def _dispatch(argv: list[str]) -> int:
     if {"--version", "-v"} & set(_leading_flags(argv)):  # cobra's --version wins over what follows
         from sealpod import __version__
@@ -157,21 +234,26 @@ def _dispatch(argv: list[str]) -> int:
             if name in GROUPS and not ({"-h", "--help"} & set(argv)) and not after:
                 raise InvalidArgument(f"missing command 'sealpod {name} COMMAND'")
             return 0
-        raise InvalidArgument("missing command 'sealpod COMMAND'\nTry 'sealpod --help' for more information")
-    ref = COMMANDS[name]
+        sys.stdout.write(_usage())
+        raise InvalidArgument("missing command 'sealpod COMMAND'\nTry 'sealpod --help' for more information.")
+    if name == "help":
+        if {"-h", "--help"} & set(after):
+            sys.stdout.write("Help provides help for any command in the application.\nSimply type sealpod help "
+                             "[path to command] for full details.\n\nUsage:\n  sealpod help [command] [flags]\n")
+            return 0
+        return _help([w for w in after if not w.startswith("-")])
+    _check_global_words(before, after)
     remote = _remote_mode(name, before)
     if remote:
         from sealpod.cli.remote import run_remote
 
         return run_remote(name, before, after)
-    module = importlib.import_module(ref.module)
-    command: Command = module.COMMANDS[ref.name]
-    parser = ArgumentParser(prog=f"sealpod {name}", description=command.summary, parents=[global_parser()],
-                            allow_abbrev=False, conflict_handler="resolve")
-    command.setup(parser)
+    command, parser = _parser(name)
     # cobra takes operands after flags anywhere; commands without a REMAINDER operand may opt in
     parse = parser.parse_intermixed_args if parser.get_default("intermixed") else parser.parse_args
-    args = parse(before + after)
+    from sealpod.cli.usage import glue_dash_values
+
+    args = parse(glue_dash_values(parser, before + after))
     if remote is None:  # run by a service for a remote client
         from sealpod.cli.remote import check_served, served_flag_count
 
@@ -180,7 +262,18 @@ def _dispatch(argv: list[str]) -> int:
         from sealpod.cli.remote import run_remote
 
         return run_remote(name, before, after, args)
-    _configure_logging(getattr(args, "log_level", "warn"))
+    from sealpod.cli.usage import latest_conflict
+
+    conflict = latest_conflict(name, parser, args)
+    if conflict:
+        raise InvalidArgument(conflict)
+    level = getattr(args, "log_level", "warn")
+    if level not in LOG_LEVELS:  # Podman's wording and exit code, without the "Error: " prefix
+        sys.stderr.write(f'Log Level "{level}" is not supported, choose from: {", ".join(LOG_LEVELS)}\n')
+        return 1
+    _configure_logging(level)
+    if getattr(args, "noout", False):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
     ctx = CliContext(args)
     try:
         return command.run(args, ctx)

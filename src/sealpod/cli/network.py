@@ -83,9 +83,8 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     docs = [n.to_json() for n in nets]
     default = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
     out = render(args.format, [_row(d, not args.no_trunc) for d in docs], default=default,
-                 headers={"ID": "NETWORK ID"}, json_rows=lambda: docs, name="network", json_indent=2)
-    if args.noheading and (args.format or default).lstrip().startswith("table"):
-        out = out.split("\n", 1)[1] if "\n" in out else ""
+                 headers={"ID": "NETWORK ID"}, json_rows=lambda: docs, name="network", json_indent=2,
+                 noheading=args.noheading)
     sys.stdout.write(out)
     return 0
 

@@ -125,12 +125,11 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     default = default_format(args.ctr_names, args.ctr_ids, args.ctr_status)
     fmt = args.format or default
-    if args.noheading and fmt.startswith("table"):
-        fmt = fmt.removeprefix("table").lstrip()
     headers = {"ID": "POD ID", "Created": "CREATED", "InfraID": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS",
                "ContainerIds": "IDS", "ContainerNames": "NAMES", "ContainerStatuses": "STATUS"}
     sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="pod ps", json_indent=2,
-                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows]))
+                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
+                            noheading=args.noheading))
     return 0
 
 

@@ -104,9 +104,7 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
              "UpdatedAt": human_duration(now - secrets[i].updated) + " ago", "Labels": secrets[i].labels}
             for i in keep]
     out = render(args.format, rows, default=_DEFAULT_LS, headers=_LS_HEADERS, name="secret",
-                 json_rows=lambda: [docs[i] for i in keep])
-    if args.noheading and (args.format or _DEFAULT_LS).lstrip().startswith("table"):
-        out = out.split("\n", 1)[1] if "\n" in out else ""
+                 json_rows=lambda: [docs[i] for i in keep], noheading=args.noheading)
     sys.stdout.write(out)
     return 0
 

@@ -50,9 +50,8 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     fmt = args.format or default
     if not docs and not is_json(fmt):
         return 0  # Podman prints not even the header
-    out = render(fmt, docs, default=default, headers={"Name": "VOLUME NAME"}, name="volume", json_indent=2)
-    if args.noheading and fmt.lstrip().startswith("table"):
-        out = out.split("\n", 1)[1] if "\n" in out else ""  # columns stay aligned as in the full table
+    out = render(fmt, docs, default=default, headers={"Name": "VOLUME NAME"}, name="volume", json_indent=2,
+                 noheading=args.noheading)
     sys.stdout.write(out)
     return 0
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sealpod.engine.container_state import ContainerRecord, State
-from sealpod.errors import InvalidArgument
+from sealpod.errors import InvalidArgument, SealpodError
 from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
@@ -108,18 +109,38 @@ _FILTER_KEYS = ("id", "name", "label", "status", "exited", "ancestor", "before",
 _STATUSES = ("created", "running", "paused", "exited", "stopped", "configured", "removing", "unknown")
 
 
+def _regex(value: str) -> re.Pattern[str] | None:
+    """Podman matches id and name filters as regular expressions; a bad one simply matches nothing."""
+    try:
+        return re.compile(value)
+    except re.error:
+        return None
+
+
+def _id_matcher(value: str) -> Callable[[ContainerRecord], bool]:
+    """Hex digits alone are an ID prefix (any case); anything else is a regex over the full ID."""
+    lowered = value.lower()
+    if lowered and all(c in "0123456789abcdef" for c in lowered):
+        return lambda r: r.id.startswith(lowered)
+    id_re = _regex(lowered)
+    return lambda r: bool(id_re and id_re.search(r.id))
+
+
 def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerRecord], bool]:
     if key == "id":
-        return lambda r: r.id.startswith(value)
+        return _id_matcher(value)
     if key == "name":
-        return lambda r: fnmatch.fnmatchcase(r.name, value) or value in r.name
+        name_re = _regex(value)
+        return lambda r: fnmatch.fnmatchcase(r.name, value) or value in r.name or bool(
+            name_re and name_re.search(r.name))
     if key == "label":
         k, has, v = value.partition("=")
         return lambda r: k in (r.spec.get("labels") or {}) and (not has or (r.spec.get("labels") or {})[k] == v)
     if key == "status":
         if value not in _STATUSES:
             raise InvalidArgument(f"{value} is not a valid status")
-        return lambda r: _public_state(r.state) == value or (value == "stopped" and r.state == State.STOPPED)
+        return lambda r: _public_state(r.state) == value or (
+            value == "stopped" and r.state in (State.STOPPED, State.EXITED))
     if key == "exited":
         code = int(value)
         return lambda r: r.state in (State.EXITED, State.STOPPED) and r.exit_code == code
@@ -143,6 +164,8 @@ def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerR
     if key == "network":
         return lambda r: False
     if key == "restart-policy":
+        if value not in ("none", "no", "always", "on-failure", "unless-stopped"):
+            raise InvalidArgument(f"{value} invalid restart policy")
         return lambda r: (r.config.get("restart") or {}).get("name", "no") == value
     raise InvalidArgument(f'"{key}" is an invalid filter')
 
@@ -188,7 +211,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
     return {
         "Id": rec.id, "Created": _rfc3339(rec.created), "Path": (spec.get("command") or [""])[0],
         "Args": (spec.get("command") or [])[1:], "State": state, "Image": rec.image_id or "",
-        "ImageName": rec.image_name, "Rootfs": "", "Pod": rec.pod_id,
+        "ImageName": rec.image_name, "ImageDigest": _image_digest(svc, rec), "Rootfs": "", "Pod": rec.pod_id,
         "ResolvConfPath": str(paths.userdata / "resolv.conf"), "HostnamePath": str(paths.userdata / "hostname"),
         "HostsPath": str(paths.userdata / "hosts"), "StaticDir": str(paths.userdata),
         "OCIConfigPath": str(paths.bundle / "config.json"), "OCIRuntime": svc.engine.system.runtime_path()[0],
@@ -221,11 +244,46 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "RestartPolicy": {"Name": restart.get("name", "no") if restart.get("name") != "no" else "",
                               "MaximumRetryCount": restart.get("max_retries", 0)},
             "Memory": cfg.get("memory") or 0, "ShmSize": cfg.get("shm_size") or 65536000,
-            "LogConfig": {"Type": cfg.get("log_driver") or "k8s-file", "Config": cfg.get("log_opts") or None,
-                          "Path": str(paths.log)},
+            "LogConfig": _log_config(cfg, str(paths.log)),
             "PidsLimit": cfg.get("pids_limit") or 0, "SecurityOpt": list(cfg.get("security_opts") or []),
         },
     }
+
+
+def _image_digest(svc: ContainerService, rec: ContainerRecord) -> str:
+    if not rec.image_id:
+        return ""
+    try:
+        return svc.store.get_image(rec.image_id).manifest_digest or ""
+    except SealpodError:  # the image was removed (rmi -f): Podman still reports the container
+        return ""
+
+
+def _log_config(cfg: dict[str, Any], path: str) -> dict[str, Any]:
+    """Podman's shape: no path for the "none" driver, and max-size as a human size ("1.234MB")."""
+    driver = cfg.get("log_driver") or "k8s-file"
+    opts = cfg.get("log_opts") or {}
+    out: dict[str, Any] = {"Type": driver, "Config": opts or None,
+                           "Path": "" if driver in ("none", "journald", "passthrough") else path}
+    try:
+        size = float(_size_bytes(str(opts["max-size"]))) if opts.get("max-size") else 0.0
+    except ValueError:
+        size = 0.0
+    unit = 0
+    while size >= 1000 and unit < 5:  # Go's units.HumanSize: 4 significant digits, decimal units
+        size, unit = size / 1000, unit + 1
+    out["Size"] = f"{size:.4g}{('B', 'kB', 'MB', 'GB', 'TB', 'PB')[unit]}"
+    return out
+
+
+def _size_bytes(text: str) -> int:
+    """Podman's units.FromHumanSize: decimal (1000-based) units."""
+    import re
+
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?", text.strip(), re.I)
+    if not m:
+        raise ValueError(text)
+    return int(float(m.group(1)) * 1000 ** " kmgtp".index(m.group(2).lower() or " "))
 
 
 def _health_config(rec: ContainerRecord) -> dict[str, Any]:
@@ -300,7 +358,7 @@ def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stder
     from sealpod.runtime import logs as logfile
 
     since_ns = _time_arg(since)
-    until_ns = _time_arg(until)
+    until_ns = _time_arg(until, since=False)
     records = [svc.lookup(n) for n in names]
     for rec in records:
         cfg = rec.config
@@ -326,16 +384,19 @@ def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stder
             out.flush()
 
 
-def _time_arg(text: str | None) -> int | None:
-    """``--since``/``--until``: RFC 3339, a Unix time, or a duration back from now (``10m``)."""
+def _time_arg(text: str | None, *, since: bool = True) -> int | None:
+    """``--since``/``--until``: RFC 3339, a Unix time, or a duration from now: back for since (``10m``
+    ago), forward for until (``--until 3s -f`` follows for three more seconds), as Podman's."""
     if not text:
         return None
     import re
 
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text)
-    if m:
-        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}[m.group(2)]
-        return int((time.time() - float(m.group(1)) * scale) * 1e9)
+    m = re.fullmatch(r"([-+]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)", text)
+    if m:  # a Go duration, signed and compound like Go's ("-1s", "1h30m"); negative reaches into the future
+        scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+        seconds = sum(float(n) * scale[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", m.group(2)))
+        seconds = -seconds if m.group(1) == "-" else seconds
+        return int((time.time() + (-seconds if since else seconds)) * 1e9)
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return int(float(text) * 1e9)
     try:
