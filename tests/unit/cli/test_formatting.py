@@ -157,3 +157,10 @@ def test_human_size_docker_style() -> None:
 )  # fmt: skip
 def test_human_duration(seconds: float, want: str) -> None:
     assert human_duration(seconds) == want
+
+
+def test_noheading_keeps_columns_aligned_to_the_data() -> None:
+    rows = [{"Name": "a-long-name", "Size": "1"}, {"Name": "b", "Size": "22"}]
+    out = render(None, rows, default="table {{.Name}}\t{{.Size}}", noheading=True)
+    assert out == "a-long-name  1\nb            22\n"  # tabwriter widths from the rows alone, no header
+    assert render("{{.Name}}", rows, default="table {{.Name}}", noheading=True) == "a-long-name\nb\n"
