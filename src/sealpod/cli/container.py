@@ -40,9 +40,22 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
         if not args.quiet:
             sys.stderr.write(line + "\n")
 
+    if config.cidfile:
+        import os
+
+        if os.path.exists(config.cidfile):  # before anything is created, so a failure leaves nothing behind
+            raise InvalidArgument(f"container id file exists. Ensure another container is not using it or "
+                                  f"delete {config.cidfile}")
     rec = ctx.engine.containers.create_with_image(config, pull, report, replace=args.replace)
     _write_cidfile(config, rec.id)
     return config, rec
+
+
+def _setup_run(p: argparse.ArgumentParser) -> None:
+    setup_create(p)
+    p.add_argument("--rmi", action="store_true", help="remove the container's image when it exits")
+    p.add_argument("-a", "--attach", action="append", default=[],
+                   help="attach to STDIN, STDOUT or STDERR (default: all three)")
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -54,12 +67,38 @@ def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
 def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
     config, rec = _create(args, ctx)
     if config.detach:
-        ctx.engine.containers.start(rec.id)
+        try:
+            ctx.engine.containers.start(rec.id)
+        except SealpodError as e:  # Podman: a container that could not start is an exit 126, and --rm holds
+            if config.remove:
+                import contextlib
+
+                with contextlib.suppress(SealpodError):
+                    ctx.engine.containers.remove(rec.id, force=True, volumes=True)
+            if e.exit_code == 125:
+                e.exit_code = 126
+            raise
         sys.stdout.write(rec.id + "\n")
         return 0
-    return ctx.engine.containers.run_attached(rec.id, stdin=sys.stdin.buffer if config.interactive else None,
-                                              stdout=sys.stdout.buffer, stderr=sys.stderr.buffer, tty=config.tty,
-                                              detach_keys=config.detach_keys)
+    streams = set(getattr(args, "attach", None) or ("stdin", "stdout", "stderr"))
+    bad = streams - {"stdin", "stdout", "stderr"}
+    if bad:
+        raise InvalidArgument(f'invalid stream "{sorted(bad)[0]}" for --attach - must be one of stdin, stdout, '
+                              "or stderr: invalid argument")
+    if not streams & {"stdout", "stderr"}:
+        sys.stdout.write(rec.id + "\n")  # Podman 4.3: nothing of the output is shown, the ID is
+        sys.stdout.flush()
+    import os
+
+    with open(os.devnull, "wb") as null:
+        code = ctx.engine.containers.run_attached(
+            rec.id, stdin=sys.stdin.buffer if config.interactive and "stdin" in streams else None,
+            stdout=sys.stdout.buffer if "stdout" in streams else null,
+            stderr=sys.stderr.buffer if "stderr" in streams else null, tty=config.tty, detach_keys=config.detach_keys)
+    if getattr(args, "rmi", False):  # Podman 4.3: after the run; an image still in use stays, with a message
+        for err in ctx.engine.images.remove([config.image]).errors:
+            sys.stderr.write(f"Error: {err}\n")
+    return code
 
 
 # --- start / stop / kill / restart / pause -------------------------------------------------
@@ -81,7 +120,8 @@ def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ..
             names.append(open(path).read().strip())
         except OSError as e:
             if not getattr(args, "ignore", False):
-                raise InvalidArgument(f"reading CIDFile: {e}") from e
+                reason = (e.strerror or str(e)).lower()
+                raise InvalidArgument(f"reading CIDFile: open {path}: {reason}") from e
     if getattr(args, "all", False):
         if names:
             raise InvalidArgument("--all and containers names or IDs cannot be used together")
@@ -89,6 +129,8 @@ def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ..
     if getattr(args, "latest", False):
         return [ctx.engine.containers.latest().id]
     if not names:
+        if getattr(args, "ignore", False) and getattr(args, "cidfile", None):
+            return []  # every --cidfile was missing, and --ignore forgives that
         raise InvalidArgument("you must provide at least one name or id")
     return names
 
@@ -123,6 +165,10 @@ def _setup_start(p: argparse.ArgumentParser) -> None:
 
 
 def _run_start(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.all and args.containers:
+        raise InvalidArgument("either start all containers or the container(s) provided in the arguments")
+    if args.filter:
+        return _start_filtered(args, ctx)
     if args.attach or args.interactive:
         if len(args.containers) != 1:
             raise InvalidArgument("you cannot start and attach multiple containers at once")
@@ -132,7 +178,28 @@ def _run_start(args: argparse.Namespace, ctx: CliContext) -> int:
             rec.id, stdin=sys.stdin.buffer if args.interactive else None, stdout=sys.stdout.buffer,
             stderr=sys.stderr.buffer,
             tty=bool(cfg.get("tty")), detach_keys=args.detach_keys)
-    return _each(args, ctx, ctx.engine.containers.start)
+    return _each(args, ctx, ctx.engine.containers.start, states=("configured", "created", "stopped", "exited"))
+
+
+def _start_filtered(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``start --filter``: among the named containers, or all of them, those that match; Podman
+    prints the names as given, or the IDs when it picked the containers itself."""
+    from sealpod.engine.container_report import filtered
+
+    svc = ctx.engine.containers
+    records = [svc.lookup(n) for n in args.containers] if args.containers else svc.list_containers()
+    matched = {r.id for r in filtered(svc, records, args.filter)}
+    errors: list[SealpodError] = []
+    for shown, rec in zip(args.containers or [r.id for r in records], records, strict=True):
+        if rec.id not in matched or rec.state in ("running", "paused"):
+            continue
+        try:
+            svc.start(rec.id)
+        except SealpodError as e:
+            errors.append(e)
+            continue
+        sys.stdout.write(shown + "\n")
+    return fail_with(errors)
 
 
 def _setup_stop(p: argparse.ArgumentParser) -> None:
@@ -183,16 +250,20 @@ def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.errors import Conflict, ContainerHasDependents
 
     svc = ctx.engine.containers
+    args.ignore = args.ignore or args.force  # as Podman: rm --force does not mind missing containers
+    infra: dict[str, str] = {}
     if args.all:  # newest first: a container is always created after those it depends on
         args.containers, args.all = list(reversed(_targets(args, ctx))), False
         if not args.containers:
             return 0
+        infra = ctx.engine.pods.infra_ids()  # as Podman, rm -a takes their pods with the infra containers
     if args.depend:  # Podman prints the full ID of every container removed, dependents first
         return _each(args, ctx, lambda n: sys.stdout.write("".join(
             f"{i}\n" for i in svc.remove_with_dependents(n, force=args.force, volumes=args.volumes))),
             print_name=False)
     try:
-        return _each(args, ctx, lambda n: svc.remove(n, force=args.force, volumes=args.volumes))
+        return _each(args, ctx, lambda n: ctx.engine.pods.remove(infra[n], force=args.force, volumes=args.volumes)
+                     if n in infra else svc.remove(n, force=args.force, volumes=args.volumes))
     except NoSuchContainer as e:
         e.exit_code = 1
         raise
@@ -278,7 +349,8 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.container_rows import ContainerRow, sort_rows
     from sealpod.cli.formatting import render
 
-    summaries = ctx.engine.containers.summaries(all_containers=args.all or args.latest or args.last > 0,
+    every = args.all or args.latest or args.last > 0 or any(f.startswith("status=") for f in args.filter)
+    summaries = ctx.engine.containers.summaries(all_containers=every,  # a status filter implies --all
                                                 filters=args.filter, size=args.size)
     if args.latest:
         summaries = summaries[-1:]
@@ -294,12 +366,11 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.pod:
         default += "\t{{.Pod}}\t{{.PodName}}"
     fmt = args.format or default
-    if args.noheading and fmt.startswith("table"):
-        fmt = fmt.removeprefix("table").lstrip()
     headers = {"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Names": "NAMES", "RunningFor": "CREATED",
                "Pod": "POD ID", "PodName": "PODNAME"}
     sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="ps", json_indent=2,
-                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows]))
+                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
+                            noheading=args.noheading))
     return 0
 
 
@@ -360,7 +431,7 @@ def _setup_restart(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: dict[str, Command] = {
-    "run": Command("Run a command in a new container", setup_create, _run_run),
+    "run": Command("Run a command in a new container", _setup_run, _run_run),
     "create": Command("Create but do not start a container", setup_create, _run_create),
     "start": Command("Start one or more containers", _setup_start, _run_start),
     "stop": Command("Stop one or more containers", _setup_stop, _run_stop),

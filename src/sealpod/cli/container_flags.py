@@ -39,6 +39,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("-e", "--env", action="append", default=[], help="set environment variables")
     a("--env-file", action="append", default=[], help="read environment variables from a file")
     a("--env-host", action="store_true", help="use all host environment variables in the container")
+    a("--preserve-fds", type=int, default=0, help="pass a number of additional file descriptors into the container")
+    a("--timeout", type=int, default=0, help="maximum time a container may run before it is killed (seconds)")
+    a("--device-cgroup-rule", action="append", default=[], help="add a rule to the cgroup allowed devices list")
+    a("--tz", default="", help="set timezone in container (local: the host's; or a zoneinfo name)")
+    a("--unsetenv", action="append", default=[], help="unset a default environment variable (image, containers.conf)")
+    a("--unsetenv-all", action="store_true", help="unset all default environment variables")
+    a("--kernel-memory", default=None, help=argparse.SUPPRESS)  # accepted, with Podman's warning, and ignored
     a("-w", "--workdir", default="", help="working directory inside the container")
     a("-u", "--user", default="", help="username or UID (format: <name|uid>[:<group|gid>])")
     a("--group-add", action="append", default=[], help="add additional groups to join")
@@ -60,6 +67,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--memory-swap", default=None, help="swap limit equal to memory plus swap")
     a("--cpus", type=float, default=None, help="number of CPUs")
     a("--cpu-shares", "-c", type=int, default=None, help="CPU shares (relative weight)")
+    a("--cpu-period", type=int, default=None, help="limit the CPU CFS (Completely Fair Scheduler) period")
+    a("--cpu-quota", type=int, default=None, help="limit the CPU CFS (Completely Fair Scheduler) quota")
     a("--cpuset-cpus", default=None, help="CPUs in which to allow execution (0-3, 0,1)")
     a("--pids-limit", type=int, default=None, help="tune container pids limit (-1 for unlimited)")
     a("--shm-size", default=None, help="size of /dev/shm")
@@ -94,6 +103,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--log-opt", action="append", default=[], help="logging driver options")
     a("--pull", default="missing", choices=("always", "missing", "never", "newer"), help="pull image policy")
     a("--platform", default="", help="the platform of the image to pull (os/arch[/variant])")
+    a("--arch", default="", help="use ARCH instead of the architecture of the machine for choosing images")
+    a("--os", default="", help="use OS instead of the running OS for choosing images")
+    a("--variant", default="", help="use VARIANT instead of the running architecture variant for choosing images")
     a("--replace", action="store_true", help="replace an existing container of the same name")
     a("--cidfile", default="", help="write the container ID to the file")
     a("--conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
@@ -212,6 +224,15 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
 
     if args.rm and args.restart not in ("", "no"):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
+    _check_conflicts(args)
+    if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
+        from sealpod.utils.proc import hold_fds
+
+        hold_fds(args.preserve_fds)
+    if args.kernel_memory is not None:
+        import sys
+
+        sys.stderr.write("The --kernel-memory flag is no longer supported. This flag is a noop.\n")
     mounts = tuple([_volume(v) for v in args.volume] + [_mount(m) for m in args.mount] +
                    [_tmpfs(t) for t in args.tmpfs])
     entrypoint = None
@@ -221,7 +242,8 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     return ContainerConfig(
         image=args.image, command=tuple(args.command) if args.command else None, entrypoint=entrypoint,
         name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
-        group_add=tuple(args.group_add), tty=args.tty, interactive=args.interactive, detach=args.detach,
+        group_add=tuple(g for item in args.group_add for g in item.split(",") if g),
+        tty=args.tty, interactive=args.interactive, detach=args.detach,
         remove=args.rm, labels=key_values(args.label, "label"), annotations=key_values(args.annotation, "annotation"),
         hostname=args.hostname, **_network_fields(args), add_hosts=tuple(args.add_host),
         dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
@@ -241,7 +263,25 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         requires=tuple(n for item in args.requires for n in item.split(",") if n), **health_fields(args),
         secrets=tuple(args.secret), pod=_pod(args), userns=args.userns, uid_maps=tuple(args.uidmap),
         gid_maps=tuple(args.gidmap), subuidname=args.subuidname, subgidname=args.subgidname,
+        unsetenv=tuple(args.unsetenv), unsetenv_all=args.unsetenv_all, cpu_period=args.cpu_period,
+        cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout,
+        preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
     )
+
+
+def _check_conflicts(args: argparse.Namespace) -> None:
+    """Flags that cannot be set together, in Podman's words; --arch/--os/--variant fold into --platform."""
+    for first, second in (("cpu_period", "cpus"), ("cpu_quota", "cpus"), ("no_hosts", "add_host")):
+        if getattr(args, first) and getattr(args, second):
+            one, two = first.replace("_", "-"), second.replace("_", "-")
+            raise InvalidArgument(f"--{one} and --{two} cannot be set together")
+    if args.arch or args.os or args.variant:
+        if args.platform:
+            raise InvalidArgument("--platform option can not be specified with --arch or --os")
+        import platform as host
+
+        machine = {"x86_64": "amd64", "aarch64": "arm64"}.get(host.machine(), host.machine())
+        args.platform = "/".join(p for p in (args.os or "linux", args.arch or machine, args.variant) if p)
 
 
 def _pod(args: argparse.Namespace) -> str:
@@ -273,6 +313,14 @@ def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
                 raise InvalidArgument(f"--network {value} cannot be combined with other networks")
         fields["network"] = "bridge"
         fields["networks"] = dict(parse_network_flag(v) for v in values)
+    mode = fields["network"]
+    if (fields["ports"] or fields["publish_all"]) and (mode in ("none", "host")
+                                                       or mode.startswith(("container:", "ns:"))):
+        import sys  # Podman 4.3 discards them with this line on stderr, and runs the container
+
+        sys.stderr.write("Port mappings have been discarded as one of the Host, Container, Pod, and None network "
+                         "modes are in use\n")
+        fields.update(ports=(), publish_all=False)
     from sealpod.engine.container_config import ContainerConfig
     from sealpod.engine.networks import check_config
 

@@ -42,6 +42,7 @@ class CliContext:
                 runtime=getattr(a, "runtime", None), cgroup_manager=getattr(a, "cgroup_manager", None),
                 log_level=getattr(a, "log_level", None), tmpdir=getattr(a, "tmpdir", None),
                 events_backend=getattr(a, "events_backend", None),
+                runtime_flags=tuple(getattr(a, "runtime_flag", ()) or ()) or None,
             ))
         return self._engine
 

@@ -82,13 +82,14 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--connection", "-c", default=S, help="named connection to use")
     g.add_argument("--remote", "-r", action="store_true", default=S, help="access a remote service")
     g.add_argument("--noout", action="store_true", default=S, help="do not print anything to stdout")
+    g.add_argument("--runtime-flag", action="append", default=S, help="add global flags for the container runtime")
     g.add_argument("--context", default=S, help='name of the context to use (only "default")')
     return p
 
 
 _TAKES_VALUE = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
                           "--cgroup-manager", "--runtime", "--tmpdir", "--events-backend", "--url", "--connection",
-                          "-c", "--context"})
+                          "-c", "--context", "--runtime-flag"})
 
 
 def _leading_flags(argv: list[str]) -> list[str]:

@@ -200,7 +200,7 @@ class Engine:
                 socket_dir=run_root / "socket", persist_dir_base=run_root / "containers"),
                 # conmon's own debug lines would end up in exec sessions' output: trace only
                 log_level="debug" if self.config.log_level == "trace" else "error",
-                env=self.monitor_env())
+                env=self.monitor_env(), runtime_flags=self.config.runtime_flags)
         return self._runtime
 
     def monitor_env(self) -> dict[str, str]:

@@ -105,6 +105,14 @@ class ContainerConfig:
     gid_maps: tuple[str, ...] = ()  # --gidmap
     subuidname: str = ""  # --subuidname: the /etc/subuid ranges of that name
     subgidname: str = ""
+    unsetenv: tuple[str, ...] = ()  # --unsetenv: default variables (image, containers.conf) left out
+    unsetenv_all: bool = False  # --unsetenv-all: only what the user set with -e/--env-file
+    cpu_period: int | None = None  # --cpu-period (microseconds); --cpus sets both itself
+    cpu_quota: int | None = None  # --cpu-quota
+    preserve_fds: int = 0  # --preserve-fds: fds 3.. of the creating command reach the container (not stored use)
+    timeout: int = 0  # --timeout: seconds the container may run before conmon kills it
+    device_cgroup_rules: tuple[str, ...] = ()  # --device-cgroup-rule "TYPE MAJOR:MINOR ACCESS"
+    timezone: str = ""  # --tz: "local" (the host's /etc/localtime) or a zoneinfo name
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

@@ -228,6 +228,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "WorkingDir": spec.get("workdir", "/"), "Entrypoint": " ".join(spec.get("entrypoint") or []),
             "Labels": spec.get("labels") or None, "Annotations": cfg.get("annotations") or None,
             "StopSignal": spec.get("stop_signal", "SIGTERM"), "Tty": bool(cfg.get("tty")),
+            "Timezone": cfg.get("timezone") or "",
             "OpenStdin": bool(cfg.get("interactive")), "AttachStdin": bool(cfg.get("interactive")),
             "AttachStdout": not cfg.get("detach"), "AttachStderr": not cfg.get("detach"),
             "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else

@@ -178,20 +178,51 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
         host_resolv, nameservers=cfg.dns_servers, network_nameservers=dns, searches=searches,
         options=cfg.dns_options, host_network=host_network)
-    files["/run/.containerenv"] = (f'engine="sealpod"\nname="{rec.name}"\nid="{rec.id}"\n'
-                                   f'image="{rec.image_name}"\nimageid="{rec.image_id or ""}"\n'
-                                   f"rootless={1 if svc.engine.config.rootless else 0}\n")
+    if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
+        files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
     mounts = []
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
         path.write_text(content)
         ro = dest == "/run/.containerenv"
         mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "ro" if ro else "rw")))
+    if cfg.timezone:  # a copy, as Podman makes: the host's zone files may change under a running container
+        import shutil
+
+        from sealpod.engine.specgen import zoneinfo_path
+
+        shutil.copyfile(zoneinfo_path(cfg.timezone), userdata / "localtime")
+        mounts.append(Mount("/etc/localtime", "bind", os.fspath(userdata / "localtime"), ("rbind", "rprivate", "rw")))
     if cfg.read_only:  # Podman's read-only-tmpfs: scratch space where programs expect it
         taken = {m.destination for m in cfg.mounts}
         mounts += [Mount(d, "tmpfs", "tmpfs", ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup"))
                    for d in ("/tmp", "/var/tmp", "/run") if d not in taken]
     return mounts
+
+
+def _check_workdir(rec: ContainerRecord, cfg: ContainerConfig, rootfs: Path) -> None:
+    """A --workdir the user named must exist (in the image or a mount); the image's own is created."""
+    wd = cfg.workdir.rstrip("/")
+    if not wd or os.path.lexists(os.path.join(rootfs, wd.lstrip("/"))):
+        return
+    for dest in (m.destination.rstrip("/") for m in cfg.mounts):
+        if wd == dest or wd.startswith(dest + "/") or dest.startswith(wd + "/"):
+            return  # a mount brings it, or the runtime makes it as a mount's parent
+    from sealpod.errors import OCIRuntimeError
+
+    raise OCIRuntimeError(f'workdir "{cfg.workdir}" does not exist on container {rec.id}')
+
+
+def _containerenv(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig) -> str:
+    """Empty, as in Podman, unless the container is privileged: then it may know who runs it.
+    The engine is named as Podman's API level, for tools that test ``engine`` for ``podman-``."""
+    if not cfg.privileged:
+        return ""
+    from sealpod.engine.system import API_VERSION
+
+    return (f'engine="podman-{API_VERSION}"\nname="{rec.name}"\nid="{rec.id}"\n'
+            f'image="{rec.image_name}"\nimageid="{rec.image_id or ""}"\n'
+            f"rootless={1 if svc.engine.config.rootless else 0}\n")
 
 
 def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, Any]], mounts: list[Mount],
@@ -206,6 +237,7 @@ def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, A
 
 
 def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> SpecParams:
+    from sealpod.engine.specgen import device_cgroup_rule
     from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Resources, SpecParams, parse_device
 
@@ -232,11 +264,13 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
     uid_maps, gid_maps = _id_maps(static)
     owner = (_to_host(uid_maps, user.uid), _to_host(gid_maps, user.gid))  # a volume's first use chowns to it
     mounts = _etc_files(svc, rec, cfg, hostname, net) + _user_mounts(svc, cfg, rec, rootfs, *owner)
+    _check_workdir(rec, cfg, rootfs)
     if static.get("secrets"):
         mounts, env = _secrets(svc, rec, static["secrets"], mounts, env)
     resources = Resources(
         memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
-        cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else None, cpu_period=100000 if cfg.cpus else None,
+        cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else cfg.cpu_quota,
+        cpu_period=100000 if cfg.cpus else cfg.cpu_period,
         cpuset_cpus=cfg.cpuset_cpus,
         pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None))
     rootless = svc.engine.config.rootless
@@ -260,6 +294,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         annotations={**cfg.annotations, "io.container.manager": "sealpod"},
         cgroups_path="" if rootless else f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
+        device_rules=tuple(device_cgroup_rule(r) for r in cfg.device_cgroup_rules),
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
         rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps),
     )
@@ -532,7 +567,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             id=rec.id, name=rec.name, bundle=paths.bundle, log_path=Path(cfg.log_opts.get("path") or paths.log),
             pidfile=paths.pidfile, conmon_pidfile=paths.conmon_pidfile, log_driver=log_driver,
             log_size_max=_parse_conf_size(max_size) if max_size else int(conf.log_size_max or -1),
-            terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id))
+            terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id), timeout=cfg.timeout,
+            preserve_fds=0 if rec.started_at else cfg.preserve_fds)  # the creating command's fds, once
         pid = svc.runtime().create(req)
     except BaseException:
         try:

@@ -160,6 +160,16 @@ class ContainerDB:
             "json_extract(config, '$.remove') AS remove, json_extract(config, '$.mounts') AS mounts, pod_id "
             "FROM containers ORDER BY created").fetchall()
 
+    def ps_extras(self) -> dict[str, tuple[bool, bool]]:
+        """Running containers → (may have published ports, has a healthcheck): which of them
+        ``ps`` must read network or health state files for."""
+        rows = self.db.conn.execute(
+            "SELECT id, (json_extract(config, '$.ports') NOT IN ('[]', '') OR json_extract(config, '$.publish_all') "
+            "OR json_extract(config, '$.network') LIKE 'container:%' OR pod_id != '') AS ports, "
+            "json_extract(spec, '$.healthcheck') IS NOT NULL AS health "
+            "FROM containers WHERE state IN ('running', 'paused')").fetchall()
+        return {r[0]: (bool(r[1]), bool(r[2])) for r in rows}
+
     def update(self, rec: ContainerRecord, **changes: Any) -> ContainerRecord:
         new = replace(rec, **changes)
         sets = ",".join(f"{k}=?" for k in changes)

@@ -39,8 +39,12 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:  # a zombie is not alive (conmon's children are reaped by conmon; ours by us)
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            stat = os.read(fd, 1024)  # ps asks this for every running container: no file object
+        finally:
+            os.close(fd)
+        return stat.rsplit(b")", 1)[1].split()[0] != b"Z"
     except (OSError, IndexError):
         return False
 
@@ -49,12 +53,15 @@ def parse_signal(value: str | int) -> int:
     """``TERM``, ``SIGTERM``, ``15`` → 15, as ``kill -s`` and ``--stop-signal`` take them."""
     if isinstance(value, int):
         return value
-    text = value.strip().upper()
+    raw = value.removeprefix("-")  # Podman strips one dash: ``kill -s -HUP``
+    text = raw.upper()
     if text.isdigit():
         num = int(text)
-        if 0 < num < 65:
+        if num > 64:
+            raise InvalidArgument("valid signals are 1 through 64")
+        if num > 0:
             return num
-    else:
+    elif text:
         name = text if text.startswith("SIG") else f"SIG{text}"
         if name.startswith("SIGRTMIN+") and name[9:].isdigit():
             return int(signals.SIGRTMIN) + int(name[9:])
@@ -62,7 +69,7 @@ def parse_signal(value: str | int) -> int:
             return int(signals.Signals[name])
         except KeyError:
             pass
-    raise InvalidArgument(f'invalid signal: "{value}"')
+    raise InvalidArgument(f"invalid signal: {raw}")
 
 
 class ContainerService:
@@ -189,7 +196,11 @@ class ContainerService:
         if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
             pod_id, config = self.engine.pods.member_config(config)
 
-        name = check_name(config.name) if config.name else ""
+        try:
+            name = check_name(config.name) if config.name else ""
+        except InvalidArgument as e:  # Podman 4.3's words for create
+            raise InvalidArgument("running container create option: names must match "
+                                  "[a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument") from e
         if name and replace and self.db.name_in_use(name):
             self.remove(name, force=True)
         if not name:
@@ -200,6 +211,9 @@ class ContainerService:
             self.engine.images.get(config.image) if config.image else None)
         ctr_id = new_id()
         image_name = image.names[0] if image and image.names else (image.id if image else "")
+        if image and config.image and config.image not in image.names:
+            with contextlib.suppress(SealpodError):  # "NAME" names NAME:latest, not the image's first tag
+                image_name = self.engine.images._untag_name(image, config.image)
         rec = ContainerRecord(id=ctr_id, name=name, image_id=image.id if image else None,
                               image_name=config.image if image and config.image in image.names else image_name,
                               created=time.time(), config=config.to_json())
@@ -301,6 +315,13 @@ class ContainerService:
         except SealpodError:
             pass  # already gone
         if not self._wait_exit(rec, wait):
+            if wait > 0:  # Podman says so, unless the user asked for no grace time at all
+                import logging
+
+                num = self.stop_signal(rec)
+                sig = signals.Signals(num).name if num in set(signals.Signals) else str(num)
+                logging.getLogger("sealpod").warning("StopSignal %s failed to stop container %s in %s seconds, "
+                                                     "resorting to SIGKILL", sig, rec.name, wait)
             try:
                 runtime.kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
             except SealpodError:
@@ -412,6 +433,8 @@ class ContainerService:
                 rec = self.db.update(rec, state=State.EXITED, pid=0, conmon_pid=0)
                 self.engine.events.container(rec, "cleanup")
         cfg = ContainerConfig.from_json(rec.config)
+        if rec.pod_id and rec.state == State.EXITED and not self._should_restart(rec, cfg):
+            self.engine.pods.member_exited(rec)  # --exit-policy=stop: the last one out stops the pod
         if (remove if remove is not None else cfg.remove) and rec.state == State.EXITED:
             self.remove(rec.id, force=True, volumes=True)  # --rm takes anonymous volumes too, as Podman
             return rec
@@ -548,8 +571,13 @@ class ContainerService:
         from sealpod.utils.record import replace
 
         health = self.engine.health
-        found = [replace(s, ports=self._published(s.id), health=health.status(s.id))
-                 if s.state in (State.RUNNING, State.PAUSED) else s for s in self._summaries(all_containers, filters)]
+        found = self._summaries(all_containers, filters)
+        if any(s.state in (State.RUNNING, State.PAUSED) for s in found):
+            # state files are read only for containers that can have ports or a health status
+            extras = self.db.ps_extras()
+            found = [replace(s, ports=self._published(s.id) if extras.get(s.id, (True, True))[0] else (),
+                             health=health.status(s.id) if extras.get(s.id, (True, True))[1] else "")
+                     if s.state in (State.RUNNING, State.PAUSED) else s for s in found]
         if any(s.pod_id for s in found):
             found = self.engine.pods.with_pod_names(found)
         if not size:
@@ -572,7 +600,7 @@ class ContainerService:
 
     def _still_running(self, row: Any) -> bool:
         """The cheap half of :meth:`sync`: no exit file, and conmon or the process alive."""
-        if self.paths(row["id"]).exit_file.exists():
+        if os.path.exists(os.path.join(self.store.run_root, "exits", row["id"])):  # paths().exit_file, cheaper
             return False
         return pid_alive(row["conmon_pid"]) or pid_alive(row["pid"])
 

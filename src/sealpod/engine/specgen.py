@@ -41,6 +41,32 @@ def merge_env(*layers: list[str]) -> list[str]:
     return list(merged.values())
 
 
+def device_cgroup_rule(text: str) -> dict[str, Any]:
+    """``c 7:* rmw`` into an OCI device cgroup rule, with Podman's complaints."""
+    parts = text.split()
+    if len(parts) != 3:
+        raise InvalidArgument(f'invalid device cgroup rule requires type, major:Minor, and access rules: "{text}"')
+    kind, numbers, access = parts
+    if kind not in ("a", "b", "c"):
+        raise InvalidArgument(f"invalid device type in device-access-add: {kind}")
+    bad = [ch for ch in access if ch not in "rwm"]
+    if bad:
+        raise InvalidArgument(f"invalid device access in device-access-add: {bad[0]}")
+    rule: dict[str, Any] = {"allow": True, "type": kind, "access": access}
+    for key, value in zip(("major", "minor"), numbers.split(":", 1), strict=False):
+        if value == "*":
+            continue
+        if not value.isdigit():
+            raise InvalidArgument(f'strconv.ParseUint: parsing "{value}": invalid syntax')
+        rule[key] = int(value)
+    return rule
+
+
+def zoneinfo_path(timezone: str) -> str:
+    """The host file ``--tz`` copies to the container's /etc/localtime."""
+    return "/etc/localtime" if timezone == "local" else f"/usr/share/zoneinfo/{timezone}"
+
+
 def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord | None) -> dict[str, Any]:
     """Command, environment, working directory, user and stop signal of a new container."""
     img = image_config(image)
@@ -59,7 +85,23 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         import os
 
         host_env = [f"{k}={v}" for k, v in os.environ.items()]
-    env = merge_env(list(conf.env), _strings(img.get("Env")), ["container=podman"], host_env, list(config.env))
+    defaults = merge_env(list(conf.env), _strings(img.get("Env")), ["container=podman"], host_env)
+    if config.unsetenv_all:
+        defaults = []
+    defaults = [e for e in defaults if e.partition("=")[0] not in config.unsetenv]
+    env = merge_env(defaults, list(config.env))
+    for rule in config.device_cgroup_rules:
+        device_cgroup_rule(rule)
+    if config.timezone:
+        import os
+
+        zone = zoneinfo_path(config.timezone)
+        if not os.path.exists(zone):
+            raise InvalidArgument(f"running container create option: stat {zone}: no such file or directory")
+    if config.stop_signal:
+        from sealpod.engine.containers import parse_signal
+
+        parse_signal(config.stop_signal)  # a bad --stop-signal fails create, not stop
     labels = {**(img.get("Labels") or {}), **config.labels}
     return {
         "entrypoint": entrypoint, "cmd": cmd, "command": entrypoint + cmd, "env": env,

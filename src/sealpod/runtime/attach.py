@@ -229,6 +229,8 @@ def stream(sock: socket.socket, *, stdin: BinaryIO | None, stdout: BinaryIO, std
     closed the socket because the process ended.  Closes ``sock``.
     """
     pump = _Pump(sock, stdin, stdout, stderr, detach_keys)
+    if not tty and pump.stdin_fd is not None and not os.isatty(pump.stdin_fd):
+        pump.matcher = _DetachMatcher(b"")  # as Podman: piped bytes are data, never the detach keys
     term_fd = _terminal_fd(stdin, stdout) if tty else None
     raw_fd = pump.stdin_fd if tty and pump.stdin_fd is not None and os.isatty(pump.stdin_fd) else None
     try:

@@ -22,6 +22,7 @@ import select
 import shutil
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ class CreateRequest:
     exit_delay: int = 0
     no_pivot: bool = False
     no_new_keyring: bool = False
+    timeout: int = 0                     # conmon kills the container after this many seconds (run --timeout)
+    preserve_fds: int = 0                # fds 3..3+N-1 of this process reach the container (run --preserve-fds)
 
 
 @dataclass(frozen=True)
@@ -262,12 +265,14 @@ class ConmonRuntime:
     """Creates containers and exec sessions through conmon; other verbs go straight to runc."""
 
     def __init__(self, paths: RuntimePaths, *, log_level: str = "error", sync_timeout: float = 120.0,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, runtime_flags: Sequence[str] = ()) -> None:
         self.paths = paths
         self.log_level = log_level
         self.sync_timeout = sync_timeout
         self.env = env
-        self.oci = RuncRuntime(paths.runtime, paths.runtime_root)
+        # --runtime-flag NAME[=VALUE] reaches every runtime call as --NAME[=VALUE], as in Podman
+        self.oci = RuncRuntime(paths.runtime, paths.runtime_root,
+                               extra_args=[f"--{f.lstrip('-')}" for f in runtime_flags])
 
     # -- paths -------------------------------------------------------------------------------
     def attach_socket_path(self, ctr_id: str) -> Path:
@@ -327,6 +332,10 @@ class ConmonRuntime:
             argv.append("--no-pivot")
         if req.no_new_keyring:
             argv.append("--no-new-keyring")
+        if req.timeout > 0:
+            argv += ["--timeout", str(req.timeout)]
+        if req.preserve_fds > 0:
+            argv += ["--runtime-opt", "--preserve-fds", "--runtime-opt", str(req.preserve_fds)]
         if req.exit_command:
             argv += ["--exit-command", req.exit_command[0]]
             for arg in req.exit_command[1:]:
@@ -351,19 +360,22 @@ class ConmonRuntime:
         return argv
 
     # -- spawning ----------------------------------------------------------------------------
-    def _spawn(self, argv: list[str], pipes: _Pipes, timeout: float, inherit_stdio: bool = False) -> None:
+    def _spawn(self, argv: list[str], pipes: _Pipes, timeout: float, inherit_stdio: bool = False,
+               preserve: tuple[int, ...] = ()) -> None:
         """Start conmon and wait for its first process to exit (it double-forks).
 
-        ``inherit_stdio``: the passthrough log driver, where conmon hands its stdio to the container."""
+        ``inherit_stdio``: the passthrough log driver, where conmon hands its stdio to the container.
+        ``preserve``: our fds that conmon passes on to the container (``--preserve-fds``)."""
         from sealpod.utils.proc import spawn
 
         env = dict(os.environ if self.env is None else self.env)
         env.update(pipes.env())
+        pass_fds = (*preserve, *pipes.child_fds())
         # conmon's own complaints, read back only if it fails: an anonymous in-memory file
         with open(os.memfd_create("conmon-stderr", os.MFD_CLOEXEC), "w+b") as errf:
             try:
-                proc = spawn(argv, stdout=errf, stderr=errf, env=env, pass_fds=pipes.child_fds()) \
-                    if not inherit_stdio else spawn(argv, stdin=None, env=env, pass_fds=pipes.child_fds())
+                proc = spawn(argv, stdout=errf, stderr=errf, env=env, pass_fds=pass_fds) \
+                    if not inherit_stdio else spawn(argv, stdin=None, env=env, pass_fds=pass_fds)
             finally:
                 pipes.close_child_ends()
             _signal_start(pipes.start_w)
@@ -393,10 +405,14 @@ class ConmonRuntime:
         with contextlib.suppress(FileNotFoundError):
             self.exit_file(req.id).unlink()
         self._link_bundle(req.id, req.bundle)
+        from sealpod.utils.proc import hold_fds
+
+        preserve = hold_fds(req.preserve_fds)  # before the pipes, so that those never take 3..3+N-1
         pipes = _Pipes.open(attach=False)
         sync = SyncPipe(pipes.sync_r, "sync")
         try:
-            self._spawn(self.conmon_argv(req), pipes, self.sync_timeout, req.log_driver == "passthrough")
+            self._spawn(self.conmon_argv(req), pipes, self.sync_timeout, req.log_driver == "passthrough",
+                        preserve)
             try:
                 msg = sync.read_message(self.sync_timeout)
             except ConmonError:

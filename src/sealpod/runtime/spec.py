@@ -171,6 +171,7 @@ class SpecParams:
     cgroups_path: str = ""
     resources: Resources = Resources()
     devices: tuple[Device, ...] = ()
+    device_rules: tuple[Mapping[str, Any], ...] = ()  # --device-cgroup-rule, as OCI linux.resources.devices
     oom_score_adj: int | None = None
     init: str | None = None
     init_source: str | None = None
@@ -364,7 +365,8 @@ def _resources(p: SpecParams, devices: list[Device]) -> dict[str, Any]:
     if p.privileged:
         rules: list[dict[str, Any]] = [{"allow": True, "access": "rwm"}]
     else:
-        rules = [{"allow": False, "access": "rwm"}, *(d.cgroup_rule() for d in devices)]
+        rules = [{"allow": False, "access": "rwm"}, *(d.cgroup_rule() for d in devices),
+                 *(dict(r) for r in p.device_rules)]
     out: dict[str, Any] = {"devices": rules}
     memory = {k: v for k, v in (("limit", r.memory), ("swap", r.memory_swap)) if v is not None}
     if memory:

@@ -89,3 +89,19 @@ def spawn(
         )
     except FileNotFoundError as e:
         raise CommandFailed(cmd, 127, f"executable file not found: {e.filename}") from e
+
+
+def hold_fds(count: int) -> tuple[int, ...]:
+    """fds 3..3+count-1, as the caller of ``run --preserve-fds`` left them; a closed one becomes
+    /dev/null (inheritable), so that the numbers the container sees are the caller's."""
+    fds = tuple(range(3, 3 + count))
+    for fd in fds:
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        os.set_inheritable(fd, True)
+    return fds
