@@ -92,6 +92,6 @@ def test_concurrent_clients(client: docker.DockerClient, api: ApiService) -> Non
         t.start()
     for t in threads:
         t.join(timeout=180)
-    assert not errors, errors[:3]
+    assert not errors, [getattr(e, "explanation", e) for e in errors][:3]
     assert client.containers.list(all=True, filters={"label": "suite=concurrency"}) == []
     assert client.ping()

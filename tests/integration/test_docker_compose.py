@@ -80,8 +80,9 @@ def test_docker_compose_v1_up_ps_logs_exec_down(api: ApiService, seeded_registry
         assert up.returncode == 0, f"{up.stderr}\n--- service log ---\n{api.log_tail()}"
         ps = compose("ps")
         assert ps.returncode == 0
-        assert {line.split()[0] for line in ps.stdout.splitlines()[2:]} == {f"{name}_web_1", f"{name}_client_1"}
-        assert all(" Up " in line for line in ps.stdout.splitlines()[2:])
+        rows = [line for line in ps.stdout.splitlines() if line.startswith(f"{name}_")]  # long cells wrap
+        assert {line.split()[0] for line in rows} == {f"{name}_web_1", f"{name}_client_1"}
+        assert all(" Up " in line for line in rows), ps.stdout
         assert b"compose-ok" in _http_get(port)
         greeting = compose("exec", "-T", "web", "sh", "-c", "echo $GREETING")
         assert greeting.stdout.strip() == "hello", greeting.stderr

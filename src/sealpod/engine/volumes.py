@@ -666,11 +666,13 @@ class VolumeService:
         """Unpack a tar stream into the volume (over what is there); paths may not escape it."""
         import tarfile
 
+        from sealpod.utils.tarsafe import extract_all
+
         if not self.exists(name):
             raise NoSuchVolume(f"no such volume {name}")
         with self._data_available(name) as data:
             try:
                 with tarfile.open(fileobj=source, mode="r|*") as tar:
-                    tar.extractall(data, numeric_owner=True, filter="tar")
+                    extract_all(tar, data, policy="tar")
             except (tarfile.TarError, OSError) as e:
                 raise InvalidArgument(f"importing into volume {name}: {e}") from e

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -303,7 +304,8 @@ class NetworkFiles:
 
     def save(self, net: Network) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".{net.name}.json.tmp"
+        # a temporary name of this writer's own: processes and API threads may save at once
+        tmp = self.dir / f".{net.name}.json.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(net.to_json(), indent=5) + "\n")
         os.replace(tmp, self.dir / f"{net.name}.json")
 

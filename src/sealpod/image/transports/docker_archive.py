@@ -186,9 +186,11 @@ def unpack(archive: BinaryIO, directory: Path) -> None:
     """Untar an image archive; the ``data`` filter refuses links and paths leaving ``directory``."""
     import tarfile
 
+    from sealpod.utils.tarsafe import extract_all
+
     try:
         with tarfile.open(fileobj=archive, mode="r|*") as tar:
-            tar.extractall(directory, filter="data")
+            extract_all(tar, directory, policy="data")
     except (tarfile.TarError, OSError, EOFError) as e:
         raise InvalidArgument(f"reading the image archive: {e}") from e
 
