@@ -258,6 +258,9 @@ def test_errors_are_podmans(sp: SealpodRunner) -> None:
     assert rm.returncode == 1 and "no pod with name or ID nosuch found: no such pod" in rm.stderr
     run = sp.run("run", "--rm", "--pod", "nosuch", IMAGE, "true", check=False)
     assert run.returncode == 125 and "no such pod" in run.stderr
+    userns = sp.run("pod", "create", "--userns", "keep-id", "--name", "un", check=False)
+    assert userns.returncode == 125 and "not supported yet" in userns.stderr  # refused, not silently ignored
+    assert sp.run("pod", "exists", "un", check=False).returncode == 1
     sp.run("pod", "create", "--name", "ports")
     own = sp.run("run", "-d", "--pod", "ports", "-p", "8081:80", IMAGE, "true", check=False)
     assert own.returncode == 125

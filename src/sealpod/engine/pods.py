@@ -253,6 +253,9 @@ class PodService:
         if not spec.infra and (spec.ports or spec.network or spec.networks):
             raise InvalidArgument("you must have an infra container to publish port bindings or set a network: "
                                   "invalid argument")
+        if spec.userns not in ("", "host"):  # refused rather than recorded and silently not applied
+            raise InvalidArgument(f"pod --userns={spec.userns} is not supported yet: give --userns to each "
+                                  "container of the pod instead")
         name = check_name(spec.name) if spec.name else ""
         while not name:
             name = random_name()
