@@ -7,9 +7,9 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, require_root
 
@@ -61,15 +61,7 @@ def test_podman_compose_up_exec_logs_down(tmp_path: Path, seeded_registry: Regis
         assert up.returncode == 0, up.stderr
         names = runner.run("ps", "--format", "{{.Names}}").stdout.split()
         assert sorted(names) == [f"{project.name}_client_1", f"{project.name}_web_1"]
-        deadline, body = time.monotonic() + 10, b""
-        while time.monotonic() < deadline and b"compose-ok" not in body:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                    body = s.recv(4096)
-            except OSError:
-                time.sleep(0.2)
-        assert b"compose-ok" in body
+        assert b"compose-ok" in http_get(port, expect=b"compose-ok")
         out = run("exec", "client", "sh", "-c", "busybox wget -q -O- http://web/")
         assert out.stdout.strip() == "compose-ok", out.stderr
         assert run("exec", "web", "sh", "-c", "echo $GREETING").stdout.strip() == "hello"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 from tests.rig.api import ApiService
+from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import skip_or_fail
 
@@ -47,18 +47,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _http_get(port: int) -> bytes:
-    deadline, body = time.monotonic() + 10, b""
-    while time.monotonic() < deadline and b"compose-ok" not in body:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                body = s.recv(4096)
-        except OSError:
-            time.sleep(0.2)
-    return body
-
-
 def test_docker_compose_v1_up_ps_logs_exec_down(api: ApiService, seeded_registry: RegistryServer,
                                                  tmp_path: Path) -> None:
     if not COMPOSE_BIN.exists():
@@ -83,7 +71,7 @@ def test_docker_compose_v1_up_ps_logs_exec_down(api: ApiService, seeded_registry
         rows = [line for line in ps.stdout.splitlines() if line.startswith(f"{name}_")]  # long cells wrap
         assert {line.split()[0] for line in rows} == {f"{name}_web_1", f"{name}_client_1"}
         assert all(" Up " in line for line in rows), ps.stdout
-        assert b"compose-ok" in _http_get(port)
+        assert b"compose-ok" in http_get(port, expect=b"compose-ok")
         greeting = compose("exec", "-T", "web", "sh", "-c", "echo $GREETING")
         assert greeting.stdout.strip() == "hello", greeting.stderr
         fetched = compose("exec", "-T", "client", "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc web 80")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, require_root
 
@@ -99,30 +100,12 @@ def net(store: SealpodRunner) -> Iterator[Net]:
     assert not left, f"left on the host: {left}"
 
 
-def _http_get(port: int, host: str = "127.0.0.1", deadline: float = 10) -> bytes:
-    end = time.monotonic() + deadline
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=3) as s:
-                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                data = b""
-                while chunk := s.recv(4096):
-                    data += chunk
-                if data:
-                    return data
-        except OSError:
-            pass
-        if time.monotonic() > end:
-            raise AssertionError(f"nothing answered on {host}:{port}")
-        time.sleep(0.1)
-
-
 def test_published_tcp_port_reaches_httpd(net: Net, tmp_path: Path) -> None:
     name = net.create(0)
     net.run("run", "-d", "--name", "web", "--network", name, "-p", f"{net.port}:80", IMAGE,
             "sh", "-c", "mkdir -p /www && echo hello-from-sealpod > /www/index.html && "
             "exec busybox httpd -f -p 80 -h /www")
-    assert b"hello-from-sealpod" in _http_get(net.port)
+    assert b"hello-from-sealpod" in http_get(net.port)
     assert net.run("port", "web").stdout == f"80/tcp -> 0.0.0.0:{net.port}\n"
     assert net.run("ps", "--format", "{{.Ports}}").stdout == f"0.0.0.0:{net.port}->80/tcp\n"
     settings = json.loads(net.run("inspect", "web").stdout)[0]["NetworkSettings"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, require_root
 
@@ -60,24 +61,6 @@ def sp(store: SealpodRunner) -> Iterator[SealpodRunner]:
     store.run("rm", "-af", "-t", "0", check=False)
 
 
-def _http_get(port: int, deadline: float = 10) -> bytes:
-    end = time.monotonic() + deadline
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
-                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                data = b""
-                while chunk := s.recv(4096):
-                    data += chunk
-                if data:
-                    return data
-        except OSError:
-            pass
-        if time.monotonic() > end:
-            raise AssertionError(f"nothing answered on 127.0.0.1:{port}")
-        time.sleep(0.1)
-
-
 def _fetch_from_member(sp: SealpodRunner, pod: str) -> str:
     """A second member asks the first one's httpd on localhost (retrying while it starts)."""
     out = ""
@@ -97,7 +80,7 @@ def test_members_share_localhost_and_pod_port_reaches_host(sp: SealpodRunner) ->
         "web Created 1\n"
     sp.run("run", "-d", "--name", "httpd", "--pod", "web", IMAGE, *HTTPD)
     assert "pod-hello" in _fetch_from_member(sp, "web")
-    assert b"pod-hello" in _http_get(port)
+    assert b"pod-hello" in http_get(port)
     # uts is shared: every member (and the infra) carries the pod's name as hostname
     assert sp.run("run", "--rm", "--pod", "web", IMAGE, "hostname").stdout.strip() == "web"
     assert sp.run("exec", "httpd", "hostname").stdout.strip() == "web"
@@ -310,7 +293,7 @@ def test_podman_compose_default_pod_mode(tmp_path: Path, store: SealpodRunner,
         pods = store.run("pod", "ps", "--format", "{{.Name}} {{.ContainerNames}}").stdout.split()
         assert pods[0] == f"pod_{project.name}"
         assert sorted(pods[1].split(",")) == [f"{project.name}_client_1", f"{project.name}_web_1"]
-        assert b"compose-pod-ok" in _http_get(port)
+        assert b"compose-pod-ok" in http_get(port)
         out = run("exec", "client", "sh", "-c", "echo -e 'GET / HTTP/1.0\\r\\n\\r\\n' | nc web 80")
         assert "compose-pod-ok" in out.stdout, out.stderr
     finally:

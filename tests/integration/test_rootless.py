@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer
 from tests.rig.rootless import RootlessRunner
 from tests.rig.sealpod import SealpodRunner, mounts_under
@@ -127,27 +128,6 @@ def test_resource_limits_are_refused_without_cgroup_delegation(rl: RootlessRunne
                           "and --cgroup-manager=systemd\n")
 
 
-def _http_get(port: int, timeout: float = 10) -> bytes:
-    import socket
-    import time
-
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-                data = b""
-                while chunk := s.recv(4096):
-                    data += chunk
-                if data:
-                    return data
-        except OSError:
-            pass
-        if time.monotonic() > end:
-            raise AssertionError(f"nothing answered on 127.0.0.1:{port}")
-        time.sleep(0.1)
-
-
 def test_published_port_reaches_a_rootless_httpd_on_port_80(rl: RootlessRunner) -> None:
     from tests.rig.registry import free_port
 
@@ -155,7 +135,7 @@ def test_published_port_reaches_a_rootless_httpd_on_port_80(rl: RootlessRunner) 
     rl.run("run", "-d", "--name", "rl-httpd", "-p", f"{port}:80", IMAGE, "sh", "-c",
            "mkdir -p /www && echo hello-rootless > /www/index.html && exec busybox httpd -f -p 80 -h /www")
     try:
-        assert b"hello-rootless" in _http_get(port)
+        assert b"hello-rootless" in http_get(port)
         assert rl.run("port", "rl-httpd").stdout == f"80/tcp -> 0.0.0.0:{port}\n"
         inside = rl.run("exec", "rl-httpd", "sh", "-c", "ip -4 addr show tap0; cat /etc/resolv.conf").stdout
         assert "10.0.2.100" in inside and "nameserver 10.0.2.3" in inside
