@@ -94,12 +94,13 @@ def summarize_row(row: Any) -> ContainerSummary:
     """The same as :func:`summarize`, from a ``ContainerDB.ps_rows`` row."""
     import json
 
-    mounts = json.loads(row["mounts"]) if row["mounts"] else []
+    mounts = json.loads(row["mounts"]) if row["mounts"] and row["mounts"] != "[]" else []
+    labels = row["labels"]
     return ContainerSummary(
         id=row["id"], name=row["name"], image=row["image_name"], image_id=row["image_id"] or "",
         command=tuple(json.loads(row["command"]) if row["command"] else ()), created=row["created"],
         state=row["state"], exit_code=row["exit_code"], started_at=row["started_at"],
-        finished_at=row["finished_at"], pid=row["pid"], labels=json.loads(row["labels"]) if row["labels"] else {},
+        finished_at=row["finished_at"], pid=row["pid"], labels=json.loads(labels) if labels and labels != "{}" else {},
         auto_remove=bool(row["remove"]), mounts=tuple(m.get("destination", "") for m in mounts),
         pod_id=row["pod_id"] or "")
 

@@ -32,13 +32,9 @@ RUNNING_STATES = (State.RUNNING, State.PAUSED, State.CREATED)
 def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    # /proc/PID/stat alone: it is missing for a gone process, readable for any user's, and says
+    # whether the process is a zombie (conmon's children are reaped by conmon; ours by us)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not alive (conmon's children are reaped by conmon; ours by us)
         fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
         try:
             stat = os.read(fd, 1024)  # ps asks this for every running container: no file object
@@ -575,8 +571,7 @@ class ContainerService:
         if any(s.state in (State.RUNNING, State.PAUSED) for s in found):
             # state files are read only for containers that can have ports or a health status
             extras = self.db.ps_extras()
-            found = [replace(s, ports=self._published(s.id) if extras.get(s.id, (True, True))[0] else (),
-                             health=health.status(s.id) if extras.get(s.id, (True, True))[1] else "")
+            found = [self._with_extras(s, extras.get(s.id, (True, True)), health)
                      if s.state in (State.RUNNING, State.PAUSED) else s for s in found]
         if any(s.pod_id for s in found):
             found = self.engine.pods.with_pod_names(found)
@@ -589,6 +584,14 @@ class ContainerService:
             image = self.store.get_image(s.image_id).size if s.image_id else 0
             out.append(replace(s, rw_size=rw, root_size=rw + image))
         return out
+
+    def _with_extras(self, s: ContainerSummary, extras: tuple[bool, bool], health: Any) -> ContainerSummary:
+        from sealpod.utils.record import replace
+
+        if not extras[0] and not extras[1]:
+            return s
+        return replace(s, ports=self._published(s.id) if extras[0] else (),
+                       health=health.status(s.id) if extras[1] else "")
 
     def _published(self, ctr_id: str) -> tuple[PublishedPort, ...]:
         """Published ports, from the run's saved network state (no runtime call, no DB read)."""
