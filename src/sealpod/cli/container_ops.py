@@ -158,7 +158,7 @@ def _run_port(args: argparse.Namespace, ctx: CliContext) -> int:
         wanted = args.port if "/" in args.port else f"{args.port}/tcp"
         found = [m.split(" -> ", 1)[1] for m in mappings if m.split(" -> ", 1)[0] == wanted]
         if not found:
-            raise InvalidArgument(f"failed to find published port {args.port!r}")
+            raise InvalidArgument(f'failed to find published port "{args.port}"')
         mappings = found
     sys.stdout.write("".join(m + "\n" for m in mappings))
     return 0

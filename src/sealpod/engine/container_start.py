@@ -181,9 +181,12 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
     mounts = []
+    uid_maps, gid_maps = _id_maps(rec.spec)  # owned by the container's root, as Podman makes them
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
         path.write_text(content)
+        if uid_maps or gid_maps:
+            os.chown(path, _to_host(uid_maps, 0), _to_host(gid_maps, 0))
         ro = dest == "/run/.containerenv"
         mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "ro" if ro else "rw")))
     if cfg.timezone:  # a copy, as Podman makes: the host's zone files may change under a running container

@@ -328,7 +328,7 @@ class ContainerService:
 
     def _wait_exit(self, rec: ContainerRecord, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        delay = 0.005
+        delay = 0.001  # conmon writes the exit file about a millisecond after the stdio closes
         while True:
             if self._exit_code(rec) is not None or not (pid_alive(rec.pid) or pid_alive(rec.conmon_pid)):
                 return True

@@ -289,9 +289,10 @@ class PodService:
     def _create_infra(self, pod: PodRecord, spec: PodSpec) -> PodRecord:
         from sealpod.engine.container_config import ContainerConfig
 
-        image_id = self.engine.images.get(spec.infra_image).id if spec.infra_image else self.pause_image()
+        image = spec.infra_image or self.engine.config.containers.engine.infra_image
+        image_id = self._infra_image(image) if image else self.pause_image()
         config = ContainerConfig(
-            image=spec.infra_image or self.pause_image_name(), name=spec.infra_name or f"{pod.id[:12]}-infra",
+            image=image or self.pause_image_name(), name=spec.infra_name or f"{pod.id[:12]}-infra",
             command=tuple(spec.infra_command) or None, hostname=spec.hostname or pod.name,
             network=spec.network, networks=dict(spec.networks), ports=tuple(spec.ports),
             add_hosts=tuple(spec.add_hosts), dns_servers=tuple(spec.dns_servers),
@@ -306,6 +307,12 @@ class PodService:
         with self.db.write() as conn:
             conn.execute("UPDATE pods SET infra_id=? WHERE id=?", (rec.id, pod.id))
         return dataclasses.replace(pod, infra_id=rec.id)
+
+    def _infra_image(self, name: str) -> str:
+        """A chosen infra image is pulled when missing, as Podman does (its pull errors are the pod's)."""
+        from sealpod.engine.entities import PullOptions
+
+        return self.engine.images.pull_with_policy(name, "missing", PullOptions(), lambda _: None)[-1]
 
     def pause_image_name(self) -> str:
         import sealpod

@@ -69,7 +69,12 @@ class DockerSource:
 
     def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
         reference = digest or self.ref.digest or self.ref.tag or "latest"
-        body, media_type, _ = self.client.get_manifest(self.repo, reference, ACCEPT)
+        try:
+            body, media_type, _ = self.client.get_manifest(self.repo, reference, ACCEPT)
+        except RegistryError as e:  # the first contact: Podman's words name the source it was opening
+            if digest is not None:
+                raise
+            raise type(e)(f"initializing source {self.describe()}: {e}") from e
         return body, media_type
 
     def get_blob(self, desc: Descriptor, out: BinaryIO, progress: Progress | None = None) -> None:
