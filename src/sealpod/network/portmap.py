@@ -5,12 +5,14 @@ that a host port is free (netavark's iptables DNAT would silently shadow a liste
 from __future__ import annotations
 
 import errno
-import socket
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sealpod.errors import InvalidArgument, NetworkError
 from sealpod.utils.record import dataclass, replace
+
+if TYPE_CHECKING:
+    import socket
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
@@ -120,6 +122,8 @@ def publish_all(exposed: Iterable[tuple[int, str]], mapped: Sequence[PortMapping
 
 
 def _socket(proto: str, host_ip: str) -> socket.socket:
+    import socket  # only when ports are published: a container start without -p skips it
+
     family = socket.AF_INET6 if ":" in host_ip else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     return socket.socket(family, kind)
