@@ -161,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except (ValueError, OSError):
+            self.close_connection = True  # the rest of the stream cannot be trusted to frame a request
             self._send(Response(400, error_body(400, "malformed request body")))
             return
         found = self.server.router.match(self.command, route_path)

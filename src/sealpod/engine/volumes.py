@@ -84,6 +84,8 @@ _MS_NOOPS = frozenset({"rw", "suid", "dev", "exec", "async", "atime", "diratime"
 def check_name(name: str) -> str:
     if not _NAME_RE.fullmatch(name):
         raise InvalidArgument(f"running volume create option: names must match {NAME_PATTERN}: invalid argument")
+    if len(name) > 200:  # it names a directory: keep it a valid file name
+        raise InvalidArgument("running volume create option: names must be at most 200 characters: invalid argument")
     return name
 
 

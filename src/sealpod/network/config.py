@@ -120,6 +120,9 @@ class CreateOptions:
 def check_name(name: str) -> str:
     if not _NAME_RE.fullmatch(name):
         raise InvalidArgument(f"network name {name} invalid: names must match {NAME_PATTERN}: invalid argument")
+    if len(name) > 200:  # it names a file (and netavark's bridge defaults): keep it a valid file name
+        raise InvalidArgument(f"network name {name[:20]}... invalid: names must be at most 200 characters: "
+                              "invalid argument")
     return name
 
 

@@ -81,17 +81,25 @@ def exists(req: Request) -> Response:
     return no_content()
 
 
+def _str_map(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"decoding request body: {what} must be an object of strings")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _docker_create_options(body: dict[str, Any]) -> dict[str, Any]:
     ipam = body.get("IPAM") or {}
     configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict)]
-    options = {str(k): str(v) for k, v in (body.get("Options") or {}).items()}
+    options = _str_map(body.get("Options"), "Options")
     bridge = options.pop("com.docker.network.bridge.name", "")
     return {"driver": str(body.get("Driver") or "bridge"), "subnets": tuple(c["Subnet"] for c in configs
                                                                             if c.get("Subnet")),
             "gateways": tuple(c["Gateway"] for c in configs if c.get("Gateway")),
             "ip_ranges": tuple(c["IPRange"] for c in configs if c.get("IPRange")),
             "ipv6": bool(body.get("EnableIPv6")), "internal": bool(body.get("Internal")), "options": options,
-            "labels": {str(k): str(v) for k, v in (body.get("Labels") or {}).items()}, "interface_name": bridge}
+            "labels": _str_map(body.get("Labels"), "Labels"), "interface_name": bridge}
 
 
 def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +108,8 @@ def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
             "gateways": tuple(s["gateway"] for s in subnets if s.get("gateway")),
             "ipv6": bool(body.get("ipv6_enabled")), "internal": bool(body.get("internal")),
             "disable_dns": body.get("dns_enabled") is False,
-            "options": {str(k): str(v) for k, v in (body.get("options") or {}).items()},
-            "labels": {str(k): str(v) for k, v in (body.get("labels") or {}).items()},
+            "options": _str_map(body.get("options"), "options"),
+            "labels": _str_map(body.get("labels"), "labels"),
             "interface_name": str(body.get("network_interface") or "")}
 
 
