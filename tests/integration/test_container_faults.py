@@ -64,3 +64,20 @@ def test_parallel_rm_f_of_one_container(ctr: SealpodRunner) -> None:
         assert rc in (0, 1, 125) and "Traceback" not in err, err
     assert ctr.run("container", "exists", "target", check=False).returncode == 1
     assert not _mounts(ctr.root)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (("--tmpfs", "relative"), 'Error: invalid container path "relative", must be an absolute path'),
+    (("--dns", "bad"), "Error: bad is not an ip address"),
+    (("--cap-add", "NOPE"), 'Error: "CAP_NOPE": unknown capability'),
+    (("--oom-score-adj", "5000"), "Error: invalid argument: oom_score_adj 5000 must be between -1000 and 1000"),
+    (("--log-opt", "max-size=bogus"), "Error: invalid size: 'bogus'"),
+    (("--label-file", "/nonexistent-labels"), "Error: unable to process labels: open /nonexistent-labels: "
+                                              "no such file or directory"),
+])
+def test_bad_run_flags_are_refused_before_anything_is_created(ctr: SealpodRunner, flags: tuple[str, ...],
+                                                               message: str) -> None:
+    before = ctr.run("ps", "-aq").stdout
+    bad = ctr.run("run", "--rm", "--network", "none", *flags, IMAGE, "true", check=False)
+    assert (bad.returncode, bad.stderr.strip()) == (125, message)
+    assert ctr.run("ps", "-aq").stdout == before

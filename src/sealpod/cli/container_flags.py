@@ -76,6 +76,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--stop-signal", default="", help="signal to stop a container")
     a("--stop-timeout", type=int, default=None, help="timeout (in seconds) to stop a container")
     a("-l", "--label", action="append", default=[], help="set metadata on the container")
+    a("--label-file", action="append", default=[], help="read in a line delimited file of labels")
     a("--annotation", action="append", default=[], help="add an annotation to the container")
     a("-h", "--hostname", default="", help="set the container hostname")
     a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
@@ -140,6 +141,16 @@ def _env_file(path: str) -> list[str]:
     except OSError as e:
         raise InvalidArgument(f"open {path}: {e.strerror.lower() if e.strerror else e}") from e
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _label_files(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        try:
+            out.extend(_env_file(path))
+        except InvalidArgument as e:
+            raise InvalidArgument(f"unable to process labels: {e}") from None
+    return out
 
 
 def _env(args: argparse.Namespace) -> tuple[str, ...]:
@@ -244,7 +255,8 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
         group_add=tuple(g for item in args.group_add for g in item.split(",") if g),
         tty=args.tty, interactive=args.interactive, detach=args.detach,
-        remove=args.rm, labels=key_values(args.label, "label"), annotations=key_values(args.annotation, "annotation"),
+        remove=args.rm, labels=key_values(_label_files(args.label_file) + list(args.label), "label"),
+        annotations=key_values(args.annotation, "annotation"),
         hostname=args.hostname, **_network_fields(args), add_hosts=tuple(args.add_host),
         dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
         no_hosts=args.no_hosts, mounts=mounts, read_only=args.read_only, privileged=args.privileged,
@@ -303,13 +315,14 @@ def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
         "network": "", "ports": tuple(args.publish), "publish_all": args.publish_all,
         "expose": tuple(args.expose), "ip": args.ip, "mac_address": args.mac_address,
         "network_aliases": tuple(args.network_alias)}
-    if len(values) == 1 and (values[0] in _NETWORK_MODES or values[0].startswith(("container:", "ns:"))):
+    if len(values) == 1 and (values[0] in _NETWORK_MODES
+                             or values[0].startswith(("container:", "ns:", "slirp4netns:"))):
         fields["network"] = values[0]
     elif values:
         from sealpod.engine.networks import parse_network_flag
 
         for value in values:
-            if value in _NETWORK_MODES or value.startswith(("container:", "ns:")):
+            if value in _NETWORK_MODES or value.startswith(("container:", "ns:", "slirp4netns:")):
                 raise InvalidArgument(f"--network {value} cannot be combined with other networks")
         fields["network"] = "bridge"
         fields["networks"] = dict(parse_network_flag(v) for v in values)

@@ -185,6 +185,9 @@ class ContainerService:
         from sealpod.engine.container_io import check_log_driver
 
         check_log_driver(self.engine, config)
+        from sealpod.engine.container_checks import check
+
+        check(config)
         from sealpod.engine.container_start import check_rootless_limits
 
         check_rootless_limits(self.engine, config)
@@ -397,6 +400,11 @@ class ContainerService:
             self.engine.volumes.release_for(rec)
         except SealpodError:
             pass
+        if rec.pod_id:  # a pod infra container's /dev/shm, mounted on the host for its members
+            from sealpod.storage.mount import unmount
+
+            with contextlib.suppress(SealpodError):
+                unmount(os.fspath(self.paths(rec.id).rundir / "shm"), detach=True)
 
     def _release_runtime_keep_exit(self, rec: ContainerRecord) -> None:
         try:
@@ -457,6 +465,12 @@ class ContainerService:
     def remove_with_dependents(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> list[str]:
         """``rm --depend``: the container and all that depend on it, dependents first (full IDs)."""
         rec = self.lookup(name_or_id)
+        pod_id = self.engine.pods.infra_ids().get(rec.id) if rec.pod_id else None
+        if pod_id:  # the pod needs its infra container: as Podman, the pod goes, members first
+            pods = self.engine.pods
+            members = [i for i in pods.container_ids(pods.lookup(pod_id)) if i != rec.id]
+            pods.remove(pod_id, force=force, volumes=volumes)
+            return [*members, rec.id]
         order: list[str] = []
 
         def visit(ctr_id: str, seen: frozenset[str]) -> None:

@@ -1,0 +1,53 @@
+"""Checks of a new container's configuration that Podman makes before anything is created.
+
+They run in the engine, so the CLI, the APIs and kube play refuse the same mistakes with the
+same words, instead of letting runc or conmon fail later with a less helpful message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.errors import InvalidArgument
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$", re.I)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+
+
+def parse_size(text: str) -> int:
+    """A size as Podman's options take it (``512``, ``10k``, ``1.5MB``); InvalidArgument otherwise."""
+    found = _SIZE.match(text.strip())
+    if not found:
+        raise InvalidArgument(f"invalid size: '{text}'")
+    return int(float(found.group(1)) * _UNITS[found.group(2).lower()])
+
+
+def check(config: ContainerConfig) -> None:
+    _check_capabilities(config.cap_add, config.cap_drop)
+    for server in config.dns_servers:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise InvalidArgument(f"{server} is not an ip address") from None
+    for mount in config.mounts:
+        if not mount.destination.startswith("/"):
+            raise InvalidArgument(f'invalid container path "{mount.destination}", must be an absolute path')
+    if "max-size" in config.log_opts:
+        parse_size(config.log_opts["max-size"])
+    if config.oom_score_adj is not None and not -1000 <= config.oom_score_adj <= 1000:
+        raise InvalidArgument(f"invalid argument: oom_score_adj {config.oom_score_adj} must be between -1000 and 1000")
+
+
+def _check_capabilities(add: tuple[str, ...], drop: tuple[str, ...]) -> None:
+    from sealpod.runtime.spec import ALL_CAPABILITIES
+
+    for cap in (*add, *drop):
+        name = cap.upper()
+        if name == "ALL":
+            continue
+        if not name.startswith("CAP_"):
+            name = f"CAP_{name}"
+        if name not in ALL_CAPABILITIES:
+            raise InvalidArgument(f'"{name}": unknown capability')
