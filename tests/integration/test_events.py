@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,3 +98,13 @@ def test_docker_events_through_the_api(api: ApiService) -> None:
     filtered = api.docker("events", "--since", since, "--until", until, "--filter", "event=remove",
                           "--format", "{{.Action}}", timeout=20).stdout
     assert filtered.split() == ["remove"]
+
+
+def test_save_and_load_events(ev: SealpodRunner, tmp_path: Path) -> None:
+    start = f"{time.time():.6f}"
+    archive = tmp_path / "saved.tar"
+    ev.run("save", "-q", "-o", str(archive), IMAGE)
+    ev.run("load", "-q", "-i", str(archive))
+    out = ev.run("events", "--stream=false", "--since", start, "--filter", "type=image",
+                 "--format", "{{.Status}} {{.Name}}").stdout
+    assert out.splitlines() == [f"save {archive}", f"loadfromarchive {archive}"]

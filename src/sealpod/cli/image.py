@@ -422,7 +422,7 @@ def _run_save(args: argparse.Namespace, ctx: CliContext) -> int:
     tmp = Path(args.output + ".partial")
     try:
         with open(tmp, "wb") as f:
-            ctx.engine.images.save(args.images, out=f, fmt=args.format, report=report)
+            ctx.engine.images.save(args.images, out=f, fmt=args.format, report=report, where=args.output)
         tmp.replace(args.output)
     finally:
         tmp.unlink(missing_ok=True)

@@ -327,15 +327,23 @@ class ImageService:
         return push(self.engine, self.get(name), name, destination, options, report)
 
     def save(self, names: Sequence[str], *, out: BinaryIO | None = None, directory: Path | None = None,
-             fmt: str = "docker-archive", report: Report = lambda _: None) -> None:
+             fmt: str = "docker-archive", report: Report = lambda _: None, where: str = "") -> None:
+        """``where``: the archive's path as the user gave it (for the event), if it is a file."""
         from sealpod.engine.image_archive import save
 
         save(self.engine, names, out, directory, fmt, report)
+        for name in names:  # Podman names the event after where the archive went
+            self.engine.events.emit("image", "save", id=self.get(name).id,
+                                    name=where or (str(directory) if directory is not None else name))
 
     def load(self, src: BinaryIO, report: Report = lambda _: None) -> list[str]:
         from sealpod.engine.image_archive import load
 
-        return load(self.engine, src, report)
+        loaded = load(self.engine, src, report)
+        where = str(getattr(src, "name", "") or "")
+        self.engine.events.emit("image", "loadfromarchive", name=where if where and not where.startswith("<")
+                                else "/dev/stdin")
+        return loaded
 
     def list_tags(self, name: str, options: PullOptions) -> list[tuple[str, str]]:
         from sealpod.engine.image_transfer import list_tags
