@@ -77,7 +77,9 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
             source = os.fspath(svc.engine.volume_path(m.source or None))
         if m.type == "bind" and not os.path.exists(source):
             raise InvalidArgument(f"statfs {source}: no such file or directory")
-        opts = ["rbind"] + [o for o in m.options if o not in ("z", "Z", "U", "O", "rw", "ro", "nocopy", "copy")]
+        # idmap (Podman's idmapped bind) is accepted and the bind made plain, as before: runc 1.1 cannot idmap it
+        opts = ["rbind"] + [o for o in m.options if o not in ("z", "Z", "U", "O", "rw", "ro", "nocopy", "copy", "idmap")
+                            and not o.startswith("idmap=")]
         opts.append("ro" if m.read_only or "ro" in m.options else "rw")
         if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
             opts.append("rprivate")
@@ -92,6 +94,8 @@ def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
     ``container:ID`` (a pod's infra container, or ``--ipc container:ID``) joins that one's process."""
     ns: dict[str, str | None] = {"pid": None, "ipc": None, "uts": None, "mount": None, "network": None}
     for kind, value in (("pid", cfg.pid), ("ipc", cfg.ipc), ("uts", cfg.uts)):
+        if kind == "ipc" and value in ("shareable", "none"):
+            continue  # a private namespace; "none" has no /dev/shm, "shareable" may be joined
         if value == "host":
             ns.pop(kind)
         elif value.startswith("ns:"):
@@ -109,6 +113,32 @@ def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
     return ns
 
 
+def _shared_shm(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig,
+                namespaces: dict[str, str | None], mounts: Sequence[Mount]) -> list[Mount]:
+    """A shared IPC namespace shares /dev/shm too, as in Podman: a pod's infra container gets a
+    tmpfs mounted on the host (in its run dir) that members joining its IPC namespace bind, and
+    ``--ipc host`` binds the host's.  Elsewhere runc's fresh tmpfs stays."""
+    from sealpod.runtime.spec import Mount
+    from sealpod.storage.mount import is_mountpoint, mount
+
+    if any(m.destination == "/dev/shm" for m in mounts) or svc.engine.config.rootless:
+        return []
+    opts = ("rbind", "rprivate", "nosuid", "noexec", "nodev")
+    if "ipc" not in namespaces:
+        return [Mount("/dev/shm", "bind", "/dev/shm", opts)]
+    shm = svc.paths(rec.id).rundir / "shm"
+    if cfg.ipc.startswith("container:"):
+        source = svc.paths(svc.lookup(cfg.ipc.split(":", 1)[1]).id).rundir / "shm"
+        return [Mount("/dev/shm", "bind", os.fspath(source), opts)] if is_mountpoint(os.fspath(source)) else []
+    if not rec.pod_id or rec.id not in svc.engine.pods.infra_ids():
+        return []
+    if not is_mountpoint(os.fspath(shm)):
+        shm.mkdir(parents=True, exist_ok=True)
+        size = cfg.shm_size or _parse_conf_size(svc.engine.config.containers.containers.shm_size or "65536k")
+        mount("shm", os.fspath(shm), "tmpfs", 0x2 | 0x4 | 0x8, f"mode=1777,size={size}")  # nosuid,nodev,noexec
+    return [Mount("/dev/shm", "bind", os.fspath(shm), opts)]
+
+
 def _joined_namespace(svc: ContainerService, target: str, kind: str) -> str:
     from sealpod.engine.container_state import State
 
@@ -116,6 +146,9 @@ def _joined_namespace(svc: ContainerService, target: str, kind: str) -> str:
     if other.state not in (State.RUNNING, State.PAUSED, State.CREATED) or other.pid <= 0:
         raise ContainerStateInvalid(f"cannot join {kind} namespace of container {other.id}: "
                                     "container state improper")
+    if kind == "ipc" and other.config.get("ipc") in ("private", "none"):
+        raise InvalidArgument(f"joining IPC of container {other.id} is not allowed: non-shareable IPC "
+                              "(hint: use IpcMode:shareable for the donor container)")
     return f"/proc/{other.pid}/ns/{kind}"
 
 
@@ -147,8 +180,40 @@ def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...]) -> dict[str
     return seccomp.to_oci(seccomp.load_profile(path), caps)
 
 
+def _hosts_file(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, hostname: str,
+                net: NetworkStatus | None, rootfs: Path | None) -> str:
+    """/etc/hosts from containers.conf's base_hosts_file ("" the host's, "image" the image's,
+    "none"); host.containers.internal is the configured address, a bridge's gateway, or else the
+    host's own address, as in Podman; without networks the container is only 127.0.0.1."""
+    from sealpod.runtime import etcfiles
+
+    conf = svc.engine.config.containers.containers
+    source = conf.base_hosts_file
+    base: str | None = None
+    if source == "image":
+        base = etcfiles.read_in_root(rootfs, "/etc/hosts") if rootfs is not None else None
+    elif source != "none":
+        try:
+            base = Path(source or "/etc/hosts").read_text()
+        except OSError:
+            base = None
+    gateways = [g for a in (net.attachments if net is not None else ()) for g in a.gateways]
+    internal = conf.host_containers_internal_ip
+    if not internal:
+        if gateways and (net is None or net.mode != "slirp4netns"):
+            internal = gateways[0]
+        else:
+            from sealpod.network.hostaddr import local_ip
+
+            internal = local_ip()
+    ips = () if net is not None and net.mode == "host" else ((net.ips if net is not None else ()) or ("127.0.0.1",))
+    extra = [etcfiles.parse_add_host(h) for h in cfg.add_hosts]
+    return etcfiles.hosts_content([hostname, rec.name], base=base, extra_hosts=extra,
+                                  host_containers_internal=internal or None, ips=ips)
+
+
 def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, hostname: str,
-               net: NetworkStatus | None = None) -> list[Mount]:
+               net: NetworkStatus | None = None, rootfs: Path | None = None) -> list[Mount]:
     """On a bridge, /etc/hosts names the container by its addresses and resolv.conf asks
     aardvark-dns (on the gateway) first, under the ``dns.podman`` domain, as in Podman."""
     from sealpod.runtime import etcfiles
@@ -157,27 +222,21 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     userdata = svc.paths(rec.id).userdata
     files: dict[str, str] = {"/etc/hostname": etcfiles.hostname_content(hostname)}
     host_network = net is not None and net.mode == "host"
-    bridge_ips = net.ips if net is not None else ()
-    gateways = [g for a in (net.attachments if net is not None else ()) for g in a.gateways]
     if not cfg.no_hosts:
-        try:
-            base = Path("/etc/hosts").read_text()
-        except OSError:
-            base = None
-        extra = [etcfiles.parse_add_host(h) for h in cfg.add_hosts]
-        files["/etc/hosts"] = etcfiles.hosts_content(
-            [hostname, rec.name], base=base, extra_hosts=extra, host_containers_internal=gateways[0] if gateways
-            else None, ips=() if host_network else (bridge_ips or ("127.0.0.1", "::1")))
+        files["/etc/hosts"] = _hosts_file(svc, rec, cfg, hostname, net, rootfs)
     try:
         host_resolv = Path("/etc/resolv.conf").read_text()
     except OSError:
         host_resolv = ""
-    dns = net.dns_servers if net is not None and not cfg.dns_servers else ()
-    searches = cfg.dns_search or ((*net.dns_search, *etcfiles.parse_resolv_conf(host_resolv).searches)
-                                  if net is not None and net.dns_search else ())
+    conf = svc.engine.config.containers.containers  # containers.conf's dns_* stand in for absent flags
+    servers = cfg.dns_servers or tuple(s for s in conf.dns_servers if s != "none")
+    dns = net.dns_servers if net is not None and not servers else ()
+    searches = cfg.dns_search or conf.dns_searches or (
+        (*net.dns_search, *etcfiles.parse_resolv_conf(host_resolv).searches)
+        if net is not None and net.dns_search else ())
     files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
-        host_resolv, nameservers=cfg.dns_servers, network_nameservers=dns, searches=searches,
-        options=cfg.dns_options, host_network=host_network)
+        host_resolv, nameservers=servers, network_nameservers=dns, searches=searches,
+        options=cfg.dns_options or conf.dns_options, host_network=host_network)
     if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
     mounts = []
@@ -250,6 +309,10 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
     user = etcfiles.resolve_user(rootfs, static.get("user", ""))
     groups = etcfiles.resolve_groups(rootfs, cfg.group_add)
     hostname = cfg.hostname or rec.id[:12]
+    if cfg.uts == "host" and not cfg.hostname:  # the host's name, which the runtime must not set
+        import socket
+
+        hostname = socket.gethostname()
     env = list(static.get("env", []))
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={user.home or '/'}")
@@ -266,7 +329,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
     net = svc.engine.networks.status_of(rec) or _plain_network(cfg)
     uid_maps, gid_maps = _id_maps(static)
     owner = (_to_host(uid_maps, user.uid), _to_host(gid_maps, user.gid))  # a volume's first use chowns to it
-    mounts = _etc_files(svc, rec, cfg, hostname, net) + _user_mounts(svc, cfg, rec, rootfs, *owner)
+    mounts = _etc_files(svc, rec, cfg, hostname, net, rootfs) + _user_mounts(svc, cfg, rec, rootfs, *owner)
     _check_workdir(rec, cfg, rootfs)
     if static.get("secrets"):
         mounts, env = _secrets(svc, rec, static["secrets"], mounts, env)
@@ -281,19 +344,23 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         resources = Resources()
     namespaces = _namespaces(cfg, net, svc)
     if static.get("userns"):
-        namespaces["user"] = static["userns"].get("path") or None
+        joined = static["userns"].get("join")
+        namespaces["user"] = _joined_namespace(svc, joined, "user") if joined else static["userns"].get("path") or None
+    mounts = [*mounts, *_shared_shm(svc, rec, cfg, namespaces, mounts)]
     return SpecParams(
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
         uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
-        umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty, hostname=hostname,
+        umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty,
+        hostname="" if cfg.uts.startswith(("host", "container:")) and not cfg.hostname else hostname,
         readonly_rootfs=cfg.read_only, capabilities=caps,
         user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
             a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}),
         privileged=cfg.privileged, no_new_privileges=security["no_new_privileges"],
         namespaces=namespaces, mounts=tuple(mounts),
-        shm_size=cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
+        shm_size=0 if cfg.ipc == "none" else cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
         mask=tuple(security["mask"]), unmask=tuple(security["unmask"]), rlimits=limits,
-        seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless),
+        seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless,
+                                                                        tuple(conf.default_sysctls)),
         annotations={**cfg.annotations, "io.container.manager": "sealpod"},
         cgroups_path="" if rootless else f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
@@ -342,12 +409,27 @@ def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path)
     if uid_maps:
         _check_searchable(rootfs, _to_host(uid_maps, 0))
     marker = svc.paths(rec.id).userdata / "ids-shifted"
-    if not uid_maps or marker.exists():
+    if not uid_maps or marker.exists() or svc.store.containers.is_idmapped(rec.id):
         return
-    from sealpod.rootless.usermode import shift_owners
+    from sealpod.rootless.usermode import count_files, shift_owners
 
+    # the slow path (no idmapped mounts here): say why the first start takes a while, once
+    sys.stderr.write(f"Copying and changing ownership of the image layers for user namespace "
+                     f"({count_files(os.fspath(rootfs))} files)...\n")
+    sys.stderr.flush()
     shift_owners(os.fspath(rootfs), uid_maps, gid_maps)
     marker.write_text("")
+
+
+def mount_rootfs(svc: ContainerService, rec: ContainerRecord) -> Path:
+    """The root filesystem, idmapped for a container with id maps of its own unless its files were
+    chowned before or ``SEALPOD_IDMAP=0`` (a test and debug switch) forces the chown copy."""
+    from sealpod.rootless.idmapped import disabled_by
+
+    uid_maps, gid_maps = _id_maps(rec.spec)
+    if not uid_maps or disabled_by(svc.engine.env) or (svc.paths(rec.id).userdata / "ids-shifted").exists():
+        return svc.store.containers.mount(rec.id)
+    return svc.store.containers.mount(rec.id, uid_maps, gid_maps)
 
 
 def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[ContainerRecord]) -> dict[str, Any]:
@@ -356,6 +438,10 @@ def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[Contai
     from sealpod.rootless import usermode
     from sealpod.rootless.idmap import mapped_size, read_id_map
 
+    if cfg.userns.startswith("container:"):  # a pod member (or --userns container:X) joins that one's namespace
+        other = engine.containers.lookup(cfg.userns.split(":", 1)[1])
+        joined = dict(other.spec.get("userns") or {})  # its mappings too: the rootfs is owned alike
+        return {"userns": {**joined, "join": other.id}} if joined else {}
     req = _userns_request(engine, cfg)
     if req.mode == "host":
         return {}
@@ -363,7 +449,7 @@ def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[Contai
         return {"userns": {"mode": "ns", "path": req.path}}
     rootless = engine.config.rootless
     if req.mode in ("keep-id", "nomap") and not rootless:
-        raise InvalidArgument(f"--userns={req.mode} is only supported in rootless mode")
+        raise InvalidArgument(f"{req.mode} is only supported in rootless mode")
     uid_size, gid_size = mapped_size(read_id_map("self", "uid")), mapped_size(read_id_map("self", "gid"))
     out: dict[str, Any] = {}
     if req.mode == "keep-id":
@@ -407,7 +493,8 @@ def _userns_request(engine: Engine, cfg: ContainerConfig) -> Any:
     if not (cfg.subuidname or cfg.subgidname):
         maps = cfg.uid_maps or cfg.gid_maps  # they make a private namespace: containers.conf's default yields
         value = cfg.userns or ("" if maps else engine.config.containers.containers.userns or "host")
-        return usermode.parse_userns(value, cfg.uid_maps, cfg.gid_maps)
+        # one of --uidmap/--gidmap alone serves for both, as in Podman
+        return usermode.parse_userns(value, cfg.uid_maps or cfg.gid_maps, cfg.gid_maps or cfg.uid_maps)
     from sealpod.rootless.idmap import userns_mappings
     from sealpod.rootless.subid import SUBGID_FILE, SUBUID_FILE, read_subids
 
@@ -454,9 +541,22 @@ def check_rootless_limits(engine: Engine, cfg: ContainerConfig) -> None:
                               "--cgroup-manager=systemd")
 
 
-def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: bool) -> dict[str, str]:
-    """As Docker does: a rootless container may listen on port 80 of its own network namespace."""
-    sysctls = dict(cfg.sysctls)
+def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: bool,
+             defaults: Sequence[str] = ()) -> dict[str, str]:
+    """containers.conf's defaults (``ping_group_range``: busybox ping without NET_RAW) where the
+    container has that namespace, as Podman; and, as Docker, a rootless container may listen on
+    port 80 of its own network namespace."""
+    sysctls: dict[str, str] = {}
+    for item in defaults:
+        key, _, value = item.partition("=")
+        kind = "network" if key.startswith("net.") else "ipc" if key.startswith(("fs.mqueue.", "kernel.msg",
+                                                                                  "kernel.sem", "kernel.shm")) else ""
+        joined = (cfg.network if kind == "network" else cfg.ipc).startswith("container:")  # set there already
+        # nor into one made outside the container's user namespace, which does not own it (netavark's netns)
+        foreign = "user" in namespaces and bool(namespaces.get(kind))
+        if not kind or (kind in namespaces and not joined and not foreign):
+            sysctls[key.strip()] = value.strip()
+    sysctls.update(cfg.sysctls)
     if rootless and "network" in namespaces:
         sysctls.setdefault("net.ipv4.ip_unprivileged_port_start", "0")
     return sysctls
@@ -555,7 +655,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
 
     paths = svc.paths(rec.id)
     cfg = ContainerConfig.from_json(rec.config)
-    rootfs = svc.store.containers.mount(rec.id)
+    rootfs = mount_rootfs(svc, rec)
     try:
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)

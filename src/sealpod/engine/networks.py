@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sealpod.network.ipam import IPAM
     from sealpod.network.netavark import Netavark
     from sealpod.network.portmap import PortMapping
+    from sealpod.network.rootless_netns import RootlessNetns
 
 MODES = ("none", "host", "private", "bridge", "slirp4netns", "pasta")
 _MAC_RE = re.compile(r"([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}")
@@ -125,6 +126,10 @@ def check_config(cfg: ContainerConfig) -> None:
         if not _ALIAS_RE.fullmatch(alias):
             raise InvalidArgument(f"invalid network alias {alias!r}")
     mode = cfg.network
+    if mode.startswith("slirp4netns:"):
+        from sealpod.network.slirp import SlirpOptions
+
+        SlirpOptions.parse(mode.partition(":")[2])
     if (cfg.ports or cfg.publish_all) and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
         raise InvalidArgument("--publish is not supported with --network=" + mode.split(":")[0])
 
@@ -144,6 +149,8 @@ def network_mode(cfg: ContainerConfig) -> str:
         return "bridge"
     if mode in MODES or mode.startswith(("container:", "ns:")):
         return mode
+    if mode.startswith("slirp4netns:"):
+        return "slirp4netns"
     return "bridge"  # a network name
 
 
@@ -213,7 +220,18 @@ class NetworkService:
             dirs = tuple(getattr(self.engine.config.containers.engine, "helper_binaries_dir", ()) or ())
             self._netavark = Netavark(find_helper("netavark", dirs), find_helper("aardvark-dns", dirs),
                                       self.run_dir, dict(self.engine.env), systemd_is_pid1())
+            if self.engine.config.rootless:  # bridges live in the user's rootless netns, locked per user
+                self._netavark = Netavark(self._netavark.binary, self._netavark.aardvark, self.run_dir,
+                                          dict(self.engine.env), systemd_running=False,
+                                          lock_path=self.run_dir / "netavark.lock", rootless=True,
+                                          netns=self.rootless_netns.path)
         return self._netavark
+
+    @property
+    def rootless_netns(self) -> RootlessNetns:
+        from sealpod.network.rootless_netns import RootlessNetns
+
+        return RootlessNetns(self.run_dir)
 
     def netns_path(self, ctr_id: str) -> Path:
         return self.netns_dir / f"netns-{ctr_id}"
@@ -310,6 +328,7 @@ class NetworkService:
         for rec in users:
             self.engine.containers.remove(rec.id, force=True)
         self.files.delete(net.name)
+        self.ipam.forget(net.name)
         self.engine.events.emit("network", "remove", id=net.id, name=net.name)
         return net.name
 
@@ -328,6 +347,7 @@ class NetworkService:
             if not all(self._prune_match(net, k, v) for k, v in checks):
                 continue
             self.files.delete(net.name)
+            self.ipam.forget(net.name)
             removed.append(net.name)
         return removed
 
@@ -378,14 +398,47 @@ class NetworkService:
         if self.engine.config.rootless and not cfg.networks and cfg.network in ("", "bridge", "default"):
             return self._slirp(rec, cfg)  # the rootless default, as containers.conf's is
         if self.engine.config.rootless:
-            raise NetworkError("bridge networks for rootless containers are not supported yet: "
-                               "use --network none or host")
+            return self._rootless_bridge(rec, cfg)
         nets = {name: self.files.get(name) for name in self._configured(cfg)}
         for net in nets.values():
             if net.name == self.files.default.name and not (self.config_dir / f"{net.name}.json").exists():
                 self.files.save(net)  # created on first use, so its ID and date stay put
         ports = self._host_ports(rec, _ports_of(cfg, rec.spec.get("exposed_ports") or ()))
         return self._bring_up(rec, cfg, nets, ports)
+
+    def _rootless_bridge(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
+        """Netavark in the user's rootless netns (made for the first such container); published
+        ports reach it through that namespace's slirp4netns."""
+        from sealpod.network import slirp
+
+        asked = _ports_of(cfg, rec.spec.get("exposed_ports") or ())
+        slirp.check_host_ports(asked)
+        nets = {name: self.files.get(name) for name in self._configured(cfg)}
+        with self.rootless_netns.locked():
+            self.rootless_netns.ensure()
+            ports = self._host_ports(rec, asked)
+            status = self._bring_up(rec, cfg, nets, ports)
+            if ports:
+                try:
+                    fwd = self.rootless_netns.forward(ports)
+                    state = json.loads(self._state_path(rec.id).read_text())
+                    self._save_state(rec.id, {**state, "rootless_fwd": fwd})
+                except BaseException:
+                    self._teardown_rootless(rec, json.loads(self._state_path(rec.id).read_text()))
+                    raise
+        return status
+
+    def _teardown_rootless(self, rec: ContainerRecord, state: dict[str, Any] | None) -> None:
+        """Undo a rootless bridge run; the last one out releases the rootless netns."""
+        netns = self.rootless_netns
+        with netns.locked():
+            if state:
+                netns.unforward(state.get("rootless_fwd") or ())
+            path = Path(state["netns"]) if state and state.get("netns") else self.netns_path(rec.id)
+            options = state.get("options") if state else None
+            self._discard(rec.id, path, options if options and options.get("networks") else None)
+            if not any(p.stem != rec.id and _is_bridge_state(p) for p in self.state_dir.glob("*.json")):
+                netns.release()
 
     def _slirp(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
         """A netns of the container's own, connected by slirp4netns (rootless: no bridge, no veth)."""
@@ -394,7 +447,8 @@ class NetworkService:
         asked = _ports_of(cfg, rec.spec.get("exposed_ports") or ())
         slirp.check_host_ports(asked)  # before the bind test, which would only say "permission denied"
         ports = self._host_ports(rec, asked)
-        state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports)
+        opts = slirp.SlirpOptions.parse(cfg.network.partition(":")[2])
+        state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports, opts)
         self._save_state(rec.id, state)
         return _status_from_json(state)
 
@@ -535,6 +589,9 @@ class NetworkService:
         path = Path(state["netns"]) if state and state.get("netns") else self.netns_path(rec.id)
         if state is None and not path.exists():
             return
+        if self.engine.config.rootless:
+            self._teardown_rootless(rec, state)
+            return
         options = state.get("options") if state else None
         self._discard(rec.id, path, options if options and options.get("networks") else None)
 
@@ -559,10 +616,11 @@ class NetworkService:
         net = self.files.get(network)
         rec = self.engine.containers.lookup(container)
         cfg = ContainerConfig.from_json(rec.config)
-        if network_mode(cfg) != "bridge":
+        status = self.status_of(rec)  # disconnected from all its networks, it keeps its bridge netns
+        if network_mode(cfg) != "bridge" and not (cfg.network == "none" and status and status.mode == "bridge"):
             raise InvalidArgument(f"container {rec.id} is not on a bridge network, cannot connect it "
                                   f"to network {net.name}")
-        nets = self._configured(cfg)
+        nets = self._configured(cfg) if cfg.network != "none" else {}
         if net.name in nets:
             raise Conflict(f'container {rec.id} is already connected to network "{net.name}": '
                            "network is already connected")
@@ -586,8 +644,7 @@ class NetworkService:
         while f"eth{n}" in taken:
             n += 1
         per = self._allocate(rec, {net.name: net}, {net.name: {**opts, "interface_name": f"eth{n}"}})
-        one = {**state["options"], "networks": per, "network_info": {net.name: net.to_json()},
-               "port_mappings": None}
+        one = {**state["options"], "networks": per, "network_info": {net.name: net.to_json()}}  # ports too, as Podman
         path = Path(state["netns"])
         try:
             results = self.netavark.setup(path, one)
@@ -638,7 +695,7 @@ class NetworkService:
         cfg = ContainerConfig.from_json(rec.config)
         if cfg.no_hosts:
             return
-        names = " ".join(dict.fromkeys(n for n in (cfg.hostname or rec.id[:12], rec.name) if n))
+        names = " ".join(n for n in (cfg.hostname or rec.id[:12], rec.name) if n)  # both, even if equal: Podman's
         try:
             with open(path, "r+", encoding="utf-8") as f:
                 lines = [line for line in f.read().splitlines(keepends=True)
@@ -677,6 +734,14 @@ class NetworkService:
             return []
         status = self.status_of(rec)
         return [line for p in (status.ports if status else ()) for line in p.lines()]
+
+
+def _is_bridge_state(path: Path) -> bool:
+    """Whether a container's network state file records a bridge run (one in the rootless netns)."""
+    try:
+        return str(json.loads(path.read_text()).get("mode", "bridge")) == "bridge"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _rfc3339_seconds(text: str) -> float:

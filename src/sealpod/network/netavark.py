@@ -80,9 +80,11 @@ class Netavark:
     # exists)``) and on aardvark's config: every call holds this lock.  Chains are named after the
     # network, and stores with other roots share the default one, so the lock is host-wide.
     lock_path: Path = Path("/run/lock/sealpod-netavark.lock")
+    rootless: bool = False
+    netns: Path | None = None  # rootless: the namespace netavark runs in (network/rootless_netns.py)
 
     def _argv(self, verb: str, netns: Path) -> list[str]:
-        return [self.binary, "--config", os.fspath(self.config_dir), "--rootless", "false",
+        return [self.binary, "--config", os.fspath(self.config_dir), "--rootless", "true" if self.rootless else "false",
                 "--aardvark-binary", self.aardvark, verb, os.fspath(netns)]
 
     def _environ(self) -> dict[str, str]:
@@ -121,8 +123,16 @@ class Netavark:
             import tempfile
 
             with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-                result = proc.run(self._argv(verb, netns), input=json.dumps(options).encode(), stdout=out,
-                                  stderr=err, env=self._environ(), check=False)
+                def call() -> Any:
+                    return proc.run(self._argv(verb, netns), input=json.dumps(options).encode(), stdout=out,
+                                    stderr=err, env=self._environ(), check=False)
+
+                if self.netns is None:
+                    result = call()
+                else:
+                    from sealpod.network.rootless_netns import call_in
+
+                    result = call_in(self.netns, call)
                 out.seek(0)
                 err.seek(0)
                 stdout, stderr = out.read(), err.read()

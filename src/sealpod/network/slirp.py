@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sealpod.errors import CommandFailed, NetworkError
+from sealpod.errors import CommandFailed, InvalidArgument, NetworkError
 from sealpod.network import netns
 from sealpod.network.portmap import PortMapping
+from sealpod.utils.record import dataclass
 
 CIDR = "10.0.2.0/24"
 GUEST_ADDR = "10.0.2.100"
@@ -28,6 +29,69 @@ GATEWAY = "10.0.2.2"
 DNS = "10.0.2.3"
 MTU = 65520
 TAP = "tap0"
+PORT_HANDLERS = ("rootlesskit", "slirp4netns")  # both forward through slirp4netns's API here
+
+
+@dataclass(frozen=True)
+class SlirpOptions:
+    """``--network slirp4netns:cidr=…,enable_ipv6=…,mtu=…,allow_host_loopback=…,outbound_addr=…``."""
+
+    cidr: str = CIDR
+    enable_ipv6: bool = False
+    allow_host_loopback: bool = False
+    mtu: int = MTU
+    outbound_addr: str = ""
+    outbound_addr6: str = ""
+    port_handler: str = "rootlesskit"
+
+    @property
+    def guest_addr(self) -> str:
+        return self._host(100)
+
+    @property
+    def gateway(self) -> str:
+        return self._host(2)
+
+    @property
+    def dns(self) -> str:
+        return self._host(3)
+
+    def _host(self, n: int) -> str:
+        import ipaddress
+
+        return str(ipaddress.ip_network(self.cidr, strict=False).network_address + n)
+
+    @classmethod
+    def parse(cls, text: str) -> SlirpOptions:
+        """The options after ``slirp4netns:``, checked with Podman's messages."""
+        import ipaddress
+
+        fields: dict[str, Any] = {}
+        for item in (i for i in text.split(",") if i):
+            key, _, value = item.partition("=")
+            if key == "cidr":
+                try:
+                    net = ipaddress.IPv4Network(value, strict=False)
+                except ValueError:
+                    raise InvalidArgument(f'invalid cidr "{value}"') from None
+                fields["cidr"] = str(net)
+            elif key in ("enable_ipv6", "allow_host_loopback"):
+                if value not in ("true", "false"):
+                    raise InvalidArgument(f'invalid value of {key} for slirp4netns: "{value}"')
+                fields[key] = value == "true"
+            elif key == "mtu":
+                if not value.isdigit():
+                    raise InvalidArgument(f'invalid mtu "{value}"')
+                fields["mtu"] = int(value)
+            elif key in ("outbound_addr", "outbound_addr6"):
+                fields[key] = value
+            elif key == "port_handler":
+                if value not in PORT_HANDLERS:
+                    raise InvalidArgument(f'unknown port_handler for slirp4netns: "{value}"')
+                fields[key] = value
+            else:
+                raise InvalidArgument(f'unknown option for slirp4netns: "{item}"')
+        return cls(**fields)
 
 
 def unprivileged_port_start(path: Path = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")) -> int:
@@ -61,13 +125,22 @@ def _wait_ready(read_fd: int, timeout: float) -> bool:
     return False
 
 
-def start(netns_path: Path, api_socket: Path, log: Path, timeout: float = 10) -> int:
-    """Run slirp4netns for ``netns_path`` (configured: tap0 up with 10.0.2.100, lo up); its pid."""
+def _option_args(opts: SlirpOptions) -> list[str]:
+    args = [f"--mtu={opts.mtu}", f"--cidr={opts.cidr}"]
+    args += [] if opts.allow_host_loopback else ["--disable-host-loopback"]
+    args += ["--enable-ipv6"] if opts.enable_ipv6 else []
+    args += [f"--outbound-addr={opts.outbound_addr}"] if opts.outbound_addr else []
+    return args + ([f"--outbound-addr6={opts.outbound_addr6}"] if opts.outbound_addr6 else [])
+
+
+def start(netns_path: Path, api_socket: Path, log: Path, timeout: float = 10,
+          opts: SlirpOptions | None = None) -> int:
+    """Run slirp4netns for ``netns_path`` (configured: tap0 up with cidr's .100, lo up); its pid."""
     from sealpod.utils.proc import spawn
 
     api_socket.unlink(missing_ok=True)
     read_fd, write_fd = os.pipe()
-    argv = ["slirp4netns", "--configure", f"--mtu={MTU}", "--disable-host-loopback", f"--cidr={CIDR}",
+    argv = ["slirp4netns", "--configure", *_option_args(opts or SlirpOptions()),
             f"--ready-fd={write_fd}", f"--api-socket={api_socket.name}", "--netns-type=path", os.fspath(netns_path),
             TAP]
     try:
@@ -113,36 +186,40 @@ def _exchange(s: socket.socket, request: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def add_ports(api_socket: Path, ports: Sequence[PortMapping]) -> None:
+def add_ports(api_socket: Path, ports: Sequence[PortMapping], guest_addr: str = GUEST_ADDR) -> None:
     """Forward each published host port to the container's address."""
     for m in ports:
         for i in range(m.range):
             request = {"execute": "add_hostfwd", "arguments": {
                 "proto": m.protocol, "host_addr": m.host_ip or "0.0.0.0", "host_port": m.host_port + i,
-                "guest_addr": GUEST_ADDR, "guest_port": m.container_port + i}}
+                "guest_addr": guest_addr, "guest_port": m.container_port + i}}
             answer = _api(api_socket, request)
             if "error" in answer:
                 desc = answer["error"].get("desc", answer["error"]) if isinstance(answer["error"], dict) else ""
                 raise NetworkError(f"cannot expose port {m.host_port + i}/{m.protocol} with slirp4netns: {desc}")
 
 
-def setup(netns_path: Path, work_dir: Path, ports: Sequence[PortMapping]) -> dict[str, Any]:
+def setup(netns_path: Path, work_dir: Path, ports: Sequence[PortMapping],
+          opts: SlirpOptions | None = None) -> dict[str, Any]:
     """A netns with slirp4netns behind it and the ports forwarded; the state teardown needs."""
+    opts = opts or SlirpOptions()
     check_host_ports(ports)
     work_dir.mkdir(parents=True, exist_ok=True)
     netns.create(netns_path)
     api_socket = work_dir / "slirp.sock"
     pid = 0
     try:
-        pid = start(netns_path, api_socket, work_dir / "slirp.log")
-        add_ports(api_socket, ports)
+        pid = start(netns_path, api_socket, work_dir / "slirp.log", opts=opts)
+        add_ports(api_socket, ports, opts.guest_addr)
     except BaseException:
         teardown({"netns": os.fspath(netns_path), "slirp_pid": pid})
         raise
-    interface = {"name": TAP, "addresses": [f"{GUEST_ADDR}/24"], "gateways": [GATEWAY], "mac_address": ""}
+    prefix = opts.cidr.rpartition("/")[2]
+    interface = {"name": TAP, "addresses": [f"{opts.guest_addr}/{prefix}"], "gateways": [opts.gateway],
+                 "mac_address": ""}
     return {"mode": "slirp4netns", "netns": os.fspath(netns_path), "slirp_pid": pid,
             "api_socket": os.fspath(api_socket), "ports": [p.to_netavark() for p in ports], "options": {},
-            "results": [{"network": "slirp4netns", "interfaces": [interface], "dns_servers": [DNS]}]}
+            "results": [{"network": "slirp4netns", "interfaces": [interface], "dns_servers": [opts.dns]}]}
 
 
 def teardown(state: dict[str, Any]) -> None:

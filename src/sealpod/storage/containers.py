@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from sealpod.errors import NoSuchLayer, StorageError
 from sealpod.storage.mount import is_mountpoint, mount, unmount
 
 if TYPE_CHECKING:
+    from sealpod.rootless.idmap import IdMapping
     from sealpod.storage.store import Store
 
 _PAGE = 4096
@@ -43,6 +45,7 @@ class ContainerLayers:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.home = store.graph_root / f"{store.driver_name}-containers"
+        self.idmap_supported: bool | None = None  # learnt on the first try, for this store's lifetime
 
     def _dir(self, container_id: str) -> Path:
         return self.home / container_id
@@ -87,8 +90,10 @@ class ContainerLayers:
         """The image layers below the container's writable layer, bottom first."""
         return self._image_layers(container_id)
 
-    def mount(self, container_id: str) -> Path:
-        """Mount (once) and return the root filesystem path."""
+    def mount(self, container_id: str, uid_maps: Sequence[IdMapping] = (), gid_maps: Sequence[IdMapping] = ()) -> Path:
+        """Mount (once) and return the root filesystem path.  With id maps (a container with a user
+        namespace of its own) the image's layers are seen through idmapped mounts where the kernel
+        allows it: ``is_idmapped`` then says so, and nothing needs chowning."""
         d = self._dir(container_id)
         if self.store.driver_name == "vfs":
             return d / "diff"
@@ -96,6 +101,9 @@ class ContainerLayers:
         if is_mountpoint(os.fspath(merged)):
             return merged
         layers = self._image_layers(container_id)
+        if uid_maps and layers and self.idmap_supported is not False and self._mount_idmapped(
+                d, layers, uid_maps, gid_maps):
+            return merged
         from sealpod.storage.drivers.overlay import OverlayDriver
 
         driver = self.store.driver
@@ -120,9 +128,54 @@ class ContainerLayers:
                 os.chdir(cwd)
         return merged
 
+    def _mount_idmapped(self, d: Path, layers: list[str], uid_maps: Sequence[IdMapping],
+                        gid_maps: Sequence[IdMapping]) -> bool:
+        """Overlay on idmapped views of the layers (kernel >= 5.19); the upper dir stays plain, so
+        what the container writes lands with its mapped owners.  The views are detached once the
+        overlay holds them.  False (and support remembered as absent) when the kernel refuses."""
+        from sealpod.rootless.idmap import to_host
+        from sealpod.rootless.idmapped import idmap_dirs, unsupported
+
+        driver = self.store.driver
+        lowers = [driver.diff_path(layer) for layer in reversed(layers)]
+        views = [d / "idmapped" / str(i) for i in range(len(lowers))]
+        try:
+            idmap_dirs(lowers, views, uid_maps, gid_maps)
+        except OSError as e:
+            if not unsupported(e):
+                raise StorageError(f"creating idmapped mounts of the image layers: {e.strerror}") from None
+            self.idmap_supported = False
+            return False
+        self.idmap_supported = True
+        upper = d / "diff"
+        root_uid, root_gid = to_host(uid_maps, 0), to_host(gid_maps or uid_maps, 0)
+        if root_uid is not None and root_gid is not None:
+            os.chown(upper, root_uid, root_gid)  # the container's / is its root's, as in the image
+        options = (f"lowerdir={':'.join(f'idmapped/{i}' for i in range(len(views)))},upperdir=diff,workdir=work"
+                   + (",userxattr" if getattr(driver, "rootless", False) else ""))
+        try:
+            with _CHDIR_LOCK:
+                cwd = os.getcwd()
+                os.chdir(d)
+                try:
+                    mount("overlay", os.fspath(d / "merged"), "overlay", 0, options)
+                finally:
+                    os.chdir(cwd)
+            (d / "idmapped" / "active").write_text("")
+        finally:
+            for view in views:
+                unmount(os.fspath(view), detach=True)
+                view.rmdir()
+        return True
+
+    def is_idmapped(self, container_id: str) -> bool:
+        """Whether the mounted root filesystem shows the layers through idmapped mounts."""
+        return (self._dir(container_id) / "idmapped" / "active").exists() and self.is_mounted(container_id)
+
     def unmount(self, container_id: str) -> None:
         if self.store.driver_name != "vfs":
             unmount(os.fspath(self._dir(container_id) / "merged"))
+            (self._dir(container_id) / "idmapped" / "active").unlink(missing_ok=True)
 
     def is_mounted(self, container_id: str) -> bool:
         if self.store.driver_name == "vfs":
