@@ -241,3 +241,13 @@ class RemoteError(SealpodError):
 
 class NoSuchConnection(NotFound):
     """No ``system connection`` of that name is defined."""
+
+
+class BuildError(SealpodError):
+    """``build``: the Containerfile cannot be parsed, or one of its steps failed."""
+
+    http_status = 400
+
+    def __init__(self, message: str = "", exit_code: int = 125) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -58,6 +58,9 @@ class CommitOptions:
     author: str = ""
     pause: bool = False
     format: str = "oci"  # oci | docker
+    config: dict[str, Any] | None = None  # build: the image config to write instead of the container's
+    created_by: str = ""  # build: the history entry's instruction
+    omit_empty_layer: bool = False  # build: no changes on a parent image: an empty_layer history entry only
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,23 @@ class ContainerFiles:
                               refuse_whiteouts=True, root_arcname=prefix)
 
             _pipe_extract(produce, root)
+
+    def extract_into(self, name: str, path: str, stream: BinaryIO) -> None:
+        """``build``'s COPY/ADD/WORKDIR: unpack a tar at ``path``, making missing directories (0755, root)
+        first as Docker does; ``path`` and each directory made are resolved inside the root."""
+        from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        rec = self._lookup(name)
+        with self.rootfs(rec) as root:
+            parts = [p for p in path.split("/") if p]
+            for i in range(1, len(parts) + 1):
+                here = resolve_in_root(root, "/" + "/".join(parts[:i]))
+                if not os.path.lexists(here):
+                    os.mkdir(here, 0o755)
+                elif not os.path.isdir(here):
+                    raise InvalidArgument(f'"{"/" + "/".join(parts[:i])}" is not a directory in the container')
+            extract_layer(stream, Path(resolve_in_root(root, path or "/")), whiteouts=WhiteoutFormat.VFS)
 
     def _owner(self, rec: ContainerRecord, root: str) -> tuple[int, int]:
         """The container user's uid/gid, looked up in the container's own passwd/group files."""
@@ -236,16 +256,20 @@ class ContainerFiles:
         if options.pause and rec.state == "running":
             self.engine.containers.pause(rec.id)
             paused = True
+        parent = self.store.get_image(rec.image_id) if rec.image_id else None
+        layer: _NewLayer | None = None
         try:
-            layer = self._diff_layer(rec.id)
+            if not (options.omit_empty_layer and parent is not None and not any(
+                    c.path not in RUNTIME_MOUNTS for c in self._container_changes(rec.id))):
+                layer = self._diff_layer(rec.id)
         finally:
             if paused:
                 self.engine.containers.unpause(rec.id)
-        parent = self.store.get_image(rec.image_id) if rec.image_id else None
         config = self._commit_config(rec, parent, layer, options)
         base_layers = list(parent.layers) if parent else []
         descs = self._parent_descriptors(parent, options.format)
-        return self._store_image(base_layers, [layer], descs, config, reference, options.format, say)
+        return self._store_image(base_layers, [layer] if layer else [], descs, config, reference, options.format,
+                                 say)
 
     def _diff_layer(self, ctr_id: str) -> _NewLayer:
         from sealpod.storage.tarwriter import write_changes
@@ -261,7 +285,7 @@ class ContainerFiles:
         finally:
             path.unlink(missing_ok=True)
 
-    def _commit_config(self, rec: ContainerRecord, parent: ImageRecord | None, layer: _NewLayer,
+    def _commit_config(self, rec: ContainerRecord, parent: ImageRecord | None, layer: _NewLayer | None,
                        options: CommitOptions) -> dict[str, Any]:
         import shlex
 
@@ -272,12 +296,17 @@ class ContainerFiles:
                       "Entrypoint": list(spec.get("entrypoint") or []) or None,
                       "WorkingDir": spec.get("workdir") or "", "User": spec.get("user") or "",
                       "Labels": dict(spec.get("labels") or {}) or None})
+        if options.config is not None:
+            inner = dict(options.config)
         inner = {k: v for k, v in apply_changes(inner, options.changes).items() if v not in (None, "", [], {})}
         now = _now()
         comment = options.message or (f"FROM {rec.image_name}" if rec.image_name else "")
-        entry = {"created": now, "created_by": shlex.join(spec.get("command") or []) or "/bin/sh"}
+        entry: dict[str, Any] = {"created": now,
+                                 "created_by": options.created_by or shlex.join(spec.get("command") or []) or "/bin/sh"}
         if comment:
             entry["comment"] = comment
+        if layer is None:
+            entry["empty_layer"] = True
         if options.author:
             entry["author"] = options.author
         from sealpod.image.manifest import host_platform
@@ -286,7 +315,8 @@ class ContainerFiles:
         config = {**base, "created": now, "config": inner,
                   "architecture": base.get("architecture") or plat.architecture, "os": base.get("os") or plat.os,
                   "rootfs": {"type": "layers",
-                             "diff_ids": [*((base.get("rootfs") or {}).get("diff_ids") or []), layer.diff_id]},
+                             "diff_ids": [*((base.get("rootfs") or {}).get("diff_ids") or []),
+                                          *([layer.diff_id] if layer else [])]},
                   "history": [*(base.get("history") or []), entry]}
         config.pop("container_config", None)
         if options.author:

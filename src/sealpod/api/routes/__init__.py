@@ -7,7 +7,8 @@ import importlib
 
 from sealpod.api.http import Router
 
-MODULES = ("system", "images", "containers", "exec", "volumes", "networks", "secrets", "pods", "remote_cli", "kube")
+MODULES = ("system", "images", "containers", "exec", "volumes", "networks", "secrets", "pods", "remote_cli", "kube",
+           "build")
 
 
 def build_router() -> Router:

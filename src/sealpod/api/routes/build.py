@@ -1,0 +1,88 @@
+"""``POST /build`` (Docker's classic builder API) and ``POST /libpod/build``: the body is the
+context as a tar, progress is a stream of ``{"stream": ...}`` messages.
+
+Docker clients find the image by ``{"aux": {"ID": ...}}`` and ``Successfully built <id12>``;
+podman-py by a stream line that is the bare ID: both are sent, in the order each expects.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from sealpod.api.http import Request, Response, Router
+from sealpod.errors import InvalidArgument
+
+
+def _json_arg(req: Request, name: str) -> dict[str, str]:
+    raw = req.arg(name)
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise InvalidArgument(f"{name}: invalid JSON") from None
+    if isinstance(doc, list):  # libpod sends labels as ["k=v"]
+        return dict(str(item).partition("=")[::2] for item in doc)
+    if not isinstance(doc, dict):
+        raise InvalidArgument(f"{name}: expected a JSON object")
+    return {str(k): "" if v is None else str(v) for k, v in doc.items()}
+
+
+def _options(req: Request) -> Any:
+    from sealpod.build.builder import BuildOptions
+
+    pull = req.arg("pull") or ""
+    policy = req.arg("pullpolicy") or ("always" if pull.lower() in ("1", "true") else "missing")
+    if pull and pull.lower() not in ("1", "true", "0", "false", ""):
+        policy = pull  # libpod: the policy's name
+    network = req.arg("networkmode") or req.arg("network") or ""
+    return BuildOptions(tags=tuple(t for t in req.args("t") if t), build_args=_json_arg(req, "buildargs"),
+                        target=req.arg("target") or "", pull=policy, labels=_json_arg(req, "labels"),
+                        network="" if network in ("default", "bridge") else network,
+                        format=_format(req), quiet=req.flag("q"))
+
+
+def _format(req: Request) -> str:
+    """libpod's ``outputformat`` is a manifest media type; Docker's builder makes Docker images."""
+    wanted = req.arg("outputformat") or ""
+    if not wanted:
+        return "oci" if req.libpod else "docker"
+    return "docker" if "docker" in wanted else "oci"
+
+
+def build(req: Request) -> Response:
+    from sealpod.api.routes.images import Emit, _streamed
+    from sealpod.build.builder import Output, find_containerfile, run_build
+    from sealpod.build.context import BuildContext
+
+    options = _options(req)
+    named = req.arg("dockerfile") or None
+    if named and named.startswith("["):  # libpod may send a JSON list of files
+        named = (json.loads(named) or [None])[0]
+
+    def work(emit: Emit) -> None:
+        out = Output(lambda text: emit({"stream": text + "\n"}),
+                     lambda data: emit({"stream": data.decode(errors="replace")}))
+        context = BuildContext.from_tar(io.BytesIO(req.body))
+        try:
+            containerfile = find_containerfile(context, named, in_context=True)
+            image_id = run_build(req.engine, context, containerfile, options, out)
+        finally:
+            context.close()
+        if req.libpod:
+            emit({"stream": image_id + "\n"})
+            emit({"aux": {"ID": f"sha256:{image_id}"}})
+            return
+        emit({"aux": {"ID": f"sha256:{image_id}"}})
+        if options.quiet:
+            emit({"stream": f"sha256:{image_id}\n"})
+            return
+        emit({"stream": f"Successfully built {image_id[:12]}\n"})
+
+    return _streamed(req, work, early_errors=False)
+
+
+def register(r: Router) -> None:
+    r.add("POST", "/build", build)

@@ -1,0 +1,390 @@
+"""Running a Containerfile through the engine, step by step, as Podman 4.3.1 (``--layers``) does.
+
+RUN creates a container from the current image with the build's ENV, ARGs, WORKDIR, USER and
+SHELL, runs it attached, commits it and removes it; COPY and ADD unpack a tar made from the
+context into a created container and commit it; the other instructions change the image
+config, written with the next commit (or a last, empty one).  Intermediate images are removed
+at the end: only the final image, and its tags, stay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import posixpath
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from sealpod.build.containerfile import Containerfile, Instruction, Stage
+from sealpod.build.context import BuildContext, Ownership
+from sealpod.build.substitute import expand, key_values
+from sealpod.errors import BuildError, NoSuchImage, SealpodError
+from sealpod.utils.record import dataclass, field
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+
+#: ARGs usable without being declared (Docker's predefined proxy arguments).
+PROXY_ARGS = frozenset({"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+                        "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"})
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_SUBSTITUTED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    tags: tuple[str, ...] = ()
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str = ""
+    pull: str = "missing"  # always | missing | never | newer
+    labels: dict[str, str] = field(default_factory=dict)
+    network: str = ""
+    format: str = "oci"
+    quiet: bool = False
+
+
+class Output:
+    """Where a build speaks: step lines, and the raw output of RUN commands."""
+
+    def __init__(self, line: Callable[[str], None], raw: Callable[[bytes], None]) -> None:
+        self.line = line
+        self.raw = raw
+
+
+class _RawWriter(io.RawIOBase):
+    """The file object RUN's attach streams write into."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.out.raw(bytes(data))
+        return len(data)
+
+
+@dataclass
+class _State:
+    """One stage while it is built."""
+
+    image_id: str | None  # None: scratch
+    config: dict[str, Any]
+    args: dict[str, str]
+    shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
+    dirty: bool = False  # config changed since the last commit
+    cmd_set: bool = False  # a CMD in this stage (ENTRYPOINT then keeps it)
+
+
+class Builder:
+    def __init__(self, engine: Engine, context: BuildContext, options: BuildOptions, out: Output) -> None:
+        self.engine = engine
+        self.context = context
+        self.options = options
+        self.out = out
+        self.stage_images: dict[str, str] = {}  # stage name and index -> image ID
+        self.made: list[str] = []  # images committed along the way
+        self.global_args: dict[str, str] = {}
+
+    def build(self, cf: Containerfile) -> str:
+        """Build up to ``--target`` (or the last stage); returns the final image's ID."""
+        stages = list(cf.stages)
+        if self.options.target:
+            names = [s.name for s in stages]
+            if self.options.target.lower() not in names:
+                raise BuildError(f'the target "{self.options.target}" was not found in the provided Containerfile')
+            stages = stages[:names.index(self.options.target.lower()) + 1]
+        global_args = self.global_args = self._global_args(cf)
+        final = ""
+        try:
+            for stage in stages:
+                image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
+            final = image_id
+        finally:
+            self._remove_intermediates(final)
+        return final
+
+    def _global_args(self, cf: Containerfile) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for ins in cf.global_args:
+            for name, default in _arg_pairs(ins, values):
+                value = self.options.build_args.get(name, default)
+                if value is not None:
+                    values[name] = value
+        return values
+
+    # --- one stage ---------------------------------------------------------------------
+
+    def _stage(self, stage: Stage, count: int, global_args: dict[str, str], last: bool) -> str:
+        prefix = f"[{stage.index + 1}/{count}] " if count > 1 else ""
+        total = len(stage.steps) + 1
+        self._say(f"{prefix}STEP 1/{total}: {stage.start.original}")
+        state = self._from(stage, global_args)
+        for n, ins in enumerate(stage.steps, start=2):
+            self._say(f"{prefix}STEP {n}/{total}: {ins.original}")
+            try:
+                self._step(state, ins)
+            except BuildError as e:
+                if e.message.startswith("building at STEP"):
+                    raise
+                raise BuildError(f'building at STEP "{_step_text(ins)}": {e.message}', e.exit_code) from None
+            except SealpodError as e:
+                raise BuildError(f'building at STEP "{_step_text(ins)}": {e.message}', e.exit_code) from None
+            if n < total:
+                self._say(f"--> {(state.image_id or '')[:11]}")
+        if last:
+            self._say(f"COMMIT {self.options.tags[0] if self.options.tags else ''}".rstrip())
+            if self.options.labels:
+                state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.options.labels}
+                state.dirty = True
+        image_id = self._finish(state, last)
+        if not last:
+            self._say(f"--> {image_id[:11]}")
+        if stage.name:
+            self.stage_images[stage.name] = image_id
+        self.stage_images[str(stage.index)] = image_id
+        return image_id
+
+    def _from(self, stage: Stage, global_args: dict[str, str]) -> _State:
+        base = expand(stage.base, global_args)
+        if not base:
+            raise BuildError(f"FROM at line {stage.start.line}: no image given (an ARG without a value?)")
+        if base.lower() in self.stage_images:
+            image_id: str | None = self.stage_images[base.lower()]
+        elif base == "scratch":
+            image_id = None
+        else:
+            image_id = self._pull(base)
+        config: dict[str, Any] = {}
+        if image_id is not None:
+            inspect = self.engine.images.inspect(image_id)
+            config = dict(inspect.get("Config") or {})
+        config.setdefault("Env", [DEFAULT_PATH])
+        config = {k: v for k, v in config.items() if v not in (None, "", [], {})}
+        for trigger in config.pop("OnBuild", None) or []:  # ONBUILD of the base: not run, but not kept
+            self._say(f"(ignored ONBUILD trigger: {trigger})")
+        return _State(image_id, config, {}, dirty=True)
+
+    def global_default(self, name: str) -> str | None:
+        """An ARG redeclared in a stage takes the value of the ARG before FROM; proxy ARGs are predefined."""
+        if name in self.global_args:
+            return self.global_args[name]
+        arch = host_arch()
+        return {"TARGETOS": "linux", "TARGETARCH": arch, "TARGETPLATFORM": f"linux/{arch}", "BUILDOS": "linux",
+                "BUILDARCH": arch, "BUILDPLATFORM": f"linux/{arch}"}.get(name)
+
+    def pull_image(self, name: str) -> str:
+        return self._pull(name)
+
+    def ownership(self, state: _State, chown: str | None, chmod: str | None) -> Ownership:
+        """COPY --chown=USER[:GROUP] (names from the image's passwd and group files) and --chmod=OCTAL."""
+        mode = None
+        if chmod:
+            try:
+                mode = int(chmod, 8)
+            except ValueError:
+                raise BuildError(f'invalid --chmod value "{chmod}": must be an octal mode') from None
+        if not chown:
+            return Ownership(0, 0, mode)
+        user, _, group = chown.partition(":")
+        uid = int(user) if user.isdigit() else self._lookup_id(state, "/etc/passwd", user, 2)
+        if group:
+            gid = int(group) if group.isdigit() else self._lookup_id(state, "/etc/group", group, 2)
+        else:
+            gid = uid if user.isdigit() else self._lookup_id(state, "/etc/passwd", user, 3)
+        return Ownership(uid, gid, mode)
+
+    def _lookup_id(self, state: _State, path: str, name: str, index: int) -> int:
+        import tarfile
+
+        buf = io.BytesIO()
+        with self.container(state, ["/bin/sh"], with_args=False) as ctr:
+            try:
+                self.engine.container_files.copy_out(ctr, path, out=buf)
+            except SealpodError:
+                raise BuildError(f"looking up {name}: no {path} in the image") from None
+        buf.seek(0)
+        with tarfile.open(fileobj=buf) as tar:
+            member = tar.next()
+            data = tar.extractfile(member) if member else None
+            text = data.read().decode(errors="replace") if data else ""
+        for line in text.splitlines():
+            parts = line.split(":")
+            if len(parts) > index and parts[0] == name and parts[index].isdigit():
+                return int(parts[index])
+        raise BuildError(f"unable to find {'user' if 'passwd' in path else 'group'} {name}: "
+                         f"no matching entries in {os.path.basename(path)} file")
+
+    def _pull(self, name: str) -> str:
+        from sealpod.engine.entities import PullOptions
+
+        policy = {"true": "always", "false": "missing"}.get(self.options.pull, self.options.pull)
+        report = (lambda _t: None) if self.options.quiet else self._say
+        try:
+            return self.engine.images.pull_with_policy(name, policy, PullOptions(), report)[-1]
+        except NoSuchImage as e:
+            raise BuildError(f"{name}: image not known: {e.message}") from None
+
+    def _step(self, state: _State, ins: Instruction) -> None:
+        from sealpod.build import instructions
+
+        handler = instructions.HANDLERS.get(ins.cmd)
+        if handler is None:
+            raise BuildError(f'Build error: Unknown instruction: "{ins.cmd}"')
+        handler(self, state, ins)
+
+    # --- engine work -------------------------------------------------------------------
+
+    def variables(self, state: _State) -> dict[str, str]:
+        """What ``$VAR`` means now: the stage's ARGs, overridden by ENV."""
+        env = dict(e.partition("=")[::2] for e in state.config.get("Env") or [])
+        return {**state.args, **env}
+
+    @contextlib.contextmanager
+    def container(self, state: _State, command: list[str], with_args: bool) -> Iterator[str]:
+        """A container of the current image with the build's settings; removed after the block."""
+        from sealpod.engine.container_config import ContainerConfig
+
+        env = list(state.config.get("Env") or [])
+        if with_args:
+            keys = {e.partition("=")[0] for e in env}
+            env += [f"{k}={v}" for k, v in state.args.items() if k not in keys]
+        config = ContainerConfig(image=state.image_id or "", command=tuple(command), entrypoint=(),
+                                 env=tuple(env), user=str(state.config.get("User") or ""),
+                                 workdir=str(state.config.get("WorkingDir") or ""), network=self.options.network,
+                                 pull="never", labels={}, sig_proxy=False)
+        rec = self.engine.containers.create(config, image_id=state.image_id)
+        try:
+            yield rec.id
+        finally:
+            with contextlib.suppress(SealpodError):
+                self.engine.containers.remove(rec.id, force=True)
+
+    def make_workdir(self, ctr: str, state: _State) -> None:
+        workdir = str(state.config.get("WorkingDir") or "")
+        if workdir and workdir != "/":
+            self.engine.container_files.extract_into(ctr, workdir, io.BytesIO(b"\0" * 1024))
+
+    def run(self, state: _State, argv: list[str], text: str) -> None:
+        with self.container(state, argv, with_args=True) as ctr:
+            self.make_workdir(ctr, state)
+            writer = _RawWriter(self.out)
+            code = self.engine.containers.run_attached(ctr, stdin=None, stdout=writer,  # type: ignore[arg-type]
+                                                       stderr=writer, tty=False)  # type: ignore[arg-type]
+            if code != 0:
+                raise BuildError(f'building at STEP "{text}": while running runtime: exit status {code}', code)
+            self.commit(state, ctr, text)
+
+    def commit(self, state: _State, ctr: str, created_by: str, reference: str | None = None) -> None:
+        from sealpod.engine.container_files import CommitOptions
+
+        options = CommitOptions(config=dict(state.config), created_by=created_by, format=self.options.format,
+                                omit_empty_layer=True)
+        state.image_id = self.engine.container_files.commit(ctr, reference, options)
+        self.made.append(state.image_id)
+        state.dirty = False
+
+    def _finish(self, state: _State, last: bool) -> str:
+        """The stage's image: the last commit, or one more (empty) carrying the final config."""
+        reference = self.options.tags[0] if last and self.options.tags else None
+        if state.dirty or state.image_id is None or reference:
+            with self.container(state, ["/bin/sh"], with_args=False) as ctr:
+                self.make_workdir(ctr, state)
+                self.commit(state, ctr, "/bin/sh -c #(nop) " + json.dumps(state.config.get("Cmd") or []),
+                            reference)
+        assert state.image_id is not None
+        if last:
+            if len(self.options.tags) > 1:
+                self.engine.images.tag(state.image_id, list(self.options.tags[1:]))
+            self._say(f"--> {state.image_id[:11]}")
+            for name in self.engine.images.get(state.image_id).names:
+                self._say(f"Successfully tagged {name}")
+        return state.image_id
+
+    def _remove_intermediates(self, final: str) -> None:
+        keep = {final}
+        for image_id in dict.fromkeys(self.made):
+            if image_id in keep:
+                continue
+            with contextlib.suppress(SealpodError):
+                if not self.engine.images.get(image_id).names:
+                    self.engine.images.remove([image_id])
+
+    def copy_in(self, state: _State, items: list[tuple[str, str]], dest_dir: str, owner: Ownership,
+                archives: list[str], text: str) -> None:
+        with self.container(state, ["/bin/sh"], with_args=False) as ctr:
+            self.make_workdir(ctr, state)
+            files = self.engine.container_files
+            if items:
+                with self.context.tar_of(items, owner) as tar:
+                    files.extract_into(ctr, dest_dir, tar)  # type: ignore[arg-type]
+            for rel in archives:
+                with self.context.open_file(rel) as f:
+                    files.extract_into(ctr, dest_dir, f)
+            self.commit(state, ctr, text)
+
+    def _say(self, text: str) -> None:
+        if not self.options.quiet:
+            self.out.line(text)
+
+
+def host_arch() -> str:
+    """The host's architecture in OCI words (what ``--platform`` may name)."""
+    import platform
+
+    machine = platform.machine()
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(machine, machine)
+
+
+def _step_text(ins: Instruction) -> str:
+    return ins.original
+
+
+def _arg_pairs(ins: Instruction, env: dict[str, str]) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for word in ins.args.split():
+        name, sep, _ = word.partition("=")
+        if sep:
+            out.extend((k, v) for k, v in key_values(word, env))
+        else:
+            out.append((name, None))
+    return out
+
+
+def find_containerfile(context: BuildContext, named: str | None, *, in_context: bool) -> tuple[str, str]:
+    """The Containerfile's (path, text): ``-f`` (relative to the current directory for the CLI,
+    to the context for the API), else Containerfile or Dockerfile in the context."""
+    from pathlib import Path
+
+    if named:
+        candidates = [context.root / named] if in_context else [Path(named)]
+    else:
+        candidates = [context.root / "Containerfile", context.root / "Dockerfile"]
+    for path in candidates:
+        if path.is_file():
+            if in_context:
+                context.sources(os.path.relpath(os.path.realpath(path), context.root))
+            return str(path), path.read_text(errors="replace")
+    if named:
+        raise BuildError(f"the specified Containerfile or Dockerfile does not exist, {named}: "
+                         "no such file or directory")
+    raise BuildError(f'no Containerfile or Dockerfile specified or found in context directory, {context.root}: '
+                     "no such file or directory")
+
+
+def run_build(engine: Engine, context: BuildContext, containerfile: tuple[str, str], options: BuildOptions,
+              out: Output) -> str:
+    """Parse and build; the context's ignore file applies.  Returns the image ID."""
+    from pathlib import Path
+
+    from sealpod.build.containerfile import parse
+
+    if options.format not in ("oci", "docker"):
+        raise BuildError(f'unrecognized image type "{options.format}"')
+    path, text = containerfile
+    cf = parse(text)
+    context.load_ignore(Path(path) if path != "-" else None)
+    return Builder(engine, context, options, out).build(cf)
