@@ -18,7 +18,7 @@ from typing import Protocol
 from sealpod.errors import InvalidArgument, NetworkError
 from sealpod.network.config import IPAddress, Network, Subnet
 
-IPAM_SCHEMA = 1
+IPAM_SCHEMA = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS network_allocations (
     network   TEXT NOT NULL,     -- network name
@@ -28,7 +28,13 @@ CREATE TABLE IF NOT EXISTS network_allocations (
     PRIMARY KEY (network, ip)
 );
 CREATE INDEX IF NOT EXISTS network_allocations_by_container ON network_allocations(container);
-INSERT OR REPLACE INTO meta VALUES ('ipam_schema', '1')
+CREATE TABLE IF NOT EXISTS network_last_ip (
+    network   TEXT NOT NULL,
+    subnet    TEXT NOT NULL,
+    ip        TEXT NOT NULL,     -- the address handed out last: the next search starts after it
+    PRIMARY KEY (network, subnet)
+);
+INSERT OR REPLACE INTO meta VALUES ('ipam_schema', '2')
 """
 
 
@@ -125,11 +131,32 @@ class IPAM:
                 chosen[_check_static(net, ip, used, container_id).subnet] = ip
             for sub in net.subnets:
                 if sub.subnet not in chosen:
-                    chosen[sub.subnet] = _pick(sub, set(used), self.offsets.get(net.name, 0))
+                    chosen[sub.subnet] = _pick(sub, set(used), self._offset(conn, net.name, sub))
+            conn.executemany("INSERT OR REPLACE INTO network_last_ip VALUES (?, ?, ?)",
+                             [(net.name, subnet, str(ip)) for subnet, ip in chosen.items()])
             now = time.time()
             conn.executemany("INSERT INTO network_allocations VALUES (?, ?, ?, ?)",
                              [(net.name, str(ip), container_id, now) for ip in chosen.values()])
         return [str(chosen[s.subnet]) for s in net.subnets]
+
+    def _offset(self, conn: sqlite3.Connection, network: str, sub: Subnet) -> int:
+        """Just after the address handed out last, as Podman's IPAM does: a container that leaves
+        and rejoins a network gets a new address, and a freed one is not reused at once."""
+        row = conn.execute("SELECT ip FROM network_last_ip WHERE network=? AND subnet=?",
+                           (network, sub.subnet)).fetchone()
+        first, last = _range(sub)
+        try:
+            ip = ipaddress.ip_address(row[0]) if row else None
+        except ValueError:
+            ip = None
+        if ip is None or ip.version != first.version or not int(first) <= int(ip) <= int(last):
+            return self.offsets.get(network, 0)
+        return int(ip) - int(first) + 1
+
+    def forget(self, network: str) -> None:
+        """A removed network's allocation history: one made anew under its name starts afresh."""
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM network_last_ip WHERE network=?", (network,))
 
     def release(self, container_id: str, network: str | None = None) -> None:
         with self.db.write() as conn:

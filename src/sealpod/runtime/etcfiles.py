@@ -275,15 +275,20 @@ def hosts_content(
     host_containers_internal: str | None = None,
 ) -> str:
     """/etc/hosts for a container, in Podman's order: ``--add-host`` entries, the base file
-    (the host's /etc/hosts, or localhost lines when there is none), host.containers.internal,
-    then the container's own addresses with its hostname and name.
+    (the host's /etc/hosts, or localhost lines when there is none; plain localhost lines when it
+    names no localhost), host.containers.internal, then the container's own addresses with its
+    hostname and name, less the names an entry above already has (Podman's rule, so a base file
+    can pin them).
     """
     entries: list[tuple[str, Sequence[str]]] = list(extra_hosts)
     base_entries = _parse_hosts(base) if base else []
     entries += base_entries or list(DEFAULT_HOSTS)
+    if not any("localhost" in hn for _, hn in entries):
+        entries += [("127.0.0.1", ("localhost",)), ("::1", ("localhost",))]
     if host_containers_internal:
         entries.append((host_containers_internal, ("host.containers.internal",)))
-    own = tuple(dict.fromkeys(n for n in names if n))
+    known = {n for _, hn in entries for n in hn}
+    own = tuple(n for n in names if n and n not in known)
     if own:
         entries += [(ip, own) for ip in ips]
     return "".join(f"{ip}\t{' '.join(hn)}\n" for ip, hn in entries)

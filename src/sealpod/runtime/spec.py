@@ -267,9 +267,11 @@ def _standard_mounts(p: SpecParams) -> list[Mount]:
         Mount("/dev", "tmpfs", "tmpfs", ("nosuid", "noexec", "strictatime", "mode=755", "size=65536k")),
         Mount("/dev/pts", "devpts", "devpts",
               ("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
-        Mount("/dev/shm", "tmpfs", "shm", ("nosuid", "noexec", "nodev", "mode=1777", _size_opt(p.shm_size))),
     ]
-    if "ipc" in ns:
+    if p.shm_size > 0:  # 0: --ipc none, no /dev/shm at all
+        mounts.append(Mount("/dev/shm", "tmpfs", "shm", ("nosuid", "noexec", "nodev", "mode=1777",
+                                                         _size_opt(p.shm_size))))
+    if "ipc" in ns or not (p.rootless or "user" in ns):  # root mounts the host IPC's mqueue, as Podman does
         mounts.append(Mount("/dev/mqueue", "mqueue", "mqueue", ("nosuid", "noexec", "nodev")))
     else:  # mqueue can only be mounted for an IPC namespace we own: share the host's
         mounts.append(Mount("/dev/mqueue", "bind", "/dev/mqueue", ("bind", "nosuid", "noexec", "nodev")))
