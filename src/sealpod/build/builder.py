@@ -13,7 +13,6 @@ import contextlib
 import io
 import json
 import os
-import posixpath
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
