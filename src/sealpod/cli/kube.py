@@ -107,6 +107,11 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
     manifest = _manifest(args.file, args.configmap)
     if args.down:
         return _print_down(ctx, manifest, force=False)
+    if any(n in ("host", "bridge") for n in args.network):  # Podman: those modes come from the YAML only
+        raise InvalidArgument("invalid value passed to --network: bridge or host networking must be configured in YAML")
+    for value in key_values(args.annotation, "annotation").values():
+        if len(value) > 63:
+            raise InvalidArgument(f"annotation exceeds maximum size, 63, of kubernetes annotation: {value}")
     flags = PlayFlags(network=tuple(args.network), publish=tuple(args.publish), log_driver=args.log_driver,
                       log_opts=key_values(args.log_opt, "log option"),
                       annotations=key_values(args.annotation, "annotation"), no_hosts=args.no_hosts,

@@ -40,8 +40,13 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("--dns", action="append", default=[], help="set custom DNS servers")
     a("--dns-search", action="append", default=[], help="set custom DNS search domains")
     a("--dns-option", action="append", default=[], help="set custom DNS options")
-    a("--exit-policy", default="continue", choices=("continue", "stop"), help="behaviour when the last container exits")
+    a("--exit-policy", default="continue", help="behaviour when the last container exits: continue or stop")
     a("--replace", action="store_true", help="replace an existing pod of the same name")
+    a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
+    a("--ip", default="", help="specify a static IPv4 address for the pod")
+    a("--network-alias", action="append", default=[], help="add a network-scoped alias for the pod")
+    a("--no-hosts", action="store_true", help="do not create /etc/hosts within the pod's containers")
+    a("--shm-size", default="", help="size of /dev/shm")
 
 
 def _networks(values: list[str]) -> dict[str, Any]:
@@ -57,6 +62,7 @@ def _networks(values: list[str]) -> dict[str, Any]:
 
 def spec_from_args(args: argparse.Namespace) -> PodSpec:
     from sealpod.cli.args import parse_bool
+    from sealpod.cli.container_flags import parse_size
     from sealpod.engine.pods import PodSpec
 
     infra = parse_bool(args.infra)
@@ -72,6 +78,8 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
         labels.update(key_values(lines, "label"))
     labels.update(key_values(args.label, "label"))
     share = ("ipc", "net", "uts") if args.share is None else tuple(s for s in args.share.split(",") if s) or ("none",)
+    if share and share[0].startswith("+"):  # "+pid": the defaults and these
+        share = ("ipc", "net", "uts", share[0][1:], *share[1:])
     if args.infra_command and args.infra_command.startswith("["):
         import json
 
@@ -83,7 +91,10 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
                    share=share, ports=tuple(args.publish), add_hosts=tuple(args.add_host),
                    dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search),
                    dns_options=tuple(args.dns_option), volumes=tuple(args.volume), userns=args.userns,
-                   exit_policy=args.exit_policy, pod_id_file=args.pod_id_file, **_networks(args.network))
+                   exit_policy=args.exit_policy, pod_id_file=args.pod_id_file, mac_address=args.mac_address,
+                   ip=args.ip, network_aliases=tuple(args.network_alias), no_hosts=args.no_hosts,
+                   shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else None,
+                   **_networks(args.network))
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -158,12 +169,19 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
         from sealpod.cli.gotemplate import compile_template
 
         tmpl = compile_template(unescape(args.format).rstrip("\n") + "\n", name="inspect")
-        sys.stdout.write("".join(tmpl.execute(d) for d in docs))
+        sys.stdout.write("".join(tmpl.execute(_template_view(d)) for d in docs))
     elif len(docs) == 1 and len(names) == 1:  # Podman 4.3 prints one pod as an object
         sys.stdout.write(json.dumps(docs[0], indent=5, ensure_ascii=False) + "\n")
     elif docs:
         sys.stdout.write(json.dumps(docs, indent=5, ensure_ascii=False) + "\n")
     return fail_with(errors)
+
+
+def _template_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """Templates see Podman's Go field names: ``.ID`` where the JSON says ``Id`` (pod and members)."""
+    view = {**doc, "ID": doc.get("Id", "")}
+    view["Containers"] = [{**c, "ID": c.get("Id", "")} for c in doc.get("Containers") or []]
+    return view
 
 
 def _setup_exists(p: argparse.ArgumentParser) -> None:
@@ -261,6 +279,7 @@ def _setup_rm(p: argparse.ArgumentParser) -> None:
 
 
 def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
+    args.ignore = args.ignore or args.force  # Podman: a missing pod is no error with --force
     return _each(args, ctx, lambda n: ctx.engine.pods.remove(n, force=args.force, timeout=args.time))
 
 
@@ -312,9 +331,11 @@ def _setup_stats(p: argparse.ArgumentParser) -> None:
 def _run_stats(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.pod_rows import stats
 
+    if args.all and args.pods:
+        raise InvalidArgument("--all, --latest and arguments cannot be used together")
     if not args.pods and not args.latest:
         args.all = True
-    return stats(ctx, _targets(args, ctx), args.format)
+    return stats(ctx, _targets(args, ctx), args.format, stream=not args.no_stream, reset=not args.no_reset)
 
 
 def _setup_logs(p: argparse.ArgumentParser) -> None:

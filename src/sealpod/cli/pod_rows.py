@@ -10,6 +10,7 @@ from sealpod.cli.image_rows import created_since
 
 if TYPE_CHECKING:
     from sealpod.cli.context import CliContext
+    from sealpod.engine.container_stats import ContainerStats, StatsSample
     from sealpod.engine.pods import PodSummary
 
 
@@ -123,26 +124,80 @@ def sort_rows(rows: list[PodRow], key: str) -> list[PodRow]:
     return sorted(rows, key=_SORT[key], reverse=key == "created")
 
 
-def stats(ctx: CliContext, pods: list[str], fmt: str | None) -> int:
-    """One sample of every running member's counters (CPU since start, memory, PIDs)."""
-    from sealpod.cli.formatting import human_size, render
+class PodStatsRow:
+    """One member's line of ``pod stats``: Podman 4.3's fields (``.CPU`` is a percentage here)."""
+
+    def __init__(self, pod_id: str, stats: ContainerStats) -> None:
+        from sealpod.cli.stats import StatsRow
+
+        self._row = StatsRow(stats)
+        self.Pod = pod_id[:12]
+        self.CID = stats.sample.id[:12]
+        self.Name = stats.sample.name
+        self.CPU = self._row.CPUPerc
+        self.MemUsage = self._row.MemUsage
+        self.MemUsageBytes = self._row.MemUsageBytes
+        self.Mem = self._row.MemPerc
+        self.NetIO = self._row.NetIO
+        self.BlockIO = self._row.BlockIO
+        self.PIDS = self._row.PIDS
+
+    def to_json(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in ("CPU", "MemUsage", "MemUsageBytes", "Mem", "NetIO", "BlockIO",
+                                             "PIDS", "Pod", "CID", "Name")}
+
+
+_STATS_DEFAULT = ("table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.NetIO}}\t"
+                  "{{.BlockIO}}\t{{.PIDS}}")
+_STATS_HEADERS = {"Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
+                  "MemUsageBytes": "MEM USAGE/ LIMIT", "Mem": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO",
+                  "PIDS": "PIDS"}
+
+
+def _stats_rows(ctx: CliContext, pods: list[str], previous: dict[str, StatsSample]) -> list[PodStatsRow] | None:
+    """Every running member of the pods still there (None once all are gone)."""
+    from sealpod.engine.container_stats import compute
+    from sealpod.errors import NoSuchPod
 
     engine = ctx.engine
-    rows: list[dict[str, Any]] = []
+    rows: list[PodStatsRow] = []
+    found = 0
     for name in pods:
-        pod = engine.pods.lookup(name)
+        try:
+            pod = engine.pods.lookup(name)
+        except NoSuchPod:
+            continue
+        found += 1
         for ctr_id in engine.pods.container_ids(pod):
-            st = engine.container_io.stats(ctr_id)
-            if not st["running"]:
+            sample = engine.container_stats.sample(ctr_id)
+            if sample is None or not sample.running:
                 continue
-            limit = st["memory_limit"] or 1
-            rows.append({
-                "Pod": pod.id[:12], "CID": ctr_id[:12], "Name": st["name"],
-                "CPU": f"{st['cpu_usage_ns'] / 1e9:.2f}s", "MemUsage":
-                f"{human_size(st['memory_usage'], sep='')} / {human_size(limit, sep='')}",
-                "Mem": f"{100 * st['memory_usage'] / limit:.2f}%", "PIDS": str(st["pids"]),
-            })
-    default = "table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.PIDS}}"
-    headers = {"Pod": "POD", "CID": "CID", "CPU": "CPU TIME", "MemUsage": "MEM USAGE / LIMIT", "Mem": "MEM %"}
-    sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="pod stats", json_indent=2))
-    return 0
+            rows.append(PodStatsRow(pod.id, compute(sample, previous.get(ctr_id))))
+            previous[ctr_id] = sample
+    return rows if found or not pods else None
+
+
+def stats(ctx: CliContext, pods: list[str], fmt: str | None, *, stream: bool = False, reset: bool = True) -> int:
+    """Samples of every running member, each second while streaming (CPU % over the last one), as
+    ``stats`` does for containers; a stream ends when the pods are gone or on Ctrl-C."""
+    from sealpod.cli.formatting import render
+
+    for name in pods:  # a pod named that does not exist is an error before anything is shown
+        ctx.engine.pods.lookup(name)
+    previous: dict[str, StatsSample] = {}
+    while True:
+        rows = _stats_rows(ctx, pods, previous)
+        if rows is None:
+            return 0
+        docs = [r.to_json() for r in rows]
+        out = render(fmt, rows, default=_STATS_DEFAULT, headers=_STATS_HEADERS, name="pod stats", json_indent=5,
+                     escape_html=False, json_rows=lambda: docs)  # noqa: B023 - used within this pass
+        if not stream:
+            sys.stdout.write(out)
+            return 0
+        sys.stdout.write(("\033[2J\033[1;1H" if reset else "") + out)
+        sys.stdout.flush()
+        try:
+            time.sleep(1)
+        except KeyboardInterrupt:
+            return 0

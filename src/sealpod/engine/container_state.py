@@ -123,9 +123,11 @@ class ContainerDB:
             with self.db.write() as conn:
                 conn.execute(f"INSERT INTO containers ({','.join(_COLUMNS)}) VALUES ({marks})", _to_row(rec))
         except sqlite3.IntegrityError as e:
-            raise Conflict(f'the container name "{rec.name}" is already in use by another container. '
-                           "You have to remove that container to be able to reuse that name: that name is "
-                           "already in use") from e
+            row = self.db.conn.execute("SELECT id FROM containers WHERE name=?", (rec.name,)).fetchone()
+            holder = row[0] if row is not None else "another container"
+            raise Conflict(f'creating container storage: the container name "{rec.name}" is already in use by '
+                           f"{holder}. You have to remove that container to be able to reuse that name: that name "
+                           "is already in use") from e
 
     def get(self, ctr_id: str) -> ContainerRecord:
         row = self.db.conn.execute("SELECT * FROM containers WHERE id=?", (ctr_id,)).fetchone()

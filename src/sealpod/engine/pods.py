@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sealpod.errors import (
     AmbiguousName,
     Conflict,
+    ContainerHasDependents,
     ContainerStateInvalid,
     InvalidArgument,
     NoSuchContainer,
@@ -74,6 +75,11 @@ class PodSpec:
     userns: str = ""
     exit_policy: str = "continue"
     pod_id_file: str = ""
+    mac_address: str = ""  # the infra container's (the pod's network namespace)
+    ip: str = ""
+    network_aliases: tuple[str, ...] = ()
+    no_hosts: bool = False
+    shm_size: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)
@@ -137,7 +143,8 @@ def check_share(share: Sequence[str], infra: bool) -> tuple[str, ...]:
     out = []
     for kind in share:
         if kind not in SHAREABLE:
-            raise InvalidArgument(f"{kind} is not a valid namespace to share: invalid argument")
+            raise InvalidArgument(f"invalid kernel namespace to share: {kind}. Options are: cgroup, ipc, net, pid, "
+                                  "uts or none")
         if kind != "none":
             out.append(kind)
     if not infra:  # nothing holds namespaces to share, as Podman shares none without infra
@@ -250,12 +257,19 @@ class PodService:
         from sealpod.engine.names import check_name, new_id, random_name
 
         share = check_share(spec.share, spec.infra)
+        if spec.exit_policy not in ("continue", "stop"):
+            raise InvalidArgument(f'running pod create option: invalid pod exit policy: "{spec.exit_policy}"')
         if not spec.infra and (spec.ports or spec.network or spec.networks):
             raise InvalidArgument("you must have an infra container to publish port bindings or set a network: "
                                   "invalid argument")
-        if spec.userns not in ("", "host"):  # refused rather than recorded and silently not applied
-            raise InvalidArgument(f"pod --userns={spec.userns} is not supported yet: give --userns to each "
-                                  "container of the pod instead")
+        if spec.userns.startswith("container:") or (spec.userns not in ("", "host") and not spec.infra):
+            raise InvalidArgument(f"--userns={spec.userns} needs an infra container of the pod's own: invalid "
+                                  "argument")
+        if spec.userns not in ("", "host") and "net" in share and spec.network != "none":
+            # members enter the user namespace before the network one (runc's order): a netns made outside
+            # it cannot be joined then; Podman configures the network after the infra's userns exists
+            raise InvalidArgument(f"pod --userns={spec.userns} with a shared network needs --network none for "
+                                  "now (or --share without net): invalid argument")
         name = check_name(spec.name) if spec.name else ""
         while not name:
             name = random_name()
@@ -293,10 +307,13 @@ class PodService:
         image_id = self._infra_image(image) if image else self.pause_image()
         config = ContainerConfig(
             image=image or self.pause_image_name(), name=spec.infra_name or f"{pod.id[:12]}-infra",
-            command=tuple(spec.infra_command) or None, hostname=spec.hostname or pod.name,
+            entrypoint=tuple(spec.infra_command) or None, command=() if spec.infra_command else None,
+            hostname=spec.hostname or pod.name,
             network=spec.network, networks=dict(spec.networks), ports=tuple(spec.ports),
             add_hosts=tuple(spec.add_hosts), dns_servers=tuple(spec.dns_servers),
             dns_search=tuple(spec.dns_search), dns_options=tuple(spec.dns_options), pull="never",
+            mac_address=spec.mac_address, ip=spec.ip, network_aliases=tuple(spec.network_aliases),
+            no_hosts=spec.no_hosts, shm_size=spec.shm_size, userns=spec.userns,
             stop_signal="SIGTERM", stop_timeout=10)
         from sealpod.engine.networks import check_config
 
@@ -344,8 +361,8 @@ class PodService:
         """A new member's configuration: the pod's shared namespaces, hostname, volumes, hosts, DNS."""
         if config.pod.startswith("new:"):  # the container's ports and network become the new pod's
             pod = self.create(PodSpec(name=config.pod[4:], ports=config.ports, network=config.network,
-                                      networks=dict(config.networks)))
-            config = dataclasses.replace(config, ports=(), network="", networks={})
+                                      networks=dict(config.networks), hostname=config.hostname))
+            config = dataclasses.replace(config, ports=(), network="", networks={}, hostname="")
         else:
             pod = self.lookup(config.pod)
         changes: dict[str, Any] = {"pod": pod.id}
@@ -360,6 +377,14 @@ class PodService:
         for kind in ("ipc", "uts", "pid"):
             if infra and kind in pod.share and not getattr(config, kind):
                 changes[kind] = infra
+        if infra and spec.userns not in ("", "host"):  # members join the infra's user namespace, as in Podman
+            if config.userns or config.uid_maps or config.gid_maps:
+                raise InvalidArgument("invalid config provided: cannot set a user namespace when joining a pod "
+                                      "with one: invalid configuration")
+            changes["userns"] = infra
+        if infra and "uts" in pod.share and config.hostname:
+            raise InvalidArgument("invalid config provided: cannot set hostname when joining the pod UTS namespace: "
+                                  "invalid configuration")
         if "uts" in pod.share and not config.hostname:
             changes["hostname"] = pod.hostname or pod.name
         taken = {m.destination for m in config.mounts}
@@ -408,8 +433,8 @@ class PodService:
         """The infra container goes only with its pod."""
         row = self.db.conn.execute("SELECT id FROM pods WHERE infra_id=?", (rec.id,)).fetchone()
         if row is not None:
-            raise Conflict(f"container {rec.id} is the infra container of pod {row[0]} and cannot be removed "
-                           "without removing the pod")
+            raise ContainerHasDependents(f"container {rec.id} is the infra container of pod {row[0]} and cannot be "
+                                         "removed without removing the pod")
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -504,10 +529,11 @@ class PodService:
         with self.lock(pod.id):
             members = self.members(pod)
             busy = [r for r in members if r.state in (State.RUNNING, State.PAUSED)]
-            if busy and not force:
-                others = [r for r in busy if r.id != pod.infra_id] or busy
-                raise Conflict(f"cannot remove container {others[0].id} as it is {others[0].state} - running or "
-                               "paused containers cannot be removed without force: container state improper")
+            others = [r for r in busy if r.id != pod.infra_id]  # a running infra alone goes, as in Podman
+            if others and not force:
+                raise Conflict(f"removing container {others[0].id} from pod {pod.id}: cannot remove container "
+                               f"{others[0].id} as it is {others[0].state} - running or paused containers cannot "
+                               "be removed without force: container state improper")
             if force and timeout is not None:
                 for rec in reversed(busy):
                     with contextlib.suppress(SealpodError):

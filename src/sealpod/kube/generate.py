@@ -334,6 +334,8 @@ def generate(engine: Engine, names: Sequence[str], *, service: bool = False, kin
     claims: list[dict[str, Any]] = []
     for name in names:
         pod = _pod_view(engine, name)
+        if pod is not None and not pod.containers:
+            raise KubeError(f"pod {engine.pods.lookup(name).id} only has an infra container")
         if pod is not None:
             pods.append(pod)
             continue

@@ -157,10 +157,14 @@ def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, op
     from sealpod.engine.pods import PodSpec
 
     tmpl = wl.pod
+    for key, value in tmpl.annotations.items():
+        if len(value) > 63:
+            raise KubeError(f'invalid annotation "{key}"="{value}": annotation exceeds maximum size, 63, of '
+                            "kubernetes annotation")
     network, networks = _pod_network(tmpl, opts.flags)
     spec = PodSpec(name=pod_name, hostname=tmpl.hostname, labels=dict(tmpl.labels), network=network,
                    networks=dict(networks), ports=host_ports(tmpl) + tuple(opts.flags.publish),
-                   userns=opts.flags.userns)
+                   userns=opts.flags.userns, exit_policy="stop")  # Podman's for played pods
     pod = engine.pods.create(spec)
     report = PodReport(pod.id)
     try:

@@ -28,7 +28,7 @@ def test_share() -> None:
     assert check_share(("net", "ipc", "net"), True) == ("net", "ipc")
     assert check_share(("none",), True) == ()
     assert check_share(("ipc", "net", "uts"), False) == ()
-    with pytest.raises(InvalidArgument, match="bogus is not a valid namespace"):
+    with pytest.raises(InvalidArgument, match="invalid kernel namespace to share: bogus"):
         check_share(("bogus",), True)
 
 
