@@ -287,6 +287,9 @@ def _check_conflicts(args: argparse.Namespace) -> None:
         if getattr(args, first) and getattr(args, second):
             one, two = first.replace("_", "-"), second.replace("_", "-")
             raise InvalidArgument(f"--{one} and --{two} cannot be set together")
+    groups = getattr(args, "group_add", None) or []
+    if "keep-groups" in groups and len(groups) > 1:
+        raise InvalidArgument("the '--group-add keep-groups' option is not allowed with any other --group-add options")
     if args.arch or args.os or args.variant:
         if args.platform:
             raise InvalidArgument("--platform option can not be specified with --arch or --os")
@@ -319,7 +322,7 @@ def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
                              or values[0].startswith(("container:", "ns:", "slirp4netns:"))):
         fields["network"] = values[0]
     elif values:
-        from sealpod.engine.networks import parse_network_flag
+        from sealpod.engine.network_flags import parse_network_flag
 
         for value in values:
             if value in _NETWORK_MODES or value.startswith(("container:", "ns:", "slirp4netns:")):
@@ -335,7 +338,7 @@ def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
                          "modes are in use\n")
         fields.update(ports=(), publish_all=False)
     from sealpod.engine.container_config import ContainerConfig
-    from sealpod.engine.networks import check_config
+    from sealpod.engine.network_flags import check_config
 
     check_config(ContainerConfig(image="", **fields))
     return fields

@@ -40,7 +40,7 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
-    from sealpod.engine.networks import create_options
+    from sealpod.engine.network_flags import create_options
 
     options = key_values(args.opt, "option")
     iface = args.interface_name or (options.get("parent", "") if args.driver != "bridge" else "")

@@ -50,7 +50,7 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
 
 
 def _networks(values: list[str]) -> dict[str, Any]:
-    from sealpod.engine.networks import parse_network_flag
+    from sealpod.engine.network_flags import parse_network_flag
 
     values = [v for v in values if v]
     if not values:

@@ -20,7 +20,7 @@ from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 if TYPE_CHECKING:
     from sealpod.engine import Engine
     from sealpod.engine.containers import ContainerService
-    from sealpod.engine.networks import NetworkStatus
+    from sealpod.engine.network_state import NetworkStatus
     from sealpod.runtime.spec import Mount, SpecParams
 
 INIT_PATH_IN_CONTAINER = "/run/podman-init"
@@ -564,7 +564,8 @@ def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: 
 
 def _plain_network(cfg: ContainerConfig) -> NetworkStatus:
     """A container whose network was not set up by this start (spec written for inspection)."""
-    from sealpod.engine.networks import NetworkStatus, network_mode
+    from sealpod.engine.network_flags import network_mode
+    from sealpod.engine.network_state import NetworkStatus
 
     mode = network_mode(cfg)
     if mode.startswith("ns:"):

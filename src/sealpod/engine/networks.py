@@ -20,6 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from sealpod.engine.container_config import ContainerConfig
 from sealpod.engine.container_state import ContainerRecord, State
+from sealpod.engine.network_flags import check_mac, network_mode, ports_of
+from sealpod.engine.network_state import (
+    NetworkStatus,
+    is_bridge_state,
+    result_ips,
+    result_json,
+    rfc3339_seconds,
+    status_from_json,
+    status_json,
+)
 from sealpod.errors import (
     Conflict,
     InvalidArgument,
@@ -29,7 +39,6 @@ from sealpod.errors import (
     NoSuchNetwork,
     SealpodError,
 )
-from sealpod.utils.record import dataclass
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
@@ -38,131 +47,6 @@ if TYPE_CHECKING:
     from sealpod.network.netavark import Netavark
     from sealpod.network.portmap import PortMapping
     from sealpod.network.rootless_netns import RootlessNetns
-
-MODES = ("none", "host", "private", "bridge", "slirp4netns", "pasta")
-_MAC_RE = re.compile(r"([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}")
-_ALIAS_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A container's interface on one network."""
-
-    network: str
-    interface: str
-    addresses: tuple[str, ...] = ()  # CIDR form, 10.88.0.2/16
-    gateways: tuple[str, ...] = ()
-    mac_address: str = ""
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def ips(self) -> tuple[str, ...]:
-        return tuple(a.split("/")[0] for a in self.addresses)
-
-
-@dataclass(frozen=True)
-class NetworkStatus:
-    """Where a container's network lives and what it has there."""
-
-    mode: str  # bridge | none | host | private | container | ns
-    netns: str | None = None  # a path runc joins; None: runc makes a private one (or host)
-    attachments: tuple[Attachment, ...] = ()
-    dns_servers: tuple[str, ...] = ()
-    dns_search: tuple[str, ...] = ()
-    ports: tuple[PortMapping, ...] = ()
-
-    @property
-    def ips(self) -> tuple[str, ...]:
-        return tuple(ip for a in self.attachments for ip in a.ips)
-
-
-# --- checks of the flags (pure; the CLI and the API call them before creating) -------------
-
-def check_mac(mac: str) -> str:
-    if mac and not _MAC_RE.fullmatch(mac):
-        raise InvalidArgument(f"address {mac}: invalid MAC address")
-    return mac.lower().replace("-", ":")
-
-
-def parse_network_flag(value: str) -> tuple[str, dict[str, Any]]:
-    """``name:ip=10.0.0.5,alias=db,mac=…,interface_name=eth1`` → (name, per-network options)."""
-    name, _, rest = value.partition(":")
-    opts: dict[str, Any] = {}
-    for item in (i for i in rest.split(",") if i) if rest else ():
-        key, sep, val = item.partition("=")
-        if not sep:
-            raise InvalidArgument(f"invalid option for network {name}: {item}")
-        if key in ("ip", "ip6"):
-            opts.setdefault("static_ips", []).append(val)
-        elif key == "alias":
-            opts.setdefault("aliases", []).append(val)
-        elif key == "mac":
-            opts["static_mac"] = check_mac(val)
-        elif key == "interface_name":
-            opts["interface_name"] = val
-        else:
-            raise InvalidArgument(f"unknown network option {key}")
-    return name, opts
-
-
-def check_config(cfg: ContainerConfig) -> None:
-    """Reject malformed ``-p``, ``--expose``, ``--ip``, ``--mac-address`` and ``--network``
-    before anything is created, with Podman's messages."""
-    import ipaddress
-
-    from sealpod.network.portmap import parse_expose, parse_publish
-
-    for spec in cfg.ports:
-        parse_publish(spec)
-    for spec in cfg.expose:
-        parse_expose(spec)
-    if cfg.ip:
-        try:
-            ipaddress.ip_address(cfg.ip)
-        except ValueError:
-            raise InvalidArgument(f"{cfg.ip} is not an ip address") from None
-    check_mac(cfg.mac_address)
-    for alias in cfg.network_aliases:
-        if not _ALIAS_RE.fullmatch(alias):
-            raise InvalidArgument(f"invalid network alias {alias!r}")
-    mode = cfg.network
-    if mode.startswith("slirp4netns:"):
-        from sealpod.network.slirp import SlirpOptions
-
-        SlirpOptions.parse(mode.partition(":")[2])
-    if (cfg.ports or cfg.publish_all) and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
-        raise InvalidArgument("--publish is not supported with --network=" + mode.split(":")[0])
-
-
-def create_options(**kwargs: Any) -> CreateOptions:
-    """``network create``'s options, for front-ends that must not import ``sealpod.network``."""
-    from sealpod.network.config import CreateOptions
-
-    return CreateOptions(**kwargs)
-
-
-def network_mode(cfg: ContainerConfig) -> str:
-    """``bridge`` (the default network or named ones), ``none``, ``host``, ``private``,
-    ``container:ID`` or ``ns:PATH``."""
-    mode = cfg.network
-    if cfg.networks or mode in ("", "bridge", "default"):
-        return "bridge"
-    if mode in MODES or mode.startswith(("container:", "ns:")):
-        return mode
-    if mode.startswith("slirp4netns:"):
-        return "slirp4netns"
-    return "bridge"  # a network name
-
-
-def _ports_of(cfg: ContainerConfig, image_exposed: Sequence[str]) -> list[PortMapping]:
-    from sealpod.network.portmap import parse_expose, parse_publish, publish_all
-
-    mappings = [m for spec in cfg.ports for m in parse_publish(spec)]
-    if cfg.publish_all:
-        exposed = [p for spec in (*image_exposed, *cfg.expose) for p in parse_expose(spec)]
-        mappings += publish_all(exposed, mappings)
-    return mappings
-
 
 # --- the service ----------------------------------------------------------------------------
 
@@ -273,7 +157,7 @@ class NetworkService:
 
         from sealpod.engine.volumes import parse_until
 
-        return _rfc3339_seconds(net.created) < parse_until(value, time.time())
+        return rfc3339_seconds(net.created) < parse_until(value, time.time())
 
     def get(self, name_or_id: str) -> Network:
         return self.files.get(name_or_id)
@@ -383,7 +267,7 @@ class NetworkService:
             doc = json.loads(self._state_path(rec if isinstance(rec, str) else rec.id).read_text())
         except (OSError, ValueError):
             return None
-        return _status_from_json(doc)
+        return status_from_json(doc)
 
     def setup_for(self, rec: ContainerRecord) -> NetworkStatus:
         """Prepare the network a starting container joins; for a bridge, create it completely
@@ -403,7 +287,7 @@ class NetworkService:
         for net in nets.values():
             if net.name == self.files.default.name and not (self.config_dir / f"{net.name}.json").exists():
                 self.files.save(net)  # created on first use, so its ID and date stay put
-        ports = self._host_ports(rec, _ports_of(cfg, rec.spec.get("exposed_ports") or ()))
+        ports = self._host_ports(rec, ports_of(cfg, rec.spec.get("exposed_ports") or ()))
         return self._bring_up(rec, cfg, nets, ports)
 
     def _rootless_bridge(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
@@ -411,7 +295,7 @@ class NetworkService:
         ports reach it through that namespace's slirp4netns."""
         from sealpod.network import slirp
 
-        asked = _ports_of(cfg, rec.spec.get("exposed_ports") or ())
+        asked = ports_of(cfg, rec.spec.get("exposed_ports") or ())
         slirp.check_host_ports(asked)
         nets = {name: self.files.get(name) for name in self._configured(cfg)}
         with self.rootless_netns.locked():
@@ -437,20 +321,20 @@ class NetworkService:
             path = Path(state["netns"]) if state and state.get("netns") else self.netns_path(rec.id)
             options = state.get("options") if state else None
             self._discard(rec.id, path, options if options and options.get("networks") else None)
-            if not any(p.stem != rec.id and _is_bridge_state(p) for p in self.state_dir.glob("*.json")):
+            if not any(p.stem != rec.id and is_bridge_state(p) for p in self.state_dir.glob("*.json")):
                 netns.release()
 
     def _slirp(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
         """A netns of the container's own, connected by slirp4netns (rootless: no bridge, no veth)."""
         from sealpod.network import slirp
 
-        asked = _ports_of(cfg, rec.spec.get("exposed_ports") or ())
+        asked = ports_of(cfg, rec.spec.get("exposed_ports") or ())
         slirp.check_host_ports(asked)  # before the bind test, which would only say "permission denied"
         ports = self._host_ports(rec, asked)
         opts = slirp.SlirpOptions.parse(cfg.network.partition(":")[2])
         state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports, opts)
         self._save_state(rec.id, state)
-        return _status_from_json(state)
+        return status_from_json(state)
 
     def _borrowed(self, rec: ContainerRecord, mode: str) -> NetworkStatus:
         """A namespace this container does not own (another container's, a path, the host's) or
@@ -462,7 +346,7 @@ class NetworkService:
         else:
             status = NetworkStatus(mode)
         if status.mode != "none" or status.netns:
-            state = _status_json(status)
+            state = status_json(status)
             self._save_state(rec.id, state)
         return status
 
@@ -507,9 +391,9 @@ class NetworkService:
             self._discard(rec.id, path, options if options.get("networks") else None)
             raise
         state = {"netns": os.fspath(path), "options": options, "ports": [p.to_netavark() for p in ports],
-                 "results": [_result_json(r, per_net.get(r.network, {})) for r in results]}
+                 "results": [result_json(r, per_net.get(r.network, {})) for r in results]}
         self._save_state(rec.id, state)
-        return _status_from_json(state)
+        return status_from_json(state)
 
     def _allocate(self, rec: ContainerRecord, nets: dict[str, Network],
                   per_net: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -653,10 +537,10 @@ class NetworkService:
             raise
         state["options"]["networks"].update(per)
         state["options"]["network_info"][net.name] = net.to_json()
-        added = [_result_json(r, opts) for r in results]
+        added = [result_json(r, opts) for r in results]
         state["results"] += added
         self._save_state(rec.id, state)
-        self._update_hosts(rec, add=_result_ips(added))
+        self._update_hosts(rec, add=result_ips(added))
 
     def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
         net = self.files.get(network)
@@ -680,7 +564,7 @@ class NetworkService:
                 gone = [r for r in state["results"] if r["network"] == net.name]
                 state["results"] = [r for r in state["results"] if r["network"] != net.name]
                 self._save_state(rec.id, state)
-                self._update_hosts(rec, remove=_result_ips(gone))
+                self._update_hosts(rec, remove=result_ips(gone))
             rest = {k: v for k, v in nets.items() if k != net.name}
             self.engine.containers.db.update(rec, config={**rec.config, "networks": rest,
                                                           "network": "bridge" if rest else "none"})
@@ -736,60 +620,4 @@ class NetworkService:
         return [line for p in (status.ports if status else ()) for line in p.lines()]
 
 
-def _is_bridge_state(path: Path) -> bool:
-    """Whether a container's network state file records a bridge run (one in the rootless netns)."""
-    try:
-        return str(json.loads(path.read_text()).get("mode", "bridge")) == "bridge"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def _rfc3339_seconds(text: str) -> float:
-    """A network's ``created`` (Go writes nanoseconds; Python reads at most microseconds)."""
-    from datetime import datetime
-
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return 0.0
-
-
-def _result_ips(results: Sequence[dict[str, Any]]) -> list[str]:
-    return [a.split("/")[0] for r in results for i in r.get("interfaces", ()) for a in i.get("addresses", ())]
-
-
-def _result_json(result: Any, opts: dict[str, Any]) -> dict[str, Any]:
-    ifaces = [{"name": i.name, "mac_address": i.mac_address, "addresses": list(i.addresses),
-               "gateways": list(i.gateways)} for i in result.interfaces]
-    return {"network": result.network, "interfaces": ifaces, "dns_servers": list(result.dns_servers),
-            "dns_search": list(result.dns_search), "aliases": list(opts.get("aliases", ()))}
-
-
-def _status_json(status: NetworkStatus) -> dict[str, Any]:
-    """A borrowed status as a state file: the joined container's addresses for /etc/hosts."""
-    results = [{"network": a.network, "interfaces": [{"name": a.interface, "mac_address": a.mac_address,
-                                                      "addresses": list(a.addresses), "gateways": list(a.gateways)}],
-                "dns_servers": list(status.dns_servers), "dns_search": list(status.dns_search),
-                "aliases": list(a.aliases)} for a in status.attachments]
-    return {"mode": status.mode, "netns": status.netns, "results": results,
-            "ports": [], "options": {}}
-
-
-def _status_from_json(doc: dict[str, Any]) -> NetworkStatus:
-    from sealpod.network.portmap import PortMapping
-
-    atts = []
-    servers: list[str] = []
-    search: list[str] = []
-    for r in doc.get("results", ()):
-        for i in r.get("interfaces", ()):
-            atts.append(Attachment(r["network"], i["name"], tuple(i["addresses"]), tuple(i["gateways"]),
-                                   i["mac_address"], tuple(r.get("aliases", ()))))
-        servers += r.get("dns_servers", ())
-        search += r.get("dns_search", ())
-    return NetworkStatus(doc.get("mode", "bridge"), doc.get("netns"), tuple(atts), tuple(dict.fromkeys(servers)),
-                         tuple(dict.fromkeys(search)), tuple(PortMapping.from_json(p) for p in doc.get("ports", ())))
-
-
-__all__ = ["Attachment", "NetworkService", "NetworkStatus", "check_config", "create_options", "network_mode"]
+__all__ = ["NetworkService"]

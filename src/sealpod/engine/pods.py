@@ -315,7 +315,7 @@ class PodService:
             mac_address=spec.mac_address, ip=spec.ip, network_aliases=tuple(spec.network_aliases),
             no_hosts=spec.no_hosts, shm_size=spec.shm_size, userns=spec.userns,
             stop_signal="SIGTERM", stop_timeout=10)
-        from sealpod.engine.networks import check_config
+        from sealpod.engine.network_flags import check_config
 
         check_config(config)
         svc = self.engine.containers

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sealpod.engine.container_config import ContainerConfig
-from sealpod.engine.networks import check_config, network_mode, parse_network_flag
+from sealpod.engine.network_flags import check_config, network_mode, parse_network_flag
 from sealpod.errors import InvalidArgument
 
 

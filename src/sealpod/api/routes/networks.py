@@ -114,7 +114,7 @@ def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(req: Request) -> Response:
-    from sealpod.engine.networks import create_options
+    from sealpod.engine.network_flags import create_options
 
     body = _body(req)
     name = body.get("name" if req.libpod else "Name") or None

@@ -1,0 +1,107 @@
+"""Checks of a container's network flags, pure: the CLI and the API call them before creating
+anything, the engine to decide what a start sets up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sealpod.engine.container_config import ContainerConfig
+from sealpod.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from sealpod.network.config import CreateOptions
+    from sealpod.network.portmap import PortMapping
+
+MODES = ("none", "host", "private", "bridge", "slirp4netns", "pasta")
+_MAC_RE = re.compile(r"([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}")
+_ALIAS_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+# --- checks of the flags (pure; the CLI and the API call them before creating) -------------
+
+def check_mac(mac: str) -> str:
+    if mac and not _MAC_RE.fullmatch(mac):
+        raise InvalidArgument(f"address {mac}: invalid MAC address")
+    return mac.lower().replace("-", ":")
+
+
+def parse_network_flag(value: str) -> tuple[str, dict[str, Any]]:
+    """``name:ip=10.0.0.5,alias=db,mac=…,interface_name=eth1`` → (name, per-network options)."""
+    name, _, rest = value.partition(":")
+    opts: dict[str, Any] = {}
+    for item in (i for i in rest.split(",") if i) if rest else ():
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise InvalidArgument(f"invalid option for network {name}: {item}")
+        if key in ("ip", "ip6"):
+            opts.setdefault("static_ips", []).append(val)
+        elif key == "alias":
+            opts.setdefault("aliases", []).append(val)
+        elif key == "mac":
+            opts["static_mac"] = check_mac(val)
+        elif key == "interface_name":
+            opts["interface_name"] = val
+        else:
+            raise InvalidArgument(f"unknown network option {key}")
+    return name, opts
+
+
+def check_config(cfg: ContainerConfig) -> None:
+    """Reject malformed ``-p``, ``--expose``, ``--ip``, ``--mac-address`` and ``--network``
+    before anything is created, with Podman's messages."""
+    import ipaddress
+
+    from sealpod.network.portmap import parse_expose, parse_publish
+
+    for spec in cfg.ports:
+        parse_publish(spec)
+    for spec in cfg.expose:
+        parse_expose(spec)
+    if cfg.ip:
+        try:
+            ipaddress.ip_address(cfg.ip)
+        except ValueError:
+            raise InvalidArgument(f"{cfg.ip} is not an ip address") from None
+    check_mac(cfg.mac_address)
+    for alias in cfg.network_aliases:
+        if not _ALIAS_RE.fullmatch(alias):
+            raise InvalidArgument(f"invalid network alias {alias!r}")
+    mode = cfg.network
+    if mode.startswith("slirp4netns:"):
+        from sealpod.network.slirp import SlirpOptions
+
+        SlirpOptions.parse(mode.partition(":")[2])
+    if (cfg.ports or cfg.publish_all) and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
+        raise InvalidArgument("--publish is not supported with --network=" + mode.split(":")[0])
+
+
+def create_options(**kwargs: Any) -> CreateOptions:
+    """``network create``'s options, for front-ends that must not import ``sealpod.network``."""
+    from sealpod.network.config import CreateOptions
+
+    return CreateOptions(**kwargs)
+
+
+def network_mode(cfg: ContainerConfig) -> str:
+    """``bridge`` (the default network or named ones), ``none``, ``host``, ``private``,
+    ``container:ID`` or ``ns:PATH``."""
+    mode = cfg.network
+    if cfg.networks or mode in ("", "bridge", "default"):
+        return "bridge"
+    if mode in MODES or mode.startswith(("container:", "ns:")):
+        return mode
+    if mode.startswith("slirp4netns:"):
+        return "slirp4netns"
+    return "bridge"  # a network name
+
+
+def ports_of(cfg: ContainerConfig, image_exposed: Sequence[str]) -> list[PortMapping]:
+    from sealpod.network.portmap import parse_expose, parse_publish, publish_all
+
+    mappings = [m for spec in cfg.ports for m in parse_publish(spec)]
+    if cfg.publish_all:
+        exposed = [p for spec in (*image_exposed, *cfg.expose) for p in parse_expose(spec)]
+        mappings += publish_all(exposed, mappings)
+    return mappings
