@@ -6,19 +6,18 @@ containers.conf defaults, the image's facts stored at create time, and the user'
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealpod.engine.container_config import ContainerConfig
 from sealpod.engine.container_state import ContainerRecord
+from sealpod.engine.container_userns import id_maps, mount_rootfs, shift_rootfs_once, to_host_id
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 
 if TYPE_CHECKING:
-    from sealpod.engine import Engine
     from sealpod.engine.containers import ContainerService
     from sealpod.engine.network_state import NetworkStatus
     from sealpod.runtime.spec import Mount, SpecParams
@@ -240,12 +239,12 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
     mounts = []
-    uid_maps, gid_maps = _id_maps(rec.spec)  # owned by the container's root, as Podman makes them
+    uid_maps, gid_maps = id_maps(rec.spec)  # owned by the container's root, as Podman makes them
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
         path.write_text(content)
         if uid_maps or gid_maps:
-            os.chown(path, _to_host(uid_maps, 0), _to_host(gid_maps, 0))
+            os.chown(path, to_host_id(uid_maps, 0), to_host_id(gid_maps, 0))
         ro = dest == "/run/.containerenv"
         mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "ro" if ro else "rw")))
     if cfg.timezone:  # a copy, as Podman makes: the host's zone files may change under a running container
@@ -327,8 +326,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         init_source = cfg.init_path or _find_init(conf.init_path)
         init = INIT_PATH_IN_CONTAINER
     net = svc.engine.networks.status_of(rec) or _plain_network(cfg)
-    uid_maps, gid_maps = _id_maps(static)
-    owner = (_to_host(uid_maps, user.uid), _to_host(gid_maps, user.gid))  # a volume's first use chowns to it
+    uid_maps, gid_maps = id_maps(static)
+    owner = (to_host_id(uid_maps, user.uid), to_host_id(gid_maps, user.gid))  # a volume's first use chowns to it
     mounts = _etc_files(svc, rec, cfg, hostname, net, rootfs) + _user_mounts(svc, cfg, rec, rootfs, *owner)
     _check_workdir(rec, cfg, rootfs)
     if static.get("secrets"):
@@ -368,177 +367,6 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
         rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps),
     )
-
-
-def _id_maps(static: dict[str, Any]) -> tuple[list[Any], list[Any]]:
-    from sealpod.rootless.idmap import IdMapping
-
-    userns = static.get("userns") or {}
-    return ([IdMapping(*m) for m in userns.get("uid_maps", ())], [IdMapping(*m) for m in userns.get("gid_maps", ())])
-
-
-def _to_host(maps: Sequence[Any], container_id: int) -> int:
-    from sealpod.rootless.idmap import to_host
-
-    host = to_host(maps, container_id) if maps else container_id
-    return container_id if host is None else host
-
-
-def _check_searchable(rootfs: Path, root_host_uid: int) -> None:
-    """runc mounts the rootfs from inside the container's user namespace, as the container's root
-    (``root_host_uid`` outside): a directory above it that this user cannot search fails the start
-    with a bare EACCES, so say which one."""
-    if root_host_uid == 0:
-        return
-    for parent in rootfs.parents:
-        try:
-            st = parent.stat()
-        except OSError:
-            continue
-        mode = st.st_mode
-        if not mode & 0o001 and not (st.st_uid == root_host_uid and mode & 0o100):
-            raise ContainerStateInvalid(
-                f"{parent} is not searchable by others (mode {mode & 0o777:o}): a container with its own user "
-                f"namespace cannot reach its root filesystem below it; allow it with: chmod o+x {parent}")
-
-
-def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> None:
-    """A container with its own id maps needs its files owned by the ids its root maps to: chowned
-    (copied up) once, on the first start; a marker in its userdata says it was done."""
-    uid_maps, gid_maps = _id_maps(rec.spec)
-    if uid_maps:
-        _check_searchable(rootfs, _to_host(uid_maps, 0))
-    marker = svc.paths(rec.id).userdata / "ids-shifted"
-    if not uid_maps or marker.exists() or svc.store.containers.is_idmapped(rec.id):
-        return
-    from sealpod.rootless.usermode import count_files, shift_owners
-
-    # the slow path (no idmapped mounts here): say why the first start takes a while, once
-    sys.stderr.write(f"Copying and changing ownership of the image layers for user namespace "
-                     f"({count_files(os.fspath(rootfs))} files)...\n")
-    sys.stderr.flush()
-    shift_owners(os.fspath(rootfs), uid_maps, gid_maps)
-    marker.write_text("")
-
-
-def mount_rootfs(svc: ContainerService, rec: ContainerRecord) -> Path:
-    """The root filesystem, idmapped for a container with id maps of its own unless its files were
-    chowned before or ``SEALPOD_IDMAP=0`` (a test and debug switch) forces the chown copy."""
-    from sealpod.rootless.idmapped import disabled_by
-
-    uid_maps, gid_maps = _id_maps(rec.spec)
-    if not uid_maps or disabled_by(svc.engine.env) or (svc.paths(rec.id).userdata / "ids-shifted").exists():
-        return svc.store.containers.mount(rec.id)
-    return svc.store.containers.mount(rec.id, uid_maps, gid_maps)
-
-
-def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[ContainerRecord]) -> dict[str, Any]:
-    """The container's user namespace, decided once at create and kept in its record (``spec.userns``):
-    ``--userns=auto`` ranges are allocated here, clear of the ranges ``others`` hold."""
-    from sealpod.rootless import usermode
-    from sealpod.rootless.idmap import mapped_size, read_id_map
-
-    if cfg.userns.startswith("container:"):  # a pod member (or --userns container:X) joins that one's namespace
-        other = engine.containers.lookup(cfg.userns.split(":", 1)[1])
-        joined = dict(other.spec.get("userns") or {})  # its mappings too: the rootfs is owned alike
-        return {"userns": {**joined, "join": other.id}} if joined else {}
-    req = _userns_request(engine, cfg)
-    if req.mode == "host":
-        return {}
-    if req.mode == "ns":
-        return {"userns": {"mode": "ns", "path": req.path}}
-    rootless = engine.config.rootless
-    if req.mode in ("keep-id", "nomap") and not rootless:
-        raise InvalidArgument(f"{req.mode} is only supported in rootless mode")
-    uid_size, gid_size = mapped_size(read_id_map("self", "uid")), mapped_size(read_id_map("self", "gid"))
-    out: dict[str, Any] = {}
-    if req.mode == "keep-id":
-        from sealpod.config.paths import rootless_uid
-
-        uid = req.uid if req.uid is not None else rootless_uid(engine.env)
-        gid = req.gid if req.gid is not None else int(engine.env.get("_CONTAINERS_ROOTLESS_GID", uid))
-        uids, gids = usermode.keep_id_maps(uid_size, uid), usermode.keep_id_maps(gid_size, gid)
-        if not cfg.user:
-            out["user"] = f"{uid}:{gid}"
-    elif req.mode == "nomap":
-        uids, gids = usermode.nomap_maps(uid_size), usermode.nomap_maps(gid_size)
-    elif req.mode == "auto":
-        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others)
-    else:
-        uids, gids = list(req.uid_maps), list(req.gid_maps)
-    out["userns"] = {"mode": req.mode, "uid_maps": [[m.container_id, m.host_id, m.size] for m in uids],
-                     "gid_maps": [[m.container_id, m.host_id, m.size] for m in gids]}
-    return out
-
-
-@contextlib.contextmanager
-def userns_lock(engine: Engine, cfg: ContainerConfig) -> Iterator[None]:
-    """Serialises ``--userns=auto`` allocations of one store (other creates need no lock)."""
-    if not cfg.userns.startswith("auto") and not (engine.config.containers.containers.userns or "").startswith(
-            "auto"):
-        yield
-        return
-    import fcntl
-
-    path = engine.config.storage.graph_root / "userns.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
-
-
-def _userns_request(engine: Engine, cfg: ContainerConfig) -> Any:
-    from sealpod.rootless import usermode
-
-    if not (cfg.subuidname or cfg.subgidname):
-        maps = cfg.uid_maps or cfg.gid_maps  # they make a private namespace: containers.conf's default yields
-        value = cfg.userns or ("" if maps else engine.config.containers.containers.userns or "host")
-        # one of --uidmap/--gidmap alone serves for both, as in Podman
-        return usermode.parse_userns(value, cfg.uid_maps or cfg.gid_maps, cfg.gid_maps or cfg.uid_maps)
-    from sealpod.rootless.idmap import userns_mappings
-    from sealpod.rootless.subid import SUBGID_FILE, SUBUID_FILE, read_subids
-
-    uids = read_subids(SUBUID_FILE, cfg.subuidname or cfg.subgidname)
-    gids = read_subids(SUBGID_FILE, cfg.subgidname or cfg.subuidname)
-    if not uids or not gids:
-        raise InvalidArgument(f'cannot find mappings for user "{cfg.subuidname or cfg.subgidname}": '
-                              "no subuid ranges found in /etc/subuid")
-    # the same triples as the rootless namespace, without its first entry (the user itself)
-    return usermode.UsernsRequest("private", uid_maps=tuple(m for m in userns_mappings(0, uids)[1:]),
-                                  gid_maps=tuple(m for m in userns_mappings(0, gids)[1:]))
-
-
-def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord]) -> tuple[list[Any], list[Any]]:
-    """``size`` ids each for uids and gids, from the rootless namespace (1.., 0 is the user) or, for
-    root, from the ranges /etc/subuid and /etc/subgid give the user ``containers``."""
-    from sealpod.rootless import usermode
-    from sealpod.rootless.idmap import IdMapping, mapped_size, read_id_map
-    from sealpod.rootless.subid import SUBGID_FILE, SUBUID_FILE, read_subids
-
-    maps: list[list[Any]] = []
-    for kind, path in (("uid", SUBUID_FILE), ("gid", SUBGID_FILE)):
-        if engine.config.rootless:
-            pool = [(1, mapped_size(read_id_map("self", kind)) - 1)]
-        else:
-            pool = [(r.start, r.count) for r in read_subids(path, "containers")]
-            if not pool:
-                raise InvalidArgument(f'cannot find mappings for user "containers": no sub{kind} ranges '
-                                      f"found for user \"containers\" in {path}")
-        taken = [(m[1], m[2]) for rec in others if (rec.spec.get("userns") or {}).get("mode") == "auto"
-                 for m in rec.spec["userns"][f"{kind}_maps"]]
-        maps.append([IdMapping(0, usermode.allocate(pool, taken, size), size)])
-    return maps[0], maps[1]
-
-
-def check_rootless_limits(engine: Engine, cfg: ContainerConfig) -> None:
-    """A rootless user has no cgroup of its own here (cgroup v1, or v2 without systemd's
-    delegation): limits could not be enforced, so they are refused rather than ignored."""
-    if not engine.config.rootless:
-        return
-    asked = (cfg.memory, cfg.memory_swap, cfg.cpus, cfg.cpu_shares, cfg.cpuset_cpus, cfg.pids_limit)
-    if any(v is not None for v in asked):
-        raise InvalidArgument("invalid configuration, cannot specify resource limits without cgroups v2 and "
-                              "--cgroup-manager=systemd")
 
 
 def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: bool,

@@ -153,7 +153,7 @@ class ContainerService:
     def create_with_image(self, config: ContainerConfig, pull: PullOptions, report: Callable[[str], None], *,
                           replace: bool = False) -> ContainerRecord:
         """``create``/``run``: find the image locally or pull it, as ``--pull`` says."""
-        from sealpod.engine.container_start import check_rootless_limits
+        from sealpod.engine.container_userns import check_rootless_limits
         from sealpod.errors import NoSuchImage
 
         check_rootless_limits(self.engine, config)  # before a pull: the answer will not change
@@ -188,7 +188,7 @@ class ContainerService:
         from sealpod.engine.container_checks import check
 
         check(config)
-        from sealpod.engine.container_start import check_rootless_limits
+        from sealpod.engine.container_userns import check_rootless_limits
 
         check_rootless_limits(self.engine, config)
         pod_id = ""
@@ -216,7 +216,7 @@ class ContainerService:
         rec = ContainerRecord(id=ctr_id, name=name, image_id=image.id if image else None,
                               image_name=config.image if image and config.image in image.names else image_name,
                               created=time.time(), config=config.to_json())
-        from sealpod.engine.container_start import resolve_userns, userns_lock
+        from sealpod.engine.container_userns import resolve_userns, userns_lock
         from sealpod.engine.health import spec_healthcheck
         from sealpod.engine.specgen import resolve_static
 
