@@ -541,6 +541,7 @@ class NetworkService:
         state["results"] += added
         self._save_state(rec.id, state)
         self._update_hosts(rec, add=result_ips(added))
+        self._update_resolv(rec, add=[s for r in added for s in r.get("dns_servers", ())])
 
     def disconnect(self, network: str, container: str, *, force: bool = False) -> None:
         net = self.files.get(network)
@@ -565,6 +566,7 @@ class NetworkService:
                 state["results"] = [r for r in state["results"] if r["network"] != net.name]
                 self._save_state(rec.id, state)
                 self._update_hosts(rec, remove=result_ips(gone))
+                self._update_resolv(rec, remove=[s for r in gone for s in r.get("dns_servers", ())])
             rest = {k: v for k, v in nets.items() if k != net.name}
             self.engine.containers.db.update(rec, config={**rec.config, "networks": rest,
                                                           "network": "bridge" if rest else "none"})
@@ -590,6 +592,28 @@ class NetworkService:
                 f.truncate()
         except OSError:
             pass  # a container without its own hosts file (--no-hosts, or one sharing another's)
+
+    def _update_resolv(self, rec: ContainerRecord, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """The DNS server of a network joined while running goes first in resolv.conf (its
+        aardvark-dns alone knows that network's names); a left network's server goes away.
+        Rewritten in place, like /etc/hosts: the file is bind-mounted."""
+        if not add and not remove:
+            return
+        path = self.engine.containers.paths(rec.id).userdata / "resolv.conf"
+        try:
+            with open(path, "r+", encoding="utf-8") as f:
+                lines = f.read().splitlines(keepends=True)
+                present = {line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1}
+                lines = [line for line in lines
+                         if not (line.startswith("nameserver") and line.split()[1:2] and line.split()[1] in remove)]
+                new = [f"nameserver {server}\n" for server in dict.fromkeys(add) if server not in present]
+                first = next((i for i, line in enumerate(lines) if line.startswith("nameserver")), len(lines))
+                lines[first:first] = new
+                f.seek(0)
+                f.write("".join(lines))
+                f.truncate()
+        except OSError:
+            pass  # no resolv.conf of its own (it shares another container's network)
 
     def reload(self, containers: Sequence[str]) -> list[str]:
         """Re-create each running container's firewall rules (after ``iptables -F``, a firewalld

@@ -310,12 +310,27 @@ def _old_id(req: Request, name: str) -> str | None:
         return None
 
 
+def _import_tarball(req: Request) -> Response:
+    """``POST /images/create?fromSrc=-&repo=&tag=&changes=&message=``: ``docker import``, the
+    tarball in the body; Docker answers with the new ID as a status message."""
+    import io
+
+    if req.arg("fromSrc") != "-":
+        raise InvalidArgument("importing from a URL is not supported: the tarball must be sent in the request body")
+    repo = req.arg("repo") or ""
+    reference = _with_tag(repo, req.arg("tag")) if repo else None
+    image_id = req.engine.container_files.import_image(io.BytesIO(req.body), reference, changes=req.args("changes"),
+                                                         message=req.arg("message") or "")
+    body = json.dumps({"status": f"sha256:{image_id}"}).encode() + b"\n"
+    return Response(200, body)
+
+
 def pull(req: Request) -> Response:
     """``POST /images/create?fromImage=&tag=``: Docker's pull, progress as JSON messages."""
     from sealpod.engine.entities import PullOptions
 
     if req.arg("fromSrc") is not None:
-        raise InvalidArgument("importing an image from a tarball (fromSrc) is not supported: use docker import")
+        return _import_tarball(req)
     from_image = req.arg("fromImage")
     if not from_image:
         raise InvalidArgument("fromImage must be given: the image to pull")
