@@ -42,6 +42,8 @@ class BuildOptions:
     network: str = ""
     format: str = "oci"
     quiet: bool = False
+    layers: bool = True  # keep intermediate images, and reuse them (the layer cache)
+    no_cache: bool = False  # --no-cache: build every step anew (intermediate images are still kept)
 
 
 class Output:
@@ -103,7 +105,8 @@ class Builder:
                 image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
             final = image_id
         finally:
-            self._remove_intermediates(final)
+            if not self.options.layers:
+                self._remove_intermediates(final)
         return final
 
     def _global_args(self, cf: Containerfile) -> dict[str, str]:
@@ -268,6 +271,12 @@ class Builder:
             self.engine.container_files.extract_into(ctr, workdir, io.BytesIO(b"\0" * 1024))
 
     def run(self, state: _State, argv: list[str], text: str) -> None:
+        created_by = " ".join(argv)
+        if state.args:  # as Buildah: the build arguments a RUN saw are part of its cache key
+            pairs = " ".join(f"{k}={v}" for k, v in sorted(state.args.items()))
+            created_by = f"|{len(state.args)} {pairs} {created_by}"
+        if self.cached(state, created_by):
+            return
         with self.container(state, argv, with_args=True) as ctr:
             self.make_workdir(ctr, state)
             writer = _RawWriter(self.out)
@@ -275,7 +284,29 @@ class Builder:
                                                        stderr=writer, tty=False)  # type: ignore[arg-type]
             if code != 0:
                 raise BuildError(f'building at STEP "{text}": while running runtime: exit status {code}', code)
-            self.commit(state, ctr, text)
+            self.commit(state, ctr, created_by)
+
+    def cached(self, state: _State, created_by: str) -> bool:
+        """The layer cache: an image one step below the current one, made by the same instruction
+        with the same config, is reused (``--> Using cache``) instead of made again."""
+        if not self.options.layers or self.options.no_cache:
+            return False
+        from sealpod.engine.image_tree import children_of
+
+        parent = None
+        if state.image_id is not None:
+            parent = json.loads(self.engine.store.get_image(state.image_id).config)
+        config = {k: v for k, v in state.config.items() if v not in (None, "", [], {})}
+        found = [img for img, cfg in children_of(parent, self.engine.store.list_images())
+                 if (cfg.get("history") or [{}])[-1].get("created_by") == created_by
+                 and cfg.get("config") == config]
+        if not found:
+            return False
+        state.image_id = max(found, key=lambda img: img.stored).id
+        self._say(f"--> Using cache {state.image_id}")
+        self.made.append(state.image_id)
+        state.dirty = False
+        return True
 
     def commit(self, state: _State, ctr: str, created_by: str, reference: str | None = None) -> None:
         from sealpod.engine.container_files import CommitOptions
@@ -289,11 +320,13 @@ class Builder:
     def _finish(self, state: _State, last: bool) -> str:
         """The stage's image: the last commit, or one more (empty) carrying the final config."""
         reference = self.options.tags[0] if last and self.options.tags else None
-        if state.dirty or state.image_id is None or reference:
+        created_by = "/bin/sh -c #(nop) CMD " + json.dumps(state.config.get("Cmd") or [])
+        if (state.dirty or state.image_id is None) and not self.cached(state, created_by):
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
                 self.make_workdir(ctr, state)
-                self.commit(state, ctr, "/bin/sh -c #(nop) " + json.dumps(state.config.get("Cmd") or []),
-                            reference)
+                self.commit(state, ctr, created_by, reference)
+        elif reference:
+            self.engine.images.tag(str(state.image_id), [reference])
         assert state.image_id is not None
         if last:
             if len(self.options.tags) > 1:
@@ -314,16 +347,23 @@ class Builder:
 
     def copy_in(self, state: _State, items: list[tuple[str, str]], dest_dir: str, owner: Ownership,
                 archives: list[str], text: str) -> None:
-        with self.container(state, ["/bin/sh"], with_args=False) as ctr:
-            self.make_workdir(ctr, state)
-            files = self.engine.container_files
-            if items:
-                with self.context.tar_of(items, owner) as tar:
+        with self.context.tar_of(items, owner) as tar:
+            kind = "multi" if len(items) + len(archives) > 1 else "file"
+            if len(items) == 1 and os.path.isdir(os.path.realpath(self.context.root / items[0][0])):
+                kind = "dir"
+            created_by = (f"/bin/sh -c #(nop) {text.split(None, 1)[0]} "
+                          f"{kind}:{self.context.digest_of(tar, archives)} in {dest_dir} ")
+            if self.cached(state, created_by):
+                return
+            with self.container(state, ["/bin/sh"], with_args=False) as ctr:
+                self.make_workdir(ctr, state)
+                files = self.engine.container_files
+                if items:
                     files.extract_into(ctr, dest_dir, tar)  # type: ignore[arg-type]
-            for rel in archives:
-                with self.context.open_file(rel) as f:
-                    files.extract_into(ctr, dest_dir, f)
-            self.commit(state, ctr, text)
+                for rel in archives:
+                    with self.context.open_archive(rel) as f:
+                        files.extract_into(ctr, dest_dir, f)
+                self.commit(state, ctr, created_by)
 
     def _say(self, text: str) -> None:
         if not self.options.quiet:

@@ -19,7 +19,7 @@ from sealpod.errors import BuildError
 from sealpod.utils.record import dataclass
 
 _GLOB_CHARS = frozenset("*?[")
-_ARCHIVE_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd (what the layer extractor reads)
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\xfd7zXZ\x00", b"BZh")  # gzip, zstd, xz, bzip2
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,21 @@ class BuildContext:
     def open_file(self, rel: str) -> BinaryIO:
         return open(os.path.realpath(self.root / rel), "rb")
 
+    def open_archive(self, rel: str) -> BinaryIO:
+        """An archive ADD unpacks; xz and bzip2 undone here (the layer extractor reads gzip and zstd)."""
+        f = self.open_file(rel)
+        head = f.read(6)
+        f.seek(0)
+        if head.startswith(b"\xfd7zXZ\x00"):
+            import lzma
+
+            return lzma.open(f)  # type: ignore[return-value]
+        if head.startswith(b"BZh"):
+            import bz2
+
+            return bz2.open(f)  # type: ignore[return-value]
+        return f
+
     # --- tars to copy in ---------------------------------------------------------------
 
     def tar_of(self, items: list[tuple[str, str]], owner: Ownership) -> IO[bytes]:
@@ -127,6 +142,29 @@ class BuildContext:
                     _add(tar, src, arcname, owner, follow=True)
         out.seek(0)
         return out
+
+    def digest_of(self, tar: IO[bytes], archives: list[str]) -> str:
+        """What a COPY/ADD brings in, for the layer cache: names, modes, owners and contents of
+        the tar's members (not their times, as Docker's and Buildah's caches), and the archives' bytes."""
+        import hashlib
+        import tarfile
+
+        h = hashlib.sha256()
+        tar.seek(0)
+        with tarfile.open(fileobj=tar, mode="r") as t:
+            for m in t:
+                h.update(f"{m.name}\0{m.type!r}\0{m.mode}\0{m.uid}\0{m.gid}\0{m.size}\0{m.linkname}\0".encode())
+                f = t.extractfile(m) if m.isreg() else None
+                if f is not None:
+                    while chunk := f.read(1 << 20):
+                        h.update(chunk)
+        tar.seek(0)
+        for rel in archives:
+            h.update(f"\0archive\0{rel}\0".encode())
+            with self.open_file(rel) as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+        return h.hexdigest()
 
     def _add_tree(self, tar: object, src: str, rel: str, arcname: str, owner: Ownership) -> None:
         prefix = "" if rel == "." else rel

@@ -173,6 +173,8 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
     try:
         items, archives = _plan(source_ctx, srcs, dest, to_dir, add and not from_)
         if any("://" in s for s in srcs):
+            if not add:
+                raise BuildError("source can't be a URL for COPY")
             raise BuildError("ADD of a URL is not supported: no network access for builds")
         dest_dir = posixpath.normpath(dest) if to_dir else posixpath.dirname(posixpath.normpath(dest))
         if temp is not None:

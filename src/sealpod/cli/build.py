@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,13 @@ def _setup(p: argparse.ArgumentParser) -> None:
         p.add_argument(flag, action="append", default=[], help=argparse.SUPPRESS)
 
 
+def _bool(value: str, flag: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise InvalidArgument(f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing '
+                              f'"{value}": invalid syntax')
+    return value.lower() == "true"
+
+
 def _pairs(values: list[str], what: str) -> dict[str, str]:
     out = {}
     for v in values:
@@ -57,9 +65,15 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.file == "-" and args.context == "-":
         raise InvalidArgument("the Containerfile and the context cannot both come from standard input")
     build_args = _pairs(args.build_arg, "--build-arg")
+    for name in [a for a in args.build_arg if "=" not in a]:  # --build-arg NAME: the value from the environment
+        if name in os.environ:
+            build_args[name] = os.environ[name]
+        else:
+            del build_args[name]
     options = BuildOptions(tags=tuple(args.tag), build_args=build_args, target=args.target, pull=args.pull,
                            labels=_pairs(args.label, "--label"), network=args.network,
-                           format=args.format.lower(), quiet=args.quiet)
+                           format=args.format.lower(), quiet=args.quiet, layers=_bool(args.layers, "--layers"),
+                           no_cache=args.no_cache)
     out = sys.stdout.buffer
 
     def line(text: str) -> None:

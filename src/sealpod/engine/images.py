@@ -98,11 +98,15 @@ class ImageService:
             dangling=not image.names, history=image.names_history,
         )
 
-    def list_images(self, filters: Sequence[str] = (), all_images: bool = False) -> list[ImageSummary]:
+    def list_images(self, filters: Sequence[str] = (), all_images: bool = True) -> list[ImageSummary]:
+        """``all_images=False`` (``images`` without ``-a``) hides a build's intermediate images."""
         from sealpod.engine.image_filters import build_filter
+        from sealpod.engine.image_tree import intermediate_ids
 
         matches = build_filter(filters, self.get)
-        return [self.summary(img) for img in self.store.list_images() if matches(img)]
+        images = self.store.list_images()
+        hidden = set() if all_images else intermediate_ids(images)
+        return [self.summary(img) for img in images if img.id not in hidden and matches(img)]
 
     def inspect(self, name: str) -> dict[str, Any]:
         """Podman's ``image inspect`` document."""
@@ -177,9 +181,9 @@ class ImageService:
     def tag(self, name: str, new_names: Sequence[str]) -> None:
         image = self.get(name)
         refs = [self._qualify(n) for n in new_names]
-        for ref in refs:
+        for typed, ref in zip(new_names, refs, strict=True):
             self.store.add_name(image.id, str(ref))
-            self.engine.events.emit("image", "tag", id=image.id, name=str(ref))
+            self.engine.events.emit("image", "tag", id=image.id, name=typed)  # Podman records the name as typed
 
     def untag(self, name: str, names: Sequence[str]) -> list[str]:
         image = self.get(name)
@@ -254,7 +258,9 @@ class ImageService:
         report.untagged.extend(image.names)
         self.store.delete_image(image.id)
         report.deleted.append(image.id)
-        self.engine.events.emit("image", "remove", id=image.id, name=image.names[0] if image.names else image.id)
+        for full in image.names:  # as Podman: one untag per name, then the removal under the name given
+            self.engine.events.emit("image", "untag", id=image.id, name=full)
+        self.engine.events.emit("image", "remove", id=image.id, name=typed)
 
     def _remove_users(self, users: Sequence[str]) -> None:
         """``rmi -f``: the containers using the image go first; one in a pod takes its pod along."""
@@ -283,17 +289,24 @@ class ImageService:
         return image.names[0] if found else typed
 
     def prune(self, *, all_images: bool = False, filters: Sequence[str] = ()) -> list[str]:
-        """Remove dangling images (``all_images``: every image not used by a container)."""
+        """Remove dangling images (``all_images``: every image not used by a container); again
+        while that leaves more (a build's intermediate images, once their last child is gone)."""
         from sealpod.engine.image_filters import build_filter
+        from sealpod.engine.image_tree import with_children
 
         matches = build_filter(filters, self.get)
         removed: list[str] = []
-        for image in self.store.list_images():
-            if (image.names and not all_images) or not matches(image) or self.engine.image_users(image.id):
-                continue
-            self.store.delete_image(image.id)
-            removed.append(image.id)
-        return removed
+        while True:
+            images = self.store.list_images()
+            parents = set() if all_images else with_children(images)  # Podman: dangling = untagged, no children
+            gone = [image.id for image in images
+                    if not ((image.names and not all_images) or image.id in parents or not matches(image)
+                            or self.engine.image_users(image.id))]
+            for image_id in gone:
+                self.store.delete_image(image_id)
+            removed += gone
+            if not gone:
+                return removed
 
     # --- transfer (thin wrappers; see image_transfer) ------------------------------------
 
@@ -324,7 +337,14 @@ class ImageService:
     def push(self, name: str, destination: str | None, options: PushOptions, report: Report) -> str:
         from sealpod.engine.image_transfer import push
 
-        return push(self.engine, self.get(name), name, destination, options, report)
+        image = self.get(name)
+        if self.store.manifest_list_sources(image.id) is not None:  # a list goes with its images, as Podman's
+            from sealpod.engine.manifests import ListPushOptions
+
+            lists = self.engine.manifests
+            return lists.push(name, destination, ListPushOptions(
+                registry=options.registry, digest_file=options.digest_file, progress=options.progress), report)
+        return push(self.engine, image, name, destination, options, report)
 
     def save(self, names: Sequence[str], *, out: BinaryIO | None = None, directory: Path | None = None,
              fmt: str = "docker-archive", report: Report = lambda _: None, where: str = "") -> None:

@@ -41,7 +41,8 @@ def _options(req: Request) -> Any:
     return BuildOptions(tags=tuple(t for t in req.args("t") if t), build_args=_json_arg(req, "buildargs"),
                         target=req.arg("target") or "", pull=policy, labels=_json_arg(req, "labels"),
                         network="" if network in ("default", "bridge") else network,
-                        format=_format(req), quiet=req.flag("q"))
+                        format=_format(req), quiet=req.flag("q"), layers=req.flag("layers", True),
+                        no_cache=req.flag("nocache"))
 
 
 def _format(req: Request) -> str:
