@@ -45,17 +45,18 @@ def _split(arg: str) -> tuple[str | None, str]:
 def _run_cp(args: argparse.Namespace, ctx: CliContext) -> int:
     src_ctr, src = _split(args.source)
     dst_ctr, dst = _split(args.dest)
-    if src_ctr and dst_ctr:
-        raise InvalidArgument("copying from a container to another container is not supported")
     if not src_ctr and not dst_ctr:
         raise InvalidArgument("one of SRC_PATH or DEST_PATH must be a container path (CONTAINER:PATH)")
     files = ctx.engine.container_files
+    if src_ctr and dst_ctr:
+        files.copy_between(src_ctr, src, dst_ctr, dst, overwrite=args.overwrite)
+        return 0
     if src_ctr:
         if dst == "-":
             files.copy_out(src_ctr, src, out=sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
-            files.copy_out(src_ctr, src, dest=dst)
+            files.copy_out(src_ctr, src, dest=dst, overwrite=args.overwrite)
         return 0
     assert dst_ctr is not None
     if src == "-":

@@ -153,16 +153,24 @@ def _label_files(paths: list[str]) -> list[str]:
     return out
 
 
+def _env_item(item: str) -> list[str]:
+    """``NAME=VALUE`` as is; ``NAME`` takes the host's value, as Docker does; ``PREFIX*`` takes every
+    host variable starting with PREFIX (case-sensitive, the star only at the end), as Podman does."""
+    key, sep, _ = item.partition("=")
+    if sep:
+        return [item]
+    if key.endswith("*"):
+        return [f"{k}={v}" for k, v in os.environ.items() if k.startswith(key[:-1])]
+    return [f"{key}={os.environ[key]}"] if key in os.environ else []
+
+
 def _env(args: argparse.Namespace) -> tuple[str, ...]:
     out: list[str] = []
     for path in args.env_file:
-        out.extend(_env_file(path))
+        for line in _env_file(path):
+            out.extend(_env_item(line))
     for item in args.env:
-        key, sep, value = item.partition("=")
-        if sep:
-            out.append(item)
-        elif key in os.environ:  # -e NAME takes the host's value, as Docker does
-            out.append(f"{key}={os.environ[key]}")
+        out.extend(_env_item(item))
     return tuple(out)
 
 

@@ -41,6 +41,7 @@ class CliContext:
                 storage_opts=tuple(getattr(a, "storage_opt", ()) or ()),
                 runtime=getattr(a, "runtime", None), cgroup_manager=getattr(a, "cgroup_manager", None),
                 log_level=getattr(a, "log_level", None), tmpdir=getattr(a, "tmpdir", None),
+                volumepath=getattr(a, "volumepath", None),
                 events_backend=getattr(a, "events_backend", None),
                 runtime_flags=tuple(getattr(a, "runtime_flag", ()) or ()) or None,
             ))

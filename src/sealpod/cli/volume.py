@@ -73,7 +73,8 @@ def _print_docs(docs: list[dict[str, Any]], fmt: str | None) -> None:
     from sealpod.cli.gotemplate import compile_template
 
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
-    sys.stdout.write("".join(tmpl.execute(d) for d in docs))
+    # JSON leaves false flags out, as Podman's does; its templates still see them as false
+    sys.stdout.write("".join(tmpl.execute({"NeedsCopyUp": False, "NeedsChown": False, **d}) for d in docs))
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -134,9 +135,8 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.force:
         sys.stdout.write("WARNING! This will remove all volumes not used by at least one container. "
                          "The following volumes will be removed:\n")
-        service = ctx.engine.volumes
-        users = service.users()
-        sys.stdout.write("".join(f"{v.name}\n" for v in service.all() if v.name not in users))
+        candidates = ctx.engine.volumes.prune_candidates(args.filter)
+        sys.stdout.write("".join(f"{v.name}\n" for v in candidates))
         if not confirm(""):
             return 0
     for name in ctx.engine.volumes.prune(args.filter):

@@ -156,6 +156,13 @@ def parse_int(value: object) -> int:
     return value
 
 
+def parse_size_str(value: object) -> str:
+    """A size given as a string ("1m") or, as Podman also accepts, a number of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return parse_str(value)
+
+
 def parse_bool(value: object) -> bool:
     _expect(value, bool, "boolean")
     return bool(value)
@@ -344,7 +351,7 @@ ENGINE_SETTINGS: tuple[Setting, ...] = (
     _engine("enable_port_reservation", parse_bool, True, "conmon holds forwarded host ports open"),
     _engine("env", parse_str_list, [], "environment of the engine itself (not of containers)"),
     _engine("events_logfile_path", parse_str, "", 'events file when events_logger is "file"'),
-    _engine("events_logfile_max_size", parse_str, "1m", "size at which the events file is rotated"),
+    _engine("events_logfile_max_size", parse_size_str, "1m", "size at which the events file is rotated"),
     Setting(
         "engine",
         "events_logger",

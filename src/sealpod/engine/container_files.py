@@ -101,13 +101,13 @@ class ContainerFiles:
 
     # --- cp ---------------------------------------------------------------------------
 
-    def copy_out(self, name: str, path: str, *, out: BinaryIO | None = None, dest: str | None = None) -> None:
+    def copy_out(self, name: str, path: str, *, out: BinaryIO | None = None, dest: str | None = None,
+                 overwrite: bool = False) -> None:
         """``cp CTR:PATH -`` (a tar on ``out``) or ``cp CTR:PATH HOSTPATH``."""
-        from sealpod.storage.tarwriter import resolve_in_root
 
         rec = self._lookup(name)
         with self.rootfs(rec) as root:
-            src = resolve_in_root(root, path)
+            src = self._resolve(rec, root, _in_workdir(rec, path))
             if not os.path.lexists(src):
                 raise NotFound(f'"{path}" could not be found on container {name}: no such file or directory')
             contents = path.endswith("/.") or path in ("/", ".")
@@ -116,31 +116,33 @@ class ContainerFiles:
                 return
             assert dest is not None
             target_dir, arcname = _host_target(src, path, dest, contents)
+            _check_host_overwrite(src, target_dir, arcname, overwrite)
             _pipe_extract(lambda w: _write_source(src, w, arcname, contents and not arcname), target_dir)
 
     def copy_in(self, name: str, path: str, *, src: str | None = None, stream: BinaryIO | None = None,
                 archive: bool = True, overwrite: bool = False) -> None:
         """``cp HOSTPATH CTR:PATH`` or ``cp - CTR:DIR`` (a tar read from ``stream``)."""
         from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer
-        from sealpod.storage.tarwriter import resolve_in_root
 
         rec = self._lookup(name)
+        path = _in_workdir(rec, path)
         with self.rootfs(rec) as root:
-            resolved = resolve_in_root(root, path)
+            resolved = self._resolve(rec, root, path)
             if stream is not None:
                 if not os.path.isdir(resolved):
-                    raise NotFound(f'"{path}" could not be found on container {name}: no such file or directory'
-                                   if not os.path.lexists(resolved) else
-                                   f'destination "{path}" must be a directory when copying from stdin')
-                extract_layer(stream, Path(resolved), whiteouts=WhiteoutFormat.VFS)
+                    raise InvalidArgument("destination must be a directory when copying from stdin")
+                extract_layer(_tar_or_refuse(stream), Path(resolved), whiteouts=WhiteoutFormat.VFS)
                 return
             assert src is not None
             if not os.path.lexists(src):
                 raise NotFound(f'"{src}" could not be found on the host: no such file or directory')
             owner = self._owner(rec, root) if archive else None
-            target_dir, arcname = _container_target(root, resolved, path, src, name, overwrite)
+            parent = self._resolve(rec, root, os.path.dirname(path.rstrip("/")) or "/")
+            target_dir, arcname = _container_target(root, resolved, parent, path, src, name, overwrite)
             contents = src.endswith("/.")
             rel = os.path.relpath(target_dir, root)
+            if rel.startswith(".."):  # in a volume or bind mount: its own root
+                root, rel = target_dir, "."
             prefix = "" if rel == "." else rel
             full = "/".join(p for p in (prefix, arcname) if p)
 
@@ -149,6 +151,48 @@ class ContainerFiles:
                               refuse_whiteouts=True, root_arcname=prefix)
 
             _pipe_extract(produce, root)
+
+    def _resolve(self, rec: ContainerRecord, root: str, path: str) -> str:
+        """``path`` as the container sees it: inside a volume or bind mount when one covers it, as
+        Podman resolves cp paths, else in the root; never outside either.  (A running container's
+        tmpfs is not reached: /proc/PID/root cannot be resolved safely from here.)"""
+        from sealpod.engine.container_config import ContainerConfig
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        norm = os.path.normpath(path)
+        covering = [m for m in ContainerConfig.from_json(rec.config).mounts
+                    if norm == m.destination.rstrip("/") or norm.startswith(m.destination.rstrip("/") + "/")]
+        if not covering:
+            return resolve_in_root(root, path)
+        mount = max(covering, key=lambda m: len(m.destination.rstrip("/")))
+        rest = path[len(mount.destination.rstrip("/")):] if path.startswith(mount.destination.rstrip("/")) \
+            else norm[len(mount.destination.rstrip("/")):]
+        base = ""
+        if mount.type == "volume" and mount.source:
+            base = str(self.engine.volumes.data_dir(mount.source))
+        elif mount.type == "bind":
+            base = mount.source
+        if not base or not os.path.isdir(base):
+            return resolve_in_root(root, path)
+        return resolve_in_root(base, rest or "/")
+
+    def copy_between(self, src_name: str, src_path: str, dst_name: str, dst_path: str, *,
+                     overwrite: bool = False) -> None:
+        """``cp CTR:PATH CTR2:PATH``: through a private host directory, so each side keeps its own
+        resolution rules (and locks) exactly as in the one-sided copies."""
+        import shutil
+        import tempfile
+
+        tmp = tempfile.mkdtemp(prefix="sealpod-cp-", dir=self.engine.config.tmp_dir
+                               if os.path.isdir(self.engine.config.tmp_dir) else None)
+        try:
+            self.copy_out(src_name, src_path, dest=tmp)
+            contents = src_path.endswith("/.") or src_path in ("/", ".")
+            entries = os.listdir(tmp)
+            src = tmp + "/." if contents or len(entries) != 1 else os.path.join(tmp, entries[0])
+            self.copy_in(dst_name, dst_path, src=src, archive=False, overwrite=overwrite)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def extract_into(self, name: str, path: str, stream: BinaryIO) -> None:
         """``build``'s COPY/ADD/WORKDIR: unpack a tar at ``path``, making missing directories (0755, root)
@@ -410,6 +454,47 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
 
 
+def _tar_or_refuse(stream: BinaryIO) -> BinaryIO:
+    """``cp -``: the input must be a tar, compressed or not; anything else is refused up front
+    (the stream is read ahead and handed on whole)."""
+    import io
+
+    from sealpod.utils.compression import Compression, detect
+
+    head = b""
+    while len(head) < 512:
+        chunk = stream.read(512 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    if detect(head) == Compression.NONE and head[257:262] != b"ustar":
+        raise InvalidArgument("source must be a (compressed) tar archive when copying from stdin")
+
+    class _Rejoined(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b: Any) -> int:
+            nonlocal head
+            if head:
+                n = min(len(b), len(head))
+                b[:n], head = head[:n], head[n:]
+                return n
+            data = stream.read(len(b))
+            b[:len(data)] = data
+            return len(data)
+
+    return io.BufferedReader(_Rejoined())
+
+
+def _in_workdir(rec: ContainerRecord, path: str) -> str:
+    """A relative container path is relative to the container's working directory, as in Podman."""
+    if path.startswith("/"):
+        return path
+    workdir = str(rec.spec.get("workdir") or rec.config.get("workdir") or "/")
+    return workdir.rstrip("/") + "/" + path
+
+
 def _base(path: str, default: str) -> str:
     base = os.path.basename(path.rstrip("/"))
     return base if base not in ("", ".", "..") else default
@@ -500,15 +585,34 @@ def _host_target(src: str, typed: str, dest: str, contents: bool) -> tuple[str, 
     if not os.path.isdir(parent):
         raise NotFound(f'"{parent}" could not be found on the host: no such file or directory')
     if os.path.exists(dest) and is_dir:
-        raise InvalidArgument(f'cannot copy directory "{typed}" to non-directory "{dest}"')
+        raise InvalidArgument("destination must be a directory when copying a directory")
     return parent, os.path.basename(dest.rstrip("/"))
 
 
-def _container_target(root: str, resolved: str, typed: str, src: str, name: str,
+def _check_host_overwrite(src: str, target_dir: str, arcname: str, overwrite: bool) -> None:
+    """A file may not silently replace a directory on the host, nor the reverse (Podman's words)."""
+    existing = os.path.join(target_dir, arcname)
+    if not arcname or not os.path.lexists(existing):
+        return
+    src_is_dir = os.path.isdir(src) and not os.path.islink(src)
+    ex_dir = os.path.isdir(existing) and not os.path.islink(existing)
+    if ex_dir == src_is_dir:
+        return
+    if not overwrite:
+        verb = "mkdir" if src_is_dir else "open"
+        raise ContainerStateInvalid(f'copying to host: copier: put: error creating "/{arcname}": '
+                                    f"{verb} /{arcname}: file exists")
+    if ex_dir:
+        import shutil
+
+        shutil.rmtree(existing)
+    else:
+        os.unlink(existing)
+
+
+def _container_target(root: str, resolved: str, parent: str, typed: str, src: str, name: str,
                       overwrite: bool) -> tuple[str, str]:
     """Where in the container a host file lands: (resolved directory on disk, name in it)."""
-    from sealpod.storage.tarwriter import resolve_in_root
-
     src_is_dir = os.path.isdir(src) and not os.path.islink(src)
     contents = src.endswith("/.")
     if os.path.isdir(resolved):
@@ -518,7 +622,6 @@ def _container_target(root: str, resolved: str, typed: str, src: str, name: str,
     else:
         if typed.endswith("/"):
             raise NotFound(f'"{typed}" could not be found on container {name}: no such file or directory')
-        parent = resolve_in_root(root, os.path.dirname(typed.rstrip("/")) or "/")
         if not os.path.isdir(parent):
             raise NotFound(f'"{os.path.dirname(typed)}" could not be found on container {name}: '
                            "no such file or directory")
@@ -527,9 +630,12 @@ def _container_target(root: str, resolved: str, typed: str, src: str, name: str,
     if not overwrite and os.path.lexists(existing):
         ex_dir = os.path.isdir(existing) and not os.path.islink(existing)
         if ex_dir != src_is_dir:
-            kind = ("cannot overwrite directory with non-directory" if ex_dir else
-                    "cannot overwrite non-directory with directory")
-            raise ContainerStateInvalid(f'{kind} "{typed}": use --overwrite to replace it')
+            if not os.path.isdir(resolved):  # the destination named is itself the file in the way
+                raise InvalidArgument("destination must be a directory when copying a directory")
+            inside = "/" + os.path.relpath(existing, root)
+            verb = "mkdir" if src_is_dir else "open"
+            raise ContainerStateInvalid(f'copying to container: copier: put: error creating "{inside}": '
+                                        f"{verb} {inside}: file exists")
     return target, arcname
 
 

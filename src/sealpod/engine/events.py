@@ -39,7 +39,10 @@ class Event:
 
     @classmethod
     def from_record(cls, doc: Mapping[str, Any]) -> Event:
-        return cls(type=str(doc.get("Type", "")), action=str(doc.get("Status", "")), time_ns=int(doc.get("Time", 0)),
+        when = doc.get("Time", 0)
+        if isinstance(when, str):  # a line written by Podman itself: RFC 3339 with nanoseconds
+            when = parse_time(when) or 0
+        return cls(type=str(doc.get("Type", "")), action=str(doc.get("Status", "")), time_ns=int(when),
                    id=str(doc.get("ID", "")), name=str(doc.get("Name", "")), image=str(doc.get("Image", "")),
                    attributes={str(k): str(v) for k, v in (doc.get("Attributes") or {}).items()})
 
@@ -171,9 +174,17 @@ class EventLog:
     """Append-only JSON lines under ``<graph root>/events``, read back with filters or followed."""
 
     def __init__(self, engine: Engine) -> None:
+        conf = engine.config.containers.engine
         self.dir = Path(engine.config.storage.graph_root) / "events"
         self.path = self.dir / "events.log"
-        self.enabled = engine.config.containers.engine.events_logger != "none"
+        self.enabled = conf.events_logger != "none"
+        self.max_size = 0  # a configured file is trimmed in place past this, as Podman trims it
+        if conf.events_logfile_path:
+            from sealpod.engine.container_checks import parse_size
+
+            self.path = Path(conf.events_logfile_path)
+            self.dir = self.path.parent
+            self.max_size = parse_size(conf.events_logfile_max_size) if conf.events_logfile_max_size else 0
 
     # --- writing ------------------------------------------------------------------
 
@@ -200,16 +211,18 @@ class EventLog:
 
         for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except FileNotFoundError:
                 self.dir.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 st = os.fstat(fd)
                 if st.st_nlink == 0:
                     continue  # rotated away while we waited for the lock: open the new file
-                if st.st_size + len(line) > ROTATE_SIZE and st.st_size > 0:
+                if self.max_size and st.st_size + len(line) > self.max_size:
+                    line = self._trim(fd, st.st_size, line) + line
+                elif not self.max_size and st.st_size + len(line) > ROTATE_SIZE and st.st_size > 0:
                     os.replace(self.path, self.path.with_name("events.log.1"))
                     continue
                 os.write(fd, line)
@@ -217,11 +230,29 @@ class EventLog:
             finally:
                 os.close(fd)
 
+    def _trim(self, fd: int, size: int, line: bytes) -> bytes:
+        """Keep the newer half of the file (whole lines) and return the ``log-rotation`` event line
+        that must follow it: Podman's rotation of a configured events file, which readers expect."""
+        data = os.pread(fd, size, 0)
+        start = data.find(b"\n", size // 2 - 1) + 1 if size // 2 else 0
+        os.ftruncate(fd, 0)
+        os.write(fd, data[start:] if start > 0 else b"")
+        when = json.loads(line).get("Time") if line.startswith(b"{") else None
+        ev = Event("system", "log-rotation", when if isinstance(when, int) else time.time_ns(), name=str(self.path))
+        return (json.dumps(ev.to_record(), separators=(",", ":")) + "\n").encode()
+
+    def _check_readable(self) -> None:
+        if not self.enabled:
+            from sealpod.errors import InvalidArgument
+
+            raise InvalidArgument('cannot read events with the "none" backend')
+
     # --- reading ------------------------------------------------------------------
 
     def read(self, since: int | None = None, until: int | None = None,
              filters: Mapping[str, Sequence[str]] | None = None) -> list[Event]:
         """Recorded events in the time window (nanoseconds, inclusive), oldest first."""
+        self._check_readable()
         return self._read(since, until, filters, None)
 
     def _read(self, since: int | None, until: int | None, filters: Mapping[str, Sequence[str]] | None,
@@ -243,6 +274,7 @@ class EventLog:
                alive: Callable[[], bool] | None = None) -> Iterator[Event]:
         """Past events in the window, then new ones as they are written, until ``until`` passes
         (or ``alive`` says the reader went away: an API client that hung up)."""
+        self._check_readable()
         fh, offset = self._open_at_end()  # first, so nothing written meanwhile is missed or doubled
         try:
             if since is not None:

@@ -522,8 +522,10 @@ class VolumeService:
             st = os.stat(src)
         except OSError:
             st = None
-        if vol.needs_copy_up and copy and st is not None and stat.S_ISDIR(st.st_mode) and not any(data.iterdir()):
+        copied_up = not vol.needs_copy_up or any(data.iterdir())  # a volume with content is never filled again
+        if not copied_up and copy and st is not None and stat.S_ISDIR(st.st_mode) and any(os.scandir(src)):
             run(["cp", "-a", "--", f"{src}/.", f"{data}/"])
+            copied_up = True
         local = vol.local
         if vol.needs_chown and local.uid is None and local.gid is None:
             if st is not None and stat.S_ISDIR(st.st_mode):
@@ -531,7 +533,8 @@ class VolumeService:
                 os.chmod(data, stat.S_IMODE(st.st_mode))
             else:
                 os.chown(data, uid, gid)
-        self._set(vol.name, needs_copy_up=0, needs_chown=0)
+        # as in Podman: an empty (or absent) mount point leaves the copy-up pending for a later user
+        self._set(vol.name, needs_copy_up=0 if copied_up else 1, needs_chown=0)
 
     def release_for(self, rec: ContainerRecord) -> None:
         """A container stopped: unmount the volume filesystems that no running container holds any more."""
@@ -617,14 +620,16 @@ class VolumeService:
             removed.append(vol.name)
         return removed
 
-    def prune(self, filters: Sequence[str] = ()) -> list[str]:
-        """Remove every volume no container uses (and that all filters match)."""
+    def prune_candidates(self, filters: Sequence[str] = ()) -> list[Volume]:
+        """What ``prune`` would remove: unused volumes that all filters match (the prompt lists them)."""
         users = self.users()
         preds = build_filters(filters, _PRUNE_FILTERS, lambda v: v.name in users, time.time())
+        return [vol for vol in self.all() if vol.name not in users and all(p(vol) for p in preds)]
+
+    def prune(self, filters: Sequence[str] = ()) -> list[str]:
+        """Remove every volume no container uses (and that all filters match)."""
         removed = []
-        for vol in self.all():
-            if vol.name in users or not all(p(vol) for p in preds):
-                continue
+        for vol in self.prune_candidates(filters):
             try:
                 self._delete(vol)
             except SealpodError:
