@@ -200,7 +200,8 @@ def test_errors_before_reaching_a_service(tmp_path: Path) -> None:
 
     gone = sp("--url", f"unix://{tmp_path}/none.sock", "ps")
     assert gone.returncode == 125
-    assert gone.stderr.startswith("Error: unable to connect to sealpod socket: ") and "no such file" in gone.stderr
+    assert gone.stderr.startswith("Cannot connect to Podman. Please verify your connection")
+    assert "\nError: unable to connect to sealpod socket: " in gone.stderr and "no such file" in gone.stderr
     assert "not a supported schema" in sp("--url", "http://x", "ps").stderr
     assert "not supported yet" in sp("--url", "ssh://me@host/run/x.sock", "ps").stderr
     service = sp("--url", f"unix://{tmp_path}/none.sock", "system", "service")

@@ -63,6 +63,8 @@ class RequestHeaders(dict[str, str]):
 
 
 _MAX_HEADERS = 100
+_CORS_HEADERS = ("Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth, Connection, Upgrade, "
+                 "X-Registry-Config")
 _MAX_LINE = 65536
 
 
@@ -137,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.activity(-1)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _dispatch  # noqa: N815 - http.server's names
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _dispatch  # noqa: N815 - http.server's names
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -163,6 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, OSError):
             self.close_connection = True  # the rest of the stream cannot be trusted to frame a request
             self._send(Response(400, error_body(400, "malformed request body")))
+            return
+        if self.command == "OPTIONS" and self.server.cors:  # a browser's preflight: the headers say it all
+            self._send(Response(200, b""))
             return
         found = self.server.router.match(self.command, route_path)
         if found is None or found == "405":
@@ -193,6 +198,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Libpod-API-Version", LIBPOD_API_VERSION)
         self.send_header("Docker-Experimental", "false")
         self.send_header("Ostype", "linux")
+        if self.server.cors:
+            self.send_header("Access-Control-Allow-Origin", self.server.cors)
+            self.send_header("Access-Control-Allow-Headers", _CORS_HEADERS)
+            self.send_header("Access-Control-Allow-Methods", "HEAD, GET, POST, DELETE, PUT, OPTIONS")
         if response.content_type:
             self.send_header("Content-Type", response.content_type)
         for key, value in response.headers.items():
@@ -266,6 +275,7 @@ class Service(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self._active = 0
         self._last = time.monotonic()
         self._lock = threading.Lock()
+        self.cors = ""  # --cors: the Access-Control-Allow-Origin of every response
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection error from %s", client_address, exc_info=True)
@@ -296,10 +306,13 @@ def listen(uri: str) -> tuple[socket.socket, str | None]:
     Returns the socket and the path to remove at exit (None for inherited or TCP sockets).
     """
     if os.environ.get("LISTEN_FDS") and os.environ.get("LISTEN_PID") == str(os.getpid()):
+        for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):  # systemd's, for this process only
+            os.environ.pop(name, None)
         fd = 3  # SD_LISTEN_FDS_START
         return socket.socket(fileno=fd), None
     if uri.startswith("tcp://"):
         host, _, port = uri[len("tcp://"):].rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
         sock = socket.create_server((host or "127.0.0.1", int(port)), reuse_port=False)
         return sock, None
     path = uri.removeprefix("unix://")
@@ -315,13 +328,16 @@ def listen(uri: str) -> tuple[socket.socket, str | None]:
     return sock, path
 
 
-def serve(uri: str, engine_factory: Callable[[], Engine], idle_timeout: float) -> None:
+def serve(uri: str, engine_factory: Callable[[], Engine], idle_timeout: float, cors: str = "") -> None:
     from sealpod.api.routes import build_router
 
     sock, cleanup_path = listen(uri)
     service = Service(sock, build_router(), engine_factory, idle_timeout)
-    if isinstance(sock.getsockname(), tuple):  # TCP: socketserver's Unix class still works on it
-        log.warning("API service listening on %s: it is not authenticated", uri)
+    service.cors = cors
+    where = sock.getsockname()
+    log.info('API service listening on "%s". URI: "%s"', where if isinstance(where, str) else uri, uri)
+    if cors:
+        log.debug("CORS Headers were set to %s", json.dumps(cors))
     threading.Thread(target=service.watch_idle, daemon=True, name="idle").start()
     try:
         service.serve_forever(poll_interval=0.25)

@@ -171,6 +171,73 @@ _ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rename": _rename, "mv": _rename,
 }
 
+# ``context``: Docker's names for the same connections (``docker context create --docker host=URI``).
+
+def _setup_context_create(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("destination", nargs="?", default="", metavar="DESTINATION")
+    p.add_argument("--docker", default="", help="description of the context")
+    for ignored in ("--default-stack-orchestrator", "--description", "--from", "--kubernetes"):
+        p.add_argument(ignored, default="", help="ignored, just for script compatibility")
+
+
+def _run_context_create(args: argparse.Namespace, ctx: CliContext) -> int:
+    host = args.destination
+    if args.docker or not host:
+        fields = dict(item.partition("=")[::2] for item in args.docker.split(",") if item)
+        host = fields.get("host", "")
+        if not host:
+            raise InvalidArgument('"host" is required for --docker option')
+        extra = [f"{k}={v}" for k, v in fields.items() if k != "host"]
+        if extra:
+            raise InvalidArgument(f'--docker additional options "{",".join(extra)}" not supported')
+    return _add(argparse.Namespace(name=args.name, destination=host, default=False, identity="", port=0,
+                                   socket_path=""))
+
+
+def _setup_context_ls(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--format", default="", help="custom Go template for printing connections")
+    p.add_argument("-q", "--quiet", action="store_true", help="print connection names only")
+
+
+def _setup_context_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", metavar="NAME")
+    _setup_context_ls(p)
+
+
+def _run_context_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
+    """As Podman 4's: the named connections only (none named, none shown), JSON by default."""
+    from sealpod.cli.formatting import render
+    from sealpod.engine.connections import merged_connections
+
+    table = merged_connections(os.environ)
+    conns = [table.destinations[n] for n in sorted(table.destinations) if n in args.names]
+    if args.quiet:
+        sys.stdout.write("".join(f"{c.name}\n" for c in conns))
+        return 0
+    rows = [{"Name": c.name, "URI": c.uri, "Identity": c.identity, "IsMachine": c.is_machine,
+             "Default": c.name == table.active} for c in conns]
+    sys.stdout.write(render(args.format or "json", rows, default="json", name="connection"))
+    return 0
+
+
+def _setup_context_rm(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("-a", "--all", action="store_true", help="remove all connections")
+
+
+def _setup_context_use(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", metavar="NAME")
+
+
 COMMANDS: dict[str, Command] = {
     "connection": Command("Manage remote API service destinations", _setup, _run),
+    "context create": Command("Record destination for the sealpod service", _setup_context_create,
+                              _run_context_create),
+    "context inspect": Command("Inspect destination for a sealpod service(s)", _setup_context_inspect,
+                               _run_context_inspect),
+    "context ls": Command("List destination for the sealpod service(s)", _setup_context_ls,
+                          lambda args, ctx: _list(args)),
+    "context rm": Command("Delete named destination", _setup_context_rm, lambda args, ctx: _remove(args)),
+    "context use": Command("Set named destination as default", _setup_context_use, lambda args, ctx: _default(args)),
 }

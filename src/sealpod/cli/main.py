@@ -56,6 +56,14 @@ class ArgumentParser(argparse.ArgumentParser):
             if surplus:
                 raise InvalidArgument(surplus)
             message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
+        import re
+
+        missing = re.fullmatch(r"argument (\S+): expected one argument", message)
+        if missing:  # cobra's words, for the spelling the user typed
+            aliases = missing.group(1).split("/")
+            typed = next((a for a in aliases if a in sys.argv), aliases[0])
+            message = (f"flag needs an argument: {typed}" if typed.startswith("--") else
+                       f"flag needs an argument: '{typed[1:]}' in {typed}")
         raise InvalidArgument(f"{message}\nSee '{self.prog} --help'")
 
 
@@ -77,8 +85,9 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--cgroup-manager", default=S, choices=("cgroupfs", "systemd"), help="cgroup manager")
     g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
     g.add_argument("--tmpdir", type=Path, default=S, help="path to the tmp directory for libpod state content")
+    g.add_argument("--volumepath", type=_path_or_none, default=S, help="path to the volume directory")
     g.add_argument("--events-backend", default=S, choices=("file", "journald", "none"), help="events backend")
-    g.add_argument("--url", dest="url", default=S, help="URL of a sealpod/podman service")
+    g.add_argument("--url", "--host", "-H", dest="url", default=S, help="URL of a sealpod/podman service")
     g.add_argument("--connection", "-c", default=S, help="named connection to use")
     g.add_argument("--remote", "-r", action="store_true", default=S, help="access a remote service")
     g.add_argument("--noout", action="store_true", default=S, help="do not print anything to stdout")
@@ -88,8 +97,8 @@ def global_parser() -> ArgumentParser:
 
 
 _TAKES_VALUE = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
-                          "--cgroup-manager", "--runtime", "--tmpdir", "--events-backend", "--url", "--connection",
-                          "-c", "--context", "--runtime-flag"})
+                          "--cgroup-manager", "--runtime", "--tmpdir", "--volumepath", "--events-backend", "--url",
+                          "--connection", "-c", "--context", "--runtime-flag", "--host", "-H"})
 
 
 def _leading_flags(argv: list[str]) -> list[str]:
@@ -120,6 +129,10 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
                               "for more information")
     if first in COMMANDS or first in GROUPS:
         return first, argv[:i], argv[i + 1:]
+    unknown = next((a for a in argv[i + 1:] if a.startswith("-") and a != "-" and a.split("=")[0] not in takes_value
+                    and a not in ("--help", "-h")), None)
+    if unknown is not None:  # cobra rejects a flag before it looks at the command word
+        raise InvalidArgument(f"unknown flag: {unknown.split('=')[0]}\nSee 'sealpod --help'")
     raise InvalidArgument(f"unrecognized command `sealpod {first}`\nTry 'sealpod --help' for more information")
 
 
@@ -164,10 +177,17 @@ def _configure_logging(level: str) -> None:
     mapping = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
                "warning": logging.WARNING, "error": logging.ERROR, "fatal": logging.CRITICAL,
                "panic": logging.CRITICAL}
-    logging.basicConfig(level=mapping[level], format="%(levelname)s[0000] %(message)s", stream=sys.stderr)
+    from sealpod.cli.logfmt import handler
+
+    logging.basicConfig(level=mapping[level], handlers=[handler()])
 
 
-_REMOTE_FLAGS = frozenset({"--url", "--remote", "-r", "--connection", "-c"})
+_REMOTE_FLAGS = frozenset({"--url", "--host", "-H", "--remote", "-r", "--connection", "-c"})
+
+
+def _local_only(name: str) -> bool:
+    """Commands that edit the local connection configuration, as in Podman: never forwarded."""
+    return name == "system connection" or name.startswith("context ")
 
 
 def _remote_mode(name: str, before: list[str]) -> bool | None:
@@ -175,7 +195,7 @@ def _remote_mode(name: str, before: list[str]) -> bool | None:
     process is the one a service runs for a remote client."""
     if "_SEALPOD_SERVED" in os.environ:
         return None
-    if name == "system connection":  # local configuration, as in Podman
+    if _local_only(name):
         return False
     if os.environ.get("CONTAINER_HOST") or os.environ.get("CONTAINER_CONNECTION"):
         return True
@@ -259,7 +279,7 @@ def _dispatch(argv: list[str]) -> int:
         from sealpod.cli.remote import check_served, served_flag_count
 
         check_served(parser, (before + after)[served_flag_count(os.environ) or 0:])
-    elif name != "system connection" and any(getattr(args, d, None) for d in ("url", "connection", "remote")):
+    elif not _local_only(name) and any(getattr(args, d, None) for d in ("url", "connection", "remote")):
         from sealpod.cli.remote import run_remote
 
         return run_remote(name, before, after, args)

@@ -42,7 +42,7 @@ _HEADER = struct.Struct(">BxxxI")
 STORAGE_FLAGS = {"root": "--root", "runroot": "--runroot", "storage_driver": "--storage-driver",
                  "storage_opt": "--storage-opt", "runtime": "--runtime", "cgroup_manager": "--cgroup-manager",
                  "tmpdir": "--tmpdir", "events_backend": "--events-backend"}
-_REMOTE_VALUE_FLAGS = ("--url", "--connection", "-c")
+_REMOTE_VALUE_FLAGS = ("--url", "--host", "-H", "--connection", "-c")
 _REMOTE_BOOL_FLAGS = ("--remote", "-r")
 # Commands that read stdin when it is not a terminal, without -i.
 _READS_STDIN = frozenset({"load", "image load", "import", "image import", "login", "kube play", "play kube",
@@ -81,7 +81,7 @@ def _strip_remote_flags(before: list[str]) -> tuple[list[str], argparse.Namespac
             if not eq:
                 i += 1
                 value = before[i] if i < len(before) else ""
-            setattr(opts, "url" if flag == "--url" else "connection", value)
+            setattr(opts, "connection" if flag in ("--connection", "-c") else "url", value)
         elif word in _REMOTE_BOOL_FLAGS:
             opts.remote = True
         else:
@@ -247,6 +247,8 @@ def connect(uri: RemoteURI) -> socket.socket:
         return sock
     except OSError as e:
         where = uri.path if uri.scheme == "unix" else f"{uri.host}:{uri.port}"
+        sys.stderr.write("Cannot connect to Podman. Please verify your connection to the Linux system using "
+                         "`sealpod system connection list`\n")  # Podman's first line, which scripts match
         raise RemoteError(f"unable to connect to sealpod socket: dial {uri.scheme} {where}: connect: "
                           f"{(e.strerror or str(e)).lower()}") from e
 

@@ -75,7 +75,7 @@ class _Info(dict):  # type: ignore[type-arg]
 def _setup_service(p: argparse.ArgumentParser) -> None:
     p.add_argument("uri", nargs="?", metavar="URI", help="where to listen: unix:///path or tcp://host:port")
     p.add_argument("-t", "--time", type=float, default=5.0, help="seconds idle before exiting (0: never)")
-    p.add_argument("--cors", default="", help="set CORS headers (not supported)")
+    p.add_argument("--cors", default="", help="set CORS headers to inject to the HTTP response")
 
 
 def default_socket(ctx: CliContext) -> str:
@@ -94,19 +94,36 @@ def _run_service(args: argparse.Namespace, ctx: CliContext) -> int:
 
     engine = ctx.engine
     config, env, home = engine.config, engine.env, engine.home
-    uri = args.uri or default_socket(ctx)
-    if not uri.startswith(("unix://", "tcp://")):
-        from sealpod.errors import InvalidArgument
-
-        raise InvalidArgument(f'invalid URI "{uri}": use unix:///path or tcp://host:port')
+    uri = service_uri(args.uri or default_socket(ctx))
     if uri.startswith("tcp://"):
-        sys.stderr.write("WARN[0000] Using the Docker and Libpod APIs over TCP: they are not authenticated\n")
+        sys.stderr.write("WARN[0000] Using the Podman API service with TCP sockets is not recommended, please see "
+                         "`sealpod system service --help` for more information\n")
     import faulthandler
     import signal
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is every thread?
-    serve(uri, lambda: Engine(config, env, home), args.time)
+    # commands run for remote clients report where they were reached (info's remoteSocket)
+    env = {**{k: v for k, v in env.items() if not k.startswith("LISTEN_")}, "_SEALPOD_SERVICE_URI": uri}
+    serve(uri, lambda: Engine(config, env, home), args.time, cors=args.cors)
     return 0
+
+
+def service_uri(text: str) -> str:
+    """``unix:/path``, ``unix:///path``, ``tcp:host:port`` or ``tcp://host:port`` (Podman takes each),
+    normalised to ``unix:///path`` or ``tcp://host:port``; other schemes get Podman's error."""
+    import re
+
+    found = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", text)
+    scheme = found.group(1) if found else ""
+    rest = text[len(scheme) + 1:] if found else text
+    if scheme == "tcp" and rest.removeprefix("//"):
+        return "tcp://" + rest.removeprefix("//")
+    if scheme == "unix" and rest.lstrip("/"):
+        return "unix:///" + rest.lstrip("/")
+    from sealpod.errors import InvalidArgument
+
+    raise InvalidArgument(f'API Service endpoint scheme "{scheme}" is not supported. Try tcp://{text} or '
+                          f"unix:/{text}")
 
 
 def _setup_unshare(p: argparse.ArgumentParser) -> None:

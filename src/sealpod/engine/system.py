@@ -115,6 +115,7 @@ class SystemService:
         }
         if cfg.rootless:
             host["idMappings"] = _id_mappings()
+        host.update(self._remote_socket())
         registries_conf = self.engine.registries
         return {
             "host": host,
@@ -131,6 +132,18 @@ class SystemService:
             },
             "version": self.version(),
         }
+
+    def _remote_socket(self) -> dict[str, Any]:
+        """Podman's ``host.remoteSocket``: the service's default socket, or, in a command a service
+        runs for a remote client, the address that client reached."""
+        served = self.engine.env.get("_SEALPOD_SERVICE_URI", "")
+        if served:
+            return {"remoteSocket": {"path": served, "exists": True}, "serviceIsRemote": True}
+        from sealpod.config.connections import default_service_uri
+
+        uri = default_service_uri(self.engine.env)
+        path = uri.removeprefix("unix://")
+        return {"remoteSocket": {"path": path, "exists": os.path.exists(path)}, "serviceIsRemote": False}
 
     def _identity(self) -> Identity:
         from sealpod.config.paths import rootless_uid
