@@ -247,9 +247,29 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
                               "MaximumRetryCount": restart.get("max_retries", 0)},
             "Memory": cfg.get("memory") or 0, "ShmSize": cfg.get("shm_size") or 65536000,
             "LogConfig": _log_config(cfg, str(paths.log)),
-            "PidsLimit": cfg.get("pids_limit") or 0, "SecurityOpt": list(cfg.get("security_opts") or []),
+            "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
+                0 if svc.engine.config.rootless else svc.engine.config.containers.containers.pids_limit or 0),
+            "SecurityOpt": list(cfg.get("security_opts") or []),
+            **_namespace_modes(svc, cfg, spec),
         },
     }
+
+
+def _namespace_modes(svc: ContainerService, cfg: dict[str, Any], spec: dict[str, Any]) -> dict[str, str]:
+    """Podman's IpcMode/PidMode/UTSMode/UsernsMode/CgroupMode: a joined container by its full ID."""
+    def mode(value: str, default: str) -> str:
+        if value.startswith("container:"):
+            try:
+                return "container:" + svc.lookup(value.split(":", 1)[1]).id
+            except SealpodError:
+                return value
+        return value or default
+
+    userns = (spec.get("userns") or {}).get("mode", "")
+    return {"IpcMode": mode(cfg.get("ipc") or "", "shareable"), "PidMode": mode(cfg.get("pid") or "", "private"),
+            "UTSMode": mode(cfg.get("uts") or "", "private"),
+            "UsernsMode": "private" if userns and userns not in ("host", "") else "",
+            "CgroupMode": mode(cfg.get("cgroupns") or "", "host")}
 
 
 def _image_digest(svc: ContainerService, rec: ContainerRecord) -> str:
