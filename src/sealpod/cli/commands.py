@@ -97,6 +97,10 @@ COMMANDS: dict[str, CommandRef] = {
     "info": _system("info"), "system info": _system("info"),
     "system service": _system("service"),
     "system connection": CommandRef("sealpod.cli.connection", "connection"),
+    **{f"context {verb}": CommandRef("sealpod.cli.connection", f"context {verb}")
+       for verb in ("create", "inspect", "ls", "rm", "use")},
+    "context list": CommandRef("sealpod.cli.connection", "context ls"),
+    "context remove": CommandRef("sealpod.cli.connection", "context rm"),
     "system df": _system("df"), "system prune": _system("prune"),
     "unshare": _system("unshare"), "system migrate": _system("migrate"), "system reset": _system("reset"),
     "events": CommandRef("sealpod.cli.events", "events"),
@@ -108,12 +112,15 @@ COMMANDS: dict[str, CommandRef] = {
     **{f"kube {verb}": CommandRef("sealpod.cli.kube", verb) for verb in ("generate", "play", "down")},
     "generate kube": CommandRef("sealpod.cli.kube", "generate"),
     "play kube": CommandRef("sealpod.cli.kube", "play"),
+    **{f"manifest {verb}": CommandRef("sealpod.cli.manifest", verb)
+       for verb in ("create", "add", "annotate", "remove", "rm", "exists", "inspect", "push")},
 }
 
 GROUPS = {"healthcheck": "Manage health checks on containers",
           "image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
           "volume": "Manage volumes", "network": "Manage networks", "pod": "Manage pods",
-          "secret": "Manage secrets",
+          "secret": "Manage secrets", "context": "Manage remote API service destinations",
+          "manifest": "Manipulate manifest lists and image indexes",
           "kube": "Play containers, pods or volumes from a structured file",
           "generate": "Generate structured data based on containers, pods or volumes",
           "play": "Play containers, pods or volumes from a structured file"}
@@ -179,4 +186,4 @@ SUMMARIES: dict[str, str] = {
 # Aliases that work but, as in Podman's help, are not listed under "Available Commands".
 HIDDEN = frozenset({"umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
                     "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
-                    "secret list", "secret remove"})
+                    "secret list", "secret remove", "context list", "context remove"})

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sealpod.engine.events import EventLog
     from sealpod.engine.health import HealthService
     from sealpod.engine.images import ImageService
+    from sealpod.engine.manifests import ManifestService
     from sealpod.engine.networks import NetworkService
     from sealpod.engine.pods import PodService
     from sealpod.engine.secrets import SecretService
@@ -176,6 +177,13 @@ class Engine:
         from sealpod.engine.pods import PodService
 
         return PodService(self)
+
+    @property
+    def manifests(self) -> ManifestService:
+        """Local manifest lists (multi-arch images): create, add, annotate, inspect, push."""
+        from sealpod.engine.manifests import ManifestService
+
+        return ManifestService(self)
 
     def image_users(self, image_id: str) -> list[str]:
         """Containers (by name) using an image; they keep it from being removed."""

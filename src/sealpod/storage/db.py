@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sealpod.errors import StorageError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS rw_layers (
     image_id TEXT,                        -- the image it was created from (keeps it from removal)
     layers   TEXT NOT NULL,               -- comma-separated chain IDs of the image, bottom first
     created  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS manifest_lists (
+    image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,  -- a local list is an image row
+    sources  TEXT NOT NULL                -- JSON {instance digest: reference it was added from}
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """

@@ -282,6 +282,40 @@ class Store:
         return removed
 
 
+    # --- manifest lists -------------------------------------------------------------
+
+    def save_manifest_list(self, list_id: str, body: bytes, media_type: str, sources: dict[str, str],
+                           names: Iterable[str] = ()) -> ImageRecord:
+        """Record (or rewrite) a local manifest list: an image row without layers whose only manifest is
+        the list, so names, ``images`` and ``rmi`` treat it as the image Podman shows."""
+        import hashlib
+
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        now = time.time()
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM images WHERE id=?", (list_id,)).fetchone() is None:
+                config = json.dumps({"created": created}).encode()
+                conn.execute("INSERT INTO images VALUES (?,?,?,?,?,?,?,?)",
+                             (list_id, None, "[]", config, digest, created, len(body), now))
+            conn.execute("UPDATE images SET manifest_digest=?, size=? WHERE id=?", (digest, len(body), list_id))
+            conn.execute("DELETE FROM manifests WHERE image_id=?", (list_id,))
+            conn.execute("INSERT INTO manifests VALUES (?,?,?,?)", (digest, list_id, media_type, body))
+            conn.execute("INSERT OR REPLACE INTO manifest_lists VALUES (?,?)", (list_id, json.dumps(sources)))
+            for name in names:
+                conn.execute("INSERT OR REPLACE INTO image_names VALUES (?,?)", (name, list_id))
+            _note_names(conn, list_id)
+        return self.get_image(list_id)
+
+    def manifest_list_sources(self, image_id: str) -> dict[str, str] | None:
+        """Where each instance of a local manifest list came from; None if the image is not a list."""
+        row = self.db.conn.execute("SELECT sources FROM manifest_lists WHERE image_id=?", (image_id,)).fetchone()
+        if row is None:
+            return None
+        sources = json.loads(row[0])
+        return {str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}
+
+
 def _image_record(row: object, names: list[str], digests: list[str], history: list[str]) -> ImageRecord:
     r = dict(row)  # type: ignore[call-overload]
     return ImageRecord(
