@@ -47,7 +47,9 @@ class ContainerIO:
                 raise ContainerStateInvalid("you cannot attach to a stopped container, start it first")
             if rec.state not in _IN_RUNTIME:
                 rec = self.svc.init(rec)
-            return rec, connect(self.svc.runtime().attach_socket_path(rec.id))
+            waits = rec.state != State.RUNNING  # it starts next: conmon must have accepted us first
+            return rec, connect(self.svc.runtime().attach_socket_path(rec.id),
+                                accepted_by=rec.conmon_pid if waits else 0)
 
     def attach(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
                detach_keys: str | None = None,

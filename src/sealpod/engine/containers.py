@@ -688,7 +688,7 @@ class ContainerService:
                 rec = self.init(self.db.get(rec.id))
                 marker = self.paths(rec.id).rundir / "attached"
                 marker.write_text(str(os.getpid()))
-                sock = connect(self.runtime().attach_socket_path(rec.id))
+                sock = connect(self.runtime().attach_socket_path(rec.id), accepted_by=rec.conmon_pid)
                 rec = self._start_created(rec)
         except SealpodError:
             if rec.config.get("remove"):

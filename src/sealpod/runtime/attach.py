@@ -50,8 +50,22 @@ def parse_detach_keys(spec: str) -> bytes:
     return bytes(out)
 
 
-def connect(socket_path: Path) -> socket.socket:
-    """Connect to an attach socket, whatever the length of its path."""
+def _open_fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def connect(socket_path: Path, *, accepted_by: int = 0) -> socket.socket:
+    """Connect to an attach socket, whatever the length of its path.
+
+    ``accepted_by``: conmon's PID, when the container is about to start. connect() returns
+    once the kernel queued the connection, but conmon only forwards output to connections it
+    has accepted: wait (briefly) until its open files show it did, or the first lines of a
+    short-lived container can miss us on a busy machine.
+    """
+    before = _open_fds(accepted_by) if accepted_by > 0 else -1
     dirfd = os.open(socket_path.parent, os.O_PATH | os.O_CLOEXEC)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     try:
@@ -62,6 +76,12 @@ def connect(socket_path: Path) -> socket.socket:
                               f"{e.strerror or e}") from e
     finally:
         os.close(dirfd)
+    if before >= 0:
+        import time
+
+        deadline = time.monotonic() + 1.0
+        while 0 <= _open_fds(accepted_by) <= before and time.monotonic() < deadline:
+            time.sleep(0.0005)
     return sock
 
 
