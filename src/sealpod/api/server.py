@@ -62,6 +62,10 @@ class RequestHeaders(dict[str, str]):
         return isinstance(key, str) and super().__contains__(key.lower())
 
 
+# Listings are short, CPU-bound Python: run one at a time. Four clients polling containers/json
+# otherwise fight over the GIL and get less done together than one client alone.
+_LISTINGS = frozenset({"/containers/json", "/images/json", "/volumes", "/volumes/json", "/networks",
+                       "/networks/json", "/pods/json"})
 _MAX_HEADERS = 100
 _CORS_HEADERS = ("Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth, Connection, Upgrade, "
                  "X-Registry-Config")
@@ -185,7 +189,11 @@ class _Handler(BaseHTTPRequestHandler):
         req = Request(self.command, route_path, query, self.request_headers, body, params, engine,
                       version or API_VERSION, libpod, self.connection)
         try:
-            response = handler(req)
+            if self.command == "GET" and route_path in _LISTINGS:
+                with self.server.listing:  # see _LISTINGS
+                    response = handler(req)
+            else:
+                response = handler(req)
         except SealpodError as e:
             response = Response(e.http_status, error_body(e.http_status, e.message))
         except Exception as e:  # noqa: BLE001 - a handler bug must not kill the service
@@ -275,6 +283,7 @@ class Service(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self._active = 0
         self._last = time.monotonic()
         self._lock = threading.Lock()
+        self.listing = threading.Lock()
         self.cors = ""  # --cors: the Access-Control-Allow-Origin of every response
 
     def handle_error(self, request: Any, client_address: Any) -> None:
