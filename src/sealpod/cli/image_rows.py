@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sealpod.engine.entities import HistoryEntry, ImageSummary
+if TYPE_CHECKING:  # ps uses the time helpers here and should not load the image entities
+    from sealpod.engine.entities import HistoryEntry, ImageSummary
 
 
 def created_since(epoch: float | None, now: float | None = None) -> str:
