@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,17 +74,21 @@ def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path)
 def mount_rootfs(svc: ContainerService, rec: ContainerRecord) -> Path:
     """The root filesystem, idmapped for a container with id maps of its own unless its files were
     chowned before or ``SEALPOD_IDMAP=0`` (a test and debug switch) forces the chown copy."""
+    uid_maps, gid_maps = id_maps(rec.spec)
+    if not uid_maps:  # the common case needs no idmapped-mount code (ctypes, imports: start-up time)
+        return svc.store.containers.mount(rec.id)
     from sealpod.rootless.idmapped import disabled_by
 
-    uid_maps, gid_maps = id_maps(rec.spec)
-    if not uid_maps or disabled_by(svc.engine.env) or (svc.paths(rec.id).userdata / "ids-shifted").exists():
+    if disabled_by(svc.engine.env) or (svc.paths(rec.id).userdata / "ids-shifted").exists():
         return svc.store.containers.mount(rec.id)
     return svc.store.containers.mount(rec.id, uid_maps, gid_maps)
 
 
-def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[ContainerRecord]) -> dict[str, Any]:
+def resolve_userns(engine: Engine, cfg: ContainerConfig,
+                   others: Callable[[], Sequence[ContainerRecord]]) -> dict[str, Any]:
     """The container's user namespace, decided once at create and kept in its record (``spec.userns``):
-    ``--userns=auto`` ranges are allocated here, clear of the ranges ``others`` hold."""
+    ``--userns=auto`` ranges are allocated here, clear of the ranges ``others()`` hold (called only
+    then: listing every container costs ~25 ms with 500 of them, on every create)."""
     from sealpod.rootless import usermode
     from sealpod.rootless.idmap import mapped_size, read_id_map
 
@@ -113,7 +117,7 @@ def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Sequence[Contai
     elif req.mode == "nomap":
         uids, gids = usermode.nomap_maps(uid_size), usermode.nomap_maps(gid_size)
     elif req.mode == "auto":
-        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others)
+        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others())
     else:
         uids, gids = list(req.uid_maps), list(req.gid_maps)
     out["userns"] = {"mode": req.mode, "uid_maps": [[m.container_id, m.host_id, m.size] for m in uids],

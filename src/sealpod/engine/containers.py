@@ -223,7 +223,7 @@ class ContainerService:
         with userns_lock(self.engine, config):  # an auto range is taken once it is in the database
             rec = ContainerRecord(**{**rec.__dict__, "spec": {
                 **resolve_static(self.engine, config, image), **spec_healthcheck(config, image),
-                **resolve_userns(self.engine, config, self.list_containers())}, "pod_id": pod_id})
+                **resolve_userns(self.engine, config, self.list_containers)}, "pod_id": pod_id})
             self.db.add(rec)
         try:
             self.store.containers.create(ctr_id, image.id if image else None)

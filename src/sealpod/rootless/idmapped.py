@@ -19,7 +19,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -48,9 +47,10 @@ def disabled_by(env: Mapping[str, str]) -> bool:
 
 
 def _numbers() -> tuple[int, int, int]:
-    nums = _SYSCALLS.get(platform.machine())
+    machine = os.uname().machine  # what platform.machine() says, without importing platform
+    nums = _SYSCALLS.get(machine)
     if nums is None:
-        raise OSError(errno.ENOSYS, f"idmapped mounts are not known on {platform.machine()}")
+        raise OSError(errno.ENOSYS, f"idmapped mounts are not known on {machine}")
     return nums
 
 

@@ -261,6 +261,21 @@ def _expect_pid(msg: dict[str, Any], runtime_name: str) -> int:
     raise runtime_error(runtime_name, text)
 
 
+def _wait_child(proc: Any, timeout: float) -> int:
+    """``Popen.wait(timeout)`` polls with doubling sleeps, waking up to tens of ms after conmon's
+    first process is gone; a pidfd becomes readable the moment it exits."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except OSError:  # a kernel before 5.3
+        return int(proc.wait(timeout=timeout))
+    try:
+        if not select.select([pidfd], [], [], timeout)[0]:
+            raise TimeoutError(f"conmon did not exit within {timeout}s")
+    finally:
+        os.close(pidfd)
+    return int(proc.wait())
+
+
 class ConmonRuntime:
     """Creates containers and exec sessions through conmon; other verbs go straight to runc."""
 
@@ -380,7 +395,7 @@ class ConmonRuntime:
                 pipes.close_child_ends()
             _signal_start(pipes.start_w)
             try:
-                rc = proc.wait(timeout=timeout)
+                rc = _wait_child(proc, timeout)
             except Exception as e:
                 proc.kill()
                 proc.wait()
