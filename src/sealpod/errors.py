@@ -251,3 +251,7 @@ class BuildError(SealpodError):
     def __init__(self, message: str = "", exit_code: int = 125) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class ImageTransportError(SealpodError):
+    """An image location of a non-registry transport (dir:, oci:, archives, docker-daemon:) cannot be used."""

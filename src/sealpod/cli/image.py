@@ -436,7 +436,9 @@ def _setup_load(p: argparse.ArgumentParser) -> None:
 
 def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
     report = _quiet if args.quiet else _stderr
-    if args.input:
+    if args.input and args.input.startswith(("http://", "https://")):
+        loaded = ctx.engine.images.load_url(args.input, report)
+    elif args.input:
         try:
             with open(args.input, "rb") as f:
                 loaded = ctx.engine.images.load(f, report)

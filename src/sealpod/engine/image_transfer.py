@@ -63,6 +63,13 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
     """Pull ``name`` (every tag of it with ``all_tags``); return the image IDs."""
     from sealpod.image.shortnames import resolve_short_name
 
+    transport, rest = split_transport(name)
+    if transport not in (None, "docker"):
+        from sealpod.engine.image_transports import pull_local
+
+        if options.all_tags:
+            raise InvalidArgument(f"--all-tags is not supported for {transport} transport")
+        return [pull_local(engine, transport, rest, _platform(options), options.progress, report)]
     ref = _docker_ref(name)
     if options.all_tags:
         if ref.tag or ref.digest:
@@ -160,6 +167,16 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
     from sealpod.image.transports.containers_storage import StorageSource
     from sealpod.image.transports.docker import DockerDestination
 
+    transport = split_transport(destination)[0] if destination else None
+    if transport not in (None, "docker"):
+        from sealpod.engine.image_transports import push_local
+
+        assert destination is not None
+        digest = push_local(engine, image, typed, destination, options.progress, report)
+        if options.digest_file is not None:
+            options.digest_file.write_text(digest)
+        engine.events.emit("image", "push", id=image.id, name=destination)
+        return digest
     dest_ref = _push_target(image, typed, destination)
     assert dest_ref.registry is not None
     mount_from = [parse_reference(n).repository for n in image.names

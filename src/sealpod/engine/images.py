@@ -5,7 +5,6 @@ Pulling, pushing and registry accounts live in :mod:`sealpod.engine.image_transf
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,8 +48,7 @@ def _rfc3339(seconds: int) -> str:
 
 
 def _config(image: ImageRecord) -> dict[str, Any]:
-    doc = json.loads(image.config)
-    return doc if isinstance(doc, dict) else {}
+    return image.config_doc()
 
 
 def repo_digests(image: ImageRecord) -> list[str]:
@@ -68,7 +66,13 @@ class ImageService:
 
     def get(self, name: str) -> ImageRecord:
         from sealpod.engine.image_lookup import require_image
+        from sealpod.image.reference import split_transport
 
+        transport, rest = split_transport(name)
+        if transport == "containers-storage":
+            name = rest[rest.index("]") + 1:] if rest.startswith("[") and "]" in rest else rest
+        elif transport not in (None, "docker"):  # oci-archive:FILE etc. are read again, as Podman does
+            raise NoSuchImage(f"{name}: image not known")
         return require_image(self.store, name, self._registries_for(name))
 
     def exists(self, name: str) -> bool:
@@ -355,6 +359,21 @@ class ImageService:
         for name in names:  # Podman names the event after where the archive went
             self.engine.events.emit("image", "save", id=self.get(name).id,
                                     name=where or (str(directory) if directory is not None else name))
+
+    def load_url(self, url: str, report: Report = lambda _: None) -> list[str]:
+        """``load -i http(s)://...``: the archive is read as it downloads, as from stdin."""
+        import urllib.error
+        import urllib.request
+
+        from sealpod.errors import InvalidArgument
+
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - the user's own URL
+                return self.load(response, report)
+        except urllib.error.HTTPError as e:
+            raise InvalidArgument(f"downloading {url}: {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise InvalidArgument(f"downloading {url}: {getattr(e, 'reason', e)}") from None
 
     def load(self, src: BinaryIO, report: Report = lambda _: None) -> list[str]:
         from sealpod.engine.image_archive import load

@@ -53,7 +53,8 @@ class StorageDestination:
             image = self.store.get_image(image_id)
         except NoSuchImage:
             return None
-        if not all(self.store.layer_exists(layer) for layer in image.layers):
+        if not all(self.store.layer_exists(layer) for layer in image.layers) or \
+                hashlib.sha256(image.config).hexdigest() != image_id:  # damaged: pull it again to repair
             return None
         self._config = image.config
         self._chain = list(image.layers)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sealpod.errors import DigestMismatch, InvalidArgument, NoSuchImage
-from sealpod.image.manifest import OCI_INDEX, Descriptor, Manifest, digest_of
+from sealpod.image.manifest import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Descriptor, Manifest, digest_of
 from sealpod.image.transports.base import Progress
 
 REF_ANNOTATION = "org.opencontainers.image.ref.name"
@@ -60,6 +60,25 @@ def read_index(layout: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("manifests"), list):
         raise InvalidArgument(f"{layout}/index.json: no manifests list")
     return doc
+
+
+_OCI_LAYER_TYPES = {"application/vnd.docker.image.rootfs.diff.tar.gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "application/vnd.docker.image.rootfs.diff.tar": "application/vnd.oci.image.layer.v1.tar",
+                    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip":
+                        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"}
+
+
+def to_oci(manifest: bytes, media_type: str) -> tuple[bytes, str]:
+    """A Docker schema 2 manifest as an OCI one (same blobs): OCI readers skip Docker media types
+    in index.json, so the manifest's digest changes here, as it does with Podman."""
+    if media_type == OCI_MANIFEST:
+        return manifest, media_type
+    doc = json.loads(manifest)
+    doc["mediaType"] = OCI_MANIFEST
+    doc["config"]["mediaType"] = OCI_CONFIG
+    for layer in doc.get("layers") or []:
+        layer["mediaType"] = _OCI_LAYER_TYPES.get(layer.get("mediaType"), layer.get("mediaType"))
+    return json.dumps(doc, separators=(",", ":")).encode(), OCI_MANIFEST
 
 
 class OciLayoutSource:
@@ -162,6 +181,7 @@ class OciLayoutDestination:
     def commit(self, manifest: bytes, media_type: str, index: tuple[bytes, str] | None) -> str:
         assert self._manifest is not None
         self._write_bytes(self._manifest.config.digest, self._config)
+        manifest, media_type = to_oci(manifest, media_type)
         digest = digest_of(manifest)
         self._write_bytes(digest, manifest)
         doc = read_index(self.layout)
