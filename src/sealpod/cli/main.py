@@ -28,6 +28,11 @@ class ArgumentParser(argparse.ArgumentParser):
 
         return command_help(self)
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        """argparse builds one for every add_argument (to check metavars), and the default one asks
+        the terminal for its width and imports shutil each time; our help has its own layout."""
+        return argparse.HelpFormatter(prog=self.prog, width=100)
+
     def _parse_optional(self, arg_string: str) -> Any:
         """cobra takes ``--rm=false``/``-t=true`` for every boolean flag; argparse only ``--rm``."""
         found = super()._parse_optional(arg_string)
