@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_./@+-][A-Za-z0-9_ ./@+:,=-]*$")
+_NUMBER = re.compile(r"[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?|0[xX][0-9a-fA-F]+|0o[0-7]+"
+                     r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~", ""}
 
 
@@ -20,9 +22,11 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if "\n" in text:
         return "|-\n" + "\n".join("  " + line for line in text.splitlines())
-    if text.lower() in _RESERVED or not _PLAIN.match(text) or text.endswith(" ") or \
-            re.fullmatch(r"[0-9.eE+-]+", text) or ": " in text:
+    if text.lower() in _RESERVED or _NUMBER.fullmatch(text):  # would read back as another type
         return json.dumps(text)
+    if not _PLAIN.match(text) or text.endswith(" ") or ": " in text:
+        # Go's YAML writer single-quotes what is only syntax-ambiguous (`'conmon version 2.1.6, commit: x'`)
+        return "'" + text.replace("'", "''") + "'" if text.isprintable() else json.dumps(text)
     return text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -388,22 +389,35 @@ def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stder
         if driver in ("none", "passthrough"):
             raise InvalidArgument(f"this container is using the '{driver}' log driver, cannot read logs: "
                                   "this container is not logging output")
+
+    def running(r: ContainerRecord | str) -> bool:
+        try:
+            return svc.lookup(r if isinstance(r, str) else r.id).state in (State.RUNNING, State.PAUSED,
+                                                                            State.CREATED)
+        except Exception:  # noqa: BLE001 - removed while following
+            return False
+
+    def write(prefix: bytes, entry: Any) -> None:
+        out = stderr if entry.stream == "stderr" else stdout
+        out.write(prefix + logfile.format_entry(entry, timestamps=timestamps))
+        out.flush()
+
+    if follow and len(records) > 1:  # several followed at once: lines in the order they are written
+        from sealpod.engine.log_follow import FollowSource, follow_many
+
+        sources = [FollowSource(r.id, svc.paths(r.id).log, f"{r.id[:12]} ".encode() if names_prefix else b"")
+                   for r in records]
+        follow_many(sources, is_running=running, write=write, since_ns=since_ns, until_ns=until_ns,
+                    tail=tail if tail >= 0 else None)
+        return
+    for rec in records:
         path = svc.paths(rec.id).log
         prefix = f"{rec.id[:12]} ".encode() if names_prefix else b""
-
-        def running(r: ContainerRecord = rec) -> bool:
-            try:
-                return svc.lookup(r.id).state in (State.RUNNING, State.PAUSED, State.CREATED)
-            except Exception:  # noqa: BLE001 - removed while following
-                return False
-
-        entries = (logfile.follow(path, is_running=running, since_ns=since_ns, until_ns=until_ns,
-                                  tail=tail if tail >= 0 else None) if follow else
+        entries = (logfile.follow(path, is_running=functools.partial(running, rec), since_ns=since_ns,
+                                  until_ns=until_ns, tail=tail if tail >= 0 else None) if follow else
                    logfile.read_entries(path, since_ns=since_ns, until_ns=until_ns, tail=tail if tail >= 0 else None))
         for entry in entries:
-            out = stderr if entry.stream == "stderr" else stdout
-            out.write(prefix + logfile.format_entry(entry, timestamps=timestamps))
-            out.flush()
+            write(prefix, entry)
 
 
 def _time_arg(text: str | None, *, since: bool = True) -> int | None:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from sealpod.engine.container_config import ContainerConfig
@@ -21,8 +20,8 @@ if TYPE_CHECKING:
 def image_config(image: ImageRecord | None) -> dict[str, Any]:
     if image is None:
         return {}
-    doc = json.loads(image.config)
-    inner = doc.get("config") if isinstance(doc, dict) else None
+    doc = image.config_doc()
+    inner = doc.get("config")
     return inner if isinstance(inner, dict) else {}
 
 

@@ -116,14 +116,17 @@ class SystemService:
         if cfg.rootless:
             host["idMappings"] = _id_mappings()
         host.update(self._remote_socket())
+        from sealpod.engine.host_info import extend_host, plugins
+
+        host = extend_host(host, cfg.containers, conmon or "", path or "")
         registries_conf = self.engine.registries
         return {
-            "host": host,
+            "host": host, "plugins": plugins(cfg.containers),
             "registries": {"search": list(registries_conf.unqualified_search_registries)} if
             registries_conf.unqualified_search_registries else {},
             "store": {
                 "configFile": str(cfg.storage.files[0]) if cfg.storage.files else "",
-                "containerStore": {"number": 0, "paused": 0, "running": 0, "stopped": 0},
+                "containerStore": self._container_counts(),
                 "graphDriverName": store.driver_name, "graphOptions": {},
                 "graphRoot": str(store.graph_root), "graphRootAllocated": allocated,
                 "graphRootUsed": used, "graphStatus": dict(store.driver.status()),
@@ -132,6 +135,11 @@ class SystemService:
             },
             "version": self.version(),
         }
+
+    def _container_counts(self) -> dict[str, int]:
+        states = [rec.state for rec in self.engine.containers.list_containers()]
+        return {"number": len(states), "paused": states.count("paused"), "running": states.count("running"),
+                "stopped": len(states) - states.count("paused") - states.count("running")}
 
     def _remote_socket(self) -> dict[str, Any]:
         """Podman's ``host.remoteSocket``: the service's default socket, or, in a command a service

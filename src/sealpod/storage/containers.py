@@ -53,6 +53,7 @@ class ContainerLayers:
     def create(self, container_id: str, image_id: str | None) -> Path:
         """Make the writable layer; ``image_id`` None means an empty root (``--rootfs``-less scratch)."""
         layers: list[str] = list(self.store.get_image(image_id).layers) if image_id else []
+        self._check_layers(image_id or "", layers)
         d = self._dir(container_id)
         try:
             d.mkdir(parents=True)
@@ -79,6 +80,16 @@ class ContainerLayers:
     def exists(self, container_id: str) -> bool:
         row = self.store.db.conn.execute("SELECT 1 FROM rw_layers WHERE id=?", (container_id,)).fetchone()
         return row is not None and self._dir(container_id).is_dir()
+
+    def _check_layers(self, image_id: str, layers: list[str]) -> None:
+        """A layer whose files are gone (a damaged or hand-edited store) fails here, naming the image
+        to remove, rather than as a missing path deep in the mount."""
+        driver = self.store.driver
+        needed = layers[-1:] if self.store.driver_name == "vfs" else layers
+        for layer in needed:
+            if not (driver.exists(layer) and driver.diff_path(layer).is_dir()):
+                raise StorageError(f'layer "{layer}" of image with ID "{image_id}" is missing from storage '
+                                   "(consider removing the image to resolve the issue): file does not exist")
 
     def _image_layers(self, container_id: str) -> list[str]:
         row = self.store.db.conn.execute("SELECT layers FROM rw_layers WHERE id=?", (container_id,)).fetchone()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sealpod.utils.record import dataclass
 
 
@@ -40,3 +42,17 @@ class ImageRecord:
     @property
     def top_layer(self) -> str | None:
         return self.layers[-1] if self.layers else None
+
+    def config_doc(self) -> dict[str, Any]:
+        """The parsed image config; a damaged one (a truncated write, a tampered store) is reported as
+        Podman reports a damaged image: which image, and that removing it repairs the store."""
+        import json
+
+        try:
+            doc = json.loads(self.config)
+        except ValueError as e:
+            from sealpod.errors import StorageError
+
+            raise StorageError(f'decoding configuration of image with ID "{self.id}" (consider removing the image '
+                               f"to resolve the issue): {e}") from None
+        return doc if isinstance(doc, dict) else {}

@@ -100,7 +100,8 @@ class Store:
 
     def layer_exists(self, layer_id: str) -> bool:
         row = self.db.conn.execute("SELECT 1 FROM layers WHERE id=?", (layer_id,)).fetchone()
-        return row is not None and self.driver.exists(layer_id)
+        # its files too: a layer whose diff went missing is pulled (extracted) again, which repairs it
+        return row is not None and self.driver.exists(layer_id) and self.driver.diff_path(layer_id).is_dir()
 
     def get_layer(self, layer_id: str) -> LayerRecord:
         row = self.db.conn.execute("SELECT * FROM layers WHERE id=?", (layer_id,)).fetchone()
@@ -159,13 +160,16 @@ class Store:
         created, size = _config_created(config), self._layers_size(layers)
         manifest_digest = manifests[0].digest if manifests else None
         with self.db.write() as conn:
-            row = conn.execute("SELECT 1 FROM images WHERE id=?", (image_id,)).fetchone()
+            row = conn.execute("SELECT config FROM images WHERE id=?", (image_id,)).fetchone()
             if row is None:
                 conn.execute(
                     "INSERT INTO images VALUES (?,?,?,?,?,?,?,?)",
                     (image_id, layers[-1] if layers else None, json.dumps(list(layers)), config,
                      manifest_digest, created, size, time.time()),
                 )
+            elif _digest(bytes(row[0])) != image_id == _digest(config):  # a damaged config, pulled again
+                conn.execute("UPDATE images SET config=?, created=?, top_layer=?, layers=? WHERE id=?",
+                             (config, created, layers[-1] if layers else None, json.dumps(list(layers)), image_id))
             for m in manifests:
                 conn.execute("INSERT OR REPLACE INTO manifests VALUES (?,?,?,?)",
                              (m.digest, image_id, m.media_type, m.body))
@@ -335,6 +339,12 @@ def _note_names(conn: sqlite3.Connection, image_id: str) -> None:
     for name in names:
         history = [name] + [h for h in history if h != name]
     conn.execute("INSERT OR REPLACE INTO image_names_history VALUES (?,?)", (image_id, json.dumps(history)))
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def _config_created(config: bytes) -> str | None:

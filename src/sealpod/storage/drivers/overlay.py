@@ -37,6 +37,8 @@ class OverlayDriver:
         (layer_dir / "link").write_text(short)
         self._links.mkdir(parents=True, exist_ok=True)
         try:
+            if self.exists(layer_id) and not self.diff_path(layer_id).is_dir():
+                self.remove(layer_id)  # a damaged copy (its files gone): this one replaces it
             layer_dir.rename(self.home / layer_id)
         except OSError:
             if not self.exists(layer_id):
