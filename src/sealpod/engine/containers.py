@@ -202,7 +202,8 @@ class ContainerService:
                                   "[a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument") from e
         if name and replace and self.db.name_in_use(name):
             self.remove(name, force=True)
-        if not name:
+        generated = not name
+        if generated:
             name = random_name()
             while self.db.name_in_use(name):
                 name = random_name()
@@ -224,7 +225,14 @@ class ContainerService:
             rec = ContainerRecord(**{**rec.__dict__, "spec": {
                 **resolve_static(self.engine, config, image), **spec_healthcheck(config, image),
                 **resolve_userns(self.engine, config, self.list_containers)}, "pod_id": pod_id})
-            self.db.add(rec)
+            for attempt in range(8):
+                try:
+                    self.db.add(rec)
+                    break
+                except Conflict:  # another create took the same generated name meanwhile: pick again
+                    if not generated or attempt == 7:
+                        raise
+                    rec = ContainerRecord(**{**rec.__dict__, "name": random_name()})
         try:
             self.store.containers.create(ctr_id, image.id if image else None)
             self.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
