@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sealpod.errors import AmbiguousName, Conflict, NoSuchContainer
+from sealpod.errors import Conflict, NoSuchContainer
 from sealpod.storage.db import Database
 from sealpod.utils.record import dataclass, field, fields, replace
 
@@ -137,17 +137,11 @@ class ContainerDB:
 
     def lookup(self, name_or_id: str) -> ContainerRecord:
         """By exact name, full ID, or unambiguous ID prefix — Podman's order."""
-        conn = self.db.conn
-        row = conn.execute("SELECT * FROM containers WHERE name=? OR id=?", (name_or_id, name_or_id)).fetchone()
+        from sealpod.engine.names import find_row
+
+        row = find_row(self.db.conn, "containers", name_or_id, "container")
         if row is not None:
             return _from_row(row)
-        if name_or_id and all(c in "0123456789abcdef" for c in name_or_id):
-            rows = conn.execute("SELECT * FROM containers WHERE id >= ? AND id < ? LIMIT 2",
-                                (name_or_id, name_or_id + "g")).fetchall()
-            if len(rows) > 1:
-                raise AmbiguousName(f'more than one result for container "{name_or_id}"')
-            if rows:
-                return _from_row(rows[0])
         raise NoSuchContainer(f"no container with name or ID \"{name_or_id}\" found: no such container")
 
     def all(self) -> list[ContainerRecord]:

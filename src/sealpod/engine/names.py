@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 
-from sealpod.errors import InvalidArgument
+from sealpod.errors import AmbiguousName, InvalidArgument
 
 _ADJECTIVES = (
     "agile", "amazing", "blissful", "bold", "brave", "busy", "calm", "clever", "cool", "crazy", "dazzling",
@@ -42,3 +43,17 @@ def check_name(name: str) -> str:
 
 def new_id() -> str:
     return os.urandom(32).hex()
+
+
+def find_row(conn: sqlite3.Connection, table: str, name_or_id: str, kind: str) -> sqlite3.Row | None:
+    """A container, pod or secret row by exact name or full ID, else by an unambiguous ID prefix —
+    Podman's order; several matches of a prefix are an error naming ``kind``."""
+    row: sqlite3.Row | None = conn.execute(f"SELECT * FROM {table} WHERE name=? OR id=?",
+                                           (name_or_id, name_or_id)).fetchone()
+    if row is not None or not name_or_id or not all(c in "0123456789abcdef" for c in name_or_id):
+        return row
+    rows = conn.execute(f"SELECT * FROM {table} WHERE id >= ? AND id < ? LIMIT 2",
+                        (name_or_id, name_or_id + "g")).fetchall()
+    if len(rows) > 1:
+        raise AmbiguousName(f'more than one result for {kind} "{name_or_id}"')
+    return rows[0] if rows else None

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sealpod.errors import (
-    AmbiguousName,
     Conflict,
     ContainerHasDependents,
     ContainerStateInvalid,
@@ -195,17 +194,11 @@ class PodService:
 
     def lookup(self, name_or_id: str) -> PodRecord:
         """By exact name, full ID or unambiguous ID prefix; NoSuchPod otherwise."""
-        conn = self.db.conn
-        row = conn.execute("SELECT * FROM pods WHERE name=? OR id=?", (name_or_id, name_or_id)).fetchone()
+        from sealpod.engine.names import find_row
+
+        row = find_row(self.db.conn, "pods", name_or_id, "pod")
         if row is not None:
             return _from_row(row)
-        if name_or_id and all(c in "0123456789abcdef" for c in name_or_id):
-            rows = conn.execute("SELECT * FROM pods WHERE id >= ? AND id < ? LIMIT 2",
-                                (name_or_id, name_or_id + "g")).fetchall()
-            if len(rows) > 1:
-                raise AmbiguousName(f'more than one result for pod "{name_or_id}"')
-            if rows:
-                return _from_row(rows[0])
         raise NoSuchPod(f"no pod with name or ID {name_or_id} found: no such pod")
 
     def exists(self, name_or_id: str) -> bool:

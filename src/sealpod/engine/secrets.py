@@ -148,11 +148,9 @@ class SecretService:
 
     def lookup(self, name_or_id: str) -> Secret:
         """By exact name, full ID, or a unique ID prefix, as Podman resolves them."""
-        conn = self.db.conn
-        row = conn.execute("SELECT * FROM secrets WHERE name=? OR id=?", (name_or_id, name_or_id)).fetchone()
-        if row is None and name_or_id and all(c in "0123456789abcdef" for c in name_or_id):
-            rows = conn.execute("SELECT * FROM secrets WHERE id LIKE ?", (name_or_id + "%",)).fetchall()
-            row = rows[0] if len(rows) == 1 else None
+        from sealpod.engine.names import find_row
+
+        row = find_row(self.db.conn, "secrets", name_or_id, "secret")
         if row is None:
             raise NoSuchSecret(f'no secret with name or id "{name_or_id}": no such secret')
         return _from_row(row)
