@@ -11,7 +11,7 @@ import pytest
 
 from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer
-from tests.rig.rootless import RootlessRunner
+from tests.rig.rootless import RootlessRunner, rootless_store
 from tests.rig.sealpod import SealpodRunner, mounts_under
 
 IMAGE = "sealtest/tiny"
@@ -20,12 +20,8 @@ IMAGE = "sealtest/tiny"
 @pytest.fixture(scope="module")
 def rl(seeded_registry: RegistryServer) -> Iterator[RootlessRunner]:
     """One rootless store per module holding the tiny busybox image."""
-    runner = RootlessRunner(search_registries=[seeded_registry.host], insecure_registries=[seeded_registry.host])
-    try:
-        runner.run("pull", "-q", IMAGE)
+    with rootless_store(seeded_registry.host, IMAGE) as runner:
         yield runner
-    finally:
-        runner.close()
     assert not mounts_under(runner.base), "the host saw mounts of the user's namespace"
 
 

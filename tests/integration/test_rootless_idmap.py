@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.rig.registry import RegistryServer
-from tests.rig.rootless import RootlessRunner
+from tests.rig.rootless import RootlessRunner, rootless_store
 from tests.rig.sealpod import SealpodRunner, store_with_image
 
 IMAGE = "sealtest/tiny"
@@ -87,12 +87,8 @@ def test_rootful_auto_fallback_copies_with_one_progress_line(root_store: Sealpod
 
 @pytest.fixture(scope="module")
 def rl(seeded_registry: RegistryServer) -> Iterator[RootlessRunner]:
-    runner = RootlessRunner(search_registries=[seeded_registry.host], insecure_registries=[seeded_registry.host])
-    try:
-        runner.run("pull", "-q", IMAGE)
+    with rootless_store(seeded_registry.host, IMAGE) as runner:
         yield runner
-    finally:
-        runner.close()
 
 
 def test_rootless_auto_keeps_layers_and_maps_owners(rl: RootlessRunner) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.rig.http import http_get
 from tests.rig.registry import RegistryServer, free_port
-from tests.rig.rootless import RootlessRunner
+from tests.rig.rootless import RootlessRunner, rootless_store
 
 IMAGE = "sealtest/tiny"
 HTTPD = "mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec busybox httpd -f -p 80 -h /www"
@@ -19,13 +19,9 @@ HTTPD = "mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec 
 
 @pytest.fixture(scope="module")
 def rl(seeded_registry: RegistryServer) -> Iterator[RootlessRunner]:
-    runner = RootlessRunner(search_registries=[seeded_registry.host], insecure_registries=[seeded_registry.host])
-    try:
-        runner.run("pull", "-q", IMAGE)
+    with rootless_store(seeded_registry.host, IMAGE) as runner:
         runner.run("network", "create", "rl-net")
         yield runner
-    finally:
-        runner.close()
 
 
 def _slirps(rl: RootlessRunner) -> list[str]:

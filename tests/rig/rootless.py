@@ -9,12 +9,13 @@ process (which releases every mount in its namespace) and then the files, as roo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sealpod.utils.proc import run as proc_run
@@ -94,3 +95,14 @@ class RootlessRunner(SealpodRunner):
         self.run("rm", "-af", "-t", "0", check=False)
         self.run("system", "migrate", check=False)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def rootless_store(registry_host: str, image: str = "sealtest/tiny") -> Iterator[RootlessRunner]:
+    """A rootless store holding ``image`` from the rig registry, cleaned up afterwards."""
+    runner = RootlessRunner(search_registries=[registry_host], insecure_registries=[registry_host])
+    try:
+        runner.run("pull", "-q", image)
+        yield runner
+    finally:
+        runner.close()
