@@ -7,7 +7,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from sealpod.cli.container_flags import config_from_args, setup_create
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
 
@@ -29,6 +28,7 @@ def _write_cidfile(config: ContainerConfig, ctr_id: str) -> None:
 
 
 def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig, Any]:
+    from sealpod.cli.container_flags import config_from_args
     from sealpod.engine.entities import PullOptions, RegistryFlags
 
     config = config_from_args(args)
@@ -51,7 +51,16 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
     return config, rec
 
 
+def _setup_create(p: argparse.ArgumentParser) -> None:
+    """run/create's ~150 flags live in container_flags: ps, logs and the others do not load them."""
+    from sealpod.cli.container_flags import setup_create
+
+    setup_create(p)
+
+
 def _setup_run(p: argparse.ArgumentParser) -> None:
+    from sealpod.cli.container_flags import setup_create
+
     setup_create(p)
     p.add_argument("--rmi", action="store_true", help="remove the container's image when it exits")
     p.add_argument("-a", "--attach", action="append", default=[],
@@ -432,7 +441,7 @@ def _setup_restart(p: argparse.ArgumentParser) -> None:
 
 COMMANDS: dict[str, Command] = {
     "run": Command("Run a command in a new container", _setup_run, _run_run),
-    "create": Command("Create but do not start a container", setup_create, _run_create),
+    "create": Command("Create but do not start a container", _setup_create, _run_create),
     "start": Command("Start one or more containers", _setup_start, _run_start),
     "stop": Command("Stop one or more containers", _setup_stop, _run_stop),
     "kill": Command("Kill one or more running containers with a specific signal", _setup_kill, _run_kill),
