@@ -193,3 +193,15 @@ def test_podman_py_manifests(api: ApiService, seeded_registry: RegistryServer, s
     body = client.manifests.remove("localhost/pylist:latest")
     assert body["Untagged"] == ["localhost/pylist:latest"]
     assert not client.manifests.exists("localhost/pylist:latest")
+
+
+def test_create_from_a_list_uses_the_host_platforms_image(sp: SealpodRunner) -> None:
+    sp.run("manifest", "create", "runlist", "localhost/mf-arm64", "localhost/mf-amd64")
+    amd64 = sp.run("image", "inspect", "--format", "{{.Id}}", "localhost/mf-amd64").stdout.strip()
+    sp.run("create", "--name", "fromlist", "--network", "none", "runlist", "true")
+    assert sp.run("inspect", "--format", "{{.Image}}", "fromlist").stdout.strip().removeprefix("sha256:") == \
+        amd64.removeprefix("sha256:")
+    sp.run("rm", "fromlist")
+    sp.run("manifest", "create", "armonly", "localhost/mf-arm64")
+    none = sp.run("create", "--network", "none", "armonly", "true", check=False)
+    assert _one_line_error(none).startswith("Error: no image found in manifest list for architecture amd64")

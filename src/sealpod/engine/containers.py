@@ -173,6 +173,10 @@ class ContainerService:
                 image_id = self.engine.images.pull(config.image, pull, report)[-1]
             except RegistryError:
                 pass
+        instance = self.engine.manifests.instance_to_run(image_id)  # a local manifest list: its image
+        if instance is not None:
+            local = instance if all(c in "0123456789abcdef" for c in instance) and len(instance) == 64 else None
+            image_id = local or self.engine.images.pull(instance, pull, report)[-1]
         return self.create(config, image_id=image_id, replace=replace)
 
     def create(self, config: ContainerConfig, *, image_id: str | None = None,

@@ -103,6 +103,27 @@ class ManifestService:
             raise InvalidArgument(f"{shown}: image is not a manifest list")
         return LocalList(image, from_json(record.body), sources)
 
+    def instance_to_run(self, image_id: str) -> str | None:
+        """``run LIST``: as Podman, the list's instance for this host's platform. Its image ID when it
+        is in local storage, else a ``repo@digest`` reference to pull; None if ``image_id`` is no list."""
+        from sealpod.errors import NoMatchingPlatform
+        from sealpod.image.manifest import host_platform
+
+        sources = self.store.manifest_list_sources(image_id)
+        if sources is None:
+            return None
+        plat = host_platform()
+        found = [i for i in self.get(image_id).list.instances
+                 if i.os == plat.os and i.architecture == plat.architecture
+                 and (not plat.variant or not i.variant or i.variant == plat.variant)]
+        if not found:
+            raise NoMatchingPlatform(f"no image found in manifest list for architecture {plat.architecture}, "
+                                     f"variant {plat.variant!r}, OS {plat.os}")
+        source = sources.get(found[0].digest, "")
+        if source.startswith(_LOCAL):
+            return self.engine.images.get(source.removeprefix(_LOCAL)).id
+        return source.removeprefix(_DOCKER) or found[0].digest
+
     def exists(self, name: str) -> bool:
         try:
             self.get(name)
