@@ -108,6 +108,15 @@ class Response:
         self.hijack = hijack
 
 
+def string_map(value: Any, what: str) -> dict[str, str]:
+    """A request body's object of strings (Labels, Options...): absent is empty, anything else a 400."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"decoding request body: {what} must be an object of strings")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def json_response(doc: Any, status: int = 200) -> Response:
     return Response(status, json.dumps(doc).encode() + b"\n")
 

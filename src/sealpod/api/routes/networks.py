@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.api.http import Request, Response, Router, json_response, no_content, string_map
 from sealpod.errors import InvalidArgument, NoSuchNetwork
 
 
@@ -81,25 +81,17 @@ def exists(req: Request) -> Response:
     return no_content()
 
 
-def _str_map(value: Any, what: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidArgument(f"decoding request body: {what} must be an object of strings")
-    return {str(k): str(v) for k, v in value.items()}
-
-
 def _docker_create_options(body: dict[str, Any]) -> dict[str, Any]:
     ipam = body.get("IPAM") or {}
     configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict)]
-    options = _str_map(body.get("Options"), "Options")
+    options = string_map(body.get("Options"), "Options")
     bridge = options.pop("com.docker.network.bridge.name", "")
     return {"driver": str(body.get("Driver") or "bridge"), "subnets": tuple(c["Subnet"] for c in configs
                                                                             if c.get("Subnet")),
             "gateways": tuple(c["Gateway"] for c in configs if c.get("Gateway")),
             "ip_ranges": tuple(c["IPRange"] for c in configs if c.get("IPRange")),
             "ipv6": bool(body.get("EnableIPv6")), "internal": bool(body.get("Internal")), "options": options,
-            "labels": _str_map(body.get("Labels"), "Labels"), "interface_name": bridge}
+            "labels": string_map(body.get("Labels"), "Labels"), "interface_name": bridge}
 
 
 def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
@@ -108,8 +100,8 @@ def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
             "gateways": tuple(s["gateway"] for s in subnets if s.get("gateway")),
             "ipv6": bool(body.get("ipv6_enabled")), "internal": bool(body.get("internal")),
             "disable_dns": body.get("dns_enabled") is False,
-            "options": _str_map(body.get("options"), "options"),
-            "labels": _str_map(body.get("labels"), "labels"),
+            "options": string_map(body.get("options"), "options"),
+            "labels": string_map(body.get("labels"), "labels"),
             "interface_name": str(body.get("network_interface") or "")}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.api.http import Request, Response, Router, json_response, no_content, string_map
 from sealpod.errors import InvalidArgument, NoSuchVolume
 
 _DOCKER_KEYS = ("CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options", "Scope")
@@ -22,14 +22,6 @@ def _shape(req: Request, doc: dict[str, Any]) -> dict[str, Any]:
     out["Labels"] = out["Labels"] or {}
     out["Options"] = out["Options"] or {}
     return out
-
-
-def _str_map(value: Any, what: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidArgument(f"decoding request body: {what} must be an object of strings")
-    return {str(k): str(v) for k, v in value.items()}
 
 
 def list_volumes(req: Request) -> Response:
@@ -48,8 +40,8 @@ def create(req: Request) -> Response:
     body = req.json()
     if not isinstance(body, dict):
         raise InvalidArgument("decoding request body: expected a JSON object")
-    labels = _str_map(body.get("Labels") if body.get("Labels") is not None else body.get("Label"), "Labels")
-    options = _str_map(body.get("DriverOpts") if body.get("DriverOpts") is not None else body.get("Options"),
+    labels = string_map(body.get("Labels") if body.get("Labels") is not None else body.get("Label"), "Labels")
+    options = string_map(body.get("DriverOpts") if body.get("DriverOpts") is not None else body.get("Options"),
                        "DriverOpts")
     ignore = not req.libpod or bool(body.get("IgnoreIfExists"))
     vol = req.engine.volumes.create(body.get("Name") or None, driver=str(body.get("Driver") or "local"),
