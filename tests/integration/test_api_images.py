@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +17,9 @@ from tests.rig.registry import PASSWORD, USERNAME, RegistryServer
 pytestmark = pytest.mark.integration
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: Path) -> None:
-        super().__init__("localhost", timeout=60)
-        self.path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(60)
-        self.sock.connect(str(self.path))
-
-
 def _call(api: ApiService, method: str, target: str, body: bytes | None = None,
           headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    conn = _UnixConnection(api.socket_path)
-    try:
-        conn.request(method, target, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    return api.request(method, target, body, headers)
 
 
 def _lines(body: bytes) -> list[dict[str, Any]]:

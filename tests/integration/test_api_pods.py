@@ -6,9 +6,8 @@ tests' bridges, and what is tested is the API, not networking (test_pods.py does
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
+from collections.abc import Iterator
 from typing import Any
 
 import podman
@@ -20,31 +19,14 @@ from tests.rig.api import ApiService
 NO_NET = {"netns": {"nsmode": "none"}}
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(self.path)
-        self.sock = sock
-
-
 def _call(api: ApiService, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    conn = _UnixConnection(str(api.socket_path))
-    try:
-        conn.request(method, f"/v4.3.1/libpod{path}", body=json.dumps(body) if body is not None else None,
-                     headers={"Content-Type": "application/json"})
-        res = conn.getresponse()
-        data = res.read()
-    finally:
-        conn.close()
-    return res.status, json.loads(data) if data else None
+    status, data = api.request(method, f"/v4.3.1/libpod{path}", json.dumps(body).encode() if body is not None
+                               else None, {"Content-Type": "application/json"})
+    return status, json.loads(data) if data else None
 
 
 @pytest.fixture
-def client(api: ApiService) -> podman.PodmanClient:
+def client(api: ApiService) -> Iterator[podman.PodmanClient]:
     c = podman.PodmanClient(base_url=api.url)
     yield c
     for pod in c.pods.list():

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +13,10 @@ from tests.rig.api import ApiService
 pytestmark = pytest.mark.integration
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: Path) -> None:
-        super().__init__("localhost", timeout=60)
-        self.path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(60)
-        self.sock.connect(str(self.path))
-
-
 def _call(api: ApiService, method: str, target: str, doc: Any = None) -> tuple[int, Any]:
-    conn = _UnixConnection(api.socket_path)
-    try:
-        body = json.dumps(doc).encode() if doc is not None else None
-        conn.request(method, target, body=body, headers={"Content-Type": "application/json"} if body else {})
-        resp = conn.getresponse()
-        raw = resp.read()
-        return resp.status, json.loads(raw) if raw.strip() else None
-    finally:
-        conn.close()
+    body = json.dumps(doc).encode() if doc is not None else None
+    status, raw = api.request(method, target, body, {"Content-Type": "application/json"} if body else None)
+    return status, json.loads(raw) if raw.strip() else None
 
 
 def test_docker_cli_volume_lifecycle(api: ApiService) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -11,6 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.rig.sealpod import SealpodRunner
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: Path) -> None:
+        super().__init__("localhost", timeout=60)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(60)
+        self.sock.connect(str(self.path))
 
 
 @dataclass
@@ -43,6 +55,17 @@ class ApiService:
             raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
                                  f"\n--- service log ---\n{self.log_tail()}")
         return proc
+
+    def request(self, method: str, target: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """One raw HTTP request on a fresh connection to the socket: (status, body)."""
+        conn = _UnixConnection(self.socket_path)
+        try:
+            conn.request(method, target, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
 
     def log_tail(self, lines: int = 30) -> str:
         try:
