@@ -41,6 +41,8 @@ def check(config: ContainerConfig) -> None:
 
 
 def _check_capabilities(add: tuple[str, ...], drop: tuple[str, ...]) -> None:
+    if not add and not drop:
+        return  # most containers: no need to load the runtime's tables
     from sealpod.runtime.spec import ALL_CAPABILITIES
 
     for cap in (*add, *drop):
