@@ -14,9 +14,13 @@ ignored), ``field(default=..., default_factory=...)``, ``fields()``, ``replace()
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False  # typing itself costs ~2 ms of every command's start, and only mypy needs it here
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, dataclass_transform, overload
+
+    _T = TypeVar("_T")
+
 _MISSING: Any = object()
 
 
@@ -72,6 +76,41 @@ def _hash(self: Any) -> int:
     return hash(_astuple(self))
 
 
+def _compile_init(cls: type) -> Callable[..., None]:
+    """The ``__init__`` of a record class, compiled from its fields."""
+    params, body, glb = [], [], {"_MISSING": _MISSING, "_set": object.__setattr__}
+    for f in cls.__record_fields__:  # type: ignore[attr-defined]
+        if f.default_factory is not _MISSING:
+            glb[f"_f_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            body.append(f"_set(self, {f.name!r}, _f_{f.name}() if {f.name} is _MISSING else {f.name})")
+        elif f.default is not _MISSING:
+            glb[f"_d_{f.name}"] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+            body.append(f"_set(self, {f.name!r}, {f.name})")
+        else:
+            params.append(f.name)
+            body.append(f"_set(self, {f.name!r}, {f.name})")
+    post = "\n    self.__post_init__()" if hasattr(cls, "__post_init__") else ""
+    src = f"def __init__(self, {', '.join(params)}):\n    " + ("\n    ".join(body) or "pass") + post
+    exec(src, glb)  # noqa: S102 - the generated __init__ of a record class
+    init: Callable[..., None] = glb["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _lazy_init(cls: type) -> Callable[..., None]:
+    """Compiling every ``__init__`` at import cost ~0.2 ms a class, and most commands build only a
+    few of the classes they import: the first instance compiles its class's real ``__init__``."""
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init = _compile_init(cls)
+        cls.__init__ = init  # type: ignore[misc]
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
 def _build(cls: type, frozen: bool) -> type:
     own: list[Field] = []
     for name in _annotations(cls):
@@ -92,25 +131,7 @@ def _build(cls: type, frozen: bool) -> type:
                 delattr(cls, name)
             else:
                 setattr(cls, name, f.default)
-    params, body, glb = [], [], {"_MISSING": _MISSING, "_set": object.__setattr__}
-    for f in own:
-        if f.default_factory is not _MISSING:
-            glb[f"_f_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=_MISSING")
-            body.append(f"_set(self, {f.name!r}, _f_{f.name}() if {f.name} is _MISSING else {f.name})")
-        elif f.default is not _MISSING:
-            glb[f"_d_{f.name}"] = f.default
-            params.append(f"{f.name}=_d_{f.name}")
-            body.append(f"_set(self, {f.name!r}, {f.name})")
-        else:
-            params.append(f.name)
-            body.append(f"_set(self, {f.name!r}, {f.name})")
-    post = "\n    self.__post_init__()" if hasattr(cls, "__post_init__") else ""
-    src = f"def __init__(self, {', '.join(params)}):\n    " + ("\n    ".join(body) or "pass") + post
-    exec(src, glb)  # noqa: S102 - the generated __init__ of a record class
-    init = glb["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = _lazy_init(cls)  # type: ignore[misc]
     cls.__record_fields__ = tuple(own)  # type: ignore[attr-defined]
     setattr(cls, "__match_args__", tuple(f.name for f in own))  # noqa: B010 - mypy rejects the attribute
     if "__repr__" not in cls.__dict__:
@@ -126,19 +147,24 @@ def _build(cls: type, frozen: bool) -> type:
     return cls
 
 
-@overload
-def dataclass(cls: type[_T], /) -> type[_T]: ...
-
-
-@overload
-def dataclass(*, frozen: bool = False, **options: Any) -> Callable[[type[_T]], type[_T]]: ...
-
-
-@dataclass_transform(field_specifiers=(field,))
-def dataclass(cls: Any = None, /, *, frozen: bool = False, **options: Any) -> Any:
+def _dataclass(cls: Any = None, /, *, frozen: bool = False, **options: Any) -> Any:
     if cls is None:
         return lambda c: _build(c, frozen)
     return _build(cls, frozen)
+
+
+if TYPE_CHECKING:
+    @overload
+    def dataclass(cls: type[_T], /) -> type[_T]: ...
+
+    @overload
+    def dataclass(*, frozen: bool = False, **options: Any) -> Callable[[type[_T]], type[_T]]: ...
+
+    @dataclass_transform(field_specifiers=(field,))
+    def dataclass(cls: Any = None, /, *, frozen: bool = False, **options: Any) -> Any:
+        return _dataclass(cls, frozen=frozen, **options)
+else:
+    dataclass = _dataclass
 
 
 def is_dataclass(obj: Any) -> bool:
