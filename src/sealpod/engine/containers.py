@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sealpod.engine.container_report import ContainerSummary, PublishedPort
     from sealpod.engine.entities import PullOptions
     from sealpod.runtime.conmon import ConmonRuntime
+    from sealpod.runtime.oci import PendingDelete
 
 RUNNING_STATES = (State.RUNNING, State.PAUSED, State.CREATED)
 
@@ -173,7 +174,10 @@ class ContainerService:
                 image_id = self.engine.images.pull(config.image, pull, report)[-1]
             except RegistryError:
                 pass
-        instance = self.engine.manifests.instance_to_run(image_id)  # a local manifest list: its image
+        # a local manifest list runs its host-platform image; the store answers "is it a list" cheaply,
+        # so plain images do not load the manifest machinery (hashlib and all) on the path of run
+        is_list = self.engine.store.manifest_list_sources(image_id) is not None
+        instance = self.engine.manifests.instance_to_run(image_id) if is_list else None
         if instance is not None:
             local = instance if all(c in "0123456789abcdef" for c in instance) and len(instance) == 64 else None
             image_id = local or self.engine.images.pull(instance, pull, report)[-1]
@@ -395,15 +399,27 @@ class ContainerService:
             pass
         self.paths(rec.id).exit_file.unlink(missing_ok=True)
 
-    def _teardown(self, rec: ContainerRecord) -> None:
-        """Release what a run holds: the runtime container, the root mount, volume mounts."""
+    def _teardown(self, rec: ContainerRecord, pending: list[PendingDelete] | None = None) -> None:
+        """Release what a run holds: the runtime container, the root mount, volume mounts.
+
+        With ``pending``, the runtime's delete (a Go program's start, ~10 ms) runs while the rest is
+        torn down and the caller waits for it later; the root is unmounted only after it when
+        processes outside the container's own PID namespace may still hold it."""
         if rec.spec.get("healthcheck"):
             self.engine.health.stop_timer(rec.id)
-        self._release_runtime_keep_exit(rec)
+        if pending is None:
+            self._release_runtime_keep_exit(rec)
+        else:
+            try:
+                pending.append(self.runtime().delete_begin(rec.id, force=True))
+            except SealpodError:
+                pass
         try:
             self.engine.networks.teardown_for(rec)
         except SealpodError:
             pass
+        if pending and rec.config.get("pid", "") not in ("", "private"):
+            self._await_deletes(pending)
         try:
             self.store.containers.unmount(rec.id)
         except SealpodError:
@@ -418,6 +434,12 @@ class ContainerService:
             with contextlib.suppress(SealpodError):
                 unmount(os.fspath(self.paths(rec.id).rundir / "shm"), detach=True)
 
+    @staticmethod
+    def _await_deletes(pending: list[PendingDelete]) -> None:
+        while pending:
+            with contextlib.suppress(SealpodError):
+                pending.pop().wait()
+
     def _release_runtime_keep_exit(self, rec: ContainerRecord) -> None:
         try:
             self.runtime().delete(rec.id, force=True)
@@ -428,10 +450,14 @@ class ContainerService:
         """After the process ended: record the exit, unmount, delete the runtime container,
         apply the restart policy or ``--rm``.  Idempotent: conmon's exit command and the
         foreground ``run`` may both call it."""
+        pending: list[PendingDelete] = []
         try:
-            rec = self.db.lookup(name_or_id)
-        except NoSuchContainer:
-            raise
+            return self._cleanup(name_or_id, remove, pending)
+        finally:
+            self._await_deletes(pending)
+
+    def _cleanup(self, name_or_id: str, remove: bool | None, pending: list[PendingDelete]) -> ContainerRecord:
+        rec = self.db.lookup(name_or_id)
         with self.lock(rec.id):
             try:
                 rec = self.db.get(rec.id)
@@ -445,7 +471,7 @@ class ContainerService:
                                      finished_at=self._exit_time(rec), pid=0)
                 self.engine.events.container(rec, "died", containerExitCode=str(rec.exit_code))
             if rec.state == State.STOPPED:
-                self._teardown(rec)
+                self._teardown(rec, pending)
                 rec = self.db.update(rec, state=State.EXITED, pid=0, conmon_pid=0)
                 self.engine.events.container(rec, "cleanup")
         cfg = ContainerConfig.from_json(rec.config)
@@ -457,6 +483,7 @@ class ContainerService:
         if rec.state == State.EXITED and self._should_restart(rec, cfg):
             # counted and leaving "exited" in one step: nobody sees the old run with the new count
             self.db.update(rec, restart_count=rec.restart_count + 1, state=State.CONFIGURED)
+            self._await_deletes(pending)  # the runtime must have forgotten the ID before it is created again
             return self.start(rec.id)
         return rec
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sealpod.errors import ConmonError, OCIRuntimeError
-from sealpod.runtime.oci import RuncRuntime, runtime_error
+from sealpod.runtime.oci import PendingDelete, RuncRuntime, runtime_error
 from sealpod.utils.record import dataclass, field
 
 # conmon's log drivers; docker's json-file is written as k8s-file, as Podman does.
@@ -484,6 +484,18 @@ class ConmonRuntime:
         link = self.paths.socket_dir / ctr_id
         if link.is_symlink():
             link.unlink()
+
+    def delete_begin(self, ctr_id: str, force: bool = False) -> PendingDelete:
+        """``delete`` started in the background; its ``wait`` also drops the attach symlink."""
+        pending = self.oci.delete_begin(ctr_id, force)
+        link = self.paths.socket_dir / ctr_id
+
+        def drop_link() -> None:
+            if link.is_symlink():
+                link.unlink()
+
+        pending.after = drop_link
+        return pending
 
     def state(self, ctr_id: str) -> dict[str, Any] | None:
         return self.oci.state(ctr_id)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sealpod.errors import CommandFailed, ExecutableNotFound, OCIRuntimeError, PermissionDenied
+
+if TYPE_CHECKING:
+    from subprocess import Popen
 
 # What Podman appends to each class of runtime failure (libpod/define errors).
 NOT_FOUND_SUFFIX = "OCI runtime attempted to invoke a command that was not found"
@@ -35,6 +38,7 @@ class OCIRuntime(Protocol):
     def start(self, ctr_id: str) -> None: ...
     def kill(self, ctr_id: str, signal: int, all_procs: bool = False) -> None: ...
     def delete(self, ctr_id: str, force: bool = False) -> None: ...
+    def delete_begin(self, ctr_id: str, force: bool = False) -> PendingDelete: ...
     def state(self, ctr_id: str) -> dict[str, Any] | None: ...
     def pause(self, ctr_id: str) -> None: ...
     def resume(self, ctr_id: str) -> None: ...
@@ -69,6 +73,22 @@ def _strip_json_log(line: str) -> str:
         if isinstance(msg, str):
             return msg
     return line
+
+
+class PendingDelete:
+    """A runtime ``delete`` running in the background; ``wait`` judges its end as ``delete`` does."""
+
+    def __init__(self, runtime_name: str, proc: Popen[bytes], after: Callable[[], None] | None = None) -> None:
+        self.runtime_name, self.proc, self.after = runtime_name, proc, after
+
+    def wait(self) -> None:
+        _, err = self.proc.communicate()
+        if self.after is not None:
+            self.after()
+        text = (err or b"").decode(errors="replace")
+        if self.proc.returncode == 0 or _NO_SUCH_CONTAINER_RE.search(text):
+            return
+        raise runtime_error(self.runtime_name, text or f"delete exited with {self.proc.returncode}")
 
 
 class RuncRuntime:
@@ -125,6 +145,11 @@ class RuncRuntime:
         return run(argv, input=input).stdout
 
     def start(self, ctr_id: str) -> None:
+        if self.name == "runc" and not self.extra_args:  # the verb's one step, without its Go start-up
+            from sealpod.runtime.exec_fifo import start_through_fifo
+
+            if start_through_fifo(os.path.join(self.root, ctr_id)):
+                return
         self._run(self.start_argv(ctr_id))
 
     def kill(self, ctr_id: str, signal: int, all_procs: bool = False) -> None:
@@ -138,6 +163,14 @@ class RuncRuntime:
             if _NO_SUCH_CONTAINER_RE.search(e.stderr):
                 return
             raise runtime_error(self.name, e.stderr or str(e)) from e
+
+    def delete_begin(self, ctr_id: str, force: bool = False) -> PendingDelete:
+        """``delete`` started, not awaited: the caller tears down the rest meanwhile."""
+        from subprocess import DEVNULL, PIPE
+
+        from sealpod.utils.proc import spawn
+
+        return PendingDelete(self.name, spawn(self.delete_argv(ctr_id, force), stdout=DEVNULL, stderr=PIPE))
 
     def state(self, ctr_id: str) -> dict[str, Any] | None:
         """The runtime's state JSON, or None when it does not know the container."""
