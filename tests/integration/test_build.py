@@ -73,7 +73,7 @@ def test_multistage_build_and_run_the_result(bld: SealpodRunner, seeded_registry
     res = bld.run("build", "-t", "built", "--build-arg", "VERSION=1.2", "--label", "extra=yes", str(ctx))
     lines = res.stdout.splitlines()
     assert lines[0] == f"[1/2] STEP 1/3: FROM {seeded_registry.host}/${{BASE}} AS builder"
-    assert "COMMIT built" in lines and "Successfully tagged localhost/built:latest" in lines
+    assert "[2/2] COMMIT built" in lines and "Successfully tagged localhost/built:latest" in lines
     image_id = lines[-1]
     assert len(image_id) == 64 and lines[-3] == f"--> {image_id[:11]}"
     script = ("cat /app/built.txt /app/data/file.txt /app/dir/sub/deep.txt /app/globbed/a.glob /app/globbed/b.glob"

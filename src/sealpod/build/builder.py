@@ -14,6 +14,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealpod.build.containerfile import Containerfile, Instruction, Stage
@@ -24,12 +25,31 @@ from sealpod.utils.record import dataclass, field
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
+    from sealpod.engine.container_config import MountSpec
+    from sealpod.engine.entities import RegistryFlags
 
 #: ARGs usable without being declared (Docker's predefined proxy arguments).
 PROXY_ARGS = frozenset({"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
                         "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"})
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SUBSTITUTED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What RUN containers get besides the image's config: ``build``'s run flags."""
+
+    ulimits: tuple[str, ...] = ()
+    security_opts: tuple[str, ...] = ()
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    mounts: tuple[MountSpec, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    add_hosts: tuple[str, ...] = ()
+    no_hosts: bool = False
+    devices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +64,11 @@ class BuildOptions:
     quiet: bool = False
     layers: bool = True  # keep intermediate images, and reuse them (the layer cache)
     no_cache: bool = False  # --no-cache: build every step anew (intermediate images are still kept)
+    env: tuple[str, ...] = ()  # --env KEY=VALUE: seen by RUN, set in the final image
+    unsetenv: tuple[str, ...] = ()  # --unsetenv: left out of the final image
+    from_image: str = ""  # --from: replaces the first FROM's image
+    run: RunSettings = field(default_factory=RunSettings)
+    registry: RegistryFlags | None = None  # --authfile and friends, for pulls
 
 
 class Output:
@@ -100,8 +125,11 @@ class Builder:
             stages = stages[:names.index(self.options.target.lower()) + 1]
         global_args = self.global_args = self._global_args(cf)
         final = ""
+        needed = needed_stages(stages, global_args)
         try:
             for stage in stages:
+                if stage.index not in needed:
+                    continue  # Podman's --skip-unused-stages (its default)
                 image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
             final = image_id
         finally:
@@ -123,8 +151,13 @@ class Builder:
     def _stage(self, stage: Stage, count: int, global_args: dict[str, str], last: bool) -> str:
         prefix = f"[{stage.index + 1}/{count}] " if count > 1 else ""
         total = len(stage.steps) + 1
-        self._say(f"{prefix}STEP 1/{total}: {stage.start.original}")
+        start = stage.start.original
+        if stage.index == 0 and self.options.from_image:
+            start = f"FROM {self.options.from_image}" + (f" AS {stage.name}" if stage.name else "")
+        self._say(f"{prefix}STEP 1/{total}: {start}")
         state = self._from(stage, global_args)
+        if not stage.steps and state.image_id is not None:
+            state.dirty = False  # FROM alone: the base image itself, as Buildah
         for n, ins in enumerate(stage.steps, start=2):
             self._say(f"{prefix}STEP {n}/{total}: {ins.original}")
             try:
@@ -138,10 +171,8 @@ class Builder:
             if n < total:
                 self._say(f"--> {(state.image_id or '')[:11]}")
         if last:
-            self._say(f"COMMIT {self.options.tags[0] if self.options.tags else ''}".rstrip())
-            if self.options.labels:
-                state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.options.labels}
-                state.dirty = True
+            self._say(f"{prefix}COMMIT {self.options.tags[0] if self.options.tags else ''}".rstrip())
+            self._final_config(state)
         image_id = self._finish(state, last)
         if not last:
             self._say(f"--> {image_id[:11]}")
@@ -150,8 +181,20 @@ class Builder:
         self.stage_images[str(stage.index)] = image_id
         return image_id
 
+    def _final_config(self, state: _State) -> None:
+        """--label, --env and --unsetenv: the last stage's image only."""
+        if self.options.labels:
+            state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.options.labels}
+            state.dirty = True
+        if self.options.env or self.options.unsetenv:
+            env = _merge_env(list(state.config.get("Env") or []), self.options.env)
+            state.config["Env"] = [e for e in env if e.partition("=")[0] not in self.options.unsetenv]
+            state.dirty = True
+
     def _from(self, stage: Stage, global_args: dict[str, str]) -> _State:
         base = expand(stage.base, global_args)
+        if stage.index == 0 and self.options.from_image:
+            base = self.options.from_image
         if not base:
             raise BuildError(f"FROM at line {stage.start.line}: no image given (an ARG without a value?)")
         if base.lower() in self.stage_images:
@@ -225,10 +268,11 @@ class Builder:
 
         policy = {"true": "always", "false": "missing"}.get(self.options.pull, self.options.pull)
         report = (lambda _t: None) if self.options.quiet else self._say
+        options = PullOptions(registry=self.options.registry) if self.options.registry else PullOptions()
         try:
-            return self.engine.images.pull_with_policy(name, policy, PullOptions(), report)[-1]
-        except NoSuchImage as e:
-            raise BuildError(f"{name}: image not known: {e.message}") from None
+            return self.engine.images.pull_with_policy(name, policy, options, report)[-1]
+        except NoSuchImage:
+            raise BuildError(f"creating build container: {name}: image not known") from None
 
     def _step(self, state: _State, ins: Instruction) -> None:
         from sealpod.build import instructions
@@ -251,13 +295,19 @@ class Builder:
         from sealpod.engine.container_config import ContainerConfig
 
         env = list(state.config.get("Env") or [])
+        run = self.options.run if with_args else RunSettings()
         if with_args:
+            env = _merge_env(env, self.options.env)
             keys = {e.partition("=")[0] for e in env}
             env += [f"{k}={v}" for k, v in state.args.items() if k not in keys]
         config = ContainerConfig(image=state.image_id or "", command=tuple(command), entrypoint=(),
                                  env=tuple(env), user=str(state.config.get("User") or ""),
                                  workdir=str(state.config.get("WorkingDir") or ""), network=self.options.network,
-                                 pull="never", labels={}, sig_proxy=False)
+                                 pull="never", labels={}, sig_proxy=False, ulimits=run.ulimits,
+                                 security_opts=run.security_opts, cap_add=run.cap_add, cap_drop=run.cap_drop,
+                                 mounts=run.mounts, dns_servers=run.dns_servers, dns_search=run.dns_search,
+                                 dns_options=run.dns_options, add_hosts=run.add_hosts, no_hosts=run.no_hosts,
+                                 devices=run.devices)
         rec = self.engine.containers.create(config, image_id=state.image_id)
         try:
             yield rec.id
@@ -320,6 +370,7 @@ class Builder:
     def _finish(self, state: _State, last: bool) -> str:
         """The stage's image: the last commit, or one more (empty) carrying the final config."""
         reference = self.options.tags[0] if last and self.options.tags else None
+        before = set(self.engine.images.get(state.image_id).names) if state.image_id and last else set()
         created_by = "/bin/sh -c #(nop) CMD " + json.dumps(state.config.get("Cmd") or [])
         if (state.dirty or state.image_id is None) and not self.cached(state, created_by):
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
@@ -332,8 +383,9 @@ class Builder:
             if len(self.options.tags) > 1:
                 self.engine.images.tag(state.image_id, list(self.options.tags[1:]))
             self._say(f"--> {state.image_id[:11]}")
-            for name in self.engine.images.get(state.image_id).names:
-                self._say(f"Successfully tagged {name}")
+            names = self.engine.images.get(state.image_id).names
+            for name in [n for n in names if n not in before] + [n for n in names if n in before]:
+                self._say(f"Successfully tagged {name}")  # this build's names first, as Podman
         return state.image_id
 
     def _remove_intermediates(self, final: str) -> None:
@@ -378,6 +430,34 @@ def host_arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(machine, machine)
 
 
+def _merge_env(env: list[str], extra: tuple[str, ...]) -> list[str]:
+    for item in extra:
+        key = item.partition("=")[0]
+        env = [e for e in env if e.partition("=")[0] != key] + [item]
+    return env
+
+
+def needed_stages(stages: list[Stage], global_args: dict[str, str]) -> set[int]:
+    """The stages the last one needs (its FROM, COPY --from, transitively): the others are skipped."""
+    by_name = {s.name: s.index for s in stages if s.name}
+
+    def deps(stage: Stage) -> set[int]:
+        refs = [expand(stage.base, global_args).lower()]
+        refs += [str(ins.flag("from")).lower() for ins in stage.steps
+                 if ins.cmd in ("COPY", "ADD") and ins.flag("from")]
+        found = {by_name[r] for r in refs if r in by_name and by_name[r] < stage.index}
+        return found | {int(r) for r in refs if r.isdigit() and int(r) < stage.index}
+
+    needed: set[int] = set()
+    todo = [stages[-1].index] if stages else []
+    while todo:
+        index = todo.pop()
+        if index not in needed:
+            needed.add(index)
+            todo.extend(deps(stages[index]))
+    return needed
+
+
 def _step_text(ins: Instruction) -> str:
     return ins.original
 
@@ -396,8 +476,6 @@ def _arg_pairs(ins: Instruction, env: dict[str, str]) -> list[tuple[str, str | N
 def find_containerfile(context: BuildContext, named: str | None, *, in_context: bool) -> tuple[str, str]:
     """The Containerfile's (path, text): ``-f`` (relative to the current directory for the CLI,
     to the context for the API), else Containerfile or Dockerfile in the context."""
-    from pathlib import Path
-
     if named:
         candidates = [context.root / named] if in_context else [Path(named)]
     else:
@@ -407,23 +485,17 @@ def find_containerfile(context: BuildContext, named: str | None, *, in_context: 
             if in_context:
                 context.sources(os.path.relpath(os.path.realpath(path), context.root))
             return str(path), path.read_text(errors="replace")
-    if named:
-        raise BuildError(f"the specified Containerfile or Dockerfile does not exist, {named}: "
-                         "no such file or directory")
-    raise BuildError(f'no Containerfile or Dockerfile specified or found in context directory, {context.root}: '
-                     "no such file or directory")
+    raise BuildError(f"stat {candidates[-1]}: no such file or directory")  # Podman's words
 
 
 def run_build(engine: Engine, context: BuildContext, containerfile: tuple[str, str], options: BuildOptions,
-              out: Output) -> str:
-    """Parse and build; the context's ignore file applies.  Returns the image ID."""
-    from pathlib import Path
-
+              out: Output, ignorefile: Path | None = None) -> str:
+    """Parse and build; ``ignorefile`` (or the context's ignore file) applies.  Returns the image ID."""
     from sealpod.build.containerfile import parse
 
     if options.format not in ("oci", "docker"):
         raise BuildError(f'unrecognized image type "{options.format}"')
     path, text = containerfile
     cf = parse(text)
-    context.load_ignore(Path(path) if path != "-" else None)
+    context.load_ignore(Path(path) if path != "-" else None, ignorefile)
     return Builder(engine, context, options, out).build(cf)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from sealpod.build.ignore import Rule, is_excluded, read_ignore, translate, walk
+from sealpod.build.ignore import Rule, find_ignore, is_excluded, read_ignore, translate, walk
 from sealpod.errors import BuildError
 from sealpod.utils.record import dataclass
 
@@ -38,6 +38,7 @@ class BuildContext:
         self.root = Path(os.path.realpath(root))
         self.temporary = temporary
         self.rules: list[Rule] = []
+        self.ignore_file: Path | None = None
 
     @classmethod
     def open(cls, source: str, stdin: BinaryIO | None = None) -> BuildContext:
@@ -49,6 +50,20 @@ class BuildContext:
         if not os.path.isdir(source):
             raise BuildError(f'no such file or directory: the build context "{source}" does not exist')
         return cls(Path(source), temporary=False)
+
+    @classmethod
+    def from_stdin(cls, data: bytes) -> tuple[BuildContext, str | None]:
+        """``build -``: standard input is a tar (plain or compressed), the context; or else a
+        Containerfile, built in an empty context.  Returns the context and that Containerfile."""
+        import io
+        import tarfile
+
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                tar.next()
+        except (tarfile.TarError, EOFError, OSError):
+            return cls(Path(tempfile.mkdtemp(prefix="sealpod-build-")), temporary=True), data.decode(errors="replace")
+        return cls.from_tar(io.BytesIO(data)), None
 
     @classmethod
     def from_tar(cls, stream: IO[bytes]) -> BuildContext:
@@ -66,8 +81,12 @@ class BuildContext:
             raise BuildError(f"reading the build context: {e}") from None
         return cls(tmp, temporary=True)
 
-    def load_ignore(self, containerfile: Path | None) -> None:
-        self.rules = read_ignore(self.root, containerfile)
+    def load_ignore(self, containerfile: Path | None, ignorefile: Path | None = None) -> None:
+        """The rules of ``--ignorefile``, else of the ignore file beside the Containerfile or in the context."""
+        self.ignore_file = ignorefile or find_ignore(self.root, containerfile)
+        if self.ignore_file is not None and not self.ignore_file.is_file():
+            raise BuildError(f"open {self.ignore_file}: no such file or directory")
+        self.rules = read_ignore(self.ignore_file)
 
     def close(self) -> None:
         if self.temporary:
@@ -90,7 +109,10 @@ class BuildContext:
 
     def _checked(self, rel: str, typed: str) -> str:
         path = self.root / rel if rel != "." else self.root
-        if not os.path.lexists(path) or (rel != "." and is_excluded(self.rules, rel)):
+        if rel != "." and os.path.lexists(path) and is_excluded(self.rules, rel):
+            raise BuildError(f'no items matching glob "{path}" copied (1 filtered out using {self.ignore_file}): '
+                             "no such file or directory")
+        if not os.path.lexists(path):
             raise BuildError(f'checking on sources under "{self.root}": copier: stat: "/{rel.lstrip("./")}": '
                              "no such file or directory")
         real = os.path.realpath(path)

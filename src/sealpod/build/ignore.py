@@ -25,14 +25,16 @@ class Rule:
     exclude: bool  # False for "!" lines
 
 
-def read_ignore(context: Path, containerfile: Path | None = None) -> list[Rule]:
-    """The context's ignore file; Docker also reads ``<Containerfile>.dockerignore`` beside the file."""
+def find_ignore(context: Path, containerfile: Path | None = None) -> Path | None:
+    """The context's ignore file (``.containerignore`` before ``.dockerignore``); Docker also reads
+    ``<Containerfile>.dockerignore`` beside the file."""
     candidates = [Path(f"{containerfile}.containerignore"), Path(f"{containerfile}.dockerignore")] \
         if containerfile else []
-    for path in [*candidates, *(context / name for name in IGNORE_FILES)]:
-        if path.is_file():
-            return parse_rules(path.read_text(errors="replace"))
-    return []
+    return next((p for p in [*candidates, *(context / name for name in IGNORE_FILES)] if p.is_file()), None)
+
+
+def read_ignore(path: Path | None) -> list[Rule]:
+    return parse_rules(path.read_text(errors="replace")) if path is not None else []
 
 
 def parse_rules(text: str) -> list[Rule]:
@@ -110,8 +112,8 @@ def walk(root: str, rules: list[Rule], prefix: str = "") -> list[str]:
     """Every path under ``root`` (relative to it) not excluded; directories before their contents.
     ``prefix`` is ``root`` relative to the context, which the rules are written against.
 
-    A directory that is excluded is still entered when a later ``!`` rule could bring some of
-    its contents back, as Docker does.
+    A directory that is excluded is still entered when a ``!`` rule could bring some of its
+    contents back, as Docker does: when the rule's text starts with the directory's path.
     """
     found: list[str] = []
     has_exceptions = any(not r.exclude for r in rules)
@@ -127,7 +129,7 @@ def walk(root: str, rules: list[Rule], prefix: str = "") -> list[str]:
                     found.append(rel)
                 continue
             if is_excluded(rules, posixpath.join(prefix, rel)):
-                if has_exceptions:
+                if has_exceptions and _may_hold_exceptions(rules, posixpath.join(prefix, rel)):
                     keep_dirs.append(name)
                 continue
             found.append(rel)
@@ -136,3 +138,9 @@ def walk(root: str, rules: list[Rule], prefix: str = "") -> list[str]:
         found.extend(rel for rel in (posixpath.join(rel_dir, f) for f in sorted(filenames))
                      if not is_excluded(rules, posixpath.join(prefix, rel)))
     return found
+
+
+def _may_hold_exceptions(rules: list[Rule], rel_dir: str) -> bool:
+    """Docker's (and Buildah's) test for entering an excluded directory: some ``!`` pattern's text
+    begins with ``DIR/``; a pattern that starts with a wildcard (``!*/keep``) does not count."""
+    return any(not r.exclude and (r.pattern + "/").startswith(rel_dir + "/") for r in rules)

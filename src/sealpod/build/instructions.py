@@ -167,15 +167,19 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
     source_ctx = b.context
     from_ = ins.flag("from")
     temp: BuildContext | None = None
+    urls = [s for s in srcs if "://" in s]
+    if urls and not add:
+        raise BuildError("source can't be a URL for COPY")
+    if urls and (from_ or len(urls) != len(srcs)):
+        raise BuildError("ADD of URLs together with other sources is not supported")
     if from_:
         temp = source_ctx = _context_from(b, from_, srcs)
         srcs = [posixpath.basename(s.rstrip("/")) or "." for s in srcs]
+    elif urls:
+        temp = source_ctx = _context_from_urls(urls)
+        srcs = [_url_name(u) for u in urls]
     try:
-        items, archives = _plan(source_ctx, srcs, dest, to_dir, add and not from_)
-        if any("://" in s for s in srcs):
-            if not add:
-                raise BuildError("source can't be a URL for COPY")
-            raise BuildError("ADD of a URL is not supported: no network access for builds")
+        items, archives = _plan(source_ctx, srcs, dest, to_dir, add and not from_ and not urls)
         dest_dir = posixpath.normpath(dest) if to_dir else posixpath.dirname(posixpath.normpath(dest))
         if temp is not None:
             saved, b.context = b.context, temp
@@ -220,6 +224,41 @@ def _context_from(b: Builder, source: str, srcs: list[str]) -> BuildContext:
         with b.container(_State(image, {}, {}), ["/bin/sh"], with_args=False) as ctr:
             for src in srcs:
                 b.engine.container_files.copy_out(ctr, src, dest=str(tmp))
+    except BaseException:
+        ctx.close()
+        raise
+    return ctx
+
+
+def _url_name(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return posixpath.basename(urlsplit(url).path.rstrip("/")) or "index.html"
+
+
+def _context_from_urls(urls: list[str]) -> BuildContext:
+    """ADD URL: each download, as Buildah stores it: mode 0600, the server's Last-Modified time, never unpacked."""
+    import email.utils
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    tmp = Path(tempfile.mkdtemp(prefix="sealpod-add-"))
+    ctx = BuildContext(tmp, temporary=True)
+    try:
+        for url in urls:
+            target = tmp / _url_name(url)
+            try:
+                with urllib.request.urlopen(url, timeout=60) as resp, open(target, "wb") as f:  # noqa: S310
+                    shutil.copyfileobj(resp, f)
+                    modified = resp.headers.get("Last-Modified")
+            except urllib.error.HTTPError as e:
+                raise BuildError(f'reading "{url}": invalid response status {e.code}') from None
+            except (urllib.error.URLError, OSError, ValueError) as e:
+                raise BuildError(f'reading "{url}": {getattr(e, "reason", e)}') from None
+            target.chmod(0o600)
+            if modified and (when := email.utils.parsedate_to_datetime(modified)) is not None:
+                os.utime(target, (when.timestamp(), when.timestamp()))
     except BaseException:
         ctx.close()
         raise

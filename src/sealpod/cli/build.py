@@ -1,4 +1,4 @@
-"""``build`` (``image build``): a Containerfile into an image, Podman's flags and output."""
+"""``build`` (``image build``, ``buildx build``): a Containerfile into an image, Podman's flags and output."""
 
 from __future__ import annotations
 
@@ -6,16 +6,30 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import IO, Any
 
 from sealpod.cli.context import CliContext, Command
-from sealpod.errors import InvalidArgument
+from sealpod.errors import BuildError, InvalidArgument, SealpodError
+
+#: Flags Podman accepts that change nothing here (registry, isolation, history and legacy knobs).
+_IGNORED_VALUE_FLAGS = ("--isolation", "--cert-dir", "--creds", "--retry", "--retry-delay", "--cgroup-parent",
+                        "--cgroupns", "--ipc", "--pid", "--uts", "--userns", "--shm-size", "--memory", "-m",
+                        "--memory-swap", "--cpu-period", "--cpu-quota", "--cpu-shares", "--cpuset-cpus",
+                        "--cpuset-mems", "--runtime-flag", "--hooks-dir", "--os", "--arch", "--variant",
+                        "--cache-from", "--cache-to", "--cache-ttl", "--decryption-key", "--sign-by",
+                        "--annotation", "--secret", "--ssh", "--build-context", "--output", "-o", "--manifest",
+                        "--os-feature", "--os-version", "--timestamp", "--cpp-flag")
+_IGNORED_BOOL_FLAGS = ("--compress", "--disable-content-trust", "--http-proxy", "--identity-label", "--tls-verify",
+                       "--skip-unused-stages", "--omit-history", "--stdin", "--load", "--push", "--logsplit",
+                       "--all-platforms", "-D", "--disable-compression", "--squash", "--squash-all")
 
 
 def _setup(p: argparse.ArgumentParser) -> None:
-    p.add_argument("context", nargs="?", default=".", metavar="CONTEXT",
-                   help="directory, tar file or - (a tar on standard input)")
+    p.add_argument("context", nargs="?", default=None, metavar="CONTEXT",
+                   help="directory, tar file or - (a Containerfile or a tar on standard input)")
     p.add_argument("-t", "--tag", action="append", default=[], help="name and optionally a tag for the image")
-    p.add_argument("-f", "--file", default=None, help="pathname or URL of a Containerfile (- for stdin)")
+    p.add_argument("-f", "--file", action="append", default=[],
+                   help="pathname of a Containerfile (- for stdin); several are read one after the other")
     p.add_argument("--build-arg", action="append", default=[], help="argument=value to supply to the builder")
     p.add_argument("--target", default="", help="set the target build stage to build")
     p.add_argument("--no-cache", action="store_true", help="do not use existing cached images")
@@ -25,56 +39,151 @@ def _setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pull-always", action="store_const", const="always", dest="pull", help=argparse.SUPPRESS)
     p.add_argument("--pull-never", action="store_const", const="never", dest="pull", help=argparse.SUPPRESS)
     p.add_argument("--label", action="append", default=[], help="set metadata for an image (key=value)")
+    p.add_argument("--env", action="append", default=[], help="set environment variable for the image")
+    p.add_argument("--unsetenv", action="append", default=[], help="unset environment variable from final image")
+    p.add_argument("--from", dest="from_image", default="",
+                   help="image name used to replace the value in the first FROM instruction")
     p.add_argument("--iidfile", default="", help="write the image ID to the file")
-    p.add_argument("--network", default="", help="network mode for RUN instructions")
-    p.add_argument("--format", default="oci", help="format of the built image's manifest and metadata")
-    p.add_argument("--squash", action="store_true", help="accepted; layers are kept")
-    p.add_argument("--rm", nargs="?", const="true", default="true", help="remove intermediate containers")
-    p.add_argument("--force-rm", nargs="?", const="true", default="false", help="always remove them")
-    p.add_argument("--layers", nargs="?", const="true", default="true", help=argparse.SUPPRESS)
+    p.add_argument("--ignorefile", default="", help="path to an alternate .containerignore file")
+    p.add_argument("--logfile", default="", help="log to file instead of stdout/stderr")
+    p.add_argument("--authfile", default="", help="path of the authentication file")
+    p.add_argument("--jobs", type=int, default=1, help="how many stages to run in parallel")
+    p.add_argument("--network", "--net", default="", help="network mode for RUN instructions")
+    p.add_argument("--format", default=None, help="format of the built image's manifest and metadata")
+    p.add_argument("--rm", action="store_true", default=True, help="remove intermediate containers")
+    p.add_argument("--force-rm", action="store_true", help="always remove them")
+    p.add_argument("--layers", action="store_true", default=None,
+                   help="cache intermediate layers (default: $BUILDAH_LAYERS, else true)")
     p.add_argument("--platform", default="", help="set the OS/ARCH of the built image (the host's only)")
-    for flag in ("--ulimit", "--volume", "--cap-add", "--cap-drop", "--security-opt"):
-        p.add_argument(flag, action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("--no-hosts", action="store_true", help="do not create /etc/hosts for RUN instructions")
+    p.add_argument("-v", "--volume", action="append", default=[], help="bind mount a volume into RUN containers")
+    for flag in ("--ulimit", "--cap-add", "--cap-drop", "--security-opt", "--dns", "--dns-search",
+                 "--dns-option", "--add-host", "--device"):
+        p.add_argument(flag, action="append", default=[], help=f"{flag[2:]} for RUN instructions")
+    for flag in _IGNORED_VALUE_FLAGS:
+        p.add_argument(flag, action="append", default=[], help=argparse.SUPPRESS, dest=f"ignored_{flag}")
+    for flag in _IGNORED_BOOL_FLAGS:
+        p.add_argument(flag, action="store_true", help=argparse.SUPPRESS, dest=f"ignored_{flag}")
 
 
 def _bool(value: str, flag: str) -> bool:
-    if value.lower() not in ("true", "false"):
+    from sealpod.cli.args import parse_bool
+
+    try:
+        return parse_bool(value)
+    except argparse.ArgumentTypeError:
         raise InvalidArgument(f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing '
-                              f'"{value}": invalid syntax')
-    return value.lower() == "true"
+                              f'"{value}": invalid syntax') from None
 
 
-def _pairs(values: list[str], what: str) -> dict[str, str]:
+def _pairs(values: list[str], what: str, from_env: bool = False) -> dict[str, str]:
+    """KEY=VALUE flags; with ``from_env`` a bare KEY takes the caller's variable (and is left out without one)."""
     out = {}
     for v in values:
         key, sep, value = v.partition("=")
         if not key:
             raise InvalidArgument(f"invalid {what} {v!r}: expected KEY=VALUE")
-        out[key] = value if sep else ""
+        if sep or not from_env:
+            out[key] = value
+        elif key in os.environ:
+            out[key] = os.environ[key]
     return out
 
 
-def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    from sealpod.build.builder import BuildOptions, Output, find_containerfile, host_arch, run_build
-    from sealpod.build.context import BuildContext
+def _options(args: argparse.Namespace) -> Any:
+    from sealpod.build.builder import BuildOptions, RunSettings
+    from sealpod.cli.container_flags import _volume
+    from sealpod.engine.entities import RegistryFlags
+
+    layers = args.layers if args.layers is not None else _bool(os.environ.get("BUILDAH_LAYERS", "true"),
+                                                                 "BUILDAH_LAYERS")
+    fmt = args.format if args.format is not None else os.environ.get("BUILDAH_FORMAT", "oci")
+    run = RunSettings(ulimits=tuple(args.ulimit), security_opts=tuple(args.security_opt),
+                      cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop),
+                      mounts=tuple(_volume(v) for v in args.volume), dns_servers=tuple(args.dns),
+                      dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
+                      add_hosts=tuple(args.add_host), no_hosts=args.no_hosts, devices=tuple(args.device))
+    return BuildOptions(tags=tuple(args.tag), build_args=_pairs(args.build_arg, "--build-arg", from_env=True),
+                        target=args.target, pull=args.pull, labels=_pairs(args.label, "--label"),
+                        network=args.network, format=fmt.lower(), quiet=args.quiet, layers=layers,
+                        no_cache=args.no_cache, env=tuple(f"{k}={v}" for k, v in
+                                                          _pairs(args.env, "--env", from_env=True).items()),
+                        unsetenv=tuple(args.unsetenv), from_image=args.from_image, run=run,
+                        registry=RegistryFlags(auth_file=Path(args.authfile) if args.authfile else None))
+
+
+def _check(args: argparse.Namespace) -> None:
+    from sealpod.build.builder import host_arch
 
     if args.platform and args.platform.split("/")[:2] != ["linux", host_arch()]:
         raise InvalidArgument(f'--platform "{args.platform}" is not supported: only linux/{host_arch()} builds')
     if args.pull not in ("always", "missing", "never", "newer", "true", "false"):
         raise InvalidArgument(f'unsupported pull policy "{args.pull}"')
-    if args.file == "-" and args.context == "-":
+    if "-" in args.file and args.context == "-":
         raise InvalidArgument("the Containerfile and the context cannot both come from standard input")
-    build_args = _pairs(args.build_arg, "--build-arg")
-    for name in [a for a in args.build_arg if "=" not in a]:  # --build-arg NAME: the value from the environment
-        if name in os.environ:
-            build_args[name] = os.environ[name]
+    if args.jobs < 0:
+        raise InvalidArgument(f"--jobs: invalid value {args.jobs}: must be zero or more")
+    if args.authfile and not os.path.exists(args.authfile):
+        raise InvalidArgument(f"checking authfile: stat {args.authfile}: no such file or directory")
+
+
+def _open_context(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The context, and the Containerfile's text when standard input gave it (``build -``)."""
+    from sealpod.build.context import BuildContext
+
+    if args.context == "-":
+        return BuildContext.from_stdin(sys.stdin.buffer.read())
+    source = args.context
+    if source is None:  # no context: the first Containerfile's directory (Podman), else here
+        named = next((f for f in args.file if f != "-" and "://" not in f), None)
+        source = os.path.dirname(os.path.abspath(named)) if named and os.path.isfile(named) else "."
+    return BuildContext.open(source), None
+
+
+def _containerfile(args: argparse.Namespace, context: Any, stdin_text: str | None) -> tuple[str, str]:
+    """The Containerfile's (path, text): ``-f`` files (read one after the other, each relative to the
+    current directory, else to the context), else Containerfile or Dockerfile in the context."""
+    from sealpod.build.builder import find_containerfile
+
+    if stdin_text is not None:
+        return "-", stdin_text
+    if not args.file:
+        return find_containerfile(context, None, in_context=False)
+    texts: list[str] = []
+    first = ""
+    for name in args.file:
+        if name == "-":
+            path, text = "-", sys.stdin.read()
         else:
-            del build_args[name]
-    options = BuildOptions(tags=tuple(args.tag), build_args=build_args, target=args.target, pull=args.pull,
-                           labels=_pairs(args.label, "--label"), network=args.network,
-                           format=args.format.lower(), quiet=args.quiet, layers=_bool(args.layers, "--layers"),
-                           no_cache=args.no_cache)
-    out = sys.stdout.buffer
+            path = name if os.path.isfile(name) else os.path.join(str(context.root), name.lstrip("/"))
+            if not os.path.isfile(path):
+                raise BuildError(f"stat {path}: no such file or directory")
+            text = Path(path).read_text(errors="replace")
+        first = first or path
+        texts.append(text if text.endswith("\n") else text + "\n")
+    return first, "".join(texts)
+
+
+def _run(args: argparse.Namespace, ctx: CliContext) -> int:
+    log: IO[bytes] | None = open(args.logfile, "wb") if args.logfile else None  # noqa: SIM115
+    out = log or sys.stdout.buffer
+    try:
+        return _build(args, ctx, out)
+    except SealpodError as e:
+        if log is None:
+            raise
+        log.write(f"Error: {e.message}\n".encode())
+        return e.exit_code
+    finally:
+        if log is not None:
+            log.close()
+
+
+def _build(args: argparse.Namespace, ctx: CliContext, out: IO[bytes]) -> int:
+    from sealpod.build.builder import Output, run_build
+
+    _check(args)
+    options = _options(args)
 
     def line(text: str) -> None:
         out.write(text.encode() + b"\n")
@@ -84,13 +193,11 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
         out.write(data)
         out.flush()
 
-    context = BuildContext.open(args.context, sys.stdin.buffer)
+    context, stdin_text = _open_context(args)
     try:
-        if args.file == "-":
-            containerfile = ("-", sys.stdin.read())
-        else:
-            containerfile = find_containerfile(context, args.file, in_context=False)
-        image_id = run_build(ctx.engine, context, containerfile, options, Output(line, raw))
+        containerfile = _containerfile(args, context, stdin_text)
+        ignorefile = Path(args.ignorefile) if args.ignorefile else None
+        image_id = run_build(ctx.engine, context, containerfile, options, Output(line, raw), ignorefile)
     finally:
         context.close()
     if args.iidfile:
