@@ -7,7 +7,6 @@ never reach below it into storage, the registry client or the runtime.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -194,12 +193,13 @@ class Engine:
         if self._runtime is None:
             from sealpod.errors import ConfigError
             from sealpod.runtime.conmon import ConmonRuntime, RuntimePaths
+            from sealpod.utils.proc import which
 
             name, path = self.system.runtime_path()
             if not path:
                 raise ConfigError(f'could not find a working binary for OCI runtime "{name}": install runc or crun')
             conmon = next((p for p in self.config.containers.engine.conmon_path if os.access(p, os.X_OK)), None)
-            conmon = conmon or shutil.which("conmon")
+            conmon = conmon or which("conmon")
             if not conmon:
                 raise ConfigError("could not find a working conmon binary: install conmon")
             run_root = self.store.run_root

@@ -318,33 +318,6 @@ def _health_config(rec: ContainerRecord) -> dict[str, Any]:
     return {"Healthcheck": hc, "HealthcheckOnFailureAction": rec.config.get("health_on_failure") or "none"}
 
 
-def dependents(svc: ContainerService, ctr_id: str) -> list[str]:
-    """IDs of the containers that need this one: ``--requires`` it, or join its namespaces
-    (``--network container:X``, ``--ipc``, ``--pid``, ``--uts``).  SQLite picks the candidates,
-    so removing many containers does not decode every configuration each time."""
-    import json
-
-    from sealpod.errors import SealpodError
-
-    rows = svc.db.db.conn.execute(
-        "SELECT id, json_extract(config, '$.requires'), json_extract(config, '$.network'), "
-        "json_extract(config, '$.ipc'), json_extract(config, '$.pid'), json_extract(config, '$.uts') "
-        "FROM containers WHERE id != ? AND (json_array_length(config, '$.requires') > 0 "
-        "OR config LIKE '%\"container:%') ORDER BY created", (ctr_id,)).fetchall()
-    found = []
-    for row in rows:
-        refs = list(json.loads(row[1]) if row[1] else [])
-        refs += [v.removeprefix("container:") for v in row[2:] if isinstance(v, str) and v.startswith("container:")]
-        for ref in refs:
-            try:
-                if svc.db.lookup(ref).id == ctr_id:
-                    found.append(row[0])
-                    break
-            except SealpodError:
-                continue
-    return found
-
-
 def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
     """Docker's and Podman's ``NetworkSettings``: addresses and ports of the current run."""
     status = svc.engine.networks.status_of(rec) if rec.state in ("running", "paused") else None

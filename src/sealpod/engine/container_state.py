@@ -179,6 +179,28 @@ class ContainerDB:
         with self.db.write() as conn:
             conn.execute("DELETE FROM containers WHERE id=?", (ctr_id,))
 
+    def dependents(self, ctr_id: str) -> list[str]:
+        """IDs of the containers that need this one: ``--requires`` it, or join its namespaces
+        (``--network container:X``, ``--ipc``, ``--pid``, ``--uts``).  SQLite picks the candidates,
+        so removing many containers does not decode every configuration each time."""
+        rows = self.db.conn.execute(
+            "SELECT id, json_extract(config, '$.requires'), json_extract(config, '$.network'), "
+            "json_extract(config, '$.ipc'), json_extract(config, '$.pid'), json_extract(config, '$.uts') "
+            "FROM containers WHERE id != ? AND (json_array_length(config, '$.requires') > 0 "
+            "OR config LIKE '%\"container:%') ORDER BY created", (ctr_id,)).fetchall()
+        found = []
+        for row in rows:
+            refs = list(json.loads(row[1]) if row[1] else [])
+            refs += [v.removeprefix("container:") for v in row[2:] if isinstance(v, str) and v.startswith("container:")]
+            for ref in refs:
+                try:
+                    if self.lookup(ref).id == ctr_id:
+                        found.append(row[0])
+                        break
+                except NoSuchContainer:
+                    continue
+        return found
+
     def name_in_use(self, name: str) -> bool:
         return self.db.conn.execute("SELECT 1 FROM containers WHERE name=?", (name,)).fetchone() is not None
 

@@ -497,9 +497,7 @@ class ContainerService:
 
     def dependents(self, ctr_id: str) -> list[str]:
         """IDs of the containers that need this one (``--requires``, its namespaces)."""
-        from sealpod.engine.container_report import dependents
-
-        return dependents(self, ctr_id)
+        return self.db.dependents(ctr_id)
 
     def remove_with_dependents(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> list[str]:
         """``rm --depend``: the container and all that depend on it, dependents first (full IDs)."""

@@ -6,7 +6,6 @@ Pulling, pushing and registry accounts live in :mod:`sealpod.engine.image_transf
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -38,13 +37,17 @@ def _epoch(created: str | None) -> int:
             head, _, tail = text.partition(".")
             frac = "".join(ch for ch in tail if ch.isdigit())
             text = f"{head}.{frac[:6]}{tail[len(frac):]}"
+        from datetime import datetime
+
         return int(datetime.fromisoformat(text).timestamp())
     except ValueError:
         return 0
 
 
 def _rfc3339(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def _config(image: ImageRecord) -> dict[str, Any]:

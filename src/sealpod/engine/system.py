@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,14 +64,16 @@ class SystemService:
 
     def runtime_path(self) -> tuple[str, str | None]:
         """The OCI runtime in force: name and path (crun is refused on hybrid cgroup v1 hosts)."""
+        from sealpod.utils.proc import which
+
         conf = self.engine.config.containers.engine
-        wanted = conf.runtime or ("crun" if _cgroup_version() == "v2" and shutil.which("crun") else "runc")
+        wanted = conf.runtime or ("crun" if _cgroup_version() == "v2" and which("crun") else "runc")
         if "/" in wanted:
             return os.path.basename(wanted), wanted
         for candidate in (conf.runtimes.get(wanted) or ()):
             if os.access(candidate, os.X_OK):
                 return wanted, candidate
-        return wanted, shutil.which(wanted)
+        return wanted, which(wanted)
 
     def version(self) -> dict[str, Any]:
         return self.static_version()
@@ -88,6 +88,9 @@ class SystemService:
         }
 
     def info(self) -> dict[str, Any]:
+        import shutil
+        import socket
+
         cfg = self.engine.config
         store = self.engine.store
         images = store.list_images()
@@ -196,6 +199,8 @@ class SystemService:
             from sealpod.rootless.userns import stop_pause
 
             stop_pause(self._identity())
+        import shutil
+
         for path in (cfg.storage.graph_root, cfg.volume_path, cfg.storage.run_root):
             shutil.rmtree(path, ignore_errors=True)
 

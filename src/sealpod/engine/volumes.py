@@ -18,12 +18,10 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -207,6 +205,8 @@ def parse_until(value: str, now: float) -> float:
         return float(value)
     except ValueError:
         pass
+    from datetime import datetime
+
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -218,6 +218,8 @@ def parse_until(value: str, now: float) -> float:
 
 def rfc3339(ts: float) -> str:
     """Go's RFC 3339 with nanoseconds, trailing zeros trimmed, local zone (``Z`` for UTC)."""
+    from datetime import datetime
+
     text = datetime.fromtimestamp(ts).astimezone().isoformat(timespec="microseconds")
     stamp, frac_zone = text.split(".", 1)
     frac, zone = frac_zone[:6].rstrip("0"), frac_zone[6:]
@@ -604,6 +606,8 @@ class VolumeService:
                 raise StorageError(f"volume {vol.name} is still mounted on {data}: not removing its data")
             with self.db.write() as conn:
                 conn.execute("DELETE FROM volumes WHERE name=?", (vol.name,))
+            import shutil
+
             shutil.rmtree(self.base / vol.name, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.engine.store.run_root / "locks" / f"volume-{vol.name}").unlink()

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import time
 from collections.abc import Sequence
@@ -517,6 +516,8 @@ class ConmonRuntime:
         """Remove what conmon left for a container (exit file, persist dir, attach symlink)."""
         with contextlib.suppress(FileNotFoundError):
             self.exit_file(ctr_id).unlink()
+        import shutil
+
         shutil.rmtree(self.persist_dir(ctr_id), ignore_errors=True)
         link = self.paths.socket_dir / ctr_id
         if link.is_symlink():

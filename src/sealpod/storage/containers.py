@@ -6,9 +6,8 @@ dirs, named by their short ``l/`` links.  vfs: a full copy of the image's top la
 
 from __future__ import annotations
 
+import _thread
 import os
-import shutil
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,13 +15,14 @@ from typing import TYPE_CHECKING
 
 from sealpod.errors import NoSuchLayer, StorageError
 from sealpod.storage.mount import is_mountpoint, mount, unmount
+from sealpod.utils.proc import which
 
 if TYPE_CHECKING:
     from sealpod.rootless.idmap import IdMapping
     from sealpod.storage.store import Store
 
 _PAGE = 4096
-_CHDIR_LOCK = threading.Lock()  # relative lowerdirs need the cwd; serialise within a process
+_CHDIR_LOCK = _thread.allocate_lock()  # relative lowerdirs need the cwd; serialise within a process
 
 
 def _mount_overlay(merged: Path, options: str, rootless: bool) -> None:
@@ -31,7 +31,7 @@ def _mount_overlay(merged: Path, options: str, rootless: bool) -> None:
         mount("overlay", os.fspath(merged), "overlay", 0, options)
         return
     except StorageError:
-        if not rootless or not shutil.which("fuse-overlayfs"):
+        if not rootless or not which("fuse-overlayfs"):
             raise
     from sealpod.utils.proc import run
 
@@ -70,6 +70,8 @@ class ContainerLayers:
                 for sub in ("diff", "work", "merged"):
                     (d / sub).mkdir(mode=0o755)
         except BaseException:
+            import shutil
+
             shutil.rmtree(d, ignore_errors=True)
             raise
         with self.store.db.write() as conn:
@@ -201,6 +203,8 @@ class ContainerLayers:
         d = self._dir(container_id)
         if self.store.driver_name != "vfs" and is_mountpoint(os.fspath(d / "merged")):
             raise StorageError(f"container {container_id[:12]} is still mounted")
+        import shutil
+
         shutil.rmtree(d, ignore_errors=True)
         with self.store.db.write() as conn:
             conn.execute("DELETE FROM rw_layers WHERE id=?", (container_id,))

@@ -8,9 +8,9 @@ that failed halfway) are reused by the next pull and collected by image removal.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,7 +40,7 @@ class Store:
             raise InvalidArgument(f'unknown storage driver "{driver}": supported drivers are overlay, vfs')
         self._driver: Driver | None = None
         self._db: Database | None = None
-        self._init_lock = threading.Lock()  # layers are stored from several threads at once
+        self._init_lock = _thread.allocate_lock()  # layers are stored from several threads at once
 
     # --- plumbing -------------------------------------------------------------------
 

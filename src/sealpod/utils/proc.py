@@ -91,6 +91,18 @@ def spawn(
         raise CommandFailed(cmd, 127, f"executable file not found: {e.filename}") from e
 
 
+def which(name: str) -> str | None:
+    """The program ``name`` on PATH, as ``shutil.which`` finds it: importing shutil (with the bz2
+    and lzma modules it loads) costs a few ms, and every container start looks up its helpers."""
+    if "/" in name:
+        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
+    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(directory or ".", name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None
+
+
 def hold_fds(count: int) -> tuple[int, ...]:
     """fds 3..3+count-1, as the caller of ``run --preserve-fds`` left them; a closed one becomes
     /dev/null (inheritable), so that the numbers the container sees are the caller's."""

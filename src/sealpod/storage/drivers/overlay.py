@@ -8,9 +8,7 @@ short links relative to the driver's home (the ``l/`` trick of containers/storag
 
 from __future__ import annotations
 
-import base64
 import os
-import shutil
 from pathlib import Path
 
 from sealpod.storage.whiteouts import WhiteoutFormat
@@ -33,6 +31,8 @@ class OverlayDriver:
 
     def commit(self, layer_id: str, staging: Path, parent_id: str | None) -> None:
         layer_dir = staging.parent
+        import base64
+
         short = base64.b32encode(os.urandom(16)).decode().rstrip("=")[:26]
         (layer_dir / "link").write_text(short)
         self._links.mkdir(parents=True, exist_ok=True)
@@ -48,6 +48,8 @@ class OverlayDriver:
         os.symlink(f"../{layer_id}/diff", self._links / short)
 
     def abort(self, staging: Path) -> None:
+        import shutil
+
         shutil.rmtree(staging.parent, ignore_errors=True)
 
     def exists(self, layer_id: str) -> bool:
@@ -71,6 +73,8 @@ class OverlayDriver:
             (self._links / short).unlink(missing_ok=True)
         except (FileNotFoundError, NotADirectoryError):
             pass
+        import shutil
+
         shutil.rmtree(layer_dir, ignore_errors=True)
 
     def status(self) -> list[tuple[str, str]]:
