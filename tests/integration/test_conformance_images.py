@@ -272,7 +272,6 @@ def test_load_multi_image_archive(sp: SealpodRunner, tmp_path: Path) -> None:
             sp.run("image", "exists", image)
 
 
-@pytest.mark.xfail(strict=True, reason="save --uncompressed is accepted but layers are saved as stored (gzip)")
 def test_save_oci_accept_uncompressed_layers(sp: SealpodRunner, tmp_path: Path) -> None:
     import tarfile
 

@@ -87,12 +87,14 @@ COMMANDS: dict[str, CommandRef] = {
     "image prune": _image("prune"),
     "history": _image("history"), "image history": _image("history"),
     "image inspect": _image("inspect"),
+    "image mount": _image("mount"), "image unmount": _image("unmount"), "image umount": _image("unmount"),
     "inspect": CommandRef("sealpod.cli.inspect", "inspect"),
     "login": _image("login"), "logout": _image("logout"),
     "search": _image("search"), "image search": _image("search"),
     "save": _image("save"), "image save": _image("save"),
     "load": _image("load"), "image load": _image("load"),
     "build": CommandRef("sealpod.cli.build", "build"), "image build": CommandRef("sealpod.cli.build", "build"),
+    "buildx build": CommandRef("sealpod.cli.build", "build"),
     "version": _system("version"), "system version": _system("version"),
     "info": _system("info"), "system info": _system("info"),
     "system service": _system("service"),
@@ -123,7 +125,8 @@ GROUPS = {"healthcheck": "Manage health checks on containers",
           "manifest": "Manipulate manifest lists and image indexes",
           "kube": "Play containers, pods or volumes from a structured file",
           "generate": "Generate structured data based on containers, pods or volumes",
-          "play": "Play containers, pods or volumes from a structured file"}
+          "play": "Play containers, pods or volumes from a structured file",
+          "buildx": "Build images (Docker's buildx command line: build only)"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -184,6 +187,6 @@ SUMMARIES: dict[str, str] = {
 }
 
 # Aliases that work but, as in Podman's help, are not listed under "Available Commands".
-HIDDEN = frozenset({"umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
+HIDDEN = frozenset({"umount", "image umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
                     "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
                     "secret list", "secret remove", "context list", "context remove"})

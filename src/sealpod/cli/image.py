@@ -298,6 +298,51 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
     return inspect_each(args.names, ctx.engine.images.inspect, args.format, prefix="inspecting object: ")
 
 
+# --- mount / unmount ----------------------------------------------------------------------
+
+def _setup_mount(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="*", metavar="IMAGE")
+    p.add_argument("-a", "--all", action="store_true", help="mount all images")
+    p.add_argument("--format", default="", help="print the mounted images in specified format (json)")
+
+
+def _run_mount(args: argparse.Namespace, ctx: CliContext) -> int:
+    import os
+
+    if args.format not in ("", "json"):
+        raise InvalidArgument(f'unknown --format argument: "{args.format}"')
+    in_userns = os.geteuid() == 0  # before the engine joins the user's namespace on its own
+    mounts = ctx.engine.images.mounts
+    if args.images or args.all:
+        reports = mounts.mount(args.images, all_images=args.all, in_userns=in_userns)
+        if len(args.images) == 1 and not args.format:
+            sys.stdout.write(reports[0].mountpoint + "\n")
+            return 0
+    else:
+        reports = mounts.mounted(in_userns=in_userns)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps([r.to_json() for r in reports], indent=1) + "\n")
+        return 0
+    names = [r.repositories[0] if r.repositories else r.id for r in reports]
+    width = max((len(n) for n in names), default=0)
+    sys.stdout.write("".join(f"{n:<{width}}  {r.mountpoint}\n" for n, r in zip(names, reports, strict=True)))
+    return 0
+
+
+def _setup_unmount(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="*", metavar="IMAGE")
+    p.add_argument("-a", "--all", action="store_true", help="unmount all of the currently mounted images")
+    p.add_argument("-f", "--force", action="store_true", help="force the complete unmount of the specified images")
+
+
+def _run_unmount(args: argparse.Namespace, ctx: CliContext) -> int:
+    done = ctx.engine.images.mounts.unmount(args.images, all_images=args.all, force=args.force)
+    sys.stdout.write("".join(f"{image_id}\n" for image_id in done))
+    return 0
+
+
 # --- login / logout / search --------------------------------------------------------------
 
 def _setup_login(p: argparse.ArgumentParser) -> None:
@@ -400,9 +445,10 @@ def _setup_save(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="docker-archive",
                    help="docker-archive, oci-archive, oci-dir (a directory), docker-dir")
     p.add_argument("-m", "--multi-image-archive", action="store_true", help="allow several images in one archive")
-    p.add_argument("--compress", action="store_true", help="compress layers (docker-dir; accepted)")
+    p.add_argument("--compress", action="store_true",
+                   help="keep layers compressed when saving to a directory (docker-dir)")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress the output")
-    p.add_argument("--uncompressed", action="store_true", help="accepted for compatibility")
+    p.add_argument("--uncompressed", action="store_true", help="accept uncompressed layers when copying OCI images")
 
 
 def _run_save(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -412,17 +458,20 @@ def _run_save(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.format.endswith("-dir"):
         if not args.output:
             raise InvalidArgument(f"--format {args.format} needs a directory: use -o DIR")
-        ctx.engine.images.save(args.images, directory=Path(args.output), fmt=args.format, report=report)
+        ctx.engine.images.save(args.images, directory=Path(args.output), fmt=args.format, report=report,
+                               uncompressed=args.uncompressed, compress=args.compress)
         return 0
     if not args.output:
         if sys.stdout.isatty():
             raise InvalidArgument("refusing to save to terminal. Use -o flag or redirect")
-        ctx.engine.images.save(args.images, out=sys.stdout.buffer, fmt=args.format, report=report)
+        ctx.engine.images.save(args.images, out=sys.stdout.buffer, fmt=args.format, report=report,
+                               uncompressed=args.uncompressed)
         return 0
     tmp = Path(args.output + ".partial")
     try:
         with open(tmp, "wb") as f:
-            ctx.engine.images.save(args.images, out=f, fmt=args.format, report=report, where=args.output)
+            ctx.engine.images.save(args.images, out=f, fmt=args.format, report=report, where=args.output,
+                                   uncompressed=args.uncompressed)
         tmp.replace(args.output)
     finally:
         tmp.unlink(missing_ok=True)
@@ -443,7 +492,7 @@ def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
             with open(args.input, "rb") as f:
                 loaded = ctx.engine.images.load(f, report)
         except FileNotFoundError as e:
-            raise InvalidArgument(f"open {args.input}: no such file or directory") from e
+            raise InvalidArgument(f"stat {args.input}: no such file or directory") from e
     else:
         if sys.stdin.isatty():
             raise InvalidArgument("cannot read from terminal, use command-line redirection or the --input flag")
@@ -466,6 +515,8 @@ COMMANDS: dict[str, Command] = {
     "prune": Command("Remove unused images", _setup_prune, _run_prune),
     "history": Command("Show history of a specified image", _setup_history, _run_history),
     "inspect": Command("Display the configuration of an image", _setup_inspect, _run_inspect),
+    "mount": Command("Mount an image's root filesystem", _setup_mount, _run_mount),
+    "unmount": Command("Unmount an image's root filesystem", _setup_unmount, _run_unmount),
     "login": Command("Log in to a container registry", _setup_login, _run_login),
     "logout": Command("Log out of a container registry", _setup_logout, _run_logout),
     "search": Command("Search registry for image", _setup_search, _run_search),

@@ -35,20 +35,31 @@ def _tags_for(typed: str, image: ImageRecord) -> list[str]:
 
 
 def save(engine: Engine, names: Sequence[str], out: BinaryIO | None, directory: Path | None, fmt: str,
-         report: Report) -> None:
+         report: Report, *, uncompressed: bool = False, compress: bool = False) -> None:
+    """docker-archive layers are always plain tar; ``uncompressed``: OCI formats' too (else as stored);
+    docker-dir is a ``dir:`` image whose layers are plain tar unless ``compress`` (then as stored)."""
     from sealpod.image.copy import CopyOptions, copy_image
+    from sealpod.image.transports.base import ImageDestination
     from sealpod.image.transports.containers_storage import StorageSource
     from sealpod.image.transports.docker_archive import DockerArchiveDestination, pack
     from sealpod.image.transports.oci_layout import OciLayoutDestination
+    from sealpod.image.transports.uncompressed import Uncompressing
 
     if fmt not in FORMATS:
         raise InvalidArgument(f'unsupported format "{fmt}": use one of {", ".join(FORMATS)}')
     images = [(typed, engine.images.get(typed)) for typed in names]
-    if fmt.startswith("oci") and len(images) > 1:
+    if (fmt.startswith("oci") or fmt == "docker-dir") and len(images) > 1:
         raise InvalidArgument(f"{fmt} can hold one image: use --format docker-archive for several")
     work = directory if directory is not None else _scratch(engine)
     try:
-        if fmt.startswith("docker"):
+        if fmt == "docker-dir":
+            from sealpod.image.transports.dir import DirDestination
+
+            typed, image = images[0]
+            dest_dir: ImageDestination = DirDestination(work)
+            dest_dir = dest_dir if compress else Uncompressing(dest_dir, docker=True)
+            copy_image(StorageSource(engine.store, image.id), dest_dir, CopyOptions(), report)
+        elif fmt.startswith("docker"):
             dest = DockerArchiveDestination(work)
             for typed, image in images:
                 dest.next_image(_tags_for(typed, image))
@@ -57,7 +68,8 @@ def save(engine: Engine, names: Sequence[str], out: BinaryIO | None, directory: 
         else:
             typed, image = images[0]
             tags = _tags_for(typed, image)
-            oci = OciLayoutDestination(work, tags[0] if tags else None)
+            oci: ImageDestination = OciLayoutDestination(work, tags[0] if tags else None)
+            oci = Uncompressing(oci) if uncompressed else oci
             copy_image(StorageSource(engine.store, image.id), oci, CopyOptions(), report)
         if directory is None:
             assert out is not None

@@ -71,6 +71,17 @@ def _one(key: str, value: str, resolve: Resolver) -> ImagePredicate:
     if key == "manifest":
         want = _bool(key, value)
         return lambda img: want is False
+    if key == "until":  # created before: a Go duration ago, Unix seconds or an RFC 3339 time
+        import time
+
+        from sealpod.engine.images import _epoch
+        from sealpod.engine.volumes import parse_until
+
+        try:
+            limit = parse_until(value, time.time())
+        except InvalidArgument:
+            raise InvalidArgument(f'failed to parse value as time or duration: "{value}"') from None
+        return lambda img: _epoch(img.created) < limit
     raise InvalidArgument(f'unsupported image filter "{key}"')
 
 

@@ -23,6 +23,7 @@ from sealpod.storage.records import ImageRecord
 
 if TYPE_CHECKING:
     from sealpod.engine import Engine
+    from sealpod.engine.image_mounts import ImageMountService
     from sealpod.image.reference import Reference
 
 Report = Callable[[str], None]
@@ -64,6 +65,13 @@ class ImageService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.store = engine.store
+
+    @property
+    def mounts(self) -> ImageMountService:
+        """``image mount`` / ``image unmount``: read-only trees of images, counted."""
+        from sealpod.engine.image_mounts import ImageMountService
+
+        return ImageMountService(self.engine)
 
     # --- lookup ---------------------------------------------------------------------
 
@@ -143,7 +151,10 @@ class ImageService:
             data["WorkDir"] = paths[0].removesuffix("/diff") + "/work"
             if len(paths) > 1:
                 data["LowerDir"] = ":".join(paths[1:])
-        return {"Name": self.store.driver_name, "Data": data}
+            merged = self.store.image_mounts.mounted().get(image.top_layer or "")
+            if merged:  # while ``image mount`` holds it, as Podman shows
+                data["MergedDir"] = merged
+        return {"Name": self.store.driver_name, "Data": dict(sorted(data.items()))}  # Go's map order
 
     def history(self, name: str) -> list[HistoryEntry]:
         image = self.get(name)
@@ -354,11 +365,13 @@ class ImageService:
         return push(self.engine, image, name, destination, options, report)
 
     def save(self, names: Sequence[str], *, out: BinaryIO | None = None, directory: Path | None = None,
-             fmt: str = "docker-archive", report: Report = lambda _: None, where: str = "") -> None:
-        """``where``: the archive's path as the user gave it (for the event), if it is a file."""
+             fmt: str = "docker-archive", report: Report = lambda _: None, where: str = "",
+             uncompressed: bool = False, compress: bool = False) -> None:
+        """``where``: the archive's path as the user gave it (for the event), if it is a file;
+        ``uncompressed`` (oci formats) and ``compress`` (docker-dir): how layers are written."""
         from sealpod.engine.image_archive import save
 
-        save(self.engine, names, out, directory, fmt, report)
+        save(self.engine, names, out, directory, fmt, report, uncompressed=uncompressed, compress=compress)
         for name in names:  # Podman names the event after where the archive went
             self.engine.events.emit("image", "save", id=self.get(name).id,
                                     name=where or (str(directory) if directory is not None else name))
@@ -376,7 +389,11 @@ class ImageService:
         except urllib.error.HTTPError as e:
             raise InvalidArgument(f"downloading {url}: {e.code} {e.reason}") from None
         except (urllib.error.URLError, OSError) as e:
-            raise InvalidArgument(f"downloading {url}: {getattr(e, 'reason', e)}") from None
+            reason = getattr(e, "reason", e)
+            why = reason.strerror.lower() if isinstance(reason, OSError) and reason.strerror else str(reason)
+            if isinstance(reason, ConnectionRefusedError):
+                why = f"connect: {why}"
+            raise InvalidArgument(f'downloading {url}: Get "{url}": {why}') from None
 
     def load(self, src: BinaryIO, report: Report = lambda _: None) -> list[str]:
         from sealpod.engine.image_archive import load

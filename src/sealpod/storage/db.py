@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sealpod.errors import StorageError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS rw_layers (
 CREATE TABLE IF NOT EXISTS manifest_lists (
     image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,  -- a local list is an image row
     sources  TEXT NOT NULL                -- JSON {instance digest: reference it was added from}
+);
+CREATE TABLE IF NOT EXISTS layer_mounts (
+    layer_id TEXT PRIMARY KEY,            -- the top layer of an image mounted by `image mount`
+    path     TEXT NOT NULL,               -- its read-only mount point
+    count    INTEGER NOT NULL             -- mounts not yet unmounted
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """

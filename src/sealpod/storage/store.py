@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from sealpod.storage.containers import ContainerLayers
     from sealpod.storage.drivers.base import Driver
+    from sealpod.storage.image_mounts import ImageMounts
 
 
 class Store:
@@ -67,6 +68,13 @@ class Store:
         from sealpod.storage.containers import ContainerLayers
 
         return ContainerLayers(self)
+
+    @property
+    def image_mounts(self) -> ImageMounts:
+        """Read-only mounts of images (``image mount``), counted."""
+        from sealpod.storage.image_mounts import ImageMounts
+
+        return ImageMounts(self)
 
     def close(self) -> None:
         if self._db is not None:
@@ -263,8 +271,13 @@ class Store:
             user = conn.execute("SELECT id FROM rw_layers WHERE image_id=? LIMIT 1", (image_id,)).fetchone()
             if user is not None:
                 raise ImageInUse(f"image {image_id[:12]} is in use by container {str(user[0])[:12]}")
+            top = conn.execute("SELECT top_layer FROM images WHERE id=?", (image_id,)).fetchone()
             if conn.execute("DELETE FROM images WHERE id=?", (image_id,)).rowcount == 0:
                 raise NoSuchImage(f"{image_id}: image not known")
+            if top[0] and not conn.execute("SELECT 1 FROM images WHERE top_layer=?", (top[0],)).fetchone():
+                from sealpod.storage.image_mounts import drop_layer_mount
+
+                drop_layer_mount(conn, top[0])  # the image's mount goes with it (its layer may stay)
         return self.collect_garbage()
 
     def collect_garbage(self) -> list[str]:
@@ -277,6 +290,9 @@ class Store:
             for r in conn.execute("SELECT id, compressed_digest FROM layers").fetchall():
                 if r[0] in used:
                     continue
+                from sealpod.storage.image_mounts import drop_layer_mount
+
+                drop_layer_mount(conn, r[0])
                 self.driver.remove(r[0])
                 if r[1] and not conn.execute("SELECT 1 FROM layers WHERE compressed_digest=? AND id!=?",
                                              (r[1], r[0])).fetchone():

@@ -1,0 +1,85 @@
+"""``image mount`` / ``image unmount``: images' trees, read-only, for tools on the host.
+
+Storage counts the mounts (two mounts need two unmounts, unless forced) and keeps them in the
+database, so that the command that mounted may exit and a later one lists or unmounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sealpod.errors import InvalidArgument, RootlessError
+from sealpod.utils.record import dataclass
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.storage.records import ImageRecord
+
+
+@dataclass(frozen=True)
+class ImageMountReport:
+    """One mounted image, as ``image mount`` lists it (its JSON keys are Podman's)."""
+
+    id: str
+    digest: str
+    repositories: tuple[str, ...]
+    mountpoint: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "Names": [self.digest] if self.digest else [],
+                "Repositories": list(self.repositories), "mountpoint": self.mountpoint}
+
+
+class ImageMountService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    def _lookup(self, names: Sequence[str], all_images: bool) -> list[ImageRecord]:
+        if all_images and names:
+            raise InvalidArgument("when using the --all switch, you may not pass any image names or IDs")
+        if all_images:
+            return [img for img in self.store.list_images() if img.top_layer]
+        return [self.engine.images.get(n) for n in names]  # every name is checked before any mount
+
+    def _report(self, image: ImageRecord, path: str) -> ImageMountReport:
+        return ImageMountReport(image.id, image.manifest_digest or "", image.names, path)
+
+    def mount(self, names: Sequence[str], *, all_images: bool = False,
+              in_userns: bool = True) -> list[ImageMountReport]:
+        """Mount each image; ``in_userns`` False: a rootless user who did not ``unshare`` first
+        (the mount would be made in, and vanish with, the namespace only this command sees)."""
+        images = self._lookup(names, all_images)
+        self._check_userns(in_userns)
+        mounts = self.store.image_mounts
+        return [self._report(img, str(mounts.mount(img))) for img in images]
+
+    def mounted(self, *, in_userns: bool = True) -> list[ImageMountReport]:
+        self._check_userns(in_userns)
+        by_layer = self.store.image_mounts.mounted()
+        return [self._report(img, by_layer[img.top_layer]) for img in self.store.list_images()
+                if img.top_layer in by_layer]
+
+    def _check_userns(self, in_userns: bool) -> None:
+        if not in_userns and self.store.driver_name != "vfs":
+            raise RootlessError('cannot run command "sealpod image mount" in rootless mode, '
+                                "must execute `sealpod unshare` first")
+
+    def unmount(self, names: Sequence[str], *, all_images: bool = False, force: bool = False) -> list[str]:
+        """One mount less of each (all of them with ``force``); the IDs of the images that were mounted."""
+        if not names and not all_images:
+            raise InvalidArgument("image name or ID must be specified")
+        if all_images:
+            by_layer = self.store.image_mounts.mounted()
+            if names:
+                raise InvalidArgument("when using the --all switch, you may not pass any image names or IDs")
+            first = {img.top_layer: img for img in reversed(self.store.list_images()) if img.top_layer in by_layer}
+            images = list(reversed(first.values()))  # one unmount per mount, not per image sharing it
+        else:
+            images = self._lookup(names, False)
+        done: dict[str, None] = {}
+        for img in images:
+            if self.store.image_mounts.unmount(img, force=force):
+                done[img.id] = None
+        return list(done)
