@@ -9,7 +9,6 @@ everything is found again from the database, conmon's files and the cgroup tree.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -19,6 +18,8 @@ from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, NoSuchContainer
 
 if TYPE_CHECKING:
+    import socket
+
     from sealpod.engine import Engine
 
 _IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED)

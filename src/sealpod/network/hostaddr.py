@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import socket
-
 
 def _ipv4_of(interface: str) -> str | None:
     import fcntl
+    import socket
     import struct
 
     siocgifaddr = 0x8915
@@ -22,6 +21,8 @@ def _ipv4_of(interface: str) -> str | None:
 def local_ip() -> str:
     """The first global IPv4 address of the host's interfaces in index order; "" when there is none.
     Podman takes the first non-loopback address likewise, so both write the same hosts line."""
+    import socket
+
     for _, name in sorted(socket.if_nameindex()):
         addr = _ipv4_of(name)
         if addr and _unicast(addr):
@@ -30,7 +31,6 @@ def local_ip() -> str:
 
 
 def _unicast(addr: str) -> bool:
-    import ipaddress
-
-    ip = ipaddress.ip_address(addr)
-    return not (ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_unspecified)
+    """Not loopback, link-local, multicast or unspecified (the ipaddress module costs a ms to load)."""
+    first, second = (int(part) for part in addr.split(".")[:2])
+    return not (first in (0, 127) or (first, second) == (169, 254) or 224 <= first <= 239)

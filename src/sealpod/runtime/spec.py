@@ -465,7 +465,7 @@ def write_spec(bundle: Path, spec: Mapping[str, Any]) -> Path:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(spec, f, separators=(",", ":"))
+            f.write(json.dumps(spec, separators=(",", ":")))  # dumps: json.dump never takes the C encoder
         target = bundle / "config.json"
         os.replace(tmp, target)
     except BaseException:
