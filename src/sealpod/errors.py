@@ -255,3 +255,7 @@ class BuildError(SealpodError):
 
 class ImageTransportError(SealpodError):
     """An image location of a non-registry transport (dir:, oci:, archives, docker-daemon:) cannot be used."""
+
+
+class SystemdError(SealpodError):
+    """``generate systemd`` cannot write units for this container or pod (or a quadlet file is unusable)."""

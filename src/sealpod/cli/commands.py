@@ -113,6 +113,7 @@ COMMANDS: dict[str, CommandRef] = {
     "system events": CommandRef("sealpod.cli.events", "events"),
     **{f"kube {verb}": CommandRef("sealpod.cli.kube", verb) for verb in ("generate", "play", "down")},
     "generate kube": CommandRef("sealpod.cli.kube", "generate"),
+    "generate systemd": CommandRef("sealpod.cli.generate", "systemd"),
     "play kube": CommandRef("sealpod.cli.kube", "play"),
     **{f"manifest {verb}": CommandRef("sealpod.cli.manifest", verb)
        for verb in ("create", "add", "annotate", "remove", "rm", "exists", "inspect", "push")},

@@ -30,8 +30,10 @@ def _write_cidfile(config: ContainerConfig, ctr_id: str) -> None:
 def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig, Any]:
     from sealpod.cli.container_flags import config_from_args
     from sealpod.engine.entities import PullOptions, RegistryFlags
+    from sealpod.utils.record import replace
 
-    config = config_from_args(args)
+    # Podman keeps the command line (inspect's CreateCommand): generate systemd --new replays it
+    config = replace(config_from_args(args), create_command=("sealpod", *sys.argv[1:]))
     pull = PullOptions(registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
                                               auth_file=args.authfile),
                        platform=args.platform or None)

@@ -110,6 +110,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--replace", action="store_true", help="replace an existing container of the same name")
     a("--cidfile", default="", help="write the container ID to the file")
     a("--conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
+    a("--systemd", default="", help="run container in systemd mode (true, false, always)")
+    a("--sdnotify", default="", choices=("conmon", "container", "ignore"),
+      help="control sd-notify behavior (conmon, container, ignore)")
+    a("--cgroups", default="", choices=("enabled", "disabled", "no-conmon", "split"),
+      help="control container cgroup configuration")
     a("--detach-keys", default=None, help="override the key sequence for detaching a container")
     a("--sig-proxy", nargs="?", const=True, default=True, type=parse_bool, help="proxy received signals")
     a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
@@ -286,7 +291,16 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         unsetenv=tuple(args.unsetenv), unsetenv_all=args.unsetenv_all, cpu_period=args.cpu_period,
         cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout,
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
+        sdnotify=getattr(args, "sdnotify", ""), cgroups=getattr(args, "cgroups", ""),
+        systemd=_systemd_flag(args.systemd),
     )
+
+
+def _systemd_flag(value: str) -> str:
+    """``--systemd`` checked now, so that a typo fails before any pull."""
+    from sealpod.engine.systemd_mode import check_systemd_value
+
+    return check_systemd_value(value) if value else ""
 
 
 def _check_conflicts(args: argparse.Namespace) -> None:

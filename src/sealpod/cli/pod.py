@@ -94,6 +94,7 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
                    exit_policy=args.exit_policy, pod_id_file=args.pod_id_file, mac_address=args.mac_address,
                    ip=args.ip, network_aliases=tuple(args.network_alias), no_hosts=args.no_hosts,
                    shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else None,
+                   infra_conmon_pidfile=args.infra_conmon_pidfile, create_command=("sealpod", *sys.argv[1:]),
                    **_networks(args.network))
 
 

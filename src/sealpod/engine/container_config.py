@@ -113,6 +113,10 @@ class ContainerConfig:
     timeout: int = 0  # --timeout: seconds the container may run before conmon kills it
     device_cgroup_rules: tuple[str, ...] = ()  # --device-cgroup-rule "TYPE MAJOR:MINOR ACCESS"
     timezone: str = ""  # --tz: "local" (the host's /etc/localtime) or a zoneinfo name
+    create_command: tuple[str, ...] = ()  # the CLI's argv (inspect's CreateCommand, generate systemd --new)
+    sdnotify: str = ""  # --sdnotify: conmon | container | ignore ("" is container, as in Podman 4.3.1)
+    systemd: str = ""  # --systemd: true | false | always ("" is true: systemd mode when the command is an init)
+    cgroups: str = ""  # --cgroups: enabled | disabled | no-conmon | split (accepted; cgroupfs puts conmon apart)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

@@ -204,10 +204,9 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
     if rec.spec.get("healthcheck"):  # Podman's and Docker's name for the same report
         health = svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0, "Log": []}
         state["Health"] = state["Healthcheck"] = health
-    mounts = [{"Type": m.get("type"), "Source": m.get("source"), "Destination": m.get("destination"),
-               "Driver": "local" if m.get("type") == "volume" else "", "Mode": "",
-               "Options": list(m.get("options", [])), "RW": not m.get("read_only"), "Propagation": "rprivate"}
-              for m in cfg.get("mounts", [])]
+    from sealpod.engine.image_volumes import inspect_mounts
+
+    mounts = inspect_mounts(svc.engine, rec.id, list(cfg.get("mounts", [])))
     spec = rec.spec
     restart = cfg.get("restart") or {}
     return {
@@ -234,7 +233,10 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "OpenStdin": bool(cfg.get("interactive")), "AttachStdin": bool(cfg.get("interactive")),
             "AttachStdout": not cfg.get("detach"), "AttachStderr": not cfg.get("detach"),
             "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else
-            svc.engine.config.containers.engine.stop_timeout, "CreateCommand": None,
+            svc.engine.config.containers.engine.stop_timeout,
+            "CreateCommand": list(cfg.get("create_command") or ()) or None,
+            **({"SystemdMode": True} if spec.get("systemd") else {}),
+            "sdNotifyMode": cfg.get("sdnotify") or "container",  # Podman's spelling and default
             **_health_config(rec),
             **({"Secrets": [{k: u[k] for k in ("Name", "ID", "UID", "GID", "Mode")} for u in spec["secrets"]]}
                if spec.get("secrets") else {}),

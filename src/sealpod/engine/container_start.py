@@ -297,7 +297,9 @@ def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, A
     return mounts + [Mount(dest, "bind", src, ("rbind", "rprivate", "ro")) for src, dest in files], env
 
 
-def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> SpecParams:
+def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
+                notify_socket: str = "") -> SpecParams:
+    """``notify_socket``: the host's NOTIFY_SOCKET, given only when the container itself is to use it."""
     from sealpod.engine.specgen import device_cgroup_rule
     from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Resources, SpecParams, parse_device
@@ -346,6 +348,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         joined = static["userns"].get("join")
         namespaces["user"] = _joined_namespace(svc, joined, "user") if joined else static["userns"].get("path") or None
     mounts = [*mounts, *_shared_shm(svc, rec, cfg, namespaces, mounts)]
+    mounts, env, masks = _systemd_and_sockets(svc, rec, cfg, mounts, env, notify_socket)
     return SpecParams(
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
         uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
@@ -357,7 +360,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         privileged=cfg.privileged, no_new_privileges=security["no_new_privileges"],
         namespaces=namespaces, mounts=tuple(mounts),
         shm_size=0 if cfg.ipc == "none" else cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
-        mask=tuple(security["mask"]), unmask=tuple(security["unmask"]), rlimits=limits,
+        mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
         seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless,
                                                                         tuple(conf.default_sysctls)),
         annotations={**cfg.annotations, "io.container.manager": "sealpod"},
@@ -367,6 +370,27 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path) -> Sp
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
         rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps),
     )
+
+
+def _systemd_and_sockets(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, mounts: list[Mount],
+                         env: list[str], notify_socket: str) -> tuple[list[Mount], list[str], tuple[str, ...]]:
+    """Systemd mode's mounts and variables (the user's mounts win), conmon's notify socket for a
+    container that talks to systemd itself, and the sockets systemd passed to this process."""
+    from sealpod.engine import systemd_mode as sd
+    from sealpod.runtime.spec import Mount
+
+    masks: tuple[str, ...] = ()
+    if rec.spec.get("systemd"):
+        mounts = [*sd.systemd_mounts([m.destination for m in cfg.mounts]), *mounts]
+        env = sd.merge_env(env, sd.systemd_env(rec.id))
+        masks = sd.systemd_masked_paths()
+    if notify_socket:
+        notify_dir = svc.paths(rec.id).bundle / "notify"  # conmon makes notify.sock in it
+        notify_dir.mkdir(exist_ok=True)
+        mounts.append(Mount(sd.NOTIFY_DIR_IN_CONTAINER, "bind", os.fspath(notify_dir), ("bind", "rprivate")))
+        env = sd.merge_env(env, [f"NOTIFY_SOCKET={sd.NOTIFY_SOCKET_IN_CONTAINER}"])
+    _, listen_env = sd.listen_fds()
+    return mounts, sd.merge_env(env, listen_env), masks
 
 
 def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: bool,
@@ -479,18 +503,23 @@ _SKIP_IF_ATTACHED = 'm="$1"; shift; if [ -f "$m" ] && kill -0 "$(cat "$m")" 2>/d
 
 def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int, int]:
     """Mount the root filesystem, write config.json and have conmon create the container."""
+    from sealpod.engine import systemd_mode as sd
     from sealpod.runtime.conmon import CreateRequest
     from sealpod.runtime.spec import build_spec, write_spec
 
     paths = svc.paths(rec.id)
     cfg = ContainerConfig.from_json(rec.config)
+    sdnotify = sd.check_sdnotify_value(cfg.sdnotify)
+    notify_socket = sd.take_notify_socket()  # no runtime process may see it; conmon relays in container mode
+    relay = notify_socket if sdnotify == "container" else ""
+    listen_count, _ = sd.listen_fds()
     rootfs = mount_rootfs(svc, rec)
     try:
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)
         shift_rootfs_once(svc, rec, rootfs)
         svc.engine.networks.setup_for(rec)
-        write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs)))
+        write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs, notify_socket=relay)))
         paths.exit_file.unlink(missing_ok=True)
         conf = svc.engine.config.containers.containers
         log_driver = cfg.log_driver or conf.log_driver or "k8s-file"
@@ -500,7 +529,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             pidfile=paths.pidfile, conmon_pidfile=paths.conmon_pidfile, log_driver=log_driver,
             log_size_max=_parse_conf_size(max_size) if max_size else int(conf.log_size_max or -1),
             terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id), timeout=cfg.timeout,
-            preserve_fds=0 if rec.started_at else cfg.preserve_fds)  # the creating command's fds, once
+            preserve_fds=max(0 if rec.started_at else cfg.preserve_fds, listen_count),  # the creating command's, once
+            sdnotify_socket=relay)
         pid = svc.runtime().create(req)
     except BaseException:
         try:
@@ -516,4 +546,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
     conmon_pid = int(paths.conmon_pidfile.read_text().strip() or 0) if paths.conmon_pidfile.exists() else 0
     if cfg.conmon_pidfile:
         Path(cfg.conmon_pidfile).write_text(str(conmon_pid))
+    sd.remember_notify(paths.rundir, notify_socket, sdnotify)  # conmon mode: READY=1 once started
+    if relay:  # the container says READY itself; conmon is the main process either way
+        sd.notify(relay, sd.started_message(sdnotify, conmon_pid))
     return pid, conmon_pid

@@ -299,6 +299,9 @@ class ContainerService:
             raise
         self.engine.events.container(rec, "start")
         rec = self.db.update(rec, state=State.RUNNING, started_at=time.time())
+        from sealpod.engine.systemd_mode import notify_started
+
+        notify_started(self.paths(rec.id).rundir, rec.conmon_pid)  # --sdnotify=conmon under a Type=notify unit
         if rec.spec.get("healthcheck"):
             self.engine.health.on_start(rec)
         return rec

@@ -146,7 +146,8 @@ def inspect(svc: PodService, pod: PodRecord) -> dict[str, Any]:
     states = [public_state(r.state) for r in members]
     spec = pod.pod_spec
     doc: dict[str, Any] = {
-        "Id": pod.id, "Name": pod.name, "Created": rfc3339(pod.created), "CreateCommand": None,
+        "Id": pod.id, "Name": pod.name, "Created": rfc3339(pod.created),
+        "CreateCommand": list(spec.create_command) or None,
         "ExitPolicy": spec.exit_policy, "State": pod_status(states), "Hostname": pod.hostname,
     }
     if pod.labels:

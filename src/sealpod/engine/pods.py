@@ -79,6 +79,8 @@ class PodSpec:
     network_aliases: tuple[str, ...] = ()
     no_hosts: bool = False
     shm_size: int | None = None
+    infra_conmon_pidfile: str = ""  # where the infra's conmon PID is written at start
+    create_command: tuple[str, ...] = ()  # the CLI's argv (inspect's CreateCommand, generate systemd --new)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)
@@ -307,7 +309,7 @@ class PodService:
             dns_search=tuple(spec.dns_search), dns_options=tuple(spec.dns_options), pull="never",
             mac_address=spec.mac_address, ip=spec.ip, network_aliases=tuple(spec.network_aliases),
             no_hosts=spec.no_hosts, shm_size=spec.shm_size, userns=spec.userns,
-            stop_signal="SIGTERM", stop_timeout=10)
+            stop_signal="SIGTERM", stop_timeout=10, conmon_pidfile=spec.infra_conmon_pidfile)
         from sealpod.engine.network_flags import check_config
 
         check_config(config)

@@ -102,11 +102,15 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
 
         parse_signal(config.stop_signal)  # a bad --stop-signal fails create, not stop
     labels = {**(img.get("Labels") or {}), **config.labels}
+    from sealpod.engine.systemd_mode import STOP_SIGNAL, systemd_enabled
+
+    systemd = systemd_enabled(config.systemd, entrypoint + cmd)  # decided once: inspect shows it
     return {
+        "systemd": systemd,
         "entrypoint": entrypoint, "cmd": cmd, "command": entrypoint + cmd, "env": env,
         "workdir": config.workdir or str(img.get("WorkingDir") or "/"),
         "user": config.user or str(img.get("User") or ""),
-        "stop_signal": config.stop_signal or str(img.get("StopSignal") or "SIGTERM"),
+        "stop_signal": config.stop_signal or (STOP_SIGNAL if systemd else str(img.get("StopSignal") or "SIGTERM")),
         "labels": labels, "exposed_ports": sorted((img.get("ExposedPorts") or {}).keys()),
         # checked now (a missing secret fails create, as in Podman); the data is read at each start
         "secrets": engine.secrets.resolve_uses(config.secrets) if config.secrets else [],

@@ -67,6 +67,7 @@ class CreateRequest:
     no_new_keyring: bool = False
     timeout: int = 0                     # conmon kills the container after this many seconds (run --timeout)
     preserve_fds: int = 0                # fds 3..3+N-1 of this process reach the container (run --preserve-fds)
+    sdnotify_socket: str = ""            # the host's NOTIFY_SOCKET: conmon relays <bundle>/notify/notify.sock to it
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,8 @@ class ConmonRuntime:
             argv += ["--timeout", str(req.timeout)]
         if req.preserve_fds > 0:
             argv += ["--runtime-opt", "--preserve-fds", "--runtime-opt", str(req.preserve_fds)]
+        if req.sdnotify_socket:
+            argv.append(f"--sdnotify-socket={req.sdnotify_socket}")
         if req.exit_command:
             argv += ["--exit-command", req.exit_command[0]]
             for arg in req.exit_command[1:]:
@@ -383,6 +386,7 @@ class ConmonRuntime:
         from sealpod.utils.proc import spawn
 
         env = dict(os.environ if self.env is None else self.env)
+        env.pop("NOTIFY_SOCKET", None)  # runc would proxy it itself; conmon gets --sdnotify-socket instead
         env.update(pipes.env())
         pass_fds = (*preserve, *pipes.child_fds())
         # conmon's own complaints, read back only if it fails: an anonymous in-memory file

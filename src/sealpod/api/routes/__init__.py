@@ -8,7 +8,7 @@ import importlib
 from sealpod.api.http import Router
 
 MODULES = ("system", "images", "containers", "exec", "volumes", "networks", "secrets", "pods", "remote_cli", "kube",
-           "build", "manifests")
+           "build", "manifests", "generate")
 
 
 def build_router() -> Router:
