@@ -6,12 +6,24 @@ down the start of the others.  Aliases map to the same module and function name.
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
+class CommandRef:
+    """Where a command lives (a plain class: a NamedTuple would load ``typing`` for every command)."""
 
-class CommandRef(NamedTuple):
-    module: str
-    name: str  # the key in that module's COMMANDS table
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name  # the key in that module's COMMANDS table
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CommandRef) and (self.module, self.name) == (other.module, other.name)
+
+    def __hash__(self) -> int:
+        return hash((self.module, self.name))
+
+    def __repr__(self) -> str:
+        return f"CommandRef({self.module!r}, {self.name!r})"
 
 
 def _image(name: str) -> CommandRef:

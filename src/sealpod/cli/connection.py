@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument, NoSuchConnection
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.engine.connections import ConnectionTable
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from sealpod.cli.args import key_values, parse_bool
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument, KubeError
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.kube.model import Manifest
 

@@ -6,12 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sealpod.cli.args import parse_bool
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument, NoSuchImage, SealpodError
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.engine.entities import RegistryFlags, RemoveReport
     from sealpod.engine.manifests import AddOptions

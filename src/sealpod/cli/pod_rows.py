@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any
 
 from sealpod.cli.image_rows import created_since
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from typing import Any
+
     from sealpod.cli.context import CliContext
     from sealpod.engine.container_stats import ContainerStats, StatsSample
     from sealpod.engine.pods import PodSummary

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from sealpod.config.paths import SYSTEM_DIRS, ConfLayer, SystemDirs, containers_conf_layers
 from sealpod.config.settings import (
@@ -25,6 +24,10 @@ from sealpod.config.settings import (
 )
 from sealpod.config.toml import load_toml, toml_type_name
 from sealpod.errors import ConfigError
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ContainersConf",

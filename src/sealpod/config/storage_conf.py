@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from sealpod.config.paths import (
     SYSTEM_DIRS,
@@ -29,6 +28,10 @@ from sealpod.config.paths import (
 from sealpod.config.settings import Record
 from sealpod.config.toml import load_toml, load_toml_if_exists, toml_type_name
 from sealpod.errors import ConfigError
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 WHAT = "storage.conf"
 DEFAULT_DRIVER = "overlay"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sealpod.config.loader import Config
 from sealpod.config.loader import GlobalOptions as GlobalFlags
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.config.registries_conf import RegistriesConf
     from sealpod.engine.container_files import ContainerFiles

@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import NoSuchContainer
 from sealpod.utils.record import dataclass
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.engine import Engine
 

@@ -7,11 +7,11 @@ database, so that the command that mounted may exit and a later one lists or unm
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sealpod.errors import InvalidArgument, RootlessError
 from sealpod.utils.record import dataclass
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.engine import Engine
     from sealpod.storage.records import ImageRecord

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from sealpod.errors import KubeError
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def type_name(value: Any) -> str:

@@ -11,12 +11,12 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sealpod.errors import NoSuchLayer, StorageError
 from sealpod.storage.mount import is_mountpoint, mount, unmount
 from sealpod.utils.proc import which
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.rootless.idmap import IdMapping
     from sealpod.storage.store import Store

@@ -7,12 +7,14 @@ Bodies and answers follow Podman 4.3's API: ``PodSpecGenerator`` in, ``{"Id": ..
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from sealpod.api.http import Request, Response, Router, json_response, no_content
 from sealpod.errors import InvalidArgument, NoSuchPod
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from typing import Any
+
     from sealpod.engine.pods import PodSpec, PodSummary
 
 

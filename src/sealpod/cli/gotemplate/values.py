@@ -11,9 +11,12 @@ import enum
 import math
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 from sealpod.utils import record as dataclasses
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Missing:
