@@ -311,7 +311,7 @@ class _Fields:
 
 def _parse_file(path: Path, data: bytes, dropin: bool) -> _FileConf:
     prefix = f'{"loading drop-in" if dropin else "loading"} registries configuration "{path}"'
-    top = _Fields(parse_toml(data, prefix), "", prefix)
+    top = _Fields(parse_toml(data, prefix, source=path), "", prefix)
     conf = _FileConf()
     conf.search = top.strings("unqualified-search-registries")
     for entry in conf.search or ():
