@@ -11,20 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from sealpod.config.toml import toml_type_name
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+    _R = TypeVar("_R", bound="Record")
+
+    @dataclass_transform(frozen_default=True)
+    class _Checked:
+        """What type checkers see: every Record is a frozen dataclass."""
+else:
+    class _Checked:
+        pass
 
 
 class SettingTypeError(ValueError):
     """A value that does not fit its setting; the loader adds the file and key to the message."""
 
 
-_R = TypeVar("_R", bound="Record")
-
-
-@dataclass_transform(frozen_default=True)
-class Record:
+class Record(_Checked):
     """A frozen, typed record that mypy checks like a frozen dataclass.
 
     Not a real @dataclass: generating the methods of every configuration class (one of
