@@ -31,11 +31,14 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
 
 from sealpod.config.toml import parse_toml, toml_type_name
 from sealpod.errors import ConfigError
 from sealpod.utils.record import dataclass, field, replace
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 ENV_REGISTRIES_CONF = "CONTAINERS_REGISTRIES_CONF"
 SYSTEM_CONTAINERS_DIR = Path("/etc/containers")
@@ -115,7 +118,8 @@ class RegistryEntry:
         return _normalize_docker_hub(location + name[covered:])
 
 
-class PullSource(NamedTuple):
+@dataclass(frozen=True)
+class PullSource:
     """A concrete place to pull from: the rewritten name and whether TLS may be skipped.
 
     The last source of a list is the primary location; any before it are mirrors.
