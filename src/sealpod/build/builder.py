@@ -300,12 +300,13 @@ class Builder:
             env = _merge_env(env, self.options.env)
             keys = {e.partition("=")[0] for e in env}
             env += [f"{k}={v}" for k, v in state.args.items() if k not in keys]
+        mounts = (*run.mounts, *_scratch_volumes(state.config, run.mounts)) if with_args else run.mounts
         config = ContainerConfig(image=state.image_id or "", command=tuple(command), entrypoint=(),
-                                 env=tuple(env), user=str(state.config.get("User") or ""),
+                                 env=tuple(env), user=str(state.config.get("User") or ""), image_volume="ignore",
                                  workdir=str(state.config.get("WorkingDir") or ""), network=self.options.network,
                                  pull="never", labels={}, sig_proxy=False, ulimits=run.ulimits,
                                  security_opts=run.security_opts, cap_add=run.cap_add, cap_drop=run.cap_drop,
-                                 mounts=run.mounts, dns_servers=run.dns_servers, dns_search=run.dns_search,
+                                 mounts=mounts, dns_servers=run.dns_servers, dns_search=run.dns_search,
                                  dns_options=run.dns_options, add_hosts=run.add_hosts, no_hosts=run.no_hosts,
                                  devices=run.devices)
         rec = self.engine.containers.create(config, image_id=state.image_id)
@@ -313,7 +314,7 @@ class Builder:
             yield rec.id
         finally:
             with contextlib.suppress(SealpodError):
-                self.engine.containers.remove(rec.id, force=True)
+                self.engine.containers.remove(rec.id, force=True, volumes=True)
 
     def make_workdir(self, ctr: str, state: _State) -> None:
         workdir = str(state.config.get("WorkingDir") or "")
@@ -499,3 +500,15 @@ def run_build(engine: Engine, context: BuildContext, containerfile: tuple[str, s
     cf = parse(text)
     context.load_ignore(Path(path) if path != "-" else None, ignorefile)
     return Builder(engine, context, options, out).build(cf)
+
+
+def _scratch_volumes(config: dict[str, Any], taken: tuple[MountSpec, ...]) -> list[MountSpec]:
+    """As Buildah: a RUN step sees the stage's VOLUME paths as the image has them (owner and mode
+    too), but what it writes there is not committed.  An anonymous volume of the RUN container at
+    each one, copied up from the image and removed with the container, does both."""
+    from sealpod.engine.container_config import MountSpec
+
+    volumes = config.get("Volumes")
+    have = {m.destination.rstrip("/") or "/" for m in taken}
+    paths = sorted({"/" + str(p).strip().strip("/") for p in volumes or {}}) if isinstance(volumes, dict) else []
+    return [MountSpec("volume", p) for p in paths if p != "/" and p not in have]

@@ -55,6 +55,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("-v", "--volume", action="append", default=[], help="bind mount a volume (SRC:DEST[:OPTIONS])")
     a("--mount", action="append", default=[], help="attach a filesystem mount (type=bind|volume|tmpfs,...)")
     a("--tmpfs", action="append", default=[], help="mount a temporary filesystem (DEST[:OPTIONS])")
+    a("--image-volume", default="", help="how the image's VOLUMEs are mounted (bind, tmpfs, ignore)")
+    a("--volumes-from", action="append", default=[], help="mount volumes from the specified container(s)")
     a("--read-only", action="store_true", help="make the container's root filesystem read-only")
     a("--privileged", action="store_true", help="give extended privileges to the container")
     a("--cap-add", action="append", default=[], help="add capabilities")
@@ -272,7 +274,8 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         annotations=key_values(args.annotation, "annotation"),
         hostname=args.hostname, **_network_fields(args), add_hosts=tuple(args.add_host),
         dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
-        no_hosts=args.no_hosts, mounts=mounts, read_only=args.read_only, privileged=args.privileged,
+        no_hosts=args.no_hosts, mounts=mounts, **_volume_fields(args), read_only=args.read_only,
+        privileged=args.privileged,
         cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop), security_opts=tuple(args.security_opt),
         ulimits=tuple(args.ulimit), sysctls=key_values(args.sysctl, "sysctl"), devices=tuple(args.device),
         memory=parse_size(args.memory, "--memory") if args.memory else None,
@@ -294,6 +297,16 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         sdnotify=getattr(args, "sdnotify", ""), cgroups=getattr(args, "cgroups", ""),
         systemd=_systemd_flag(args.systemd),
     )
+
+
+def _volume_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """``--image-volume`` and ``--volumes-from``, checked now so that a typo fails before any pull."""
+    from sealpod.engine.image_volumes import check_mode, check_volumes_from
+
+    specs = tuple(v for v in args.volumes_from if v)  # one container each: options may hold commas (ro,z)
+    for spec in specs:
+        check_volumes_from(spec)
+    return {"image_volume": check_mode(args.image_volume) if args.image_volume else "", "volumes_from": specs}
 
 
 def _systemd_flag(value: str) -> str:

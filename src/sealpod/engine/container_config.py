@@ -117,6 +117,8 @@ class ContainerConfig:
     sdnotify: str = ""  # --sdnotify: conmon | container | ignore ("" is container, as in Podman 4.3.1)
     systemd: str = ""  # --systemd: true | false | always ("" is true: systemd mode when the command is an init)
     cgroups: str = ""  # --cgroups: enabled | disabled | no-conmon | split (accepted; cgroupfs puts conmon apart)
+    image_volume: str = ""  # --image-volume: bind | tmpfs | ignore ("" is containers.conf's image_volume_mode)
+    volumes_from: tuple[str, ...] = ()  # --volumes-from CTR[:ro|rw|z]: that container's volumes and binds, at create
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

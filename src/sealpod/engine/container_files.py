@@ -170,8 +170,10 @@ class ContainerFiles:
         rest = path[len(mount.destination.rstrip("/")):] if path.startswith(mount.destination.rstrip("/")) \
             else norm[len(mount.destination.rstrip("/")):]
         base = ""
-        if mount.type == "volume" and mount.source:
-            base = str(self.engine.volumes.data_dir(mount.source))
+        volume = mount.source or self.engine.volumes.anonymous_at(rec.id, mount.destination) \
+            if mount.type == "volume" else ""  # an anonymous one (-v /path, an image VOLUME) by its owner
+        if volume:
+            base = str(self.engine.volumes.data_dir(volume))
         elif mount.type == "bind":
             base = mount.source
         if not base or not os.path.isdir(base):

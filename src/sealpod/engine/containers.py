@@ -217,6 +217,9 @@ class ContainerService:
                 name = random_name()
         image = self.store.get_image(image_id) if image_id else (
             self.engine.images.get(config.image) if config.image else None)
+        from sealpod.engine.image_volumes import with_extra_mounts
+
+        config = with_extra_mounts(self.engine, config, image)  # --volumes-from, then the image's VOLUMEs
         ctr_id = new_id()
         image_name = image.names[0] if image and image.names else (image.id if image else "")
         if image and config.image and config.image not in image.names:

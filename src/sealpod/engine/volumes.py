@@ -463,6 +463,12 @@ class VolumeService:
             return _from_row(row)
         return self.create(anonymous=True, owner=rec.id, owner_dest=destination)
 
+    def anonymous_at(self, ctr_id: str, destination: str) -> str | None:
+        """The name of the anonymous volume a container has at ``destination`` (made at its create)."""
+        row = self.db.conn.execute("SELECT name FROM volumes WHERE owner=? AND owner_dest=?",
+                                   (ctr_id, destination)).fetchone()
+        return str(row[0]) if row is not None else None
+
     def prepare_for(self, rec: ContainerRecord) -> list[Volume]:
         """Create the volumes a container names, and its anonymous ones, as ``create`` does in Podman."""
         return [self._for_mount(rec, m.get("source") or "", m["destination"]) for m in _mount_specs(rec)]

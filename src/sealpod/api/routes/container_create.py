@@ -153,7 +153,7 @@ def _host_fields(host: Mapping[str, Any]) -> dict[str, Any]:
                                      str(d.get("CgroupPermissions") or "")) if p)
                for d in (host.get("Devices") or []) if isinstance(d, dict)]
     return {
-        "mounts": _mounts(host), "remove": bool(host.get("AutoRemove")),
+        "mounts": _mounts(host), "remove": bool(host.get("AutoRemove")), "volumes_from": _strs(host.get("VolumesFrom")),
         "restart": RestartPolicy(name, int(restart.get("MaximumRetryCount") or 0)),
         "privileged": bool(host.get("Privileged")), "read_only": bool(host.get("ReadonlyRootfs")),
         "cap_add": _strs(host.get("CapAdd")), "cap_drop": _strs(host.get("CapDrop")),
@@ -202,7 +202,16 @@ def from_docker(body: Any, name: str = "") -> ContainerConfig:
         hostname=str(body.get("Hostname") or ""), stop_signal=str(body.get("StopSignal") or ""),
         stop_timeout=int(stop_timeout) if stop_timeout is not None else None,
         expose=tuple(_dict(body.get("ExposedPorts"), "ExposedPorts")), pull="never",
-        healthcheck=_healthcheck(body.get("Healthcheck")), **net, **_host_fields(host))
+        healthcheck=_healthcheck(body.get("Healthcheck")), **net, **_with_volumes(body, _host_fields(host)))
+
+
+def _with_volumes(body: Mapping[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """``Config.Volumes`` (``docker run -v /path`` sends it there): anonymous volumes where no
+    bind or mount of HostConfig already is."""
+    taken = {m.destination.rstrip("/") for m in fields["mounts"]}
+    extra = [MountSpec("volume", str(p)) for p in _dict(body.get("Volumes"), "Volumes")
+             if str(p).startswith("/") and str(p).rstrip("/") not in taken]
+    return {**fields, "mounts": (*fields["mounts"], *extra)} if extra else fields
 
 
 def _healthcheck(value: Any) -> dict[str, Any]:
@@ -261,7 +270,8 @@ def from_libpod(body: Any) -> ContainerConfig:
         network="" if netns in ("", "bridge") else str(netns), detach=True, pull="never",
         ulimits=tuple(f"{r['type'].removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
                       for r in body.get("r_limits") or []),
-        secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""), **_libpod_userns(body))
+        secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""), **_libpod_userns(body),
+        image_volume=str(body.get("image_volume_mode") or ""), volumes_from=_strs(body.get("volumes_from")))
 
 
 def _libpod_userns(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,149 @@
+"""The mounts a container gets besides its own ``-v``/``--mount``/``--tmpfs``: ``--volumes-from``
+and the image's ``VOLUME`` paths (``--image-volume``), resolved once at create as Podman does.
+
+They are folded into the container's stored mounts, so start, ``inspect``, ``rm -v``, ``cp`` and
+``volume ls`` treat them like any other mount.  Precedence is Podman's: the user's own mounts win
+over ``--volumes-from``, which wins over image volumes, each by exact destination.  In ``bind``
+mode an image volume is an anonymous volume owned by the container (copied up from the image on
+first start, removed by ``rm -v``/``--rm``); in ``tmpfs`` mode a tmpfs filled from the image.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING, Any
+
+from sealpod.errors import InvalidArgument, NoSuchContainer
+
+if TYPE_CHECKING:
+    from sealpod.engine import Engine
+    from sealpod.engine.container_config import ContainerConfig, MountSpec
+    from sealpod.storage.records import ImageRecord
+
+MODES = ("bind", "tmpfs", "ignore")
+# what Podman mounts an image volume with, and shows in inspect (before "rbind")
+VOLUME_OPTIONS = ("nodev", "exec", "nosuid")
+TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
+_FROM_OPTIONS = ("z", "ro", "rw")
+
+
+def check_mode(mode: str) -> str:
+    """``--image-volume``/``image_volume_mode``, in Podman's words when it is none of the three."""
+    if mode not in MODES:
+        raise InvalidArgument(f'invalid image volume mode "{mode}" required value: bind, tmpfs, ignore')
+    return mode
+
+
+def check_volumes_from(spec: str) -> tuple[str, tuple[str, ...]]:
+    """``CTR[:OPTIONS]`` into the container and its options; bad options fail before any pull."""
+    name, _, opts = spec.partition(":")
+    options = tuple(o for o in opts.split(",") if o)
+    for option in options:
+        if option not in _FROM_OPTIONS:
+            raise InvalidArgument(f'invalid option "{option}" specified - volumes from another container '
+                                  "can only use z,ro,rw options")
+    if "ro" in options and "rw" in options:
+        raise InvalidArgument(f'cannot set both "ro" and "rw" options for volumes-from "{spec}"')
+    return name, options
+
+
+def volume_paths(image: ImageRecord | None) -> list[str]:
+    """The image's ``Config.Volumes`` as clean absolute paths, in a stable order."""
+    from sealpod.engine.specgen import image_config
+
+    volumes = image_config(image).get("Volumes")
+    if not isinstance(volumes, dict):
+        return []
+    return sorted({_clean(str(p)) for p in volumes if str(p).strip()})
+
+
+def _clean(path: str) -> str:
+    """An absolute, normalised path ("//x" and "x/" are "/x": normpath alone keeps a leading "//")."""
+    return posixpath.normpath("/" + path.strip().lstrip("/"))
+
+
+def _dest(m: MountSpec) -> str:
+    return _clean(m.destination)
+
+
+def with_extra_mounts(engine: Engine, config: ContainerConfig, image: ImageRecord | None) -> ContainerConfig:
+    """``config`` with its ``--volumes-from`` and image volume mounts added (the user's mounts first)."""
+    from sealpod.utils import record
+
+    mode = check_mode(config.image_volume or engine.config.containers.engine.image_volume_mode or "bind")
+    mounts = list(config.mounts)
+    taken = {_dest(m) for m in mounts}
+    for spec in config.volumes_from:
+        for m in _mounts_from(engine, spec):
+            if _dest(m) not in taken:
+                mounts.append(m)
+                taken.add(_dest(m))
+    if mode != "ignore":
+        for path in volume_paths(image):
+            if path not in taken:
+                mounts.append(_image_mount(mode, path))
+                taken.add(path)
+    if len(mounts) == len(config.mounts):
+        return config
+    return record.replace(config, mounts=tuple(mounts))
+
+
+def _image_mount(mode: str, path: str) -> MountSpec:
+    from sealpod.engine.container_config import MountSpec
+
+    if mode == "tmpfs":
+        return MountSpec("tmpfs", path, "tmpfs", TMPFS_OPTIONS)
+    return MountSpec("volume", path, "", VOLUME_OPTIONS)
+
+
+def _mounts_from(engine: Engine, spec: str) -> list[MountSpec]:
+    """Another container's volumes and bind mounts, at the same places; ``ro``/``rw`` override
+    their mode.  Its anonymous volumes are named here, so they are shared, not made anew."""
+    from sealpod.engine.container_config import MountSpec
+
+    name, options = check_volumes_from(spec)
+    try:
+        rec = engine.containers.lookup(name)
+    except NoSuchContainer as e:
+        raise NoSuchContainer(f'looking up container "{name}" for volumes-from: {e}') from None
+    out: list[MountSpec] = []
+    for doc in rec.config.get("mounts", ()):
+        m = _spec(doc)
+        if m.type not in ("volume", "bind"):
+            continue
+        source = m.source or (engine.volumes.anonymous_at(rec.id, m.destination) or "")
+        if m.type == "volume" and not source:
+            continue  # not made yet (cannot happen after create): nothing to share
+        read_only = m.read_only if not ({"ro", "rw"} & set(options)) else "ro" in options
+        opts = tuple(o for o in m.options if o not in ("ro", "rw")) + (("ro",) if read_only else ())
+        out.append(MountSpec(m.type, m.destination, source, opts, read_only))
+    return out
+
+
+def _spec(doc: dict[str, Any]) -> MountSpec:
+    from sealpod.engine.container_config import MountSpec
+
+    return MountSpec(**{**doc, "options": tuple(doc.get("options", ()))})
+
+
+def inspect_mounts(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``inspect``'s ``Mounts`` as Podman 4 shows them: a volume by its name (anonymous ones too)
+    and its data directory; tmpfs mounts are not listed."""
+    out = []
+    for m in mounts:
+        kind = m.get("type")
+        if kind == "tmpfs":
+            continue
+        options = [o for o in m.get("options", []) if o not in ("ro", "rw")]
+        doc: dict[str, Any] = {"Type": kind}
+        if kind == "volume":
+            name = m.get("source") or engine.volumes.anonymous_at(ctr_id, m.get("destination", "")) or ""
+            doc.update(Name=name, Source=str(engine.volumes.data_dir(name)) if name else "")
+        else:
+            doc["Source"] = m.get("source")
+        if "rbind" not in options and "bind" not in options:
+            options.append("rbind")
+        doc.update(Destination=m.get("destination"), Driver="local" if kind == "volume" else "", Mode="",
+                   Options=options, RW=not m.get("read_only"), Propagation="rprivate")
+        out.append(doc)
+    return out
