@@ -8,10 +8,13 @@ sealpod has no use for are ignored silently, as Podman does; malformed values ar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sealpod.engine.container_config import ContainerConfig, MountSpec, RestartPolicy
 from sealpod.errors import InvalidArgument
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 _MODES = ("", "default", "bridge", "none", "host", "private", "slirp4netns", "pasta")
 
