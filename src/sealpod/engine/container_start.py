@@ -475,32 +475,51 @@ def _find_init(configured: str) -> str:
 
 
 def exit_command(svc: ContainerService, ctr_id: str) -> tuple[str, ...]:
-    """How conmon calls us back when the container exits.
+    """How conmon calls us back when the container exits: a small script in the run root.
 
-    Python starts without site processing (-I -S, ~10 ms less) with our own import path: the
-    cleanup runs once per container exit, often while the user waits.
+    A foreground ``run``/``start -a`` cleans up itself and leaves its PID in the container's
+    ``attached`` file; the script then skips a second Python process competing for the CPU
+    (if that process died, its PID is gone and the cleanup runs as usual).  Python starts
+    without site processing (-I -S, ~10 ms less) on our own import path.  Kept in a file, the
+    command conmon holds for the container's whole life stays short: conmon's memory is what
+    a detached container costs.
     """
+    store = svc.store
+    script = _cleanup_script(store.run_root)
+    return (script, "--root", os.fspath(store.graph_root), "--runroot", os.fspath(store.run_root),
+            "--storage-driver", store.driver_name, "container", "cleanup", ctr_id)
+
+
+def _cleanup_script(run_root: Path) -> str:
+    """The exit command's script, written when missing or out of date (another sealpod install)."""
+    import shlex
+
     import sealpod
 
-    store = svc.store
     site = [p for p in sys.path if p.endswith("site-packages")]
     if not site:
         import sysconfig
 
         site = [sysconfig.get_paths()["purelib"]]
     paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), site[0]]
-    boot = (f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; "
-            "sys.exit(main(sys.argv[1:]))")
-    cleanup = (sys.executable, "-I", "-S", "-c", boot, "--root", os.fspath(store.graph_root), "--runroot",
-               os.fspath(store.run_root), "--storage-driver", store.driver_name, "container", "cleanup", ctr_id)
-    # A foreground `run`/`start -a` cleans up itself and leaves its PID in the marker file; the
-    # shell then skips a second Python process competing for the CPU.  If that process died,
-    # the marker's PID is gone and the cleanup runs as usual.
-    marker = os.fspath(svc.paths(ctr_id).rundir / "attached")
-    return ("/bin/sh", "-c", _SKIP_IF_ATTACHED, "sealpod-cleanup", marker, *cleanup)
-
-
-_SKIP_IF_ATTACHED = 'm="$1"; shift; if [ -f "$m" ] && kill -0 "$(cat "$m")" 2>/dev/null; then exit 0; fi; exec "$@"'
+    boot = f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    # the arguments are exit_command's: "$4" is the run root, the last one the container's ID
+    text = ("#!/bin/sh\n# conmon's exit command for sealpod containers: skip when a foreground sealpod cleans up\n"
+            'eval "id=\\${$#}"; m="$4/containers/$id/attached"\n'
+            'if [ -f "$m" ] && { read -r pid < "$m"; kill -0 "$pid"; } 2>/dev/null; then exit 0; fi\n'
+            f"exec {shlex.quote(sys.executable)} -I -S -c {shlex.quote(boot)} \"$@\"\n")
+    path = os.path.join(os.fspath(run_root), "sealpod-cleanup")
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return path
+    except OSError:
+        pass
+    tmp = f"{path}.{os.getpid()}"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o700), "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
 
 
 def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int, int]:

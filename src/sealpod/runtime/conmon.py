@@ -313,7 +313,9 @@ class ConmonRuntime:
         return [f"--runtime-arg={a}" for a in args]
 
     def _shared_argv(self, cid: str, cuuid: str, name: str, bundle: Path, pidfile: Path, log_arg: str,
-                     exit_dir: Path, persist_dir: Path) -> list[str]:
+                     exit_dir: Path, persist_dir: Path | None) -> list[str]:
+        """What create and exec share.  A container needs no ``--persist-dir`` (its exit code comes
+        from the exit dir): every argument stays in conmon's memory for the container's life."""
         return [
             self.paths.conmon,
             "--api-version", "1",
@@ -324,7 +326,7 @@ class ConmonRuntime:
             "-p", os.fspath(pidfile),
             "-n", name,
             "--exit-dir", os.fspath(exit_dir),
-            "--persist-dir", os.fspath(persist_dir),
+            *(("--persist-dir", os.fspath(persist_dir)) if persist_dir is not None else ()),
             "--full-attach",
             "-l", log_arg,
             "--log-level", self.log_level,
@@ -336,7 +338,7 @@ class ConmonRuntime:
         driver = _LOG_DRIVERS.get(req.log_driver, "k8s-file")
         log_arg = f"{driver}:{req.log_path}" if driver == "k8s-file" else f"{driver}:"
         argv = self._shared_argv(req.id, req.id, req.name or req.id, req.bundle, req.pidfile, log_arg,
-                                 self.paths.exit_dir, self.persist_dir(req.id))
+                                 self.paths.exit_dir, None)
         argv += ["--conmon-pidfile", os.fspath(req.conmon_pidfile)]
         if req.log_size_max > 0:
             argv += ["--log-size-max", str(req.log_size_max)]

@@ -78,12 +78,13 @@ def test_conmon_create_argv() -> None:
     pairs = _pairs(argv)
     for pair in [("-c", "c1"), ("-u", "c1"), ("-r", "/usr/sbin/runc"), ("-b", str(b)),
                  ("-p", f"{b}/pidfile"), ("-n", "web"), ("--exit-dir", "/run/sp/exits"),
-                 ("--persist-dir", "/run/sp/persist/c1"), ("-l", f"k8s-file:{b}/ctr.log"),
+                 ("-l", f"k8s-file:{b}/ctr.log"),
                  ("--log-level", "debug"), ("--conmon-pidfile", f"{b}/conmon.pid"),
                  ("--log-size-max", "1000"),
                  ("--exit-command", "/usr/bin/sealpod")]:
         assert pair in pairs, pair
     assert {"--full-attach", "-t", "-i"} <= set(argv)
+    assert "--persist-dir" not in argv  # kept in conmon's memory for nothing: the exit code is in the exit dir
     runtime_args = [a.removeprefix("--runtime-arg=") for a in argv if a.startswith("--runtime-arg=")]
     assert runtime_args == ["--root", "/run/sp/runc", "--log-format=json", "--log", f"{b}/oci-log"]
     exit_args = [v for k, v in pairs if k == "--exit-command-arg"]
