@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
     from sealpod.engine import Engine
-    from sealpod.engine.container_report import ContainerSummary, PublishedPort
+    from sealpod.engine.container_report import ContainerSummary
     from sealpod.engine.entities import PullOptions
     from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.runtime.oci import PendingDelete
@@ -623,80 +623,16 @@ class ContainerService:
 
     def summaries(self, *, all_containers: bool, filters: Sequence[str] = (),
                   size: bool = False) -> list[ContainerSummary]:
-        from sealpod.utils.record import replace
+        """``ps``: from the database alone, as far as it can answer."""
+        from sealpod.engine.container_list import summaries
 
-        health = self.engine.health
-        found = self._summaries(all_containers, filters)
-        if any(s.state in (State.RUNNING, State.PAUSED) for s in found):
-            # state files are read only for containers that can have ports or a health status
-            extras = self.db.ps_extras()
-            found = [self._with_extras(s, extras.get(s.id, (True, True)), health)
-                     if s.state in (State.RUNNING, State.PAUSED) else s for s in found]
-        if any(s.pod_id for s in found):
-            found = self.engine.pods.with_pod_names(found)
-        if not size:
-            return found
-
-        out = []
-        for s in found:
-            rw = self.rw_size(s.id)
-            image = self.store.get_image(s.image_id).size if s.image_id else 0
-            out.append(replace(s, rw_size=rw, root_size=rw + image))
-        return out
-
-    def _with_extras(self, s: ContainerSummary, extras: tuple[bool, bool], health: Any) -> ContainerSummary:
-        from sealpod.utils.record import replace
-
-        if not extras[0] and not extras[1]:
-            return s
-        return replace(s, ports=self._published(s.id) if extras[0] else (),
-                       health=health.status(s.id) if extras[1] else "")
-
-    def _published(self, ctr_id: str) -> tuple[PublishedPort, ...]:
-        """Published ports, from the run's saved network state (no runtime call, no DB read)."""
-        from sealpod.engine.container_report import PublishedPort
-
-        status = self.engine.networks.status_of(ctr_id)
-        return tuple(PublishedPort(p.host_ip, p.host_port, p.container_port, p.protocol, p.range)
-                     for p in (status.ports if status else ()))
-
-    def _still_running(self, row: Any) -> bool:
-        """The cheap half of :meth:`sync`: no exit file, and conmon or the process alive."""
-        if os.path.exists(os.path.join(self.store.run_root, "exits", row["id"])):  # paths().exit_file, cheaper
-            return False
-        return pid_alive(row["conmon_pid"]) or pid_alive(row["pid"])
+        return summaries(self, all_containers=all_containers, filters=filters, size=size)
 
     def rw_size(self, ctr_id: str) -> int:
         """Bytes in the container's writable layer (what it changed), as ``ps --size`` reports."""
-        total = 0
-        for root, dirs, files in os.walk(self.store.containers.diff_path(ctr_id)):
-            for name in files + dirs:
-                try:
-                    total += os.lstat(os.path.join(root, name)).st_size if name in files else 0
-                except OSError:
-                    pass
-        return total
+        from sealpod.engine.container_list import rw_size
 
-    def _summaries(self, all_containers: bool, filters: Sequence[str]) -> list[ContainerSummary]:
-        from sealpod.engine.container_report import filtered, summarize, summarize_row
-
-        if not filters:
-            out = []
-            for row in self.db.ps_rows():
-                if row["state"] in RUNNING_STATES and row["conmon_pid"] and not self._still_running(row):
-                    try:  # it exited meanwhile: record that
-                        summary = summarize(self.sync(self.db.get(row["id"])))
-                    except NoSuchContainer:
-                        continue  # removed since the rows were read
-                else:
-                    summary = summarize_row(row)
-                if all_containers or summary.state in (State.RUNNING, State.PAUSED):
-                    out.append(summary)
-            return out
-        records = self.list_containers()
-        if not all_containers:
-            records = [r for r in records if r.state in (State.RUNNING, State.PAUSED)]
-        return [summarize(r) for r in filtered(self, records, filters)]
+        return rw_size(self, ctr_id)
 
     def network_settings(self, rec: ContainerRecord) -> dict[str, Any]:
         from sealpod.engine.container_report import network_settings
