@@ -35,3 +35,18 @@ def confirm(warning: str) -> bool:
     sys.stdout.write(f"{warning}Are you sure you want to continue? [y/N] ")
     sys.stdout.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def add_addressing_flags(parser: argparse.ArgumentParser, subject: str, hosts_of: str) -> None:
+    """Host entries, DNS and the address on the network: ``run``/``create`` and ``pod create``
+    take the same flags, worded for ``subject`` (container, pod); ``hosts_of`` says whose
+    /etc/hosts ``--no-hosts`` leaves out."""
+    a = parser.add_argument
+    a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
+    a("--dns", action="append", default=[], help="set custom DNS servers")
+    a("--dns-search", action="append", default=[], help="set custom DNS search domains")
+    a("--dns-option", action="append", default=[], help="set custom DNS options")
+    a("--no-hosts", action="store_true", help=f"do not create /etc/hosts within {hosts_of}")
+    a("--ip", default="", help=f"specify a static IPv4 address for the {subject}")
+    a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
+    a("--network-alias", action="append", default=[], help=f"add a network-scoped alias for the {subject}")

@@ -8,7 +8,7 @@ import re
 import shlex
 from pathlib import Path
 
-from sealpod.cli.args import key_values, parse_bool
+from sealpod.cli.args import add_addressing_flags, key_values, parse_bool
 from sealpod.errors import InvalidArgument
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -83,19 +83,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--label-file", action="append", default=[], help="read in a line delimited file of labels")
     a("--annotation", action="append", default=[], help="add an annotation to the container")
     a("-h", "--hostname", default="", help="set the container hostname")
-    a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
-    a("--dns", action="append", default=[], help="set custom DNS servers")
-    a("--dns-search", action="append", default=[], help="set custom DNS search domains")
-    a("--dns-option", action="append", default=[], help="set custom DNS options")
-    a("--no-hosts", action="store_true", help="do not create /etc/hosts within the container")
+    add_addressing_flags(p, "container", "the container")
     a("--network", "--net", action="append", default=[],
       help="connect the container to a network (bridge, none, host, container:ID, ns:PATH, NAME[:ip=,alias=])")
     a("-p", "--publish", action="append", default=[], help="publish a container's port(s) to the host")
     a("-P", "--publish-all", action="store_true", help="publish all exposed ports to random host ports")
     a("--expose", action="append", default=[], help="expose a port or a range of ports")
-    a("--ip", default="", help="specify a static IPv4 address for the container")
-    a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
-    a("--network-alias", action="append", default=[], help="add a network-scoped alias for the container")
     a("--ipc", default="", help="IPC namespace to use")
     a("--pid", default="", help="PID namespace to use")
     a("--uts", default="", help="UTS namespace to use")

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from sealpod.cli.args import confirm, key_values
+from sealpod.cli.args import add_addressing_flags, confirm, key_values
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchPod, SealpodError
 
@@ -38,16 +38,9 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("--pod-id-file", default="", help="write the pod ID to the file")
     a("--userns", default="", help="user namespace to use")
     a("-v", "--volume", action="append", default=[], help="bind mount a volume into every container of the pod")
-    a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
-    a("--dns", action="append", default=[], help="set custom DNS servers")
-    a("--dns-search", action="append", default=[], help="set custom DNS search domains")
-    a("--dns-option", action="append", default=[], help="set custom DNS options")
     a("--exit-policy", default="continue", help="behaviour when the last container exits: continue or stop")
     a("--replace", action="store_true", help="replace an existing pod of the same name")
-    a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
-    a("--ip", default="", help="specify a static IPv4 address for the pod")
-    a("--network-alias", action="append", default=[], help="add a network-scoped alias for the pod")
-    a("--no-hosts", action="store_true", help="do not create /etc/hosts within the pod's containers")
+    add_addressing_flags(p, "pod", "the pod's containers")
     a("--shm-size", default="", help="size of /dev/shm")
 
 
