@@ -108,8 +108,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--cidfile", default="", help="write the container ID to the file")
     a("--conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
     a("--systemd", default="", help="run container in systemd mode (true, false, always)")
-    a("--sdnotify", default="", choices=("conmon", "container", "ignore"),
-      help="control sd-notify behavior (conmon, container, ignore)")
+    a("--sdnotify", default="", help="control sd-notify behavior (container, conmon, ignore)")
     a("--cgroups", default="", choices=("enabled", "disabled", "no-conmon", "split"),
       help="control container cgroup configuration")
     a("--detach-keys", default=None, help="override the key sequence for detaching a container")
@@ -289,7 +288,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         unsetenv=tuple(args.unsetenv), unsetenv_all=args.unsetenv_all, cpu_period=args.cpu_period,
         cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout,
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
-        sdnotify=getattr(args, "sdnotify", ""), cgroups=getattr(args, "cgroups", ""),
+        sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
         systemd=_systemd_flag(args.systemd),
     )
 
@@ -302,6 +301,13 @@ def _volume_fields(args: argparse.Namespace) -> dict[str, Any]:
     for spec in specs:
         check_volumes_from(spec)
     return {"image_volume": check_mode(args.image_volume) if args.image_volume else "", "volumes_from": specs}
+
+
+def _sdnotify_flag(value: str) -> str:
+    """``--sdnotify`` checked now, in Podman's words, so that a typo fails before any pull."""
+    from sealpod.engine.systemd_mode import check_sdnotify_value
+
+    return check_sdnotify_value(value) if value else ""
 
 
 def _systemd_flag(value: str) -> str:
