@@ -25,7 +25,7 @@ __all__ = ["Template", "TemplateError", "compile_template"]
 class Template:
     """A parsed template; immutable, so one instance serves every row."""
 
-    __slots__ = ("name", "text", "root", "defs", "funcs", "_plain")
+    __slots__ = ("name", "text", "root", "defs", "funcs", "_plain", "_mapping_types")
 
     def __init__(
         self, name: str, text: str, root: list[Node], defs: dict[str, list[Node]], funcs: Mapping[str, Func]
@@ -36,6 +36,7 @@ class Template:
         self.defs = defs
         self.funcs = funcs
         self._plain = _plain_parts(root)
+        self._mapping_types: dict[type, bool] = {}  # isinstance(x, Mapping) is slow: asked once a type
 
     def _execute_plain(self, data: object, parts: list[str | tuple[str, ...]]) -> str | None:
         """Text and ``{{.A.B}}`` only (the default tables): plain attribute reads, no executor.
@@ -51,7 +52,11 @@ class Template:
                 continue
             value: object = data
             for name in part:
-                if isinstance(value, Mapping) or value is None:
+                kind = type(value)
+                mapping = self._mapping_types.get(kind)
+                if mapping is None:
+                    mapping = self._mapping_types[kind] = isinstance(value, Mapping)
+                if mapping or value is None:
                     return None
                 value = getattr(value, name, _ABSENT)
                 if value is _ABSENT or callable(value):
