@@ -259,3 +259,13 @@ class ImageTransportError(SealpodError):
 
 class SystemdError(SealpodError):
     """``generate systemd`` cannot write units for this container or pod (or a quadlet file is unusable)."""
+
+
+class PolicyRejected(SealpodError):
+    """policy.json refused the image (rejected, unsigned, or a signature that does not verify)."""
+
+    http_status = 403
+
+
+class SignatureError(SealpodError):
+    """An image cannot be signed, or its signatures cannot be stored (gpg, lookaside)."""

@@ -56,6 +56,7 @@ def _setup_pull(p: argparse.ArgumentParser) -> None:
     p.add_argument("--os", help="pull for this OS instead of the host's")
     p.add_argument("--variant", help="pull for this architecture variant")
     p.add_argument("--policy", default="always", help="pull image policy (always, missing, never, newer)")
+    p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # hidden, as in Podman
     _add_registry_flags(p)
 
 
@@ -65,7 +66,7 @@ def _pull_options(args: argparse.Namespace) -> PullOptions:
     if args.platform and (args.arch or args.os):
         raise InvalidArgument("--platform option can not be specified with --arch or --os")
     return PullOptions(registry=_registry_flags(args), platform=args.platform, os=args.os, arch=args.arch,
-                       variant=args.variant, all_tags=args.all_tags)
+                       variant=args.variant, all_tags=args.all_tags, signature_policy=args.signature_policy)
 
 
 def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -97,6 +98,8 @@ def _setup_push(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", "-f", dest="manifest_format", help="manifest type (oci, v2s2) — kept as pulled")
     p.add_argument("--remove-signatures", action="store_true", help="discard any signatures")
     p.add_argument("--compression-format", help="compression format (layers are pushed as stored)")
+    p.add_argument("--sign-by", help="add a signature at the destination using the specified key")
+    p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # accepted, as in Podman
     _add_registry_flags(p)
 
 
@@ -106,7 +109,8 @@ def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
 
     progress = Progress()
     options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile,
-                          progress=None if args.quiet else progress.blob)
+                          progress=None if args.quiet else progress.blob, sign_by=args.sign_by or None,
+                          remove_signatures=args.remove_signatures)
     try:
         ctx.engine.images.push(args.image, args.destination, options, _quiet if args.quiet else progress.line)
     finally:
@@ -483,6 +487,7 @@ def _run_save(args: argparse.Namespace, ctx: CliContext) -> int:
 def _setup_load(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--input", help="read from a file (default: STDIN)")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress the progress output")
+    p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # hidden, as in Podman
 
 
 def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -492,13 +497,13 @@ def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
     elif args.input:
         try:
             with open(args.input, "rb") as f:
-                loaded = ctx.engine.images.load(f, report)
+                loaded = ctx.engine.images.load(f, report, args.signature_policy)
         except FileNotFoundError as e:
             raise InvalidArgument(f"stat {args.input}: no such file or directory") from e
     else:
         if sys.stdin.isatty():
             raise InvalidArgument("cannot read from terminal, use command-line redirection or the --input flag")
-        loaded = ctx.engine.images.load(sys.stdin.buffer, report)
+        loaded = ctx.engine.images.load(sys.stdin.buffer, report, args.signature_policy)
     sys.stdout.write(f"Loaded image: {', '.join(loaded)}\n" if len(loaded) == 1 else
                      f"Loaded image(s): {', '.join(loaded)}\n")
     return 0

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sealpod.engine.pods import PodService
     from sealpod.engine.secrets import SecretService
     from sealpod.engine.system import SystemService
+    from sealpod.engine.trust import TrustService
     from sealpod.engine.volumes import VolumeService
     from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.storage.store import Store
@@ -93,6 +94,13 @@ class Engine:
         from sealpod.engine.images import ImageService
 
         return ImageService(self)
+
+    @property
+    def trust(self) -> TrustService:
+        """policy.json (``image trust``) and signatures (``image sign``)."""
+        from sealpod.engine.trust import TrustService
+
+        return TrustService(self)
 
     @property
     def system(self) -> SystemService:

@@ -38,6 +38,7 @@ class PullOptions:
     variant: str | None = None
     all_tags: bool = False
     progress: BlobProgress | None = None
+    signature_policy: Path | None = None  # --signature-policy: policy.json to use instead of the default
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class PushOptions:
     registry: RegistryFlags = field(default_factory=RegistryFlags)
     digest_file: Path | None = None
     progress: BlobProgress | None = None
+    sign_by: str | None = None  # GPG key to sign the pushed manifest with (simple signing)
+    remove_signatures: bool = False
 
 
 @dataclass(frozen=True)

@@ -91,13 +91,19 @@ def _normalized(name: str) -> str:
     return str(ref.tagged_or_latest())
 
 
-def load(engine: Engine, src: BinaryIO, report: Report) -> list[str]:
-    """Store every image of an archive; returns what ``load`` prints: names, or IDs of unnamed ones."""
+def load(engine: Engine, src: BinaryIO, report: Report, signature_policy: Path | None = None) -> list[str]:
+    """Store every image of an archive that policy.json accepts; returns what ``load`` prints: names,
+    or IDs of unnamed ones."""
+    from sealpod.engine.trust import load as load_policy
+    from sealpod.engine.trust import local_policy
     from sealpod.image.copy import CopyOptions, copy_image
     from sealpod.image.transports.containers_storage import StorageDestination
     from sealpod.image.transports.docker_archive import DockerArchiveSource, read_manifest, unpack
     from sealpod.image.transports.oci_layout import REF_ANNOTATION, OciLayoutSource, read_index
 
+    policy = load_policy(engine, signature_policy)
+    where = str(getattr(src, "name", "") or "")
+    where = where if where and not where.startswith("<") else "/dev/stdin"
     work = _scratch(engine)
     loaded: list[str] = []
     try:
@@ -110,14 +116,17 @@ def load(engine: Engine, src: BinaryIO, report: Report) -> list[str]:
             for entry in read_manifest(work):
                 source = DockerArchiveSource(work, entry)
                 names = [_normalized(t) for t in source.repo_tags]
-                image_id = copy_image(source, StorageDestination(engine.store, names), CopyOptions(), report)
+                check = local_policy(policy, "docker-archive", f"{where}:{names[0]}" if names else where)
+                image_id = copy_image(source, StorageDestination(engine.store, names), CopyOptions(policy=check),
+                                      report)
                 loaded.extend(names or [f"sha256:{image_id}"])
         elif (work / "index.json").exists():
             for desc in read_index(work)["manifests"]:
                 ref = (desc.get("annotations") or {}).get(REF_ANNOTATION)
                 names = [_normalized(ref)] if ref and ("/" in ref or ":" in ref) else []
+                check = local_policy(policy, "oci-archive", f"{where}:{ref}" if ref else where)
                 image_id = copy_image(OciLayoutSource(work, descriptor=desc), StorageDestination(engine.store, names),
-                                      CopyOptions(), report)
+                                      CopyOptions(policy=check), report)
                 loaded.extend(names or [f"sha256:{image_id}"])
         else:
             raise InvalidArgument("payload does not match any of the supported image formats: "

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sealpod.engine.entities import PullOptions, PushOptions, RegistryFlags, SearchResult
-from sealpod.errors import InvalidArgument, RegistryError, SealpodError
+from sealpod.errors import InvalidArgument, PolicyRejected, RegistryError, SealpodError
 from sealpod.image.reference import Reference, parse_reference, split_transport
 from sealpod.storage.records import ImageRecord
 
@@ -14,6 +14,7 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only ty
 if TYPE_CHECKING:
     from sealpod.engine import Engine
     from sealpod.image.manifest import Platform
+    from sealpod.image.policy import Policy
     from sealpod.image.registry.client import RegistryClient
     from sealpod.image.transports.docker import RegistryAccess
 
@@ -61,6 +62,7 @@ def _docker_ref(name: str) -> Reference:
 
 def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> list[str]:
     """Pull ``name`` (every tag of it with ``all_tags``); return the image IDs."""
+    from sealpod.engine import trust
     from sealpod.image.shortnames import resolve_short_name
 
     transport, rest = split_transport(name)
@@ -69,12 +71,15 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
 
         if options.all_tags:
             raise InvalidArgument(f"--all-tags is not supported for {transport} transport")
-        return [pull_local(engine, transport, rest, _platform(options), options.progress, report)]
+        check = (trust.local_policy(trust.load(engine, options.signature_policy), transport, rest)
+                 if transport != "containers-storage" else None)
+        return [pull_local(engine, transport, rest, _platform(options), options.progress, report, check)]
     ref = _docker_ref(name)
+    policy = trust.load(engine, options.signature_policy)  # before any request, as Podman reads it first
     if options.all_tags:
         if ref.tag or ref.digest:
             raise InvalidArgument("tag can't be used with --all-tags/-a")
-        return _pull_all_tags(engine, ref, options, report)
+        return _pull_all_tags(engine, ref, options, report, policy)
     resolution = resolve_short_name(ref, engine.registries)
     note = resolution.describe()
     if note:
@@ -83,7 +88,7 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
     for candidate in resolution.candidates:
         report(f"Trying to pull {candidate}...")
         try:
-            image_id = _pull_one(engine, candidate, options, report)
+            image_id = _pull_one(engine, candidate, options, report, policy)
             engine.events.emit("image", "pull", id=image_id, name=str(candidate))
             return [image_id]
         except SealpodError as e:
@@ -112,7 +117,8 @@ def remote_digest(engine: Engine, name: str, options: PullOptions) -> str | None
     return found[0] if found else None
 
 
-def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report: Report) -> list[str]:
+def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report: Report,
+                   policy: Policy) -> list[str]:
     from sealpod.image.shortnames import resolve_short_name
 
     candidate = resolve_short_name(ref, engine.registries).candidates[0]
@@ -123,13 +129,15 @@ def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report:
     for tag in tags:
         target = candidate.with_tag(tag)
         report(f"Trying to pull {target}...")
-        ids.append(_pull_one(engine, target, options, report))
+        ids.append(_pull_one(engine, target, options, report, policy))
         engine.events.emit("image", "pull", id=ids[-1], name=str(target))
     return list(dict.fromkeys(ids))
 
 
-def _pull_one(engine: Engine, ref: Reference, options: PullOptions, report: Report) -> str:
-    """Pull one fully qualified reference, trying registries.conf mirrors before the registry."""
+def _pull_one(engine: Engine, ref: Reference, options: PullOptions, report: Report, policy: Policy) -> str:
+    """Pull one fully qualified reference, trying registries.conf mirrors before the registry;
+    policy.json judges the image by the name asked for, whichever mirror serves it."""
+    from sealpod.engine.trust import docker_policy
     from sealpod.image.copy import CopyOptions, copy_image
     from sealpod.image.transports.containers_storage import StorageDestination
     from sealpod.image.transports.docker import DockerSource
@@ -150,8 +158,10 @@ def _pull_one(engine: Engine, ref: Reference, options: PullOptions, report: Repo
         src = DockerSource(client, src_ref)
         dest = StorageDestination(engine.store, names)
         try:
-            return copy_image(src, dest, CopyOptions(platform=_platform(options), progress=options.progress),
-                              report)
+            return copy_image(src, dest, CopyOptions(platform=_platform(options), progress=options.progress,
+                                                     policy=docker_policy(engine, policy, ref)), report)
+        except PolicyRejected:
+            raise  # the verdict is on the image, not on the mirror that served it
         except SealpodError as e:
             last = e
         finally:
@@ -172,6 +182,8 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
         from sealpod.engine.image_transports import push_local
 
         assert destination is not None
+        if options.sign_by:
+            raise InvalidArgument(f"--sign-by: signing is only supported for docker:// destinations, not {transport}:")
         digest = push_local(engine, image, typed, destination, options.progress, report)
         if options.digest_file is not None:
             options.digest_file.write_text(digest)
@@ -184,8 +196,13 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
     client = _client(engine, dest_ref.registry, options.registry, dest_ref.repository)
     dest = DockerDestination(client, dest_ref, mount_from)
     src = StorageSource(engine.store, image.id)
+    sign = None
+    if options.sign_by:
+        from sealpod.engine.trust import signer
+
+        sign = signer(engine, dest_ref, options.sign_by)
     try:
-        digest = copy_image(src, dest, CopyOptions(progress=options.progress), report)
+        digest = copy_image(src, dest, CopyOptions(progress=options.progress, sign=sign), report)
     finally:
         dest.close()
     if options.digest_file is not None:

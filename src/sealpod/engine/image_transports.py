@@ -159,8 +159,9 @@ def _storage_name(rest: str) -> str:
 
 
 def pull_local(engine: Engine, transport: str, rest: str, platform: Platform | None,
-               progress: BlobProgress | None, report: Report) -> str:
-    """Store the image ``transport:rest`` names; return its ID."""
+               progress: BlobProgress | None, report: Report,
+               policy: Callable[[bytes], None] | None = None) -> str:
+    """Store the image ``transport:rest`` names (if ``policy`` lets it in); return its ID."""
     from sealpod.image.copy import CopyOptions, copy_image
     from sealpod.image.transports.containers_storage import StorageDestination
 
@@ -173,7 +174,7 @@ def pull_local(engine: Engine, transport: str, rest: str, platform: Platform | N
             raise ImageTransportError(f"initializing source {transport}:{rest}: {e}") from e
         try:
             image_id = copy_image(src, StorageDestination(engine.store, names),
-                                  CopyOptions(platform=platform, progress=progress), report)
+                                  CopyOptions(platform=platform, progress=progress, policy=policy), report)
         except OSError as e:
             raise ImageTransportError(f"reading {transport}:{rest}: {e}") from e
         finally:

@@ -38,6 +38,10 @@ class CopyOptions:
     platform: Platform | None = None  # None: the host's
     parallel: int = 6
     progress: BlobProgress | None = None
+    # policy.json's verdict on the top-level manifest, asked before anything is stored (raises to refuse)
+    policy: Callable[[bytes], None] | None = None
+    # signs the top-level manifest once the destination has it (``push --sign-by``)
+    sign: Callable[[bytes], None] | None = None
 
 
 def _resolve_manifest(src: ImageSource, platform: Platform | None
@@ -93,6 +97,8 @@ def _copy_layer(src: ImageSource, dest: ImageDestination, manifest: Manifest, in
 def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, report: Report) -> str:
     """Copy one image (the platform's instance of an index); return what ``dest.commit`` returns."""
     manifest, body, media_type, index = _resolve_manifest(src, options.platform)
+    if options.policy is not None:
+        options.policy(index[0] if index else body)
     report("Getting image source signatures")
     reused = dest.reuse_image(manifest, body, media_type, index)
     if reused is not None:
@@ -120,5 +126,8 @@ def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, r
     except BaseException:
         dest.abort()
         raise
+    if options.sign is not None:
+        report("Signing manifest using simple signing")
+        options.sign(index[0] if index else body)
     report("Storing signatures")
     return result
