@@ -53,10 +53,19 @@ def _own_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 def synopsis(parser: argparse.ArgumentParser) -> str:
     """``sealpod CMD [options] OPERANDS``, operands in upper case, optional ones last."""
     words = [parser.prog]
+    if any(isinstance(a, argparse._SubParsersAction) for a in _positionals(parser)):
+        return f"{parser.prog} [command]"  # a group, as cobra shows it (scripts recurse on this)
     if _own_options(parser):
         words.append("[options]")
     words += [_operand(a) for a in _positionals(parser)]
     return " ".join(words)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> str:
+    """cobra's ``Available Commands:`` table for a command made of argparse sub-parsers."""
+    rows = [(c.dest, c.help or "") for a in _positionals(parser) if isinstance(a, argparse._SubParsersAction)
+            for c in a._choices_actions]
+    return "".join(f"  {name:<12}{text}\n" for name, text in rows)
 
 
 def options_table(actions: Iterable[argparse.Action]) -> str:
@@ -77,6 +86,8 @@ def options_table(actions: Iterable[argparse.Action]) -> str:
 def command_help(parser: argparse.ArgumentParser) -> str:
     summary = parser.description or ""
     out = f"{summary}\n\nDescription:\n  {summary}\n\nUsage:\n  {synopsis(parser)}\n"
+    if synopsis(parser).endswith(" [command]"):
+        out += "\nAvailable Commands:\n" + _subcommands(parser)
     own = _own_options(parser)
     if own:
         out += "\nOptions:\n" + options_table(own)
@@ -93,6 +104,12 @@ def surplus_message(parser: argparse.ArgumentParser, extras: list[str]) -> str |
     if not extras or extras[0].startswith("-"):
         return None
     positionals = _positionals(parser)
+    sub = next((a for a in positionals if isinstance(a, argparse._SubParsersAction)), None)
+    if sub is not None:  # the surplus belongs to the sub-command given (argparse hands it back up)
+        import sys
+
+        chosen = next((sub.choices[w] for w in sys.argv if w in sub.choices), None)
+        return surplus_message(chosen, extras) if chosen is not None else None
     if not positionals:
         return f"`{parser.prog}` takes no arguments"
     bounded = [a.nargs for a in positionals]

@@ -105,6 +105,9 @@ class ImageService:
     # --- listing --------------------------------------------------------------------
 
     def summary(self, image: ImageRecord) -> ImageSummary:
+        from sealpod.engine.image_damage import check
+
+        check(image)
         cfg = _config(image)
         labels = (cfg.get("config") or {}).get("Labels") or {}
         created = _epoch(image.created)
@@ -276,6 +279,9 @@ class ImageService:
             raise Conflict(f'unable to delete image "{image.id}" by ID with more than one tag '
                            f"([{' '.join(image.names)}]): please force removal")
         report.untagged.extend(image.names)
+        from sealpod.engine.image_damage import warn_on_remove
+
+        warn_on_remove(image)
         self.store.delete_image(image.id)
         report.deleted.append(image.id)
         for full in image.names:  # as Podman: one untag per name, then the removal under the name given
@@ -322,7 +328,10 @@ class ImageService:
             gone = [image.id for image in images
                     if not ((image.names and not all_images) or image.id in parents or not matches(image)
                             or self.engine.image_users(image.id))]
+            from sealpod.engine.image_damage import warn_on_remove
+
             for image_id in gone:
+                warn_on_remove(self.store.get_image(image_id))
                 self.store.delete_image(image_id)
             removed += gone
             if not gone:
@@ -397,10 +406,10 @@ class ImageService:
                 why = f"connect: {why}"
             raise InvalidArgument(f'downloading {url}: Get "{url}": {why}') from None
 
-    def load(self, src: BinaryIO, report: Report = lambda _: None) -> list[str]:
+    def load(self, src: BinaryIO, report: Report = lambda _: None, signature_policy: Path | None = None) -> list[str]:
         from sealpod.engine.image_archive import load
 
-        loaded = load(self.engine, src, report)
+        loaded = load(self.engine, src, report, signature_policy)
         where = str(getattr(src, "name", "") or "")
         self.engine.events.emit("image", "loadfromarchive", name=where if where and not where.startswith("<")
                                 else "/dev/stdin")

@@ -195,6 +195,10 @@ class SystemService:
         containers = self.engine.containers
         for rec in reversed(containers.list_containers()):  # dependents before what they depend on
             containers.remove(rec.id, force=True, volumes=True)
+        from sealpod.engine.image_damage import warn_on_remove
+
+        for image in self.engine.store.list_images():  # as Podman's image removal: damaged ones warn
+            warn_on_remove(image)
         cfg = self.engine.config
         self.engine.close()
         if cfg.rootless:  # this process stays inside, so the files of subordinate ids can still go

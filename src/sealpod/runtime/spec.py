@@ -100,6 +100,7 @@ class Resources:
     cpu_period: int | None = None
     cpuset_cpus: str | None = None
     pids_limit: int | None = None
+    block_io: Mapping[str, Any] = MappingProxyType({})  # OCI linux.resources.blockIO, built by the engine
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,8 @@ def _resources(p: SpecParams, devices: list[Device]) -> dict[str, Any]:
         out["cpu"] = cpu
     if r.pids_limit is not None:
         out["pids"] = {"limit": r.pids_limit}
+    if r.block_io:
+        out["blockIO"] = dict(r.block_io)
     return out
 
 

@@ -1,0 +1,83 @@
+"""The cgroup flags of run/create: --cgroup-parent, --cgroupns and the blkio limits.
+
+Declared apart from container_flags so that the table of those flags stays in one place; parsing
+checks the ``PATH:VALUE`` shapes now, so a typo fails before any pull.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sealpod.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_RATES = (("device_read_bps", "--device-read-bps", True), ("device_write_bps", "--device-write-bps", True),
+          ("device_read_iops", "--device-read-iops", False), ("device_write_iops", "--device-write-iops", False))
+
+
+def add_cgroup_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--cgroup-parent", default="", help="optional parent cgroup for the container")
+    a("--cgroupns", default="", help="cgroup namespace to use (host, private, ns:PATH, container:ID)")
+    a("--blkio-weight", default="", help="block IO weight (relative weight) accepts a weight value between 10 and 1000")
+    a("--blkio-weight-device", action="append", default=[],
+      help="block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)")
+    a("--device-read-bps", action="append", default=[], help="limit read rate (bytes per second) from a device")
+    a("--device-write-bps", action="append", default=[], help="limit write rate (bytes per second) to a device")
+    a("--device-read-iops", action="append", default=[], help="limit read rate (IO per second) from a device")
+    a("--device-write-iops", action="append", default=[], help="limit write rate (IO per second) to a device")
+
+
+def _weight(text: str) -> int:
+    if not text.isdigit() or not 10 <= int(text) <= 1000:
+        raise InvalidArgument(f'invalid argument "{text}" for "--blkio-weight" flag: must be between 10 and 1000')
+    return int(text)
+
+
+def _pairs(items: list[str], flag: str, size: bool) -> tuple[tuple[str, int], ...]:
+    """``/dev/sda:1mb`` -> (path, bytes); ``/dev/sda:100`` -> (path, count)."""
+    from sealpod.cli.container_flags import parse_size
+
+    out = []
+    for item in items:
+        path, sep, value = item.rpartition(":")
+        if not sep or not path.startswith("/dev/") or not value:
+            raise InvalidArgument(f"invalid value for {flag}: {item}: bad format, expected {'DEVICE_NAME:RATE'}")
+        if size:
+            out.append((path, parse_size(value, flag)))
+        elif value.isdigit():
+            out.append((path, int(value)))
+        else:
+            raise InvalidArgument(f"invalid rate for {flag}: {item}: the rate must be a number")
+    return tuple(out)
+
+
+def cgroup_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The ContainerConfig fields of these flags (create, run and clone share them)."""
+    weights = []
+    for item in getattr(args, "blkio_weight_device", []):
+        path, sep, value = item.rpartition(":")
+        if not sep or not path.startswith("/dev/") or not value.isdigit() or not 10 <= int(value) <= 1000:
+            raise InvalidArgument(f"invalid weight for --blkio-weight-device: {item}: expected DEVICE_NAME:WEIGHT "
+                                  "with a weight between 10 and 1000")
+        weights.append((path, int(value)))
+    out: dict[str, Any] = {
+        "cgroup_parent": getattr(args, "cgroup_parent", ""), "cgroupns": getattr(args, "cgroupns", ""),
+        "blkio_weight": _weight(args.blkio_weight) if getattr(args, "blkio_weight", "") else None,
+        "blkio_weight_device": tuple(weights), "cgroup_manager": getattr(args, "cgroup_manager", None) or ""}
+    for dest, flag, size in _RATES:
+        out[dest] = _pairs(getattr(args, dest, []), flag, size)
+    if out["blkio_weight"] is not None:
+        from sealpod.engine.cgroups import WEIGHT_DISCARDED, blkio_weight_supported
+
+        if not blkio_weight_supported():  # Podman's warning; the container still starts
+            import sys
+
+            sys.stderr.write(WEIGHT_DISCARDED + "\n")
+    if out["cgroupns"] and out["cgroupns"] not in ("host", "private") and \
+            not out["cgroupns"].startswith(("ns:", "container:")):
+        raise InvalidArgument(f'unrecognized namespace mode {out["cgroupns"]} passed')
+    return out
