@@ -70,7 +70,8 @@ def test_container_unit_shape() -> None:
         assert _lines(text, key) == [value], key
     assert _lines(text, "ExecStopPost") == [f"-{EXE} rm -f -i --cidfile=%t/%N.cid", "-rm -f %t/%N.cid"]
     assert split_words(_lines(text, "ExecStart")[0]) == [
-        EXE, "run", "--name=systemd-%N", "--cidfile=%t/%N.cid", "--replace", "--rm", "--cgroups=split",
+        EXE, "run", "--name=systemd-%N", "--cidfile=%t/%N.cid", "--replace", "--rm", "--log-driver", "passthrough",
+        "--cgroups=split",
         "--sdnotify=conmon", "-d", "--user", "100:200", "--init", "--read-only",
         "--cap-add", "NET_ADMIN", "--cap-add", "SYS_TIME", "--env", "A=1", "--env", "B=two words",
         "--label", "app=web", "--publish", "8080:80", "--publish", "127.0.0.1:8443:443",

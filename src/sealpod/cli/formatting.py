@@ -213,4 +213,15 @@ class _GoFields(dict[str, object]):
     def get(self, key: str, default: object = None) -> object:
         if key not in self and key in self._ALIASES:
             key = self._ALIASES[key]
+        value = super().get(key, default)
+        return _LowerCamel(value) if key == "Config" and isinstance(value, dict) else value
+
+
+class _LowerCamel(dict[str, object]):
+    """A container's Config, whose Go fields ``SdNotifyMode``/``SdNotifySocket`` have the JSON
+    names ``sdNotifyMode``/``sdNotifySocket``: ``{{.Config.SdNotifyMode}}`` works as in Podman."""
+
+    def get(self, key: str, default: object = None) -> object:
+        if key not in self and key[:1].isupper():
+            key = key[:1].lower() + key[1:]
         return super().get(key, default)

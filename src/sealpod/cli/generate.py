@@ -24,7 +24,8 @@ def _setup(p: argparse.ArgumentParser) -> None:
     a("-f", "--files", action="store_true", help="generate .service files instead of printing to stdout")
     a("--format", default="", help="print the created units in specified format (json)")
     a("-n", "--name", action="store_true", help="use container/pod names instead of IDs")
-    a("--new", action="store_true", help="create a new container or pod instead of starting an existing one")
+    a("--new", action="store_true", default=None,
+      help="create a new container or pod instead of starting an existing one")
     a("--no-header", action="store_true", help="skip header generation")
     a("--pod-prefix", default="pod", help='systemd unit name prefix for pods (default "pod")')
     a("--requires", action="append", default=[],
@@ -71,7 +72,9 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidArgument(f"accepts 1 arg(s), received {len(args.target)}")
     if args.format and args.format != "json":
         raise InvalidArgument(f"unknown --format argument: {args.format}")
-    opts = UnitOptions(new=args.new or args.template, name=args.name, no_header=args.no_header,
+    if args.template and args.new is False:
+        raise InvalidArgument("--template cannot be set with --new=false")
+    opts = UnitOptions(new=bool(args.new) or args.template, name=args.name, no_header=args.no_header,
                        restart_policy=args.restart_policy, restart_sec=args.restart_sec,
                        start_timeout=args.start_timeout, stop_timeout=args.stop_timeout,
                        container_prefix=args.container_prefix, pod_prefix=args.pod_prefix, separator=args.separator,

@@ -46,7 +46,7 @@ def _setup_info(p: argparse.ArgumentParser) -> None:
 
 def _run_info(args: argparse.Namespace, ctx: CliContext) -> int:
     doc = ctx.engine.system.info()
-    if not args.format:
+    if args.format is None:  # -f '' is an empty template (one empty line), as in Podman
         from sealpod.cli.yamlout import dump
 
         sys.stdout.write(dump(doc))

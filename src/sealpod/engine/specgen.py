@@ -103,11 +103,11 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
 
         parse_signal(config.stop_signal)  # a bad --stop-signal fails create, not stop
     labels = {**(img.get("Labels") or {}), **config.labels}
-    from sealpod.engine.systemd_mode import STOP_SIGNAL, systemd_enabled
+    from sealpod.engine.systemd_mode import STOP_SIGNAL, creation_notify_socket, systemd_enabled
 
     systemd = systemd_enabled(config.systemd, entrypoint + cmd)  # decided once: inspect shows it
     return {
-        "systemd": systemd,
+        "systemd": systemd, "sdnotify_socket": creation_notify_socket(config.sdnotify),
         "entrypoint": entrypoint, "cmd": cmd, "command": entrypoint + cmd, "env": env,
         "workdir": config.workdir or str(img.get("WorkingDir") or "/"),
         "user": config.user or str(img.get("User") or ""),

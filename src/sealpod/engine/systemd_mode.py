@@ -169,19 +169,28 @@ def started_message(mode: str, conmon_pid: int) -> str:
 def listen_fds(environ: Mapping[str, str] | None = None, pid: int | None = None) -> tuple[int, list[str]]:
     """Sockets systemd passed to this very process: their count and the container's variables.
 
-    Only when LISTEN_PID names us (else they were meant for a parent).  In the container they
-    are fds 3.. of PID 1, so LISTEN_PID is 1.
+    The variables go to the container whenever LISTEN_FDS is set, as Podman passes them (its
+    250-systemd.bats sets LISTEN_PID=100); in the container the sockets are fds 3.. of PID 1, so
+    LISTEN_PID is 1.  The descriptors themselves only when LISTEN_PID names us: otherwise fds 3..
+    are this process's own files (the state database), which no container may inherit.
     """
     env = os.environ if environ is None else environ
     me = os.getpid() if pid is None else pid
     count_text, owner = env.get("LISTEN_FDS", ""), env.get("LISTEN_PID", "")
-    if not count_text.isdigit() or owner != str(me) or int(count_text) <= 0:
+    if not count_text.isdigit() or int(count_text) <= 0:
         return 0, []
     count = int(count_text)
     variables = [f"LISTEN_FDS={count}", "LISTEN_PID=1"]
     if "LISTEN_FDNAMES" in env:
         variables.append(f"LISTEN_FDNAMES={env['LISTEN_FDNAMES']}")
-    return count, variables
+    return (count if owner == str(me) else 0), variables
+
+
+def creation_notify_socket(mode: str, environ: Mapping[str, str] | None = None) -> str:
+    """The NOTIFY_SOCKET of the creating command, recorded for inspect's ``SdNotifySocket`` (none
+    with ``--sdnotify=ignore``), as Podman records it at create."""
+    env = os.environ if environ is None else environ
+    return "" if check_sdnotify_value(mode) == "ignore" else env.get("NOTIFY_SOCKET", "")
 
 
 def merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:

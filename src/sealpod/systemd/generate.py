@@ -83,6 +83,8 @@ def generate(engine: Engine, name: str, opts: UnitOptions, inv: Invocation) -> l
     if doc:
         if opts.new and doc.get("Pod") and _is_infra(engine, doc):
             raise SystemdError(f"{doc['Id']} is an infra container: generate units for its pod instead")
+        if not opts.new:
+            _warn_restart_policy(doc)
         return [container_unit(_container_view(doc, run_root), opts, inv)]
     try:
         pod = engine.pods.inspect(name)
@@ -97,3 +99,15 @@ def _is_infra(engine: Engine, doc: dict[str, Any]) -> bool:
         return bool(engine.pods.inspect(doc["Pod"]).get("InfraContainerID") == doc["Id"])
     except NotFound:
         return False
+
+
+def _warn_restart_policy(doc: dict[str, Any]) -> None:
+    """A unit that starts an existing container and a restart policy of its own fight at shutdown
+    (conmon restarts what systemd stops): Podman warns, and so do we."""
+    policy = ((doc.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or ""
+    if policy and policy != "no":
+        import logging
+
+        logging.getLogger("sealpod").warning(
+            f'Container {doc["Id"]} has restart policy "{policy}" which can lead to issues on shutdown: consider '
+            "recreating the container without a restart policy and use systemd's restart mechanism instead")

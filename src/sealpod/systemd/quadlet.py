@@ -205,10 +205,8 @@ def _container_args(section: Section, path: Path, names: dict[str, str], unit: S
 
 
 def _log_driver(section: Section) -> list[str]:
-    """Podman's quadlet passes output through to the journal; sealpod refuses passthrough for a detached
-    run, so without LogDriver= the configured default (k8s-file, read by ``sealpod logs``) applies."""
-    driver = section.last("LogDriver")
-    return ["--log-driver", driver] if driver else []
+    """As Podman 4.4's quadlet: the container's output passes through conmon to the unit's journal."""
+    return ["--log-driver", section.last("LogDriver") or "passthrough"]
 
 
 def translate_container(src: UnitFile, path: Path, exe: str, names: dict[str, str]) -> UnitFile:
@@ -221,23 +219,34 @@ def translate_container(src: UnitFile, path: Path, exe: str, names: dict[str, st
     out = _Output.start(src, "Container", path)
     unit_section = out.unit.section("Unit")
     glob = [w for v in section.values("GlobalArgs") for w in split_words(v)]
+    service = out.unit.section("Service")
+    oneshot = _service_type(service, path) == "oneshot"
     notify = parse_bool(section.last("Notify") or "no", "Notify")
+    # a oneshot unit waits for the container itself: no notification, no detaching
+    detach = [] if oneshot else [f"--sdnotify={'container' if notify else 'conmon'}", "-d"]
     run = [exe, *glob, "run", f"--name={section.last('ContainerName') or 'systemd-%N'}", "--cidfile=%t/%N.cid",
-           "--replace", "--rm", *_log_driver(section), "--cgroups=split",
-           f"--sdnotify={'container' if notify else 'conmon'}", "-d",
+           "--replace", "--rm", *_log_driver(section), "--cgroups=split", *detach,
            *_container_args(section, path, names, unit_section), image,
            *(w for v in section.values("Exec") for w in split_words(v))]
-    service = out.unit.section("Service")
     service.add("Environment", "PODMAN_SYSTEMD_UNIT=%n")
     out.set_default("KillMode", "mixed")
     service.add("ExecStopPost", "-" + _exec([exe, *glob, "rm", "-f", "-i", "--cidfile=%t/%N.cid"]))
     service.add("ExecStopPost", "-rm -f %t/%N.cid")
     out.set_default("Delegate", "yes")
-    out.set_default("Type", "notify")
-    out.set_default("NotifyAccess", "all")
+    if not oneshot:
+        out.set_default("Type", "notify")
+        out.set_default("NotifyAccess", "all")
     out.set_default("SyslogIdentifier", "%N")
     service.add("ExecStart", _exec(run))
     return out.unit
+
+
+def _service_type(service: Section, path: Path) -> str:
+    """A container unit is ``notify`` (the default) or ``oneshot``: sealpod's ExecStart fits no other."""
+    kind = service.last("Type") or "notify"
+    if kind not in ("notify", "oneshot"):
+        raise SystemdError(f"invalid service Type '{kind}' in {path}")
+    return kind
 
 
 def resource_name(src: UnitFile, path: Path) -> str:
@@ -248,7 +257,10 @@ def resource_name(src: UnitFile, path: Path) -> str:
 
 
 def _oneshot(src: UnitFile, path: Path, group: str, run: list[str]) -> UnitFile:
-    out = _Output.start(src, group, path)
+    return _oneshot_into(_Output.start(src, group, path), run)
+
+
+def _oneshot_into(out: _Output, run: list[str]) -> UnitFile:
     out.set_default("Type", "oneshot")
     out.set_default("RemainAfterExit", "yes")
     out.set_default("SyslogIdentifier", "%N")
@@ -291,7 +303,7 @@ def translate_network(src: UnitFile, path: Path, exe: str) -> UnitFile:
                                            resource_name(src, path)])
 
 
-def translate_kube(src: UnitFile, path: Path, exe: str) -> UnitFile:
+def translate_kube(src: UnitFile, path: Path, exe: str, names: dict[str, str] | None = None) -> UnitFile:
     """``kube play`` on start, ``kube down`` on stop (a oneshot unit: sealpod has no service container)."""
     _check_groups(src, "Kube", path)
     section = src.section("Kube", create=False)
@@ -300,11 +312,13 @@ def translate_kube(src: UnitFile, path: Path, exe: str) -> UnitFile:
     if not yaml:
         raise SystemdError(f"no Yaml key specified in {path}")
     yaml = yaml if yaml.startswith("/") else os.path.normpath(path.parent / yaml)
-    args: list[str] = []
-    _apply(section, _KUBE_FLAGS, args)
+    output = _Output.start(src, "Kube", path)
+    # Network=NAME.network: the network that unit creates, and a dependency on it (as for containers)
+    args = _network_args(section.values("Network"), names or {}, output.unit.section("Unit"))
+    _apply(section, {k: v for k, v in _KUBE_FLAGS.items() if k != "Network"}, args)
     glob = [w for v in section.values("GlobalArgs") for w in split_words(v)]
     extra = [w for v in section.values("PodmanArgs") for w in split_words(v)]
-    out = _oneshot(src, path, "Kube", [exe, *glob, "kube", "play", "--replace", *args, *extra, yaml])
+    out = _oneshot_into(output, [exe, *glob, "kube", "play", "--replace", *args, *extra, yaml])
     out.section("Service").add("ExecStop", _exec([exe, *glob, "kube", "down", yaml]))
     out.section("Service").add("Environment", "PODMAN_SYSTEMD_UNIT=%n")
     return out
@@ -327,7 +341,7 @@ def translate(sources: Sequence[Source], exe: str) -> Result:
         ".container": lambda u, p: translate_container(u, p, exe, names),
         ".volume": lambda u, p: translate_volume(u, p, exe),
         ".network": lambda u, p: translate_network(u, p, exe),
-        ".kube": lambda u, p: translate_kube(u, p, exe),
+        ".kube": lambda u, p: translate_kube(u, p, exe, names),
     }
     for path, unit in parsed.items():
         try:
