@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     python3 python3-venv python3-pip ca-certificates
     runc conmon catatonit uidmap fuse-overlayfs slirp4netns netavark aardvark-dns iproute2 iptables
-    busybox-static docker-registry apache2-utils openssl skopeo libarchive13
+    busybox-static docker-registry apache2-utils openssl skopeo libarchive13 gnupg
     debootstrap
+    openssh-client openssh-server
 )
 
 missing=()

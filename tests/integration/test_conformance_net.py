@@ -69,14 +69,6 @@ def sp(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServer
         yield runner
 
 
-def _searchable(sp: SealpodRunner) -> None:
-    """--uidmap: runc reaches the rootfs as the container's root, so the dirs above must be
-    searchable; done right before use, as other pytest sessions reset /tmp/pytest-of-root to 0700."""
-    for parent in sp.root.parents:
-        if parent != Path("/") and not parent.stat().st_mode & 0o001:
-            parent.chmod(parent.stat().st_mode | 0o011)
-
-
 @pytest.fixture
 def net(sp: SealpodRunner) -> Iterator[Net]:
     idx = next(_COUNTER)
@@ -156,7 +148,7 @@ def test_port_on_localhost_like_podman(net: Net, tmp_path: Path) -> None:
 def test_port_with_uidmap_like_podman(net: Net) -> None:
     """#5466: port forwarding into a container with its own user namespace."""
     port = net.port + 1
-    _searchable(net.sp)
+    net.sp.make_searchable()
     cid = net.sp.run("run", "-d", "--uidmap", "0:1111111:65536", "--gidmap", "0:1111111:65536", "--network",
                      "bridge", "-p", f"127.0.0.1:{port}:{port}", IMAGE, "nc", "-l", "-p", str(port)).stdout.strip()
     end = time.monotonic() + 10
@@ -287,7 +279,7 @@ def test_containers_conf_etc_hosts_options_like_podman(net: Net, tmp_path: Path)
 
 
 def test_etc_files_owned_by_root_like_podman(sp: SealpodRunner) -> None:
-    _searchable(sp)
+    sp.make_searchable()
     for userns in ([], ["--uidmap=0:1111111:65536", "--gidmap=0:1111111:65536"]):
         out = sp.run("run", *userns, "--rm", IMAGE, "stat", "-c", "%u:%g", "/etc/hosts", "/etc/resolv.conf",
                      "/etc/hostname").stdout
@@ -357,7 +349,7 @@ def test_uts_host_keeps_host_name(sp: SealpodRunner) -> None:
 # --- 170-run-userns.bats --------------------------------------------------------------------
 
 def test_userns_group_add_like_podman(sp: SealpodRunner) -> None:
-    _searchable(sp)
+    sp.make_searchable()
     assert "457" in sp.run("run", "--rm", "--group-add", "457", IMAGE, "id").stdout
     assert "457" in sp.run("run", "--rm", "--uidmap", "0:200000:5000", "--group-add", "457", IMAGE, "id").stdout
     bad = sp.run("run", "--rm", "--group-add", "keep-groups", "--group-add", "457", IMAGE, "id", check=False)
@@ -372,7 +364,7 @@ def test_userns_rootless_only_modes_like_podman(sp: SealpodRunner) -> None:
 
 
 def test_uidmap_alone_maps_gids_too(sp: SealpodRunner) -> None:
-    _searchable(sp)
+    sp.make_searchable()
     out = sp.run("run", "--rm", "--uidmap", "0:200000:5000", IMAGE, "cat", "/proc/self/uid_map",
                  "/proc/self/gid_map").stdout.split()
     assert out == ["0", "200000", "5000"] * 2

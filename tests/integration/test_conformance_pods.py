@@ -282,8 +282,22 @@ def test_pod_userns_members_join_the_infra_user_namespace(sp: SealpodRunner) -> 
     assert "cannot set a user namespace when joining a pod" in err
 
 
-def test_pod_userns_with_shared_bridge_network_is_refused_clearly(sp: SealpodRunner) -> None:
-    assert "needs --network none" in _fails(sp, 125, "pod", "create", "--userns", "auto")
+def test_pod_userns_auto_shares_user_and_bridge_network_namespaces(sp: SealpodRunner) -> None:
+    """As Podman: the infra's network namespace is made inside its user namespace and configured
+    afterwards, so members (which enter the user namespace first) can join both."""
+    sp.make_searchable()
+    sp.run("pod", "create", "--name", "uspod", "--userns", "auto", "-p", "80")
+    try:
+        member = sp.run("run", "--rm", "--pod", "uspod", IMAGE, "sh", "-c",
+                        "cat /proc/self/uid_map; cat /etc/hosts; ls /sys/class/net").stdout
+        uid_map = member.split()[:3]
+        assert uid_map[0] == "0" and uid_map[1] != "0"  # a mapped root, not the host's
+        assert "eth0" in member.split()
+        infra = sp.run("pod", "inspect", "--format", "{{.InfraContainerID}}", "uspod").stdout.strip()
+        ip = sp.run("inspect", "--format", "{{.NetworkSettings.IPAddress}}", infra).stdout.strip()
+        assert ip and ip in member  # the hosts file names the address set up after the infra was created
+    finally:
+        sp.run("pod", "rm", "-f", "uspod")
 
 
 def test_pod_stats_streams_unless_no_stream(sp: SealpodRunner) -> None:

@@ -96,6 +96,14 @@ class SealpodRunner:
         return [sys.executable, "-m", "sealpod", "--root", str(self.root), "--runroot", str(self.runroot),
                 *args]
 
+    def make_searchable(self) -> None:
+        """Containers with a user namespace of their own reach the rootfs as their mapped root, so
+        the directories above the store must be searchable by others; done right before use, as
+        other pytest sessions reset /tmp/pytest-of-root to 0700."""
+        for parent in self.root.parents:
+            if parent != Path("/") and not parent.stat().st_mode & 0o001:
+                parent.chmod(parent.stat().st_mode | 0o011)
+
     def run(self, *args: str, check: bool = True, input: str | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run ``sealpod ARGS``; with ``check``, a non-zero exit fails the test with the full story."""

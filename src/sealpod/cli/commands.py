@@ -105,6 +105,9 @@ COMMANDS: dict[str, CommandRef] = {
     "search": _image("search"), "image search": _image("search"),
     "save": _image("save"), "image save": _image("save"),
     "load": _image("load"), "image load": _image("load"),
+    "image trust show": CommandRef("sealpod.cli.trust", "trust show"),
+    "image trust set": CommandRef("sealpod.cli.trust", "trust set"),
+    "image sign": CommandRef("sealpod.cli.trust", "sign"),
     "build": CommandRef("sealpod.cli.build", "build"), "image build": CommandRef("sealpod.cli.build", "build"),
     "buildx build": CommandRef("sealpod.cli.build", "build"),
     "version": _system("version"), "system version": _system("version"),
@@ -127,12 +130,16 @@ COMMANDS: dict[str, CommandRef] = {
     "generate kube": CommandRef("sealpod.cli.kube", "generate"),
     "generate systemd": CommandRef("sealpod.cli.generate", "systemd"),
     "play kube": CommandRef("sealpod.cli.kube", "play"),
+    **{verb: CommandRef("sealpod.cli.completion", verb) for verb in ("completion", "__complete", "__completeNoDesc")},
+    "container runlabel": CommandRef("sealpod.cli.runlabel", "runlabel"),
+    "system renumber": CommandRef("sealpod.cli.runlabel", "renumber"),
     **{f"manifest {verb}": CommandRef("sealpod.cli.manifest", verb)
        for verb in ("create", "add", "annotate", "remove", "rm", "exists", "inspect", "push")},
 }
 
 GROUPS = {"healthcheck": "Manage health checks on containers",
-          "image": "Manage images", "system": "Manage sealpod", "container": "Manage containers",
+          "image": "Manage images", "image trust": "Manage container image trust policy",
+          "system": "Manage sealpod", "container": "Manage containers",
           "volume": "Manage volumes", "network": "Manage networks", "pod": "Manage pods",
           "secret": "Manage secrets", "context": "Manage remote API service destinations",
           "manifest": "Manipulate manifest lists and image indexes",
@@ -200,6 +207,7 @@ SUMMARIES: dict[str, str] = {
 }
 
 # Aliases that work but, as in Podman's help, are not listed under "Available Commands".
-HIDDEN = frozenset({"umount", "image umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
+HIDDEN = frozenset({"completion", "__complete", "__completeNoDesc",
+                    "umount", "image umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
                     "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
                     "secret list", "secret remove", "context list", "context remove"})

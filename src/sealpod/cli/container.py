@@ -38,7 +38,7 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
     config = replace(config_from_args(args), create_command=("sealpod", *sys.argv[1:]))
     pull = PullOptions(registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
                                               auth_file=args.authfile),
-                       platform=args.platform or None)
+                       platform=args.platform or None, signature_policy=args.signature_policy)
 
     def report(line: str) -> None:
         if not args.quiet:
@@ -91,7 +91,8 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
             if e.exit_code == 125:
                 e.exit_code = 126
             raise
-        sys.stdout.write(rec.id + "\n")
+        if config.log_driver != "passthrough":  # as Podman: the container's own output goes there instead
+            sys.stdout.write(rec.id + "\n")
         return 0
     streams = set(getattr(args, "attach", None) or ("stdin", "stdout", "stderr"))
     bad = streams - {"stdin", "stdout", "stderr"}

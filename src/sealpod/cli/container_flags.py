@@ -121,10 +121,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     from sealpod.cli.health import add_health_flags
 
     add_health_flags(p)
+    from sealpod.cli.cgroup_flags import add_cgroup_flags
+
+    add_cgroup_flags(p)
     a("--secret", action="append", default=[], help="add a secret: NAME[,type=mount|env,target=,uid=,gid=,mode=]")
     a("--tls-verify", nargs="?", const=True, default=None, type=parse_bool, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
     a("--creds", default=None, help="credentials (USERNAME:PASSWORD) for the registry")
+    a("--signature-policy", type=Path, default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
     a("-q", "--quiet", action="store_true", help="suppress output information when pulling images")
 
 
@@ -217,6 +221,15 @@ def _mount(spec: str) -> MountSpec:
     return MountSpec(kind, dest, src, options + (("ro",) if read_only else ()), read_only)
 
 
+def _systemd_unit_label(labels: dict[str, str]) -> dict[str, str]:
+    """A container created by a systemd unit is labelled with it (PODMAN_SYSTEMD_UNIT, set by
+    ``generate systemd``/quadlet units), as Podman's client does: auto-update finds units so."""
+    import os
+
+    unit = os.environ.get("PODMAN_SYSTEMD_UNIT")
+    return {**labels, "PODMAN_SYSTEMD_UNIT": unit} if unit else labels
+
+
 def _tmpfs(spec: str) -> MountSpec:
     from sealpod.engine.container_config import MountSpec
 
@@ -239,6 +252,7 @@ def _restart(text: str) -> Any:
 
 
 def config_from_args(args: argparse.Namespace) -> ContainerConfig:
+    from sealpod.cli.cgroup_flags import cgroup_fields
     from sealpod.cli.health import health_fields
     from sealpod.engine.container_config import ContainerConfig
 
@@ -264,7 +278,8 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
         group_add=tuple(g for item in args.group_add for g in item.split(",") if g),
         tty=args.tty, interactive=args.interactive, detach=args.detach,
-        remove=args.rm, labels=key_values(_label_files(args.label_file) + list(args.label), "label"),
+        remove=args.rm, labels=_systemd_unit_label(key_values(_label_files(args.label_file) + list(args.label),
+                                                              "label")),
         annotations=key_values(args.annotation, "annotation"),
         hostname=args.hostname, **_network_fields(args), add_hosts=tuple(args.add_host),
         dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
@@ -289,7 +304,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout,
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
         sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
-        systemd=_systemd_flag(args.systemd),
+        systemd=_systemd_flag(args.systemd), **cgroup_fields(args),
     )
 
 

@@ -121,6 +121,15 @@ class ContainerConfig:
     cgroups: str = ""  # --cgroups: enabled | disabled | no-conmon | split (accepted; cgroupfs puts conmon apart)
     image_volume: str = ""  # --image-volume: bind | tmpfs | ignore ("" is containers.conf's image_volume_mode)
     volumes_from: tuple[str, ...] = ()  # --volumes-from CTR[:ro|rw|z]: that container's volumes and binds, at create
+    cgroup_parent: str = ""  # --cgroup-parent: the cgroup path the container's cgroup goes under
+    cgroupns: str = ""  # --cgroupns: host | private | ns:PATH | container:ID ("" is host on v1, private on v2)
+    cgroup_manager: str = ""  # the --cgroup-manager it was created with (inspect's HostConfig.CgroupManager)
+    blkio_weight: int | None = None  # --blkio-weight (10-1000)
+    blkio_weight_device: tuple[tuple[str, int], ...] = ()  # --blkio-weight-device PATH:WEIGHT
+    device_read_bps: tuple[tuple[str, int], ...] = ()  # --device-read-bps PATH:BYTES
+    device_write_bps: tuple[tuple[str, int], ...] = ()
+    device_read_iops: tuple[tuple[str, int], ...] = ()
+    device_write_iops: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

@@ -205,17 +205,15 @@ def log_driver_of(engine: Engine, config: dict[str, Any]) -> str:
 
 
 def check_log_driver(engine: Engine, config: ContainerConfig) -> None:
-    """At create, as Podman refuses them: unknown drivers, journald without a journal, and a
-    detached passthrough (conmon hands the container our stdio, which a detached run gives up)."""
+    """At create, as Podman refuses them: unknown drivers and journald without a journal.  A
+    detached passthrough is fine: conmon keeps our stdio for the container (a systemd unit's
+    journal, as quadlet's units use it)."""
     driver = log_driver_of(engine, {"log_driver": config.log_driver})
     if driver not in _LOG_DRIVERS:
         raise InvalidArgument("running container create option: invalid log driver: invalid argument")
     if driver == "journald" and not os.path.exists(_JOURNAL_SOCKET):
         raise InvalidArgument(f"failed to initialize journal: {_JOURNAL_SOCKET} does not exist: "
                               "journald is not running (use --log-driver k8s-file)")
-    if driver == "passthrough" and config.detach:
-        raise InvalidArgument("the passthrough log driver cannot be used with a detached container: "
-                              "it passes the container's output to the terminal of the command that runs it")
 
 
 def _system_cpu_ns() -> int:

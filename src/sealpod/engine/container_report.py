@@ -206,6 +206,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
     if rec.spec.get("healthcheck"):  # Podman's and Docker's name for the same report
         health = svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0, "Log": []}
         state["Health"] = state["Healthcheck"] = health
+    from sealpod.engine.cgroups import inspect_fields as cgroup_inspect_fields
     from sealpod.engine.image_volumes import inspect_mounts
 
     mounts = inspect_mounts(svc.engine, rec.id, list(cfg.get("mounts", [])))
@@ -239,6 +240,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "CreateCommand": list(cfg.get("create_command") or ()) or None,
             **({"SystemdMode": True} if spec.get("systemd") else {}),
             "sdNotifyMode": cfg.get("sdnotify") or "container",  # Podman's spelling and default
+            "sdNotifySocket": spec.get("sdnotify_socket") or "",
             **_health_config(rec),
             **({"Secrets": [{k: u[k] for k in ("Name", "ID", "UID", "GID", "Mode")} for u in spec["secrets"]]}
                if spec.get("secrets") else {}),
@@ -255,7 +257,10 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
                 0 if svc.engine.config.rootless else svc.engine.config.containers.containers.pids_limit or 0),
             "SecurityOpt": list(cfg.get("security_opts") or []),
+            "Tmpfs": _tmpfs_options(cfg.get("mounts", [])),
             **_namespace_modes(svc, cfg, spec),
+            **cgroup_inspect_fields(cfg, cfg.get("cgroup_manager") or
+                                    svc.engine.config.containers.engine.cgroup_manager),
         },
     }
 
@@ -416,3 +421,24 @@ def _time_arg(text: str | None, *, since: bool = True) -> int | None:
         return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1e9)
     except ValueError as e:
         raise InvalidArgument(f'invalid time "{text}": use RFC 3339, a Unix timestamp or a duration') from e
+
+
+_TMPFS_DEFAULTS = (("rprivate", ("private", "shared", "slave", "rshared", "rslave")), ("nosuid", ("suid",)),
+                   ("nodev", ("dev",)), ("tmpcopyup", ("notmpcopyup",)))
+
+
+def _tmpfs_options(mounts: list[dict[str, Any]]) -> dict[str, str]:
+    """HostConfig.Tmpfs as Podman 4.3.1 shows it: the user's options, then rw and the defaults
+    they did not override (``rw,rprivate,nosuid,nodev,tmpcopyup``)."""
+    out: dict[str, str] = {}
+    for m in mounts:
+        if m.get("type") != "tmpfs":
+            continue
+        opts = list(m.get("options") or ())
+        if m.get("read_only") and "ro" not in opts:
+            opts.insert(0, "ro")
+        if "ro" not in opts and "rw" not in opts:
+            opts.append("rw")
+        opts += [d for d, others in _TMPFS_DEFAULTS if d not in opts and not any(o in opts for o in others)]
+        out[str(m.get("destination", ""))] = ",".join(opts)
+    return out

@@ -107,6 +107,12 @@ def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
             raise InvalidArgument(f"--{kind}=container: is not supported here")
         elif value not in ("", "private"):
             raise InvalidArgument(f'invalid --{kind} "{value}"')
+    if cfg.cgroupns == "private":  # "" and host: the host's (Podman's default on cgroup v1)
+        ns["cgroup"] = None
+    elif cfg.cgroupns.startswith("ns:"):
+        ns["cgroup"] = cfg.cgroupns[3:]
+    elif cfg.cgroupns.startswith("container:") and svc is not None:
+        ns["cgroup"] = _joined_namespace(svc, cfg.cgroupns.split(":", 1)[1], "cgroup")
     if net is not None and net.mode == "host":
         ns.pop("network")
     elif net is not None:
@@ -302,6 +308,7 @@ def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, A
 def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
                 notify_socket: str = "") -> SpecParams:
     """``notify_socket``: the host's NOTIFY_SOCKET, given only when the container itself is to use it."""
+    from sealpod.engine.cgroups import block_io, cgroups_path
     from sealpod.engine.specgen import device_cgroup_rule
     from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Resources, SpecParams, parse_device
@@ -311,11 +318,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     conf = svc.engine.config.containers.containers
     user = etcfiles.resolve_user(rootfs, static.get("user", ""))
     groups = etcfiles.resolve_groups(rootfs, cfg.group_add)
-    hostname = cfg.hostname or rec.id[:12]
-    if cfg.uts == "host" and not cfg.hostname:  # the host's name, which the runtime must not set
-        import socket
-
-        hostname = socket.gethostname()
+    hostname = _hostname(cfg, rec)
     env = list(static.get("env", []))
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={user.home or '/'}")
@@ -341,7 +344,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else cfg.cpu_quota,
         cpu_period=100000 if cfg.cpus else cfg.cpu_period,
         cpuset_cpus=cfg.cpuset_cpus,
-        pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None))
+        pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None),
+        block_io=block_io(cfg))
     rootless = svc.engine.config.rootless
     if rootless:  # no delegated cgroup to put limits in: none asked for (create refuses them), none set
         resources = Resources()
@@ -366,7 +370,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless,
                                                                         tuple(conf.default_sysctls)),
         annotations={**cfg.annotations, "io.container.manager": "sealpod"},
-        cgroups_path="" if rootless else f"/sealpod_parent/sealpod-{rec.id}", resources=resources,
+        cgroups_path="" if rootless else cgroups_path(cfg, rec.id), resources=resources,
         devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
         device_rules=tuple(device_cgroup_rule(r) for r in cfg.device_cgroup_rules),
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
@@ -414,6 +418,41 @@ def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: 
     if rootless and "network" in namespaces:
         sysctls.setdefault("net.ipv4.ip_unprivileged_port_start", "0")
     return sysctls
+
+
+def _network_after_create(rec: ContainerRecord, cfg: ContainerConfig) -> bool:
+    """A container with a user namespace of its own gets its network namespace from the runtime,
+    inside that user namespace, and configured once created (Podman's order): a namespace made
+    outside could not be joined by pod members entering the user namespace first, nor managed by
+    the container's root."""
+    from sealpod.engine.network_flags import network_mode
+
+    uid_maps, gid_maps = id_maps(rec.spec)
+    return (bool(uid_maps or gid_maps) and not cfg.userns.startswith(("container:", "ns:"))
+            and network_mode(cfg) in ("bridge", "slirp4netns"))
+
+
+def _configure_created_network(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, rootfs: Path,
+                               pid: int) -> None:
+    """Bring up the created container's own network namespace, then write the /etc files that name
+    its addresses and DNS (bind-mounted already: rewritten in place, before the process starts)."""
+    try:
+        net = svc.engine.networks.configure_created(rec, pid)
+        _etc_files(svc, rec, cfg, _hostname(cfg, rec), net, rootfs)
+    except BaseException:
+        try:
+            svc.runtime().delete(rec.id, force=True)
+        except SealpodError:
+            pass
+        raise
+
+
+def _hostname(cfg: ContainerConfig, rec: ContainerRecord) -> str:
+    if cfg.uts == "host" and not cfg.hostname:  # the host's name, which the runtime must not set
+        import socket
+
+        return socket.gethostname()
+    return cfg.hostname or rec.id[:12]
 
 
 def _plain_network(cfg: ContainerConfig) -> NetworkStatus:
@@ -539,7 +578,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)
         shift_rootfs_once(svc, rec, rootfs)
-        svc.engine.networks.setup_for(rec)
+        late = _network_after_create(rec, cfg)
+        svc.engine.networks.setup_for(rec, defer=late)
         write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs, notify_socket=relay)))
         paths.exit_file.unlink(missing_ok=True)
         conf = svc.engine.config.containers.containers
@@ -553,6 +593,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             preserve_fds=max(0 if rec.started_at else cfg.preserve_fds, listen_count),  # the creating command's, once
             sdnotify_socket=relay)
         pid = svc.runtime().create(req)
+        if late:
+            _configure_created_network(svc, rec, cfg, rootfs, pid)
     except BaseException:
         try:
             svc.engine.networks.teardown_for(rec)

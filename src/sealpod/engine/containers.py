@@ -201,6 +201,9 @@ class ContainerService:
         from sealpod.engine.container_userns import check_rootless_limits
 
         check_rootless_limits(self.engine, config)
+        from sealpod.engine.cgroups import check_cgroups_mode
+
+        check_cgroups_mode(self.engine, config)
         pod_id = ""
         if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
             pod_id, config = self.engine.pods.member_config(config)

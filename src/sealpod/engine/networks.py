@@ -271,28 +271,40 @@ class NetworkService:
             return None
         return status_from_json(doc)
 
-    def setup_for(self, rec: ContainerRecord) -> NetworkStatus:
+    def setup_for(self, rec: ContainerRecord, *, defer: bool = False, source: str | None = None) -> NetworkStatus:
         """Prepare the network a starting container joins; for a bridge, create it completely
-        (netns, addresses, netavark) or not at all."""
+        (netns, addresses, netavark) or not at all.
+
+        ``defer``: a namespace of the container's own is left for the runtime to make (inside the
+        container's user namespace, which then owns it: members of a pod entering that user
+        namespace can join it, and the container's root can manage it, as in Podman) and is
+        configured by :meth:`configure_created` once the container exists.  ``source`` is such a
+        namespace (``/proc/PID/ns/net``), kept on the usual path and configured as a new one."""
         cfg = ContainerConfig.from_json(rec.config)
         mode = network_mode(cfg)
         self.teardown_for(rec)  # what a crashed run may have left
+        if defer and mode in ("bridge", "slirp4netns"):
+            return NetworkStatus(mode)
         if mode == "slirp4netns":
-            return self._slirp(rec, cfg)
+            return self._slirp(rec, cfg, source)
         if mode != "bridge":
             return self._borrowed(rec, mode)
         if self.engine.config.rootless and not cfg.networks and cfg.network in ("", "bridge", "default"):
-            return self._slirp(rec, cfg)  # the rootless default, as containers.conf's is
+            return self._slirp(rec, cfg, source)  # the rootless default, as containers.conf's is
         if self.engine.config.rootless:
-            return self._rootless_bridge(rec, cfg)
+            return self._rootless_bridge(rec, cfg, source)
         nets = {name: self.files.get(name) for name in self._configured(cfg)}
         for net in nets.values():
             if net.name == self.files.default.name and not (self.config_dir / f"{net.name}.json").exists():
                 self.files.save(net)  # created on first use, so its ID and date stay put
         ports = self._host_ports(rec, ports_of(cfg, rec.spec.get("exposed_ports") or ()))
-        return self._bring_up(rec, cfg, nets, ports)
+        return self._bring_up(rec, cfg, nets, ports, source)
 
-    def _rootless_bridge(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
+    def configure_created(self, rec: ContainerRecord, pid: int) -> NetworkStatus:
+        """The deferred half of :meth:`setup_for`: the created container's own namespace."""
+        return self.setup_for(rec, source=f"/proc/{pid}/ns/net")
+
+    def _rootless_bridge(self, rec: ContainerRecord, cfg: ContainerConfig, source: str | None = None) -> NetworkStatus:
         """Netavark in the user's rootless netns (made for the first such container); published
         ports reach it through that namespace's slirp4netns."""
         from sealpod.network import slirp
@@ -303,7 +315,7 @@ class NetworkService:
         with self.rootless_netns.locked():
             self.rootless_netns.ensure()
             ports = self._host_ports(rec, asked)
-            status = self._bring_up(rec, cfg, nets, ports)
+            status = self._bring_up(rec, cfg, nets, ports, source)
             if ports:
                 try:
                     fwd = self.rootless_netns.forward(ports)
@@ -326,7 +338,7 @@ class NetworkService:
             if not any(p.stem != rec.id and is_bridge_state(p) for p in self.state_dir.glob("*.json")):
                 netns.release()
 
-    def _slirp(self, rec: ContainerRecord, cfg: ContainerConfig) -> NetworkStatus:
+    def _slirp(self, rec: ContainerRecord, cfg: ContainerConfig, source: str | None = None) -> NetworkStatus:
         """A netns of the container's own, connected by slirp4netns (rootless: no bridge, no veth)."""
         from sealpod.network import slirp
 
@@ -334,7 +346,7 @@ class NetworkService:
         slirp.check_host_ports(asked)  # before the bind test, which would only say "permission denied"
         ports = self._host_ports(rec, asked)
         opts = slirp.SlirpOptions.parse(cfg.network.partition(":")[2])
-        state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports, opts)
+        state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports, opts, source)
         self._save_state(rec.id, state)
         return status_from_json(state)
 
@@ -377,11 +389,11 @@ class NetworkService:
         return out
 
     def _bring_up(self, rec: ContainerRecord, cfg: ContainerConfig, nets: dict[str, Network],
-                  ports: list[PortMapping]) -> NetworkStatus:
+                  ports: list[PortMapping], source: str | None = None) -> NetworkStatus:
         from sealpod.network import netns
 
         per_net = self._configured(cfg)
-        path = netns.create(self.netns_path(rec.id))
+        path = netns.create(self.netns_path(rec.id), source)
         options: dict[str, Any] = {}
         try:
             per = self._allocate(rec, nets, per_net)

@@ -262,11 +262,6 @@ class PodService:
         if spec.userns.startswith("container:") or (spec.userns not in ("", "host") and not spec.infra):
             raise InvalidArgument(f"--userns={spec.userns} needs an infra container of the pod's own: invalid "
                                   "argument")
-        if spec.userns not in ("", "host") and "net" in share and spec.network != "none":
-            # members enter the user namespace before the network one (runc's order): a netns made outside
-            # it cannot be joined then; Podman configures the network after the infra's userns exists
-            raise InvalidArgument(f"pod --userns={spec.userns} with a shared network needs --network none for "
-                                  "now (or --share without net): invalid argument")
         name = check_name(spec.name) if spec.name else ""
         while not name:
             name = random_name()

@@ -34,8 +34,9 @@ def _bind_new_netns(target: bytes, failure: list[str]) -> None:
                        f"{os.strerror(ctypes.get_errno())}")
 
 
-def create(path: Path) -> Path:
-    """A new network namespace (with only a down ``lo``) kept alive by a mount on ``path``."""
+def create(path: Path, source: str | None = None) -> Path:
+    """A new network namespace (with only a down ``lo``) kept alive by a mount on ``path``; or,
+    with ``source`` (``/proc/PID/ns/net``), that process's namespace kept there instead."""
     import threading
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +46,12 @@ def create(path: Path) -> Path:
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o444))
     except OSError as e:
         raise NetworkError(f"creating network namespace file {path}: {e.strerror}") from e
+    if source is not None:
+        if _libc().mount(os.fsencode(source), os.fsencode(path), b"none", ctypes.c_ulong(MS_BIND), None) != 0:
+            err = ctypes.get_errno()
+            path.unlink(missing_ok=True)
+            raise NetworkError(f"bind-mounting the network namespace {source} on {path}: {os.strerror(err)}")
+        return path
     failure: list[str] = []
     # The namespace belongs to the thread that unshared it; that thread then ends, so the
     # process's other threads never run inside it.

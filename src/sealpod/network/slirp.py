@@ -203,12 +203,12 @@ def add_ports(api_socket: Path, ports: Sequence[PortMapping], guest_addr: str = 
 
 
 def setup(netns_path: Path, work_dir: Path, ports: Sequence[PortMapping],
-          opts: SlirpOptions | None = None) -> dict[str, Any]:
+          opts: SlirpOptions | None = None, source: str | None = None) -> dict[str, Any]:
     """A netns with slirp4netns behind it and the ports forwarded; the state teardown needs."""
     opts = opts or SlirpOptions()
     check_host_ports(ports)
     work_dir.mkdir(parents=True, exist_ok=True)
-    netns.create(netns_path)
+    netns.create(netns_path, source)  # source: the container's own, made by the runtime
     api_socket = work_dir / "slirp.sock"
     pid = 0
     try:
