@@ -66,6 +66,10 @@ class ArgumentParser(argparse.ArgumentParser):
             message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
         import re
 
+        unknown = re.match(r"argument COMMAND: invalid choice: '(.*)' \(choose from", message)
+        if unknown:  # a sub-command of a command made of sub-parsers (system connection)
+            raise InvalidArgument(f"unrecognized command `{self.prog} {unknown.group(1)}`\nTry '{self.prog} --help' "
+                                  "for more information")
         missing = re.fullmatch(r"argument (\S+): expected one argument", message)
         if missing:  # cobra's words, for the spelling the user typed
             aliases = missing.group(1).split("/")
@@ -131,7 +135,12 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
         return first, argv[:i], argv[i + 1:]
     if first in GROUPS and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
         two = f"{first} {argv[i + 1]}"
-        if two in COMMANDS:
+        if two in GROUPS and i + 2 < len(argv) and not argv[i + 2].startswith("-"):  # image trust show
+            if f"{two} {argv[i + 2]}" in COMMANDS:
+                return f"{two} {argv[i + 2]}", argv[:i], argv[i + 3:]
+            raise InvalidArgument(f"unrecognized command `sealpod {two} {argv[i + 2]}`\nTry 'sealpod {two} --help' "
+                                  "for more information")
+        if two in COMMANDS or two in GROUPS:
             return two, argv[:i], argv[i + 2:]
         raise InvalidArgument(f"unrecognized command `sealpod {two}`\nTry 'sealpod {first} --help' "
                               "for more information")
@@ -159,11 +168,12 @@ def _summary(full: str) -> str:
 def _usage(group: str | None = None) -> str:
     """cobra's shape, which scripts parse: ``Available Commands:`` up to ``Options:``."""
     if group is None:
-        names = sorted({c for c in COMMANDS if " " not in c and c not in HIDDEN} | set(GROUPS) | {"help"})
+        names = sorted({c for c in (*COMMANDS, *GROUPS) if " " not in c and c not in HIDDEN} | {"help"})
         title = "Manage pods, containers and images"
         lines = [title, "", "Usage:", "  sealpod [options] [command]", "", "Available Commands:"]
     else:
-        names = sorted(c.split(" ", 1)[1] for c in COMMANDS if c.startswith(group + " ") and c not in HIDDEN)
+        names = sorted({c[len(group) + 1:].split(" ")[0] for c in COMMANDS
+                        if c.startswith(group + " ") and c not in HIDDEN})
         title = GROUPS[group]
         lines = [title, "", "Description:", f"  {title}", "", "Usage:", f"  sealpod {group} [command]", "",
                  "Available Commands:"]
@@ -271,6 +281,10 @@ def _dispatch(argv: list[str]) -> int:
                              "[path to command] for full details.\n\nUsage:\n  sealpod help [command] [flags]\n")
             return 0
         return _help([w for w in after if not w.startswith("-")])
+    if name in ("__complete", "__completeNoDesc"):  # the words are the line being completed, not flags
+        from sealpod.cli.completion import complete
+
+        return complete(name, before, after)
     _check_global_words(before, after)
     remote = _remote_mode(name, before)
     if remote:
