@@ -101,3 +101,23 @@ def test_stream_framing_and_status_wording() -> None:
     assert [human_duration(s) for s in (0.2, 1, 3, 60, 150, 3600, 7200, 3 * 86400)] == [
         "Less than a second", "1 second", "3 seconds", "About a minute", "2 minutes", "About an hour",
         "2 hours", "3 days"]
+
+
+def test_libpod_create_takes_systemd_sdnotify_and_cgroup_parent(api: ApiService) -> None:
+    """SpecGenerator's systemd/sdnotifyMode reach the container as the CLI flags do; bad values
+    are refused with the CLI's words."""
+    body = {"image": "sealtest/tiny", "name": "api-sd", "command": ["true"], "systemd": "always",
+            "sdnotifyMode": "ignore", "cgroup_parent": "/sealpod_api_parent"}
+    status, out = api.request("POST", "/v4.0.0/libpod/containers/create", json.dumps(body).encode(),
+                              {"Content-Type": "application/json"})
+    assert status == 201, out
+    try:
+        fmt = "{{.Config.SystemdMode}} {{.Config.SdNotifyMode}} {{.HostConfig.CgroupParent}}"
+        assert api.runner.run("inspect", "--format", fmt, "api-sd").stdout.split() == [
+            "true", "ignore", "/sealpod_api_parent"]
+    finally:
+        api.runner.run("rm", "-f", "api-sd")
+    status, out = api.request("POST", "/v4.0.0/libpod/containers/create",
+                              json.dumps({**body, "name": "api-sd2", "systemd": "maybe"}).encode(),
+                              {"Content-Type": "application/json"})
+    assert status in (400, 500) and b"--systemd values must be one of" in out

@@ -171,6 +171,7 @@ def _host_fields(host: Mapping[str, Any]) -> dict[str, Any]:
         "ipc": "" if host.get("IpcMode") in (None, "", "private", "shareable") else str(host["IpcMode"]),
         "pid": str(host.get("PidMode") or ""), "uts": str(host.get("UTSMode") or ""), **_resources(host),
         "userns": str(host.get("UsernsMode") or ""),  # Podman's compat API takes its own modes here too
+        "cgroup_parent": str(host.get("CgroupParent") or ""),
     }
 
 
@@ -274,7 +275,19 @@ def from_libpod(body: Any) -> ContainerConfig:
         ulimits=tuple(f"{r['type'].removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
                       for r in body.get("r_limits") or []),
         secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""), **_libpod_userns(body),
-        image_volume=str(body.get("image_volume_mode") or ""), volumes_from=_strs(body.get("volumes_from")))
+        image_volume=str(body.get("image_volume_mode") or ""), volumes_from=_strs(body.get("volumes_from")),
+        **_libpod_systemd(body))
+
+
+def _libpod_systemd(body: Mapping[str, Any]) -> dict[str, Any]:
+    """SpecGenerator's ``systemd`` and ``sdnotifyMode``, checked as the CLI checks them, and
+    ``cgroup_parent``."""
+    from sealpod.engine.systemd_mode import check_sdnotify_value, check_systemd_value
+
+    systemd, sdnotify = str(body.get("systemd") or ""), str(body.get("sdnotifyMode") or "")
+    return {"systemd": check_systemd_value(systemd) if systemd else "",
+            "sdnotify": check_sdnotify_value(sdnotify) if sdnotify else "",
+            "cgroup_parent": str(body.get("cgroup_parent") or "")}
 
 
 def _libpod_userns(body: Mapping[str, Any]) -> dict[str, Any]:
