@@ -203,7 +203,7 @@ def test_errors_before_reaching_a_service(tmp_path: Path) -> None:
     assert gone.stderr.startswith("Cannot connect to Podman. Please verify your connection")
     assert "\nError: unable to connect to sealpod socket: " in gone.stderr and "no such file" in gone.stderr
     assert "not a supported schema" in sp("--url", "http://x", "ps").stderr
-    assert "not supported yet" in sp("--url", "ssh://me@host/run/x.sock", "ps").stderr
+    assert "lookup host.invalid: no such host" in sp("--url", "ssh://me@host.invalid/run/x.sock", "ps").stderr
     service = sp("--url", f"unix://{tmp_path}/none.sock", "system", "service")
     assert service.returncode == 125 and "remote" in service.stderr
     root = sp("--url", f"unix://{tmp_path}/none.sock", "--root", "/x", "ps")

@@ -65,8 +65,9 @@ def _edit(change: Callable[[ConnectionTable], None]) -> None:
     update_table(writable_conf(os.environ), change)
 
 
-def _destination(args: argparse.Namespace) -> str:
-    """The URI to record; ``--port``/``--socket-path`` complete an ssh destination."""
+def _destination(args: argparse.Namespace, identity: str = "") -> str:
+    """The URI to record; ``--port``/``--socket-path`` complete an ssh destination, and without
+    a socket path the far host is asked over ssh for its service's socket (as Podman does)."""
     from sealpod.engine.connections import parse_uri
 
     text: str = args.destination
@@ -75,9 +76,18 @@ def _destination(args: argparse.Namespace) -> str:
     uri = parse_uri(text)
     if uri.scheme == "tcp" and args.identity:
         raise InvalidArgument("--identity option not supported for tcp scheme")
-    if uri.scheme == "ssh" and (args.port or args.socket_path):
+    if uri.scheme == "ssh" and (args.port or args.socket_path or uri.path in ("", "/")):
+        from sealpod.utils.record import replace
+
+        uri = replace(uri, port=args.port or uri.port)
+        path = args.socket_path or (uri.path if uri.path not in ("", "/") else "")
+        if not path:
+            from sealpod.cli.ssh_tunnel import check_identity, remote_socket
+
+            path = remote_socket(uri, check_identity(identity), os.environ)
         user = f"{uri.user}@" if uri.user else ""
-        text = f"ssh://{user}{uri.host}:{args.port or uri.port}{args.socket_path or uri.path}"
+        host = f"[{uri.host}]" if ":" in uri.host else uri.host
+        text = f"ssh://{user}{host}:{uri.port}{'' if path.startswith('/') else '/'}{path}"
     if uri.scheme == "unix" and not os.path.exists(uri.path):
         sys.stderr.write(f'WARN[0000] "{uri.path}" does not exist\n')
     return text
@@ -86,8 +96,8 @@ def _destination(args: argparse.Namespace) -> str:
 def _add(args: argparse.Namespace) -> int:
     from sealpod.engine.connections import Connection
 
-    uri = _destination(args)
-    identity = os.path.abspath(args.identity) if args.identity else ""
+    identity = os.path.abspath(os.path.expanduser(args.identity)) if args.identity else ""
+    uri = _destination(args, identity)
 
     def change(table: ConnectionTable) -> None:
         table.destinations[args.name] = Connection(args.name, uri, identity)

@@ -101,6 +101,7 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--events-backend", default=S, choices=("file", "journald", "none"), help="events backend")
     g.add_argument("--url", "--host", "-H", dest="url", default=S, help="URL of a sealpod/podman service")
     g.add_argument("--connection", "-c", default=S, help="named connection to use")
+    g.add_argument("--identity", default=S, help="path to SSH identity file, (CONTAINER_SSHKEY)")
     g.add_argument("--remote", "-r", action="store_true", default=S, help="access a remote service")
     g.add_argument("--noout", action="store_true", default=S, help="do not print anything to stdout")
     g.add_argument("--runtime-flag", action="append", default=S, help="add global flags for the container runtime")
@@ -110,7 +111,7 @@ def global_parser() -> ArgumentParser:
 
 _TAKES_VALUE = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
                           "--cgroup-manager", "--runtime", "--tmpdir", "--volumepath", "--events-backend", "--url",
-                          "--connection", "-c", "--context", "--runtime-flag", "--host", "-H"})
+                          "--connection", "-c", "--context", "--runtime-flag", "--host", "-H", "--identity"})
 
 
 def _leading_flags(argv: list[str]) -> list[str]:

@@ -8,11 +8,12 @@ only relays the terminal, stdin, stdout, stderr and the exit status.  ``main`` h
 
 Where the service is (the first that applies): ``--url``, ``--connection NAME``,
 ``CONTAINER_HOST``, ``CONTAINER_CONNECTION``, the default connection (``active_service`` in
-containers.conf), the default socket of ``system service``.
+containers.conf), the default socket of ``system service``.  ``ssh://`` addresses are reached
+through the OpenSSH client (:mod:`sealpod.cli.ssh_tunnel`).
 
 Files named on the command line are opened by the service.  Over a unix socket (same host,
 and the client's working directory is used when it exists there) they just work.  Over
-tcp://, ``load -i FILE`` and ``save -o FILE`` are streamed through stdin/stdout by the client;
+tcp:// and ssh://, ``load -i FILE`` and ``save -o FILE`` are streamed through stdin/stdout by the client;
 other local paths (``cp`` host paths, ``--env-file``, ``import FILE``, ``kube play FILE``, a
 build context) must exist on the service's machine.
 """
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import socket
     from typing import IO, Any
 
+    from sealpod.cli.ssh_tunnel import Tunnel
     from sealpod.engine.connections import RemoteURI
 
 PATH = "/sealpod/v1/exec-cli"
@@ -43,7 +45,7 @@ _HEADER = struct.Struct(">BxxxI")
 STORAGE_FLAGS = {"root": "--root", "runroot": "--runroot", "storage_driver": "--storage-driver",
                  "storage_opt": "--storage-opt", "runtime": "--runtime", "cgroup_manager": "--cgroup-manager",
                  "tmpdir": "--tmpdir", "events_backend": "--events-backend"}
-_REMOTE_VALUE_FLAGS = ("--url", "--host", "-H", "--connection", "-c")
+_REMOTE_VALUE_FLAGS = ("--url", "--host", "-H", "--connection", "-c", "--identity")
 _REMOTE_BOOL_FLAGS = ("--remote", "-r")
 # Commands that read stdin when it is not a terminal, without -i.
 _READS_STDIN = frozenset({"load", "image load", "import", "image import", "login", "kube play", "play kube",
@@ -71,7 +73,7 @@ def served_flag_count(env: dict[str, str] | os._Environ[str]) -> int | None:
 def _strip_remote_flags(before: list[str]) -> tuple[list[str], argparse.Namespace]:
     """The leading global flags to forward, and the remote ones (--url...) parsed."""
     forwarded: list[str] = []
-    opts = argparse.Namespace(url=None, connection=None, remote=False)
+    opts = argparse.Namespace(url=None, connection=None, remote=False, identity=None)
     i = 0
     while i < len(before):
         word = before[i]
@@ -82,7 +84,8 @@ def _strip_remote_flags(before: list[str]) -> tuple[list[str], argparse.Namespac
             if not eq:
                 i += 1
                 value = before[i] if i < len(before) else ""
-            setattr(opts, "connection" if flag in ("--connection", "-c") else "url", value)
+            dest = {"--connection": "connection", "-c": "connection", "--identity": "identity"}.get(flag, "url")
+            setattr(opts, dest, value)
         elif word in _REMOTE_BOOL_FLAGS:
             opts.remote = True
         else:
@@ -93,23 +96,31 @@ def _strip_remote_flags(before: list[str]) -> tuple[list[str], argparse.Namespac
 
 def resolve_uri(opts: argparse.Namespace, env: dict[str, str] | os._Environ[str]) -> RemoteURI:
     """Where the service is, in the order documented above."""
+    return resolve_target(opts, env)[0]
+
+
+def resolve_target(opts: argparse.Namespace, env: dict[str, str] | os._Environ[str]) -> tuple[RemoteURI, str]:
+    """Where the service is, and the ssh identity to reach it with: ``--identity``, else
+    ``CONTAINER_SSHKEY``, else the chosen connection's Identity (as Podman's flag defaults)."""
     from sealpod.engine.connections import default_service_uri, merged_connections, parse_uri
 
+    identity = getattr(opts, "identity", None) or env.get("CONTAINER_SSHKEY", "")
     if getattr(opts, "url", None):
-        return parse_uri(opts.url)
+        return parse_uri(opts.url), identity
     name = getattr(opts, "connection", None)
     if not name and env.get("CONTAINER_HOST"):
-        return parse_uri(env["CONTAINER_HOST"])
+        return parse_uri(env["CONTAINER_HOST"]), identity
     name = name or env.get("CONTAINER_CONNECTION")
     table = merged_connections(env)
     if name:
         conn = table.destinations.get(name)
         if conn is None:
             raise NoSuchConnection(f'failed to resolve active destination: "{name}" service destination not found')
-        return parse_uri(conn.uri)
+        return parse_uri(conn.uri), identity or conn.identity
     if table.active and table.active in table.destinations:
-        return parse_uri(table.destinations[table.active].uri)
-    return parse_uri(default_service_uri(env))
+        conn = table.destinations[table.active]
+        return parse_uri(conn.uri), identity or conn.identity
+    return parse_uri(default_service_uri(env)), identity
 
 
 def run_remote(name: str, before: list[str], after: list[str], args: argparse.Namespace | None = None) -> int:
@@ -118,16 +129,29 @@ def run_remote(name: str, before: list[str], after: list[str], args: argparse.Na
         raise InvalidArgument('cannot use command "sealpod system service" with the remote sealpod client')
     forwarded, opts = _strip_remote_flags(before)
     if args is not None:
-        for dest in ("url", "connection"):
+        for dest in ("url", "connection", "identity"):
             setattr(opts, dest, getattr(opts, dest) or getattr(args, dest, None))
-    uri = resolve_uri(opts, os.environ)
-    if uri.scheme == "ssh":
-        raise RemoteError(f"ssh connections are not supported yet ({uri.text}): use unix:// or tcp:// (an ssh "
-                          "tunnel can forward one: ssh -L)")
-    plan = Plan(name, after, uri.scheme == "tcp")
-    sock = connect(uri)
+    uri, identity = resolve_target(opts, os.environ)
+    if uri.scheme != "ssh":
+        return _session(name, forwarded, after, uri, connect(uri))
+    from sealpod.cli.ssh_tunnel import Tunnel
+
+    with Tunnel(uri, identity, os.environ) as tunnel:
+        return _session(name, forwarded, after, uri, tunnel.connect(), tunnel)
+
+
+def _session(name: str, forwarded: list[str], after: list[str], uri: RemoteURI, sock: socket.socket,
+             tunnel: Tunnel | None = None) -> int:
+    """One command on the service over ``sock``; files are streamed unless the service shares our disk."""
+    plan = Plan(name, after, uri.scheme != "unix")
     try:
-        rest = handshake(sock, plan.body([*forwarded, *name.split(), *plan.argv]), uri.text)
+        try:
+            rest = handshake(sock, plan.body([*forwarded, *name.split(), *plan.argv]), uri.text)
+        except RemoteError as e:
+            better = tunnel.explain(e) if tunnel is not None else e
+            if better is e:
+                raise
+            raise better from e
         return Relay(sock, plan).run(rest)
     finally:
         plan.close()
@@ -167,7 +191,7 @@ def _interactive(argv: list[str]) -> bool:
 
 
 class Plan:
-    """What the client relays: terminal or not, stdin or not, and files streamed for tcp://."""
+    """What the client relays: terminal or not, stdin or not, and files streamed for tcp:// and ssh://."""
 
     def __init__(self, name: str, after: list[str], stream_files: bool) -> None:
         self.argv = after
