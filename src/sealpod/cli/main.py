@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sealpod.cli.commands import COMMANDS, GROUPS, HIDDEN, SUMMARIES
 from sealpod.cli.context import CliContext, Command
+from sealpod.engine import GLOBAL_FLAGS_WITH_VALUE
 from sealpod.errors import InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -109,9 +110,7 @@ def global_parser() -> ArgumentParser:
     return p
 
 
-_TAKES_VALUE = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
-                          "--cgroup-manager", "--runtime", "--tmpdir", "--volumepath", "--events-backend", "--url",
-                          "--connection", "-c", "--context", "--runtime-flag", "--host", "-H", "--identity"})
+_TAKES_VALUE = GLOBAL_FLAGS_WITH_VALUE
 
 
 def _leading_flags(argv: list[str]) -> list[str]:

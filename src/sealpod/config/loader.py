@@ -25,6 +25,14 @@ EVENTS_BACKENDS = ("file", "journald", "none")
 LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
 
 
+# The global flags that take a value, as the command line spells them: the CLI's splitter, its
+# completion and unit generation (which re-reads a recorded command line) must agree on them.
+GLOBAL_FLAGS_WITH_VALUE = frozenset({
+    "--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level", "--cgroup-manager", "--runtime",
+    "--tmpdir", "--volumepath", "--events-backend", "--url", "--connection", "-c", "--context", "--runtime-flag",
+    "--host", "-H", "--identity"})
+
+
 class GlobalOptions(Record):
     """The global flags that change configuration (``--root``, ``--runtime``...); None: not given."""
 

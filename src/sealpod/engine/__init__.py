@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from sealpod.config.loader import GLOBAL_FLAGS_WITH_VALUE as GLOBAL_FLAGS_WITH_VALUE
 from sealpod.config.loader import Config
 from sealpod.config.loader import GlobalOptions as GlobalFlags
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sealpod.engine import GLOBAL_FLAGS_WITH_VALUE
 from sealpod.errors import SystemdError
 from sealpod.utils.record import dataclass
 
 # global options (before the command) that take a value, as the CLI defines them
-GLOBAL_VALUED = frozenset({"--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level",
-                           "--cgroup-manager", "--runtime", "--tmpdir", "--volumepath", "--events-backend", "--url",
-                           "--connection", "-c", "--context", "--runtime-flag", "--host", "-H"})
+GLOBAL_VALUED = GLOBAL_FLAGS_WITH_VALUE
 
 # run/create/pod create options that take no value (all others do)
 BOOLEAN = frozenset({
