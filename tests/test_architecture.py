@@ -103,3 +103,20 @@ def test_ruff() -> None:
 def test_mypy() -> None:
     proc = subprocess.run([sys.executable, "-m", "mypy", "src/sealpod"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_module_imports() -> None:
+    """Names used only by type checkers live under ``if TYPE_CHECKING``: a module that still
+    imports one at run time (or any other broken import) fails here, not in a user's command."""
+    import importlib
+    import pkgutil
+
+    import sealpod
+
+    broken = []
+    for info in pkgutil.walk_packages(sealpod.__path__, "sealpod."):
+        try:
+            importlib.import_module(info.name)
+        except Exception as e:  # noqa: BLE001 - every failure is a finding
+            broken.append(f"{info.name}: {e!r}")
+    assert not broken, "\n".join(broken)

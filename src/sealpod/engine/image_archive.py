@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
     from sealpod.engine import Engine
+    from sealpod.image.transports.base import ImageDestination
     from sealpod.storage.records import ImageRecord
 
 Report = Callable[[str], None]
@@ -41,7 +42,6 @@ def save(engine: Engine, names: Sequence[str], out: BinaryIO | None, directory: 
     """docker-archive layers are always plain tar; ``uncompressed``: OCI formats' too (else as stored);
     docker-dir is a ``dir:`` image whose layers are plain tar unless ``compress`` (then as stored)."""
     from sealpod.image.copy import CopyOptions, copy_image
-    from sealpod.image.transports.base import ImageDestination
     from sealpod.image.transports.containers_storage import StorageSource
     from sealpod.image.transports.docker_archive import DockerArchiveDestination, pack
     from sealpod.image.transports.oci_layout import OciLayoutDestination

@@ -19,7 +19,6 @@ import base64
 import binascii
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -156,6 +155,8 @@ def _validate_key(key: str) -> str:
 def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
     """Atomic replace, mode 0600: a crash never leaves a half-written file of secrets."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".auth-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:

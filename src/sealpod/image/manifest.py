@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform as _platform
+import os
 import re
 
 from sealpod.errors import InvalidArgument, NoMatchingPlatform, UnsupportedManifest
@@ -154,7 +154,7 @@ _ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l
 
 
 def host_platform() -> Platform:
-    machine = _platform.machine()
+    machine = os.uname().machine  # what platform.machine() says, without loading that module
     arch = _ARCH_ALIASES.get(machine, machine)
     variant = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}.get(machine, "")
     return Platform("linux", arch, variant if arch == "arm" else "")

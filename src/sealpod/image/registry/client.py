@@ -31,7 +31,6 @@ from sealpod.image.registry.auth import (
 )
 from sealpod.image.registry.http import (
     HttpPool,
-    Readable,
     Reply,
     TransportFailure,
     cert_dirs_for,
@@ -42,6 +41,8 @@ from sealpod.utils.record import dataclass
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from typing import BinaryIO
+
+    from sealpod.image.registry.http import Readable
 
 MANIFEST_LIMIT = 4 * 1024 * 1024
 _ERROR_BODY_LIMIT = 64 * 1024

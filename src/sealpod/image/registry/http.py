@@ -16,7 +16,6 @@ import ssl
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 from sealpod.errors import ConfigError
@@ -30,10 +29,14 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 
 
-class Readable(Protocol):
-    """A request body streamed from a file-like object."""
+TYPE_CHECKING = False  # typing costs ~2 ms of a command's start-up; the Protocol is for type checkers
+if TYPE_CHECKING:
+    from typing import Protocol
 
-    def read(self, n: int = -1, /) -> bytes: ...
+    class Readable(Protocol):
+        """A request body streamed from a file-like object."""
+
+        def read(self, n: int = -1, /) -> bytes: ...
 
 
 class TransportFailure(Exception):

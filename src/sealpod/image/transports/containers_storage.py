@@ -8,7 +8,6 @@ keeps each blob as pulled, so a later push reproduces the same digests.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,6 +141,8 @@ class StorageSource:
         if path is None:
             raise SealpodError(f"blob {desc.digest} of image {self.image.id[:12]} is no longer stored")
         with open(path, "rb") as f:
+            import shutil
+
             shutil.copyfileobj(f, out, 1 << 20)
 
     def close(self) -> None:

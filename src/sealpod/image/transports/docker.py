@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -130,6 +129,8 @@ class DockerDestination:
         return self._has_blob(self._layers[index])
 
     def temp_file(self) -> tuple[Path, BinaryIO]:
+        import tempfile
+
         fd, name = tempfile.mkstemp(prefix="sealpod-push-")
         return Path(name), os.fdopen(fd, "w+b")
 

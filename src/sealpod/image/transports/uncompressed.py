@@ -16,11 +16,13 @@ from pathlib import Path
 
 from sealpod.errors import DigestMismatch
 from sealpod.image.manifest import Descriptor, Manifest
-from sealpod.image.transports.base import ImageDestination, Progress
+from sealpod.image.transports.base import Progress
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from typing import BinaryIO
+
+    from sealpod.image.transports.base import ImageDestination
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
