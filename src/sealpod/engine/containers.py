@@ -48,6 +48,12 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def _uses_volumes(rec: ContainerRecord) -> bool:
+    """Whether any volume is mounted (named, anonymous, an image's): without one, the volume
+    machinery is not even loaded."""
+    return any(m.get("type") == "volume" for m in rec.config.get("mounts", ()))
+
+
 def parse_signal(value: str | int) -> int:
     """``TERM``, ``SIGTERM``, ``15`` → 15, as ``kill -s`` and ``--stop-signal`` take them."""
     if isinstance(value, int):
@@ -252,7 +258,8 @@ class ContainerService:
         try:
             self.store.containers.create(ctr_id, image.id if image else None)
             self.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
-            self.engine.volumes.prepare_for(rec)  # named volumes exist from create on, as in Podman
+            if _uses_volumes(rec):
+                self.engine.volumes.prepare_for(rec)  # named volumes exist from create on, as in Podman
         except BaseException:
             self.db.delete(ctr_id)
             raise
@@ -436,7 +443,8 @@ class ContainerService:
         except SealpodError:
             pass
         try:
-            self.engine.volumes.release_for(rec)
+            if _uses_volumes(rec):
+                self.engine.volumes.release_for(rec)
         except SealpodError:
             pass
         if rec.pod_id:  # a pod infra container's /dev/shm, mounted on the host for its members
@@ -568,7 +576,7 @@ class ContainerService:
             shutil.rmtree(self.paths(rec.id).rundir, ignore_errors=True)
             self.db.delete(rec.id)
             self.engine.events.container(rec, "remove")
-            if volumes:
+            if volumes and _uses_volumes(rec):
                 self.engine.volumes.remove_anonymous_of(rec)
         try:
             (self.store.run_root / "locks" / rec.id).unlink(missing_ok=True)
