@@ -275,8 +275,14 @@ def from_libpod(body: Any) -> ContainerConfig:
         ulimits=tuple(f"{r['type'].removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
                       for r in body.get("r_limits") or []),
         secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""), **_libpod_userns(body),
-        image_volume=str(body.get("image_volume_mode") or ""), volumes_from=_strs(body.get("volumes_from")),
+        image_volume=_image_volume_mode(body), volumes_from=_strs(body.get("volumes_from")),
         **_libpod_systemd(body))
+
+
+def _image_volume_mode(body: Mapping[str, Any]) -> str:
+    """SpecGenerator spells the CLI's ``--image-volume bind`` as ``anonymous`` (the remote podman sends it)."""
+    mode = str(body.get("image_volume_mode") or "")
+    return "bind" if mode == "anonymous" else mode
 
 
 def _libpod_systemd(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -365,8 +365,22 @@ def libpod_pull(req: Request) -> Response:
     if not name:
         raise InvalidArgument("reference must be given: the image to pull")
     quiet = req.flag("quiet")
+    policy = req.arg("policy") or "always"  # the remote podman's `run` asks with policy=missing
+    if policy not in ("always", "missing", "never", "newer"):
+        raise InvalidArgument(f'unsupported pull policy "{policy}"')
 
     def work(emit: Emit) -> None:
+        if policy in ("missing", "never"):
+            from sealpod.errors import NoSuchImage
+
+            try:
+                local = req.engine.images.get(name).id
+            except NoSuchImage:
+                if policy == "never":
+                    raise
+            else:
+                emit({"images": [local], "id": local})
+                return
         options = PullOptions(registry=_registry_flags(req, name), platform=req.arg("platform") or None,
                               os=req.arg("OS") or req.arg("os") or None, arch=req.arg("Arch") or req.arg("arch")
                               or None, variant=req.arg("Variant") or req.arg("variant") or None,
