@@ -74,8 +74,9 @@ class ImageMountService:
             by_layer = self.store.image_mounts.mounted()
             if names:
                 raise InvalidArgument("when using the --all switch, you may not pass any image names or IDs")
-            first = {img.top_layer: img for img in reversed(self.store.list_images()) if img.top_layer in by_layer}
-            images = list(reversed(first.values()))  # one unmount per mount, not per image sharing it
+            # every image listed as mounted gives up one mount, as in Podman: images sharing a top layer
+            # mounted once each are all unmounted after one `unmount -a`
+            images = [img for img in self.store.list_images() if img.top_layer in by_layer]
         else:
             images = self._lookup(names, False)
         done: dict[str, None] = {}
