@@ -451,8 +451,11 @@ def _run_completion(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidArgument(f'invalid argument "{args.shell}" for "sealpod completion"')
     text = script(args.shell, descriptions=not args.no_desc)
     if args.file and args.file != "-":
-        with open(args.file, "w") as f:
-            f.write(text)
+        try:
+            with open(args.file, "w") as f:
+                f.write(text)
+        except OSError as e:  # Go's wording, as Podman prints it
+            raise InvalidArgument(f"open {args.file}: {(e.strerror or str(e)).lower()}") from None
     else:
         sys.stdout.write(text)
     return 0
