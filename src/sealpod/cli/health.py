@@ -26,6 +26,10 @@ def add_health_flags(p: argparse.ArgumentParser) -> None:
 
 def health_fields(args: argparse.Namespace) -> dict[str, Any]:
     """ContainerConfig's ``healthcheck`` (only what was given, Docker's keys) and ``health_on_failure``."""
+    given = (args.health_cmd, args.health_interval, args.health_timeout, args.health_start_period,
+             args.health_retries, args.health_on_failure)
+    if not args.no_healthcheck and all(v is None for v in given):
+        return {"healthcheck": {}, "health_on_failure": ""}  # most runs: the health machinery stays unloaded
     from sealpod.engine.health import ON_FAILURE, parse_duration, parse_test
 
     hc: dict[str, Any] = {}

@@ -195,27 +195,6 @@ class ContainerIO:
         }
 
 
-_LOG_DRIVERS = ("k8s-file", "json-file", "journald", "none", "passthrough")
-_JOURNAL_SOCKET = "/run/systemd/journal/socket"
-
-
-def log_driver_of(engine: Engine, config: dict[str, Any]) -> str:
-    """The container's log driver: its own, else containers.conf's, else k8s-file."""
-    return str(config.get("log_driver") or engine.config.containers.containers.log_driver or "k8s-file")
-
-
-def check_log_driver(engine: Engine, config: ContainerConfig) -> None:
-    """At create, as Podman refuses them: unknown drivers and journald without a journal.  A
-    detached passthrough is fine: conmon keeps our stdio for the container (a systemd unit's
-    journal, as quadlet's units use it)."""
-    driver = log_driver_of(engine, {"log_driver": config.log_driver})
-    if driver not in _LOG_DRIVERS:
-        raise InvalidArgument("running container create option: invalid log driver: invalid argument")
-    if driver == "journald" and not os.path.exists(_JOURNAL_SOCKET):
-        raise InvalidArgument(f"failed to initialize journal: {_JOURNAL_SOCKET} does not exist: "
-                              "journald is not running (use --log-driver k8s-file)")
-
-
 def _system_cpu_ns() -> int:
     """All CPUs' time since boot in nanoseconds, from /proc/stat (what Docker's ratio divides by)."""
     try:

@@ -198,7 +198,7 @@ class ContainerService:
 
         for dependency in config.requires:
             self.lookup(dependency)  # must exist: NoSuchContainer otherwise, before anything is made
-        from sealpod.engine.container_io import check_log_driver
+        from sealpod.engine.container_checks import check_log_driver
 
         check_log_driver(self.engine, config)
         from sealpod.engine.container_checks import check
