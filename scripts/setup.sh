@@ -10,6 +10,7 @@ APT_PACKAGES=(
     busybox-static docker-registry apache2-utils openssl skopeo libarchive13 gnupg
     debootstrap
     openssh-client openssh-server
+    podman
 )
 
 missing=()

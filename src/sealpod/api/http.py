@@ -6,7 +6,7 @@ import json
 import re
 import socket
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from sealpod.errors import InvalidArgument
 
@@ -38,12 +38,21 @@ class Request:
         self.libpod = libpod
         self.conn = conn
 
-    def arg(self, name: str, default: str | None = None) -> str | None:
+    def _values(self, name: str) -> list[str]:
+        """libpod decodes its query with gorilla/schema, which ignores case: the remote podman sends
+        ``usename`` for ``useName``."""
         values = self.query.get(name)
+        if values is None and self.libpod:
+            lowered = name.lower()
+            values = next((v for k, v in self.query.items() if k.lower() == lowered), None)
+        return values or []
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self._values(name)
         return values[-1] if values else default
 
     def args(self, name: str) -> list[str]:
-        return list(self.query.get(name, []))
+        return list(self._values(name))
 
     def flag(self, name: str, default: bool = False) -> bool:
         value = self.arg(name)
@@ -147,7 +156,7 @@ class Router:
         for m, regex, handler in self._routes:
             found = regex.match(path)
             if found:
-                if m == method or (method == "HEAD" and m == "GET"):
-                    return handler, found.groupdict()
+                if m == method or (method == "HEAD" and m == "GET"):  # values decoded: "sealtest%2Ftiny"
+                    return handler, {k: unquote(v) for k, v in found.groupdict().items()}
                 other = True
         return "405" if other else None

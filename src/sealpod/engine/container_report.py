@@ -78,6 +78,16 @@ class ContainerSummary:
         }
 
 
+def _signal_number(name: str) -> int:
+    """Podman's inspect (and the libpod API's Go struct) carry the stop signal as a number."""
+    from sealpod.engine.containers import parse_signal
+
+    try:
+        return parse_signal(name)
+    except SealpodError:
+        return 15
+
+
 def _public_state(state: str) -> str:
     """Podman shows a container that never ran as created, and a stopped one as exited."""
     return {State.STOPPED: "exited", State.CONFIGURED: "created"}.get(State(state), state)
@@ -231,7 +241,7 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
             "Env": spec.get("env", []), "Cmd": spec.get("cmd") or None, "Image": rec.image_name,
             "WorkingDir": spec.get("workdir", "/"), "Entrypoint": " ".join(spec.get("entrypoint") or []),
             "Labels": spec.get("labels") or None, "Annotations": cfg.get("annotations") or None,
-            "StopSignal": spec.get("stop_signal", "SIGTERM"), "Tty": bool(cfg.get("tty")),
+            "StopSignal": _signal_number(spec.get("stop_signal") or "SIGTERM"), "Tty": bool(cfg.get("tty")),
             "Timezone": cfg.get("timezone") or "",
             "OpenStdin": bool(cfg.get("interactive")), "AttachStdin": bool(cfg.get("interactive")),
             "AttachStdout": not cfg.get("detach"), "AttachStderr": not cfg.get("detach"),

@@ -138,8 +138,10 @@ class ContainerService:
             code = self._exit_code(fresh)
             if code is None and (pid_alive(fresh.conmon_pid) or pid_alive(fresh.pid)):
                 return fresh
-            return self.db.update(fresh, state=State.STOPPED, exit_code=code if code is not None else 255,
-                                  finished_at=self._exit_time(fresh), pid=0)
+            rec = self.db.update(fresh, state=State.STOPPED, exit_code=code if code is not None else 255,
+                                 finished_at=self._exit_time(fresh), pid=0)
+            self.engine.events.container(rec, "died", containerExitCode=str(rec.exit_code))  # remote run reads it
+            return rec
 
     def _exit_code(self, rec: ContainerRecord) -> int | None:
         try:

@@ -261,6 +261,12 @@ class ImageService:
                     report: RemoveReport) -> None:
         image = self.store.get_image(image.id)
         by_id = by_all or image.id.startswith(typed.removeprefix("sha256:"))
+        if not by_id and len(image.names) > 1:  # one of several names: only untagged, even when in use
+            full = self._matching_name(image, typed)
+            self.store.remove_name(full)
+            report.untagged.append(full)
+            self.engine.events.emit("image", "untag", id=image.id, name=full)
+            return
         users = self.engine.image_users(image.id)
         if users and not force:
             user_id = self.engine.containers.lookup(users[0]).id
@@ -268,12 +274,6 @@ class ImageService:
                              "listing external containers and force-removing image")
         if users:
             self._remove_users(users)
-        if not by_id and len(image.names) > 1:
-            full = self._matching_name(image, typed)
-            self.store.remove_name(full)
-            report.untagged.append(full)
-            self.engine.events.emit("image", "untag", id=image.id, name=full)
-            return
         if by_id and len(image.names) > 1 and not force:
             # Podman's words and Go's formatting; exit 125, not the "in use by a container" 2.
             raise Conflict(f'unable to delete image "{image.id}" by ID with more than one tag '

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# buildah's NetworkConfigurationPolicy, as the remote podman sends it (numbers), and Docker's names
+_BUILDAH_NETWORK = {"0": "", "1": "none", "2": "", "default": "", "bridge": ""}
+
+
 def _json_arg(req: Request, name: str) -> dict[str, str]:
     raw = req.arg(name)
     if not raw:
@@ -43,7 +47,7 @@ def _options(req: Request) -> Any:
     network = req.arg("networkmode") or req.arg("network") or ""
     return BuildOptions(tags=tuple(t for t in req.args("t") if t), build_args=_json_arg(req, "buildargs"),
                         target=req.arg("target") or "", pull=policy, labels=_json_arg(req, "labels"),
-                        network="" if network in ("default", "bridge") else network,
+                        network=_BUILDAH_NETWORK.get(network, network),
                         format=_format(req), quiet=req.flag("q"), layers=req.flag("layers", True),
                         no_cache=req.flag("nocache"))
 
@@ -75,9 +79,8 @@ def build(req: Request) -> Response:
             image_id = run_build(req.engine, context, containerfile, options, out)
         finally:
             context.close()
-        if req.libpod:
+        if req.libpod:  # the remote podman refuses any message but stream and error
             emit({"stream": image_id + "\n"})
-            emit({"aux": {"ID": f"sha256:{image_id}"}})
             return
         emit({"aux": {"ID": f"sha256:{image_id}"}})
         if options.quiet:

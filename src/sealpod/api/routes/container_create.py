@@ -276,7 +276,7 @@ def from_libpod(body: Any) -> ContainerConfig:
                       for r in body.get("r_limits") or []),
         secrets=_libpod_secrets(body), pod=str(body.get("pod") or ""), **_libpod_userns(body),
         image_volume=_image_volume_mode(body), volumes_from=_strs(body.get("volumes_from")),
-        **_libpod_systemd(body))
+        healthcheck=_healthcheck(body.get("healthconfig")), **_libpod_systemd(body))
 
 
 def _image_volume_mode(body: Mapping[str, Any]) -> str:

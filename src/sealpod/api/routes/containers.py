@@ -66,15 +66,25 @@ def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
     return doc
 
 
+def _libpod_ps_entry(s: Any) -> dict[str, Any]:
+    """Podman's ListContainer: ``Created`` is a time (RFC 3339), ports are its PortMapping."""
+    doc: dict[str, Any] = s.to_json()
+    doc["Created"] = _rfc3339(s.created)
+    doc["Status"] = s.health  # the client appends it: "Up 3 seconds (healthy)"
+    doc["Ports"] = [{"host_ip": p.host_ip, "container_port": p.container_port, "host_port": p.host_port,
+                     "range": p.range, "protocol": p.protocol} for p in s.ports] or None
+    return doc
+
+
 def list_containers(req: Request) -> Response:
     limit = req.int_arg("limit", 0) or 0
     summaries = req.engine.containers.summaries(all_containers=req.flag("all") or limit > 0,
                                                 filters=req.filter_specs(), size=req.flag("size"))
-    summaries.sort(key=lambda s: s.created, reverse=True)
+    summaries.sort(key=lambda s: s.created, reverse=not req.libpod)  # Podman lists the oldest first
     if limit > 0:
         summaries = summaries[:limit]
     if req.libpod:
-        return json_response([s.to_json() for s in summaries])
+        return json_response([_libpod_ps_entry(s) for s in summaries])
     return json_response([_ps_entry(req, s) for s in summaries])
 
 
@@ -156,7 +166,7 @@ def remove(req: Request) -> Response:
     name = req.params["id"]
     ctr_id = req.engine.containers.remove(name, force=req.flag("force"), volumes=req.flag("v"))
     if req.libpod:
-        return json_response([{"Id": ctr_id, "Err": None}])
+        return json_response([{"Id": ctr_id, "RawInput": name}])
     return no_content()
 
 
@@ -167,9 +177,21 @@ def exists(req: Request) -> Response:
 
 
 
+def _signal_name(num: int) -> str:
+    import signal
+
+    if signal.SIGRTMIN < num <= signal.SIGRTMAX:
+        return f"SIGRTMIN+{num - signal.SIGRTMIN}"
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return str(num)
+
+
 def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, Any]:
     cfg, host = dict(doc["Config"]), dict(doc["HostConfig"])
     spec = rec.spec
+    cfg["StopSignal"] = _signal_name(cfg.get("StopSignal") or 15)  # Docker's is a string
     cfg.update({"Cmd": spec.get("cmd") or None, "Entrypoint": spec.get("entrypoint") or None,
                 "Image": rec.image_name, "ExposedPorts": {p: {} for p in spec.get("exposed_ports") or []} or None,
                 "Labels": spec.get("labels") or {}, "Domainname": "", "StdinOnce": False})
@@ -217,7 +239,7 @@ def _tail(req: Request) -> int:
 
 def _time(req: Request, name: str) -> str | None:
     text = req.arg(name)
-    return None if text in (None, "", "0") else text
+    return None if text in (None, "", "0") or (text or "").startswith("0001-01-01T") else text  # Go's zero time
 
 
 class _Null(io.RawIOBase):
@@ -306,8 +328,14 @@ def _path_stat(req: Request, name: str, path: str) -> str:
     elif st.S_ISLNK(info.st_mode):
         mode |= 1 << 27
     mtime = datetime.fromtimestamp(info.st_mtime, UTC).isoformat().replace("+00:00", "Z")
-    doc = {"name": path.rstrip("/").rsplit("/", 1)[-1] or "/", "size": info.st_size, "mode": mode,
-           "mtime": mtime, "linkTarget": io_.link_target(name, path) if st.S_ISLNK(info.st_mode) else ""}
+    doc: dict[str, Any] = {"name": path.rstrip("/").rsplit("/", 1)[-1] or "/", "size": info.st_size,
+                           "mode": mode, "mtime": mtime,
+                           "linkTarget": io_.link_target(name, path) if st.S_ISLNK(info.st_mode) else ""}
+    if req.libpod:  # Podman's client copies from linkTarget: the resolved path, for every kind of file
+        import posixpath
+
+        doc["isDir"] = st.S_ISDIR(info.st_mode)
+        doc["linkTarget"] = doc["linkTarget"] or posixpath.normpath(posixpath.join("/", path))
     return base64.b64encode(json.dumps(doc).encode()).decode()
 
 
@@ -421,12 +449,62 @@ def stats(req: Request) -> Response:
     return Response(200, stream=samples())
 
 
+def _libpod_stat(st: Any) -> dict[str, Any]:
+    """Podman's ContainerStats (define.ContainerStats): numbers only, the remote client formats."""
+    s = st.sample
+    return {"AvgCPU": st.avg_cpu_percent, "ContainerID": s.id, "Name": s.name, "PerCPU": None,
+            "CPU": st.cpu_percent, "CPUNano": s.cpu_ns, "CPUSystemNano": 0, "SystemNano": int(s.at * 1e9),
+            "MemUsage": s.mem_usage, "MemLimit": s.mem_limit, "MemPerc": st.mem_percent, "NetInput": s.net_rx,
+            "NetOutput": s.net_tx, "BlockInput": s.block_read, "BlockOutput": s.block_write, "PIDs": s.pids,
+            "UpTime": s.cpu_ns, "Duration": s.cpu_ns}
+
+
+def libpod_stats(req: Request) -> Response:
+    """``/libpod/containers/stats``: one ``{"Error", "Stats"}`` line per interval (one with stream=false)."""
+    from sealpod.engine.container_stats import compute
+
+    if not req.libpod:
+        raise NoSuchContainer("page not found")
+    stats = req.engine.container_stats
+    names = req.args("containers")
+    ids = stats.targets(names, all_containers=req.flag("all"))
+    streaming, interval = req.flag("stream", True), max(req.int_arg("interval", 5) or 5, 1)
+
+    def reports() -> Iterator[bytes]:
+        previous: dict[str, Any] = {}
+        while True:
+            found = []
+            for ctr_id in ids:
+                sample = stats.sample(ctr_id)
+                if sample is not None:
+                    found.append(_libpod_stat(compute(sample, previous.get(ctr_id))))
+                    previous[ctr_id] = sample
+            yield json.dumps({"Error": None, "Stats": found}).encode() + b"\n"
+            if not streaming or (names and not found):
+                return
+            time.sleep(interval)
+
+    if not streaming:
+        return Response(200, b"".join(reports()), content_type="application/json")
+    return Response(200, content_type="application/json", stream=reports())
+
+
+def healthcheck(req: Request) -> Response:
+    """``/libpod/containers/{id}/healthcheck``: run the check once; Podman's HealthCheckResults."""
+    result = req.engine.health.run(req.params["id"])
+    doc = req.engine.health.state(req.engine.containers.lookup(req.params["id"]).id) or {}
+    return json_response({"Status": result.status, "FailingStreak": int(doc.get("FailingStreak", 0)),
+                          "Log": doc.get("Log") or None})
+
+
 def register(r: Router) -> None:
     r.add("GET", "/containers/json", list_containers)
+    r.add("GET", "/containers/stats", libpod_stats)
     r.add("POST", "/containers/create", create)
     r.add("POST", "/containers/prune", prune)
     r.add("GET", "/containers/{id}/json", inspect)
     r.add("GET", "/containers/{id}/exists", exists)
+    r.add("GET", "/containers/{id}/healthcheck", healthcheck)
     r.add("POST", "/containers/{id}/start", start)
     r.add("POST", "/containers/{id}/stop", stop)
     r.add("POST", "/containers/{id}/restart", restart)

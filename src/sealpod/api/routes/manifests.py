@@ -64,11 +64,22 @@ def exists(req: Request) -> Response:
     return no_content() if req.engine.manifests.exists(_name(req)) else Response(status=404)
 
 
+def _query_body(req: Request) -> dict[str, Any]:
+    """The remote podman 4.3 sends the modification in the query string (its body holds the Go
+    struct's field names, which the API does not know)."""
+    body: dict[str, Any] = {"images": [i for item in req.args("images") for i in item.split(",") if i],
+                            "all": req.flag("all"), "features": req.args("features"),
+                            "annotation": req.args("annotation"), "os_features": req.args("os_features")}
+    for key in ("operation", "os", "arch", "variant", "os_version"):
+        body[key] = req.arg(key) or ""
+    return body
+
+
 def modify(req: Request) -> Response:
     """``PUT /manifests/{name}``: ``operation`` update (add images), remove (digests) or annotate."""
     from sealpod.engine.manifests import AddOptions, AnnotateOptions
 
-    body = req.json()
+    body = _query_body(req) if req.arg("operation") is not None else req.json()
     if not isinstance(body, dict):
         raise InvalidArgument("decoding request body: expected a JSON object")
     service, name = req.engine.manifests, _name(req)

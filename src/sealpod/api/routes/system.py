@@ -84,7 +84,32 @@ def info(req: Request) -> Response:
     return json_response(doc)
 
 
+def _repo_tag(name: str) -> tuple[str, str]:
+    repo, _, tag = name.rpartition(":")
+    return (repo, tag) if repo and "/" not in tag else (name, "<none>")
+
+
+def _libpod_df(req: Request) -> Response:
+    """Podman's SystemDfReport: one image row per name, times in RFC 3339, volumes by name."""
+    from sealpod.engine.events import rfc3339
+
+    usage = req.engine.system.df()
+    commands = {c.id: list(c.command) for c in req.engine.containers.summaries(all_containers=True)}
+    images = [{"Repository": repo, "Tag": tag, "ImageID": i.id, "Created": rfc3339(int(i.created * 1e9)),
+               "Size": i.size, "SharedSize": 0, "UniqueSize": i.size, "Containers": i.containers}
+              for i in usage.images for repo, tag in [_repo_tag(n) for n in i.names] or [("<none>", "<none>")]]
+    containers = [{"ContainerID": c.id, "Image": c.image_id, "Command": commands.get(c.id) or c.command.split(),
+                   "LocalVolumes": c.volumes, "Size": c.size, "RWSize": c.size,
+                   "Created": rfc3339(int(c.created * 1e9)), "Status": c.status, "Names": c.name}
+                  for c in usage.containers]
+    volumes = [{"VolumeName": v.name, "Links": v.links, "Size": v.size,
+                "ReclaimableSize": 0 if v.links else v.size} for v in usage.volumes]
+    return json_response({"Images": images, "Containers": containers, "Volumes": volumes})
+
+
 def df(req: Request) -> Response:
+    if req.libpod:
+        return _libpod_df(req)
     images = req.engine.images.list_images()
     containers = req.engine.containers.summaries(all_containers=True)
     usage = req.engine.system.df()
@@ -130,6 +155,22 @@ def _event_time(req: Request, name: str) -> int | None:
     return parse_time(req.arg(name))
 
 
+def _libpod_event(ev: Any) -> dict[str, Any]:
+    """Podman's libpod events are Docker's message with its own attributes: the remote client reads
+    the exit code, image, name and pod from them (and fails on a non-numeric exit code)."""
+    code = ev.attributes.get("containerExitCode", "0")
+    attrs = {**ev.labels, "containerExitCode": code if code.lstrip("-").isdigit() else "0", "image": ev.image,
+             "name": ev.name, "podId": ev.attributes.get("podId", "")}
+    doc: dict[str, Any] = {"status": ev.action}
+    if ev.id:
+        doc["id"] = ev.id
+    if ev.image and ev.type == "container":
+        doc["from"] = ev.image
+    doc.update({"Type": ev.type, "Action": ev.action, "Actor": {"ID": ev.id, "Attributes": attrs},
+                "scope": "local", "time": ev.time_ns // 1_000_000_000, "timeNano": ev.time_ns})
+    return doc
+
+
 def events(req: Request) -> Response:
     """Docker's event stream: past events from ``since``, then live ones; ``until`` ends it."""
     from sealpod.engine.events import parse_filters
@@ -142,7 +183,7 @@ def events(req: Request) -> Response:
     def stream() -> Iterator[bytes]:
         source = log.follow(since, until, filters, alive=alive) if follow else iter(log.read(since, until, filters))
         for ev in source:
-            yield json.dumps(ev.podman_json() if libpod else ev.docker_json()).encode() + b"\n"
+            yield json.dumps(_libpod_event(ev) if libpod else ev.docker_json()).encode() + b"\n"
 
     return Response(200, content_type="application/json", stream=stream())
 
