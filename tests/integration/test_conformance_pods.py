@@ -100,6 +100,10 @@ def test_pod_communicating_between_pods(sp: SealpodRunner) -> None:
             break
         time.sleep(0.1)
     assert sp.run("wait", listener).stdout == "0\n"
+    for _ in range(20):  # under load conmon may still be writing the log when the exit is recorded
+        if sp.run("logs", listener).stdout:
+            break
+        time.sleep(0.1)
     assert sp.run("logs", listener).stdout == "hi-there\n"
     sp.run("rm", "-t", "0", "-f", listener)
     sp.run("pod", "rm", "podcomm")  # the infra container still runs: no --force needed, as in Podman
