@@ -98,7 +98,7 @@ COMMANDS: dict[str, CommandRef] = {
     "image exists": _image("exists"),
     "image prune": _image("prune"),
     "history": _image("history"), "image history": _image("history"),
-    "image inspect": _image("inspect"),
+    "image inspect": _image("inspect"), "image tree": _image("tree"),
     "image mount": _image("mount"), "image unmount": _image("unmount"), "image umount": _image("unmount"),
     "inspect": CommandRef("sealpod.cli.inspect", "inspect"),
     "login": _image("login"), "logout": _image("logout"),

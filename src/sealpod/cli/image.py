@@ -304,6 +304,17 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
     return inspect_each(args.names, ctx.engine.images.inspect, args.format, prefix="inspecting object: ")
 
 
+def _setup_tree(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", metavar="IMAGE")
+    p.add_argument("--whatrequires", action="store_true",
+                   help="Show all child images and layers of the specified image")
+
+
+def _run_tree(args: argparse.Namespace, ctx: CliContext) -> int:
+    sys.stdout.write(ctx.engine.images.tree(args.name, whatrequires=args.whatrequires) + "\n")
+    return 0
+
+
 # --- mount / unmount ----------------------------------------------------------------------
 
 def _setup_mount(p: argparse.ArgumentParser) -> None:
@@ -522,6 +533,7 @@ COMMANDS: dict[str, Command] = {
     "prune": Command("Remove unused images", _setup_prune, _run_prune),
     "history": Command("Show history of a specified image", _setup_history, _run_history),
     "inspect": Command("Display the configuration of an image", _setup_inspect, _run_inspect),
+    "tree": Command("Prints layer hierarchy of an image in a tree format", _setup_tree, _run_tree),
     "mount": Command("Mount an image's root filesystem", _setup_mount, _run_mount),
     "unmount": Command("Unmount an image's root filesystem", _setup_unmount, _run_unmount),
     "login": Command("Log in to a container registry", _setup_login, _run_login),

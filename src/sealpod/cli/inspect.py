@@ -68,8 +68,63 @@ def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: 
         except NotFound as e:
             errors.append(NotFound(f"{prefix}{e}") if prefix and not str(e).startswith(prefix) else e)
     if docs or not fmt:
-        sys.stdout.write(inspect_output(docs, fmt))
+        from sealpod.cli.formatting import is_json
+
+        view = docs if not fmt or is_json(fmt) else [template_view(d) for d in docs]
+        sys.stdout.write(inspect_output(view, fmt))
     return fail_with(errors)
+
+
+# Fields whose Go type is a map or a slice: JSON says null when they are nil, Go's templates print
+# ``map[]`` / ``[]``.  By key name, which is unambiguous in Podman's inspect documents.
+_NIL_MAPS = frozenset({"Labels", "Annotations", "Volumes", "ExposedPorts", "Tmpfs", "PortBindings", "DriverOpts",
+                       "Options", "CgroupConf", "Ports", "Networks", "Sysctls"})
+_NIL_SLICES = frozenset({"Cmd", "Links", "VolumesFrom", "Log", "Binds", "EffectiveCaps", "BoundingCaps",
+                         "Aliases", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                         "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CreateCommand", "Env", "Shell", "RepoTags",
+                         "RepoDigests", "Dependencies", "ExecIDs", "Mounts", "Ulimits", "Devices", "Secrets",
+                         "Layers", "Containers", "Names", "CapAdd", "CapDrop", "Dns", "DnsOptions", "DnsSearch",
+                         "ExtraHosts", "GroupAdd", "SecurityOpt", "Args"})
+
+# Lists of Go structs, and Go structs (not pointers), that a template prints as ``{v1 v2}``.
+_STRUCT_LISTS = frozenset({"Mounts", "Ulimits", "Log", "Devices"})
+_STRUCTS = frozenset({"RestartPolicy", "LogConfig", "Health"})
+
+
+def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
+    """What a Go template sees of an inspect document: nil maps and slices as Go prints them, the
+    fields Podman's JSON omits when empty at their zero values, and ``State.Healthcheck`` (Podman's
+    older name) answering like ``State.Health``."""
+    from sealpod.cli.gotemplate.values import GoStruct, NilMap, NilSlice
+
+    if isinstance(doc, list):
+        items = [template_view(x) for x in doc]
+        if key == "Mounts":  # Go's struct has a Name (omitted from JSON when empty) after Type
+            items = [{"Type": x.get("Type"), "Name": x.get("Name", ""), **x} if isinstance(x, dict) else x
+                     for x in items]
+        return [GoStruct(x) if key in _STRUCT_LISTS and isinstance(x, dict) else x for x in items]
+    if not isinstance(doc, dict):
+        if doc is None and (key in _NIL_MAPS or (key == "Config" and parent == "LogConfig")):
+            return NilMap()
+        return NilSlice() if doc is None and key in _NIL_SLICES else doc
+    out = {k: template_view(v, k, key) for k, v in doc.items()}
+    if key in ("Ports", "PortBindings"):  # port -> [struct{HostIp, HostPort}]
+        out = {k: [GoStruct(x) if isinstance(x, dict) else x for x in v] if isinstance(v, list) else v
+               for k, v in out.items()}
+    if key in _STRUCTS:
+        return GoStruct(out)
+    if key == "" and isinstance(out.get("State"), dict) and "HostConfig" in out:  # a container
+        state, cfg = out["State"], out.get("Config") or {}
+        state.setdefault("ConmonPid", 0)
+        state.setdefault("CgroupPath", "")
+        if "Health" in state:
+            state.setdefault("Healthcheck", state["Health"])
+        if isinstance(out.get("NetworkSettings"), dict):
+            out["NetworkSettings"].setdefault("Networks", NilMap())
+        out.setdefault("OCIConfigPath", "")
+        for name, zero in (("Timezone", ""), ("sdNotifySocket", ""), ("Healthcheck", None), ("Secrets", NilSlice())):
+            cfg.setdefault(name, zero)
+    return out
 
 
 def _run(args: argparse.Namespace, ctx: CliContext) -> int:

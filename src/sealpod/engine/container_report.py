@@ -7,10 +7,10 @@ import functools
 import re
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sealpod.engine.container_state import ContainerRecord, State
-from sealpod.errors import InvalidArgument, SealpodError
+from sealpod.errors import InvalidArgument
 from sealpod.utils.record import dataclass
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -76,16 +76,6 @@ class ContainerSummary:
             "Size": None, "StartedAt": int(self.started_at) if self.started_at else -62135596800,
             "State": _public_state(self.state), "Status": "", "Created": int(self.created),
         }
-
-
-def _signal_number(name: str) -> int:
-    """Podman's inspect (and the libpod API's Go struct) carry the stop signal as a number."""
-    from sealpod.engine.containers import parse_signal
-
-    try:
-        return parse_signal(name)
-    except SealpodError:
-        return 15
 
 
 def _public_state(state: str) -> str:
@@ -195,146 +185,12 @@ def filtered(svc: ContainerService, records: list[ContainerRecord], filters: Seq
                                       for k, preds in by_key.items())]
 
 
-def _rfc3339(ts: float) -> str:
-    if not ts:
-        return "0001-01-01T00:00:00Z"
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
-    """Podman's ``container inspect`` document (its most used fields, Docker-compatible names)."""
-    cfg = rec.config
-    paths = svc.paths(rec.id)
-    running = rec.state in (State.RUNNING, State.PAUSED)
-    state = {
-        "OciVersion": "1.0.2-dev", "Status": _public_state(rec.state), "Running": rec.state == State.RUNNING,
-        "Paused": rec.state == State.PAUSED, "Restarting": False, "OOMKilled": rec.oom_killed, "Dead": False,
-        "Pid": rec.pid if running else 0, "ConmonPid": rec.conmon_pid if running else 0,
-        "ExitCode": rec.exit_code or 0, "Error": "", "StartedAt": _rfc3339(rec.started_at),
-        "FinishedAt": _rfc3339(rec.finished_at), "Healthcheck": {"Status": "", "FailingStreak": 0, "Log": None},
-    }
-    if rec.spec.get("healthcheck"):  # Podman's and Docker's name for the same report
-        health = svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0, "Log": []}
-        state["Health"] = state["Healthcheck"] = health
-    from sealpod.engine.cgroups import inspect_fields as cgroup_inspect_fields
-    from sealpod.engine.image_volumes import inspect_mounts
+    """Podman's ``container inspect`` document (see :mod:`sealpod.engine.container_inspect`)."""
+    from sealpod.engine.container_inspect import inspect_document
 
-    mounts = inspect_mounts(svc.engine, rec.id, list(cfg.get("mounts", [])))
-    spec = rec.spec
-    restart = cfg.get("restart") or {}
-    return {
-        "Id": rec.id, "Created": _rfc3339(rec.created), "Path": (spec.get("command") or [""])[0],
-        "Args": (spec.get("command") or [])[1:], "State": state, "Image": rec.image_id or "",
-        "ImageName": rec.image_name, "ImageDigest": _image_digest(svc, rec), "Rootfs": "", "Pod": rec.pod_id,
-        "ResolvConfPath": str(paths.userdata / "resolv.conf"), "HostnamePath": str(paths.userdata / "hostname"),
-        "HostsPath": str(paths.userdata / "hosts"), "StaticDir": str(paths.userdata),
-        "OCIConfigPath": str(paths.bundle / "config.json"), "OCIRuntime": svc.engine.system.runtime_path()[0],
-        "ConmonPidFile": str(paths.conmon_pidfile), "PidFile": str(paths.pidfile), "Name": rec.name,
-        "RestartCount": rec.restart_count, "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "",
-        "AppArmorProfile": "", "EffectiveCaps": None, "BoundingCaps": None, "ExecIDs": [],
-        "GraphDriver": {"Name": svc.store.driver_name, "Data": {
-            "UpperDir": str(svc.store.containers.diff_path(rec.id))}},
-        "Mounts": mounts, "Dependencies": [], "NetworkSettings": network_settings(svc, rec),
-        "Namespace": "", "IsInfra": False, "IsService": False,
-        "Config": {
-            "Hostname": cfg.get("hostname") or rec.id[:12], "User": spec.get("user", ""),
-            "Env": spec.get("env", []), "Cmd": spec.get("cmd") or None, "Image": rec.image_name,
-            "WorkingDir": spec.get("workdir", "/"), "Entrypoint": " ".join(spec.get("entrypoint") or []),
-            "Labels": spec.get("labels") or None, "Annotations": cfg.get("annotations") or None,
-            "StopSignal": _signal_number(spec.get("stop_signal") or "SIGTERM"), "Tty": bool(cfg.get("tty")),
-            "Timezone": cfg.get("timezone") or "",
-            "OpenStdin": bool(cfg.get("interactive")), "AttachStdin": bool(cfg.get("interactive")),
-            "AttachStdout": not cfg.get("detach"), "AttachStderr": not cfg.get("detach"),
-            "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else
-            svc.engine.config.containers.engine.stop_timeout,
-            "CreateCommand": list(cfg.get("create_command") or ()) or None,
-            **({"SystemdMode": True} if spec.get("systemd") else {}),
-            "sdNotifyMode": cfg.get("sdnotify") or "container",  # Podman's spelling and default
-            "sdNotifySocket": spec.get("sdnotify_socket") or "",
-            **_health_config(rec),
-            **({"Secrets": [{k: u[k] for k in ("Name", "ID", "UID", "GID", "Mode")} for u in spec["secrets"]]}
-               if spec.get("secrets") else {}),
-        },
-        "HostConfig": {
-            "Binds": [f"{m['source']}:{m['destination']}" for m in cfg.get("mounts", []) if m.get("type") == "bind"],
-            "AutoRemove": bool(cfg.get("remove")), "Privileged": bool(cfg.get("privileged")),
-            "ReadonlyRootfs": bool(cfg.get("read_only")), "CapAdd": list(cfg.get("cap_add") or []),
-            "CapDrop": list(cfg.get("cap_drop") or []), "NetworkMode": cfg.get("network") or "private",
-            "RestartPolicy": {"Name": restart.get("name", "no") if restart.get("name") != "no" else "",
-                              "MaximumRetryCount": restart.get("max_retries", 0)},
-            "Memory": cfg.get("memory") or 0, "ShmSize": cfg.get("shm_size") or 65536000,
-            "LogConfig": _log_config(cfg, str(paths.log)),
-            "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
-                0 if svc.engine.config.rootless else svc.engine.config.containers.containers.pids_limit or 0),
-            "SecurityOpt": list(cfg.get("security_opts") or []),
-            "Tmpfs": _tmpfs_options(cfg.get("mounts", [])),
-            **_namespace_modes(svc, cfg, spec),
-            **cgroup_inspect_fields(cfg, cfg.get("cgroup_manager") or
-                                    svc.engine.config.containers.engine.cgroup_manager),
-        },
-    }
+    return inspect_document(svc, rec)
 
-
-def _namespace_modes(svc: ContainerService, cfg: dict[str, Any], spec: dict[str, Any]) -> dict[str, str]:
-    """Podman's IpcMode/PidMode/UTSMode/UsernsMode/CgroupMode: a joined container by its full ID."""
-    def mode(value: str, default: str) -> str:
-        if value.startswith("container:"):
-            try:
-                return "container:" + svc.lookup(value.split(":", 1)[1]).id
-            except SealpodError:
-                return value
-        return value or default
-
-    userns = (spec.get("userns") or {}).get("mode", "")
-    return {"IpcMode": mode(cfg.get("ipc") or "", "shareable"), "PidMode": mode(cfg.get("pid") or "", "private"),
-            "UTSMode": mode(cfg.get("uts") or "", "private"),
-            "UsernsMode": "private" if userns and userns not in ("host", "") else "",
-            "CgroupMode": mode(cfg.get("cgroupns") or "", "host")}
-
-
-def _image_digest(svc: ContainerService, rec: ContainerRecord) -> str:
-    if not rec.image_id:
-        return ""
-    try:
-        return svc.store.get_image(rec.image_id).manifest_digest or ""
-    except SealpodError:  # the image was removed (rmi -f): Podman still reports the container
-        return ""
-
-
-def _log_config(cfg: dict[str, Any], path: str) -> dict[str, Any]:
-    """Podman's shape: no path for the "none" driver, and max-size as a human size ("1.234MB")."""
-    driver = cfg.get("log_driver") or "k8s-file"
-    opts = cfg.get("log_opts") or {}
-    out: dict[str, Any] = {"Type": driver, "Config": opts or None,
-                           "Path": "" if driver in ("none", "journald", "passthrough") else path}
-    try:
-        size = float(_size_bytes(str(opts["max-size"]))) if opts.get("max-size") else 0.0
-    except ValueError:
-        size = 0.0
-    unit = 0
-    while size >= 1000 and unit < 5:  # Go's units.HumanSize: 4 significant digits, decimal units
-        size, unit = size / 1000, unit + 1
-    out["Size"] = f"{size:.4g}{('B', 'kB', 'MB', 'GB', 'TB', 'PB')[unit]}"
-    return out
-
-
-def _size_bytes(text: str) -> int:
-    """Podman's units.FromHumanSize: decimal (1000-based) units."""
-    import re
-
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?", text.strip(), re.I)
-    if not m:
-        raise ValueError(text)
-    return int(float(m.group(1)) * 1000 ** " kmgtp".index(m.group(2).lower() or " "))
-
-
-def _health_config(rec: ContainerRecord) -> dict[str, Any]:
-    from sealpod.engine.health import config_report
-
-    hc = config_report(rec.spec.get("healthcheck"))
-    if hc is None:
-        return {}
-    return {"Healthcheck": hc, "HealthcheckOnFailureAction": rec.config.get("health_on_failure") or "none"}
 
 
 def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
@@ -431,24 +287,3 @@ def _time_arg(text: str | None, *, since: bool = True) -> int | None:
         return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1e9)
     except ValueError as e:
         raise InvalidArgument(f'invalid time "{text}": use RFC 3339, a Unix timestamp or a duration') from e
-
-
-_TMPFS_DEFAULTS = (("rprivate", ("private", "shared", "slave", "rshared", "rslave")), ("nosuid", ("suid",)),
-                   ("nodev", ("dev",)), ("tmpcopyup", ("notmpcopyup",)))
-
-
-def _tmpfs_options(mounts: list[dict[str, Any]]) -> dict[str, str]:
-    """HostConfig.Tmpfs as Podman 4.3.1 shows it: the user's options, then rw and the defaults
-    they did not override (``rw,rprivate,nosuid,nodev,tmpcopyup``)."""
-    out: dict[str, str] = {}
-    for m in mounts:
-        if m.get("type") != "tmpfs":
-            continue
-        opts = list(m.get("options") or ())
-        if m.get("read_only") and "ro" not in opts:
-            opts.insert(0, "ro")
-        if "ro" not in opts and "rw" not in opts:
-            opts.append("rw")
-        opts += [d for d, others in _TMPFS_DEFAULTS if d not in opts and not any(o in opts for o in others)]
-        out[str(m.get("destination", ""))] = ",".join(opts)
-    return out

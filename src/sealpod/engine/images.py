@@ -161,6 +161,12 @@ class ImageService:
                 data["MergedDir"] = merged
         return {"Name": self.store.driver_name, "Data": dict(sorted(data.items()))}  # Go's map order
 
+    def tree(self, name: str, *, whatrequires: bool = False) -> str:
+        """``image tree``'s text: the image's layers, or the layers and containers built on it."""
+        from sealpod.engine.image_layer_tree import tree_text
+
+        return tree_text(self.engine, name, whatrequires=whatrequires)
+
     def history(self, name: str) -> list[HistoryEntry]:
         image = self.get(name)
         history = _config(image).get("history") or []

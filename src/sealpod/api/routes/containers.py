@@ -195,8 +195,21 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
     cfg.update({"Cmd": spec.get("cmd") or None, "Entrypoint": spec.get("entrypoint") or None,
                 "Image": rec.image_name, "ExposedPorts": {p: {} for p in spec.get("exposed_ports") or []} or None,
                 "Labels": spec.get("labels") or {}, "Domainname": "", "StdinOnce": False})
-    for key in ("Annotations", "CreateCommand"):
+    for key in ("Annotations", "CreateCommand", "Volumes", "OnBuild", "Umask", "Timeout", "Passwd"):
         cfg.pop(key, None)
+    rc = rec.config  # Docker's attach flags say how it was run; Podman's are always false
+    cfg.update({"AttachStdin": bool(rc.get("interactive")), "AttachStdout": not rc.get("detach"),
+                "AttachStderr": not rc.get("detach"), "Timezone": cfg.get("Timezone", ""),
+                "sdNotifySocket": cfg.get("sdNotifySocket", "")})
+    if "Healthcheck" not in cfg:
+        cfg.pop("HealthcheckOnFailureAction", None)
+    host["Binds"] = [f"{m['source']}:{m['destination']}" for m in rc.get("mounts", []) if m.get("type") == "bind"]
+    for key in ("BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                "BlkioDeviceWriteIOps"):
+        host[key] = host.get(key) or []
+    for key in ("CgroupConf", "DiskQuota"):  # Podman's own
+        host.pop(key, None)
+    host["Runtime"] = "runc"
     if host["RestartPolicy"]["Name"] == "":
         host["RestartPolicy"] = {**host["RestartPolicy"], "Name": "no"}
     if host["LogConfig"]["Type"] == "k8s-file":  # the same line format role; docker-py reads logs only then
@@ -204,7 +217,12 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
     host.setdefault("NetworkMode", "bridge")
     if host["NetworkMode"] in ("private", "", "default"):
         host["NetworkMode"] = "bridge"
-    state = {k: v for k, v in doc["State"].items() if k not in ("OciVersion", "ConmonPid")}
+    state = {k: v for k, v in doc["State"].items()
+             if k not in ("OciVersion", "ConmonPid", "CgroupPath", "CheckpointedAt", "RestoredAt")}
+    state["Healthcheck"] = state["Health"] = {**state["Health"], "Log": state["Health"]["Log"] or []} \
+        if rec.spec.get("healthcheck") else {"Status": "", "FailingStreak": 0, "Log": None}
+    if not rec.spec.get("healthcheck"):
+        del state["Health"]
     if state["Status"] == "configured":
         state["Status"] = "created"
     return {
@@ -222,7 +240,6 @@ def inspect(req: Request) -> Response:
     rec = req.engine.containers.lookup(req.params["id"])
     doc = req.engine.containers.inspect(rec.id)
     if req.libpod:
-        doc["NetworkSettings"] = req.engine.containers.network_settings(rec)
         return json_response(doc)
     return json_response(_docker_inspect(req, rec, doc))
 

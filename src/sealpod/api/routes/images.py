@@ -242,6 +242,11 @@ def history(req: Request) -> Response:
         for e in entries])
 
 
+def tree(req: Request) -> Response:
+    """Libpod's image tree: the text ``podman image tree`` prints, which the remote client prints as is."""
+    return json_response({"Tree": req.engine.images.tree(_name(req), whatrequires=req.flag("whatrequires"))})
+
+
 # --- names and removal ------------------------------------------------------------------------
 
 def _repo_tag(req: Request) -> str:
@@ -547,6 +552,7 @@ def register(r: Router) -> None:
     add("GET", "/images/{name:path}/json", inspect_image)
     add("GET", "/images/{name:path}/exists", image_exists)
     add("GET", "/images/{name:path}/history", history)
+    add("GET", "/images/{name:path}/tree", tree)
     add("GET", "/images/{name:path}/get", save_one)
     add("POST", "/images/{name:path}/tag", tag)
     add("POST", "/images/{name:path}/untag", untag)

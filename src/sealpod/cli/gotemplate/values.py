@@ -34,6 +34,20 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+class NilMap(dict[str, object]):
+    """A Go map that is nil: JSON says ``null``, yet templates print it ``map[]`` as Go does.
+    Hand templates this where a document has ``null`` for a field whose Go type is a map."""
+
+
+class NilSlice(list[object]):
+    """A Go slice that is nil: ``null`` in JSON, ``[]`` when printed."""
+
+
+class GoStruct(dict[str, object]):
+    """A JSON object that stands for a Go struct: printed ``{v1 v2}`` (values in field order, no
+    names) where a map would print ``map[k:v]``."""
+
+
 def go_float(f: float, prec: int = -1) -> str:
     """Format like Go's %v / %g: shortest round-trip digits, exponent form when exp < -4 or exp >= 6."""
     if math.isnan(f):
@@ -119,6 +133,8 @@ def go_str(v: object, top: bool = True) -> str:
     if isinstance(v, list | tuple | set | frozenset):
         items = sorted(v, key=str) if isinstance(v, set | frozenset) else v
         return "[" + " ".join(go_str(x, False) for x in items) + "]"
+    if isinstance(v, GoStruct):
+        return "{" + " ".join(go_str(x, False) for x in v.values()) + "}"
     if isinstance(v, Mapping):
         return "map[" + " ".join(f"{go_str(k, False)}:{go_str(v[k], False)}" for k in sorted_keys(v)) + "]"
     if isinstance(v, datetime.datetime):
@@ -164,7 +180,7 @@ def to_jsonable(v: object) -> Any:
     """Turn dataclasses, enums, times and tuples into plain JSON data shaped like Go's encoding/json."""
     if v is None or isinstance(v, str | bool | int):
         return v
-    if v is MISSING:
+    if v is MISSING or (isinstance(v, NilMap | NilSlice) and not v):
         return None
     if isinstance(v, float):
         return int(v) if v.is_integer() and abs(v) < 1e21 else v

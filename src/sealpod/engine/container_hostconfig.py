@@ -1,0 +1,225 @@
+"""``inspect``'s HostConfig with every key Podman 4.3.1 shows, in its order and JSON types.
+
+Users template on these keys (``{{.HostConfig.PortBindings}}``) and tools compare them across
+engines, so a key Podman always prints is printed here too, zero-valued when sealpod has no such
+setting; Go's nil slices and maps stay ``null`` where Podman's JSON says so.
+"""
+
+from __future__ import annotations
+
+from sealpod.errors import SealpodError
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sealpod.engine.container_state import ContainerRecord
+    from sealpod.engine.containers import ContainerService
+
+
+def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, mounts: list[dict[str, Any]],
+                oci: dict[str, Any]) -> dict[str, Any]:
+    """The whole HostConfig; ``mounts`` is inspect's Mounts and ``oci`` the bundle's config.json
+    ({} before the first start), whose rlimits are what the container really got."""
+    from sealpod.engine.cgroups import inspect_fields as cgroup_inspect_fields
+
+    cfg, spec = rec.config, rec.spec
+    conf = svc.engine.config.containers
+    restart = cfg.get("restart") or {}
+    cgroups = cgroup_inspect_fields(cfg, cfg.get("cgroup_manager") or conf.engine.cgroup_manager)
+    for key in ("BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                "BlkioDeviceWriteIOps"):
+        cgroups[key] = cgroups[key] or None  # Go's nil slices
+    modes = _namespace_modes(svc, cfg, spec)
+    memory = cfg.get("memory") or 0
+    return {
+        "Binds": binds(mounts), "CgroupManager": cgroups["CgroupManager"], "CgroupMode": modes["CgroupMode"],
+        "ContainerIDFile": cfg.get("cidfile") or "", "LogConfig": _log_config(cfg, log_path),
+        "NetworkMode": network_mode(svc, cfg), "PortBindings": port_bindings(cfg),
+        "RestartPolicy": {"Name": restart.get("name", "no") if restart.get("name") != "no" else "",
+                          "MaximumRetryCount": restart.get("max_retries", 0)},
+        "AutoRemove": bool(cfg.get("remove")), "VolumeDriver": "", "VolumesFrom": list(cfg.get("volumes_from") or [])
+        or None, "CapAdd": list(cfg.get("cap_add") or []), "CapDrop": list(cfg.get("cap_drop") or []),
+        "Dns": list(cfg.get("dns_servers") or []), "DnsOptions": list(cfg.get("dns_options") or []),
+        "DnsSearch": list(cfg.get("dns_search") or []), "ExtraHosts": list(cfg.get("add_hosts") or []),
+        "GroupAdd": list(cfg.get("group_add") or []), "IpcMode": modes["IpcMode"], "Cgroup": "",
+        "Cgroups": cgroups["Cgroups"], "Links": None, "OomScoreAdj": cfg.get("oom_score_adj") or 0,
+        "PidMode": modes["PidMode"], "Privileged": bool(cfg.get("privileged")),
+        "PublishAllPorts": bool(cfg.get("publish_all")), "ReadonlyRootfs": bool(cfg.get("read_only")),
+        "SecurityOpt": list(cfg.get("security_opts") or []), "Tmpfs": _tmpfs_options(cfg.get("mounts", [])),
+        "UTSMode": modes["UTSMode"], "UsernsMode": modes["UsernsMode"],
+        "ShmSize": cfg.get("shm_size") or 65536000, "Runtime": "oci", "ConsoleSize": [0, 0], "Isolation": "",
+        "CpuShares": cfg.get("cpu_shares") or 0, "Memory": memory, "NanoCpus": int((cfg.get("cpus") or 0) * 1e9),
+        "CgroupParent": cgroups["CgroupParent"], "BlkioWeight": cgroups["BlkioWeight"],
+        **{k: cgroups[k] for k in ("BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                                   "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps")},
+        **_cpu_fields(cfg),
+        "Devices": devices(cfg.get("devices") or ()), "DiskQuota": 0, "KernelMemory": 0, "MemoryReservation": 0,
+        "MemorySwap": cfg.get("memory_swap") or (2 * memory if memory else 0), "MemorySwappiness": 0,
+        "OomKillDisable": False,
+        "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
+            0 if svc.engine.config.rootless else conf.containers.pids_limit or 0),
+        "Ulimits": ulimits(oci, [*conf.containers.default_ulimits, *(cfg.get("ulimits") or ())]),
+        "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "CgroupConf": None,
+    }
+
+
+def _cpu_fields(cfg: dict[str, Any]) -> dict[str, Any]:
+    """--cpus is a CFS quota over a period, as Podman shows both."""
+    period, quota = cfg.get("cpu_period") or 0, cfg.get("cpu_quota") or 0
+    if cfg.get("cpus"):
+        period = period or 100000
+        quota = quota or int(cfg["cpus"] * period)
+    return {"CpuPeriod": period, "CpuQuota": quota, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
+            "CpusetCpus": cfg.get("cpuset_cpus") or "", "CpusetMems": ""}
+
+
+def binds(mounts: list[dict[str, Any]]) -> list[str]:
+    """Podman's Binds: every bind and volume (a volume by name) with its effective options."""
+    out = []
+    for m in mounts:
+        if m.get("Type") not in ("bind", "volume"):
+            continue
+        source = m.get("Name") if m.get("Type") == "volume" else m.get("Source")
+        opts = ["rw" if m.get("RW") else "ro", m.get("Propagation") or "rprivate", *(m.get("Options") or ())]
+        out.append(f"{source}:{m.get('Destination')}:{','.join(opts)}")
+    return out
+
+
+def network_mode(svc: ContainerService, cfg: dict[str, Any]) -> str:
+    """Podman's words: ``bridge`` for the default and named networks (``slirp4netns`` rootless)."""
+    mode = cfg.get("network") or ""
+    if cfg.get("networks") or mode in ("", "bridge", "default", "private"):
+        if svc.engine.config.rootless and not cfg.get("networks") and mode in ("", "default", "private"):
+            return "slirp4netns"
+        return "bridge"
+    if mode.startswith("slirp4netns:"):
+        return "slirp4netns"
+    if mode.startswith("container:"):
+        try:
+            return "container:" + svc.lookup(mode.split(":", 1)[1]).id
+        except SealpodError:
+            return mode
+    return mode if mode in ("none", "host", "slirp4netns", "pasta") or mode.startswith("ns:") else "bridge"
+
+
+def port_bindings(cfg: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """The -p requests (not the ports a run got: those are NetworkSettings.Ports)."""
+    from sealpod.network.portmap import parse_publish
+
+    out: dict[str, list[dict[str, str]]] = {}
+    for text in cfg.get("ports") or ():
+        try:
+            mappings = parse_publish(text)
+        except SealpodError:
+            continue
+        for p in mappings:
+            for i in range(p.range):
+                host = str(p.host_port + i) if p.host_port else ""
+                out.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
+                    {"HostIp": p.host_ip or "", "HostPort": host})
+    return out
+
+
+def devices(specs: Any) -> list[dict[str, str]]:
+    """--device HOST[:CONTAINER][:PERMISSIONS] as Docker's DeviceMapping."""
+    out = []
+    for text in specs:
+        parts = str(text).split(":")
+        host = parts[0]
+        inner = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
+        perms = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+        out.append({"PathOnHost": host, "PathInContainer": inner, "CgroupPermissions": perms})
+    return out
+
+
+def ulimits(oci: dict[str, Any], requested: list[str]) -> list[dict[str, Any]]:
+    """The rlimits the runtime was given; before the first start, what was asked for."""
+    rlimits = (oci.get("process") or {}).get("rlimits")
+    if rlimits:
+        return [{"Name": r.get("type", ""), "Soft": r.get("soft", 0), "Hard": r.get("hard", 0)} for r in rlimits]
+    found: dict[str, dict[str, Any]] = {}
+    for text in requested:
+        name, _, values = str(text).partition("=")
+        soft, _, hard = values.partition(":")
+        try:
+            lo, hi = int(soft), int(hard or soft)
+        except ValueError:
+            continue
+        key = "RLIMIT_" + name.upper().removeprefix("RLIMIT_")
+        found[key] = {"Name": key, "Soft": lo, "Hard": hi}
+    from sealpod.runtime import rlimits as rl
+
+    for kind, value in (("RLIMIT_NOFILE", 1048576), ("RLIMIT_NPROC", 4194304)):  # Podman's defaults, as the
+        host = rl.host_limit(kind)  # start will lower them to what this host allows
+        if kind in found or host is None:
+            continue
+        limit = value if rl.can_raise_limits() or host[1] < 0 else min(value, host[1])
+        found[kind] = {"Name": kind, "Soft": limit, "Hard": limit}
+    return list(found.values())
+
+
+def _namespace_modes(svc: ContainerService, cfg: dict[str, Any], spec: dict[str, Any]) -> dict[str, str]:
+    """Podman's IpcMode/PidMode/UTSMode/UsernsMode/CgroupMode: a joined container by its full ID."""
+    def mode(value: str, default: str) -> str:
+        if value.startswith("container:"):
+            try:
+                return "container:" + svc.lookup(value.split(":", 1)[1]).id
+            except SealpodError:
+                return value
+        return value or default
+
+    userns = (spec.get("userns") or {}).get("mode", "")
+    return {"IpcMode": mode(cfg.get("ipc") or "", "shareable"), "PidMode": mode(cfg.get("pid") or "", "private"),
+            "UTSMode": mode(cfg.get("uts") or "", "private"),
+            "UsernsMode": "private" if userns and userns not in ("host", "") else "",
+            "CgroupMode": mode(cfg.get("cgroupns") or "", "host")}
+
+
+def _log_config(cfg: dict[str, Any], path: str) -> dict[str, Any]:
+    """Podman's shape: no path for the "none" driver, and max-size as a human size ("1.234MB")."""
+    driver = cfg.get("log_driver") or "k8s-file"
+    opts = cfg.get("log_opts") or {}
+    out: dict[str, Any] = {"Type": driver, "Config": opts or None,
+                           "Path": "" if driver in ("none", "journald", "passthrough") else path,
+                           "Tag": opts.get("tag", "")}
+    try:
+        size = float(_size_bytes(str(opts["max-size"]))) if opts.get("max-size") else 0.0
+    except ValueError:
+        size = 0.0
+    unit = 0
+    while size >= 1000 and unit < 5:  # Go's units.HumanSize: 4 significant digits, decimal units
+        size, unit = size / 1000, unit + 1
+    out["Size"] = f"{size:.4g}{('B', 'kB', 'MB', 'GB', 'TB', 'PB')[unit]}"
+    return out
+
+
+def _size_bytes(text: str) -> int:
+    """Podman's units.FromHumanSize: decimal (1000-based) units."""
+    import re
+
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?", text.strip(), re.I)
+    if not m:
+        raise ValueError(text)
+    return int(float(m.group(1)) * 1000 ** " kmgtp".index(m.group(2).lower() or " "))
+
+
+_TMPFS_DEFAULTS = (("rprivate", ("private", "shared", "slave", "rshared", "rslave")), ("nosuid", ("suid",)),
+                   ("nodev", ("dev",)), ("tmpcopyup", ("notmpcopyup",)))
+
+
+def _tmpfs_options(mounts: list[dict[str, Any]]) -> dict[str, str]:
+    """HostConfig.Tmpfs as Podman 4.3.1 shows it: the user's options, then rw and the defaults
+    they did not override (``rw,rprivate,nosuid,nodev,tmpcopyup``)."""
+    out: dict[str, str] = {}
+    for m in mounts:
+        if m.get("type") != "tmpfs":
+            continue
+        opts = list(m.get("options") or ())
+        if m.get("read_only") and "ro" not in opts:
+            opts.insert(0, "ro")
+        if "ro" not in opts and "rw" not in opts:
+            opts.append("rw")
+        opts += [d for d, others in _TMPFS_DEFAULTS if d not in opts and not any(o in opts for o in others)]
+        out[str(m.get("destination", ""))] = ",".join(opts)
+    return out

@@ -1,0 +1,270 @@
+"""``container inspect``: Podman 4.3.1's document, key for key and type for type.
+
+Scripts written against Podman index into this document (``--format``, ``jq``), so its key set is
+Podman's at every level, keys Podman omits when empty (``omitempty``) are omitted here too, and
+Go's nil slices and maps are ``null``.  The Docker and Libpod APIs start from this document.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sealpod.engine.container_state import ContainerRecord, State
+from sealpod.errors import SealpodError
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sealpod.engine.containers import ContainerService
+
+_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def rfc3339(ts: float) -> str:
+    if not ts:
+        return _ZERO_TIME
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def public_state(state: str) -> str:
+    """Podman shows a container that never ran as created, and a stopped one as exited."""
+    return {State.STOPPED: "exited", State.CONFIGURED: "created"}.get(State(state), state)
+
+
+def _oci_config(path: Any) -> dict[str, Any]:
+    """The bundle's config.json: what the runtime was really given (absent before the first start)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    from sealpod.engine.container_hostconfig import host_config
+    from sealpod.engine.image_volumes import inspect_mounts
+
+    paths = svc.paths(rec.id)
+    oci_path = paths.bundle / "config.json"
+    oci = _oci_config(oci_path)
+    spec = rec.spec
+    command = list(spec.get("command") or [])
+    mounts = inspect_mounts(svc.engine, rec.id, list(rec.config.get("mounts", [])))
+    infra = _infra_id(svc, rec)
+    doc: dict[str, Any] = {
+        "Id": rec.id, "Created": rfc3339(rec.created), "Path": (command or [""])[0],
+        "Args": command[1:] if len(command) > 1 else command,  # Podman's: a lone command is also its args
+        "State": _state(svc, rec, oci), "Image": rec.image_id or "", "ImageDigest": _image_digest(svc, rec),
+        "ImageName": rec.image_name, "Rootfs": "", "Pod": rec.pod_id,
+        "ResolvConfPath": _existing(paths.userdata / "resolv.conf"),
+        "HostnamePath": _existing(paths.userdata / "hostname"), "HostsPath": _existing(paths.userdata / "hosts"),
+        "StaticDir": str(paths.userdata),
+        **({"OCIConfigPath": str(oci_path)} if oci else {}),
+        "OCIRuntime": svc.engine.system.runtime_path()[0], "ConmonPidFile": str(paths.conmon_pidfile),
+        "PidFile": str(paths.pidfile), "Name": rec.name, "RestartCount": rec.restart_count,
+        "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
+        **_capabilities(svc, rec, oci), "ExecIDs": [], "GraphDriver": _graph_driver(svc, rec), "Mounts": mounts,
+        "Dependencies": _dependencies(svc, rec, infra),
+        "NetworkSettings": podman_network_settings(svc, rec, infra),
+        "Namespace": "", "IsInfra": bool(infra) and infra == rec.id, "IsService": False,
+        "Config": _config(svc, rec, oci),
+        "HostConfig": host_config(svc, rec, log_path=str(paths.log), mounts=mounts, oci=oci),
+    }
+    return doc
+
+
+def _existing(path: Any) -> str:
+    """Podman names these files only once they exist (none before the first start; no resolv.conf
+    without a network)."""
+    return str(path) if path.exists() else ""
+
+
+def _state(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, Any]:
+    running = rec.state in (State.RUNNING, State.PAUSED)
+    health: dict[str, Any] = {"Status": "", "FailingStreak": 0, "Log": None}
+    if rec.spec.get("healthcheck"):
+        health = dict(svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0})
+        health["Log"] = health.get("Log") or None  # no result yet: Go's nil slice
+    state: dict[str, Any] = {
+        "OciVersion": "1.0.2-dev", "Status": public_state(rec.state), "Running": rec.state == State.RUNNING,
+        "Paused": rec.state == State.PAUSED, "Restarting": False, "OOMKilled": rec.oom_killed, "Dead": False,
+        "Pid": rec.pid if running else 0}
+    if running and rec.conmon_pid:
+        state["ConmonPid"] = rec.conmon_pid
+    state.update({"ExitCode": rec.exit_code or 0, "Error": "", "StartedAt": rfc3339(rec.started_at),
+                  "FinishedAt": rfc3339(rec.finished_at), "Health": health})
+    cgroup = _cgroup_path(oci) if running else ""
+    if cgroup:
+        state["CgroupPath"] = cgroup
+    state.update({"CheckpointedAt": _ZERO_TIME, "RestoredAt": _ZERO_TIME})
+    return state
+
+
+def _cgroup_path(oci: dict[str, Any]) -> str:
+    """The container's cgroup as a path: systemd's ``slice:prefix:name`` becomes its scope."""
+    path = str((oci.get("linux") or {}).get("cgroupsPath") or "")
+    if path.count(":") == 2:
+        parent, prefix, name = path.split(":")
+        return f"/{parent}/{prefix}-{name}.scope"
+    return path
+
+
+def _capabilities(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, Any]:
+    """What the runtime was given; before the first start, what it will be given."""
+    caps = (oci.get("process") or {}).get("capabilities") or {}
+    if not caps:
+        from sealpod.engine.container_config import ContainerConfig
+        from sealpod.engine.container_start import _capabilities as planned
+
+        try:
+            wanted = list(planned(svc, ContainerConfig.from_json(rec.config)))
+        except (SealpodError, TypeError, ValueError):
+            wanted = []
+        caps = {"effective": wanted, "bounding": wanted}
+    return {"EffectiveCaps": sorted(caps.get("effective") or []), "BoundingCaps": sorted(caps.get("bounding") or [])}
+
+
+def _graph_driver(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    upper = svc.store.containers.diff_path(rec.id)
+    if svc.store.driver_name != "overlay":
+        return {"Name": svc.store.driver_name, "Data": {"UpperDir": str(upper)}}
+    data: dict[str, str] = {}
+    try:
+        layers = svc.store.containers.image_layers(rec.id)
+    except SealpodError:
+        layers = []
+    if layers:
+        data["LowerDir"] = ":".join(str(svc.store.layer_diff_path(layer)) for layer in reversed(layers))
+    if svc.store.containers.is_mounted(rec.id):
+        data["MergedDir"] = str(upper.parent / "merged")
+    data.update({"UpperDir": str(upper), "WorkDir": str(upper.parent / "work")})
+    return {"Name": svc.store.driver_name, "Data": data}
+
+
+def _infra_id(svc: ContainerService, rec: ContainerRecord) -> str:
+    if not rec.pod_id:
+        return ""
+    try:
+        return svc.engine.pods.lookup(rec.pod_id).infra_id
+    except SealpodError:
+        return ""
+
+
+def _dependencies(svc: ContainerService, rec: ContainerRecord, infra: str) -> list[str]:
+    """Containers that must run first: the pod's infra container and --requires."""
+    out = [infra] if infra and infra != rec.id else []
+    for name in rec.config.get("requires") or ():
+        try:
+            dep = svc.lookup(name).id
+        except SealpodError:
+            continue
+        if dep not in out:
+            out.append(dep)
+    return out
+
+
+def _image_digest(svc: ContainerService, rec: ContainerRecord) -> str:
+    if not rec.image_id:
+        return ""
+    try:
+        return svc.store.get_image(rec.image_id).manifest_digest or ""
+    except SealpodError:  # the image was removed (rmi -f): Podman still reports the container
+        return ""
+
+
+def _annotations(rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, str]:
+    """The user's annotations and those Podman adds at create; the runtime's once it ran."""
+    cfg = rec.config
+
+    def flag(value: Any) -> str:
+        return "TRUE" if value else "FALSE"
+
+    out = {"io.kubernetes.cri-o.TTY": "true" if cfg.get("tty") else "false",
+           "io.podman.annotations.autoremove": flag(cfg.get("remove")),
+           "io.podman.annotations.init": flag(cfg.get("init")),
+           "io.podman.annotations.privileged": flag(cfg.get("privileged")),
+           "io.podman.annotations.publish-all": flag(cfg.get("publish_all"))}
+    out.update(oci.get("annotations") or {})
+    out.update(cfg.get("annotations") or {})
+    return dict(sorted(out.items()))
+
+
+def _signal_number(name: str) -> int:
+    """Podman's inspect (and the libpod API's Go struct) carry the stop signal as a number."""
+    from sealpod.engine.containers import parse_signal
+
+    try:
+        return parse_signal(name)
+    except SealpodError:
+        return 15
+
+
+def _config(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, Any]:
+    from sealpod.engine.health import config_report
+
+    cfg, spec = rec.config, rec.spec
+    hc = config_report(spec.get("healthcheck"))
+    env = (oci.get("process") or {}).get("env")
+    out: dict[str, Any] = {
+        "Hostname": cfg.get("hostname") or rec.id[:12], "Domainname": "", "User": spec.get("user", ""),
+        "AttachStdin": False, "AttachStdout": False, "AttachStderr": False, "Tty": bool(cfg.get("tty")),
+        "OpenStdin": bool(cfg.get("interactive")), "StdinOnce": False,
+        "Env": list(env) if env else list(spec.get("env", [])), "Cmd": spec.get("cmd") or None,
+        "Image": rec.image_name, "Volumes": None, "WorkingDir": spec.get("workdir", "/"),
+        "Entrypoint": " ".join(spec.get("entrypoint") or []), "OnBuild": None,
+        "Labels": spec.get("labels") or None, "Annotations": _annotations(rec, oci),
+        "StopSignal": _signal_number(spec.get("stop_signal") or "SIGTERM"),
+        **({"Healthcheck": hc} if hc is not None else {}),
+        "HealthcheckOnFailureAction": cfg.get("health_on_failure") or "none",
+        "CreateCommand": list(cfg.get("create_command") or ()) or None,
+        **({"Timezone": cfg["timezone"]} if cfg.get("timezone") else {}),
+        "Umask": cfg.get("umask") or "0022", "Timeout": cfg.get("timeout") or 0,
+        "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else
+        svc.engine.config.containers.engine.stop_timeout,
+        "Passwd": True,
+        **({"SystemdMode": True} if spec.get("systemd") else {}),
+        "sdNotifyMode": cfg.get("sdnotify") or "container",  # Podman's spelling and default
+        **({"sdNotifySocket": spec["sdnotify_socket"]} if spec.get("sdnotify_socket") else {}),
+        **({"Secrets": [{k: u[k] for k in ("Name", "ID", "UID", "GID", "Mode")} for u in spec["secrets"]]}
+           if spec.get("secrets") else {}),
+    }
+    return out
+
+
+def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: str = "") -> dict[str, Any]:
+    """Podman's NetworkSettings (the Docker API keeps its own, :func:`network_settings`): ports as
+    requested (no host IP: ""), a pod member's ports are its pod's, no Networks without one."""
+    from sealpod.engine.container_report import network_settings
+
+    base = network_settings(svc, rec)
+    source = rec
+    if infra and infra != rec.id:
+        try:
+            source = svc.lookup(infra)
+        except SealpodError:
+            pass
+    status = svc.engine.networks.status_of(source) if source.state in ("running", "paused") and \
+        rec.state in ("running", "paused") else None
+    ports: dict[str, list[dict[str, str]]] = {}
+    for p in status.ports if status else ():
+        for i in range(p.range):
+            ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
+                {"HostIp": p.host_ip or "", "HostPort": str(p.host_port + i)})
+    out: dict[str, Any] = {k: base.get(k, "") for k in ("EndpointID", "Gateway", "IPAddress")}
+    out.update({"IPPrefixLen": base.get("IPPrefixLen", 0), "IPv6Gateway": "", "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0, "MacAddress": base.get("MacAddress", ""), "Bridge": "",
+                "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+                "Ports": ports, "SandboxKey": base.get("SandboxKey", "")})
+    networks = {name: _endpoint(doc) for name, doc in (base.get("Networks") or {}).items()}
+    if networks:
+        out["Networks"] = networks
+    return out
+
+
+def _endpoint(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "IPv6Gateway", "GlobalIPv6Address",
+            "GlobalIPv6PrefixLen", "MacAddress", "NetworkID")
+    return {**{k: doc.get(k) for k in keys}, "DriverOpts": None, "IPAMConfig": doc.get("IPAMConfig"),
+            "Links": doc.get("Links"), "Aliases": doc.get("Aliases")}
