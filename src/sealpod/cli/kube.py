@@ -12,6 +12,7 @@ from sealpod.errors import InvalidArgument, KubeError
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from sealpod.kube.model import Manifest
+    from sealpod.kube.play import DownReport
 
 
 def _read(path: str) -> bytes:
@@ -60,11 +61,11 @@ def _run_generate(args: argparse.Namespace, ctx: CliContext) -> int:
         import os
 
         if os.path.exists(args.filename):
-            raise InvalidArgument(f"cannot write to {args.filename}: file exists")
+            raise InvalidArgument(f'cannot write to "{args.filename}"; file exists')
         with open(args.filename, "w") as f:
             f.write(text)
         return 0
-    sys.stdout.write(text)
+    sys.stdout.write(text + "\n")  # Podman prints the YAML with a line of its own after it
     return 0
 
 
@@ -127,7 +128,8 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
     result = play(ctx.engine, manifest, PlayOptions(flags=flags, start=args.start, replace=args.replace,
                                                     pull=pull, report=report))
     _warn(result.warnings)
-    out = []
+    replaced = result.replaced
+    out = [_down_text(replaced, force=False)] if replaced is not None and replaced.removed else []
     if result.volumes:
         out.append("Volumes:\n" + "".join(f"{v}\n" for v in result.volumes))
     for pod in result.pods:
@@ -138,10 +140,9 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
         out.append(block + "\n")
     sys.stdout.write("".join(out))
     sys.stdout.flush()
-    if result.errors:
-        for err in result.errors[:-1]:
-            sys.stderr.write(f"Error: {err}\n")
-        raise KubeError(result.errors[-1])
+    if result.errors:  # as Podman: each failure on its own line, then how many
+        sys.stderr.write("".join(f"{err}\n" for err in result.errors))
+        raise KubeError(f"failed to start {len(result.errors)} containers")
     return 0
 
 
@@ -155,13 +156,17 @@ def _setup_down(p: argparse.ArgumentParser) -> None:
 def _print_down(ctx: CliContext, manifest: Manifest, *, force: bool) -> int:
     from sealpod.kube.play import down
 
-    result = down(ctx.engine, manifest, force=force)
+    result = down(ctx.engine, manifest, force=force, missing_ok=force)  # --force: whatever is left
+    sys.stdout.write(_down_text(result, force=force))
+    return 0
+
+
+def _down_text(result: DownReport, *, force: bool) -> str:
     text = "Pods stopped:\n" + "".join(f"{p}\n" for p in result.stopped)
     text += "Pods removed:\n" + "".join(f"{p}\n" for p in result.removed)
     if force and result.volumes:
         text += "Volumes removed:\n" + "".join(f"{v}\n" for v in result.volumes)
-    sys.stdout.write(text)
-    return 0
+    return text
 
 
 def _run_down(args: argparse.Namespace, ctx: CliContext) -> int:

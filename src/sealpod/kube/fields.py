@@ -167,7 +167,7 @@ def dns_label(name: str, limit: int = 63) -> str:
 
 def dns_subdomain(name: str) -> str:
     """``name`` as a DNS-1123 subdomain (pod and object names): labels joined by dots, 253 at most."""
-    parts = [dns_label(p) for p in re.split(r"\.+", name.lower()) if p]
+    parts = [dns_label(p, 253) for p in re.split(r"\.+", name.lower()) if p]  # labels may pass 63 here
     return ".".join(parts)[:253].strip("-.") or "x"
 
 

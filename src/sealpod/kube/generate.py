@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 
 HEADER = ("# Save the output of this file and use kubectl create -f to import\n# it into Kubernetes.\n#\n"
           "# Created with sealpod-{version}\n")
+# Podman's note, written once before the workloads when a pod has volumes
+VOLUME_NOTE = ("\n# NOTE: If you generated this yaml from an unprivileged and rootless podman container on an SELinux\n"
+               "# enabled system, check the podman generate kube man page for steps to follow to ensure that your "
+               "pod/container\n# has the right permissions to access the volumes added.\n")
+# Kubernetes runtimes grant these besides containers.conf's defaults: Podman writes them as dropped
+_RUNTIME_CAPS = ("CAP_MKNOD", "CAP_NET_RAW", "CAP_AUDIT_WRITE")
+_FLAG_ANNOTATIONS = ("autoremove", "init", "privileged", "publish-all")
 _RESTART = {"always": "Always", "unless-stopped": "Always", "on-failure": "OnFailure", "no": "Never", "": "Never"}
 
 
@@ -39,6 +46,8 @@ class ContainerView:
     image_env: tuple[str, ...] = ()
     image_entrypoint: tuple[str, ...] = ()
     image_cmd: tuple[str, ...] = ()
+    default_caps: tuple[str, ...] = ()  # containers.conf's default_capabilities
+    anonymous: dict[str, str] = field(default_factory=dict)  # mount destination → anonymous volume name
 
 
 @dataclass(frozen=True)
@@ -110,10 +119,30 @@ def _env(v: ContainerView) -> list[dict[str, str]]:
     return [{"name": k, "value": val} for k, val in merged.items()]
 
 
-def _security(cfg: ContainerConfig) -> dict[str, Any]:
+def _cap(name: str) -> str:
+    upper = name.upper()
+    return upper if upper.startswith("CAP_") or upper == "ALL" else f"CAP_{upper}"
+
+
+def capabilities(cfg: ContainerConfig, default_caps: Sequence[str]) -> dict[str, list[str]]:
+    """Podman's add/drop: the container's capabilities against the defaults plus what a Kubernetes
+    runtime grants besides (so those come out dropped), in that order; none for a privileged one."""
+    if cfg.privileged:
+        return {}
+    reference = list(dict.fromkeys([*map(_cap, default_caps), *_RUNTIME_CAPS]))
+    drops = {_cap(c) for c in cfg.cap_drop}
+    adds = [_cap(c) for c in cfg.cap_add]
+    base = [] if "ALL" in drops else [c for c in dict.fromkeys(map(_cap, default_caps)) if c not in drops]
+    has = list(dict.fromkeys([*base, *adds]))
+    add = [c for c in has if c not in reference]
+    drop = [c for c in dict.fromkeys([*(_cap(c) for c in cfg.cap_drop if _cap(c) != "ALL"), *reference])
+            if c not in has]
+    return {k: v for k, v in (("add", add), ("drop", drop)) if v}
+
+
+def _security(cfg: ContainerConfig, default_caps: Sequence[str] = ()) -> dict[str, Any]:
     sc: dict[str, Any] = {}
-    caps = {k: [c.upper() if c.upper().startswith("CAP_") else f"CAP_{c.upper()}" for c in v]
-            for k, v in (("add", cfg.cap_add), ("drop", cfg.cap_drop)) if v}
+    caps = capabilities(cfg, default_caps)
     if caps:
         sc["capabilities"] = caps
     if cfg.privileged:
@@ -139,14 +168,16 @@ def _resources(cfg: ContainerConfig) -> dict[str, Any]:
     return {"limits": limits} if limits else {}
 
 
-def _volume_for(m: MountSpec, index: int, claim_names: dict[str, str]) -> dict[str, Any]:
+def _volume_for(m: MountSpec, index: int, claim_names: dict[str, str], anonymous: dict[str, str]
+                ) -> dict[str, Any]:
     if m.type == "bind":
         stem = dns_label(m.source.strip("/").replace("/", "-") or "root", 50)
         kind = "Directory" if os.path.isdir(m.source) else "File" if os.path.isfile(m.source) else "DirectoryOrCreate"
         return {"name": f"{stem}-host-{index}", "hostPath": {"path": m.source, "type": kind}}
-    if m.type == "volume" and m.source:
-        claim = claim_names.setdefault(m.source, dns_subdomain(m.source))
-        return {"name": f"{dns_label(m.source, 59)}-pvc", "persistentVolumeClaim": {"claimName": claim}}
+    source = m.source or (anonymous.get(m.destination, "") if m.type == "volume" else "")
+    if m.type == "volume" and source:  # an anonymous one too, by its name, as Podman writes it
+        claim = claim_names.setdefault(source, dns_subdomain(source))
+        return {"name": f"{dns_label(source, 59)}-pvc", "persistentVolumeClaim": {"claimName": claim}}
     medium = {"medium": "Memory"} if m.type == "tmpfs" else {}
     return {"name": f"{m.type}-{index}", "emptyDir": medium}
 
@@ -164,7 +195,7 @@ def container_spec(v: ContainerView, pod_name: str, index: int, claims: dict[str
               **({"protocol": p.protocol.upper()} if p.protocol != "tcp" else {})} for p in parse_ports(cfg.ports)]
     if ports:
         ctr["ports"] = ports
-    for key, value in (("resources", _resources(cfg)), ("securityContext", _security(cfg))):
+    for key, value in (("resources", _resources(cfg)), ("securityContext", _security(cfg, v.default_caps))):
         if value:
             ctr[key] = value
     if cfg.workdir:
@@ -175,7 +206,7 @@ def container_spec(v: ContainerView, pod_name: str, index: int, claims: dict[str
         ctr["stdin"] = True
     volumes, mounts = [], []
     for i, m in enumerate(cfg.mounts):
-        vol = _volume_for(m, index * 100 + i, claims)
+        vol = _volume_for(m, index * 100 + i, claims, v.anonymous)
         volumes.append(vol)
         mounts.append({"name": vol["name"], "mountPath": m.destination, **({"readOnly": True} if m.read_only else {})})
     if mounts:
@@ -183,14 +214,16 @@ def container_spec(v: ContainerView, pod_name: str, index: int, claims: dict[str
     return ctr, volumes
 
 
-def _annotations(v: ContainerView) -> dict[str, str]:
-    """Podman's per-container annotations, where they say something (the defaults are FALSE)."""
-    cfg, key = v.config, dns_label(v.name)
-    flags = {"autoremove": cfg.remove, "init": cfg.init, "privileged": cfg.privileged,
-             "publish-all": cfg.publish_all}
-    out = {f"io.podman.annotations.{k}/{key}": "TRUE" for k, on in flags.items() if on}
-    if cfg.tty:
-        out[f"io.kubernetes.cri-o.TTY/{key}"] = "true"
+def _annotations(v: ContainerView, key: str) -> dict[str, str]:
+    """Podman's per-container annotations (``<annotation>/<container>``): its flags, TRUE or FALSE, cri-o's
+    TTY, and the user's; play gives each back to its container."""
+    cfg = v.config
+    values = (cfg.remove, cfg.init, cfg.privileged, cfg.publish_all)
+    out = {f"io.kubernetes.cri-o.TTY/{key}": "true" if cfg.tty else "false"}
+    out.update({f"io.podman.annotations.{k}/{key}": "TRUE" if on else "FALSE" for k, on in zip(_FLAG_ANNOTATIONS,
+                                                                                               values, strict=True)})
+    out.update({f"{k}/{key}": str(val) for k, val in cfg.annotations.items()
+                if not k.startswith(("io.podman.annotations.", "io.kubernetes.cri-o.", "io.container.manager"))})
     return out
 
 
@@ -201,8 +234,7 @@ def pod_spec(pod: PodView, claims: dict[str, str]) -> tuple[dict[str, Any], dict
         ctr, vols = container_spec(v, pod.name, i, claims)
         containers.append(ctr)
         volumes += [vol for vol in vols if vol not in volumes]
-        annotations.update(_annotations(v))
-        annotations.update({k: str(val) for k, val in v.config.annotations.items()})
+        annotations.update(_annotations(v, ctr["name"]))
     pod_ports = [{"containerPort": p.container_port, **({"hostPort": p.host_port} if p.host_port else {}),
                   **({"protocol": p.protocol.upper()} if p.protocol != "tcp" else {})}
                  for p in parse_ports(pod.ports)]
@@ -262,14 +294,17 @@ def service_document(workload: dict[str, Any], rng: random.Random | None = None)
     rng = rng or random.Random()
     spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" else workload["spec"]
     app = workload["metadata"]["labels"]["app"]
-    ports, seen = [], set()
+    ports: list[dict[str, Any]] = []
+    seen: set[tuple[int, str]] = set()
     for ctr in spec["containers"]:
         for p in ctr.get("ports", []):
             proto = p.get("protocol", "TCP")
             if (p["containerPort"], proto) in seen:
                 continue
             seen.add((p["containerPort"], proto))
-            ports.append({"name": f"{p['containerPort']}-{proto.lower()}", "nodePort": rng.randint(30000, 32767),
+            name = str(p["containerPort"])  # Podman's name; a second protocol on the port needs another
+            name = name if all(q["name"] != name for q in ports) else f"{name}-{proto.lower()}"
+            ports.append({"name": name, "nodePort": rng.randint(30000, 32767),
                           "port": p["containerPort"], **({"protocol": proto} if proto != "TCP" else {}),
                           "targetPort": p["containerPort"]})
     if not ports:
@@ -291,7 +326,8 @@ def claim_document(name: str, created: float, labels: dict[str, str], options: d
     if labels:
         meta["labels"] = dict(labels)
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta,
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+            "status": {}}
 
 
 # --- from the engine ------------------------------------------------------------------------
@@ -308,8 +344,11 @@ def _container_view(engine: Engine, name_or_id: str) -> ContainerView:
     image = rec.image_name or cfg.image
     if image and ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
         image += ":latest"
+    anonymous = {m.destination: name for m in cfg.mounts if m.type == "volume" and not m.source
+                 for name in [engine.volumes.anonymous_at(rec.id, m.destination)] if name}
     return ContainerView(rec.name, image, cfg, rec.created, tuple(img.get("Env") or ()),
-                         tuple(img.get("Entrypoint") or ()), tuple(img.get("Cmd") or ()))
+                         tuple(img.get("Entrypoint") or ()), tuple(img.get("Cmd") or ()),
+                         tuple(engine.config.containers.containers.default_capabilities), anonymous)
 
 
 def _pod_view(engine: Engine, name_or_id: str) -> PodView | None:
@@ -358,13 +397,21 @@ def generate(engine: Engine, names: Sequence[str], *, service: bool = False, kin
 
 def render(pods: Sequence[PodView], claims: list[dict[str, Any]], *, service: bool, kind: str, replicas: int,
            version: str) -> str:
-    from sealpod.kube.yamlio import dump_documents
+    from sealpod.kube.yamlio import dump_document
 
     claim_names: dict[str, str] = {}
-    docs: list[dict[str, Any]] = list(claims)
+    services: list[dict[str, Any]] = []
+    workloads: list[dict[str, Any]] = []
     for pod in pods:
         doc = deployment_document(pod, claim_names, replicas) if kind == "deployment" else \
             pod_document(pod, claim_names)
         svc = service_document(doc) if service else None
-        docs += [d for d in (svc, doc) if d is not None]
-    return HEADER.format(version=version or "dev") + dump_documents(docs)
+        services += [svc] if svc is not None else []
+        workloads.append(doc)
+    # Podman's order (claims, services, workloads) and layout: the note, when a pod has volumes, is a part
+    # of its own between the claims and the rest; parts are separated by "---" lines.
+    spec_of = [d["spec"]["template"]["spec"] if d["kind"] == "Deployment" else d["spec"] for d in workloads]
+    parts = [dump_document(d) for d in claims]
+    parts += [VOLUME_NOTE] if any(s.get("volumes") for s in spec_of) else []
+    parts += [dump_document(d) for d in (*services, *workloads)]
+    return HEADER.format(version=version or "dev") + "---\n".join(parts)

@@ -79,6 +79,17 @@ class SecurityContext:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A livenessProbe, as the shell line Podman turns it into (``CMD-SHELL``) and its timings in seconds."""
+
+    command: str
+    period: int = 10
+    timeout: int = 1
+    failures: int = 3
+    initial_delay: int = 0
+
+
+@dataclass(frozen=True)
 class Container:
     name: str
     image: str
@@ -95,6 +106,7 @@ class Container:
     tty: bool = False
     stdin: bool = False
     pull_policy: str = ""  # Always | IfNotPresent | Never
+    liveness: Probe | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,7 @@ class PodTemplate:
     host_network: bool = False
     containers: tuple[Container, ...] = ()
     volumes: tuple[Volume, ...] = ()
+    init_containers: tuple[Container, ...] = ()  # run to completion, in order, before the others start
 
 
 @dataclass(frozen=True)
@@ -152,8 +165,8 @@ class Manifest:
 
 _QUIET_META = ("namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
                "ownerReferences", "finalizers", "generateName", "selfLink")
-_QUIET_CONTAINER = ("imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe",
-                    "readinessProbe", "startupProbe")
+_QUIET_CONTAINER = ("imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy", "readinessProbe",
+                    "startupProbe")
 _QUIET_POD = ("automountServiceAccountToken", "enableServiceLinks", "dnsPolicy", "schedulerName",
               "terminationGracePeriodSeconds", "serviceAccountName", "serviceAccount", "nodeSelector",
               "tolerations", "affinity", "priority", "priorityClassName", "preemptionPolicy")
@@ -267,9 +280,44 @@ def _mounts(c: Fields) -> tuple[VolumeMount, ...]:
     return tuple(out)
 
 
+def _probe_port(handler: Fields) -> int:
+    port = handler.doc.get("port")
+    if isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535:
+        return port
+    raise KubeError(f'invalid field "{handler.path}.port": a port number is needed (named ports are not supported)')
+
+
+def _probe(c: Fields) -> Probe | None:
+    """Podman's mapping: exec runs as is, httpGet through curl, tcpSocket through nc; a failure ends in
+    ``exit 1`` (``kill 1`` when the pod restarts its containers, so the restart policy acts)."""
+    p = c.child("livenessProbe")
+    if p is None:
+        return None
+    p.warn_unknown(("exec", "httpGet", "tcpSocket", "periodSeconds", "timeoutSeconds", "failureThreshold",
+                    "initialDelaySeconds"), ("successThreshold", "terminationGracePeriodSeconds"))
+    if p.child("exec") is not None:
+        command = " ".join(p.child_or_empty("exec").strs("command") or ())
+    elif p.child("httpGet") is not None:
+        h = p.child_or_empty("httpGet")
+        h.warn_unknown(("path", "port", "host", "scheme"), ("httpHeaders",))
+        path = h.text("path", "/")
+        command = (f"curl -f {h.text('scheme', 'HTTP').lower()}://{h.text('host', 'localhost')}:{_probe_port(h)}"
+                   f"{path if path.startswith('/') else '/' + path}")
+    elif p.child("tcpSocket") is not None:
+        t = p.child_or_empty("tcpSocket")
+        t.warn_unknown(("port", "host"))
+        command = f"nc -z -v {t.text('host', 'localhost')} {_probe_port(t)}"
+    else:
+        raise KubeError(f'invalid field "{p.path}": a probe needs exec, httpGet or tcpSocket')
+    if not command.strip():
+        raise KubeError(f'invalid field "{p.path}.exec.command": the probe has no command')
+    return Probe(command, p.integer("periodSeconds", 10) or 10, p.integer("timeoutSeconds", 1) or 1,
+                 p.integer("failureThreshold", 3) or 3, p.integer("initialDelaySeconds", 0) or 0)
+
+
 def _container(c: Fields, pod_sc: Fields) -> Container:
     c.warn_unknown(("name", "image", "command", "args", "env", "envFrom", "ports", "volumeMounts", "workingDir",
-                    "securityContext", "resources", "tty", "stdin"), _QUIET_CONTAINER)
+                    "securityContext", "resources", "tty", "stdin", "livenessProbe"), _QUIET_CONTAINER)
     name, image = c.text("name"), c.text("image")
     if not name:
         raise KubeError(f'invalid field "{c.path}": a container needs a name')
@@ -280,7 +328,7 @@ def _container(c: Fields, pod_sc: Fields) -> Container:
         name=name, image=image, command=c.strs("command"), args=c.strs("args"), env=_env(c),
         env_from=_env_from(c), ports=_ports(c), mounts=_mounts(c), working_dir=c.text("workingDir"),
         security=_security(c, pod_sc), memory=memory, cpus=cpus, tty=bool(c.flag("tty", False)),
-        stdin=bool(c.flag("stdin", False)), pull_policy=c.text("imagePullPolicy"))
+        stdin=bool(c.flag("stdin", False)), pull_policy=c.text("imagePullPolicy"), liveness=_probe(c))
 
 
 def _items(src: Fields) -> tuple[tuple[str, str], ...]:
@@ -314,10 +362,11 @@ def _volume(v: Fields) -> Volume:
 
 
 def _pod_template(name: str, meta: Fields, spec: Fields) -> PodTemplate:
-    spec.warn_unknown(("containers", "volumes", "hostname", "restartPolicy", "hostNetwork",
+    spec.warn_unknown(("containers", "initContainers", "volumes", "hostname", "restartPolicy", "hostNetwork",
                        "securityContext"), _QUIET_POD)
     pod_sc = spec.child_or_empty("securityContext")
     containers = tuple(_container(c, pod_sc) for c in spec.items("containers"))
+    init_containers = tuple(_container(c, pod_sc) for c in spec.items("initContainers"))
     if not containers:
         raise KubeError(f'pod "{name}" has no containers')
     policy = spec.text("restartPolicy", "Always")
@@ -326,7 +375,8 @@ def _pod_template(name: str, meta: Fields, spec: Fields) -> PodTemplate:
     return PodTemplate(
         name=name, labels=meta.strmap("labels"), annotations=meta.strmap("annotations"),
         hostname=spec.text("hostname"), restart_policy=policy, host_network=bool(spec.flag("hostNetwork", False)),
-        containers=containers, volumes=tuple(_volume(v) for v in spec.items("volumes")))
+        containers=containers, volumes=tuple(_volume(v) for v in spec.items("volumes")),
+        init_containers=init_containers)
 
 
 def _pod(doc: Fields) -> Workload:

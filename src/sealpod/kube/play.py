@@ -14,7 +14,15 @@ from pathlib import Path
 
 from sealpod.errors import KubeError, NoSuchPod, NoSuchVolume, SealpodError
 from sealpod.kube.model import Manifest, PodTemplate, Volume, VolumeMount, Workload
-from sealpod.kube.translate import PlayFlags, container_config, data_files, host_ports, mount_for, resolve_env
+from sealpod.kube.translate import (
+    TMPFS_HOST_PATH,
+    PlayFlags,
+    container_config,
+    data_files,
+    host_ports,
+    mount_for,
+    resolve_env,
+)
 from sealpod.utils.record import dataclass, field
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -39,14 +47,7 @@ class PlayOptions:
 class PodReport:
     id: str
     containers: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PlayReport:
-    pods: list[PodReport] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # containers that did not start
+    init_containers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +55,15 @@ class DownReport:
     stopped: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlayReport:
+    pods: list[PodReport] = field(default_factory=list)
+    replaced: DownReport | None = None  # what --replace took down first
+    volumes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # containers that did not start
 
 
 def owned_volume_name(volume: Volume, pod_name: str) -> str:
@@ -112,7 +122,9 @@ def _pod_volumes(engine: Engine, tmpl: PodTemplate, pod_name: str, manifest: Man
     """Pod volume name → what a mount of it uses: a host path or a volume name."""
     out: dict[str, str] = {}
     for v in tmpl.volumes:
-        if v.kind == "hostPath":
+        if v.kind == "hostPath" and v.path == TMPFS_HOST_PATH:
+            out[v.name] = ""  # a tmpfs, as it was in the container Podman wrote it from
+        elif v.kind == "hostPath":
             out[v.name] = _host_path(v)
         elif v.kind == "persistentVolumeClaim":
             engine.volumes.ensure(v.source_name)
@@ -169,11 +181,11 @@ def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, op
     report = PodReport(pod.id)
     try:
         sources = _pod_volumes(engine, tmpl, pod_name, manifest)
-        for c in tmpl.containers:
+        for c in (*tmpl.init_containers, *tmpl.containers):
             env = resolve_env(c, pod_name, manifest.config_maps, manifest.secrets, manifest.warnings)
             config = container_config(c, tmpl, pod_name, pod.id, env, _mounts(tmpl, c.mounts, sources), opts.flags)
             rec = engine.containers.create_with_image(config, opts.pull or PullOptions(), opts.report)
-            report.containers.append(rec.id)
+            (report.init_containers if c in tmpl.init_containers else report.containers).append(rec.id)
     except BaseException:
         with contextlib.suppress(SealpodError):
             engine.pods.remove(pod.id, force=True, volumes=True)
@@ -203,7 +215,7 @@ def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
     """Everything the manifest asks for; pods are started unless ``start`` is false."""
     out = PlayReport(warnings=manifest.warnings)
     if opts.replace:
-        down(engine, manifest, force=False)
+        out.replaced = down(engine, manifest, force=False, missing_ok=True)
     else:
         for wl in manifest.workloads:
             for name in wl.pod_names():
@@ -217,16 +229,50 @@ def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
             pod = play_pod(engine, wl, name, manifest, opts)
             out.pods.append(pod)
             if opts.start:
-                try:
-                    engine.pods.start(pod.id)
-                except SealpodError as e:
-                    out.errors.append(str(e))
+                out.errors += start_pod(engine, pod)
     return out
 
 
-def down(engine: Engine, manifest: Manifest, *, force: bool = False) -> DownReport:
-    """Stop and remove the file's pods and the volumes kube play made for them; ``force``: its claims too."""
+def start_pod(engine: Engine, pod: PodReport) -> list[str]:
+    """Init containers first, then each container on its own, so that every failure is reported (Podman's
+    ``starting container ID: ...`` lines); the pod's start event follows when they all run."""
+    try:
+        run_init_containers(engine, pod)
+    except SealpodError as e:
+        return [str(e)]
+    errors = []
+    for ctr_id in pod.containers:
+        try:
+            engine.containers.start(ctr_id)
+        except SealpodError as e:
+            errors.append(f"starting container {ctr_id}: {e}")
+    if not errors:
+        engine.pods.start(pod.id)  # nothing left to start: the pod's own bookkeeping and event
+    return errors
+
+
+def run_init_containers(engine: Engine, pod: PodReport) -> None:
+    """Each init container in turn, to a zero exit, then it goes (Podman's ``once``): the others start after."""
+    svc = engine.containers
+    for ctr_id in pod.init_containers:
+        name = svc.lookup(ctr_id).name
+        svc.start(ctr_id)
+        code = svc.wait(ctr_id)
+        if code != 0:
+            raise KubeError(f"init container {name} exited with code {code}")
+        svc.remove(ctr_id, force=True, volumes=True)
+    pod.init_containers.clear()
+
+
+def down(engine: Engine, manifest: Manifest, *, force: bool = False, missing_ok: bool = False) -> DownReport:
+    """Stop and remove the file's pods and the volumes kube play made for them; ``force``: its claims too.
+    A pod of the file that does not exist is an error, as in Podman, unless ``missing_ok`` (``--replace``)."""
     out = DownReport()
+    if not missing_ok:
+        for wl in manifest.workloads:
+            for name in wl.pod_names():
+                if not engine.pods.exists(name):
+                    raise NoSuchPod(f"no pod with name or ID {name} found: no such pod")
     for wl in manifest.workloads:
         for name in wl.pod_names():
             try:

@@ -10,8 +10,14 @@ from sealpod.errors import KubeError
 from sealpod.kube.model import Container, DataObject, PodTemplate, Volume, VolumeMount
 from sealpod.utils.record import dataclass
 
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
 _RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 _PULL = {"Always": "always", "Never": "never", "IfNotPresent": "missing"}
+# Podman 4 writes a --read-only container's /tmp, /var/tmp and /run as hostPath "tmpfs": they were tmpfs mounts.
+TMPFS_HOST_PATH = "tmpfs"
 # Podman writes these per-container annotations (``<key>/<container>``); read them back on play.
 _FLAG_ANNOTATIONS = ("io.podman.annotations.autoremove", "io.podman.annotations.init")
 
@@ -98,29 +104,60 @@ def _flag_annotation(annotations: Mapping[str, str], key: str, ctr: str) -> bool
     return annotations.get(f"{key}/{ctr}", "").upper() == "TRUE"
 
 
+def container_annotations(annotations: Mapping[str, str], ctr: str, names: Sequence[str]) -> dict[str, str]:
+    """Podman's generate writes a container's annotations as ``key/<container>``: each goes back to its
+    own container under its key; Podman's flags (``io.podman.annotations.*``, cri-o's) were read already."""
+    out: dict[str, str] = {}
+    for key, value in annotations.items():
+        stem, _, suffix = key.rpartition("/")
+        if stem and suffix in names:
+            if suffix == ctr and not stem.startswith(("io.podman.annotations.", "io.kubernetes.cri-o.")):
+                out[stem] = value
+        elif not key.startswith(("io.podman.annotations.", "io.kubernetes.cri-o.")):
+            out[key] = value
+    return out
+
+
+def healthcheck(c: Container, restart_policy: str) -> dict[str, Any]:
+    """A livenessProbe as Podman runs it: a ``CMD-SHELL`` check; seconds become nanoseconds."""
+    probe = c.liveness
+    if probe is None:
+        return {}
+    failure = "kill 1" if restart_policy == "Always" else "exit 1"
+    second = 1_000_000_000
+    return {"Test": ["CMD-SHELL", f"{probe.command} || {failure}"], "Interval": probe.period * second,
+            "Timeout": probe.timeout * second, "Retries": probe.failures, "StartPeriod": probe.initial_delay * second}
+
+
 def container_config(c: Container, tmpl: PodTemplate, pod_name: str, pod_id: str, env: Sequence[str],
                      mounts: Sequence[MountSpec], flags: PlayFlags) -> ContainerConfig:
-    """One container of a pod, named ``<pod>-<container>`` as Podman names them."""
+    """One container of a pod, named ``<pod>-<container>`` as Podman names them; an init container
+    runs once, to completion, so it is never restarted."""
+    restart = "no" if c in tmpl.init_containers else _RESTART.get(tmpl.restart_policy, "always")
     entrypoint, cmd = _command(c)
     sc = c.security
     annotations = {**tmpl.annotations, **(flags.annotations or {})}
+    names = [x.name for x in (*tmpl.containers, *tmpl.init_containers)]
     return ContainerConfig(
         image=c.image, name=f"{pod_name}-{c.name}", entrypoint=entrypoint, command=cmd, env=tuple(env),
-        workdir=c.working_dir, user=_user(c), tty=c.tty, interactive=c.stdin, detach=True,
-        annotations={k: v for k, v in annotations.items() if "/" not in k or not k.startswith("io.podman.")},
+        workdir=c.working_dir, user=_user(c), interactive=c.stdin, detach=True,
+        annotations=container_annotations(annotations, c.name, names), healthcheck=healthcheck(c, tmpl.restart_policy),
         mounts=tuple(mounts), read_only=sc.read_only_root, privileged=sc.privileged,
         cap_add=sc.cap_add, cap_drop=sc.cap_drop,
         security_opts=("no-new-privileges",) if sc.no_new_privileges else (),
-        memory=c.memory, cpus=c.cpus, restart=RestartPolicy(_RESTART.get(tmpl.restart_policy, "always")),
+        memory=c.memory, cpus=c.cpus, restart=RestartPolicy(restart),
         log_driver=flags.log_driver, log_opts=dict(flags.log_opts or {}), pull=_PULL.get(c.pull_policy, "missing"),
         remove=_flag_annotation(annotations, _FLAG_ANNOTATIONS[0], c.name),
         init=_flag_annotation(annotations, _FLAG_ANNOTATIONS[1], c.name),
+        tty=c.tty,
         no_hosts=flags.no_hosts, pod=pod_id)
 
 
 def mount_for(mount: VolumeMount, volume: Volume, source: str) -> MountSpec:
     """``source``: the host path (hostPath) or the volume name the caller made for this pod volume."""
     read_only = mount.read_only or volume.read_only or volume.kind in ("configMap", "secret")
+    if volume.kind == "hostPath" and volume.path == TMPFS_HOST_PATH:
+        return MountSpec("tmpfs", mount.mount_path, "tmpfs", read_only=read_only)
     if volume.kind == "hostPath":
         path = f"{source.rstrip('/')}/{mount.sub_path}" if mount.sub_path else source
         return MountSpec("bind", mount.mount_path, source=path, read_only=read_only)

@@ -128,3 +128,8 @@ def dump_documents(docs: list[dict[str, Any]]) -> str:
     parts = [yaml.dump(d, Dumper=Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True, width=1 << 16)
              for d in docs]
     return "---\n" + "---\n".join(parts)
+
+
+def dump_document(doc: dict[str, Any]) -> str:
+    """One document without a separator, for callers that lay out their parts as Podman does."""
+    return dump_documents([doc]).removeprefix("---\n")

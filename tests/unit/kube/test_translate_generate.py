@@ -108,7 +108,9 @@ def test_pod_document_writes_only_what_differs_from_the_image() -> None:
     assert ctr["command"] == ["sleep", "1000"] and "args" not in ctr
     assert ctr["env"] == [{"name": "FOO", "value": "bar"}]
     assert ctr["resources"] == {"limits": {"memory": "64Mi", "cpu": "500m"}}
-    assert ctr["securityContext"] == {"capabilities": {"add": ["CAP_NET_ADMIN"]}, "readOnlyRootFilesystem": True,
+    runtime_caps = ["CAP_MKNOD", "CAP_NET_RAW", "CAP_AUDIT_WRITE"]  # granted by Kubernetes runtimes, not by us
+    assert ctr["securityContext"] == {"capabilities": {"add": ["CAP_NET_ADMIN"], "drop": runtime_caps},
+                                      "readOnlyRootFilesystem": True,
                                       "runAsUser": 1000, "runAsGroup": 1000}
     assert ctr["ports"] == [{"containerPort": 80, "hostPort": 8080}]
     assert ctr["volumeMounts"] == [{"name": "data1-pvc", "mountPath": "/data"},
@@ -133,7 +135,7 @@ def test_service_and_deployment_rendering() -> None:
     svc = service_document(pod, random.Random(1))
     assert svc is not None and svc["spec"]["type"] == "NodePort" and svc["spec"]["selector"] == {"app": "web-1-pod"}
     assert [(p["name"], p["port"], p.get("protocol", "TCP")) for p in svc["spec"]["ports"]] == \
-        [("80-tcp", 80, "TCP"), ("53-udp", 53, "UDP")]
+        [("80", 80, "TCP"), ("53", 53, "UDP")]
     assert all(30000 <= p["nodePort"] <= 32767 for p in svc["spec"]["ports"])
     text = render([PodView("web-1", 0.0, (v,))], [], service=True, kind="deployment", replicas=2, version="1")
     docs = load_documents(text)

@@ -45,7 +45,7 @@ POD = textwrap.dedent("""\
           capabilities: {add: [NET_ADMIN], drop: [CAP_CHOWN]}
         volumeMounts:
         - {name: cfg, mountPath: /cfg}
-        livenessProbe: {exec: {command: [true]}}
+        livenessProbe: {exec: {command: [/bin/true]}, periodSeconds: 5}
         lifecycle: {}
       volumes:
       - name: cfg
@@ -69,6 +69,7 @@ def test_pod_fields_are_read_and_unknown_ones_warned() -> None:
     assert sc.privileged and sc.read_only_root and sc.run_as_user == 1000 and sc.no_new_privileges
     assert sc.cap_add == ("CAP_NET_ADMIN",) and sc.cap_drop == ("CAP_CHOWN",)
     assert pod.volumes[0].items == (("a", "sub/a.txt"),)
+    assert c.liveness is not None and (c.liveness.command, c.liveness.period, c.liveness.timeout) == ("/bin/true", 5, 1)
     assert m.warnings == ['field "spec.containers[0].lifecycle" is not supported, ignoring it']
 
 
