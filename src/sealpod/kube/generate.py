@@ -129,14 +129,14 @@ def capabilities(cfg: ContainerConfig, default_caps: Sequence[str]) -> dict[str,
     runtime grants besides (so those come out dropped), in that order; none for a privileged one."""
     if cfg.privileged:
         return {}
-    reference = list(dict.fromkeys([*map(_cap, default_caps), *_RUNTIME_CAPS]))
+    # Podman 4.3.1's reference list: its defaults with MKNOD and NET_RAW in name order, AUDIT_WRITE last
+    reference = [*sorted({*map(_cap, default_caps), *_RUNTIME_CAPS} - {"CAP_AUDIT_WRITE"}), "CAP_AUDIT_WRITE"]
     drops = {_cap(c) for c in cfg.cap_drop}
     adds = [_cap(c) for c in cfg.cap_add]
     base = [] if "ALL" in drops else [c for c in dict.fromkeys(map(_cap, default_caps)) if c not in drops]
     has = list(dict.fromkeys([*base, *adds]))
     add = [c for c in has if c not in reference]
-    drop = [c for c in dict.fromkeys([*(_cap(c) for c in cfg.cap_drop if _cap(c) != "ALL"), *reference])
-            if c not in has]
+    drop = [c for c in reference if c not in has]
     return {k: v for k, v in (("add", add), ("drop", drop)) if v}
 
 
