@@ -14,7 +14,6 @@ import shlex
 import socket
 import subprocess
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 from tests.rig.notify import messages, notify_listener
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, describe, store_with_image
+from tests.rig.wait import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -103,15 +103,6 @@ class Unit:
 
 def inspect_format(sp: SealpodRunner, fmt: str, *names: str, kind: str = "container") -> str:
     return sp.run(kind, "inspect", "--format", fmt, *names).stdout.rstrip("\n")
-
-
-def wait_for(cond: object, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(cond) and cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def run_env(sp: SealpodRunner, env: dict[str, str], *args: str, check: bool = True,

@@ -24,6 +24,7 @@ import pytest
 from tests.rig.notify import messages, notify_listener
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, describe, skip_or_fail, store_with_image
+from tests.rig.wait import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -190,7 +191,7 @@ def test_socket_activation_passes_the_listening_socket(ctr: SealpodRunner) -> No
             os.close(3)
     listener.close()  # from now on only the container holds the socket
     try:
-        _wait_for(lambda: "socket:" in ctr.run("logs", cid).stdout)
+        wait_for(lambda: "socket:" in ctr.run("logs", cid).stdout)
         logs = ctr.run("logs", cid).stdout.splitlines()
         for var in ("LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=web"):
             assert var in logs
@@ -217,15 +218,6 @@ def _fd_open(fd: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def _wait_for(cond: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(cond) and cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 # --- a real systemd as PID 1 -------------------------------------------------------------------
