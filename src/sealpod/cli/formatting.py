@@ -131,6 +131,9 @@ def table_columns(body: str) -> str:
 
 def render_header(tmpl: Template, headers: Mapping[str, str]) -> str:
     """The header row: the template run on header names; actions that fail show their field's header."""
+    plain = tmpl.plain_fields()
+    if plain is not None:  # what the run below gives for plain fields, without the executor
+        return "".join(p if isinstance(p, str) else header_for(p[0], headers) for p in plain)
     return tmpl.execute(_Headers(headers), on_action_error=lambda names: header_for(names[0], headers))
 
 

@@ -13,30 +13,71 @@ wording, e.g. ``template: ps:1:2: executing "ps" at <.Foo>: can't evaluate field
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
-from sealpod.cli.gotemplate.funcs import BUILTINS, Func
-from sealpod.cli.gotemplate.nodes import Node
 from sealpod.errors import TemplateError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sealpod.cli.gotemplate.funcs import Func
+    from sealpod.cli.gotemplate.nodes import Node
 
 __all__ = ["Template", "TemplateError", "compile_template"]
 
+# ``{{.A.B}}`` with optional spaces: the only action of the default tables of ps, images, ...
+_PLAIN_ACTION = re.compile(r"\{\{ *((?:\.[A-Za-z_][A-Za-z0-9_]*)+) *\}\}")
+
 
 class Template:
-    """A parsed template; immutable, so one instance serves every row."""
+    """A parsed template; immutable, so one instance serves every row.
 
-    __slots__ = ("name", "text", "root", "defs", "funcs", "_plain", "_mapping_types")
+    A template of text and ``{{.A.B}}`` actions only is not parsed until something needs the
+    parse (data its fast path declines): the lexer, parser and the function table then stay
+    unloaded, which is most of a ``ps`` or ``images`` start."""
+
+    __slots__ = ("name", "text", "_root", "_defs", "_funcs", "_extra", "_plain", "_mapping_types")
 
     def __init__(
-        self, name: str, text: str, root: list[Node], defs: dict[str, list[Node]], funcs: Mapping[str, Func]
+        self, name: str, text: str, root: list[Node] | None, defs: dict[str, list[Node]] | None,
+        funcs: Mapping[str, Func] | None, *, plain: list[str | tuple[str, ...]] | None = None,
+        extra: Mapping[str, Func] | None = None,
     ) -> None:
         self.name = name
         self.text = text
-        self.root = root
-        self.defs = defs
-        self.funcs = funcs
-        self._plain = _plain_parts(root)
+        self._root, self._defs, self._funcs, self._extra = root, defs, funcs, extra
+        self._plain = plain if root is None else _plain_parts(root)
         self._mapping_types: dict[type, bool] = {}  # isinstance(x, Mapping) is slow: asked once a type
+
+    def _parsed(self) -> None:
+        if self._root is None:
+            from sealpod.cli.gotemplate.funcs import BUILTINS
+            from sealpod.cli.gotemplate.parser import parse
+
+            self._funcs = BUILTINS if self._extra is None else {**BUILTINS, **self._extra}
+            self._root, self._defs = parse(self.name, self.text, self._funcs)
+
+    @property
+    def root(self) -> list[Node]:
+        self._parsed()
+        assert self._root is not None
+        return self._root
+
+    @property
+    def defs(self) -> dict[str, list[Node]]:
+        self._parsed()
+        assert self._defs is not None
+        return self._defs
+
+    @property
+    def funcs(self) -> Mapping[str, Func]:
+        self._parsed()
+        assert self._funcs is not None
+        return self._funcs
+
+    def plain_fields(self) -> list[str | tuple[str, ...]] | None:
+        """Text and field paths when the template is only those (None otherwise)."""
+        return self._plain
 
     def _execute_plain(self, data: object, parts: list[str | tuple[str, ...]]) -> str | None:
         """Text and ``{{.A.B}}`` only (the default tables): plain attribute reads, no executor.
@@ -122,8 +163,28 @@ def compile_template(
     text: str, *, name: str = "template", funcs: Mapping[str, Func] | None = None
 ) -> Template:
     """Parse ``text``; ``name`` appears in error messages as Podman's command name does."""
+    plain = _scan_plain(text)
+    if plain is not None:
+        return Template(name, text, None, None, None, plain=plain, extra=funcs)
+    from sealpod.cli.gotemplate.funcs import BUILTINS
     from sealpod.cli.gotemplate.parser import parse
 
     table = BUILTINS if funcs is None else {**BUILTINS, **funcs}
     root, defs = parse(name, text, table)
     return Template(name, text, root, defs, table)
+
+
+def _scan_plain(text: str) -> list[str | tuple[str, ...]] | None:
+    """Text and ``{{.A.B}}`` pieces, or None when anything else is there (the parser decides)."""
+    parts: list[str | tuple[str, ...]] = []
+    pos = 0
+    for m in _PLAIN_ACTION.finditer(text):
+        if m.start() > pos:
+            parts.append(text[pos:m.start()])
+        parts.append(tuple(m.group(1).split(".")[1:]))
+        pos = m.end()
+    if pos < len(text):
+        parts.append(text[pos:])
+    if any(isinstance(p, str) and ("{{" in p or "}}" in p) for p in parts):
+        return None  # another kind of action, or a stray delimiter: the parser words its error
+    return parts
