@@ -12,8 +12,9 @@ from sealpod.runtime.exec_fifo import start_through_fifo
 
 
 def _state_dir(tmp_path: Path, pid: int, hooks: dict[str, object] | None = None) -> Path:
+    if not (tmp_path / "exec.fifo").exists():
+        os.mkfifo(tmp_path / "exec.fifo", 0o622)
     (tmp_path / "state.json").write_text(json.dumps({"init_process_pid": pid, "config": {"hooks": hooks or {}}}))
-    os.mkfifo(tmp_path / "exec.fifo", 0o622)
     return tmp_path
 
 
@@ -24,6 +25,7 @@ def _writer(fifo: Path) -> subprocess.Popen[bytes]:
 
 
 def test_the_init_byte_is_taken_and_the_fifo_removed(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "exec.fifo", 0o622)  # before the writer, as runc makes it before its init
     writer = _writer(tmp_path / "exec.fifo")
     state = _state_dir(tmp_path, writer.pid)
     assert start_through_fifo(str(state), timeout=10)
