@@ -258,3 +258,30 @@ def test_play_reports_each_container_that_fails(kube: SealpodRunner, tmp_path: P
               "Error: failed to start 1 containers\n")
     assert out.stdout.startswith("Pod:\n") and _inspect(kube, "wd-b")["State"]["Running"]
     kube.run("pod", "rm", "-f", "-t", "0", "wd")
+
+
+def test_play_static_ip_and_mac_per_pod_in_file_order(kube: SealpodRunner, tmp_path: Path) -> None:
+    """``kube play --ip A --ip B --mac-address M``: the first pod of the file gets A and M, the second B."""
+    image = kube.run("image", "inspect", "--format", "{{index .RepoTags 0}}", IMAGE).stdout.strip()
+    pod = textwrap.dedent("""\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: {name}
+        spec:
+          containers:
+          - name: c
+            image: {image}
+            command: ["sleep", "100"]
+        """)
+    path = tmp_path / "two.yaml"
+    path.write_text(pod.format(name="ipone", image=image) + "---\n" + pod.format(name="iptwo", image=image))
+    kube.run("kube", "play", "--ip", "10.88.77.5", "--ip", "10.88.77.6", "--mac-address", "92:d0:c6:0a:29:33",
+             str(path))
+    try:
+        one = kube.run("run", "--rm", "--pod", "ipone", IMAGE, "sh", "-c", "ip addr show eth0").stdout
+        two = kube.run("run", "--rm", "--pod", "iptwo", IMAGE, "sh", "-c", "ip addr show eth0").stdout
+        assert "inet 10.88.77.5/" in one and "92:d0:c6:0a:29:33" in one
+        assert "inet 10.88.77.6/" in two and "92:d0:c6:0a:29:33" not in two
+    finally:
+        kube.run("pod", "rm", "-f", "-t", "0", "ipone", "iptwo")

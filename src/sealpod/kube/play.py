@@ -163,7 +163,8 @@ def _pod_network(tmpl: PodTemplate, flags: PlayFlags) -> tuple[str, dict[str, di
     return "", {n: {} for n in flags.network}
 
 
-def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, opts: PlayOptions) -> PodReport:
+def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, opts: PlayOptions,
+             index: int = 0) -> PodReport:
     """One pod of a workload: create it, its volumes and containers; undo all of it on failure."""
     from sealpod.engine.entities import PullOptions
     from sealpod.engine.pods import PodSpec
@@ -176,7 +177,9 @@ def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, op
     network, networks = _pod_network(tmpl, opts.flags)
     spec = PodSpec(name=pod_name, hostname=tmpl.hostname, labels=dict(tmpl.labels), network=network,
                    networks=dict(networks), ports=host_ports(tmpl) + tuple(opts.flags.publish),
-                   userns=opts.flags.userns, exit_policy="stop")  # Podman's for played pods
+                   userns=opts.flags.userns, exit_policy="stop",  # Podman's for played pods
+                   ip=opts.flags.ips[index] if index < len(opts.flags.ips) else "",
+                   mac_address=opts.flags.macs[index] if index < len(opts.flags.macs) else "")
     pod = engine.pods.create(spec)
     report = PodReport(pod.id)
     try:
@@ -224,9 +227,11 @@ def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
 
                     raise PodExists(f'adding pod to state: name "{name}" is in use: pod already exists')
     out.volumes = _claims(engine, manifest, opts.replace)
+    index = 0
     for wl in manifest.workloads:
         for name in wl.pod_names():
-            pod = play_pod(engine, wl, name, manifest, opts)
+            pod = play_pod(engine, wl, name, manifest, opts, index)
+            index += 1
             out.pods.append(pod)
             if opts.start:
                 out.errors += start_pod(engine, pod)

@@ -33,6 +33,8 @@ class PlayFlags:
     annotations: dict[str, str] | None = None
     no_hosts: bool = False
     userns: str = ""
+    ips: tuple[str, ...] = ()  # --ip: one per pod, in the order the file defines them
+    macs: tuple[str, ...] = ()  # --mac-address, likewise
 
 
 def _lookup(kind: str, name: str, key: str, store: Mapping[str, DataObject], optional: bool) -> str | None:

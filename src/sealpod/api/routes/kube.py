@@ -40,7 +40,8 @@ def play(req: Request) -> Response:
     manifest = _manifest(req)
     flags = PlayFlags(network=tuple(n for v in req.args("network") for n in v.split(",") if n),
                       publish=tuple(req.args("publishPorts")), log_driver=req.arg("logDriver") or "",
-                      no_hosts=req.flag("noHosts"), userns=req.arg("userns") or "")
+                      no_hosts=req.flag("noHosts"), userns=req.arg("userns") or "",
+                      ips=tuple(req.args("staticIPs")), macs=tuple(req.args("staticMACs")))
     tls = req.arg("tlsVerify")
     pull = PullOptions(registry=RegistryFlags(tls_verify=None if tls is None else req.flag("tlsVerify")))
     result = play_manifest(req.engine, manifest, PlayOptions(flags=flags, start=req.flag("start", True),
