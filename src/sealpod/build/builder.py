@@ -71,6 +71,7 @@ class BuildOptions:
     from_image: str = ""  # --from: replaces the first FROM's image
     run: RunSettings = field(default_factory=RunSettings)
     registry: RegistryFlags | None = None  # --authfile and friends, for pulls
+    signature_policy: Path | None = None  # --signature-policy: policy.json for the base images' pulls
 
 
 class Output:
@@ -266,11 +267,12 @@ class Builder:
                          f"no matching entries in {os.path.basename(path)} file")
 
     def _pull(self, name: str) -> str:
-        from sealpod.engine.entities import PullOptions
+        from sealpod.engine.entities import PullOptions, RegistryFlags
 
         policy = {"true": "always", "false": "missing"}.get(self.options.pull, self.options.pull)
         report = (lambda _t: None) if self.options.quiet else self._say
-        options = PullOptions(registry=self.options.registry) if self.options.registry else PullOptions()
+        options = PullOptions(registry=self.options.registry or RegistryFlags(),
+                              signature_policy=self.options.signature_policy)
         try:
             return self.engine.images.pull_with_policy(name, policy, options, report)[-1]
         except NoSuchImage:

@@ -63,6 +63,7 @@ def _setup(p: argparse.ArgumentParser) -> None:
     for flag in ("--ulimit", "--cap-add", "--cap-drop", "--security-opt", "--dns", "--dns-search",
                  "--dns-option", "--add-host", "--device"):
         p.add_argument(flag, action="append", default=[], help=f"{flag[2:]} for RUN instructions")
+    p.add_argument("--signature-policy", type=Path, default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
     for flag in _IGNORED_VALUE_FLAGS:
         p.add_argument(flag, action="append", default=[], help=argparse.SUPPRESS, dest=f"ignored_{flag}")
     for flag in _IGNORED_BOOL_FLAGS:
@@ -112,7 +113,8 @@ def _options(args: argparse.Namespace) -> Any:
                         no_cache=args.no_cache, env=tuple(f"{k}={v}" for k, v in
                                                           _pairs(args.env, "--env", from_env=True).items()),
                         unsetenv=tuple(args.unsetenv), from_image=args.from_image, run=run,
-                        registry=RegistryFlags(auth_file=Path(args.authfile) if args.authfile else None))
+                        registry=RegistryFlags(auth_file=Path(args.authfile) if args.authfile else None),
+                        signature_policy=args.signature_policy)
 
 
 def _check(args: argparse.Namespace) -> None:

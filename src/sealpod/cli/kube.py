@@ -86,6 +86,7 @@ def _setup_play(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-hosts", action="store_true", help="do not create /etc/hosts within the pod's containers")
     p.add_argument("--userns", default="", help="user namespace to use")
     p.add_argument("--ip", action="append", default=[], help="static IP addresses to assign to the pods")
+    p.add_argument("--signature-policy", default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
     p.add_argument("--mac-address", action="append", default=[], help="static MAC addresses to assign to the pods")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress output when pulling images")
     p.add_argument("--authfile", default=None, help="path of the authentication file")
@@ -119,7 +120,8 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
                       log_opts=key_values(args.log_opt, "log option"),
                       annotations=key_values(args.annotation, "annotation"), no_hosts=args.no_hosts,
                       userns=args.userns, ips=tuple(args.ip), macs=tuple(args.mac_address))
-    pull = PullOptions(registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
+    pull = PullOptions(signature_policy=Path(args.signature_policy) if args.signature_policy else None,
+                       registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
                                               auth_file=Path(args.authfile) if args.authfile else None,
                                               cert_dir=Path(args.cert_dir) if args.cert_dir else None))
 
