@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rig.notify import messages, notify_listener
+from tests.rig.notify import as_fd3, messages, notify_listener
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, describe, store_with_image
 from tests.rig.wait import wait_for
@@ -291,19 +291,11 @@ def test_system_service_socket_activation(sp: SealpodRunner, tmp_path: Path, wit
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
-    saved = os.dup(3) if _fd_open(3) else -1
-    os.dup2(listener.fileno(), 3, inheritable=True)
-    try:
+    with as_fd3(listener):
         argv = ["/bin/sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1; export LISTEN_PID LISTEN_FDS; exec "$@"', "sh",
                 *sp.argv("--log-level=info", "system", "service", "-t", "2")]
         proc = subprocess.Popen(argv, env=sp.env, cwd=sp.base, pass_fds=(3,), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
-    finally:
-        if saved >= 0:
-            os.dup2(saved, 3)
-            os.close(saved)
-        else:
-            os.close(3)
     listener.close()  # only the service holds the socket now, as systemd would
     try:
         assert _ping(path) == "OK"
@@ -314,14 +306,6 @@ def test_system_service_socket_activation(sp: SealpodRunner, tmp_path: Path, wit
             proc.wait()
         if cid:
             sp.run("rm", "-f", "-t", "0", cid)
-
-
-def _fd_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
 
 
 # --- 252-quadlet.bats (the Podman 4.4/4.5 cases) ---------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rig.notify import messages, notify_listener
+from tests.rig.notify import as_fd3, messages, notify_listener
 from tests.rig.registry import RegistryServer
 from tests.rig.sealpod import SealpodRunner, describe, skip_or_fail, store_with_image
 from tests.rig.wait import wait_for
@@ -177,18 +177,10 @@ def test_socket_activation_passes_the_listening_socket(ctr: SealpodRunner) -> No
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     inode = os.fstat(listener.fileno()).st_ino
-    saved = os.dup(3) if _fd_open(3) else -1
-    os.dup2(listener.fileno(), 3, inheritable=True)
-    try:
+    with as_fd3(listener):
         cid = run_with(ctr, {"LISTEN_FDS": "1", "LISTEN_FDNAMES": "web"}, "run", "-d", IMAGE, "sh", "-c",
                        "env; ls -l /proc/self/fd/; sleep 60", pass_fds=(3,),
                        shell_prefix="LISTEN_PID=$$; export LISTEN_PID;").stdout.strip()
-    finally:
-        if saved >= 0:
-            os.dup2(saved, 3)
-            os.close(saved)
-        else:
-            os.close(3)
     listener.close()  # from now on only the container holds the socket
     try:
         wait_for(lambda: "socket:" in ctr.run("logs", cid).stdout)
@@ -210,14 +202,6 @@ def test_listen_fds_for_another_process_are_not_passed(ctr: SealpodRunner) -> No
                    "env; ls /proc/self/fd/").stdout.split()
     assert sorted(w for w in out if w.startswith("LISTEN_")) == ["LISTEN_FDS=1", "LISTEN_PID=1"]
     assert "3" in out and "4" not in out  # 0-2 and the listing's own directory fd only
-
-
-def _fd_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
 
 
 # --- a real systemd as PID 1 -------------------------------------------------------------------

@@ -37,3 +37,23 @@ def messages(sock: socket.socket, want: str = "", timeout: float = 10.0) -> list
         if want and want in got[-1]:
             break
     return got
+
+
+@contextlib.contextmanager
+def as_fd3(sock: socket.socket) -> Iterator[None]:
+    """``sock`` on fd 3 (inheritable) while a socket-activated child starts, as systemd hands it over;
+    whatever this process had on fd 3 is put back afterwards."""
+    try:
+        os.fstat(3)
+        saved = os.dup(3)
+    except OSError:
+        saved = -1
+    os.dup2(sock.fileno(), 3, inheritable=True)
+    try:
+        yield
+    finally:
+        if saved >= 0:
+            os.dup2(saved, 3)
+            os.close(saved)
+        else:
+            os.close(3)
