@@ -79,9 +79,9 @@ def render(answer: Answer, descriptions: bool) -> tuple[str, str]:
 # --- locating the command in the words typed so far ------------------------------------------------
 
 def _global_takes_value(word: str) -> bool:
-    from sealpod.cli.main import _TAKES_VALUE
+    from sealpod.cli.main import takes_value
 
-    return word in _TAKES_VALUE
+    return word in takes_value()
 
 
 def locate(words: Sequence[str]) -> tuple[str, str, list[str], list[str]]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sealpod.cli.commands import COMMANDS, GROUPS, HIDDEN, SUMMARIES
 from sealpod.cli.context import CliContext, Command
-from sealpod.engine import GLOBAL_FLAGS_WITH_VALUE
 from sealpod.errors import InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -110,24 +109,29 @@ def global_parser() -> ArgumentParser:
     return p
 
 
-_TAKES_VALUE = GLOBAL_FLAGS_WITH_VALUE
+def takes_value() -> frozenset[str]:
+    """The global flags that take a value.  Imported when asked: ``--help`` and completion of
+    command names need no engine (and its configuration modules) loaded."""
+    from sealpod.engine import GLOBAL_FLAGS_WITH_VALUE
+
+    return GLOBAL_FLAGS_WITH_VALUE
 
 
 def _leading_flags(argv: list[str]) -> list[str]:
     """The global flags before the command (their values skipped)."""
-    flags, i = [], 0
+    flags, i, valued = [], 0, takes_value()
     while i < len(argv) and argv[i].startswith("-"):
         flags.append(argv[i])
-        i += 2 if argv[i] in _TAKES_VALUE else 1
+        i += 2 if argv[i] in valued else 1
     return flags
 
 
 def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
     """Find the command words among leading global flags; return (command, before, after)."""
-    takes_value = _TAKES_VALUE
+    valued = takes_value()
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
-        i += 2 if argv[i] in takes_value else 1
+        i += 2 if argv[i] in valued else 1
     if i >= len(argv):
         return None, argv, []
     first = argv[i]
@@ -146,7 +150,7 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
                               "for more information")
     if first in COMMANDS or first in GROUPS:
         return first, argv[:i], argv[i + 1:]
-    unknown = next((a for a in argv[i + 1:] if a.startswith("-") and a != "-" and a.split("=")[0] not in takes_value
+    unknown = next((a for a in argv[i + 1:] if a.startswith("-") and a != "-" and a.split("=")[0] not in valued
                     and a not in ("--help", "-h")), None)
     if unknown is not None:  # cobra rejects a flag before it looks at the command word
         raise InvalidArgument(f"unknown flag: {unknown.split('=')[0]}\nSee 'sealpod --help'")
