@@ -219,6 +219,7 @@ def _start_filtered(args: argparse.Namespace, ctx: CliContext) -> int:
 def _setup_stop(p: argparse.ArgumentParser) -> None:
     _setup_targets(p)
     p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait before killing the container")
+    p.add_argument("--timeout", type=int, dest="time", help=argparse.SUPPRESS)  # Podman's hidden alias
 
 
 def _run_stop(args: argparse.Namespace, ctx: CliContext) -> int:

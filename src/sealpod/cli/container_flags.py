@@ -246,7 +246,7 @@ def _restart(text: str) -> Any:
     if retries and name != "on-failure":
         raise InvalidArgument("restart policy retries can only be specified with on-failure restart policy")
     try:
-        return RestartPolicy(name or "no", int(retries) if retries else 0)
+        return RestartPolicy(name, int(retries) if retries else 0)
     except ValueError as e:
         raise InvalidArgument(f'invalid restart policy "{text}"') from e
 

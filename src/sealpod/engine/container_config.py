@@ -28,7 +28,7 @@ class MountSpec:
 
 @dataclass(frozen=True)
 class RestartPolicy:
-    name: str = "no"  # no | on-failure | always | unless-stopped
+    name: str = ""  # "" (none given: Podman's "none") | no | on-failure | always | unless-stopped
     max_retries: int = 0
 
 

@@ -36,7 +36,7 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
         "Binds": binds(mounts), "CgroupManager": cgroups["CgroupManager"], "CgroupMode": modes["CgroupMode"],
         "ContainerIDFile": cfg.get("cidfile") or "", "LogConfig": _log_config(cfg, log_path),
         "NetworkMode": network_mode(svc, cfg), "PortBindings": port_bindings(cfg),
-        "RestartPolicy": {"Name": restart.get("name", "no") if restart.get("name") != "no" else "",
+        "RestartPolicy": {"Name": restart.get("name", ""),
                           "MaximumRetryCount": restart.get("max_retries", 0)},
         "AutoRemove": bool(cfg.get("remove")), "VolumeDriver": "", "VolumesFrom": list(cfg.get("volumes_from") or [])
         or None, "CapAdd": list(cfg.get("cap_add") or []), "CapDrop": list(cfg.get("cap_drop") or []),

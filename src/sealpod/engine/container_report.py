@@ -170,7 +170,9 @@ def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerR
     if key == "restart-policy":
         if value not in ("none", "no", "always", "on-failure", "unless-stopped"):
             raise InvalidArgument(f"{value} invalid restart policy")
-        return lambda r: (r.config.get("restart") or {}).get("name", "no") == value
+        # "none" is the policy of a container created without --restart (Podman's empty name).
+        wanted = "" if value == "none" else value
+        return lambda r: (r.config.get("restart") or {}).get("name", "") == wanted
     raise InvalidArgument(f'"{key}" is an invalid filter')
 
 

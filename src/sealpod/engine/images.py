@@ -254,7 +254,7 @@ class ImageService:
                 try:
                     targets.append((n, self.get(n)))
                 except NoSuchImage as e:
-                    if not ignore:
+                    if not (ignore or force):  # --force also forgives a missing image, as Podman's
                         report.errors.append(e)
         for typed, image in targets:
             try:

@@ -69,6 +69,7 @@ class ContainerLayers:
             else:
                 for sub in ("diff", "work", "merged"):
                     (d / sub).mkdir(mode=0o755)
+                os.chmod(d / "diff", self._root_mode(layers))  # overlay's / takes the upper dir's mode
         except BaseException:
             import shutil
 
@@ -78,6 +79,17 @@ class ContainerLayers:
             conn.execute("INSERT INTO rw_layers VALUES (?,?,?,?)",
                          (container_id, image_id, ",".join(layers), time.time()))
         return d
+
+    def _root_mode(self, layers: list[str]) -> int:
+        """The mode of the image's root directory: a layer whose tar had no "./" entry keeps the
+        default, so the topmost layer that differs from it is the one that said otherwise."""
+        from sealpod.storage.store import ROOT_DIR_MODE
+
+        for layer in reversed(layers):
+            mode = self.store.driver.diff_path(layer).stat().st_mode & 0o7777
+            if mode != ROOT_DIR_MODE:
+                return mode
+        return ROOT_DIR_MODE
 
     def exists(self, container_id: str) -> bool:
         row = self.store.db.conn.execute("SELECT 1 FROM rw_layers WHERE id=?", (container_id,)).fetchone()
@@ -126,6 +138,7 @@ class ContainerLayers:
             empty = self.home / "empty"
             empty.mkdir(exist_ok=True)
             short = [os.fspath(empty)]
+            driver.home.mkdir(parents=True, exist_ok=True)  # a store that holds no layer yet
         # In a user namespace overlay keeps its metadata in user.* xattrs (as the layers were made).
         upper = f"upperdir={d / 'diff'},workdir={d / 'work'}" + (",userxattr" if driver.rootless else "")
         absolute = ",".join([f"lowerdir={':'.join(os.fspath(driver.home / s) for s in short)}", upper])
@@ -139,6 +152,23 @@ class ContainerLayers:
                     _mount_overlay(merged, f"lowerdir={':'.join(short)},{upper}", driver.rootless)
             finally:
                 os.chdir(cwd)
+        return merged
+
+    def mount_over(self, container_id: str, lower: Path) -> Path:
+        """A directory of the user's (``run --rootfs DIR:O``) under the container's writable layer:
+        what the container writes lands in its own upper dir, never in ``lower``."""
+        d = self._dir(container_id)
+        merged = d / "merged"
+        if is_mountpoint(os.fspath(merged)):
+            return merged
+        for sub in ("work", "merged"):
+            (d / sub).mkdir(mode=0o755, exist_ok=True)
+        st = lower.stat()
+        os.chmod(d / "diff", st.st_mode & 0o7777)  # overlay's / takes the upper dir's mode and owner
+        os.chown(d / "diff", st.st_uid, st.st_gid)
+        rootless = bool(getattr(self.store.driver, "rootless", False))
+        options = f"lowerdir={lower},upperdir={d / 'diff'},workdir={d / 'work'}" + (",userxattr" if rootless else "")
+        _mount_overlay(merged, options, rootless)
         return merged
 
     def _mount_idmapped(self, d: Path, layers: list[str], uid_maps: Sequence[IdMapping],

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from sealpod.storage.image_mounts import ImageMounts
 
 
+ROOT_DIR_MODE = 0o555  # of a layer whose tar has no "./" entry, as containers/storage makes it
+
+
 class Store:
     """Layers, blobs and images under one graph root."""
 
@@ -130,6 +133,10 @@ class Store:
             with open(blob, "rb") as f:
                 result = extract_layer(f, staging, whiteouts=self.driver.whiteouts, expected_diff_id=diff_id,
                                        rootless=self.driver.rootless)
+            if not result.sets_root and (parent is None or self.driver_name != "vfs"):
+                # containers/storage makes a layer's root r-x for everyone unless the tar says otherwise
+                # (and Podman's containers inherit it: `stat -c %a /` is 555 in most images)
+                os.chmod(staging, ROOT_DIR_MODE)
             self.driver.commit(layer_id, staging, parent)
         except BaseException:
             self.driver.abort(staging)

@@ -78,6 +78,7 @@ class ExtractResult:
 
     diff_id: str  # "sha256:<hex>" of the UNCOMPRESSED tar stream
     uncompressed_size: int  # bytes of the uncompressed tar stream
+    sets_root: bool = False  # the tar has a "./" entry: the layer says what its root directory is
 
 
 @dataclass(slots=True)
@@ -135,7 +136,7 @@ def extract_layer(
         raise LayerError(_describe(e, ext.root)) from e
     except RecursionError:
         raise LayerError("extracting layer: directory tree too deep") from None
-    return ExtractResult(diff_id=diff_id, uncompressed_size=producer.size)
+    return ExtractResult(diff_id=diff_id, uncompressed_size=producer.size, sets_root=ext.sets_root)
 
 
 def _describe(e: Exception, root: str) -> str:
@@ -513,6 +514,7 @@ class _Extractor:
         self.dirs: list[tuple[str, int, int, int]] = []  # (physical rel, mode, mtime, inode)
         self.opaque: list[str] = []  # physical rel of opaque directories (vfs)
         self.touched: set[str] = set()  # physical rel of what this layer wrote (vfs)
+        self.sets_root = False
 
     def run(self, stream: _TarStream) -> None:
         for hdr in _headers(stream):
@@ -521,6 +523,7 @@ class _Extractor:
             if rel == "":
                 if hdr.kind == _DIR:  # "./": the layer's root directory itself
                     self._dir(self.root, "", hdr)
+                    self.sets_root = True
             elif base.startswith(WHITEOUT_PREFIX):
                 self._whiteout(parent, base)
             elif hdr.kind in (_REG, _AREG, _CONTIG):

@@ -257,7 +257,7 @@ def from_libpod(body: Any) -> ContainerConfig:
     ports = tuple(f"{p.get('host_ip') + ':' if p.get('host_ip') else ''}{p.get('host_port') or ''}"
                   f"{':' if p.get('host_port') or p.get('host_ip') else ''}{p['container_port']}/"
                   f"{p.get('protocol') or 'tcp'}" for p in body.get("portmappings") or [])
-    restart = str(body.get("restart_policy") or "no")
+    restart = str(body.get("restart_policy") or "")
     netns = _dict(body.get("netns"), "netns").get("nsmode") or ""
     return ContainerConfig(
         image=image, name=str(body.get("name") or ""), command=_strs(body["command"]) if body.get("command")
@@ -270,7 +270,7 @@ def from_libpod(body: Any) -> ContainerConfig:
         cap_add=_strs(body.get("cap_add")), cap_drop=_strs(body.get("cap_drop")),
         stop_signal=str(body.get("stop_signal") or ""), ports=ports,
         stop_timeout=int(body["stop_timeout"]) if body.get("stop_timeout") is not None else None,
-        restart=RestartPolicy(restart if restart else "no", int(body.get("restart_tries") or 0)),
+        restart=RestartPolicy(restart, int(body.get("restart_tries") or 0)),
         network="" if netns in ("", "bridge") else str(netns), detach=True, pull="never",
         ulimits=tuple(f"{r['type'].removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
                       for r in body.get("r_limits") or []),
