@@ -131,6 +131,7 @@ COMMANDS: dict[str, CommandRef] = {
     "generate systemd": CommandRef("sealpod.cli.generate", "systemd"),
     "play kube": CommandRef("sealpod.cli.kube", "play"),
     **{verb: CommandRef("sealpod.cli.completion", verb) for verb in ("completion", "__complete", "__completeNoDesc")},
+    "auto-update": CommandRef("sealpod.cli.auto_update", "auto-update"),
     "container runlabel": CommandRef("sealpod.cli.runlabel", "runlabel"),
     "system renumber": CommandRef("sealpod.cli.runlabel", "renumber"),
     **{f"manifest {verb}": CommandRef("sealpod.cli.manifest", verb)

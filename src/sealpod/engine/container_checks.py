@@ -43,6 +43,10 @@ def check(config: ContainerConfig) -> None:
             raise InvalidArgument(f'invalid container path "{mount.destination}", must be an absolute path')
     if "max-size" in config.log_opts:
         parse_size(config.log_opts["max-size"])
+    if "io.containers.autoupdate" in config.labels:
+        from sealpod.engine.auto_update import check_create
+
+        check_create(config.labels, config.image)
     if config.oom_score_adj is not None and not -1000 <= config.oom_score_adj <= 1000:
         raise InvalidArgument(f"invalid argument: oom_score_adj {config.oom_score_adj} must be between -1000 and 1000")
 

@@ -108,13 +108,17 @@ def remote_digest(engine: Engine, name: str, options: PullOptions) -> str | None
     ref = resolve_short_name(_docker_ref(name), engine.registries).candidates[0]
     if ref.digest is not None:
         return ref.digest
-    assert ref.registry is not None
-    try:
-        with _client(engine, ref.registry, options.registry, ref.repository) as client:
-            found = client.head_manifest(ref.repository, ref.tag or "latest", ACCEPT)
-    except SealpodError:
-        return None
-    return found[0] if found else None
+    for source in engine.registries.pull_sources(str(ref)):  # mirrors and rewritten locations, as a pull
+        src = parse_reference(source.name)
+        assert src.registry is not None
+        try:
+            with _client(engine, src.registry, options.registry, src.repository, source.insecure) as client:
+                found = client.head_manifest(src.repository, src.tag or "latest", ACCEPT)
+        except SealpodError:
+            continue
+        if found:
+            return found[0]
+    return None
 
 
 def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report: Report,
