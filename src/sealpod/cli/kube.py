@@ -34,8 +34,15 @@ def _manifest(path: str, configmaps: list[str]) -> Manifest:
 
 
 def _warn(lines: list[str]) -> None:
-    for line in dict.fromkeys(lines):  # once each, in order
-        sys.stderr.write(f"Warning: {line}\n")
+    """Once each, in order.  A field we ignore is said at the info level only: Podman ignores
+    them silently, and scripts read play's output (its first line is ``Pod:``)."""
+    for line in dict.fromkeys(lines):
+        if line.startswith("field "):
+            import logging
+
+            logging.getLogger("sealpod").info(line)
+        else:
+            sys.stderr.write(f"Warning: {line}\n")
 
 
 # --- generate ---------------------------------------------------------------------------------
@@ -94,8 +101,10 @@ def _setup_play(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cert-dir", default=None, help="directory of TLS certificates and keys")
     p.add_argument("--tls-verify", nargs="?", const=True, default=None, type=parse_bool,
                    help="require HTTPS and verify certificates when contacting registries")
-    p.add_argument("--build", nargs="?", const=True, default=False, type=parse_bool,
-                   help="build images of the YAML (not supported yet)")
+    p.add_argument("--build", nargs="?", const=True, default=None, type=parse_bool,
+                   help="build all images in a YAML (given Containerfiles)")
+    p.add_argument("--context-dir", default=None,
+                   help="path to top level of context directory (default: the current directory)")
     p.add_argument("--seccomp-profile-root", default=None, help="directory path for seccomp profiles")
 
 
@@ -106,13 +115,9 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.kube.play import PlayOptions, play
     from sealpod.kube.translate import PlayFlags
 
-    if args.build:
-        raise InvalidArgument("--build is not supported yet: build the images first")
     manifest = _manifest(args.file, args.configmap)
     if args.down:
         return _print_down(ctx, manifest, force=False)
-    if any(n in ("host", "bridge") for n in args.network):  # Podman: those modes come from the YAML only
-        raise InvalidArgument("invalid value passed to --network: bridge or host networking must be configured in YAML")
     for value in key_values(args.annotation, "annotation").values():
         if len(value) > 63:
             raise InvalidArgument(f"annotation exceeds maximum size, 63, of kubernetes annotation: {value}")
@@ -129,6 +134,10 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
         if not args.quiet:
             sys.stderr.write(line + "\n")
 
+    from sealpod.cli.kube_build import build_images
+
+    build_images(ctx.engine, manifest, build=args.build, registry=pull.registry, report=report,
+                 context_dir=Path(args.context_dir) if args.context_dir else None)
     result = play(ctx.engine, manifest, PlayOptions(flags=flags, start=args.start, replace=args.replace,
                                                     pull=pull, report=report))
     _warn(result.warnings)
