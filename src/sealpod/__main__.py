@@ -10,8 +10,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args in (["--version"], ["-v"]):
         from sealpod import __version__
+        from sealpod.cli.context import program_name
 
-        sys.stdout.write(f"sealpod version {__version__}\n")
+        sys.stdout.write(f"{program_name()} version {__version__}\n")
         return 0
     from sealpod.cli.main import run_cli
 

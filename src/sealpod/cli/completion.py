@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.context import CliContext, Command, program_name
 from sealpod.errors import InvalidArgument, SealpodError
 
 TYPE_CHECKING = False
@@ -448,7 +448,7 @@ def _run_completion(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.shell is None:
         raise InvalidArgument("accepts 1 arg(s), received 0")
     if args.shell not in SHELLS:
-        raise InvalidArgument(f'invalid argument "{args.shell}" for "sealpod completion"')
+        raise InvalidArgument(f'invalid argument "{args.shell}" for "{program_name()} completion"')
     text = script(args.shell, descriptions=not args.no_desc)
     if args.file and args.file != "-":
         try:

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.context import CliContext, Command, program_name
 from sealpod.errors import InvalidArgument, NoSuchConnection
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -47,16 +47,16 @@ def _setup(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     action = getattr(args, "action", None)
     if action is None:
-        sys.stdout.write("Manage remote API service destinations\n\nUsage:\n  sealpod system connection [command]\n\n"
-                         "Available Commands:\n  add, default, list (ls), remove (rm), rename (mv)\n")
-        raise InvalidArgument("missing command 'sealpod system connection COMMAND'")
+        sys.stdout.write(f"Manage remote API service destinations\n\nUsage:\n  {program_name()} system connection "
+                         "[command]\n\nAvailable Commands:\n  add, default, list (ls), remove (rm), rename (mv)\n")
+        raise InvalidArgument(f"missing command '{program_name()} system connection COMMAND'")
     handler: Callable[[argparse.Namespace], int] = _ACTIONS[action]
     return handler(args)
 
 
 def _undefined(name: str) -> NoSuchConnection:
-    return NoSuchConnection(f'"{name}" destination is not defined. See "sealpod system connection add ..." to create '
-                    "a connection")
+    return NoSuchConnection(f'"{name}" destination is not defined. See "{program_name()} system connection add ..." '
+                            "to create a connection")
 
 
 def _edit(change: Callable[[ConnectionTable], None]) -> None:

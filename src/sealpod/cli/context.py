@@ -13,6 +13,17 @@ if TYPE_CHECKING:
     from sealpod.engine import Engine
 
 
+def program_name() -> str:
+    """The name the user called us by (``podman``, ``docker``, ``sealpod``), for usage lines and hints,
+    as Podman prints its own argv[0]: ``python -m sealpod`` and ``python -c`` launchers say sealpod."""
+    import os
+
+    argv0 = sys.argv[0] if sys.argv else ""
+    if not argv0 or argv0 == "-c" or argv0.endswith(".py"):
+        return "sealpod"
+    return os.path.basename(argv0)
+
+
 @dataclass(frozen=True)
 class Command:
     """One CLI verb: how to declare its flags and how to run it."""
@@ -44,6 +55,7 @@ class CliContext:
                 volumepath=getattr(a, "volumepath", None),
                 events_backend=getattr(a, "events_backend", None),
                 runtime_flags=tuple(getattr(a, "runtime_flag", ()) or ()) or None,
+                default_mounts_file=getattr(a, "default_mounts_file", None),
             ))
         return self._engine
 

@@ -8,8 +8,9 @@ import logging
 import sys
 import time
 
-_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error",
-          logging.CRITICAL: "fatal"}
+TRACE = 5  # logrus's level below debug (--log-level=trace)
+_NAMES = {TRACE: "trace", logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning",
+          logging.ERROR: "error", logging.CRITICAL: "fatal"}
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/@^+")
 
 
@@ -47,3 +48,9 @@ def handler() -> logging.Handler:
     out = logging.StreamHandler(sys.stderr)
     out.setFormatter(LogrusFormatter(sys.stderr.isatty()))
     return out
+
+
+def warn(msg: str) -> None:
+    """One warning in logrus's shape, whatever the log level (Podman warns so even at the default)."""
+    record = logging.LogRecord("sealpod", logging.WARNING, "", 0, msg, None, None)
+    sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")

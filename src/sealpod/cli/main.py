@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from sealpod.cli.commands import COMMANDS, GROUPS, HIDDEN, SUMMARIES
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.context import CliContext, Command, program_name
 from sealpod.errors import InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -93,7 +93,7 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--storage-driver", default=S, help="storage driver (overlay, vfs)")
     g.add_argument("--storage-opt", action="append", default=S, help="storage driver option")
     g.add_argument("--log-level", default=S, metavar="LEVEL",
-                   help="log messages at and above LEVEL (debug, info, warn, error)")
+                   help="log messages at and above LEVEL (trace, debug, info, warn, warning, error, fatal, panic)")
     g.add_argument("--cgroup-manager", default=S, choices=("cgroupfs", "systemd"), help="cgroup manager")
     g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
     g.add_argument("--tmpdir", type=Path, default=S, help="path to the tmp directory for libpod state content")
@@ -105,7 +105,9 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--remote", "-r", action="store_true", default=S, help="access a remote service")
     g.add_argument("--noout", action="store_true", default=S, help="do not print anything to stdout")
     g.add_argument("--runtime-flag", action="append", default=S, help="add global flags for the container runtime")
+    g.add_argument("--default-mounts-file", type=Path, default=S, help=S)  # hidden, as in Podman: mounts.conf
     g.add_argument("--context", default=S, help='name of the context to use (only "default")')
+    g.add_argument("--config", default=S, help=S)  # Docker's: taken and ignored with a warning, as Podman
     return p
 
 
@@ -142,19 +144,20 @@ def _split_command(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
         if two in GROUPS and i + 2 < len(argv) and not argv[i + 2].startswith("-"):  # image trust show
             if f"{two} {argv[i + 2]}" in COMMANDS:
                 return f"{two} {argv[i + 2]}", argv[:i], argv[i + 3:]
-            raise InvalidArgument(f"unrecognized command `sealpod {two} {argv[i + 2]}`\nTry 'sealpod {two} --help' "
-                                  "for more information")
+            raise InvalidArgument(f"unrecognized command `{program_name()} {two} {argv[i + 2]}`\n"
+                                  f"Try '{program_name()} {two} --help' for more information")
         if two in COMMANDS or two in GROUPS:
             return two, argv[:i], argv[i + 2:]
-        raise InvalidArgument(f"unrecognized command `sealpod {two}`\nTry 'sealpod {first} --help' "
+        raise InvalidArgument(f"unrecognized command `{program_name()} {two}`\nTry '{program_name()} {first} --help' "
                               "for more information")
     if first in COMMANDS or first in GROUPS:
         return first, argv[:i], argv[i + 1:]
     unknown = next((a for a in argv[i + 1:] if a.startswith("-") and a != "-" and a.split("=")[0] not in valued
                     and a not in ("--help", "-h")), None)
     if unknown is not None:  # cobra rejects a flag before it looks at the command word
-        raise InvalidArgument(f"unknown flag: {unknown.split('=')[0]}\nSee 'sealpod --help'")
-    raise InvalidArgument(f"unrecognized command `sealpod {first}`\nTry 'sealpod --help' for more information")
+        raise InvalidArgument(f"unknown flag: {unknown.split('=')[0]}\nSee '{program_name()} --help'")
+    raise InvalidArgument(f"unrecognized command `{program_name()} {first}`\nTry '{program_name()} --help' for more "
+                          "information")
 
 
 def _summary(full: str) -> str:
@@ -169,17 +172,19 @@ def _summary(full: str) -> str:
     return command.summary
 
 
-def _usage(group: str | None = None) -> str:
-    """cobra's shape, which scripts parse: ``Available Commands:`` up to ``Options:``."""
+def _usage(group: str | None = None, before: list[str] | None = None) -> str:
+    """cobra's shape, which scripts parse: ``Available Commands:`` up to ``Options:``.  The top level
+    lists the global options; ``--remote`` only where it could change anything, as in Podman: not when
+    a service is already chosen (CONTAINER_HOST, CONTAINER_CONNECTION, --url, --connection)."""
     if group is None:
         names = sorted({c for c in (*COMMANDS, *GROUPS) if " " not in c and c not in HIDDEN} | {"help"})
         title = "Manage pods, containers and images"
-        lines = [title, "", "Usage:", "  sealpod [options] [command]", "", "Available Commands:"]
+        lines = [title, "", "Usage:", f"  {program_name()} [options] [command]", "", "Available Commands:"]
     else:
         names = sorted({c[len(group) + 1:].split(" ")[0] for c in COMMANDS
                         if c.startswith(group + " ") and c not in HIDDEN})
         title = GROUPS[group]
-        lines = [title, "", "Description:", f"  {title}", "", "Usage:", f"  sealpod {group} [command]", "",
+        lines = [title, "", "Description:", f"  {title}", "", "Usage:", f"  {program_name()} {group} [command]", "",
                  "Available Commands:"]
     for name in names:
         text = "Help about any command" if name == "help" else _summary(f"{group} {name}" if group else name)
@@ -187,21 +192,41 @@ def _usage(group: str | None = None) -> str:
     if group is None:
         from sealpod.cli.usage import global_options
 
-        lines += ["", global_options(global_parser()).rstrip("\n")]
+        chosen = os.environ.get("CONTAINER_HOST") or os.environ.get("CONTAINER_CONNECTION") or any(
+            w.partition("=")[0] in _REMOTE_FLAGS - {"--remote", "-r"} for w in _leading_flags(before or []))
+        lines += ["", global_options(global_parser(), hide={"--remote"} if chosen else set()).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, name: str, argv: list[str]) -> None:
+    """Like Podman, say at info level which level filters, and at trace level what was asked."""
     if level in ("warn", "warning"):
         return  # the default: no handler needed, and logging costs ~10 ms to import
     import logging
 
-    mapping = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+    from sealpod.cli.logfmt import TRACE, handler
+
+    mapping = {"trace": TRACE, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
                "warning": logging.WARNING, "error": logging.ERROR, "fatal": logging.CRITICAL,
                "panic": logging.CRITICAL}
-    from sealpod.cli.logfmt import handler
-
     logging.basicConfig(level=mapping[level], handlers=[handler()])
+    log = logging.getLogger("sealpod")
+    log.info("%s filtering at log level %s", program_name(), level)
+    log.log(TRACE, "running %s %s with %s", program_name(), name, " ".join(argv))
+
+
+def _docker_debug(before: list[str]) -> tuple[list[str], bool]:
+    """Docker's ``-D``/``--debug`` before the command means ``--log-level=debug`` (``info -D`` is info's own)."""
+    out, debug, i, valued = [], False, 0, takes_value()
+    while i < len(before):
+        word = before[i]
+        if word in ("-D", "--debug"):
+            debug = True
+        else:
+            out += before[i:i + 2] if word in valued else [word]
+            i += 1 if word in valued else 0
+        i += 1
+    return out, debug
 
 
 _REMOTE_FLAGS = frozenset({"--url", "--host", "-H", "--remote", "-r", "--connection", "-c"})
@@ -227,7 +252,7 @@ def _remote_mode(name: str, before: list[str]) -> bool | None:
 def _parser(name: str) -> tuple[Command, ArgumentParser]:
     ref = COMMANDS[name]
     command: Command = importlib.import_module(ref.module).COMMANDS[ref.name]
-    parser = ArgumentParser(prog=f"sealpod {name}", description=command.summary, parents=[global_parser()],
+    parser = ArgumentParser(prog=f"{program_name()} {name}", description=command.summary, parents=[global_parser()],
                             allow_abbrev=False, conflict_handler="resolve")
     command.setup(parser)
     return command, parser
@@ -255,34 +280,36 @@ def _check_global_words(before: list[str], after: list[str]) -> None:
         if flag == "--context":
             value = value if eq else (words[i + 1] if i + 1 < len(words) else "")
             if value != "default":
-                raise InvalidArgument(f'sealpod does not support {value}, the only --context value allowed is '
-                                      '"default"')
+                raise InvalidArgument(f'{program_name()} does not support {value}, the only --context value '
+                                      'allowed is "default"')
 
 
 def _dispatch(argv: list[str]) -> int:
     if {"--version", "-v"} & set(_leading_flags(argv)):  # cobra's --version wins over what follows
         from sealpod import __version__
 
-        sys.stdout.write(f"sealpod version {__version__}\n")
+        sys.stdout.write(f"{program_name()} version {__version__}\n")
         return 0
     name, before, after = _split_command(argv)
     if name is None and ({"--version", "-v"} & set(before)):
         from sealpod import __version__
 
-        sys.stdout.write(f"sealpod version {__version__}\n")
+        sys.stdout.write(f"{program_name()} version {__version__}\n")
         return 0
     if name is None or name in GROUPS:
         if {"-h", "--help"} & set(argv) or name in GROUPS:
-            sys.stdout.write(_usage(name))
+            sys.stdout.write(_usage(name, before))
             if name in GROUPS and not ({"-h", "--help"} & set(argv)) and not after:
-                raise InvalidArgument(f"missing command 'sealpod {name} COMMAND'")
+                raise InvalidArgument(f"missing command '{program_name()} {name} COMMAND'")
             return 0
-        sys.stdout.write(_usage())
-        raise InvalidArgument("missing command 'sealpod COMMAND'\nTry 'sealpod --help' for more information.")
+        sys.stdout.write(_usage(None, before))
+        raise InvalidArgument(f"missing command '{program_name()} COMMAND'\nTry '{program_name()} --help' for more "
+                              "information.")
     if name == "help":
         if {"-h", "--help"} & set(after):
-            sys.stdout.write("Help provides help for any command in the application.\nSimply type sealpod help "
-                             "[path to command] for full details.\n\nUsage:\n  sealpod help [command] [flags]\n")
+            sys.stdout.write(f"Help provides help for any command in the application.\nSimply type {program_name()} "
+                             f"help [path to command] for full details.\n\nUsage:\n  {program_name()} help [command] "
+                             "[flags]\n")
             return 0
         return _help([w for w in after if not w.startswith("-")])
     if name in ("__complete", "__completeNoDesc"):  # the words are the line being completed, not flags
@@ -290,6 +317,7 @@ def _dispatch(argv: list[str]) -> int:
 
         return complete(name, before, after)
     _check_global_words(before, after)
+    before, debug = _docker_debug(before)
     remote = _remote_mode(name, before)
     if remote:
         from sealpod.cli.remote import run_remote
@@ -318,7 +346,16 @@ def _dispatch(argv: list[str]) -> int:
     if level not in LOG_LEVELS:  # Podman's wording and exit code, without the "Error: " prefix
         sys.stderr.write(f'Log Level "{level}" is not supported, choose from: {", ".join(LOG_LEVELS)}\n')
         return 1
-    _configure_logging(level)
+    if debug:
+        if hasattr(args, "log_level"):
+            sys.stderr.write("Setting --log-level and --debug is not allowed\n")
+            return 1
+        level = args.log_level = "debug"
+    if hasattr(args, "config"):
+        from sealpod.cli.logfmt import warn
+
+        warn("The --config flag is ignored by Podman. Exists for Docker compatibility")
+    _configure_logging(level, name, before + after)
     if getattr(args, "noout", False):
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
     ctx = CliContext(args)

@@ -29,13 +29,13 @@ def _run_version(args: argparse.Namespace, ctx: CliContext) -> int:
             return 0
         from sealpod.cli.gotemplate import compile_template
 
-        out = compile_template(unescape(args.format), name="version").execute({"Client": doc, "Server": None})
+        # a local engine is its own server: Podman fills .Server like .Client (scripts read either)
+        out = compile_template(unescape(args.format), name="version").execute({"Client": doc, "Server": doc})
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
         return 0
-    lines = [("Version", doc["Version"]), ("API Version", doc["APIVersion"]),
-             ("Python Version", doc["PythonVersion"]), ("Built", doc["BuiltTime"] or "-"),
-             ("OS/Arch", doc["OsArch"])]
-    sys.stdout.write("".join(f"{k + ':':<16}{v}\n" for k, v in lines))
+    lines = [("Version", doc["Version"]), ("API Version", doc["APIVersion"]), ("Go Version", doc["GoVersion"]),
+             ("Built", doc["BuiltTime"] or "-"), ("OS/Arch", doc["OsArch"])]
+    sys.stdout.write("".join(f"{k + ':':<14}{v}\n" for k, v in lines))
     return 0
 
 
@@ -65,9 +65,11 @@ def _run_info(args: argparse.Namespace, ctx: CliContext) -> int:
 
 class _Info(dict):  # type: ignore[type-arg]
     """Go templates address info as ``{{.Store.GraphRoot}}`` (Podman's struct fields) while its JSON
-    keys are ``store.graphRoot``: match keys regardless of case, at any depth."""
+    keys are ``store.graphRoot``: match keys regardless of case, at any depth (and the one field whose
+    name differs from its key: ``.Host.CgroupsVersion`` is ``host.cgroupVersion``)."""
 
     def get(self, key: str, default: object = None) -> object:
+        key = "cgroupVersion" if key == "CgroupsVersion" and "cgroupVersion" in self else key
         if key in self:
             value = self[key]
         else:

@@ -9,7 +9,7 @@ paths import this module.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 GLOBAL_GROUP = "global options"
 
@@ -23,6 +23,8 @@ def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def _operand(action: argparse.Action) -> str:
     meta = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
+    if meta.startswith("{"):
+        return meta  # cobra's own words for it, as Podman writes them ({CONTAINER...|POD...})
     nargs = action.nargs
     if nargs is None:
         return meta
@@ -76,7 +78,7 @@ def options_table(actions: Iterable[argparse.Action]) -> str:
         longs = [o for o in a.option_strings if o.startswith("--")]
         left = f"{shorts[0]}, " if shorts else "    "
         left += longs[0] if longs else ""
-        if a.nargs != 0:
+        if a.nargs != 0 and not (a.nargs == argparse.OPTIONAL and a.const is True):  # a bool taking =false
             left += " " + {int: "int", float: "float"}.get(a.type, "string")  # type: ignore[call-overload]
         rows.append((left, (a.help or "").replace("%%", "%")))
     width = max((len(left) for left, _ in rows), default=0) + 3
@@ -94,8 +96,11 @@ def command_help(parser: argparse.ArgumentParser) -> str:
     return out
 
 
-def global_options(parser: argparse.ArgumentParser) -> str:
-    actions = [a for g in parser._action_groups if g.title == GLOBAL_GROUP for a in g._group_actions]
+def global_options(parser: argparse.ArgumentParser, hide: Set[str] = frozenset()) -> str:
+    """The global flags (except hidden ones and those named in ``hide``), sorted as cobra sorts them."""
+    actions = [a for g in parser._action_groups if g.title == GLOBAL_GROUP for a in g._group_actions
+               if a.help != argparse.SUPPRESS and not hide & set(a.option_strings)]
+    actions.sort(key=lambda a: next((o for o in a.option_strings if o.startswith("--")), "").lstrip("-"))
     return "Options:\n" + options_table(actions)
 
 

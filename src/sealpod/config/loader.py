@@ -30,7 +30,7 @@ LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "pa
 GLOBAL_FLAGS_WITH_VALUE = frozenset({
     "--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level", "--cgroup-manager", "--runtime",
     "--tmpdir", "--volumepath", "--events-backend", "--url", "--connection", "-c", "--context", "--runtime-flag",
-    "--host", "-H", "--identity"})
+    "--host", "-H", "--identity", "--config", "--default-mounts-file"})
 
 
 class GlobalOptions(Record):
@@ -52,6 +52,7 @@ class GlobalOptions(Record):
     network_cmd_path: str | None = None
     hooks_dir: tuple[str, ...] | None = None
     namespace: str | None = None
+    default_mounts_file: Path | None = None
 
 
 class Config(Record):
@@ -73,6 +74,7 @@ class Config(Record):
     network_config_dir: Path
     log_level: str = "warn"
     runtime_flags: tuple[str, ...] = ()
+    mounts_files: tuple[Path, ...] = ()  # mounts.conf files, first wins: content copied into every container
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -165,4 +167,13 @@ def resolve_config(
         ),
         log_level=log_level,
         runtime_flags=opts.runtime_flags or (),
+        mounts_files=_mounts_files(opts, home, rootless, system_dirs),
     )
+
+
+def _mounts_files(opts: GlobalOptions, home: Path, rootless: bool, system_dirs: SystemDirs) -> tuple[Path, ...]:
+    """``--default-mounts-file`` alone, else the user's (rootless), /etc's and /usr/share's mounts.conf."""
+    if opts.default_mounts_file is not None:
+        return (opts.default_mounts_file,)
+    user = (home / ".config/containers/mounts.conf",) if rootless else ()
+    return (*user, system_dirs.etc_containers / "mounts.conf", system_dirs.share_containers / "mounts.conf")

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PodSpec", "PodRecord", "PodSummary", "PodContainer", "PodService", "PAUSE_IMAGE"]
 
-PAUSE_IMAGE = "localhost/sealpod-pause"
+PAUSE_IMAGE = "localhost/podman-pause"  # Podman's name (scripts and its tests build it from `version`)
 POD_SCHEMA = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pods (
@@ -324,9 +324,10 @@ class PodService:
         return self.engine.images.pull_with_policy(name, "missing", PullOptions(), lambda _: None)[-1]
 
     def pause_image_name(self) -> str:
+        """``localhost/podman-pause:VERSION-BUILT``, as ``version --format '{{.Version}}-{{.Built}}'`` says."""
         import sealpod
 
-        return f"{PAUSE_IMAGE}:{sealpod.__version__}"
+        return f"{PAUSE_IMAGE}:{sealpod.__version__}-{sealpod.BUILT}"
 
     def pause_image(self) -> str:
         """The infra image: built here on first use from the host's static catatonit, never pulled."""

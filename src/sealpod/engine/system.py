@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sealpod import __version__
+from sealpod import BUILT, __version__
 from sealpod.errors import CommandFailed
 from sealpod.utils.proc import run
 from sealpod.utils.record import dataclass
@@ -83,10 +83,14 @@ class SystemService:
     @staticmethod
     def static_version() -> dict[str, Any]:
         """Needs no storage or configuration: ``version`` must work on a broken setup too."""
-        return {
-            "APIVersion": API_VERSION, "Version": __version__, "GoVersion": "",
-            "PythonVersion": sys.version.split()[0], "GitCommit": "", "BuiltTime": "", "Built": 0,
-            "OsArch": f"linux/{_arch()}", "Os": "linux",
+        import time
+
+        python = sys.version.split()[0]
+        return {  # the build time as Go's time.ANSIC shows it, in local time
+            "APIVersion": API_VERSION, "Version": __version__, "GoVersion": f"python{python}",
+            "PythonVersion": python, "GitCommit": "", "BuiltTime": time.strftime("%a %b %e %H:%M:%S %Y",
+                                                                                 time.localtime(BUILT)),
+            "Built": BUILT, "OsArch": f"linux/{_arch()}", "Os": "linux",
         }
 
     def info(self) -> dict[str, Any]:

@@ -227,20 +227,30 @@ class TrustService:
         """Sign the manifest ``name`` has in its registry (with ``-a``, each instance of an index too)."""
         from sealpod.image.manifest import ACCEPT, Index, digest_of, parse
         from sealpod.image.policy import normalized_reference
+        from sealpod.image.reference import parse_reference
         from sealpod.image.transports.docker import open_client
+        from sealpod.utils.record import replace
 
         ref = normalized_reference(name).strip_tag_if_digested().tagged_or_latest()
-        digests = []
-        with open_client(ref.registry, access, self.engine.registries, self.engine.env, self.engine.home,
-                         ref.repository) as client:
+        body, media_type = b"", ""
+        # the image is read where a pull would read it (registries.conf mirrors and location), and
+        # signed for the name given, as Podman does
+        for i, source in enumerate(sources := self.engine.registries.pull_sources(str(ref))):
+            src = parse_reference(source.name)
+            assert src.registry is not None
+            tls = replace(access, tls_verify=False) if source.insecure and access.tls_verify is None else access
             try:
-                body, media_type, _ = client.get_manifest(ref.repository, ref.digest or ref.tag, ACCEPT)
+                with open_client(src.registry, tls, self.engine.registries, self.engine.env, self.engine.home,
+                                 src.repository) as client:
+                    body, media_type, _ = client.get_manifest(src.repository, src.digest or src.tag or "latest", ACCEPT)
+                break
             except SealpodError as e:
-                raise type(e)(f"getting image source: {e}") from e
-            digests.append(digest_of(body))
-            parsed = parse(body, media_type)
-            if all_instances and isinstance(parsed, Index):
-                digests.extend(m.digest for m in parsed.manifests)
+                if i == len(sources) - 1:
+                    raise type(e)(f"getting image source: {e}") from e
+        digests = [digest_of(body)]
+        parsed = parse(body, media_type)
+        if all_instances and isinstance(parsed, Index):
+            digests.extend(m.digest for m in parsed.manifests)
         return [self._store_signature(ref, d, key_id, directory) for d in digests]
 
     def _store_signature(self, ref: Reference, digest: str, key_id: str, directory: Path | None) -> Path:

@@ -189,8 +189,16 @@ class Store:
             for m in manifests:
                 conn.execute("INSERT OR REPLACE INTO manifests VALUES (?,?,?,?)",
                              (m.digest, image_id, m.media_type, m.body))
-            for name in names:
-                conn.execute("INSERT OR REPLACE INTO image_names VALUES (?,?)", (name, image_id))
+            if row is None:
+                for name in names:
+                    conn.execute("INSERT OR REPLACE INTO image_names VALUES (?,?)", (name, image_id))
+            else:  # names given to an image already here go first (a load or pull shows them first), as
+                # containers/storage adds names; rowids below all others keep that order
+                for name in reversed(list(names)):
+                    conn.execute("DELETE FROM image_names WHERE name=?", (name,))
+                    conn.execute("INSERT INTO image_names (rowid, name, image_id) VALUES "
+                                 "((SELECT MIN(0, IFNULL(MIN(rowid), 0)) - 1 FROM image_names), ?, ?)",
+                                 (name, image_id))
             _note_names(conn, image_id)
         return self.get_image(image_id)
 

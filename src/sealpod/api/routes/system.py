@@ -35,7 +35,10 @@ def _arch() -> str:
 
 
 def version(req: Request) -> Response:
-    details = {"APIVersion": LIBPOD_API_VERSION, "Arch": _arch(), "BuildTime": "", "Experimental": "false",
+    from sealpod.engine.system import SystemService
+
+    built = SystemService.static_version()["BuiltTime"]  # Podman's compat answer: time.ANSIC, local time
+    details = {"APIVersion": LIBPOD_API_VERSION, "Arch": _arch(), "BuildTime": built, "Experimental": "false",
                "GitCommit": "", "GoVersion": f"python{platform.python_version()}", "KernelVersion": os.uname().release,
                "MinAPIVersion": MIN_API_VERSION, "Os": "linux"}
     doc: dict[str, Any] = {
@@ -43,7 +46,7 @@ def version(req: Request) -> Response:
         "Components": [{"Name": "Podman Engine", "Version": LIBPOD_API_VERSION, "Details": details}],
         "Version": LIBPOD_API_VERSION, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
         "GitCommit": "", "GoVersion": details["GoVersion"], "Os": "linux", "Arch": _arch(),
-        "KernelVersion": os.uname().release, "BuildTime": "", "SealpodVersion": __version__,
+        "KernelVersion": os.uname().release, "BuildTime": built, "SealpodVersion": __version__,
     }
     return json_response(doc)
 
