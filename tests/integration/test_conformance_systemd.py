@@ -118,13 +118,14 @@ def run_env(sp: SealpodRunner, env: dict[str, str], *args: str, check: bool = Tr
 
 # --- 250-systemd.bats -----------------------------------------------------------------------------
 
-def test_generate_systemd_basic(sp: SealpodRunner, tmp_path: Path) -> None:
+def test_generate_systemd_basic(sp: SealpodRunner, tmp_path: Path, seeded_registry: RegistryServer) -> None:
     cid = sp.run("create", "--restart=always", IMAGE).stdout.strip()
     res = sp.run("generate", "systemd", cid)
     assert f'Container {cid} has restart policy "always" which can lead to issues on shutdown' in res.stderr
     sp.run("rm", "-f", cid)
 
-    sp.run("create", "--pull=always", "--name", "gsbasic", "--label", "io.containers.autoupdate=registry", IMAGE,
+    full = f"{seeded_registry.host}/{IMAGE}"  # the registry policy needs a fully-qualified name, as $IMAGE is
+    sp.run("create", "--pull=always", "--name", "gsbasic", "--label", "io.containers.autoupdate=registry", full,
            "sh", "-c", "trap 'echo Received SIGTERM, finishing; exit' SIGTERM; echo WAITING; "
            "while :; do sleep 0.1; done")
     text = sp.run("generate", "systemd", *PROXY_ENV, "--new", "gsbasic").stdout
