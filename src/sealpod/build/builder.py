@@ -19,7 +19,7 @@ from pathlib import Path
 from sealpod.build.containerfile import Containerfile, Instruction, Stage
 from sealpod.build.context import BuildContext, Ownership
 from sealpod.build.substitute import expand, key_values
-from sealpod.errors import BuildError, NoSuchImage, SealpodError
+from sealpod.errors import BuildError, NoSuchImage, OCIRuntimeError, SealpodError
 from sealpod.utils.record import dataclass, field
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -335,8 +335,12 @@ class Builder:
         with self.container(state, argv, with_args=True) as ctr:
             self.make_workdir(ctr, state)
             writer = _RawWriter(self.out)
-            code = self.engine.containers.run_attached(ctr, stdin=None, stdout=writer,  # type: ignore[arg-type]
-                                                       stderr=writer, tty=False)  # type: ignore[arg-type]
+            try:
+                code = self.engine.containers.run_attached(ctr, stdin=None, stdout=writer,  # type: ignore[arg-type]
+                                                           stderr=writer, tty=False)  # type: ignore[arg-type]
+            except OCIRuntimeError as e:  # the runtime refused to start it: Buildah reports runc's status, 1
+                self.out.line(f"error running container: {e.message}")
+                raise BuildError(f'building at STEP "{text}": while running runtime: exit status 1', 1) from None
             if code != 0:
                 raise BuildError(f'building at STEP "{text}": while running runtime: exit status {code}', code)
             self.commit(state, ctr, created_by)
@@ -403,7 +407,10 @@ class Builder:
                     self.engine.images.remove([image_id])
 
     def copy_in(self, state: _State, items: list[tuple[str, str]], dest_dir: str, owner: Ownership,
-                archives: list[str], text: str) -> None:
+                archives: list[str], text: str,
+                into: tuple[str, Callable[[], list[tuple[str, str]]]] | None = None) -> None:
+        """Unpack ``items`` (and ``archives``) at ``dest_dir`` and commit; ``into`` is the destination
+        named without a trailing slash and the items to copy instead when it is an existing directory."""
         with self.context.tar_of(items, owner) as tar:
             kind = "multi" if len(items) + len(archives) > 1 else "file"
             if len(items) == 1 and os.path.isdir(os.path.realpath(self.context.root / items[0][0])):
@@ -415,7 +422,10 @@ class Builder:
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
                 self.make_workdir(ctr, state)
                 files = self.engine.container_files
-                if items:
+                if into is not None and files.is_directory(ctr, into[0]):
+                    with self.context.tar_of(into[1](), owner) as again:
+                        files.extract_into(ctr, into[0], again)  # type: ignore[arg-type]
+                elif items:
                     files.extract_into(ctr, dest_dir, tar)  # type: ignore[arg-type]
                 for rel in archives:
                     with self.context.open_archive(rel) as f:

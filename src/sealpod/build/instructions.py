@@ -181,12 +181,17 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
         temp = source_ctx = _context_from_urls(urls)
         srcs = [_url_name(u) for u in urls]
     try:
-        items, archives = _plan(source_ctx, srcs, dest, to_dir, add and not from_ and not urls)
+        unpack = add and not from_ and not urls
+        items, archives = _plan(source_ctx, srcs, dest, to_dir, unpack)
+        to_dir = to_dir or not items  # archives alone: unpacked into dest, a directory
         dest_dir = posixpath.normpath(dest) if to_dir else posixpath.dirname(posixpath.normpath(dest))
+        # an existing directory named without the trailing slash: copied into, as Buildah
+        into = None if to_dir else (posixpath.normpath(dest),
+                                    lambda: _plan(source_ctx, srcs, dest, True, unpack)[0])
         if temp is not None:
             saved, b.context = b.context, temp
         try:
-            b.copy_in(st, items, dest_dir, owner, archives, f"{ins.cmd} {ins.args}")
+            b.copy_in(st, items, dest_dir, owner, archives, f"{ins.cmd} {ins.args}", into)
         finally:
             if temp is not None:
                 b.context = saved

@@ -45,7 +45,7 @@ def add_addressing_flags(parser: argparse.ArgumentParser, subject: str, hosts_of
     a("--add-host", action="append", default=[], help="add a custom host-to-IP mapping (host:ip)")
     a("--dns", action="append", default=[], help="set custom DNS servers")
     a("--dns-search", action="append", default=[], help="set custom DNS search domains")
-    a("--dns-option", action="append", default=[], help="set custom DNS options")
+    a("--dns-option", "--dns-opt", action="append", default=[], help="set custom DNS options")
     a("--no-hosts", action="store_true", help=f"do not create /etc/hosts within {hosts_of}")
     a("--ip", default="", help=f"specify a static IPv4 address for the {subject}")
     a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")

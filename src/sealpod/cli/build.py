@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _IGNORED_VALUE_FLAGS = ("--isolation", "--cert-dir", "--creds", "--retry", "--retry-delay", "--cgroup-parent",
                         "--cgroupns", "--ipc", "--pid", "--uts", "--userns", "--shm-size", "--memory", "-m",
                         "--memory-swap", "--cpu-period", "--cpu-quota", "--cpu-shares", "--cpuset-cpus",
-                        "--cpuset-mems", "--runtime-flag", "--hooks-dir", "--os", "--arch", "--variant",
+                        "--cpuset-mems", "--hooks-dir", "--os", "--arch", "--variant",
                         "--cache-from", "--cache-to", "--cache-ttl", "--decryption-key", "--sign-by",
                         "--annotation", "--secret", "--ssh", "--build-context", "--output", "-o", "--manifest",
                         "--os-feature", "--os-version", "--timestamp", "--cpp-flag")
@@ -189,6 +189,7 @@ def _build(args: argparse.Namespace, ctx: CliContext, out: IO[bytes]) -> int:
 
     _check(args)
     options = _options(args)
+    ctx.engine.oci_runtime()  # as Podman: a missing runtime fails the build before its first step
 
     def line(text: str) -> None:
         out.write(text.encode() + b"\n")

@@ -81,7 +81,8 @@ COMMANDS: dict[str, CommandRef] = {
     **{f"container {verb}": _files(verb) for verb in _FILES_VERBS},
     "import": _files("import"), "image import": _files("import"),
     **{f"volume {verb}": _volume(verb) for verb in ("create", "ls", "list", "inspect", "rm", "remove", "prune",
-                                                      "exists", "export", "import")},
+                                                      "exists", "export", "import", "mount", "unmount",
+                                                      "umount")},
     **{f"network {verb}": _network(verb) for verb in _NETWORK_VERBS},
     **{f"pod {verb}": _pod(verb) for verb in _POD_VERBS},
     **{verb: _container(verb) for verb in _CONTAINER_VERBS},
@@ -211,4 +212,4 @@ SUMMARIES: dict[str, str] = {
 HIDDEN = frozenset({"completion", "__complete", "__completeNoDesc",
                     "umount", "image umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
                     "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
-                    "secret list", "secret remove", "context list", "context remove"})
+                    "volume umount", "secret list", "secret remove", "context list", "context remove"})

@@ -168,9 +168,15 @@ def _pathlike(action: argparse.Action) -> bool:
     return any(w in words for w in _PATH_WORDS) or "path" in (action.help or "").lower()
 
 
-def flag_values(ctx: CliContext, action: argparse.Action, current: str) -> Answer:
+def flag_values(ctx: CliContext, action: argparse.Action, current: str, command: str = "") -> Answer:
     """Values for one flag: its choices, the objects it names, or files where it takes a path."""
     options = set(action.option_strings)
+    if "--format" in options:
+        from sealpod.cli.completion_formats import template_candidates
+
+        fields = template_candidates(command, current)
+        if fields is not None:  # inside "{{.": the template's fields; the word goes on
+            return Answer([(f, "") for f in fields], directive=NO_SPACE | NO_FILE)
     if action.choices:
         return _prefixed([str(c) for c in action.choices], current)
     for option, values in _FLAG_VALUES.items():
@@ -278,12 +284,17 @@ def operand_answer(ctx: CliContext, command: str, parser: argparse.ArgumentParse
     meta = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
     if action.nargs == argparse.REMAINDER and not first:
         return Answer(directive=0)
-    if meta.startswith("{"):
-        return _prefixed(meta.strip("{}").split("|"), current)
     kinds = [kind for word, kind in _KINDS.items() if word in meta.upper().split("|") or word in meta.upper()]
+    if meta.startswith("{") and not kinds:  # {bash|zsh}: the words themselves; {CONTAINER...|POD...}: objects
+        return _prefixed(meta.strip("{}").split("|"), current)
     if command.split()[-1] == "cp":
-        if ":" in current:
-            return Answer(directive=NO_SPACE)
+        from sealpod.engine.path_listing import list_in_container
+
+        name, colon, path = current.partition(":")
+        if colon:
+            answer = _paths_in(lambda d: list_in_container(ctx.engine, name, d), path, f"{name}:")
+            answer.directive = NO_SPACE  # the word goes on: more of the path, or the other operand
+            return answer
         return Answer([(f"{c}:", "") for c in _containers(ctx, current, None)], directive=NO_SPACE)
     if kinds:
         names: list[str] = []
@@ -295,6 +306,24 @@ def operand_answer(ctx: CliContext, command: str, parser: argparse.ArgumentParse
     return Answer()
 
 
+def _paths_in(lister: Callable[[str], list[tuple[str, bool]]], typed: str, prefix: str = "") -> Answer:
+    """A path typed inside an image or container, completed as Podman does: a directory named in full
+    is opened (``/etc`` lists ``/etc/...``), else the typed directory's entries that start with the
+    typed name; directories end in a slash.  One file ends the word, anything else goes on (NoSpace).
+    Nothing to list from (no such image): the shell's own files."""
+    head, slash, tail = (typed or "/").rpartition("/")
+    try:
+        entries = [(n, d) for n, d in lister(head if slash else "") if n.startswith(tail)]
+        if tail and (tail, True) in entries:
+            inner = lister(f"{head}/{tail}")
+            head, slash, entries = f"{head}{slash}{tail}", "/", inner or [("", False)]
+    except (SealpodError, OSError):
+        return Answer(directive=0)
+    shown = [f"{prefix}{head}{slash}{n}{'/' if d else ''}" for n, d in entries]
+    single_file = len(entries) == 1 and not entries[0][1] and entries[0][0]
+    return Answer([(c, "") for c in shown], directive=0 if single_file else NO_SPACE)
+
+
 # --- the walk over a command's words ---------------------------------------------------------------
 
 class _Walk:
@@ -303,6 +332,7 @@ class _Walk:
     def __init__(self, parser: argparse.ArgumentParser) -> None:
         self.parser = parser
         self.operands = 0
+        self.words: list[str] = []  # the operands typed
         self.used: set[argparse.Action] = set()
         self.pending: argparse.Action | None = None
         self.literal = False  # after "--", or inside a command line passed on (run IMAGE CMD...)
@@ -313,6 +343,7 @@ class _Walk:
             self.pending = None
         elif self.literal or not word.startswith("-") or word == "-":
             self.operands += 1
+            self.words.append(word)
             self.literal = self.literal or self.passes_on  # cobra stops at the first operand of these
         elif word == "--":
             self.literal = True
@@ -342,6 +373,7 @@ class _Walk:
 
 def _command_answer(ctx: CliContext, name: str, rest: Sequence[str], current: str) -> Answer:
     from sealpod.cli.main import _parser
+    from sealpod.engine.path_listing import list_in_image
 
     parser = _parser(name)[1]
     sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
@@ -354,13 +386,15 @@ def _command_answer(ctx: CliContext, name: str, rest: Sequence[str], current: st
     for word in rest:
         walk.feed(word)
     if walk.pending is not None:
-        return flag_values(ctx, walk.pending, current)
+        return flag_values(ctx, walk.pending, current, name)
     if not walk.literal and current.startswith("-"):
         option, eq, value = current.partition("=")
         action = parser._option_string_actions.get(option)
         if eq and action is not None and _takes_value(action):
-            return flag_values(ctx, action, value)
+            return flag_values(ctx, action, value, name)
         return flag_names(parser, walk.used, current)
+    if name in ("create", "run", "container create", "container run") and walk.words:
+        return _paths_in(lambda d: list_in_image(ctx.engine, walk.words[0], d), current)  # after IMAGE
     return operand_answer(ctx, name, parser, walk.operands, current)
 
 

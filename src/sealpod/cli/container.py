@@ -4,6 +4,7 @@ restart, container exists, container inspect, container cleanup."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from sealpod.cli.context import CliContext, Command, fail_with
@@ -11,6 +12,7 @@ from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from sealpod.engine.container_config import ContainerConfig
@@ -78,6 +80,10 @@ def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.tty and args.interactive and not sys.stdin.isatty():  # Podman warns, and runs it all the same
+        from sealpod.cli.logfmt import warn
+
+        warn("The input device is not a TTY. The --tty and --interactive flags might not work properly")
     config, rec = _create(args, ctx)
     if config.detach:
         try:
@@ -109,9 +115,14 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
             rec.id, stdin=sys.stdin.buffer if config.interactive and "stdin" in streams else None,
             stdout=sys.stdout.buffer if "stdout" in streams else null,
             stderr=sys.stderr.buffer if "stderr" in streams else null, tty=config.tty, detach_keys=config.detach_keys)
-    if getattr(args, "rmi", False):  # Podman 4.3: after the run; an image still in use stays, with a message
-        for err in ctx.engine.images.remove([config.image]).errors:
-            sys.stderr.write(f"Error: {err}\n")
+    if getattr(args, "rmi", False) and config.image:  # Podman 4.3: after the run; an image in use stays
+        import logging
+
+        from sealpod.cli.logfmt import LogrusFormatter
+
+        for err in ctx.engine.images.remove([config.image]).errors:  # logged, as Podman's: the run succeeded
+            record = logging.LogRecord("sealpod", logging.ERROR, "", 0, str(err), None, None)
+            sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")
     return code
 
 
@@ -188,11 +199,33 @@ def _run_start(args: argparse.Namespace, ctx: CliContext) -> int:
             raise InvalidArgument("you cannot start and attach multiple containers at once")
         rec = ctx.engine.containers.lookup(args.containers[0])
         cfg = rec.config
-        return ctx.engine.containers.run_attached(
-            rec.id, stdin=sys.stdin.buffer if args.interactive else None, stdout=sys.stdout.buffer,
-            stderr=sys.stderr.buffer,
-            tty=bool(cfg.get("tty")), detach_keys=args.detach_keys)
-    return _each(args, ctx, ctx.engine.containers.start, states=("configured", "created", "stopped", "exited"))
+        with _start_failure(rec.id, quoted=False):
+            return ctx.engine.containers.run_attached(
+                rec.id, stdin=sys.stdin.buffer if args.interactive else None, stdout=sys.stdout.buffer,
+                stderr=sys.stderr.buffer,
+                tty=bool(cfg.get("tty")), detach_keys=args.detach_keys)
+
+    def start(name: str) -> None:
+        with _start_failure(name, ctx=ctx):
+            ctx.engine.containers.start(name)
+
+    return _each(args, ctx, start, states=("configured", "created", "stopped", "exited"))
+
+
+@contextlib.contextmanager
+def _start_failure(name: str, *, quoted: bool = True, ctx: CliContext | None = None) -> Iterator[None]:
+    """A runtime failure of ``start`` is Podman's exit 125, the container named in its words
+    (``start -a`` names the ID bare, plain ``start`` quotes it); ``run`` keeps 126/127."""
+    from sealpod.errors import OCIRuntimeError
+
+    try:
+        yield
+    except OCIRuntimeError as e:
+        ctr_id = ctx.engine.containers.lookup(name).id if ctx is not None else name
+        shown = f'"{ctr_id}"' if quoted else ctr_id
+        err = OCIRuntimeError(f"unable to start container {shown}: {e}")
+        err.exit_code = 125
+        raise err from None
 
 
 def _start_filtered(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -32,6 +32,8 @@ def _setup_cp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="allow directories to be overwritten with non-directories and vice versa")
     p.add_argument("-L", "--follow-link", action="store_true", help="always follow symbolic links in SRC_PATH")
+    p.add_argument("--pause", nargs="?", const=True, default=True, type=parse_bool,
+                   help=argparse.SUPPRESS)  # hidden in Podman too, where it has no effect
 
 
 def _split(arg: str) -> tuple[str | None, str]:

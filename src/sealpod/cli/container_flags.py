@@ -41,6 +41,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("-e", "--env", action="append", default=[], help="set environment variables")
     a("--env-file", action="append", default=[], help="read environment variables from a file")
     a("--env-host", action="store_true", help="use all host environment variables in the container")
+    a("--http-proxy", nargs="?", const=True, default=None, type=parse_bool,
+      help="set proxy environment variables in the container based on the host proxy vars")
     a("--preserve-fds", type=int, default=0, help="pass a number of additional file descriptors into the container")
     a("--timeout", type=int, default=0, help="maximum time a container may run before it is killed (seconds)")
     a("--device-cgroup-rule", action="append", default=[], help="add a rule to the cgroup allowed devices list")
@@ -112,7 +114,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--cgroups", default="", choices=("enabled", "disabled", "no-conmon", "split"),
       help="control container cgroup configuration")
     a("--detach-keys", default=None, help="override the key sequence for detaching a container")
-    a("--sig-proxy", nargs="?", const=True, default=True, type=parse_bool, help="proxy received signals")
+    # booleans as cobra's: "--sig-proxy IMAGE" never takes IMAGE as the value ("--sig-proxy=false" does)
+    a("--sig-proxy", action="store_true", default=True, help="proxy received signals")
     a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
     a("--umask", default="", help="set the umask inside the container")
     a("--requires", action="append", default=[], help="containers to start before this one (comma-separated)")
@@ -125,11 +128,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
     add_cgroup_flags(p)
     a("--secret", action="append", default=[], help="add a secret: NAME[,type=mount|env,target=,uid=,gid=,mode=]")
-    a("--tls-verify", nargs="?", const=True, default=None, type=parse_bool, help="verify registries' TLS")
+    a("--tls-verify", action="store_true", default=None, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
     a("--creds", default=None, help="credentials (USERNAME:PASSWORD) for the registry")
     a("--signature-policy", type=Path, default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
     a("-q", "--quiet", action="store_true", help="suppress output information when pulling images")
+    a("--rootfs", action="store_true",
+      help="the first argument is not an image but the root filesystem of the container (DIR, or DIR:O: an overlay)")
 
 
 
@@ -205,20 +210,53 @@ def _mount(spec: str) -> MountSpec:
         if sep:
             fields[key.strip().lower()] = value
         else:
-            flags.append(key.strip().lower())
+            flags.append(key.strip())
     kind = fields.pop("type", "volume")
     dest = fields.pop("destination", None) or fields.pop("dst", None) or fields.pop("target", None)
     if not dest:
         raise InvalidArgument(f'invalid mount "{spec}": must have a destination')
     src = fields.pop("source", None) or fields.pop("src", "")
     read_only = "ro" in flags or "readonly" in flags or fields.get("readonly", fields.get("ro", "")) == "true"
-    options = tuple(f"{k}={v}" for k, v in fields.items() if k not in ("readonly", "ro")) + tuple(
-        f for f in flags if f not in ("ro", "readonly"))
-    if kind not in ("bind", "volume", "tmpfs"):
+    options = _mount_options(fields, flags)
+    if kind == "devpts":
+        return MountSpec("devpts", dest, "devpts", options)
+    if kind not in ("bind", "volume", "tmpfs", "image"):
         raise InvalidArgument(f'invalid filesystem type "{kind}"')
+    if kind == "image":  # read-only unless rw/readwrite=true (an overlay whose changes are thrown away)
+        if not src:
+            raise InvalidArgument(f'invalid mount "{spec}": must have a source')
+        writable = any(fields.get(k, "").lower() in ("true", "1", "t", "yes") for k in ("rw", "readwrite")) or \
+            "rw" in flags or "readwrite" in flags
+        return MountSpec("image", dest, src, (), not writable)
     if kind == "bind":
         src = os.path.abspath(src)
     return MountSpec(kind, dest, src, options + (("ro",) if read_only else ()), read_only)
+
+
+#: ``--mount`` keys that are mount options under another name (Podman's spelling → the mount's).
+_MOUNT_KEYS = {"tmpfs-size": "size", "tmpfs-mode": "mode"}
+#: ``--mount`` keys whose true value is a flag; those accepted and of no effect here (no SELinux).
+_MOUNT_BOOL_FLAGS = {"bind-nonrecursive": "bind", "chown": "U", "volume-nocopy": "nocopy"}
+_MOUNT_IGNORED = frozenset({"readonly", "ro", "rw", "readwrite", "relabel", "consistency", "volume-label",
+                            "volume-opt"})
+
+
+def _mount_options(fields: dict[str, str], flags: list[str]) -> tuple[str, ...]:
+    """``--mount`` keys as mount options: ``bind-propagation=rslave`` → ``rslave``,
+    ``tmpfs-size=1m`` → ``size=1m``, ``chown=true`` → ``U``, as Podman translates them."""
+    out: list[str] = []
+    for key, value in fields.items():
+        if key in _MOUNT_IGNORED:
+            continue
+        if key == "bind-propagation":
+            out.append(value)
+        elif key in _MOUNT_BOOL_FLAGS:
+            if value.lower() in ("true", "1", "t", "yes", ""):
+                out.append(_MOUNT_BOOL_FLAGS[key])
+        else:
+            out.append(f"{_MOUNT_KEYS.get(key, key)}={value}")
+    out += [_MOUNT_BOOL_FLAGS.get(f.lower(), f) for f in flags if f.lower() not in _MOUNT_IGNORED]
+    return tuple(out)
 
 
 def _systemd_unit_label(labels: dict[str, str]) -> dict[str, str]:
@@ -267,15 +305,17 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         import sys
 
         sys.stderr.write("The --kernel-memory flag is no longer supported. This flag is a noop.\n")
-    mounts = tuple([_volume(v) for v in args.volume] + [_mount(m) for m in args.mount] +
-                   [_tmpfs(t) for t in args.tmpfs])
+    mounts = tuple(dict.fromkeys([_volume(v) for v in args.volume] + [_mount(m) for m in args.mount] +
+                                 [_tmpfs(t) for t in args.tmpfs]))  # the same mount twice is one
     entrypoint = None
     if args.entrypoint is not None:
         text = args.entrypoint
         entrypoint = tuple(_json_or_words(text)) if text else ()
     return ContainerConfig(
-        image=args.image, command=tuple(args.command) if args.command else None, entrypoint=entrypoint,
-        name=args.name, env=_env(args), env_host=args.env_host, workdir=args.workdir, user=args.user,
+        image="" if args.rootfs else args.image, command=tuple(args.command) if args.command else None,
+        entrypoint=entrypoint,
+        name=args.name, env=_env(args), env_host=args.env_host, http_proxy=args.http_proxy, workdir=args.workdir,
+        user=args.user,
         group_add=tuple(g for item in args.group_add for g in item.split(",") if g),
         tty=args.tty, interactive=args.interactive, detach=args.detach,
         remove=args.rm, labels=_systemd_unit_label(key_values(_label_files(args.label_file) + list(args.label),
@@ -305,6 +345,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
         sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
         systemd=_systemd_flag(args.systemd), **cgroup_fields(args),
+        rootfs=args.image if args.rootfs else "",  # --rootfs: IMAGE names a directory (DIR[:O]), no image
     )
 
 

@@ -45,12 +45,13 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def _template_doc(ev: Event, no_trunc: bool) -> dict[str, Any]:
-    """The fields Podman's templates see; ``.Time`` prints as Go prints a time."""
+def _template_doc(ev: Event) -> dict[str, Any]:
+    """The fields Podman's templates see; ``.Time`` prints as Go prints a time.  ``.ID`` is always
+    the full ID: ``--no-trunc`` only shortens the default output, as in Podman."""
     from sealpod.engine.events import go_time
 
     doc = ev.podman_json()
-    doc.update({"ID": ev.id if no_trunc else ev.id[:12], "Image": ev.image, "Name": ev.name,
+    doc.update({"ID": ev.id, "Image": ev.image, "Name": ev.name,
                 "Time": go_time(ev.time_ns), "Attributes": ev.labels, "Network": ev.name if ev.type == "network"
                 else "", "ContainerExitCode": doc.get("ContainerExitCode", 0)})
     return doc
@@ -66,7 +67,7 @@ def _printer(fmt: str | None, no_trunc: bool) -> Callable[[Event], str]:
     from sealpod.cli.gotemplate import compile_template
 
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="events")
-    return lambda ev: tmpl.execute(_template_doc(ev, no_trunc))
+    return lambda ev: tmpl.execute(_template_doc(ev))
 
 
 COMMANDS: dict[str, Command] = {

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 def _read(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
+    if path.startswith(("http://", "https://")):
+        from sealpod.kube.yamlio import fetch
+
+        return fetch(path)
     try:
         with open(path, "rb") as f:
             return f.read()
@@ -25,12 +29,13 @@ def _read(path: str) -> bytes:
         raise InvalidArgument(f"open {path}: {(e.strerror or str(e)).lower()}") from None
 
 
-def _manifest(path: str, configmaps: list[str]) -> Manifest:
+def _manifest(path: str, configmaps: list[str], data: bytes | None = None) -> Manifest:
+    """The file at ``path`` (or its ``data``, read already) with the ConfigMaps of ``--configmap``."""
     from sealpod.kube.model import parse_manifest
     from sealpod.kube.yamlio import load_documents
 
     extra = [doc for item in configmaps for p in item.split(",") if p for doc in load_documents(_read(p))]
-    return parse_manifest(load_documents(_read(path)), extra)
+    return parse_manifest(load_documents(_read(path) if data is None else data), extra)
 
 
 def _warn(lines: list[str]) -> None:
@@ -48,7 +53,7 @@ def _warn(lines: list[str]) -> None:
 # --- generate ---------------------------------------------------------------------------------
 
 def _setup_generate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("names", nargs="*", metavar="POD|CONTAINER|VOLUME")
+    p.add_argument("names", nargs="*", metavar="{CONTAINER...|POD...|VOLUME...}")
     p.add_argument("-f", "--filename", help="write output to the specified path")
     p.add_argument("-s", "--service", action="store_true", help="generate YAML for a Kubernetes service object")
     p.add_argument("-t", "--type", default="pod", choices=("pod", "deployment"),
@@ -106,6 +111,8 @@ def _setup_play(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context-dir", default=None,
                    help="path to top level of context directory (default: the current directory)")
     p.add_argument("--seccomp-profile-root", default=None, help="directory path for seccomp profiles")
+    p.add_argument("--service-container", nargs="?", const=True, default=False, type=parse_bool,
+                   help="starts a service container before all pods")
 
 
 def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -115,7 +122,8 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.kube.play import PlayOptions, play
     from sealpod.kube.translate import PlayFlags
 
-    manifest = _manifest(args.file, args.configmap)
+    data = _read(args.file)
+    manifest = _manifest(args.file, args.configmap, data)
     if args.down:
         return _print_down(ctx, manifest, force=False)
     for value in key_values(args.annotation, "annotation").values():
@@ -138,8 +146,13 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
 
     build_images(ctx.engine, manifest, build=args.build, registry=pull.registry, report=report,
                  context_dir=Path(args.context_dir) if args.context_dir else None)
+    service = ""
+    if args.service_container:
+        from sealpod.engine.pod_service import service_name
+
+        service = service_name(data)
     result = play(ctx.engine, manifest, PlayOptions(flags=flags, start=args.start, replace=args.replace,
-                                                    pull=pull, report=report))
+                                                    pull=pull, report=report, service_name=service))
     _warn(result.warnings)
     replaced = result.replaced
     out = [_down_text(replaced, force=False)] if replaced is not None and replaced.removed else []

@@ -134,6 +134,8 @@ def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
             sys.stdout.write(ctx.engine.networks.remove(name, force=args.force, timeout=args.time) + "\n")
             sys.stdout.flush()
         except NoSuchNetwork as e:
+            if args.force:
+                continue  # --force: a network that is not there is already removed, as in Podman
             e.exit_code = 1
             errors.append(e)
         except SealpodError as e:

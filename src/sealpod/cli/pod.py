@@ -174,8 +174,11 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _template_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """Templates see Podman's Go field names: ``.ID`` where the JSON says ``Id`` (pod and members)."""
-    view = {**doc, "ID": doc.get("Id", "")}
+    """Templates see Podman's Go field names: ``.ID`` where the JSON says ``Id`` (pod and members),
+    and Go's values as an inspect template prints them (port bindings as structs, nil maps)."""
+    from sealpod.cli.inspect import template_view
+
+    view = {**template_view(doc), "ID": doc.get("Id", "")}
     view["Containers"] = [{**c, "ID": c.get("Id", "")} for c in doc.get("Containers") or []]
     return view
 

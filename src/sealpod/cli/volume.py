@@ -1,4 +1,4 @@
-"""Volume commands: create, ls, inspect, rm, prune, exists, export, import."""
+"""Volume commands: create, ls, inspect, rm, prune, exists, export, import, mount, unmount."""
 
 from __future__ import annotations
 
@@ -122,11 +122,36 @@ def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
             sys.stdout.write(service.remove(name, force=args.force) + "\n")
             sys.stdout.flush()
         except NoSuchVolume as e:
+            if args.force:
+                continue  # as Podman: --force ignores a volume that does not exist
             e.exit_code = 1
             errors.append(e)
         except SealpodError as e:
             errors.append(e)
     return fail_with(errors)
+
+
+# --- mount / unmount ----------------------------------------------------------------------
+
+def _setup_mount(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="+", metavar="VOLUME")
+
+
+def _run_mount(args: argparse.Namespace, ctx: CliContext) -> int:
+    import os
+
+    in_userns = os.geteuid() == 0  # before the engine joins the user's namespace on its own
+    service = ctx.engine.volumes
+    for name in args.names:
+        sys.stdout.write(f"{service.mount_volume(name, in_userns=in_userns)}\n")
+    return 0
+
+
+def _run_unmount(args: argparse.Namespace, ctx: CliContext) -> int:
+    service = ctx.engine.volumes
+    for name in args.names:
+        service.unmount_volume(name)
+    return 0
 
 
 def _setup_prune(p: argparse.ArgumentParser) -> None:
@@ -202,6 +227,8 @@ def _run_import(args: argparse.Namespace, ctx: CliContext) -> int:
 _LS = Command("List volumes", _setup_list, _run_list)
 _RM = Command("Remove one or more volumes", _setup_remove, _run_remove)
 
+_UNMOUNT = Command("Unmount volume", _setup_mount, _run_unmount)
+
 COMMANDS: dict[str, Command] = {
     "create": Command("Create a new volume", _setup_create, _run_create),
     "ls": _LS,
@@ -213,4 +240,7 @@ COMMANDS: dict[str, Command] = {
     "exists": Command("Check if volume exists", _setup_exists, _run_exists),
     "export": Command("Export volumes", _setup_export, _run_export),
     "import": Command("Import a tarball contents into a volume", _setup_import, _run_import),
+    "mount": Command("Mount volume", _setup_mount, _run_mount),
+    "unmount": _UNMOUNT,
+    "umount": _UNMOUNT,
 }

@@ -205,8 +205,10 @@ class Engine:
             from sealpod.utils.proc import which
 
             name, path = self.system.runtime_path()
-            if not path:
-                raise ConfigError(f'could not find a working binary for OCI runtime "{name}": install runc or crun')
+            if not path:  # Podman's words
+                raise ConfigError(f'default OCI runtime "{name}" not found: invalid argument')
+            if not os.access(path, os.X_OK):
+                raise ConfigError(f"no valid executable found for OCI runtime {path}: invalid argument")
             conmon = next((p for p in self.config.containers.engine.conmon_path if os.access(p, os.X_OK)), None)
             conmon = conmon or which("conmon")
             if not conmon:

@@ -38,9 +38,13 @@ def check(config: ContainerConfig) -> None:
             ipaddress.ip_address(server)
         except ValueError:
             raise InvalidArgument(f"{server} is not an ip address") from None
+    seen: dict[str, object] = {}
     for mount in config.mounts:
         if not mount.destination.startswith("/"):
             raise InvalidArgument(f'invalid container path "{mount.destination}", must be an absolute path')
+        dest = mount.destination.rstrip("/") or "/"
+        if seen.setdefault(dest, mount) != mount:  # the very same mount twice is one mount, as in Podman
+            raise InvalidArgument(f"{mount.destination}: duplicate mount destination")
     if "max-size" in config.log_opts:
         parse_size(config.log_opts["max-size"])
     if "io.containers.autoupdate" in config.labels:

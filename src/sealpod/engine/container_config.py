@@ -40,6 +40,7 @@ class ContainerConfig:
     name: str = ""
     env: tuple[str, ...] = ()  # KEY=VALUE from -e/--env-file (merged over image and conf env)
     env_host: bool = False
+    http_proxy: bool | None = None  # --http-proxy; None: containers.conf's http_proxy (default true)
     workdir: str = ""
     user: str = ""
     group_add: tuple[str, ...] = ()
@@ -130,6 +131,7 @@ class ContainerConfig:
     device_write_bps: tuple[tuple[str, int], ...] = ()
     device_read_iops: tuple[tuple[str, int], ...] = ()
     device_write_iops: tuple[tuple[str, int], ...] = ()
+    rootfs: str = ""  # --rootfs: the root is this directory, not an image ("DIR:O": through an overlay)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

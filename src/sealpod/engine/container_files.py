@@ -105,9 +105,15 @@ class ContainerFiles:
 
     def copy_out(self, name: str, path: str, *, out: BinaryIO | None = None, dest: str | None = None,
                  overwrite: bool = False) -> None:
-        """``cp CTR:PATH -`` (a tar on ``out``) or ``cp CTR:PATH HOSTPATH``."""
+        """``cp CTR:PATH -`` (a tar on ``out``) or ``cp CTR:PATH HOSTPATH``; a running container's
+        side is read in its mount namespace (its tmpfs and other mounts are seen)."""
+        from sealpod.engine import container_cp_live as live
 
         rec = self._lookup(name)
+        pid = live.live_pid(rec)
+        if pid:
+            live.copy_out(rec, pid, name, path, out=out, dest=dest, overwrite=overwrite)
+            return
         with self.rootfs(rec) as root:
             src = self._resolve(rec, root, _in_workdir(rec, path))
             if not os.path.lexists(src):
@@ -117,16 +123,22 @@ class ContainerFiles:
                 _write_source(src, out, "" if contents else _base(path, "."), contents)
                 return
             assert dest is not None
-            target_dir, arcname = _host_target(src, path, dest, contents)
-            _check_host_overwrite(src, target_dir, arcname, overwrite)
+            target_dir, arcname = _host_target(_is_dir(src), path, dest, contents)
+            _check_host_overwrite(_is_dir(src), target_dir, arcname, overwrite)
             _pipe_extract(lambda w: _write_source(src, w, arcname, contents and not arcname), target_dir)
 
     def copy_in(self, name: str, path: str, *, src: str | None = None, stream: BinaryIO | None = None,
                 archive: bool = True, overwrite: bool = False) -> None:
-        """``cp HOSTPATH CTR:PATH`` or ``cp - CTR:DIR`` (a tar read from ``stream``)."""
+        """``cp HOSTPATH CTR:PATH`` or ``cp - CTR:DIR`` (a tar read from ``stream``); a running
+        container's side is written in its mount namespace."""
+        from sealpod.engine import container_cp_live as live
         from sealpod.storage.tarlayer import WhiteoutFormat, extract_layer
 
         rec = self._lookup(name)
+        pid = live.live_pid(rec)
+        if pid:
+            live.copy_in(self, rec, pid, name, path, src=src, stream=stream, archive=archive, overwrite=overwrite)
+            return
         path = _in_workdir(rec, path)
         with self.rootfs(rec) as root:
             resolved = self._resolve(rec, root, path)
@@ -140,7 +152,7 @@ class ContainerFiles:
                 raise NotFound(f'"{src}" could not be found on the host: no such file or directory')
             owner = self._owner(rec, root) if archive else None
             parent = self._resolve(rec, root, os.path.dirname(path.rstrip("/")) or "/")
-            target_dir, arcname = _container_target(root, resolved, parent, path, src, name, overwrite)
+            target_dir, arcname = _container_target(root, resolved, parent, path, src, name, overwrite, _is_dir(src))
             contents = src.endswith("/.")
             rel = os.path.relpath(target_dir, root)
             if rel.startswith(".."):  # in a volume or bind mount: its own root
@@ -215,6 +227,14 @@ class ContainerFiles:
                     raise InvalidArgument(f'"{"/" + "/".join(parts[:i])}" is not a directory in the container')
             extract_layer(stream, Path(resolve_in_root(root, path or "/")), whiteouts=WhiteoutFormat.VFS)
 
+    def is_directory(self, name: str, path: str) -> bool:
+        """Whether ``path`` (symlinks followed inside the root) is a directory in the container: ``build``'s
+        COPY/ADD to an existing directory named without a trailing slash copies into it, as Buildah."""
+        from sealpod.storage.tarwriter import resolve_in_root
+
+        with self.rootfs(self._lookup(name)) as root:
+            return os.path.isdir(resolve_in_root(root, path or "/"))
+
     def _owner(self, rec: ContainerRecord, root: str) -> tuple[int, int]:
         """The container user's uid/gid, looked up in the container's own passwd/group files."""
         user = str(rec.spec.get("user") or "")
@@ -284,7 +304,7 @@ class ContainerFiles:
         now = _now()
         config: dict[str, Any] = {
             "created": now, "architecture": plat.architecture, "os": plat.os,
-            "config": apply_changes({}, changes),
+            "config": _apply_changes({}, changes),
             "rootfs": {"type": "layers", "diff_ids": [layer.diff_id]},
             "history": [{"created": now, "created_by": f"/bin/sh -c #(nop) ADD file:{layer.diff_id[7:]} in /",
                          "comment": message or "imported from tarball"}],
@@ -346,7 +366,7 @@ class ContainerFiles:
                       "Labels": dict(spec.get("labels") or {}) or None})
         if options.config is not None:
             inner = dict(options.config)
-        inner = {k: v for k, v in apply_changes(inner, options.changes).items() if v not in (None, "", [], {})}
+        inner = {k: v for k, v in _apply_changes(inner, options.changes).items() if v not in (None, "", [], {})}
         now = _now()
         comment = options.message or (f"FROM {rec.image_name}" if rec.image_name else "")
         entry: dict[str, Any] = {"created": now,
@@ -578,9 +598,12 @@ def _pipe_extract(produce: Callable[[BinaryIO], None], dest: str | os.PathLike[s
         raise failure[0]
 
 
-def _host_target(src: str, typed: str, dest: str, contents: bool) -> tuple[str, str]:
+def _is_dir(path: str) -> bool:
+    return os.path.isdir(path) and not os.path.islink(path)
+
+
+def _host_target(is_dir: bool, typed: str, dest: str, contents: bool) -> tuple[str, str]:
     """Where on the host a copy lands: (directory to extract into, top-level name in it)."""
-    is_dir = os.path.isdir(src) and not os.path.islink(src)
     if os.path.isdir(dest):
         return dest, "" if contents and is_dir else _base(typed, "root")
     if dest.endswith("/") and not is_dir:
@@ -588,17 +611,18 @@ def _host_target(src: str, typed: str, dest: str, contents: bool) -> tuple[str, 
     parent = os.path.dirname(dest.rstrip("/")) or "."
     if not os.path.isdir(parent):
         raise NotFound(f'"{parent}" could not be found on the host: no such file or directory')
+    if os.path.exists(dest) and not os.path.isfile(dest):
+        raise InvalidArgument(f'invalid destination: "{dest}" must be a directory or a regular file')
     if os.path.exists(dest) and is_dir:
         raise InvalidArgument("destination must be a directory when copying a directory")
     return parent, os.path.basename(dest.rstrip("/"))
 
 
-def _check_host_overwrite(src: str, target_dir: str, arcname: str, overwrite: bool) -> None:
+def _check_host_overwrite(src_is_dir: bool, target_dir: str, arcname: str, overwrite: bool) -> None:
     """A file may not silently replace a directory on the host, nor the reverse (Podman's words)."""
     existing = os.path.join(target_dir, arcname)
     if not arcname or not os.path.lexists(existing):
         return
-    src_is_dir = os.path.isdir(src) and not os.path.islink(src)
     ex_dir = os.path.isdir(existing) and not os.path.islink(existing)
     if ex_dir == src_is_dir:
         return
@@ -615,9 +639,8 @@ def _check_host_overwrite(src: str, target_dir: str, arcname: str, overwrite: bo
 
 
 def _container_target(root: str, resolved: str, parent: str, typed: str, src: str, name: str,
-                      overwrite: bool) -> tuple[str, str]:
+                      overwrite: bool, src_is_dir: bool) -> tuple[str, str]:
     """Where in the container a host file lands: (resolved directory on disk, name in it)."""
-    src_is_dir = os.path.isdir(src) and not os.path.islink(src)
     contents = src.endswith("/.")
     if os.path.isdir(resolved):
         if contents and src_is_dir:
@@ -630,6 +653,9 @@ def _container_target(root: str, resolved: str, parent: str, typed: str, src: st
             raise NotFound(f'"{os.path.dirname(typed)}" could not be found on container {name}: '
                            "no such file or directory")
         target, arcname = parent, os.path.basename(typed.rstrip("/"))
+        if not src_is_dir and os.path.islink(os.path.join(target, arcname)) \
+                and os.path.isdir(os.path.dirname(resolved)):
+            target, arcname = os.path.split(resolved)  # a dangling symlink: its target is made, as in Podman
     existing = os.path.join(target, arcname)
     if not overwrite and os.path.lexists(existing):
         ex_dir = os.path.isdir(existing) and not os.path.islink(existing)
@@ -643,57 +669,7 @@ def _container_target(root: str, resolved: str, parent: str, typed: str, src: st
     return target, arcname
 
 
-# --------------------------------------------------------------------------- --change
+def _apply_changes(config: dict[str, Any], changes: Sequence[str]) -> dict[str, Any]:
+    from sealpod.engine.image_changes import apply_changes
 
-
-_CHANGE_KEYS = {"CMD": "Cmd", "ENTRYPOINT": "Entrypoint", "ENV": "Env", "LABEL": "Labels", "USER": "User",
-                "WORKDIR": "WorkingDir", "EXPOSE": "ExposedPorts", "VOLUME": "Volumes", "STOPSIGNAL": "StopSignal",
-                "ONBUILD": "OnBuild"}
-
-
-def apply_changes(config: dict[str, Any], changes: Sequence[str]) -> dict[str, Any]:
-    """Apply ``--change`` instructions (``CMD [...]``, ``ENV K=V``, ``LABEL``, …) to an image config."""
-    out = dict(config)
-    for raw in changes:
-        text = raw.strip()
-        cut = min((i for i in (text.find(" "), text.find("=")) if i > 0), default=-1)
-        if cut < 0:
-            raise InvalidArgument(f"invalid change {raw!r}: expected INSTRUCTION VALUE")
-        word, value = text[:cut].upper(), text[cut + 1 :].strip()
-        key = _CHANGE_KEYS.get(word)
-        if key is None:
-            raise InvalidArgument(f'{word} is not a valid option for --change: valid options are '
-                                  f'{", ".join(sorted(_CHANGE_KEYS))}')
-        out[key] = _change_value(word, value, out.get(key))
-    return out
-
-
-def _change_value(word: str, value: str, current: Any) -> Any:
-    if word in ("CMD", "ENTRYPOINT", "ONBUILD", "VOLUME"):
-        parsed: Any = None
-        if value.startswith("["):
-            try:
-                parsed = json.loads(value)
-            except ValueError:
-                parsed = None
-        if word == "VOLUME":
-            vols = parsed if isinstance(parsed, list) else value.split()
-            return {**(current or {}), **{str(v): {} for v in vols}}
-        if word == "ONBUILD":
-            return [*(current or []), value]
-        return [str(x) for x in parsed] if isinstance(parsed, list) else ["/bin/sh", "-c", value]
-    if word == "ENV":
-        key, sep, val = value.partition("=")
-        if not sep:
-            key, _, val = value.partition(" ")
-        env = [e for e in (current or []) if e.partition("=")[0] != key.strip()]
-        return [*env, f"{key.strip()}={val.strip()}"]
-    if word == "LABEL":
-        key, sep, val = value.partition("=")
-        if not sep:
-            key, _, val = value.partition(" ")
-        return {**(current or {}), key.strip(): val.strip().strip('"')}
-    if word == "EXPOSE":
-        ports: dict[str, Any] = {p if "/" in p else f"{p}/tcp": {} for p in value.split()}
-        return {**(current or {}), **ports}
-    return value
+    return apply_changes(config, changes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from sealpod.engine.container_rootfs import rootfs_of
 from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import SealpodError
 
@@ -57,18 +58,19 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         "Id": rec.id, "Created": rfc3339(rec.created), "Path": (command or [""])[0],
         "Args": command[1:] if len(command) > 1 else command,  # Podman's: a lone command is also its args
         "State": _state(svc, rec, oci), "Image": rec.image_id or "", "ImageDigest": _image_digest(svc, rec),
-        "ImageName": rec.image_name, "Rootfs": "", "Pod": rec.pod_id,
+        "ImageName": rec.image_name, "Rootfs": rootfs_of(rec), "Pod": rec.pod_id,
         "ResolvConfPath": _existing(paths.userdata / "resolv.conf"),
         "HostnamePath": _existing(paths.userdata / "hostname"), "HostsPath": _existing(paths.userdata / "hosts"),
         "StaticDir": str(paths.userdata),
         **({"OCIConfigPath": str(oci_path)} if oci else {}),
-        "OCIRuntime": svc.engine.system.runtime_path()[0], "ConmonPidFile": str(paths.conmon_pidfile),
+        "OCIRuntime": rec.spec.get("oci_runtime") or svc.engine.system.runtime_path()[0],
+        "ConmonPidFile": str(paths.conmon_pidfile),
         "PidFile": str(paths.pidfile), "Name": rec.name, "RestartCount": rec.restart_count,
         "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
         **_capabilities(svc, rec, oci), "ExecIDs": [], "GraphDriver": _graph_driver(svc, rec), "Mounts": mounts,
         "Dependencies": _dependencies(svc, rec, infra),
         "NetworkSettings": podman_network_settings(svc, rec, infra),
-        "Namespace": "", "IsInfra": bool(infra) and infra == rec.id, "IsService": False,
+        "Namespace": "", "IsInfra": bool(infra) and infra == rec.id, "IsService": _is_service(svc, rec),
         "Config": _config(svc, rec, oci),
         "HostConfig": host_config(svc, rec, log_path=str(paths.log), mounts=mounts, oci=oci),
     }
@@ -82,7 +84,7 @@ def _existing(path: Any) -> str:
 
 
 def _state(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, Any]:
-    running = rec.state in (State.RUNNING, State.PAUSED)
+    running = rec.state in (State.RUNNING, State.PAUSED, State.STOPPING)
     health: dict[str, Any] = {"Status": "", "FailingStreak": 0, "Log": None}
     if rec.spec.get("healthcheck"):
         health = dict(svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0})
@@ -143,6 +145,14 @@ def _graph_driver(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]
     return {"Name": svc.store.driver_name, "Data": data}
 
 
+def _is_service(svc: ContainerService, rec: ContainerRecord) -> bool:
+    if rec.pod_id:
+        return False
+    from sealpod.engine.pod_service import pods_served
+
+    return bool(pods_served(svc.engine, rec.id))
+
+
 def _infra_id(svc: ContainerService, rec: ContainerRecord) -> str:
     if not rec.pod_id:
         return ""
@@ -174,14 +184,17 @@ def _image_digest(svc: ContainerService, rec: ContainerRecord) -> str:
         return ""
 
 
-def _annotations(rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, str]:
-    """The user's annotations and those Podman adds at create; the runtime's once it ran."""
+def _annotations(rec: ContainerRecord, oci: dict[str, Any], infra: str = "") -> dict[str, str]:
+    """The user's annotations and those Podman adds at create (cri-o's sandbox ones name a pod
+    member's pod); the runtime's once it ran."""
     cfg = rec.config
 
     def flag(value: Any) -> str:
         return "TRUE" if value else "FALSE"
 
-    out = {"io.kubernetes.cri-o.TTY": "true" if cfg.get("tty") else "false",
+    out = {"io.kubernetes.cri-o.ContainerType": "container",
+           "io.kubernetes.cri-o.SandboxID": rec.pod_id} if rec.pod_id and infra != rec.id else {}
+    out |= {"io.kubernetes.cri-o.TTY": "true" if cfg.get("tty") else "false",
            "io.podman.annotations.autoremove": flag(cfg.get("remove")),
            "io.podman.annotations.init": flag(cfg.get("init")),
            "io.podman.annotations.privileged": flag(cfg.get("privileged")),
@@ -214,7 +227,7 @@ def _config(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) ->
         "Env": list(env) if env else list(spec.get("env", [])), "Cmd": spec.get("cmd") or None,
         "Image": rec.image_name, "Volumes": None, "WorkingDir": spec.get("workdir", "/"),
         "Entrypoint": " ".join(spec.get("entrypoint") or []), "OnBuild": None,
-        "Labels": spec.get("labels") or None, "Annotations": _annotations(rec, oci),
+        "Labels": spec.get("labels") or None, "Annotations": _annotations(rec, oci, _infra_id(svc, rec)),
         "StopSignal": _signal_number(spec.get("stop_signal") or "SIGTERM"),
         **({"Healthcheck": hc} if hc is not None else {}),
         "HealthcheckOnFailureAction": cfg.get("health_on_failure") or "none",

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from sealpod.engine import Engine
 
-_IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED)
+_IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED, State.STOPPING)
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 _CGROUP_V1 = Path("/sys/fs/cgroup")
 
@@ -116,27 +116,36 @@ class ContainerIO:
 
     def stat_path(self, name_or_id: str, path: str) -> os.stat_result:
         """lstat of a path inside the container, resolved as the container sees it (``cp``)."""
+        import stat
+
+        from sealpod.engine.container_files import _in_workdir
         from sealpod.errors import NotFound
-        from sealpod.storage.tarwriter import resolve_in_root
 
         files = self.engine.container_files
         rec = self.svc.lookup(name_or_id)
         with files.rootfs(rec) as root:
-            try:
-                return os.lstat(resolve_in_root(root, path))
+            full = _in_workdir(rec, path)  # relative to the working directory, as cp's other steps
+            try:  # in the volume or bind mount that covers it, as cp reads and writes there
+                where = files._resolve(rec, root, os.path.dirname(full.rstrip("/")) or "/")
+                found = os.path.join(where, os.path.basename(full.rstrip("/"))) if full.rstrip("/") else where
+                if not os.path.lexists(found):  # a mount point that only exists once the container runs
+                    found = files._resolve(rec, root, full)
+                info = os.lstat(found)
+                if stat.S_ISLNK(info.st_mode) or full.endswith("/"):
+                    os.stat(files._resolve(rec, root, full))  # a dangling link leads nowhere: not found
+                return info
             except OSError:
                 raise NotFound(f'"{path}" could not be found on container {rec.name}: '
                                "no such file or directory") from None
 
     def link_target(self, name_or_id: str, path: str) -> str:
+        """Where a symlink leads, as an absolute path in the container (what cp then copies)."""
+        from sealpod.engine.container_files import _in_workdir
         from sealpod.storage.tarwriter import resolve_in_root
 
         rec = self.svc.lookup(name_or_id)
         with self.engine.container_files.rootfs(rec) as root:
-            try:
-                return os.readlink(resolve_in_root(root, path, follow_last=False))
-            except OSError:
-                return ""
+            return "/" + os.path.relpath(resolve_in_root(root, _in_workdir(rec, path)), root).removeprefix(".")
 
     def exec_exit_code(self, name_or_id: str, exec_id: str) -> int | None:
         """A detached exec session's exit code once it ended (None while it runs or is forgotten)."""

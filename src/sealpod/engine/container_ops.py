@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from sealpod.engine import Engine
     from sealpod.engine.containers import ContainerService
 
-_ACTIVE = (State.RUNNING, State.PAUSED)
-_IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED)
+_ACTIVE = (State.RUNNING, State.PAUSED, State.STOPPING)
+_IN_RUNTIME = (State.CREATED, State.RUNNING, State.PAUSED, State.STOPPING)
 _USER_MOUNT_MARK = "user-mount"
 
 

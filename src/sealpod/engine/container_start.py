@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.container_rootfs import ensure_mtab
 from sealpod.engine.container_state import ContainerRecord
 from sealpod.engine.container_userns import id_maps, mount_rootfs, shift_rootfs_once, to_host_id
+from sealpod.engine.default_mounts import default_mounts
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -59,16 +61,30 @@ def _capabilities(svc: ContainerService, cfg: ContainerConfig) -> tuple[str, ...
     return tuple(caps)
 
 
+#: Options of -v/--mount that are ours or Podman's, not the bind mount's.
+_NOT_BIND_OPTIONS = frozenset({"z", "Z", "U", "O", "rw", "ro", "nocopy", "copy", "idmap", "bind", "rbind"})
+
+
 def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerRecord | None = None,
                  rootfs: Path | None = None, uid: int = 0, gid: int = 0) -> list[Mount]:
     """Binds, tmpfs and volumes; volumes are mounted (and filled from the image on first use) here."""
     from sealpod.runtime.spec import Mount
 
     mounts: list[Mount] = []
-    for m in cfg.mounts:
+    for index, m in enumerate(cfg.mounts):
+        if m.type == "image":
+            from sealpod.engine.image_mounts import container_image_mount
+
+            if rec is not None:
+                overlay = container_image_mount(svc.engine, svc.paths(rec.id).userdata, index, m.source,
+                                                not m.read_only)
+                mounts.append(Mount(m.destination, "overlay", "overlay", overlay))
+            continue
         if m.type == "tmpfs":
-            opts = [o for o in m.options] or ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]
-            mounts.append(Mount(m.destination, "tmpfs", "tmpfs", tuple(opts)))
+            mounts.append(Mount(m.destination, "tmpfs", "tmpfs", _tmpfs_options(m.options)))
+            continue
+        if m.type == "devpts":
+            mounts.append(Mount(m.destination, "devpts", "devpts", tuple(m.options)))
             continue
         if m.type == "bind":
             source = m.source
@@ -79,13 +95,26 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
         if m.type == "bind" and not os.path.exists(source):
             raise InvalidArgument(f"statfs {source}: no such file or directory")
         # idmap (Podman's idmapped bind) is accepted and the bind made plain, as before: runc 1.1 cannot idmap it
-        opts = ["rbind"] + [o for o in m.options if o not in ("z", "Z", "U", "O", "rw", "ro", "nocopy", "copy", "idmap")
-                            and not o.startswith("idmap=")]
+        opts = ["bind" if "bind" in m.options else "rbind"] + [
+            o for o in m.options if o not in _NOT_BIND_OPTIONS and not o.startswith("idmap=")]
         opts.append("ro" if m.read_only or "ro" in m.options else "rw")
         if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
             opts.append("rprivate")
         mounts.append(Mount(m.destination, "bind", source, tuple(opts)))
     return mounts
+
+
+def _tmpfs_options(options: Sequence[str]) -> tuple[str, ...]:
+    """A tmpfs mount's options with Podman's defaults where the user said nothing: rw, nosuid,
+    nodev, private propagation, and the image's content copied up (unless ``notmpcopyup``)."""
+    opts = [o for o in options if o not in ("notmpcopyup", "ro", "rw")]
+    opts.insert(0, "ro" if "ro" in options else "rw")
+    for default, opposite in (("nosuid", "suid"), ("nodev", "dev"), ("tmpcopyup", "notmpcopyup")):
+        if default not in opts and opposite not in options:
+            opts.append(default)
+    if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
+        opts.append("rprivate")
+    return tuple(opts)
 
 
 def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
@@ -229,7 +258,8 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     userdata = svc.paths(rec.id).userdata
     files: dict[str, str] = {"/etc/hostname": etcfiles.hostname_content(hostname)}
     host_network = net is not None and net.mode == "host"
-    if not cfg.no_hosts:
+    shared_hosts = None if cfg.no_hosts else svc.engine.networks.join_shared_hosts(rec, cfg, (hostname, rec.name))
+    if not cfg.no_hosts and shared_hosts is None:
         files["/etc/hosts"] = _hosts_file(svc, rec, cfg, hostname, net, rootfs)
     try:
         host_resolv = Path("/etc/resolv.conf").read_text()
@@ -246,7 +276,8 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
         options=cfg.dns_options or conf.dns_options, host_network=host_network)
     if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
-    mounts = []
+    mounts = [] if shared_hosts is None else [Mount("/etc/hosts", "bind", os.fspath(shared_hosts),
+                                                   ("rbind", "rprivate", "rw"))]
     uid_maps, gid_maps = id_maps(rec.spec)  # owned by the container's root, as Podman makes them
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
@@ -336,6 +367,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     uid_maps, gid_maps = id_maps(static)
     owner = (to_host_id(uid_maps, user.uid), to_host_id(gid_maps, user.gid))  # a volume's first use chowns to it
     mounts = _etc_files(svc, rec, cfg, hostname, net, rootfs) + _user_mounts(svc, cfg, rec, rootfs, *owner)
+    mounts += default_mounts(svc, rec, cfg, mounts)  # mounts.conf: a copy of each host path
     _check_workdir(rec, cfg, rootfs)
     if static.get("secrets"):
         mounts, env = _secrets(svc, rec, static["secrets"], mounts, env)
@@ -363,7 +395,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         readonly_rootfs=cfg.read_only, capabilities=caps,
         user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
             a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}),
-        privileged=cfg.privileged, no_new_privileges=security["no_new_privileges"],
+        privileged=cfg.privileged, no_host_ttys=bool(static.get("systemd")),
+        no_new_privileges=security["no_new_privileges"],
         namespaces=namespaces, mounts=tuple(mounts),
         shm_size=0 if cfg.ipc == "none" else cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
         mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
@@ -578,6 +611,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)
         shift_rootfs_once(svc, rec, rootfs)
+        uid_maps, gid_maps = id_maps(rec.spec)
+        ensure_mtab(rootfs, (to_host_id(uid_maps, 0), to_host_id(gid_maps, 0)))
         late = _network_after_create(rec, cfg)
         svc.engine.networks.setup_for(rec, defer=late)
         write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs, notify_socket=relay)))

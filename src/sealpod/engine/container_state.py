@@ -57,6 +57,7 @@ class State(enum.StrEnum):
     CREATED = "created"  # runtime container created (conmon up), process not started
     RUNNING = "running"
     PAUSED = "paused"
+    STOPPING = "stopping"  # stop sent its signal and waits for the process to end, without the lock
     STOPPED = "stopped"  # process ended, runtime container still there
     EXITED = "exited"  # process ended and cleaned up
     REMOVING = "removing"

@@ -61,7 +61,7 @@ def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path)
     if uid_maps:
         check_searchable(rootfs, to_host_id(uid_maps, 0))
     marker = svc.paths(rec.id).userdata / "ids-shifted"
-    if not uid_maps or marker.exists() or svc.store.containers.is_idmapped(rec.id):
+    if not uid_maps or marker.exists() or svc.store.containers.is_idmapped(rec.id) or rec.config.get("rootfs"):
         return
     from sealpod.rootless.usermode import count_files, shift_owners
 
@@ -76,6 +76,10 @@ def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path)
 def mount_rootfs(svc: ContainerService, rec: ContainerRecord) -> Path:
     """The root filesystem, idmapped for a container with id maps of its own unless its files were
     chowned before or ``SEALPOD_IDMAP=0`` (a test and debug switch) forces the chown copy."""
+    if rec.config.get("rootfs"):  # run --rootfs: the user's directory, never chowned
+        from sealpod.engine.container_rootfs import mount_user_rootfs
+
+        return mount_user_rootfs(svc, rec)
     uid_maps, gid_maps = id_maps(rec.spec)
     if not uid_maps:  # the common case needs no idmapped-mount code (ctypes, imports: start-up time)
         return svc.store.containers.mount(rec.id)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sealpod.runtime.conmon import ConmonRuntime
     from sealpod.runtime.oci import PendingDelete
 
-RUNNING_STATES = (State.RUNNING, State.PAUSED, State.CREATED)
+RUNNING_STATES = (State.RUNNING, State.PAUSED, State.CREATED, State.STOPPING)
 
 
 def pid_alive(pid: int) -> bool:
@@ -51,7 +51,7 @@ def pid_alive(pid: int) -> bool:
 def _uses_volumes(rec: ContainerRecord) -> bool:
     """Whether any volume is mounted (named, anonymous, an image's): without one, the volume
     machinery is not even loaded."""
-    return any(m.get("type") == "volume" for m in rec.config.get("mounts", ()))
+    return any(m.get("type") in ("volume", "image") for m in rec.config.get("mounts", ()))
 
 
 def parse_signal(value: str | int) -> int:
@@ -168,6 +168,8 @@ class ContainerService:
         from sealpod.errors import NoSuchImage
 
         check_rootless_limits(self.engine, config)  # before a pull: the answer will not change
+        if config.rootfs:  # no image at all: the user's directory is the root
+            return self.create(config, replace=replace)
         image_id = None
         if config.pull != "always":
             try:
@@ -206,6 +208,10 @@ class ContainerService:
         from sealpod.engine.container_checks import check
 
         check(config)
+        if config.rootfs:
+            from sealpod.engine.container_rootfs import check_rootfs
+
+            check_rootfs(config.rootfs)
         from sealpod.engine.container_userns import check_rootless_limits
 
         check_rootless_limits(self.engine, config)
@@ -274,7 +280,7 @@ class ContainerService:
         """Mount the root, write the bundle and create the runtime container under conmon."""
         from sealpod.engine.container_start import create_in_runtime
 
-        if rec.state in (State.RUNNING, State.PAUSED):
+        if rec.state in (State.RUNNING, State.PAUSED, State.STOPPING):
             raise ContainerStateInvalid(f"container {rec.id} has already been created in runtime: "
                                         "container state improper")
         if rec.state == State.CREATED:
@@ -336,14 +342,19 @@ class ContainerService:
 
     def stop(self, name_or_id: str, timeout: int | None = None) -> ContainerRecord:
         rec = self.lookup(name_or_id)
-        if rec.state not in (State.RUNNING, State.PAUSED):
+        if rec.state not in (State.RUNNING, State.PAUSED, State.STOPPING):
             return rec  # stopping a stopped container is fine, as in Podman
         cfg = ContainerConfig.from_json(rec.config)
         wait = timeout if timeout is not None else (cfg.stop_timeout if cfg.stop_timeout is not None else
                                                     self.engine.config.containers.engine.stop_timeout)
-        self.db.update(rec, stopped_by_user=True)
+        with self.lock(rec.id):  # "stopping" is set under the lock, then the wait goes on without it
+            rec = self.sync(self.db.get(rec.id), locked=True)
+            if rec.state not in (State.RUNNING, State.PAUSED, State.STOPPING):
+                return rec
+            paused = rec.state == State.PAUSED
+            rec = self.db.update(rec, state=State.STOPPING, stopped_by_user=True)
         runtime = self.runtime()
-        if rec.state == State.PAUSED:
+        if paused:
             runtime.resume(rec.id)
         try:
             runtime.kill(rec.id, self.stop_signal(rec))
@@ -379,7 +390,7 @@ class ContainerService:
     def kill(self, name_or_id: str, signal: str | int = "SIGKILL") -> ContainerRecord:
         rec = self.lookup(name_or_id)
         sig = parse_signal(signal)
-        if rec.state not in (State.RUNNING, State.PAUSED):
+        if rec.state not in (State.RUNNING, State.PAUSED, State.STOPPING):
             raise ContainerStateInvalid(f"can only kill running containers. {rec.id} is in state "
                                         f"{rec.state}: container state improper")
         if sig in (signals.SIGKILL, signals.SIGTERM, signals.SIGINT):
@@ -484,7 +495,7 @@ class ContainerService:
                 rec = self.db.get(rec.id)
             except NoSuchContainer:
                 return rec
-            if rec.state in (State.RUNNING, State.PAUSED, State.CREATED) and rec.conmon_pid:
+            if rec.state in RUNNING_STATES and rec.conmon_pid:
                 code = self._exit_code(rec)
                 if code is None and (pid_alive(rec.pid) or pid_alive(rec.conmon_pid)):
                     return rec  # still running: nothing to clean
@@ -543,24 +554,24 @@ class ContainerService:
 
     def remove(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> str:
         rec = self.lookup(name_or_id)
-        if rec.pod_id:  # before the dependents: Podman names the pod
-            self.engine.pods.check_removable(rec)
+        self.engine.pods.check_removable(rec)  # before the dependents: Podman names the pod (infra, service)
         needed_by = self.dependents(rec.id)
         if needed_by:
             from sealpod.errors import ContainerHasDependents
 
             raise ContainerHasDependents(f"container {rec.id} has dependent containers which must be removed "
                                          f"before it: {', '.join(needed_by)}: container already exists")
-        if rec.state in (State.RUNNING, State.PAUSED) and not force:
+        if rec.state in (State.RUNNING, State.PAUSED, State.STOPPING) and not force:
             raise Conflict(f"cannot remove container {rec.id} as it is {rec.state} - running or paused "
                            "containers cannot be removed without force: container state improper")
-        if rec.state in (State.RUNNING, State.PAUSED):
+        if rec.state in (State.RUNNING, State.PAUSED, State.STOPPING):
             self.db.update(rec, stopped_by_user=True)
             try:
                 self.runtime().kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
             except SealpodError:
                 pass
             self._wait_exit(rec, 10)
+            self.sync(rec)  # its "died" event, with the exit code: podman-remote's run waits for it
         with self.lock(rec.id):
             try:
                 rec = self.db.get(rec.id)
@@ -621,8 +632,11 @@ class ContainerService:
         while True:
             state = rec.state
             health = self.engine.health.status(rec.id) if wanted & {"healthy", "unhealthy"} else ""
-            if state in wanted or health in wanted or (("stopped" in wanted or "exited" in wanted)
-                                                       and state in (State.STOPPED, State.EXITED)):
+            # "stopped"/"exited" are met by any container not running, one never started too, as Podman's
+            if state in wanted or health in wanted or (("stopped" in wanted or "exited" in wanted) and state in (
+                    State.STOPPED, State.EXITED, State.CONFIGURED, State.CREATED)):
+                if rec.exit_code is None and state in (State.CONFIGURED, State.CREATED):
+                    return 0  # never ran: Podman's exit code of a new container
                 return rec.exit_code if rec.exit_code is not None else -1
             time.sleep(delay)
             delay = min(delay * 2, interval)

@@ -236,7 +236,7 @@ class EventLog:
         """Keep the newer half of the file (whole lines) and return the ``log-rotation`` event line
         that must follow it: Podman's rotation of a configured events file, which readers expect."""
         data = os.pread(fd, size, 0)
-        start = data.find(b"\n", size // 2 - 1) + 1 if size // 2 else 0
+        start = data.find(b"\n", size // 2) + 1  # the line at the middle is dropped even when whole, as Podman
         os.ftruncate(fd, 0)
         os.write(fd, data[start:] if start > 0 else b"")
         when = json.loads(line).get("Time") if line.startswith(b"{") else None

@@ -6,6 +6,7 @@ database, so that the command that mounted may exit and a later one lists or unm
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from sealpod.errors import InvalidArgument, RootlessError
@@ -13,6 +14,8 @@ from sealpod.utils.record import dataclass
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sealpod.engine import Engine
     from sealpod.storage.records import ImageRecord
 
@@ -84,3 +87,39 @@ class ImageMountService:
             if self.store.image_mounts.unmount(img, force=force):
                 done[img.id] = None
         return list(done)
+
+
+def container_image_mount(engine: Engine, userdata: Path, index: int, source: str,
+                          read_write: bool) -> tuple[str, ...]:
+    """``--mount type=image``: the image's tree, counted as one more ``image mount`` of it, given to
+    the container as an overlay the runtime makes (so the host may unmount its copy while the
+    container keeps its own, as in Podman).  Read-only has an empty second lower layer; ``rw=true``
+    an upper directory in the container's own directory, thrown away with the container's run."""
+    import shutil
+
+    image = engine.images.get(source)
+    merged = os.fspath(engine.store.image_mounts.mount(image))
+    base = userdata / "overlay" / str(index)
+    shutil.rmtree(base, ignore_errors=True)
+    if not read_write:
+        (base / "lower").mkdir(parents=True)
+        return (f"lowerdir={merged}:{base / 'lower'}", "ro")
+    (base / "upper").mkdir(parents=True)
+    (base / "work").mkdir()
+    return (f"lowerdir={merged}", f"upperdir={base / 'upper'}", f"workdir={base / 'work'}", "rw")
+
+
+def release_container_image_mounts(engine: Engine, userdata: Path, mounts: Sequence[dict[str, object]]) -> None:
+    """A container's run ended: one mount less of each image it mounted, its overlay directories gone."""
+    import shutil
+
+    from sealpod.errors import NoSuchImage, SealpodError
+
+    for m in mounts:
+        if m.get("type") != "image":
+            continue
+        try:
+            engine.store.image_mounts.unmount(engine.images.get(str(m.get("source") or "")))
+        except (NoSuchImage, SealpodError):
+            continue
+    shutil.rmtree(userdata / "overlay", ignore_errors=True)

@@ -179,7 +179,7 @@ def pull_local(engine: Engine, transport: str, rest: str, platform: Platform | N
             raise ImageTransportError(f"reading {transport}:{rest}: {e}") from e
         finally:
             src.close()
-    engine.events.emit("image", "pull", id=image_id, name=f"{transport}:{rest}")
+    engine.events.emit("image", "pull", name=f"{transport}:{rest}")  # no ID, as Podman 4.3 writes it
     return image_id
 
 

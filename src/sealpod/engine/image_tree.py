@@ -79,3 +79,19 @@ def children_of(parent: dict[str, Any] | None,
         if len(h) == len(history) + 1 and h[:-1] == history and d[:len(diff_ids)] == diff_ids:
             out.append((image, config))
     return out
+
+
+def parent_of(image: ImageRecord, images: Iterable[ImageRecord]) -> ImageRecord | None:
+    """The nearest ancestor of ``image`` among ``images`` (the longest shared lineage), as Podman's parent."""
+    history, diff_ids = lineage(_config(image))
+    if not history:
+        return None
+    by_signature: dict[str, ImageRecord] = {}
+    for other in images:
+        h, d = lineage(_config(other))
+        if h and other.id != image.id:
+            by_signature.setdefault(_signature(h, d), other)
+    for signature in reversed(list(_prefix_signatures(history, diff_ids))):
+        if signature in by_signature:
+            return by_signature[signature]
+    return None

@@ -143,6 +143,11 @@ def inspect_mounts(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) ->
             doc.update(Name=name, Source=str(engine.volumes.data_dir(name)) if name else "")
         else:
             doc["Source"] = m.get("source")
+        if kind == "image":  # Podman's words for an image mount: no options, no propagation
+            doc.update(Destination=m.get("destination"), Driver="", Mode="", Options=None,
+                       RW=not m.get("read_only"), Propagation="")
+            out.append(doc)
+            continue
         if "rbind" not in options and "bind" not in options:
             options.append("rbind")
         doc.update(Destination=m.get("destination"), Driver="local" if kind == "volume" else "", Mode="",

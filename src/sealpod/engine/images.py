@@ -57,9 +57,13 @@ def _config(image: ImageRecord) -> dict[str, Any]:
     return image.config_doc()
 
 
+def _repository(name: str) -> str:
+    """A stored name is normalized: ``repo:tag``, or ``repo@digest`` after a pull by digest."""
+    return name.partition("@")[0] if "@" in name else name.rpartition(":")[0]
+
+
 def repo_digests(image: ImageRecord) -> list[str]:
-    # stored names are normalized and always tagged: the repository is all before the last ":"
-    repos = list(dict.fromkeys(n.rpartition(":")[0] for n in image.names))
+    repos = list(dict.fromkeys(_repository(n) for n in image.names))
     return [f"{repo}@{d}" for repo in repos for d in image.digests]
 
 
@@ -231,14 +235,14 @@ class ImageService:
     def _untag_name(self, image: ImageRecord, name: str) -> str:
         from sealpod.image.reference import parse_reference
 
-        ref = parse_reference(name).tagged_or_latest()
+        ref = parse_reference(name).strip_tag_if_digested().tagged_or_latest()  # name:tag@digest is name@digest
         wanted = [str(ref)] if not ref.is_short_name else [
             n for n in image.names if parse_reference(n).repository.split("/")[-1] == ref.repository
             and parse_reference(n).tag == ref.tag or n == str(ref.with_registry("localhost"))]
         for full in wanted:
             if full in image.names:
                 return full
-        raise NoSuchImage(f"{name}: tag not known")
+        raise NoSuchImage(f"{ref if ref.digest else name}: tag not known")
 
     # --- removal --------------------------------------------------------------------
 
@@ -257,6 +261,8 @@ class ImageService:
                     if not (ignore or force):  # --force also forgives a missing image, as Podman's
                         report.errors.append(e)
         for typed, image in targets:
+            if image.id in report.deleted:
+                continue  # gone already, as the dangling parent of an image removed before it
             try:
                 self._remove_one(typed, image, force, all_images, report)
             except SealpodError as e:
@@ -293,6 +299,23 @@ class ImageService:
         for full in image.names:  # as Podman: one untag per name, then the removal under the name given
             self.engine.events.emit("image", "untag", id=image.id, name=full)
         self.engine.events.emit("image", "remove", id=image.id, name=typed)
+        if not by_all:
+            self._remove_dangling_parents(image, report)
+
+    def _remove_dangling_parents(self, image: ImageRecord, report: RemoveReport) -> None:
+        """As Podman: a removed image's parent goes too when that leaves it dangling (untagged, without
+        children, unused), and so on up: a build's intermediate images go with the image built."""
+        from sealpod.engine.image_tree import parent_of, with_children
+
+        images = self.store.list_images()
+        parent = parent_of(image, images)
+        while parent is not None and not parent.names and parent.id not in with_children(images) \
+                and not self.engine.image_users(parent.id):
+            self.store.delete_image(parent.id)
+            report.deleted.append(parent.id)
+            self.engine.events.emit("image", "remove", id=parent.id, name=parent.id)
+            images = self.store.list_images()
+            parent = parent_of(parent, images)
 
     def _remove_users(self, users: Sequence[str]) -> None:
         """``rmi -f``: the containers using the image go first; one in a pod takes its pod along."""

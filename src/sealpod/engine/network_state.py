@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sealpod.utils.record import dataclass
@@ -105,3 +105,22 @@ def status_from_json(doc: dict[str, Any]) -> NetworkStatus:
                          tuple(dict.fromkeys(search)), tuple(PortMapping.from_json(p) for p in doc.get("ports", ())))
 
 
+
+
+def rewrite_in_place(path: Path, change: Callable[[str], str]) -> bool:
+    """Apply ``change`` to a file that running containers have bind-mounted (same inode, never
+    replaced), under an exclusive lock so that two members joining a pod at once both land."""
+    import fcntl
+
+    try:
+        with open(path, "r+", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            text = f.read()
+            new = change(text)
+            if new != text:
+                f.seek(0)
+                f.write(new)
+                f.truncate()
+    except OSError:
+        return False
+    return True

@@ -25,6 +25,7 @@ from sealpod.engine.network_state import (
     is_bridge_state,
     result_ips,
     result_json,
+    rewrite_in_place,
     rfc3339_seconds,
     status_from_json,
     status_json,
@@ -482,6 +483,7 @@ class NetworkService:
 
             slirp.teardown(state)
         if state and state.get("mode", "bridge") != "bridge":  # borrowed: nothing of ours to undo
+            self._leave_shared_hosts(rec)
             self._state_path(rec.id).unlink(missing_ok=True)
             return
         path = Path(state["netns"]) if state and state.get("netns") else self.netns_path(rec.id)
@@ -492,6 +494,45 @@ class NetworkService:
             return
         options = state.get("options") if state else None
         self._discard(rec.id, path, options if options and options.get("networks") else None)
+
+    def join_shared_hosts(self, rec: ContainerRecord, cfg: ContainerConfig, names: Sequence[str]) -> Path | None:
+        """A container in another's network namespace (a pod's member, ``--network container:``)
+        shares that container's /etc/hosts, as in Podman, which lists it as 127.0.0.1 (the
+        names no line has yet); None: it has none to share, the member writes its own."""
+        from sealpod.runtime import etcfiles
+
+        path = self._shared_hosts_path(cfg)
+        if path is None or not rewrite_in_place(
+                path, lambda text: etcfiles.hosts_with_member(etcfiles.hosts_without_member(text, rec.name), names)):
+            return None
+        return path
+
+    def _leave_shared_hosts(self, rec: ContainerRecord) -> None:
+        from sealpod.runtime import etcfiles
+
+        with contextlib.suppress(SealpodError, ValueError):
+            path = self._shared_hosts_path(ContainerConfig.from_json(rec.config))
+            if path is not None:
+                rewrite_in_place(path, lambda text: etcfiles.hosts_without_member(text, rec.name))
+
+    def _shared_hosts_path(self, cfg: ContainerConfig) -> Path | None:
+        """The /etc/hosts of the container that owns the namespace at the end of a chain of joins."""
+        mode, owner = network_mode(cfg), None
+        seen: set[str] = set()
+        while mode.startswith("container:") and not cfg.no_hosts:
+            try:
+                owner = self.engine.containers.lookup(mode.split(":", 1)[1])
+            except NoSuchContainer:
+                return None
+            if owner.id in seen:
+                return None
+            seen.add(owner.id)
+            cfg = ContainerConfig.from_json(owner.config)
+            mode = network_mode(cfg)
+        if owner is None or cfg.no_hosts:
+            return None
+        path = self.engine.containers.paths(owner.id).userdata / "hosts"
+        return path if path.exists() else None
 
     def _joined(self, target: str) -> NetworkStatus:
         """``--network container:X``: X's namespace, by its netns file or its process."""

@@ -83,6 +83,7 @@ class PodSpec:
     shm_size: int | None = None
     infra_conmon_pidfile: str = ""  # where the infra's conmon PID is written at start
     create_command: tuple[str, ...] = ()  # the CLI's argv (inspect's CreateCommand, generate systemd --new)
+    service_container: str = ""  # kube play --service-container: the ID of the container standing for the pod
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)
@@ -421,9 +422,19 @@ class PodService:
             return
         with contextlib.suppress(SealpodError):
             self.engine.containers.stop(pod.infra_id)
+        self._service_idle(pod)
+
+    def _service_idle(self, pod: PodRecord) -> None:
+        if pod.spec.get("service_container"):
+            from sealpod.engine import pod_service
+
+            pod_service.stop_if_idle(self.engine, pod.spec["service_container"])
 
     def check_removable(self, rec: ContainerRecord) -> None:
-        """The infra container goes only with its pod."""
+        """The infra container goes only with its pod, a service container with its pods."""
+        from sealpod.engine import pod_service
+
+        pod_service.check_removable(self.engine, rec.id)
         row = self.db.conn.execute("SELECT id FROM pods WHERE infra_id=?", (rec.id,)).fetchone()
         if row is not None:
             raise ContainerHasDependents(f"container {rec.id} is the infra container of pod {row[0]} and cannot be "
@@ -438,6 +449,10 @@ class PodService:
         pod = self.lookup(name_or_id)
         svc = self.engine.containers
         errors: list[SealpodError] = []
+        if pod.spec.get("service_container"):
+            from sealpod.engine import pod_service
+
+            pod_service.ensure_running(self.engine, pod.spec["service_container"])
         with self.lock(pod.id):
             for rec in self.members(pod):
                 if rec.state in (State.RUNNING, State.PAUSED):
@@ -459,6 +474,7 @@ class PodService:
             for rec in reversed(self.members(pod)):
                 with contextlib.suppress(NoSuchContainer):
                     svc.stop(rec.id, timeout)
+        self._service_idle(pod)
         self.engine.events.emit("pod", "stop", id=pod.id, name=pod.name)
         return pod
 
@@ -483,6 +499,7 @@ class PodService:
                 svc.kill(rec.id, signal)
         if parse_signal(signal) == 9:  # SIGKILL cannot be ignored: report the pod as it is now, exited
             self._wait_exited([r.id for r in running], 5)
+            self._service_idle(pod)
         self.engine.events.emit("pod", "kill", id=pod.id, name=pod.name)
         return pod
 
@@ -542,6 +559,10 @@ class PodService:
                     svc.remove(pod.infra_id, force=True, volumes=volumes)
             with self.db.write() as conn:
                 conn.execute("DELETE FROM pods WHERE id=?", (pod.id,))
+        if pod.spec.get("service_container"):
+            from sealpod.engine import pod_service
+
+            pod_service.remove_if_unused(self.engine, pod.spec["service_container"])
         with contextlib.suppress(OSError):
             (self.engine.store.run_root / "locks" / f"pod-{pod.id}").unlink(missing_ok=True)
         self.engine.events.emit("pod", "remove", id=pod.id, name=pod.name)

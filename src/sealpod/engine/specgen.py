@@ -67,6 +67,22 @@ def zoneinfo_path(timezone: str) -> str:
     return "/etc/localtime" if timezone == "local" else f"/usr/share/zoneinfo/{timezone}"
 
 
+PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ftp_proxy", "FTP_PROXY",
+              "no_proxy", "NO_PROXY")
+
+
+def _host_env(config: ContainerConfig, conf_http_proxy: bool) -> list[str]:
+    """What the host's environment gives a new container: all of it (--env-host), or else its proxy
+    variables (--http-proxy, on by default), so that programs in it reach the net as the host does."""
+    import os
+
+    if config.env_host:
+        return [f"{k}={v}" for k, v in os.environ.items()]
+    if config.http_proxy is False or (config.http_proxy is None and not conf_http_proxy):
+        return []
+    return [f"{k}={os.environ[k]}" for k in PROXY_VARS if k in os.environ]
+
+
 def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord | None) -> dict[str, Any]:
     """Command, environment, working directory, user and stop signal of a new container."""
     img = image_config(image)
@@ -80,11 +96,7 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
     if not entrypoint and not cmd:
         raise InvalidArgument("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
     conf = engine.config.containers.containers
-    host_env: list[str] = []
-    if config.env_host:
-        import os
-
-        host_env = [f"{k}={v}" for k, v in os.environ.items()]
+    host_env = _host_env(config, conf.http_proxy)
     defaults = merge_env(list(conf.env), _strings(img.get("Env")), ["container=podman"], host_env)
     if config.unsetenv_all:
         defaults = []
@@ -115,4 +127,6 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         "labels": labels, "exposed_ports": sorted((img.get("ExposedPorts") or {}).keys()),
         # checked now (a missing secret fails create, as in Podman); the data is read at each start
         "secrets": engine.secrets.resolve_uses(config.secrets) if config.secrets else [],
+        # inspect's OCIRuntime: the runtime as the user named it (a full path stays a path), as Podman
+        "oci_runtime": engine.config.containers.engine.runtime or engine.system.runtime_path()[0],
     }

@@ -21,9 +21,10 @@ import re
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from sealpod.engine.volume_filters import build_filters, filter_predicate, parse_until  # noqa: F401 - re-exported
 from sealpod.errors import (
     InvalidArgument,
     NoSuchContainer,
@@ -67,9 +68,6 @@ NAME_PATTERN = "[a-zA-Z0-9][a-zA-Z0-9_.-]*"
 _NAME_RE = re.compile(NAME_PATTERN)
 _LS_FILTERS = ("name", "driver", "scope", "label", "opt", "dangling", "until")
 _PRUNE_FILTERS = ("label", "label!", "until")
-_DURATION_RE = re.compile(r"(?:(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns))+")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
-_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 # mount(8) option words that are mount(2) flags; every other word goes to the filesystem as data.
 _MS_FLAGS = {"ro": 1, "nosuid": 2, "nodev": 4, "noexec": 8, "sync": 16, "mand": 64, "dirsync": 128,
@@ -199,25 +197,6 @@ def resolve_in_root(root: Path, path: str) -> Path:
     return root.joinpath(*done)
 
 
-def parse_until(value: str, now: float) -> float:
-    """A Go duration (``1h30m``: that long ago), Unix seconds, or an RFC 3339 date/time."""
-    if _DURATION_RE.fullmatch(value):
-        return now - sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(value))
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    from datetime import datetime
-
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidArgument(f'failed to parse time "{value}"') from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()
-    return parsed.timestamp()
-
-
 def rfc3339(ts: float) -> str:
     """Go's RFC 3339 with nanoseconds, trailing zeros trimmed, local zone (``Z`` for UTC)."""
     from datetime import datetime
@@ -266,57 +245,6 @@ def inspect_doc(vol: Volume, mountpoint: Path) -> dict[str, Any]:
     if vol.needs_chown and local.uid is None and local.gid is None:
         doc["NeedsChown"] = True
     return doc
-
-
-VolumePredicate = Callable[[Volume], bool]
-
-
-def _bool(key: str, value: str) -> bool:
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise InvalidArgument(f'"{value}" is not a valid value for the "{key}" filter: must be true or false')
-
-
-def _key_value_match(have: Mapping[str, str], value: str) -> bool:
-    key, has_value, want = value.partition("=")
-    return key in have and (not has_value or have[key] == want)
-
-
-def filter_predicate(key: str, value: str, in_use: Callable[[Volume], bool], now: float) -> VolumePredicate:
-    """One ``--filter key=value`` of ``volume ls``/``prune``."""
-    if key == "name":
-        pattern = re.compile(value)
-        return lambda v: pattern.search(v.name) is not None
-    if key == "driver":
-        return lambda v: v.driver == value
-    if key == "scope":
-        return lambda v: value == "local"
-    if key == "label":
-        return lambda v: _key_value_match(v.labels, value)
-    if key == "label!":
-        return lambda v: not _key_value_match(v.labels, value)
-    if key == "opt":
-        return lambda v: _key_value_match(v.options, value)
-    if key == "dangling":
-        want = _bool(key, value)
-        return lambda v: in_use(v) != want
-    if key == "until":
-        pivot = parse_until(value, now)
-        return lambda v: v.created < pivot
-    raise InvalidArgument(f'"{key}" is an invalid volume filter')
-
-
-def build_filters(filters: Sequence[str], allowed: Sequence[str],
-                  in_use: Callable[[Volume], bool], now: float) -> list[VolumePredicate]:
-    out = []
-    for spec in filters:
-        key, sep, value = spec.partition("=")
-        if not sep or key not in allowed:
-            raise InvalidArgument(f'"{key}" is an invalid volume filter')
-        out.append(filter_predicate(key, value, in_use, now))
-    return out
 
 
 # --- the service ----------------------------------------------------------------------------
@@ -472,7 +400,11 @@ class VolumeService:
         return str(row[0]) if row is not None else None
 
     def prepare_for(self, rec: ContainerRecord) -> list[Volume]:
-        """Create the volumes a container names, and its anonymous ones, as ``create`` does in Podman."""
+        """Create the volumes a container names, and its anonymous ones, as ``create`` does in Podman;
+        the images it mounts (``--mount type=image``) must exist."""
+        for m in rec.config.get("mounts", ()):
+            if m.get("type") == "image":
+                self.engine.images.get(str(m.get("source") or ""))
         return [self._for_mount(rec, m.get("source") or "", m["destination"]) for m in _mount_specs(rec)]
 
     # --- use by containers ----------------------------------------------------------
@@ -546,9 +478,41 @@ class VolumeService:
         # as in Podman: an empty (or absent) mount point leaves the copy-up pending for a later user
         self._set(vol.name, needs_copy_up=0 if copied_up else 1, needs_chown=0)
 
-    def release_for(self, rec: ContainerRecord) -> None:
-        """A container stopped: unmount the volume filesystems that no running container holds any more."""
+    def mount_volume(self, name: str, *, in_userns: bool = True) -> Path:
+        """``volume mount``: the volume's filesystem mounted (one more mount counted, if it has one
+        to mount) for tools on the host; its mount point is returned."""
+        if not in_userns:
+            from sealpod.errors import RootlessError
+
+            raise RootlessError('cannot run command "sealpod volume mount" in rootless mode, '
+                                "must execute `sealpod unshare` first")
+        data = self.data_dir(self.get(name).name)
+        with self._lock(name):
+            vol = self.get(name)
+            if vol.local.needs_mount:
+                self._mount(vol, vol.local, data)
+        return data
+
+    def unmount_volume(self, name: str) -> None:
+        """``volume unmount``: one mount less; the filesystem is unmounted with the last one."""
         from sealpod.storage import mount
+
+        with self._lock(self.get(name).name):
+            vol = self.get(name)
+            if not vol.local.needs_mount or vol.mount_count <= 0:
+                return
+            if vol.mount_count == 1:
+                mount.unmount(os.fspath(self.data_dir(name)), detach=True)
+            self._set(name, mount_count=vol.mount_count - 1)
+
+    def release_for(self, rec: ContainerRecord) -> None:
+        """A container stopped: unmount the volume filesystems that no running container holds any more,
+        and give up its image mounts."""
+        from sealpod.engine.image_mounts import release_container_image_mounts
+        from sealpod.storage import mount
+
+        release_container_image_mounts(self.engine, self.engine.containers.paths(rec.id).userdata,
+                                       rec.config.get("mounts", ()))
 
         names = {m.get("source") for m in _mount_specs(rec) if m.get("source")}
         names |= {r[0] for r in self.db.conn.execute("SELECT name FROM volumes WHERE owner=?", (rec.id,))}

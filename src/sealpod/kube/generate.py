@@ -48,6 +48,7 @@ class ContainerView:
     image_cmd: tuple[str, ...] = ()
     default_caps: tuple[str, ...] = ()  # containers.conf's default_capabilities
     anonymous: dict[str, str] = field(default_factory=dict)  # mount destination → anonymous volume name
+    pod_id: str = ""  # the pod it belongs to: cri-o's sandbox annotations name it
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def _env(v: ContainerView) -> list[dict[str, str]]:
         key, _, value = item.partition("=")
         if key and item not in image_env:
             merged[key] = value
-    if v.config.hostname:
+    if v.config.hostname and not v.pod_id:  # a pod's member has the pod's name, not one of its own
         merged.setdefault("HOSTNAME", v.config.hostname)
     return [{"name": k, "value": val} for k, val in merged.items()]
 
@@ -187,7 +188,7 @@ def container_spec(v: ContainerView, pod_name: str, index: int, claims: dict[str
     """One entry of ``spec.containers`` and the pod volumes it needs."""
     cfg = v.config
     name = v.name.removeprefix(f"{pod_name}-") or v.name  # play names it <pod>-<name> again
-    ctr: dict[str, Any] = {"name": dns_label(name), "image": v.image, **_command_and_args(v)}
+    ctr: dict[str, Any] = {"name": k8s_name(name), "image": v.image, **_command_and_args(v)}
     env = _env(v)
     if env:
         ctr["env"] = env
@@ -196,7 +197,7 @@ def container_spec(v: ContainerView, pod_name: str, index: int, claims: dict[str
     if ports:
         ctr["ports"] = ports
     for key, value in (("resources", _resources(cfg)), ("securityContext", _security(cfg, v.default_caps))):
-        if value:
+        if value or (key == "resources" and v.pod_id):  # Podman writes a pod's members' resources, even {}
             ctr[key] = value
     if cfg.workdir:
         ctr["workingDir"] = cfg.workdir
@@ -219,12 +220,25 @@ def _annotations(v: ContainerView, key: str) -> dict[str, str]:
     TTY, and the user's; play gives each back to its container."""
     cfg = v.config
     values = (cfg.remove, cfg.init, cfg.privileged, cfg.publish_all)
-    out = {f"io.kubernetes.cri-o.TTY/{key}": "true" if cfg.tty else "false"}
+    out = {f"io.kubernetes.cri-o.ContainerType/{key}": "container",
+           f"io.kubernetes.cri-o.SandboxID/{key}": v.pod_id} if v.pod_id else {}
+    out[f"io.kubernetes.cri-o.TTY/{key}"] = "true" if cfg.tty else "false"
     out.update({f"io.podman.annotations.{k}/{key}": "TRUE" if on else "FALSE" for k, on in zip(_FLAG_ANNOTATIONS,
                                                                                                values, strict=True)})
     out.update({f"{k}/{key}": str(val) for k, val in cfg.annotations.items()
                 if not k.startswith(("io.podman.annotations.", "io.kubernetes.cri-o.", "io.container.manager"))})
-    return out
+    return {k: _truncated(val) for k, val in out.items()}
+
+
+def _truncated(value: str, limit: int = 63) -> str:
+    """Kubernetes refuses annotation values past 63 characters: cut, and say so, as Podman does."""
+    if len(value) <= limit:
+        return value
+    import logging
+
+    logging.getLogger("sealpod.kube").warning('Truncation Annotation: "%s" to "%s": Kubernetes only allows %d '
+                                              "characters", value, value[:limit], limit)
+    return value[:limit]
 
 
 def pod_spec(pod: PodView, claims: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -244,9 +258,9 @@ def pod_spec(pod: PodView, claims: dict[str, str]) -> tuple[dict[str, Any], dict
                             "enableServiceLinks": False}
     hostname = pod.hostname or (pod.containers[0].config.hostname if pod.containers else "")
     if hostname:
-        spec["hostname"] = dns_label(hostname)
+        spec["hostname"] = hostname
     restart = _RESTART.get(pod.containers[0].config.restart.name, "Never") if pod.containers else "Never"
-    if restart != "Always":
+    if restart != "Always" and pod.from_pod:  # Podman gives a wrapped container's pod no policy
         spec["restartPolicy"] = restart
     if volumes:
         spec["volumes"] = volumes
@@ -264,13 +278,23 @@ def _labels(pod: PodView, app: str) -> dict[str, str]:
     return out
 
 
+def k8s_name(name: str) -> str:
+    """A container's (or a wrapped container's pod's) name as Podman 4.3 writes it: without its
+    underscores, which Kubernetes refuses; the rest (case, dots) stays."""
+    return name.replace("_", "")
+
+
 def pod_document(pod: PodView, claims: dict[str, str]) -> dict[str, Any]:
-    name = dns_subdomain(pod.name if pod.from_pod else f"{pod.name}-pod")
+    name = pod.name if pod.from_pod else f"{k8s_name(pod.name)}-pod"
     spec, annotations = pod_spec(pod, claims)
-    meta: dict[str, Any] = {"creationTimestamp": rfc3339(pod.created), "labels": _labels(pod, name), "name": name}
+    meta: dict[str, Any] = {"creationTimestamp": rfc3339(pod.created), "labels": _labels(pod, k8s_name(name)),
+                            "name": name}
     if annotations:
         meta["annotations"] = annotations
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+    doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+    if pod.from_pod:
+        doc["status"] = {}
+    return doc
 
 
 def deployment_document(pod: PodView, claims: dict[str, str], replicas: int = 1) -> dict[str, Any]:
@@ -348,7 +372,8 @@ def _container_view(engine: Engine, name_or_id: str) -> ContainerView:
                  for name in [engine.volumes.anonymous_at(rec.id, m.destination)] if name}
     return ContainerView(rec.name, image, cfg, rec.created, tuple(img.get("Env") or ()),
                          tuple(img.get("Entrypoint") or ()), tuple(img.get("Cmd") or ()),
-                         tuple(engine.config.containers.containers.default_capabilities), anonymous)
+                         tuple(engine.config.containers.containers.default_capabilities), anonymous,
+                         rec.pod_id or "")
 
 
 def _pod_view(engine: Engine, name_or_id: str) -> PodView | None:

@@ -41,6 +41,7 @@ class PlayOptions:
     replace: bool = False
     pull: PullOptions | None = None
     report: Callable[[str], None] = lambda _line: None
+    service_name: str = ""  # --service-container: the name of the container standing for the file's pods
 
 
 @dataclass
@@ -164,7 +165,7 @@ def _pod_network(tmpl: PodTemplate, flags: PlayFlags) -> tuple[str, dict[str, di
 
 
 def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, opts: PlayOptions,
-             index: int = 0) -> PodReport:
+             index: int = 0, service: str = "") -> PodReport:
     """One pod of a workload: create it, its volumes and containers; undo all of it on failure."""
     from sealpod.engine.entities import PullOptions
     from sealpod.engine.pods import PodSpec
@@ -179,7 +180,8 @@ def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, op
                    networks=dict(networks), ports=host_ports(tmpl) + tuple(opts.flags.publish),
                    userns=opts.flags.userns, exit_policy="stop",  # Podman's for played pods
                    ip=opts.flags.ips[index] if index < len(opts.flags.ips) else "",
-                   mac_address=opts.flags.macs[index] if index < len(opts.flags.macs) else "")
+                   mac_address=opts.flags.macs[index] if index < len(opts.flags.macs) else "",
+                   service_container=service)
     pod = engine.pods.create(spec)
     report = PodReport(pod.id)
     try:
@@ -227,10 +229,15 @@ def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
 
                     raise PodExists(f'adding pod to state: name "{name}" is in use: pod already exists')
     out.volumes = _claims(engine, manifest, opts.replace)
+    service = ""
+    if opts.service_name:
+        from sealpod.engine import pod_service
+
+        service = pod_service.create(engine, opts.service_name, replace=opts.replace)
     index = 0
     for wl in manifest.workloads:
         for name in wl.pod_names():
-            pod = play_pod(engine, wl, name, manifest, opts, index)
+            pod = play_pod(engine, wl, name, manifest, opts, index, service)
             index += 1
             out.pods.append(pod)
             if opts.start:

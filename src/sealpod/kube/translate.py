@@ -78,13 +78,15 @@ def resolve_env(c: Container, pod_name: str, config_maps: Mapping[str, DataObjec
 
 
 def host_ports(tmpl: PodTemplate) -> tuple[str, ...]:
-    """Published at pod level: only ports with a hostPort, as Podman and Kubernetes publish them."""
+    """Published at pod level, as Podman 4.3 publishes them: a port without a hostPort on the
+    host port of its containerPort's number, one without a containerPort on its hostPort."""
     out = []
     for c in tmpl.containers:
         for p in c.ports:
-            if p.host_port:
+            host, inside = p.host_port or p.container_port, p.container_port or p.host_port
+            if host:
                 ip = f"[{p.host_ip}]:" if ":" in p.host_ip else (f"{p.host_ip}:" if p.host_ip else "")
-                out.append(f"{ip}{p.host_port}:{p.container_port}/{p.protocol}")
+                out.append(f"{ip}{host}:{inside}/{p.protocol}")
     return tuple(out)
 
 

@@ -133,3 +133,23 @@ def dump_documents(docs: list[dict[str, Any]]) -> str:
 def dump_document(doc: dict[str, Any]) -> str:
     """One document without a separator, for callers that lay out their parts as Podman does."""
     return dump_documents([doc]).removeprefix("---\n")
+
+
+def fetch(url: str) -> bytes:
+    """``kube play http(s)://...``: the file a web server has, at most MAX_BYTES of it, as Podman
+    plays a URL; failures read as Podman's (``Get "URL": ...``, or the status it got)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - the user's own URL
+            data: bytes = response.read(MAX_BYTES + 1)
+    except urllib.error.HTTPError as e:
+        raise KubeError(f"downloading {url}: {e.code} {e.reason}") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        why = reason.strerror.lower() if isinstance(reason, OSError) and reason.strerror else str(reason)
+        raise KubeError(f'Get "{url}": {why}') from None
+    if len(data) > MAX_BYTES:
+        raise KubeError(f"{url}: larger than {MAX_BYTES} bytes, refusing it")
+    return data

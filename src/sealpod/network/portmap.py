@@ -127,7 +127,10 @@ def _socket(proto: str, host_ip: str) -> socket.socket:
 
     family = socket.AF_INET6 if ":" in host_ip else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    return socket.socket(family, kind)
+    s = socket.socket(family, kind)
+    if kind == socket.SOCK_STREAM:  # as a TCP listener binds: a connection in TIME-WAIT does not hold the port
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return s
 
 
 def _bind_check(proto: str, host_ip: str, port: int) -> bool:

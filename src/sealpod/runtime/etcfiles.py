@@ -294,6 +294,28 @@ def hosts_content(
     return "".join(f"{ip}\t{' '.join(hn)}\n" for ip, hn in entries)
 
 
+def hosts_with_member(text: str, names: Sequence[str]) -> str:
+    """A shared /etc/hosts (a pod's, a ``--network container:`` donor's) with a container that
+    joins the namespace: ``127.0.0.1`` with those of its names no line has yet, as Podman adds."""
+    known = {n for _, hn in _parse_hosts(text) for n in hn}
+    own = [n for n in dict.fromkeys(names) if n and n not in known]
+    if not own:
+        return text
+    sep = "" if not text or text.endswith("\n") else "\n"
+    return f"{text}{sep}127.0.0.1\t{' '.join(own)}\n"
+
+
+def hosts_without_member(text: str, name: str) -> str:
+    """The shared /etc/hosts once the container ``name`` is gone: its ``127.0.0.1`` line (which
+    its name, unique among containers, ends) leaves; every other line stays as it was."""
+    keep = []
+    for line in text.splitlines(keepends=True):
+        fields = line.split("#", 1)[0].split()
+        if not (len(fields) >= 2 and fields[0] == "127.0.0.1" and fields[-1] == name):
+            keep.append(line)
+    return "".join(keep)
+
+
 @dataclass(frozen=True)
 class ResolvConf:
     nameservers: tuple[str, ...]

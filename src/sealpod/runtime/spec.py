@@ -157,6 +157,7 @@ class SpecParams:
     capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     user_capabilities: tuple[str, ...] = ()
     privileged: bool = False
+    no_host_ttys: bool = False  # privileged in systemd mode: the host's /dev/tty* stay out (systemd would use them)
     no_new_privileges: bool = False
     namespaces: Mapping[str, str | None] = field(default_factory=lambda: dict(DEFAULT_NAMESPACES))
     uid_mappings: tuple[IdMapping, ...] = ()
@@ -417,7 +418,8 @@ def _linux(p: SpecParams) -> dict[str, Any]:
     devices = list(p.devices)
     if p.privileged:
         given = {d.path for d in devices}
-        devices = [d for d in host_devices() if d.path not in given] + devices
+        devices = [d for d in host_devices() if d.path not in given and not (
+            p.no_host_ttys and d.path.startswith("/dev/tty"))] + devices
     linux: dict[str, Any] = {}
     if p.uid_mappings:
         linux["uidMappings"] = [m.to_oci() for m in p.uid_mappings]

@@ -216,8 +216,9 @@ class ContainerLayers:
         return (self._dir(container_id) / "idmapped" / "active").exists() and self.is_mounted(container_id)
 
     def unmount(self, container_id: str) -> None:
-        if self.store.driver_name != "vfs":
-            unmount(os.fspath(self._dir(container_id) / "merged"))
+        merged = self._dir(container_id) / "merged"  # vfs has one only under a ``mount_over``
+        if self.store.driver_name != "vfs" or is_mountpoint(os.fspath(merged)):
+            unmount(os.fspath(merged))
             (self._dir(container_id) / "idmapped" / "active").unlink(missing_ok=True)
 
     def is_mounted(self, container_id: str) -> bool:
