@@ -118,10 +118,29 @@ class StorageSource:
         return f"containers-storage:[{self.store.driver_name}@{self.store.graph_root}]{self.image.id}"
 
     def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
-        record = self.store.image_manifest(self.image.id, digest)
+        record = self.store.image_manifest(self.image.id, digest) if digest else self._servable_manifest()
         if record is None:
             raise StorageError(f"image {self.image.id[:12]} has no stored manifest to push")
         return record.body, record.media_type
+
+    def _servable_manifest(self) -> ManifestRecord | None:
+        """The first stored manifest whose layer blobs are all still here.  An image pulled from a
+        registry and later loaded from an archive (or the other way round) has a manifest from each,
+        but the store keeps one blob per layer: the other manifest names blobs it no longer has."""
+        import json
+
+        records = self.store.image_manifests(self.image.id)
+        for record in records:
+            try:
+                layers = json.loads(record.body).get("layers")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(layers, list) and all(
+                    isinstance(d, dict) and self._blob_file(Descriptor(str(d.get("mediaType") or ""),
+                                                                       str(d.get("digest") or ""), 0)) is not None
+                    for d in layers):
+                return record
+        return records[0] if records else None
 
     def _blob_file(self, desc: Descriptor) -> Path | None:
         for layer_id in self.image.layers:
