@@ -12,7 +12,7 @@ import base64
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from sealpod.api.http import Request, Response, Router, json_response, no_content
@@ -77,9 +77,11 @@ def _libpod_ps_entry(s: Any) -> dict[str, Any]:
 
 
 def list_containers(req: Request) -> Response:
-    limit = req.int_arg("limit", 0) or 0
-    summaries = req.engine.containers.summaries(all_containers=req.flag("all") or limit > 0,
-                                                filters=req.filter_specs(), size=req.flag("size"))
+    limit = req.int_arg("limit", 0) or req.int_arg("last", 0) or 0  # libpod's --last is "last"
+    specs = req.filter_specs()
+    # a status filter means all containers, as Podman and Docker list them (podman-remote sends all=false)
+    every = req.flag("all") or limit > 0 or any(spec.startswith("status=") for spec in specs)
+    summaries = req.engine.containers.summaries(all_containers=every, filters=specs, size=req.flag("size"))
     summaries.sort(key=lambda s: s.created, reverse=not req.libpod)  # Podman lists the oldest first
     if limit > 0:
         summaries = summaries[:limit]
@@ -90,14 +92,16 @@ def list_containers(req: Request) -> Response:
 
 def create(req: Request) -> Response:
     if req.libpod:
-        config = container_create.from_libpod(req.json())
+        from sealpod.api.routes.libpod_create import from_libpod
+
+        config, warnings = from_libpod(req.json())
     else:
-        config = container_create.from_docker(req.json(), req.arg("name") or "")
+        config, warnings = container_create.from_docker(req.json(), req.arg("name") or ""), []
     try:
         rec = req.engine.containers.create(config)
     except NoSuchImage:
         raise NoSuchImage(f"No such image: {config.image}") from None
-    return json_response({"Id": rec.id, "Warnings": []}, 201)
+    return json_response({"Id": rec.id, "Warnings": warnings}, 201)
 
 
 def _state(req: Request, name: str) -> str:
@@ -164,9 +168,20 @@ def wait(req: Request) -> Response:
 
 def remove(req: Request) -> Response:
     name = req.params["id"]
-    ctr_id = req.engine.containers.remove(name, force=req.flag("force"), volumes=req.flag("v"))
-    if req.libpod:
-        return json_response([{"Id": ctr_id, "RawInput": name}])
+    containers, force, volumes = req.engine.containers, req.flag("force"), req.flag("v")
+    if req.libpod:  # podman-remote's rm --depend, --ignore and --volumes travel as these
+        volumes = volumes or req.flag("volumes")
+        try:
+            if req.flag("depend"):
+                ids = containers.remove_with_dependents(name, force=force, volumes=volumes)
+            else:
+                ids = [containers.remove(name, force=force, volumes=volumes)]
+        except NoSuchContainer:
+            if req.flag("ignore"):
+                return json_response([])
+            raise
+        return json_response([{"Id": i, "RawInput": name if i == ids[-1] else i} for i in ids])
+    containers.remove(name, force=force, volumes=volumes)
     return no_content()
 
 
@@ -275,6 +290,8 @@ def logs(req: Request) -> Response:
     containers = req.engine.containers
     follow, tail, timestamps = req.flag("follow"), _tail(req), req.flag("timestamps")
     since, until = _time(req, "since"), _time(req, "until")
+    null_io: Any = _Null()  # a container that keeps no log is an error status, not an empty stream
+    containers.logs([rec.id], stdout=null_io, stderr=null_io, tail=0)
 
     def produce(out: BinaryIO, err: BinaryIO) -> None:
         null: Any = _Null()
@@ -294,6 +311,9 @@ def attach(req: Request) -> Response:
     if not req.flag("stream", True):
         return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE)
 
+    if req.libpod and str(rec.state) in ("stopped", "exited"):
+        # podman-remote's `start -a` attaches before it starts: Podman prepares an exited container anew
+        req.engine.container_ops.init(rec.id)
     connected = io_.connect(rec.id)  # before the 101: the client may start the container right after
 
     def bridge(sock: Any) -> None:
@@ -345,14 +365,12 @@ def _path_stat(req: Request, name: str, path: str) -> str:
     elif st.S_ISLNK(info.st_mode):
         mode |= 1 << 27
     mtime = datetime.fromtimestamp(info.st_mtime, UTC).isoformat().replace("+00:00", "Z")
-    doc: dict[str, Any] = {"name": path.rstrip("/").rsplit("/", 1)[-1] or "/", "size": info.st_size,
-                           "mode": mode, "mtime": mtime,
-                           "linkTarget": io_.link_target(name, path) if st.S_ISLNK(info.st_mode) else ""}
-    if req.libpod:  # Podman's client copies from linkTarget: the resolved path, for every kind of file
-        import posixpath
-
+    target = io_.link_target(name, path) if st.S_ISLNK(info.st_mode) else ""
+    doc: dict[str, Any] = {"name": (target or path).rstrip("/").rsplit("/", 1)[-1] or "/", "size": info.st_size,
+                           "mode": mode, "mtime": mtime, "linkTarget": target}
+    if req.libpod:  # Podman's client copies from linkTarget: a link's resolved path, else the path as given
         doc["isDir"] = st.S_ISDIR(info.st_mode)
-        doc["linkTarget"] = doc["linkTarget"] or posixpath.normpath(posixpath.join("/", path))
+        doc["linkTarget"] = target or path
     return base64.b64encode(json.dumps(doc).encode()).decode()
 
 
@@ -373,8 +391,33 @@ def archive_put(req: Request) -> Response:
     path = req.arg("path")
     if not path:
         raise InvalidArgument("path is required")
-    req.engine.container_files.copy_in(req.params["id"], path, stream=io.BytesIO(req.body))
+    body = req.body
+    if req.libpod and (req.arg("rename") or req.flag("noOverwriteDirNonDir")):
+        from sealpod.api.routes.archive_put import parse_rename, rewrite
+
+        body = rewrite(body, parse_rename(req.arg("rename")),
+                       _dir_non_dir_check(req, path) if req.flag("noOverwriteDirNonDir") else None)
+    req.engine.container_files.copy_in(req.params["id"], path, stream=io.BytesIO(body))
     return Response(200, content_type="")
+
+
+def _dir_non_dir_check(req: Request, path: str) -> Callable[[str, bool], None]:
+    """podman-remote's cp without --overwrite: a file never replaces a directory, nor the reverse."""
+    import posixpath
+    import stat as st
+
+    from sealpod.errors import NotFound, SealpodError
+
+    def check(name: str, is_dir: bool) -> None:
+        dest = posixpath.join(path, name)
+        try:
+            there = st.S_ISDIR(req.engine.container_io.stat_path(req.params["id"], dest).st_mode)
+        except NotFound:
+            return
+        if there != is_dir:
+            raise SealpodError(f'copier: put: error creating "{posixpath.normpath(dest)}": file exists')
+
+    return check
 
 
 def rename(req: Request) -> Response:

@@ -286,7 +286,16 @@ def remove_many(req: Request) -> Response:
     report = req.engine.images.remove(req.args("images"), force=req.flag("force"), all_images=req.flag("all"),
                                       ignore=req.flag("ignore"))
     return json_response({"Untagged": report.untagged, "Deleted": report.deleted,
-                          "Errors": [str(e) for e in report.errors], "ExitCode": 1 if report.errors else 0})
+                          "Errors": [str(e) for e in report.errors], "ExitCode": _rmi_exit_code(report.errors)})
+
+
+def _rmi_exit_code(errors: list[Exception]) -> int:
+    """podman-remote exits with this: 1 for an unknown image, 2 for one in use, as the local rmi."""
+    from sealpod.errors import ImageInUse, NoSuchImage
+
+    if not errors:
+        return 0
+    return 2 if isinstance(errors[-1], ImageInUse) else 1 if isinstance(errors[-1], NoSuchImage) else 125
 
 
 def prune(req: Request) -> Response:
@@ -392,10 +401,7 @@ def libpod_pull(req: Request) -> Response:
                               all_tags=req.flag("allTags"))
         ids = req.engine.images.pull(name, options, (lambda _t: None) if quiet else
                                      (lambda t: emit({"stream": t + "\n"})))
-        if not quiet:
-            for image_id in ids:
-                emit({"stream": image_id + "\n"})
-        emit({"images": ids, "id": ids[-1]})
+        emit({"images": ids, "id": ids[-1]})  # the client prints these: not in the stream, or twice
 
     return _streamed(req, work, early_errors=False)
 
@@ -478,7 +484,8 @@ def _save(req: Request, names: list[str]) -> Response:
     fmt = (req.arg("format") or "docker-archive") if req.libpod else "docker-archive"
     f = tempfile.TemporaryFile()
     try:
-        req.engine.images.save(names, out=f, fmt=fmt)
+        req.engine.images.save(names, out=f, fmt=fmt, uncompressed=req.flag("ociAcceptUncompressedLayers"),
+                               compress=req.flag("compress"))  # podman-remote's --uncompressed, --compress
         f.seek(0)
     except BaseException:
         f.close()

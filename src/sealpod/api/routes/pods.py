@@ -43,6 +43,7 @@ def _port(p: Mapping[str, Any]) -> str:
 
 def spec_from_body(body: Any) -> PodSpec:
     """``PodSpecGenerator``: the fields podman-py and ``podman --remote pod create`` send."""
+    from sealpod.api.routes.libpod_create import userns_fields
     from sealpod.engine.pods import PodSpec
 
     if not isinstance(body, dict):
@@ -52,6 +53,9 @@ def spec_from_body(body: Any) -> PodSpec:
     networks = body.get("Networks") or body.get("networks") or {}
     if isinstance(networks, list):
         networks = {str(n): {} for n in networks}
+    # "default" holds podman-remote's --mac-address, --ip and --network-alias: no network of that name
+    default = networks.pop("default", None) if isinstance(networks, dict) else None
+    default = default if isinstance(default, dict) else {}
     share = _strs(body.get("shared_namespaces")) if "shared_namespaces" in body else ("ipc", "net", "uts")
     return PodSpec(
         name=str(body.get("name") or ""), hostname=str(body.get("hostname") or ""),
@@ -63,8 +67,27 @@ def spec_from_body(body: Any) -> PodSpec:
         ports=tuple(_port(p) for p in body.get("portmappings") or []),
         add_hosts=_strs(body.get("hostadd")), dns_servers=_strs(body.get("dns_server")),
         dns_search=_strs(body.get("dns_search")), dns_options=_strs(body.get("dns_option")),
-        userns=str((body.get("userns") or {}).get("nsmode") or "") if isinstance(body.get("userns"), dict) else "",
-        exit_policy=str(body.get("exit_policy") or "continue"))
+        userns=userns_fields(body)["userns"],  # "default" (what podman-remote sends) is no mode
+        exit_policy=str(body.get("exit_policy") or "continue"), mac_address=str(default.get("static_mac") or ""),
+        ip=next(iter(_strs(default.get("static_ips"))), ""), network_aliases=_strs(default.get("aliases")),
+        no_hosts=bool(body.get("no_manage_hosts")), shm_size=int(body.get("shm_size") or 0) or None,
+        infra_conmon_pidfile=str(body.get("infra_conmon_pid_file") or ""), volumes=_volume_specs(body),
+        create_command=_strs(body.get("pod_create_command")))
+
+
+def _volume_specs(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The pod's ``-v`` specs, which podman-remote sends as ``mounts`` (binds) and ``volumes`` (named)."""
+    specs = []
+    for m in body.get("mounts") or []:
+        if isinstance(m, dict) and m.get("destination"):
+            opts = ",".join(_strs(m.get("options")))
+            specs.append(f"{m.get('source') or ''}:{m['destination']}" + (f":{opts}" if opts else ""))
+    for v in body.get("volumes") or []:
+        v = {str(k).lower(): x for k, x in v.items()} if isinstance(v, dict) else {}
+        if v.get("dest"):
+            opts = ",".join(_strs(v.get("options")))
+            specs.append(f"{v.get('name') or ''}:{v['dest']}".lstrip(":") + (f":{opts}" if opts else ""))
+    return tuple(specs)
 
 
 def create(req: Request) -> Response:

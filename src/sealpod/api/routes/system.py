@@ -37,14 +37,16 @@ def _arch() -> str:
 def version(req: Request) -> Response:
     from sealpod.engine.system import SystemService
 
-    built = SystemService.static_version()["BuiltTime"]  # Podman's compat answer: time.ANSIC, local time
+    # RFC 3339 in UTC, as Podman answers: podman-remote parses it (anything else reads as year 1)
+    built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(SystemService.static_version()["Built"]))
     details = {"APIVersion": LIBPOD_API_VERSION, "Arch": _arch(), "BuildTime": built, "Experimental": "false",
                "GitCommit": "", "GoVersion": f"python{platform.python_version()}", "KernelVersion": os.uname().release,
                "MinAPIVersion": MIN_API_VERSION, "Os": "linux"}
     doc: dict[str, Any] = {
         "Platform": {"Name": "linux/" + _arch() + "/sealpod"},
-        "Components": [{"Name": "Podman Engine", "Version": LIBPOD_API_VERSION, "Details": details}],
-        "Version": LIBPOD_API_VERSION, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
+        # the server's own version, as the local `version` shows it (the infra image is named after it)
+        "Components": [{"Name": "Podman Engine", "Version": __version__, "Details": details}],
+        "Version": __version__, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
         "GitCommit": "", "GoVersion": details["GoVersion"], "Os": "linux", "Arch": _arch(),
         "KernelVersion": os.uname().release, "BuildTime": built, "SealpodVersion": __version__,
     }

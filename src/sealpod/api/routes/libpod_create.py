@@ -1,0 +1,306 @@
+"""Podman's SpecGenerator (the body of ``POST /libpod/containers/create``) → :class:`ContainerConfig`.
+
+The remote podman client parses every run/create flag itself and sends the result in this shape,
+so each field it fills must reach the spec the local CLI would have built from the same flags:
+a field dropped here is a flag silently ignored over ``--remote``.  Go decodes JSON keys case-
+insensitively, and podman-py spells some of them differently, so lookups here do too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sealpod.api.routes.container_create import _dict, _entrypoint, _healthcheck, _strs
+from sealpod.engine.container_config import ContainerConfig, MountSpec, RestartPolicy
+from sealpod.errors import InvalidArgument
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+#: the scratch tmpfs the client adds for --read-only (read_only_tmpfs); the engine adds them itself
+_READ_ONLY_TMPFS = ("/tmp", "/var/tmp", "/run")
+_TMPFS_OPTIONS = ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]
+#: annotations the client sets for its own bookkeeping: the engine derives them from the spec
+_CLIENT_ANNOTATIONS = ("io.kubernetes.cri-o.TTY", "io.podman.annotations.")
+#: define.HealthCheckOnFailureAction, in Podman's numbering
+_ON_FAILURE = {1: "none", 2: "kill", 3: "restart", 4: "stop"}
+
+
+def _get(doc: Mapping[str, Any], key: str) -> Any:
+    """``doc[key]`` matched case-insensitively, as Go's decoder matches struct fields."""
+    if key in doc:
+        return doc[key]
+    lower = key.lower()
+    return next((v for k, v in doc.items() if str(k).lower() == lower), None)
+
+
+def _int(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"decoding request body: {what} must be an integer") from None
+
+
+def _namespace(body: Mapping[str, Any], key: str) -> str:
+    """A ``{"nsmode": ..., "value": ...}`` namespace as the CLI's flag value (``container:ID``, ``ns:PATH``)."""
+    ns = _dict(body.get(key), key)
+    mode, value = str(ns.get("nsmode") or ""), str(ns.get("value") or "")
+    if mode in ("", "default"):
+        return ""
+    if mode == "path":
+        return f"ns:{value}"
+    if mode == "container":
+        return f"container:{value}"
+    return f"{mode}:{value}" if value else mode
+
+
+def userns_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """SpecGenerator's ``userns`` (``{"nsmode": "keep-id", "value": "uid=1"}``) and ``idmappings``."""
+    mode = _namespace(body, "userns")
+    maps = _dict(body.get("idmappings"), "idmappings")
+
+    def ranges(key: str) -> tuple[str, ...]:
+        try:
+            return tuple(f"{int(m['container_id'])}:{int(m['host_id'])}:{int(m['size'])}"
+                         for m in maps.get(key) or [] if isinstance(m, dict))
+        except (KeyError, TypeError, ValueError):
+            raise InvalidArgument(f"decoding request body: idmappings.{key} entries need container_id, "
+                                  "host_id and size") from None
+
+    uid_maps, gid_maps = ranges("UIDMap"), ranges("GIDMap")
+    if mode == "private" and (uid_maps or gid_maps):
+        mode = ""  # the client's spelling of --uidmap/--gidmap: the maps say it all
+    return {"userns": mode, "uid_maps": uid_maps, "gid_maps": gid_maps}
+
+
+def _secrets(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """``secrets`` (mounted files) and ``secret_env`` (ENV -> secret name), as ``--secret`` specs."""
+    specs = []
+    for raw in body.get("secrets") or []:
+        item = {str(k).lower(): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+        if not item.get("source"):
+            raise InvalidArgument("decoding request body: secrets must be objects with a Source")
+        opts = [f"target={item['target']}"] if item.get("target") else []
+        opts += [f"mode={int(item['mode']):o}"] if item.get("mode") not in (None, 0, 0o444) else []
+        opts += [f"{k}={int(item[k])}" for k in ("uid", "gid") if item.get(k)]
+        specs.append(",".join([str(item["source"]), *opts]))
+    for env, secret in _dict(body.get("secret_env"), "secret_env").items():
+        specs.append(f"{secret},type=env,target={env}")
+    return tuple(specs)
+
+
+def _systemd(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``systemd``, ``sdnotifyMode``, checked as the CLI checks them, and the cgroup fields."""
+    from sealpod.engine.systemd_mode import check_sdnotify_value, check_systemd_value
+
+    systemd, sdnotify = str(body.get("systemd") or ""), str(body.get("sdnotifyMode") or "")
+    cgroups = str(body.get("cgroups_mode") or "")
+    return {"systemd": check_systemd_value(systemd) if systemd else "",
+            "sdnotify": check_sdnotify_value(sdnotify) if sdnotify else "",
+            "cgroup_parent": str(body.get("cgroup_parent") or ""), "cgroupns": _namespace(body, "cgroupns"),
+            "cgroups": "" if cgroups == "enabled" else cgroups}
+
+
+def _mounts(body: Mapping[str, Any], read_only: bool) -> tuple[MountSpec, ...]:
+    """``mounts`` (binds, tmpfs, devpts), ``volumes`` (named and anonymous) and ``image_volumes``."""
+    found = []
+    for m in body.get("mounts") or []:
+        m = _dict(m, "mounts")
+        opts = tuple(_strs(_get(m, "options")))
+        kind, dest = str(_get(m, "type") or "bind"), str(_get(m, "destination") or "")
+        if read_only and kind == "tmpfs" and dest in _READ_ONLY_TMPFS and list(opts) == _TMPFS_OPTIONS:
+            continue
+        if kind not in ("tmpfs", "devpts"):
+            kind = "bind"
+        found.append(MountSpec(kind, dest, str(_get(m, "source") or ""), opts, "ro" in opts))
+    for v in body.get("volumes") or []:
+        v = _dict(v, "volumes")
+        opts = tuple(_strs(_get(v, "options")))
+        found.append(MountSpec("volume", str(_get(v, "dest") or ""), str(_get(v, "name") or ""), opts, "ro" in opts))
+    for v in body.get("image_volumes") or []:
+        v = _dict(v, "image_volumes")
+        found.append(MountSpec("image", str(_get(v, "destination") or ""), str(_get(v, "source") or ""), (),
+                               not _get(v, "readwrite")))
+    return tuple(found)
+
+
+def _log(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``log_configuration``: driver, path and size are ``--log-opt`` keys on the command line."""
+    log = _dict(body.get("log_configuration"), "log_configuration")
+    opts = {str(k): str(v) for k, v in _dict(log.get("options"), "log_configuration.options").items()}
+    if log.get("path"):
+        opts["path"] = str(log["path"])
+    size = _int(log.get("size"), "log_configuration.size")
+    if size and size > 0:
+        opts["max-size"] = str(size)
+    return {"log_driver": str(log.get("driver") or ""), "log_opts": opts}
+
+
+def _rates(body: Mapping[str, Any], key: str, field: str) -> tuple[tuple[str, int], ...]:
+    """``{"/dev/sda": {"rate": N}}`` (or ``weight``) → the CLI's (path, value) pairs."""
+    return tuple((str(path), int(_int(_dict(v, key).get(field), key) or 0))
+                 for path, v in _dict(body.get(key), key).items())
+
+
+def _resources(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``resource_limits`` (an OCI LinuxResources) and the per-device throttles."""
+    res = _dict(body.get("resource_limits"), "resource_limits")
+    memory, cpu = _dict(res.get("memory"), "memory"), _dict(res.get("cpu"), "cpu")
+    pids = _dict(res.get("pids"), "pids")
+    pids_limit = _int(pids.get("limit"), "pids.limit")
+    swap = _int(memory.get("swap"), "memory.swap")
+    weight = _int(_dict(res.get("blockIO"), "blockIO").get("weight"), "blockIO.weight")
+    return {
+        "memory": _int(memory.get("limit"), "memory.limit") or None, "memory_swap": swap or None,
+        "cpu_shares": _int(cpu.get("shares"), "cpu.shares") or None, "cpuset_cpus": str(cpu.get("cpus") or "")
+        or None, "cpu_quota": _int(cpu.get("quota"), "cpu.quota") or None,
+        "cpu_period": _int(cpu.get("period"), "cpu.period") or None,
+        "pids_limit": (-1 if pids_limit <= 0 else pids_limit) if pids_limit is not None else None,
+        "blkio_weight": weight or None, "blkio_weight_device": _rates(body, "weightDevice", "weight"),
+        "device_read_bps": _rates(body, "throttleReadBpsDevice", "rate"),
+        "device_write_bps": _rates(body, "throttleWriteBpsDevice", "rate"),
+        "device_read_iops": _rates(body, "throttleReadIOPSDevice", "rate"),
+        "device_write_iops": _rates(body, "throttleWriteIOPSDevice", "rate"),
+    }
+
+
+def _security(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``--security-opt`` values the client split into SpecGenerator fields."""
+    opts = [f"label={o}" for o in _strs(body.get("selinux_opts"))]
+    if body.get("apparmor_profile"):
+        opts.append(f"apparmor={body['apparmor_profile']}")
+    if body.get("seccomp_profile_path"):
+        opts.append(f"seccomp={body['seccomp_profile_path']}")
+    if body.get("no_new_privileges"):
+        opts.append("no-new-privileges")
+    opts += [f"mask={p}" for p in _strs(body.get("mask"))] + [f"unmask={p}" for p in _strs(body.get("unmask"))]
+    return tuple(opts)
+
+
+def _device_rule(rule: Any) -> str:
+    """``{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}`` → ``c 1:3 rwm``."""
+    rule = _dict(rule, "device_cgroup_rule")
+    major = "*" if rule.get("major") is None else str(rule["major"])
+    minor = "*" if rule.get("minor") is None else str(rule["minor"])
+    return f"{rule.get('type') or 'a'} {major}:{minor} {rule.get('access') or 'rwm'}"
+
+
+def _networks(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``netns``, ``Networks`` (``default`` holds --ip/--mac-address/--network-alias), ports and DNS."""
+    netns = _dict(body.get("netns"), "netns")
+    mode = str(netns.get("nsmode") or "")
+    network = _namespace(body, "netns")
+    fields: dict[str, Any] = {"network": "" if mode in ("", "bridge", "default") else network}
+    named = {str(k): _dict(v, "Networks") for k, v in _dict(_get(body, "Networks"), "Networks").items()}
+    default = named.pop("default", {})
+    fields["ip"] = next(iter(_strs(default.get("static_ips"))), "")
+    fields["mac_address"] = str(default.get("static_mac") or "")
+    fields["network_aliases"] = _strs(default.get("aliases"))
+    if named:
+        fields["network"] = "bridge"
+        fields["networks"] = {name: {k: v for k, v in opts.items() if v and k != "interface_name"}
+                              for name, opts in named.items()}
+    ports = []
+    for p in body.get("portmappings") or []:
+        p = _dict(p, "portmappings")
+        host_ip, host_port, span = str(p.get("host_ip") or ""), int(p.get("host_port") or 0), int(p.get("range") or 1)
+        inner = int(p["container_port"])
+        inner_s = f"{inner}-{inner + span - 1}" if span > 1 else str(inner)
+        host_s = (f"{host_port}-{host_port + span - 1}" if span > 1 else str(host_port)) if host_port else ""
+        if ":" in host_ip:
+            host_ip = f"[{host_ip}]"
+        prefix = f"{host_ip}:{host_s}:" if host_ip else (f"{host_s}:" if host_s else "")
+        ports.append(f"{prefix}{inner_s}/{p.get('protocol') or 'tcp'}")
+    fields.update(
+        ports=tuple(ports), publish_all=bool(body.get("publish_image_ports")),
+        expose=tuple(f"{port}/{proto or 'tcp'}" for port, proto in _dict(body.get("expose"), "expose").items()),
+        add_hosts=_strs(body.get("hostadd")), dns_servers=_strs(body.get("dns_server")),
+        dns_search=_strs(body.get("dns_search")), dns_options=_strs(body.get("dns_option")),
+        no_hosts=bool(body.get("use_image_hosts")))  # 4.3's name for --no-hosts
+    return fields
+
+
+def _rootfs(body: Mapping[str, Any]) -> str:
+    rootfs = str(body.get("rootfs") or "")
+    return f"{rootfs}:O" if rootfs and body.get("rootfs_overlay") else rootfs
+
+
+def _process(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What the container runs and as whom: command, environment, user, terminal."""
+    env = tuple(f"{k}={v}" for k, v in _dict(body.get("env"), "env").items())
+    stop_signal = body.get("stop_signal")
+    action = _int(body.get("health_check_on_failure_action"), "health_check_on_failure_action") or 0
+    return {
+        "command": _strs(body["command"]) if body.get("command") else None,
+        "entrypoint": _entrypoint(body.get("entrypoint")), "env": env,
+        "unsetenv": _strs(body.get("unsetenv")), "unsetenv_all": bool(body.get("unsetenv_all")),
+        "http_proxy": bool(body.get("httpproxy")), "workdir": str(body.get("work_dir") or ""),
+        "user": str(body.get("user") or ""), "group_add": _strs(body.get("groups")),
+        "tty": bool(body.get("terminal")), "interactive": bool(body.get("stdin")),
+        "stop_signal": str(stop_signal) if stop_signal else "",
+        "stop_timeout": _int(body.get("stop_timeout"), "stop_timeout"),
+        "timeout": _int(body.get("timeout"), "timeout") or 0, "umask": str(body.get("umask") or ""),
+        "init": bool(body.get("init")), "init_path": str(body.get("init_path") or ""),
+        "healthcheck": _healthcheck(body.get("healthconfig")), "health_on_failure": _ON_FAILURE.get(action, ""),
+        "timezone": str(body.get("timezone") or ""), "oom_score_adj": _int(body.get("oom_score_adj"), "oom_score_adj"),
+        "shm_size": _int(body.get("shm_size"), "shm_size") or None,
+        "create_command": _strs(body.get("containerCreateCommand")),
+    }
+
+
+#: Podman's warning, which the client prints before the container's output
+PORTS_DISCARDED = ("Port mappings have been discarded as one of the Host, Container, Pod, and None network modes "
+                   "are in use")
+
+
+def from_libpod(body: Any) -> tuple[ContainerConfig, list[str]]:
+    """``POST /libpod/containers/create``: the SpecGenerator podman-remote and podman-py send, as a
+    spec and the warnings for the response (podman-remote prints them, as the local CLI does)."""
+    config = _config(body)
+    if (config.ports or config.publish_all) and (config.network in ("none", "host")
+                                                 or config.network.startswith(("container:", "ns:"))):
+        from sealpod.utils.record import replace
+
+        return replace(config, ports=(), publish_all=False), [PORTS_DISCARDED]
+    return config, []
+
+
+def _config(body: Any) -> ContainerConfig:
+    if not isinstance(body, dict):
+        raise InvalidArgument("decoding request body: expected a JSON object")
+    image, rootfs = str(body.get("image") or ""), _rootfs(body)
+    if not image and not rootfs:
+        raise InvalidArgument("no image specified: image name is required")
+    read_only = bool(body.get("read_only_filesystem"))
+    restart = str(body.get("restart_policy") or "")
+    annotations = {str(k): str(v) for k, v in _dict(body.get("annotations"), "annotations").items()
+                   if not str(k).startswith(_CLIENT_ANNOTATIONS)}
+    return ContainerConfig(
+        image=image, rootfs=rootfs, name=str(body.get("name") or ""), remove=bool(body.get("remove")),
+        labels={str(k): str(v) for k, v in _dict(body.get("labels"), "labels").items()}, annotations=annotations,
+        hostname=str(body.get("hostname") or ""), mounts=_mounts(body, read_only), read_only=read_only,
+        privileged=bool(body.get("privileged")), cap_add=_strs(body.get("cap_add")),
+        cap_drop=_strs(body.get("cap_drop")), security_opts=_security(body),
+        restart=RestartPolicy(restart, int(body.get("restart_tries") or 0)), detach=True, pull="never",
+        ulimits=tuple(f"{str(r['type']).removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
+                      for r in body.get("r_limits") or []),
+        sysctls={str(k): str(v) for k, v in _dict(body.get("sysctl"), "sysctl").items()},
+        devices=tuple(str(_get(_dict(d, "devices"), "path") or "") for d in body.get("devices") or []),
+        device_cgroup_rules=tuple(_device_rule(r) for r in body.get("device_cgroup_rule") or []),
+        ipc=_namespace(body, "ipcns"), pid=_namespace(body, "pidns"), uts=_namespace(body, "utsns"),
+        conmon_pidfile=str(body.get("conmon_pid_file") or ""), requires=_strs(body.get("dependencyContainers")),
+        secrets=_secrets(body), pod=str(body.get("pod") or ""), image_volume=_image_volume_mode(body),
+        volumes_from=_strs(body.get("volumes_from")), **_process(body), **_log(body), **_resources(body),
+        **_networks(body), **userns_fields(body), **_systemd(body))
+
+
+def _image_volume_mode(body: Mapping[str, Any]) -> str:
+    """SpecGenerator spells the CLI's ``--image-volume bind`` as ``anonymous`` (the remote podman sends it)."""
+    mode = str(body.get("image_volume_mode") or "")
+    return "bind" if mode == "anonymous" else mode
+
+
+__all__ = ["from_libpod", "userns_fields"]
