@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.rig.registry import RegistryServer
-from tests.rig.sealpod import SealpodRunner, store_with_image
+from tests.rig.sealpod import SealpodRunner, build_context, store_with_image
 
 IMAGE = "sealtest/tiny"
 
@@ -22,13 +22,7 @@ def bld(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServe
         yield runner
 
 
-def _ctx(base: Path, name: str, containerfile: str, **files: str) -> Path:
-    ctx = base / name
-    ctx.mkdir()
-    (ctx / "Containerfile").write_text(containerfile)
-    for fname, text in files.items():
-        (ctx / fname).write_text(text)
-    return ctx
+_ctx = build_context
 
 
 # --- 070-build.bats / 125-import.bats ------------------------------------------------------

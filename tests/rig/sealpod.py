@@ -145,3 +145,13 @@ def store_with_image(base: Path, registry_host: str, image: str = "sealtest/tiny
     runner.run("volume", "rm", "-af", check=False)
     leftovers = mounts_under(runner.root)
     assert not leftovers, f"mounts left behind: {leftovers}"
+
+
+def build_context(base: Path, name: str, containerfile: str, **files: str) -> Path:
+    """A build context directory ``base/name`` with a Containerfile and the given files."""
+    ctx = base / name
+    ctx.mkdir()
+    (ctx / "Containerfile").write_text(containerfile)
+    for fname, text in files.items():
+        (ctx / fname).write_text(text)
+    return ctx

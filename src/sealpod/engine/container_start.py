@@ -587,7 +587,7 @@ def _cleanup_script(run_root: Path) -> str:
                 return path
     except OSError:
         pass
-    tmp = f"{path}.{os.getpid()}"
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}"  # threads of one API server write it at once
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o700), "w") as f:
         f.write(text)
     os.replace(tmp, path)
