@@ -13,20 +13,17 @@ Python library is out of sight.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
 
 from sealpod.errors import ContainerStateInvalid, SealpodError
+from sealpod.utils.libc import CLONE_NEWNS, libc, setns
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
-
-CLONE_NEWNS = 0x00020000
-
 
 def preload_for_copy() -> None:
     """Import what the tar reader/writer may import lazily, while the host's library is in sight."""
@@ -52,9 +49,7 @@ class NsChild:
         except OSError as e:
             raise ContainerStateInvalid(f"joining the mount namespace of process {pid}: "
                                         f"{e.strerror.lower() if e.strerror else e}") from None
-        from sealpod.utils.libc import libc
-
-        lib = libc()  # loaded (and every import done) before the fork: another thread may hold the import lock
+        libc()  # loaded (and every import done) before the fork: another thread may hold the import lock
         rfd, wfd = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -63,7 +58,7 @@ class NsChild:
             os.close(rfd)
             for fd in close_in_child:
                 os.close(fd)
-            _child_main(lib, ns_fd, wfd, fn)
+            _child_main(ns_fd, wfd, fn)
         os.close(ns_fd)
         os.close(wfd)
         self._rfd = rfd
@@ -90,11 +85,11 @@ class NsChild:
         raise SealpodError(text)
 
 
-def _child_main(lib: ctypes.CDLL, ns_fd: int, wfd: int, fn: Callable[[], Any]) -> None:  # pragma: no cover
+def _child_main(ns_fd: int, wfd: int, fn: Callable[[], Any]) -> None:  # pragma: no cover
     code = 0
     try:
         try:
-            _setns(lib, ns_fd)
+            _setns(ns_fd)
             os.chdir("/")
             payload = ("ok", fn(), "")
         except BaseException as e:
@@ -120,10 +115,11 @@ def _pickled(e: BaseException) -> bytes:
         return b""
 
 
-def _setns(lib: ctypes.CDLL, fd: int) -> None:
-    if lib.setns(fd, CLONE_NEWNS) != 0:
-        err = ctypes.get_errno()
-        raise ContainerStateInvalid(f"joining the container's mount namespace: {os.strerror(err)}")
+def _setns(fd: int) -> None:
+    try:
+        setns(fd, CLONE_NEWNS)
+    except OSError as e:
+        raise ContainerStateInvalid(f"joining the container's mount namespace: {e.strerror}") from None
 
 
 def call_in_mount_ns(pid: int, fn: Callable[[], Any]) -> Any:

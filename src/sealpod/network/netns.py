@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 
 from sealpod.errors import NetworkError
-from sealpod.utils.libc import libc
+from sealpod.utils.libc import CLONE_NEWNET, libc
 
-CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 MNT_DETACH = 2
 

@@ -28,16 +28,14 @@ from sealpod.network import netns, slirp
 from sealpod.network.portmap import PortMapping
 
 T = TypeVar("T")
-CLONE_NEWNET = 0x40000000
 
 
 def call_in(netns_path: Path, fn: Callable[[], T]) -> T:
     """``fn()`` run by a thread that first joins ``netns_path``: the processes it starts are born
     there, while the rest of this process stays where it is (the thread ends with its namespace)."""
-    import ctypes
     import threading
 
-    from sealpod.utils.libc import libc
+    from sealpod.utils.libc import CLONE_NEWNET, setns
 
     outcome: list[T] = []
     failure: list[BaseException] = []
@@ -49,10 +47,10 @@ def call_in(netns_path: Path, fn: Callable[[], T]) -> T:
             failure.append(NetworkError(f"opening the rootless network namespace {netns_path}: {e.strerror}"))
             return
         try:
-            if libc().setns(fd, CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                failure.append(NetworkError(f"joining the rootless network namespace: {os.strerror(err)}"))
-                return
+            setns(fd, CLONE_NEWNET)
+        except OSError as e:
+            failure.append(NetworkError(f"joining the rootless network namespace: {e.strerror}"))
+            return
         finally:
             os.close(fd)
         try:

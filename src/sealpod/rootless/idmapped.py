@@ -32,7 +32,6 @@ AT_RECURSIVE = 0x8000
 OPEN_TREE_CLONE = 1
 MOVE_MOUNT_F_EMPTY_PATH = 0x4
 MOUNT_ATTR_IDMAP = 0x00100000
-CLONE_NEWUSER = 0x10000000
 DISABLE_ENV = "SEALPOD_IDMAP"  # test and debug switch: "0" forces the chown-copy fallback
 
 
@@ -84,7 +83,7 @@ def userns_fd(uid_maps: Sequence[IdMapping], gid_maps: Sequence[IdMapping]) -> i
         try:
             os.close(ready_r)
             os.close(go_w)
-            from sealpod.utils.libc import libc
+            from sealpod.utils.libc import CLONE_NEWUSER, libc
 
             ok = libc().unshare(CLONE_NEWUSER) == 0
             os.write(ready_w, b"1" if ok else b"0")

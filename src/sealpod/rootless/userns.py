@@ -22,8 +22,6 @@ from sealpod.rootless.idmap import IdMapping, newidmap_args, userns_mappings
 from sealpod.rootless.subid import SUBGID_FILE, SUBUID_FILE, group_name, read_subids, user_name
 from sealpod.utils.record import dataclass
 
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNS = 0x00020000
 ROOTLESS_GID_ENV = "_CONTAINERS_ROOTLESS_GID"
 PAUSE_MARKER = "sealpod-pause"
 
@@ -151,15 +149,13 @@ def _write_maps(pid: int, uids: list[IdMapping], gids: list[IdMapping]) -> None:
 
 
 def _setns(path: str, nstype: int) -> None:
-    import ctypes
-
-    from sealpod.utils.libc import libc
+    from sealpod.utils.libc import setns
 
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        if libc().setns(fd, nstype) != 0:
-            err = ctypes.get_errno()
-            raise RootlessError(f"cannot join the user namespace ({path}): {os.strerror(err)}")
+        setns(fd, nstype)
+    except OSError as e:
+        raise RootlessError(f"cannot join the user namespace ({path}): {e.strerror}") from None
     finally:
         os.close(fd)
 
@@ -172,6 +168,8 @@ def join(pid: int) -> None:
         cwd: str | None = os.getcwd()
     except OSError:
         cwd = None
+    from sealpod.utils.libc import CLONE_NEWNS, CLONE_NEWUSER
+
     _setns(f"/proc/{pid}/ns/user", CLONE_NEWUSER)
     _setns(f"/proc/{pid}/ns/mnt", CLONE_NEWNS)
     try:
