@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 def default_mounts(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig,
                    taken: list[Mount]) -> list[Mount]:
     """The mounts.conf entries whose host source exists, as bind mounts of the container's copies."""
-    if not svc.engine.config.mounts_files:
+    files = [f for f in svc.engine.config.mounts_files if os.path.isfile(f)]
+    if not files:  # most hosts have none: nothing more to load on the way to every start
         return []
     from sealpod.config.mounts_conf import read_mounts_conf
 
-    pairs = read_mounts_conf(svc.engine.config.mounts_files)
+    pairs = read_mounts_conf(files)
     if not pairs:
         return []
     from sealpod.runtime.spec import Mount
