@@ -231,3 +231,18 @@ def test_log_driver_none_keeps_no_log(ctr: SealpodRunner) -> None:
     out = ctr.run("logs", "nolog", check=False)
     assert out.returncode == 125 and "none" in out.stderr
     ctr.run("rm", "nolog")
+
+
+def test_conmon_keeps_only_the_environment_its_exit_command_needs(ctr: SealpodRunner) -> None:
+    """What stays running per container is one conmon: a locale in its environment makes glib load
+    the locale tables into it (memory per detached container is measured against Podman's)."""
+    ctr.env["LANG"] = ctr.env["LC_ALL"] = "C.UTF-8"
+    try:
+        ctr.run("run", "-d", "--name", "lean", IMAGE, "sleep", "1000")
+    finally:
+        del ctr.env["LANG"], ctr.env["LC_ALL"]
+    pid = _state(ctr, "lean")["ConmonPid"]
+    names = {item.split("=", 1)[0] for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if item}
+    assert not names & {"LANG", "LC_ALL"}
+    assert {"PATH", "_OCI_SYNCPIPE"} <= names and any(n.startswith("SEALPOD_") for n in names)
+    ctr.run("rm", "-f", "-t", "0", "lean")
