@@ -33,6 +33,15 @@ def test_docker_cli_version_and_info(api: ApiService) -> None:
     assert info["Images"] >= 1 and info["Driver"] == "overlay"
 
 
+def test_docker_version_lists_conmon_and_the_oci_runtime(api: ApiService) -> None:
+    """As Podman's /version: the engine, then the monitor and runtime that really run containers."""
+    components = json.loads(api.docker("version", "--format", "{{json .Server.Components}}").stdout)
+    names = [c["Name"] for c in components]
+    assert names[0] == "Podman Engine" and "Conmon" in names and "OCI Runtime (runc)" in names
+    runc = next(c for c in components if c["Name"] == "OCI Runtime (runc)")
+    assert runc["Version"].startswith("runc version") and runc["Details"]["Package"].startswith("runc_")
+
+
 def test_ping_head_unknown_route_and_bad_body(api: ApiService) -> None:
     head = _request(api, b"HEAD /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Api-Version: 1.44" in head.replace(b"API-Version", b"Api-Version")

@@ -64,18 +64,36 @@ class SystemService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def runtime_path(self) -> tuple[str, str | None]:
-        """The OCI runtime in force: name and path (crun is refused on hybrid cgroup v1 hosts)."""
+    def runtime_path(self, wanted: str = "") -> tuple[str, str | None]:
+        """The OCI runtime in force (or the one named ``wanted``, a container's own): name and
+        path (crun is refused on hybrid cgroup v1 hosts)."""
         from sealpod.utils.proc import which
 
         conf = self.engine.config.containers.engine
-        wanted = conf.runtime or ("crun" if _cgroup_version() == "v2" and which("crun") else "runc")
+        wanted = wanted or conf.runtime or ("crun" if _cgroup_version() == "v2" and which("crun") else "runc")
         if "/" in wanted:
             return os.path.basename(wanted), wanted
         for candidate in (conf.runtimes.get(wanted) or ()):
             if os.access(candidate, os.X_OK):
                 return wanted, candidate
         return wanted, which(wanted)
+
+    def conmon_path(self) -> str | None:
+        import shutil
+
+        return next((p for p in self.engine.config.containers.engine.conmon_path if os.access(p, os.X_OK)),
+                    shutil.which("conmon"))
+
+    def components(self) -> list[dict[str, Any]]:
+        """The helpers the Docker API's ``/version`` lists beside the engine (conmon and the OCI
+        runtime, with their packages), so that ``docker version`` shows what really runs containers."""
+        from sealpod.engine.host_info import packages_of
+
+        name, runtime = self.runtime_path()
+        tools = [("Conmon", self.conmon_path()), (f"OCI Runtime ({name})", runtime)]
+        packages = packages_of(tuple(path for _, path in tools if path))
+        return [{"Name": label, "Version": _tool_version(path, "--version")["version"],
+                 "Details": {"Package": packages.get(path, "Unknown")}} for label, path in tools if path]
 
     def version(self) -> dict[str, Any]:
         return self.static_version()
@@ -101,8 +119,7 @@ class SystemService:
         store = self.engine.store
         images = store.list_images()
         name, path = self.runtime_path()
-        conmon = next((p for p in cfg.containers.engine.conmon_path if os.access(p, os.X_OK)),
-                      shutil.which("conmon"))
+        conmon = self.conmon_path()
         mem = _meminfo()
         try:
             usage = shutil.disk_usage(store.graph_root)

@@ -45,7 +45,8 @@ def version(req: Request) -> Response:
     doc: dict[str, Any] = {
         "Platform": {"Name": "linux/" + _arch() + "/sealpod"},
         # the server's own version, as the local `version` shows it (the infra image is named after it)
-        "Components": [{"Name": "Podman Engine", "Version": __version__, "Details": details}],
+        "Components": [{"Name": "Podman Engine", "Version": __version__, "Details": details},
+                       *req.engine.system.components()],
         "Version": __version__, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
         "GitCommit": "", "GoVersion": details["GoVersion"], "Os": "linux", "Arch": _arch(),
         "KernelVersion": os.uname().release, "BuildTime": built, "SealpodVersion": __version__,
