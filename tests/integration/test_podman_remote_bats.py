@@ -181,6 +181,23 @@ def test_cp_relative_paths_renames_and_overwrite(pr: Remote, tmp_path: Path) -> 
     assert res.returncode == 125 and '"dangling" could not be found on container rb-src' in res.stderr
 
 
+def test_cp_onto_a_dangling_symlink_creates_its_target(pr: Remote, tmp_path: Path) -> None:
+    """065-cp: podman cp into container: weird symlink expansion (the stat of a dangling link is
+    "not found" but says where the link leads; "x/" through it is an error)."""
+    pr("run", "-d", "--name", "rb-weird", pr.image, "sh", "-c",
+       "mkdir /tmp/d1 /tmp/d2; ln -s /tmp/nonesuch1 /tmp/d1/x; ln -s /tmp/nonesuch2 /tmp/d2/x; sleep 100")
+    for _ in range(50):
+        if pr("exec", "rb-weird", "test", "-L", "/tmp/d2/x", check=False).returncode == 0:
+            break
+        time.sleep(0.1)
+    (tmp_path / "f").write_text("through the link\n")
+    pr("cp", str(tmp_path / "f"), "rb-weird:/tmp/d1/x")
+    assert pr.out("exec", "rb-weird", "cat", "/tmp/nonesuch1") == "through the link"
+    assert pr.out("exec", "rb-weird", "readlink", "/tmp/d1/x") == "/tmp/nonesuch1"
+    res = pr("cp", str(tmp_path / "f"), "rb-weird:/tmp/d2/x/", check=False)
+    assert res.returncode == 125 and '"/tmp/d2/x/" could not be found on container rb-weird' in res.stderr
+
+
 def test_cp_into_a_volume_of_a_created_container(pr: Remote, tmp_path: Path) -> None:
     """065-cp: podman cp file from host to container volume (its mount point does not exist yet)."""
     pr("volume", "create", "rb-outer")

@@ -105,6 +105,12 @@ class Request:
         return [f"{k}={v}" for k, values in self.filters().items() for v in values]
 
 
+def error_body(status: int, message: str) -> bytes:
+    """Docker clients read ``message``; podman-py reads ``cause`` and ``response`` too."""
+    cause = message.rsplit(": ", 1)[-1] if ": " in message else message
+    return json.dumps({"cause": cause, "message": message, "response": status}).encode() + b"\n"
+
+
 class Response:
     """A complete body, a stream of chunks, or a hijacked connection."""
 

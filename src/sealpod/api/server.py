@@ -18,7 +18,15 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
-from sealpod.api.http import API_VERSION, LIBPOD_API_VERSION, MIN_API_VERSION, Request, Response, Router
+from sealpod.api.http import (
+    API_VERSION,
+    LIBPOD_API_VERSION,
+    MIN_API_VERSION,
+    Request,
+    Response,
+    Router,
+    error_body,
+)
 from sealpod.errors import SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -43,12 +51,6 @@ def split_version(path: str) -> tuple[str | None, str, bool]:
     if libpod:
         path = path[len("/libpod"):]
     return version, path, libpod
-
-
-def error_body(status: int, message: str) -> bytes:
-    """Docker clients read ``message``; podman-py reads ``cause`` and ``response`` too."""
-    cause = message.rsplit(": ", 1)[-1] if ": " in message else message
-    return json.dumps({"cause": cause, "message": message, "response": status}).encode() + b"\n"
 
 
 class RequestHeaders(dict[str, str]):

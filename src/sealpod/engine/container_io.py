@@ -138,6 +138,27 @@ class ContainerIO:
                 raise NotFound(f'"{path}" could not be found on container {rec.name}: '
                                "no such file or directory") from None
 
+    def dangling_link(self, name_or_id: str, path: str) -> os.stat_result | None:
+        """lstat of ``path`` when it is a symlink whose target does not exist (else None): Podman's
+        stat answers "not found" for it, but still says where it leads, so that ``cp`` into the
+        container creates the target."""
+        import stat
+
+        from sealpod.engine.container_files import _in_workdir
+
+        files = self.engine.container_files
+        rec = self.svc.lookup(name_or_id)
+        full = _in_workdir(rec, path)
+        if full.endswith("/"):
+            return None
+        with files.rootfs(rec) as root:
+            try:
+                where = files._resolve(rec, root, os.path.dirname(full) or "/")
+                info = os.lstat(os.path.join(where, os.path.basename(full)))
+            except OSError:
+                return None
+        return info if stat.S_ISLNK(info.st_mode) else None
+
     def link_target(self, name_or_id: str, path: str) -> str:
         """Where a symlink leads, as an absolute path in the container (what cp then copies)."""
         from sealpod.engine.container_files import _in_workdir

@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from sealpod.api.http import Request, Response, Router, json_response, no_content
+from sealpod.api.http import Request, Response, Router, error_body, json_response, no_content
 from sealpod.api.routes import container_create
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
-from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage
+from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage, NotFound
 from sealpod.utils.units import human_duration
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    import os
     from typing import Any, BinaryIO
 
 
@@ -354,11 +355,11 @@ def export(req: Request) -> Response:
                     stream=produced(lambda out, _err: files.export(name, out), False, mux=False))
 
 
-def _path_stat(req: Request, name: str, path: str) -> str:
+def _path_stat(req: Request, name: str, path: str, info: os.stat_result | None = None) -> str:
     import stat as st
 
     io_ = req.engine.container_io
-    info = io_.stat_path(name, path)
+    info = info or io_.stat_path(name, path)
     mode = st.S_IMODE(info.st_mode)
     if st.S_ISDIR(info.st_mode):
         mode |= 1 << 31
@@ -379,7 +380,15 @@ def archive_get(req: Request) -> Response:
     if not path:
         raise InvalidArgument("path is required")
     name = req.engine.containers.lookup(req.params["id"]).id
-    headers = {"X-Docker-Container-Path-Stat": _path_stat(req, name, path)}
+    try:
+        headers = {"X-Docker-Container-Path-Stat": _path_stat(req, name, path)}
+    except NotFound as e:
+        # a dangling symlink: not found, but where it leads goes along (podman-remote's cp creates it)
+        link = req.engine.container_io.dangling_link(name, path)
+        if link is None:
+            raise
+        return Response(404, error_body(404, e.message),
+                        headers={"X-Docker-Container-Path-Stat": _path_stat(req, name, path, link)})
     if req.method == "HEAD":
         return Response(200, content_type="application/x-tar", headers=headers)
     files = req.engine.container_files
