@@ -62,15 +62,18 @@ def test_build_from_context_dir_then_current_dir(kb: SealpodRunner, tmp_path: Pa
 def test_build_only_when_missing_unless_asked(kb: SealpodRunner, tmp_path: Path) -> None:
     yaml_file = tmp_path / "pod.yaml"
     yaml_file.write_text(YAML)
-    ctx = tmp_path / "ctx"
+    ctx = kb.base  # the runner's current directory: --context-dir goes with --build only, as in Podman
     _image_dir(ctx, "123")
-    kb.run("kube", "play", "--context-dir", str(ctx), "--start=false", str(yaml_file))  # missing: built
+    kb.run("kube", "play", "--start=false", str(yaml_file))  # missing: built
     assert _user(kb) == "123"
     _image_dir(ctx, "456")
-    kb.run("kube", "play", "--replace", "--context-dir", str(ctx), "--start=false", str(yaml_file))
+    kb.run("kube", "play", "--replace", "--start=false", str(yaml_file))
     assert _user(kb) == "123"  # present: used as it is
     kb.run("kube", "play", "--replace", "--build", "--context-dir", str(ctx), "--start=false", str(yaml_file))
     assert _user(kb) == "456"  # --build: built again
+    refused = kb.run("kube", "play", "--replace", "--context-dir", str(ctx), str(yaml_file), check=False)
+    assert (refused.returncode, refused.stderr) == (125, "Error: --build must be specified when using --context-dir "
+                                                         "option\n")
     kb.run("pod", "rm", "-f", "-t", "0", "buildpod")
     kb.run("rmi", "-f", "quay.io/libpod/userimage")
     out = kb.run("kube", "play", "--build=false", "--context-dir", str(ctx), "--start=false", str(yaml_file),

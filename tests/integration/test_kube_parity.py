@@ -276,8 +276,8 @@ def test_play_static_ip_and_mac_per_pod_in_file_order(kube: SealpodRunner, tmp_p
         """)
     path = tmp_path / "two.yaml"
     path.write_text(pod.format(name="ipone", image=image) + "---\n" + pod.format(name="iptwo", image=image))
-    kube.run("kube", "play", "--ip", "10.88.77.5", "--ip", "10.88.77.6", "--mac-address", "92:d0:c6:0a:29:33",
-             str(path))
+    kube.run("kube", "play", "--network", "podman",  # not the kube default network: its subnet is another
+             "--ip", "10.88.77.5", "--ip", "10.88.77.6", "--mac-address", "92:d0:c6:0a:29:33", str(path))
     try:
         one = kube.run("run", "--rm", "--pod", "ipone", IMAGE, "sh", "-c", "ip addr show eth0").stdout
         two = kube.run("run", "--rm", "--pod", "iptwo", IMAGE, "sh", "-c", "ip addr show eth0").stdout

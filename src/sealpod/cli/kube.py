@@ -122,6 +122,13 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.kube.play import PlayOptions, play
     from sealpod.kube.translate import PlayFlags
 
+    if args.context_dir and args.build is not True:
+        raise InvalidArgument("--build must be specified when using --context-dir option")
+    if args.authfile:
+        import os
+
+        if not os.path.exists(args.authfile):
+            raise InvalidArgument(f"stat {args.authfile}: no such file or directory")
     data = _read(args.file)
     manifest = _manifest(args.file, args.configmap, data)
     if args.down:
@@ -132,7 +139,8 @@ def _run_play(args: argparse.Namespace, ctx: CliContext) -> int:
     flags = PlayFlags(network=tuple(args.network), publish=tuple(args.publish), log_driver=args.log_driver,
                       log_opts=key_values(args.log_opt, "log option"),
                       annotations=key_values(args.annotation, "annotation"), no_hosts=args.no_hosts,
-                      userns=args.userns, ips=tuple(args.ip), macs=tuple(args.mac_address))
+                      userns=args.userns, ips=tuple(args.ip), macs=tuple(args.mac_address),
+                      **({"seccomp_root": args.seccomp_profile_root} if args.seccomp_profile_root else {}))
     pull = PullOptions(signature_policy=Path(args.signature_policy) if args.signature_policy else None,
                        registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
                                               auth_file=Path(args.authfile) if args.authfile else None,

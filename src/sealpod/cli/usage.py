@@ -140,6 +140,13 @@ def latest_conflict(name: str, parser: argparse.ArgumentParser, args: argparse.N
     return None
 
 
+def _optional_bool(action: argparse.Action) -> bool:
+    """A flag declared as a Go bool that may be given a value (``--flag``, ``--flag=false``)."""
+    from sealpod.cli.args import parse_bool
+
+    return action.nargs == "?" and action.const is True and action.type is parse_bool
+
+
 def glue_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """cobra gives a value-taking flag the next word even when it starts with a dash (``--since -1s``,
     ``--tail -1``); argparse would take that word for a flag.  Glued as ``--since=-1s`` here.  Words
@@ -153,6 +160,12 @@ def glue_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[s
         word = argv[i]
         if word == "--" or (remainder and not word.startswith("-")):
             return out + argv[i:]
+        if word in parser._option_string_actions and _optional_bool(parser._option_string_actions[word]):
+            # a cobra bool flag takes its value only glued (--start=false): the next word is an operand
+            action = parser._option_string_actions[word]
+            out.append(f"{next((o for o in action.option_strings if o.startswith('--')), word)}=true")
+            i += 1
+            continue
         if word in takes_value and i + 1 < len(argv):
             nxt = argv[i + 1]
             if nxt.startswith("-") and nxt not in parser._option_string_actions:

@@ -46,11 +46,22 @@ class Fields:
     def _bad(self, key: str, want: str, value: Any) -> KubeError:
         return KubeError(f'invalid field "{self._where(key)}": expected {want}, got a {type_name(value)}')
 
+    def get(self, key: str) -> Any:
+        """The value of ``key``, matched as Kubernetes' decoder matches it: exactly, else ignoring case
+        (``readonly: true`` is ``readOnly``, as Podman reads it)."""
+        if key in self.doc:
+            return self.doc[key]
+        folded = key.lower()
+        for k, value in self.doc.items():
+            if isinstance(k, str) and k.lower() == folded:
+                return value
+        return None
+
     def has(self, key: str) -> bool:
-        return self.doc.get(key) is not None
+        return self.get(key) is not None
 
     def child(self, key: str) -> Fields | None:
-        value = self.doc.get(key)
+        value = self.get(key)
         return None if value is None else Fields(value, self._where(key), self.warnings)
 
     def child_or_empty(self, key: str) -> Fields:
@@ -58,7 +69,7 @@ class Fields:
 
     def items(self, key: str) -> list[Fields]:
         """A list of mappings (containers, ports, volumes...)."""
-        value = self.doc.get(key)
+        value = self.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
@@ -67,7 +78,7 @@ class Fields:
 
     def text(self, key: str, default: str = "") -> str:
         """Numbers are taken as their text (``value: 1``): kubectl would refuse, users write it anyway."""
-        value = self.doc.get(key)
+        value = self.get(key)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -75,7 +86,7 @@ class Fields:
         return value if isinstance(value, str) else str(value)
 
     def integer(self, key: str, default: int | None = None) -> int | None:
-        value = self.doc.get(key)
+        value = self.get(key)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
@@ -85,7 +96,7 @@ class Fields:
         return value
 
     def flag(self, key: str, default: bool | None = None) -> bool | None:
-        value = self.doc.get(key)
+        value = self.get(key)
         if value is None:
             return default
         if not isinstance(value, bool):
@@ -94,7 +105,7 @@ class Fields:
 
     def strs(self, key: str) -> tuple[str, ...] | None:
         """A list of strings; None when absent (``command: []`` and no command differ)."""
-        value = self.doc.get(key)
+        value = self.get(key)
         if value is None:
             return None
         if not isinstance(value, list):
@@ -107,7 +118,7 @@ class Fields:
         return tuple(out)
 
     def strmap(self, key: str) -> dict[str, str]:
-        value = self.doc.get(key)
+        value = self.get(key)
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -121,9 +132,9 @@ class Fields:
 
     def warn_unknown(self, known: Iterable[str], quiet: Iterable[str] = ()) -> None:
         """Warn about each field neither used (``known``) nor harmless to ignore (``quiet``)."""
-        skip = set(known) | set(quiet)
+        skip = {k.lower() for k in (*known, *quiet)}
         for key in self.doc:
-            if str(key) not in skip:
+            if str(key).lower() not in skip:
                 self.warnings.append(f'field "{self._where(str(key))}" is not supported, ignoring it')
 
 

@@ -32,6 +32,8 @@ VOLUME_NOTE = ("\n# NOTE: If you generated this yaml from an unprivileged and ro
 # Kubernetes runtimes grant these besides containers.conf's defaults: Podman writes them as dropped
 _RUNTIME_CAPS = ("CAP_MKNOD", "CAP_NET_RAW", "CAP_AUDIT_WRITE")
 _FLAG_ANNOTATIONS = ("autoremove", "init", "privileged", "publish-all")
+_AUTO_UPDATE_LABELS = ("io.containers.autoupdate", "io.containers.autoupdate.authfile")  # as pod annotations
+BIND_MOUNT_ANNOTATION = "bind-mount-options"  # a pod's: ``SOURCE:z`` of a bind mount relabelled with z or Z
 _RESTART = {"always": "Always", "unless-stopped": "Always", "on-failure": "OnFailure", "no": "Never", "": "Never"}
 
 
@@ -60,6 +62,11 @@ class PodView:
     hostname: str = ""
     ports: tuple[str, ...] = ()  # -p specs published at pod level
     from_pod: bool = False  # a real pod (not a container wrapped in one)
+    host_network: bool = False
+    host_users: bool = True  # false: the pod (or a container) has a user namespace of its own
+    host_aliases: tuple[str, ...] = ()  # --add-host entries of the pod (``name:ip``)
+    share_pid: bool = False
+    dns: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())  # the pod's servers, searches, options
 
 
 @dataclass(frozen=True)
@@ -157,15 +164,31 @@ def _security(cfg: ContainerConfig, default_caps: Sequence[str] = ()) -> dict[st
         sc["runAsGroup"] = int(group)
     if "no-new-privileges" in cfg.security_opts or "no-new-privileges:true" in cfg.security_opts:
         sc["allowPrivilegeEscalation"] = False
+    selinux = _selinux_options(cfg.security_opts)
+    if selinux:
+        sc["seLinuxOptions"] = selinux
     return sc
+
+
+def _selinux_options(security_opts: Sequence[str]) -> dict[str, str]:
+    """``--security-opt label=...`` as Podman writes it: ``type:T`` and ``level:L`` as they are, ``disable``
+    as the type ``spc_t``; Podman reads the options joined (``type:T,label=level:L``) and so do we."""
+    labels = [o[6:] for o in security_opts if o.startswith(("label=", "label:"))]
+    if not labels:
+        return {}
+    kind, sep, value = ",label=".join(labels).partition(":")
+    if sep and kind in ("type", "level"):
+        return {kind: value}
+    return {"type": "spc_t"} if not sep and kind == "disable" else {}
 
 
 def _resources(cfg: ContainerConfig) -> dict[str, Any]:
     limits: dict[str, str] = {}
     if cfg.memory:
         limits["memory"] = memory_quantity(str(cfg.memory))
-    if cfg.cpus:
-        limits["cpu"] = cpu_quantity(cfg.cpus)
+    cpus = cfg.cpus or (cfg.cpu_quota / cfg.cpu_period if cfg.cpu_quota and cfg.cpu_period else None)
+    if cpus and cpus >= 0.001:
+        limits["cpu"] = cpu_quantity(cpus)
     return {"limits": limits} if limits else {}
 
 
@@ -227,6 +250,7 @@ def _annotations(v: ContainerView, key: str) -> dict[str, str]:
                                                                                                values, strict=True)})
     out.update({f"{k}/{key}": str(val) for k, val in cfg.annotations.items()
                 if not k.startswith(("io.podman.annotations.", "io.kubernetes.cri-o.", "io.container.manager"))})
+    out.update({f"{k}/{key}": cfg.labels[k] for k in _AUTO_UPDATE_LABELS if cfg.labels.get(k)})  # play reads them
     return {k: _truncated(val) for k, val in out.items()}
 
 
@@ -249,6 +273,10 @@ def pod_spec(pod: PodView, claims: dict[str, str]) -> tuple[dict[str, Any], dict
         containers.append(ctr)
         volumes += [vol for vol in vols if vol not in volumes]
         annotations.update(_annotations(v, ctr["name"]))
+        for m in v.config.mounts:  # Podman's note of a relabelled bind mount (the last one wins, as in Podman)
+            relabel = next((o for o in m.options if o in ("z", "Z")), "") if m.type == "bind" else ""
+            if relabel:
+                annotations[BIND_MOUNT_ANNOTATION] = _truncated(f"{m.source}:{relabel}")
     pod_ports = [{"containerPort": p.container_port, **({"hostPort": p.host_port} if p.host_port else {}),
                   **({"protocol": p.protocol.upper()} if p.protocol != "tcp" else {})}
                  for p in parse_ports(pod.ports)]
@@ -259,12 +287,42 @@ def pod_spec(pod: PodView, claims: dict[str, str]) -> tuple[dict[str, Any], dict
     hostname = pod.hostname or (pod.containers[0].config.hostname if pod.containers else "")
     if hostname:
         spec["hostname"] = hostname
+    dns = _dns_config(pod)
+    if dns:
+        spec["dnsConfig"] = dns
+    if pod.host_network:
+        spec["hostNetwork"] = True
+    if not pod.host_users:
+        spec["hostUsers"] = False
+    aliases = [entry.partition(":") for entry in pod.host_aliases]
+    if aliases:
+        spec["hostAliases"] = [{"hostnames": [name], "ip": ip} for name, _, ip in aliases]
     restart = _RESTART.get(pod.containers[0].config.restart.name, "Never") if pod.containers else "Never"
-    if restart != "Always" and pod.from_pod:  # Podman gives a wrapped container's pod no policy
+    if pod.from_pod:  # Podman gives a wrapped container's pod no policy
         spec["restartPolicy"] = restart
+    if pod.share_pid:
+        spec["shareProcessNamespace"] = True
     if volumes:
         spec["volumes"] = volumes
     return spec, annotations
+
+
+def _dns_config(pod: PodView) -> dict[str, Any]:
+    """``--dns``, ``--dns-search`` and ``--dns-option`` of the pod and of its containers, each once, in order."""
+    servers, searches, options = list(pod.dns[0]), list(pod.dns[1]), list(pod.dns[2])
+    for v in pod.containers:
+        servers += [x for x in v.config.dns_servers if x not in servers]
+        searches += [x for x in v.config.dns_search if x not in searches]
+        options += list(v.config.dns_options)
+    out: dict[str, Any] = {}
+    if servers:
+        out["nameservers"] = servers
+    if searches:
+        out["searches"] = searches
+    if options:
+        out["options"] = [{"name": n, **({"value": val} if sep else {})}
+                          for n, sep, val in (o.partition(":") for o in options)]
+    return out
 
 
 def _labels(pod: PodView, app: str) -> dict[str, str]:
@@ -385,7 +443,11 @@ def _pod_view(engine: Engine, name_or_id: str) -> PodView | None:
     members = [c for c in pods.container_ids(pod) if c != pod.infra_id]
     spec = pod.spec or {}
     return PodView(pod.name, pod.created, tuple(_container_view(engine, c) for c in members), dict(pod.labels),
-                   pod.hostname, tuple(spec.get("ports") or ()), from_pod=True)
+                   pod.hostname, tuple(spec.get("ports") or ()), from_pod=True,
+                   host_network=spec.get("network") == "host", host_users=spec.get("userns") in (None, "", "host"),
+                   host_aliases=tuple(spec.get("add_hosts") or ()), share_pid="pid" in pod.share,
+                   dns=(tuple(spec.get("dns_servers") or ()), tuple(spec.get("dns_search") or ()),
+                        tuple(spec.get("dns_options") or ())))
 
 
 def generate(engine: Engine, names: Sequence[str], *, service: bool = False, kind: str = "pod",
@@ -406,17 +468,24 @@ def generate(engine: Engine, names: Sequence[str], *, service: bool = False, kin
             pods.append(pod)
             continue
         try:
-            loose.append(_container_view(engine, name))
-            continue
+            view = _container_view(engine, name)
         except NotFound:
             pass
+        else:
+            if view.pod_id:
+                raise KubeError(f"container {engine.containers.lookup(name).id} is associated with pod "
+                                f"{view.pod_id}: use generate on the pod itself")
+            loose.append(view)
+            continue
         try:
             vol = engine.volumes.get(name)
         except NotFound:
             raise KubeError(f'name or ID "{name}" not found') from None
         claims.append(claim_document(vol.name, vol.created, vol.labels, vol.options, vol.driver))
     if loose:
-        pods.append(PodView(loose[0].name, loose[0].created, tuple(loose), hostname=loose[0].config.hostname))
+        pods.append(PodView(loose[0].name, loose[0].created, tuple(loose), hostname=loose[0].config.hostname,
+                            host_network=all(v.config.network == "host" for v in loose),
+                            host_users=all(v.config.userns in ("", "host") for v in loose)))
     return render(pods, claims, service=service, kind=kind, replicas=replicas, version=version)
 
 

@@ -103,6 +103,7 @@ class Container:
     security: SecurityContext = field(default_factory=SecurityContext)
     memory: int | None = None
     cpus: float | None = None
+    memory_reservation: int | None = None
     tty: bool = False
     stdin: bool = False
     pull_policy: str = ""  # Always | IfNotPresent | Never
@@ -120,6 +121,11 @@ class PodTemplate:
     containers: tuple[Container, ...] = ()
     volumes: tuple[Volume, ...] = ()
     init_containers: tuple[Container, ...] = ()  # run to completion, in order, before the others start
+    host_aliases: tuple[str, ...] = ()  # hostAliases as --add-host entries (``name:ip``), in file order
+    share_pid: bool = False  # shareProcessNamespace
+    host_users: bool | None = None  # hostUsers: false asks for a user namespace of the pod's own
+    dns: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())  # dnsConfig: servers, searches,
+    # options (``name:value``)
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ class Workload:
     name: str
     pod: PodTemplate
     replicas: int = 1
+    annotations: dict[str, str] = field(default_factory=dict)  # the Pod's, or the Deployment's own metadata's
 
     def pod_names(self) -> list[str]:
         """Podman's names: the Pod's own, or ``<deployment>-pod-<i>``."""
@@ -145,6 +152,7 @@ class DataObject:
     kind: str
     name: str
     data: dict[str, bytes] = field(default_factory=dict)
+    doc: dict[str, Any] = field(default_factory=dict)  # a Secret's document, as it is stored as a secret
 
 
 @dataclass(frozen=True)
@@ -217,11 +225,11 @@ def _env_from(c: Fields) -> tuple[EnvFrom, ...]:
     return tuple(out)
 
 
-def _port_number(p: Fields, key: str, required: bool) -> int:
-    value = p.integer(key, None if required else 0)
-    if value is None:
-        raise KubeError(f'invalid field "{p.path}": {key} is required')
-    if not (0 if not required else 1) <= value <= 65535:
+def _port_number(p: Fields, key: str) -> int:
+    """0 when absent or null: Podman publishes nothing for such an entry (its e2e YAML writes
+    ``containerPort:`` with no value on every container)."""
+    value = p.integer(key, 0) or 0
+    if not 0 <= value <= 65535:
         raise KubeError(f'invalid field "{p.path}.{key}": {value} is not a port number')
     return value
 
@@ -233,7 +241,7 @@ def _ports(c: Fields) -> tuple[Port, ...]:
         proto = p.text("protocol", "TCP").lower()
         if proto not in ("tcp", "udp", "sctp"):
             raise KubeError(f'invalid field "{p.path}.protocol": "{proto}" is not TCP, UDP or SCTP')
-        out.append(Port(_port_number(p, "containerPort", True), _port_number(p, "hostPort", False), proto,
+        out.append(Port(_port_number(p, "containerPort"), _port_number(p, "hostPort"), proto,
                         p.text("hostIP")))
     return tuple(out)
 
@@ -258,16 +266,19 @@ def _security(c: Fields, pod_sc: Fields) -> SecurityContext:
         no_new_privileges=sc.flag("allowPrivilegeEscalation") is False)
 
 
-def _resources(c: Fields) -> tuple[int | None, float | None]:
+def _resources(c: Fields) -> tuple[int | None, float | None, int | None]:
+    """(memory limit, CPUs, memory reservation): ``requests.memory`` is the soft limit, as Podman sets it."""
     res = c.child_or_empty("resources")
-    res.warn_unknown(("limits",), ("requests", "claims"))
-    limits = res.strmap("limits")
-    memory = cpus = None
+    res.warn_unknown(("limits", "requests"), ("claims",))
+    limits, requests = res.strmap("limits"), res.strmap("requests")
+    memory = cpus = reservation = None
     if limits.get("memory"):
         memory = int(quantity(limits["memory"], f"{res.path}.limits.memory"))
     if limits.get("cpu"):
         cpus = quantity(limits["cpu"], f"{res.path}.limits.cpu")
-    return memory, cpus
+    if requests.get("memory"):
+        reservation = int(quantity(requests["memory"], f"{res.path}.requests.memory"))
+    return memory, cpus, reservation
 
 
 def _mounts(c: Fields) -> tuple[VolumeMount, ...]:
@@ -281,7 +292,7 @@ def _mounts(c: Fields) -> tuple[VolumeMount, ...]:
 
 
 def _probe_port(handler: Fields) -> int:
-    port = handler.doc.get("port")
+    port = handler.get("port")
     if isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535:
         return port
     raise KubeError(f'invalid field "{handler.path}.port": a port number is needed (named ports are not supported)')
@@ -323,11 +334,12 @@ def _container(c: Fields, pod_sc: Fields) -> Container:
         raise KubeError(f'invalid field "{c.path}": a container needs a name')
     if not image:
         raise KubeError(f'invalid field "{c.path}": container "{name}" has no image')
-    memory, cpus = _resources(c)
+    memory, cpus, reservation = _resources(c)
     return Container(
         name=name, image=image, command=c.strs("command"), args=c.strs("args"), env=_env(c),
         env_from=_env_from(c), ports=_ports(c), mounts=_mounts(c), working_dir=c.text("workingDir"),
-        security=_security(c, pod_sc), memory=memory, cpus=cpus, tty=bool(c.flag("tty", False)),
+        security=_security(c, pod_sc), memory=memory, cpus=cpus, memory_reservation=reservation,
+        tty=bool(c.flag("tty", False)),
         stdin=bool(c.flag("stdin", False)), pull_policy=c.text("imagePullPolicy"), liveness=_probe(c))
 
 
@@ -341,12 +353,13 @@ def _volume(v: Fields) -> Volume:
         raise KubeError(f'invalid field "{v.path}": a volume needs a name')
     kinds = ("hostPath", "emptyDir", "persistentVolumeClaim", "configMap", "secret")
     v.warn_unknown(("name", *kinds))
-    found = [k for k in kinds if k in v.doc]
+    present = {str(k).lower() for k in v.doc}
+    found = [k for k in kinds if k.lower() in present]
     if not found:
         raise KubeError(f'volume "{name}": no supported volume source (hostPath, emptyDir, persistentVolumeClaim, '
                         'configMap, secret)')
     kind = found[0]
-    src = Fields(v.doc[kind] or {}, f"{v.path}.{kind}", v.warnings)
+    src = Fields(v.get(kind) or {}, f"{v.path}.{kind}", v.warnings)
     mode = src.integer("defaultMode", 0o644) or 0o644
     if kind == "hostPath":
         if not src.text("path"):
@@ -363,7 +376,8 @@ def _volume(v: Fields) -> Volume:
 
 def _pod_template(name: str, meta: Fields, spec: Fields) -> PodTemplate:
     spec.warn_unknown(("containers", "initContainers", "volumes", "hostname", "restartPolicy", "hostNetwork",
-                       "securityContext"), _QUIET_POD)
+                       "securityContext", "hostAliases", "shareProcessNamespace", "hostUsers", "dnsConfig"),
+                      _QUIET_POD)
     pod_sc = spec.child_or_empty("securityContext")
     containers = tuple(_container(c, pod_sc) for c in spec.items("containers"))
     init_containers = tuple(_container(c, pod_sc) for c in spec.items("initContainers"))
@@ -376,16 +390,37 @@ def _pod_template(name: str, meta: Fields, spec: Fields) -> PodTemplate:
         name=name, labels=meta.strmap("labels"), annotations=meta.strmap("annotations"),
         hostname=spec.text("hostname"), restart_policy=policy, host_network=bool(spec.flag("hostNetwork", False)),
         containers=containers, volumes=tuple(_volume(v) for v in spec.items("volumes")),
-        init_containers=init_containers)
+        init_containers=init_containers, host_aliases=_host_aliases(spec),
+        share_pid=bool(spec.flag("shareProcessNamespace", False)), host_users=spec.flag("hostUsers"),
+        dns=_dns_config(spec.child_or_empty("dnsConfig")))
+
+
+def _dns_config(dns: Fields) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    dns.warn_unknown(("nameservers", "searches", "options"))
+    options = []
+    for o in dns.items("options"):
+        value = o.text("value") if o.has("value") else None
+        options.append(o.text("name") + (f":{value}" if value is not None else ""))
+    return dns.strs("nameservers") or (), dns.strs("searches") or (), tuple(options)
+
+
+def _host_aliases(spec: Fields) -> tuple[str, ...]:
+    out = []
+    for alias in spec.items("hostAliases"):
+        alias.warn_unknown(("ip", "hostnames"))
+        ip = alias.text("ip")
+        out += [f"{name}:{ip}" for name in alias.strs("hostnames") or ()]
+    return tuple(out)
 
 
 def _pod(doc: Fields) -> Workload:
     name, meta = _metadata(doc, "Pod")
-    return Workload("Pod", name, _pod_template(name, meta, doc.child_or_empty("spec")))
+    tmpl = _pod_template(name, meta, doc.child_or_empty("spec"))
+    return Workload("Pod", name, tmpl, annotations=dict(tmpl.annotations))
 
 
 def _deployment(doc: Fields) -> Workload:
-    name, _ = _metadata(doc, "Deployment")
+    name, meta = _metadata(doc, "Deployment")
     spec = doc.child_or_empty("spec")
     spec.warn_unknown(("replicas", "template"), ("selector", "strategy", "revisionHistoryLimit",
                                                  "progressDeadlineSeconds", "minReadySeconds", "paused"))
@@ -395,7 +430,8 @@ def _deployment(doc: Fields) -> Workload:
     template = spec.child_or_empty("template")
     tmeta = template.child_or_empty("metadata")
     tmeta.warn_unknown(("labels", "annotations"), _QUIET_META + ("name",))
-    return Workload("Deployment", name, _pod_template(name, tmeta, template.child_or_empty("spec")), replicas)
+    return Workload("Deployment", name, _pod_template(name, tmeta, template.child_or_empty("spec")), replicas,
+                    meta.strmap("annotations"))
 
 
 def _decode(value: str, where: str) -> bytes:
@@ -417,7 +453,7 @@ def data_object(doc: Fields, kind: str) -> DataObject:
     else:
         data.update({k: _decode(v, f"data.{k}") for k, v in doc.strmap("data").items()})
         data.update({k: v.encode() for k, v in doc.strmap("stringData").items()})
-    return DataObject(kind, name, data)
+    return DataObject(kind, name, data, doc.doc if kind == "Secret" else {})
 
 
 def _claim(doc: Fields) -> Claim:
@@ -443,6 +479,9 @@ def parse_manifest(docs: Sequence[dict[str, Any]], extra_config_maps: Sequence[d
             out.claims.append(_claim(doc))
         elif kind == "ConfigMap":
             obj = data_object(doc, kind)
+            if i >= len(docs) and obj.name in out.config_maps:
+                raise KubeError(f"ambiguous configuration: the same config map {obj.name} is present in YAML and in "
+                                "--configmaps")
             out.config_maps[obj.name] = obj
         elif kind == "Secret":
             obj = data_object(doc, kind)

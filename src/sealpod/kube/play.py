@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sealpod.errors import KubeError, NoSuchPod, NoSuchVolume, SealpodError
-from sealpod.kube.model import Manifest, PodTemplate, Volume, VolumeMount, Workload
+from sealpod.kube.model import DataObject, Manifest, PodTemplate, Volume, VolumeMount, Workload
 from sealpod.kube.translate import (
     TMPFS_HOST_PATH,
     PlayFlags,
@@ -23,7 +23,7 @@ from sealpod.kube.translate import (
     mount_for,
     resolve_env,
 )
-from sealpod.utils.record import dataclass, field
+from sealpod.utils.record import dataclass, field, replace
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sealpod.engine.container_config import MountSpec
     from sealpod.engine.entities import PullOptions
 
+KUBE_NETWORK = "podman-default-kube-network"
 OWNED_LABEL = "io.sealpod.kube.owner"  # value: the pod volume's kind (configMap, secret, emptyDir)
 
 
@@ -44,11 +45,15 @@ class PlayOptions:
     service_name: str = ""  # --service-container: the name of the container standing for the file's pods
 
 
+INIT_TYPE_ANNOTATION = "io.podman.annotations.init.container.type"  # once (the default) | always
+
+
 @dataclass
 class PodReport:
     id: str
     containers: list[str] = field(default_factory=list)
     init_containers: list[str] = field(default_factory=list)
+    keep_init: bool = False  # init containers of type "always" stay, exited, after they ran
 
 
 @dataclass
@@ -63,6 +68,7 @@ class PlayReport:
     pods: list[PodReport] = field(default_factory=list)
     replaced: DownReport | None = None  # what --replace took down first
     volumes: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)  # IDs of the secrets the file's Secrets were stored as
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # containers that did not start
 
@@ -73,12 +79,17 @@ def owned_volume_name(volume: Volume, pod_name: str) -> str:
         return volume.source_name
     if volume.kind == "secret":
         return f"{volume.source_name}-secret"
-    return f"{pod_name}-{volume.name}"
+    return volume.name  # an emptyDir: Podman names it after the pod's volume
+
+
+_DEVICE_TYPES = {"BlockDevice": "HostPathBlockDevice", "CharDevice": "HostPathCharDevice"}
 
 
 def _host_path(volume: Volume) -> str:
-    """hostPath ``type`` as Kubernetes checks it; the ``OrCreate`` kinds make what is missing."""
+    """hostPath ``type`` as Kubernetes checks it; the ``OrCreate`` kinds make what is missing, every other
+    kind needs the path to exist (Podman's words: ``failed to create volume "NAME": ...``)."""
     path, kind = Path(volume.path), volume.host_type
+    fail = f'failed to create volume "{volume.name}"'
     if kind == "DirectoryOrCreate":
         path.mkdir(mode=0o755, parents=True, exist_ok=True)
     elif kind == "FileOrCreate":
@@ -86,22 +97,29 @@ def _host_path(volume: Volume) -> str:
         path.touch(mode=0o644, exist_ok=True)
     checks = {"Directory": path.is_dir, "File": path.is_file, "Socket": path.is_socket,
               "CharDevice": path.is_char_device, "BlockDevice": path.is_block_device}
-    if kind in checks and not checks[kind]():
-        raise KubeError(f'hostPath "{volume.path}" of volume "{volume.name}" is not a {kind}')
     if kind and kind not in checks and kind not in ("DirectoryOrCreate", "FileOrCreate"):
-        raise KubeError(f'volume "{volume.name}": unknown hostPath type "{kind}"')
+        raise KubeError(f"{fail}: invalid HostPath type {kind}")
+    if not os.path.lexists(path):
+        where = f"checking {_DEVICE_TYPES[kind]}" if kind in _DEVICE_TYPES else "in parsing HostPath in YAML"
+        raise KubeError(f"{fail}: {where}: stat {volume.path}: no such file or directory")
+    if kind in checks and not checks[kind]():
+        raise KubeError(f'{fail}: hostPath "{volume.path}" is not a {kind}')
     return str(path)
 
 
-def _fill_owned(engine: Engine, name: str, kind: str, files: dict[str, bytes], mode: int) -> None:
-    """(Re)create a volume of ours holding exactly ``files``."""
+def _fill_owned(engine: Engine, name: str, kind: str, files: dict[str, bytes], mode: int, infra: str) -> None:
+    """(Re)create a volume of ours holding exactly ``files``.  An emptyDir is anonymous and the pod's infra
+    container owns it, so that it goes with the pod, as Podman removes it with the pod."""
     vols = engine.volumes
     try:
         vol = vols.get(name)
         if vol.labels.get(OWNED_LABEL) != kind:
             raise KubeError(f'volume "{name}" exists and was not made by kube play for a {kind}')
     except NoSuchVolume:
-        vols.create(name, labels={OWNED_LABEL: kind})
+        if kind == "emptyDir" and infra:
+            vols.create(name, labels={OWNED_LABEL: kind}, anonymous=True, owner=infra, owner_dest=f"emptyDir:{name}")
+        else:
+            vols.create(name, labels={OWNED_LABEL: kind})
     data = engine.volume_path(name)
     if kind == "emptyDir":
         return
@@ -119,7 +137,8 @@ def _fill_owned(engine: Engine, name: str, kind: str, files: dict[str, bytes], m
         os.chmod(target, mode & 0o777)
 
 
-def _pod_volumes(engine: Engine, tmpl: PodTemplate, pod_name: str, manifest: Manifest) -> dict[str, str]:
+def _pod_volumes(engine: Engine, tmpl: PodTemplate, pod_name: str, manifest: Manifest,
+                 infra: str = "") -> dict[str, str]:
     """Pod volume name → what a mount of it uses: a host path or a volume name."""
     out: dict[str, str] = {}
     for v in tmpl.volumes:
@@ -136,12 +155,15 @@ def _pod_volumes(engine: Engine, tmpl: PodTemplate, pod_name: str, manifest: Man
             name = owned_volume_name(v, pod_name)
             files: dict[str, bytes] = {}
             if v.kind in ("configMap", "secret"):
-                store = manifest.config_maps if v.kind == "configMap" else manifest.secrets
-                obj = store.get(v.source_name)
+                from sealpod.kube.secrets import from_store
+
+                obj = manifest.config_maps.get(v.source_name) if v.kind == "configMap" else \
+                    from_store(engine, v.source_name, for_volume=True)  # the file's were stored already
                 if obj is None and not v.optional:
-                    raise KubeError(f'{v.kind.lower()} "{v.source_name}" not found for volume "{v.name}"')
+                    what = "ConfigMap" if v.kind == "configMap" else "secret"
+                    raise KubeError(f'failed to create volume "{v.name}": no such {what} "{v.source_name}"')
                 files = data_files(v, obj) if obj is not None else {}
-            _fill_owned(engine, name, v.kind, files, v.mode)
+            _fill_owned(engine, name, v.kind, files, v.mode, infra)
             out[v.name] = name
     return out
 
@@ -152,43 +174,91 @@ def _mounts(tmpl: PodTemplate, ctr_mounts: tuple[VolumeMount, ...], sources: dic
     for m in ctr_mounts:
         if m.name not in by_name:
             raise KubeError(f'volume mount "{m.name}" refers to no volume of pod "{tmpl.name}"')
-        out.append(mount_for(m, by_name[m.name], sources[m.name]))
+        if by_name[m.name].host_type not in _DEVICE_TYPES:
+            out.append(mount_for(m, by_name[m.name], sources[m.name]))
     return out
 
 
+def _devices(tmpl: PodTemplate, ctr_mounts: tuple[VolumeMount, ...], sources: dict[str, str]) -> tuple[str, ...]:
+    """hostPath volumes of type BlockDevice or CharDevice are passed through as devices, at the mount path."""
+    by_name = {v.name: v for v in tmpl.volumes}
+    return tuple(f"{sources[m.name]}:{m.mount_path}" for m in ctr_mounts
+                 if m.name in by_name and by_name[m.name].kind == "hostPath"
+                 and by_name[m.name].host_type in _DEVICE_TYPES)
+
+
 def _pod_network(tmpl: PodTemplate, flags: PlayFlags) -> tuple[str, dict[str, dict[str, object]]]:
+    """Podman's: the host's network, the ``--network`` flags, or else the kube default network."""
+    from sealpod.engine.network_flags import parse_network_flag
+
     if tmpl.host_network:
         return "host", {}
-    if len(flags.network) == 1:
-        return flags.network[0], {}
-    return "", {n: {} for n in flags.network}
+    values = [v for v in flags.network if v] or [KUBE_NETWORK]
+    if len(values) == 1 and (":" not in values[0] or values[0].startswith(("ns:", "container:", "slirp4netns:"))):
+        return values[0], {}
+    return "bridge", dict(parse_network_flag(v) for v in values)
+
+
+def ensure_kube_network(engine: Engine) -> None:
+    """The network every played pod joins when ``--network`` names none, made once (DNS on), as Podman's."""
+    from sealpod.engine.network_flags import create_options
+
+    if not engine.networks.exists(KUBE_NETWORK):
+        engine.networks.create(KUBE_NETWORK, create_options(), ignore=True)
+
+
+@dataclass
+class PlayState:
+    """What the pods of one ``kube play`` share: the secrets their env reads, the images refreshed already."""
+
+    secrets: Mapping[str, DataObject] = field(default_factory=dict)
+    refreshed: set[str] = field(default_factory=set)  # asked of their registry once ("newer"), not per container
 
 
 def play_pod(engine: Engine, wl: Workload, pod_name: str, manifest: Manifest, opts: PlayOptions,
-             index: int = 0, service: str = "") -> PodReport:
+             index: int = 0, service: str = "", state: PlayState | None = None) -> PodReport:
     """One pod of a workload: create it, its volumes and containers; undo all of it on failure."""
     from sealpod.engine.entities import PullOptions
     from sealpod.engine.pods import PodSpec
 
     tmpl = wl.pod
+    seen: set[str] = set()
+    for c in (*tmpl.init_containers, *tmpl.containers):
+        if c.name in seen:
+            raise KubeError(f'the pod "{pod_name}" is invalid; duplicate container name "{c.name}" detected')
+        seen.add(c.name)
     for key, value in tmpl.annotations.items():
         if len(value) > 63:
             raise KubeError(f'invalid annotation "{key}"="{value}": annotation exceeds maximum size, 63, of '
                             "kubernetes annotation")
+    if tmpl.host_aliases and opts.flags.no_hosts:
+        raise KubeError("HostAliases in yaml file will not work with --no-hosts")
     network, networks = _pod_network(tmpl, opts.flags)
+    userns = opts.flags.userns or ("auto" if tmpl.host_users is False else "")
     spec = PodSpec(name=pod_name, hostname=tmpl.hostname, labels=dict(tmpl.labels), network=network,
                    networks=dict(networks), ports=host_ports(tmpl) + tuple(opts.flags.publish),
-                   userns=opts.flags.userns, exit_policy="stop",  # Podman's for played pods
+                   add_hosts=tmpl.host_aliases, dns_servers=tmpl.dns[0], dns_search=tmpl.dns[1],
+                   dns_options=tmpl.dns[2], share=("ipc", "net", "uts", "pid") if tmpl.share_pid else
+                   ("ipc", "net", "uts"),
+                   userns=userns, exit_policy="stop",  # Podman's for played pods
                    ip=opts.flags.ips[index] if index < len(opts.flags.ips) else "",
                    mac_address=opts.flags.macs[index] if index < len(opts.flags.macs) else "",
                    service_container=service)
     pod = engine.pods.create(spec)
-    report = PodReport(pod.id)
+    report = PodReport(pod.id, keep_init=wl.annotations.get(INIT_TYPE_ANNOTATION, "once") == "always")
     try:
-        sources = _pod_volumes(engine, tmpl, pod_name, manifest)
+        sources = _pod_volumes(engine, tmpl, pod_name, manifest, pod.infra_id)
         for c in (*tmpl.init_containers, *tmpl.containers):
-            env = resolve_env(c, pod_name, manifest.config_maps, manifest.secrets, manifest.warnings)
-            config = container_config(c, tmpl, pod_name, pod.id, env, _mounts(tmpl, c.mounts, sources), opts.flags)
+            state = state or PlayState(manifest.secrets)
+            env = resolve_env(c, pod_name, manifest.config_maps, state.secrets, manifest.warnings)
+            config = container_config(c, tmpl, pod_name, pod.id, env, _mounts(tmpl, c.mounts, sources), opts.flags,
+                                      wl.annotations)
+            devices = _devices(tmpl, c.mounts, sources)
+            if devices:
+                config = replace(config, devices=devices)
+            if config.pull == "newer" and config.image in state.refreshed:
+                config = replace(config, pull="missing")
+            state.refreshed.add(config.image)
             rec = engine.containers.create_with_image(config, opts.pull or PullOptions(), opts.report)
             (report.init_containers if c in tmpl.init_containers else report.containers).append(rec.id)
     except BaseException:
@@ -218,6 +288,10 @@ def _claims(engine: Engine, manifest: Manifest, replace: bool) -> list[str]:
 
 def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
     """Everything the manifest asks for; pods are started unless ``start`` is false."""
+    if not (manifest.workloads or manifest.claims or manifest.secrets):
+        if manifest.config_maps:
+            raise KubeError("ConfigMaps in podman are not a standalone object and must be used in a container")
+        raise KubeError("YAML document does not contain any supported kube kind")
     out = PlayReport(warnings=manifest.warnings)
     if opts.replace:
         out.replaced = down(engine, manifest, force=False, missing_ok=True)
@@ -229,6 +303,12 @@ def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
 
                     raise PodExists(f'adding pod to state: name "{name}" is in use: pod already exists')
     out.volumes = _claims(engine, manifest, opts.replace)
+    from sealpod.kube.secrets import env_secrets, store
+
+    out.secrets = store(engine, manifest.secrets)
+    state = PlayState(env_secrets(engine, manifest))
+    if not opts.flags.network and any(not wl.pod.host_network for wl in manifest.workloads):
+        ensure_kube_network(engine)
     service = ""
     if opts.service_name:
         from sealpod.engine import pod_service
@@ -237,7 +317,7 @@ def play(engine: Engine, manifest: Manifest, opts: PlayOptions) -> PlayReport:
     index = 0
     for wl in manifest.workloads:
         for name in wl.pod_names():
-            pod = play_pod(engine, wl, name, manifest, opts, index, service)
+            pod = play_pod(engine, wl, name, manifest, opts, index, service, state)
             index += 1
             out.pods.append(pod)
             if opts.start:
@@ -272,7 +352,8 @@ def run_init_containers(engine: Engine, pod: PodReport) -> None:
         code = svc.wait(ctr_id)
         if code != 0:
             raise KubeError(f"init container {name} exited with code {code}")
-        svc.remove(ctr_id, force=True, volumes=True)
+        if not pod.keep_init:
+            svc.remove(ctr_id, force=True, volumes=True)
     pod.init_containers.clear()
 
 

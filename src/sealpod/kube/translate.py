@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 _RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
-_PULL = {"Always": "always", "Never": "never", "IfNotPresent": "missing"}
+# imagePullPolicy, compared in lower case as Podman compares it; none given is Podman's "newer" (a ":latest"
+# image is refreshed from its registry, a local-only image is used as it is)
+_PULL = {"": "newer", "always": "always", "never": "never", "ifnotpresent": "missing", "missing": "missing",
+         "ifnewer": "newer", "newer": "newer"}
 # Podman 4 writes a --read-only container's /tmp, /var/tmp and /run as hostPath "tmpfs": they were tmpfs mounts.
 TMPFS_HOST_PATH = "tmpfs"
 # Podman writes these per-container annotations (``<key>/<container>``); read them back on play.
@@ -35,6 +38,7 @@ class PlayFlags:
     userns: str = ""
     ips: tuple[str, ...] = ()  # --ip: one per pod, in the order the file defines them
     macs: tuple[str, ...] = ()  # --mac-address, likewise
+    seccomp_root: str = "/var/lib/kubelet/seccomp"  # --seccomp-profile-root: where "localhost/" profiles are
 
 
 def _lookup(kind: str, name: str, key: str, store: Mapping[str, DataObject], optional: bool) -> str | None:
@@ -90,6 +94,18 @@ def host_ports(tmpl: PodTemplate) -> tuple[str, ...]:
     return tuple(out)
 
 
+def pull_policy(text: str, image: str) -> str:
+    """``newer`` asks the registry only of an image named with its registry: a short name found here
+    (``demo``, built or committed locally) or a ``localhost/`` one is used as it is."""
+    policy = _PULL.get(text.lower())
+    if policy is None:
+        raise KubeError(f'unsupported pull policy "{text.lower()}"')
+    first, slash, _ = image.partition("/")
+    if policy == "newer" and (not slash or not ("." in first or ":" in first) or "@" in image):
+        return "missing"
+    return policy
+
+
 def _user(c: Container) -> str:
     sc = c.security
     if sc.run_as_user is None:
@@ -133,8 +149,37 @@ def healthcheck(c: Container, restart_policy: str) -> dict[str, Any]:
             "Timeout": probe.timeout * second, "Retries": probe.failures, "StartPeriod": probe.initial_delay * second}
 
 
+_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
+_SECCOMP_CTR = "container.seccomp.security.alpha.kubernetes.io/"
+_AUTO_UPDATE = ("io.containers.autoupdate", "io.containers.autoupdate.authfile")
+
+
+def seccomp_opts(annotations: Mapping[str, str], ctr: str, root: str) -> tuple[str, ...]:
+    """The pod's or the container's seccomp annotation (the container's wins) as a ``--security-opt``."""
+    value = annotations.get(_SECCOMP_CTR + ctr) or annotations.get(_SECCOMP_POD, "")
+    if value in ("", "runtime/default", "docker/default"):
+        return ()
+    if value == "unconfined":
+        return ("seccomp=unconfined",)
+    if value.startswith("localhost/"):
+        return (f"seccomp={root.rstrip('/')}/{value.removeprefix('localhost/')}",)
+    raise KubeError(f"could not find seccomp profile type: {value}: invalid seccomp annotation")
+
+
+def container_labels(tmpl: PodTemplate, annotations: Mapping[str, str], ctr: str) -> dict[str, str]:
+    """The pod's labels, and auto-update's annotations as labels (``key/<container>`` over ``key``),
+    which the Pod's (or the Deployment's own) annotations set, as Podman reads them."""
+    out = dict(tmpl.labels)
+    for key in _AUTO_UPDATE:
+        value = annotations.get(f"{key}/{ctr}") or annotations.get(key)
+        if value:
+            out[key] = value
+    return out
+
+
 def container_config(c: Container, tmpl: PodTemplate, pod_name: str, pod_id: str, env: Sequence[str],
-                     mounts: Sequence[MountSpec], flags: PlayFlags) -> ContainerConfig:
+                     mounts: Sequence[MountSpec], flags: PlayFlags,
+                     workload_annotations: Mapping[str, str] | None = None) -> ContainerConfig:
     """One container of a pod, named ``<pod>-<container>`` as Podman names them; an init container
     runs once, to completion, so it is never restarted."""
     restart = "no" if c in tmpl.init_containers else _RESTART.get(tmpl.restart_policy, "always")
@@ -142,15 +187,17 @@ def container_config(c: Container, tmpl: PodTemplate, pod_name: str, pod_id: str
     sc = c.security
     annotations = {**tmpl.annotations, **(flags.annotations or {})}
     names = [x.name for x in (*tmpl.containers, *tmpl.init_containers)]
+    security = ("no-new-privileges",) if sc.no_new_privileges else ()
     return ContainerConfig(
         image=c.image, name=f"{pod_name}-{c.name}", entrypoint=entrypoint, command=cmd, env=tuple(env),
+        labels=container_labels(tmpl, {**annotations, **(workload_annotations or {})}, c.name),
         workdir=c.working_dir, user=_user(c), interactive=c.stdin, detach=True,
         annotations=container_annotations(annotations, c.name, names), healthcheck=healthcheck(c, tmpl.restart_policy),
         mounts=tuple(mounts), read_only=sc.read_only_root, privileged=sc.privileged,
         cap_add=sc.cap_add, cap_drop=sc.cap_drop,
-        security_opts=("no-new-privileges",) if sc.no_new_privileges else (),
-        memory=c.memory, cpus=c.cpus, restart=RestartPolicy(restart),
-        log_driver=flags.log_driver, log_opts=dict(flags.log_opts or {}), pull=_PULL.get(c.pull_policy, "missing"),
+        security_opts=security + seccomp_opts(tmpl.annotations, c.name, flags.seccomp_root),
+        memory=c.memory, cpus=c.cpus, memory_reservation=c.memory_reservation, restart=RestartPolicy(restart),
+        log_driver=flags.log_driver, log_opts=dict(flags.log_opts or {}), pull=pull_policy(c.pull_policy, c.image),
         remove=_flag_annotation(annotations, _FLAG_ANNOTATIONS[0], c.name),
         init=_flag_annotation(annotations, _FLAG_ANNOTATIONS[1], c.name),
         tty=c.tty,
