@@ -82,7 +82,8 @@ def test_unknown_manifest(client: RegistryClient, seeded_registry: RegistryServe
     assert client.head_manifest("sealtest/tiny", "nope", ALL_TYPES) is None
     with pytest.raises(ManifestUnknown) as e:
         client.get_manifest("sealtest/tiny", "nope", ALL_TYPES)
-    assert str(e.value) == f"reading manifest nope in {seeded_registry.host}/sealtest/tiny: manifest unknown"
+    assert str(e.value) == (f"reading manifest nope in {seeded_registry.host}/sealtest/tiny: "
+                            "manifest unknown: manifest unknown")
     with pytest.raises(ManifestUnknown, match="manifest unknown"):
         client.get_manifest("sealtest/does-not-exist", "latest", ALL_TYPES)
 

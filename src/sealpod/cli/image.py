@@ -4,6 +4,7 @@ login, logout, search."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from sealpod.errors import ImageInUse, InvalidArgument, NoSuchImage, SealpodErro
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-    from sealpod.engine.entities import ImageSummary, PullOptions, RegistryFlags
+    from sealpod.engine.entities import ImageSummary, PullOptions, RegistryFlags, SearchResult
 
 
 
@@ -71,8 +73,10 @@ def _pull_options(args: argparse.Namespace) -> PullOptions:
 
 def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.progress import Progress
+    from sealpod.cli.run_checks import check_authfile
     from sealpod.utils.record import replace
 
+    check_authfile(args.authfile)
     progress = Progress()
     options = _pull_options(args)
     if not args.quiet:
@@ -214,7 +218,8 @@ def _run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidArgument("image name or ID must be specified")
     if args.images and args.all:
         raise InvalidArgument("when using the --all switch, you may not pass any images names or IDs")
-    report = ctx.engine.images.remove(args.images, force=args.force, all_images=args.all, ignore=args.ignore)
+    report = ctx.engine.images.remove(args.images, force=args.force, all_images=args.all, ignore=args.ignore,
+                                      no_prune=args.no_prune)
     for name in report.untagged:
         sys.stdout.write(f"Untagged: {name}\n")
     for image_id in report.deleted:
@@ -433,24 +438,58 @@ def _setup_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-trunc", action="store_true", help="do not truncate the output")
     p.add_argument("--list-tags", action="store_true", help="list the tags of the image")
     p.add_argument("-f", "--filter", action="append", default=[], help="filter output based on conditions")
+    p.add_argument("--compatible", action="store_true",
+                   help="list stars, official and automated columns (Docker compatibility)")
     _add_registry_flags(p)
+
+
+def _search_filter(specs: list[str]) -> Callable[[SearchResult], bool]:
+    """``--filter stars=N``, ``is-official[=BOOL]``, ``is-automated[=BOOL]``, checked as Podman does."""
+    stars, wanted = 0, dict[str, bool]()
+    for spec in specs:
+        key, _, value = spec.partition("=")
+        if key == "stars":
+            if not value.lstrip("-").isdigit():
+                raise InvalidArgument(f'incorrect value type for stars filter: strconv.Atoi: parsing "{value}": '
+                                      "invalid syntax")
+            stars = int(value)
+        elif key in ("is-official", "is-automated"):
+            try:
+                wanted[key] = parse_bool(value) if value else True
+            except argparse.ArgumentTypeError:  # Podman lets a bad value through as true
+                wanted[key] = True
+        else:
+            raise InvalidArgument(f'invalid filter type "{spec}"')
+
+    def keep(r: SearchResult) -> bool:
+        return r.stars >= stars and all(
+            (r.official if key == "is-official" else r.automated) == ("[OK]" if want else "")
+            for key, want in wanted.items())
+    return keep
 
 
 def _run_search(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.formatting import render
+    from sealpod.cli.run_checks import check_authfile
     from sealpod.engine.entities import PullOptions
 
+    check_authfile(args.authfile)
+    if args.list_tags and args.filter:
+        raise InvalidArgument("filters are not applicable to list tags result")
     options = PullOptions(registry=_registry_flags(args))
     if args.list_tags:
         rows: list[Any] = [{"Name": name, "Tag": tag}
                            for name, tag in ctx.engine.images.list_tags(args.term, options)][:args.limit]
         default = "table {{.Name}}\t{{.Tag}}"
     else:
+        keep = _search_filter(args.filter)
         rows = [{"Index": r.index, "Name": r.name, "Description": r.description, "Stars": r.stars,
                  "Official": r.official, "Automated": r.automated, "Tag": r.tag}
-                for r in ctx.engine.images.search(args.term, options, args.limit)]
-        default = "table {{.Name}}\t{{.Description}}"
-    sys.stdout.write(render(args.format, rows, default=default, name="search"))
+                for r in ctx.engine.images.search(args.term, options, args.limit) if keep(r)]
+        default = "table {{.Name}}\t{{.Description}}" + (
+            "\t{{.Stars}}\t{{.Official}}\t{{.Automated}}" if args.compatible else "")
+    if rows:  # no match: no output at all, not even a heading, as Podman
+        sys.stdout.write(render(args.format, rows, default=default, name="search"))
     return 0
 
 
@@ -466,9 +505,14 @@ def _setup_save(p: argparse.ArgumentParser) -> None:
                    help="keep layers compressed when saving to a directory (docker-dir)")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress the output")
     p.add_argument("--uncompressed", action="store_true", help="accept uncompressed layers when copying OCI images")
+    p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # accepted, as in Podman
 
 
 def _run_save(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.compress and args.format != "docker-dir":
+        raise InvalidArgument("--compress can only be set when --format is 'docker-dir'")
+    if args.output and ":" in args.output:  # Podman's check: a colon would read as a transport reference
+        raise InvalidArgument(f'invalid filename (should not contain \':\') "{args.output}"')
     if len(args.images) > 1 and not args.multi_image_archive and args.format != "docker-archive":
         raise InvalidArgument("--multi-image-archive (-m) is needed to save several images")
     report = _quiet if args.quiet or not args.output else _stderr
@@ -505,6 +549,8 @@ def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
     report = _quiet if args.quiet else _stderr
     if args.input and args.input.startswith(("http://", "https://")):
         loaded = ctx.engine.images.load_url(args.input, report)
+    elif args.input and os.path.isdir(args.input):
+        loaded = ctx.engine.images.load_directory(args.input, report)
     elif args.input:
         try:
             with open(args.input, "rb") as f:
@@ -515,8 +561,7 @@ def _run_load(args: argparse.Namespace, ctx: CliContext) -> int:
         if sys.stdin.isatty():
             raise InvalidArgument("cannot read from terminal, use command-line redirection or the --input flag")
         loaded = ctx.engine.images.load(sys.stdin.buffer, report, args.signature_policy)
-    sys.stdout.write(f"Loaded image: {', '.join(loaded)}\n" if len(loaded) == 1 else
-                     f"Loaded image(s): {', '.join(loaded)}\n")
+    sys.stdout.write("".join(f"Loaded image: {name}\n" for name in loaded))  # one line per name, as Podman 4.3
     return 0
 
 

@@ -80,12 +80,24 @@ class ImageRow:
         return human_size(self._image.size)
 
     @property
-    def VirtualSize(self) -> str:  # noqa: N802
-        return self.Size
+    def VirtualSize(self) -> int:  # noqa: N802 - Podman prints the byte count, not a human size
+        return self._image.size
 
     @property
-    def SharedSize(self) -> str:  # noqa: N802
-        return "0 B"
+    def SharedSize(self) -> int:  # noqa: N802
+        return 0
+
+    @property
+    def ParentId(self) -> str:  # noqa: N802
+        return ""
+
+    @property
+    def RepoTags(self) -> list[str]:  # noqa: N802 - null in JSON, yet the names in a template, as Podman's
+        return list(self._image.names)
+
+    @property
+    def IsReadOnly(self) -> bool:  # noqa: N802
+        return self._image.read_only
 
     @property
     def Names(self) -> list[str]:  # noqa: N802

@@ -79,7 +79,9 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
     if options.all_tags:
         if ref.tag or ref.digest:
             raise InvalidArgument("tag can't be used with --all-tags/-a")
-        return _pull_all_tags(engine, ref, options, report, policy)
+        ids = _pull_all_tags(engine, ref, options, report, policy)
+        engine.events.emit("image", "pull", name=name)
+        return ids
     resolution = resolve_short_name(ref, engine.registries)
     note = resolution.describe()
     if note:
@@ -89,7 +91,7 @@ def pull(engine: Engine, name: str, options: PullOptions, report: Report) -> lis
         report(f"Trying to pull {candidate}...")
         try:
             image_id = _pull_one(engine, candidate, options, report, policy)
-            engine.events.emit("image", "pull", id=image_id, name=str(candidate))
+            engine.events.emit("image", "pull", name=name)  # Podman 4.3: the name as given, no image ID
             return [image_id]
         except SealpodError as e:
             errors.append(e)
@@ -134,7 +136,6 @@ def _pull_all_tags(engine: Engine, ref: Reference, options: PullOptions, report:
         target = candidate.with_tag(tag)
         report(f"Trying to pull {target}...")
         ids.append(_pull_one(engine, target, options, report, policy))
-        engine.events.emit("image", "pull", id=ids[-1], name=str(target))
     return list(dict.fromkeys(ids))
 
 
@@ -159,7 +160,7 @@ def _pull_one(engine: Engine, ref: Reference, options: PullOptions, report: Repo
         src_ref = parse_reference(source.name)
         assert src_ref.registry is not None
         client = _client(engine, src_ref.registry, options.registry, src_ref.repository, source.insecure)
-        src = DockerSource(client, src_ref)
+        src = DockerSource(client, src_ref, ref)
         dest = StorageDestination(engine.store, names)
         try:
             return copy_image(src, dest, CopyOptions(platform=_platform(options), progress=options.progress,

@@ -8,6 +8,7 @@ image stays unnamed, a docker-daemon: image takes the reference asked for.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -89,10 +90,10 @@ def _docker_archive_source(work: Path, spec: str | None) -> tuple[ImageSource, l
         found = [e for e in entries if wanted in [_local_name(t, short_registry="docker.io")
                                                   for t in e.get("RepoTags") or []]]
         if not found:
-            raise ImageTransportError(f'no image named "{spec}" in the archive')
+            raise ImageTransportError(f'Tag "{spec}" not found')  # containers/image's words
         entry = found[0]
     elif len(entries) != 1:
-        raise ImageTransportError(f"archive holds {len(entries)} images: name one (NAME:TAG or @N)")
+        raise ImageTransportError(f"Unexpected tar manifest.json: expected 1 item, got {len(entries)}")
     else:
         entry = entries[0]
     source = DockerArchiveSource(work, entry)
@@ -105,8 +106,9 @@ def _oci_source(layout: Path, ref: str | None, name_from_ref: bool) -> tuple[Ima
     from sealpod.image.transports.oci_layout import REF_ANNOTATION, OciLayoutSource
 
     src = OciLayoutSource(layout, ref)
-    if not name_from_ref:
-        name = _local_name(str(layout.resolve()))
+    if not name_from_ref:  # named after the path as given, as Podman does (``oci:dir/x`` → localhost/dir/x)
+        given = os.path.normpath(layout)
+        name = _local_name(str(layout.resolve()) if given.startswith("..") else given)
     else:
         annotations: dict[str, Any] = src.top.get("annotations") or {}
         name = _local_name(annotations.get(REF_ANNOTATION))
@@ -160,8 +162,9 @@ def _storage_name(rest: str) -> str:
 
 def pull_local(engine: Engine, transport: str, rest: str, platform: Platform | None,
                progress: BlobProgress | None, report: Report,
-               policy: Callable[[bytes], None] | None = None) -> str:
-    """Store the image ``transport:rest`` names (if ``policy`` lets it in); return its ID."""
+               policy: Callable[[bytes], None] | None = None, *, pull_event: bool = True) -> str:
+    """Store the image ``transport:rest`` names (if ``policy`` lets it in); return its ID
+    (``load`` of a directory records its own event, not a pull)."""
     from sealpod.image.copy import CopyOptions, copy_image
     from sealpod.image.transports.containers_storage import StorageDestination
 
@@ -179,7 +182,8 @@ def pull_local(engine: Engine, transport: str, rest: str, platform: Platform | N
             raise ImageTransportError(f"reading {transport}:{rest}: {e}") from e
         finally:
             src.close()
-    engine.events.emit("image", "pull", name=f"{transport}:{rest}")  # no ID, as Podman 4.3 writes it
+    if pull_event:
+        engine.events.emit("image", "pull", name=f"{transport}:{rest}")  # no ID, as Podman 4.3 writes it
     return image_id
 
 

@@ -57,6 +57,12 @@ def _config(image: ImageRecord) -> dict[str, Any]:
     return image.config_doc()
 
 
+def _comment(cfg: dict[str, Any]) -> str:
+    """Inspect's ``Comment``: a Docker config's own comment, else the oldest history entry's, as Podman."""
+    history = cfg.get("history") or [{}]
+    return str(cfg.get("comment") or history[0].get("comment") or "")
+
+
 def _repository(name: str) -> str:
     """A stored name is normalized: ``repo:tag``, or ``repo@digest`` after a pull by digest."""
     return name.partition("@")[0] if "@" in name else name.rpartition(":")[0]
@@ -141,7 +147,7 @@ class ImageService:
         inner = cfg.get("config") or {}
         return {
             "Id": image.id, "Digest": image.manifest_digest or "", "RepoTags": [n for n in image.names if "@" not in n],
-            "RepoDigests": repo_digests(image), "Parent": "", "Comment": cfg.get("comment", ""),
+            "RepoDigests": repo_digests(image), "Parent": "", "Comment": _comment(cfg),
             "Created": image.created or "", "Config": inner, "Version": cfg.get("docker_version", ""),
             "Author": cfg.get("author", ""), "Architecture": cfg.get("architecture", ""),
             "Os": cfg.get("os", ""), "Size": image.size, "VirtualSize": image.size,
@@ -247,8 +253,9 @@ class ImageService:
     # --- removal --------------------------------------------------------------------
 
     def remove(self, names: Sequence[str], *, force: bool = False, all_images: bool = False,
-               ignore: bool = False) -> RemoveReport:
-        """``rmi``: untag what was named by name; delete images left without names."""
+               ignore: bool = False, no_prune: bool = False) -> RemoveReport:
+        """``rmi``: untag what was named by name; delete images left without names (and, unless
+        ``no_prune``, the parents that leaves dangling)."""
         report = RemoveReport()
         if all_images:
             targets = [(img.id, img) for img in self.store.list_images()]
@@ -264,13 +271,13 @@ class ImageService:
             if image.id in report.deleted:
                 continue  # gone already, as the dangling parent of an image removed before it
             try:
-                self._remove_one(typed, image, force, all_images, report)
+                self._remove_one(typed, image, force, all_images, report, no_prune)
             except SealpodError as e:
                 report.errors.append(e)
         return report
 
     def _remove_one(self, typed: str, image: ImageRecord, force: bool, by_all: bool,
-                    report: RemoveReport) -> None:
+                    report: RemoveReport, no_prune: bool = False) -> None:
         image = self.store.get_image(image.id)
         by_id = by_all or image.id.startswith(typed.removeprefix("sha256:"))
         if not by_id and len(image.names) > 1:  # one of several names: only untagged, even when in use
@@ -291,6 +298,7 @@ class ImageService:
             raise Conflict(f'unable to delete image "{image.id}" by ID with more than one tag '
                            f"([{' '.join(image.names)}]): please force removal")
         report.untagged.extend(image.names)
+        event_name = self._removal_event_name(typed, image, by_id, by_all)
         from sealpod.engine.image_damage import warn_on_remove
 
         warn_on_remove(image)
@@ -298,8 +306,8 @@ class ImageService:
         report.deleted.append(image.id)
         for full in image.names:  # as Podman: one untag per name, then the removal under the name given
             self.engine.events.emit("image", "untag", id=image.id, name=full)
-        self.engine.events.emit("image", "remove", id=image.id, name=typed)
-        if not by_all:
+        self.engine.events.emit("image", "remove", id=image.id, name=event_name)
+        if not (by_all or no_prune):
             self._remove_dangling_parents(image, report)
 
     def _remove_dangling_parents(self, image: ImageRecord, report: RemoveReport) -> None:
@@ -331,6 +339,18 @@ class ImageService:
                     containers.remove_with_dependents(rec.id, force=True)
             except NotFound:
                 continue  # gone meanwhile (with its pod, or by another command)
+
+    def _removal_event_name(self, typed: str, image: ImageRecord, by_id: bool, by_all: bool) -> str:
+        """The name Podman's ``remove`` event carries: none for ``rmi --all``, the ID as typed, else
+        the stored name the lookup matched (``alpine`` is recorded as ``quay.io/libpod/alpine:latest``)."""
+        if by_all:
+            return ""
+        if by_id or not image.names:
+            return typed
+        try:
+            return self._matching_name(image, typed)
+        except SealpodError:
+            return typed
 
     def _matching_name(self, image: ImageRecord, typed: str) -> str:
         from sealpod.engine.image_lookup import find_image
@@ -443,6 +463,27 @@ class ImageService:
         self.engine.events.emit("image", "loadfromarchive", name=where if where and not where.startswith("<")
                                 else "/dev/stdin")
         return loaded
+
+    def load_directory(self, path: str, report: Report = lambda _: None) -> list[str]:
+        """``load -i DIR``: an OCI layout (named after its path) or a ``dir:`` image (unnamed: its ID
+        is what was loaded), as Podman tries its directory transports."""
+        from sealpod.engine.image_transports import pull_local
+        from sealpod.errors import ImageTransportError
+
+        where = Path(path)
+        if (where / "index.json").is_file():
+            image_id = pull_local(self.engine, "oci", path, None, None, report, pull_event=False)
+            names = [n.removesuffix(":latest") for n in self.store.get_image(image_id).names
+                     if n.startswith("localhost/")][:1]
+        elif (where / "manifest.json").is_file():
+            image_id = pull_local(self.engine, "dir", path, None, None, report, pull_event=False)
+            names = []
+        else:
+            raise ImageTransportError(f"payload does not match any of the supported image formats: oci: open "
+                                      f"{path}/index.json: no such file or directory; dir: open "
+                                      f"{path}/manifest.json: no such file or directory")
+        self.engine.events.emit("image", "loadfromarchive", name=path)
+        return names or [f"sha256:{image_id}"]
 
     def list_tags(self, name: str, options: PullOptions) -> list[tuple[str, str]]:
         from sealpod.engine.image_transfer import list_tags

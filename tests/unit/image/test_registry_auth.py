@@ -61,7 +61,7 @@ def test_parse_empty_and_bare_scheme() -> None:
 
 def test_registry_error_text_words_like_containers_image() -> None:
     body = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}'
-    assert registry_error_text(body) == "manifest unknown"
+    assert registry_error_text(body) == "manifest unknown: manifest unknown"  # as c/image words it
     body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
     assert registry_error_text(body) == "unauthorized: authentication required"
     assert registry_error_text(b'{"details":"incorrect username or password"}') == \

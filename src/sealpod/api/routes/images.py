@@ -268,7 +268,7 @@ def untag(req: Request) -> Response:
 
 
 def remove(req: Request) -> Response:
-    report = req.engine.images.remove([_name(req)], force=req.flag("force"))
+    report = req.engine.images.remove([_name(req)], force=req.flag("force"), no_prune=req.flag("noprune"))
     if report.errors:
         err = report.errors[0]
         raise err if isinstance(err, SealpodError) else SealpodError(str(err))

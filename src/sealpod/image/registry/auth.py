@@ -268,8 +268,8 @@ class Authenticator:
 def registry_error_text(body: bytes) -> str:
     """The words of a registry's JSON error body (``{"errors": [{"code", "message"}]}``), or ''.
 
-    Worded as containers/image does: ``manifest unknown`` or ``unauthorized: authentication
-    required`` (the code, lower-cased, then the message when it says more).
+    Worded as containers/image does: ``manifest unknown: manifest unknown`` or ``unauthorized:
+    authentication required`` (the code, lower-cased, then the message, even when they agree).
     """
     try:
         doc = json.loads(body)
@@ -286,5 +286,5 @@ def registry_error_text(body: bytes) -> str:
             continue
         code = str(err.get("code", "")).lower().replace("_", " ")
         msg = str(err.get("message", "") or "")
-        texts.append(code if not msg or msg.lower() == code else f"{code}: {msg}" if code else msg)
+        texts.append(f"{code}: {msg}" if code and msg else code or msg)
     return "; ".join(t for t in texts if t)

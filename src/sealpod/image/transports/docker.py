@@ -59,15 +59,18 @@ def open_client(registry: str, access: RegistryAccess, conf: RegistriesConf, env
 class DockerSource:
     """Reads one image (or index) from a registry repository."""
 
-    def __init__(self, client: RegistryClient, ref: Reference) -> None:
+    def __init__(self, client: RegistryClient, ref: Reference, logical: Reference | None = None) -> None:
         if ref.registry is None:
             raise InvalidArgument(f"{ref}: a registry is needed to pull")
         self.client = client
         self.ref = ref
+        self.logical = logical or ref  # the name asked for, when a mirror or rewritten location serves it
         self.repo = ref.repository
 
     def describe(self) -> str:
-        return f"docker://{self.ref}"
+        """The source as containers/image names it in errors: the name asked for, in Docker's
+        familiar form (``docker://busybox:latest``), not the mirror that was read."""
+        return f"docker://{self.logical.familiar()}"
 
     def get_manifest(self, digest: str | None = None) -> tuple[bytes, str]:
         reference = digest or self.ref.digest or self.ref.tag or "latest"
