@@ -70,10 +70,18 @@ def _row(doc: dict[str, Any], trunc: bool) -> dict[str, Any]:
     """The Go field names Podman's templates see."""
     return {"Name": doc["name"], "ID": doc["id"][:12] if trunc else doc["id"], "Driver": doc["driver"],
             "NetworkInterface": doc.get("network_interface", ""), "Created": doc.get("created", ""),
-            "Subnets": doc.get("subnets", []), "IPv6Enabled": doc.get("ipv6_enabled", False),
+            "Subnets": [_subnet_row(s) for s in doc.get("subnets") or []],
+            "IPv6Enabled": doc.get("ipv6_enabled", False),
             "Internal": doc.get("internal", False), "DNSEnabled": doc.get("dns_enabled", False),
             "Labels": doc.get("labels") or {}, "Options": doc.get("options") or {},
             "IPAMOptions": doc.get("ipam_options") or {}}
+
+
+def _subnet_row(sub: dict[str, Any]) -> dict[str, Any]:
+    """A subnet by Go's field names (``{{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}}``)."""
+    lease = sub.get("lease_range") or {}
+    return {"Subnet": sub.get("subnet", ""), "Gateway": sub.get("gateway", ""),
+            "LeaseRange": {"StartIP": lease.get("start_ip", ""), "EndIP": lease.get("end_ip", "")} if lease else None}
 
 
 def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:

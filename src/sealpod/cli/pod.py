@@ -27,10 +27,10 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("-p", "--publish", action="append", default=[], help="publish a container's port(s) to the host")
     a("--network", "--net", action="append", default=[], help="connect the pod to a network")
     a("--share", default=None, help="namespaces to share: cgroup, ipc, net, pid, uts or none")
-    a("--hostname", default="", help="set the pod's hostname")
+    a("-h", "--hostname", default="", help="set the pod's hostname")
     a("-l", "--label", action="append", default=[], help="set metadata on the pod")
     a("--label-file", action="append", default=[], help="read labels from a file")
-    a("--infra", nargs="?", const="true", default="true", help="create an infra container for the pod")
+    a("--infra", nargs="?", const="true", default=None, help="create an infra container for the pod")
     a("--infra-command", default="", help="the command to run in the infra container")
     a("--infra-image", default="", help="the image of the infra container")
     a("--infra-name", default="", help="the name of the infra container")
@@ -42,6 +42,9 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("--replace", action="store_true", help="replace an existing pod of the same name")
     add_addressing_flags(p, "pod", "the pod's containers")
     a("--shm-size", default="", help="size of /dev/shm")
+    from sealpod.cli.pod_flags import add_infra_flags
+
+    add_infra_flags(p)
 
 
 def _networks(values: list[str]) -> dict[str, Any]:
@@ -50,7 +53,7 @@ def _networks(values: list[str]) -> dict[str, Any]:
     values = [v for v in values if v]
     if not values:
         return {}
-    if len(values) == 1 and (":" not in values[0] or values[0].startswith(("ns:", "container:"))):
+    if len(values) == 1 and (":" not in values[0] or values[0].startswith(("ns:", "container:", "slirp4netns:"))):
         return {"network": values[0]}
     return {"network": "bridge", "networks": dict(parse_network_flag(v) for v in values)}
 
@@ -58,9 +61,14 @@ def _networks(values: list[str]) -> dict[str, Any]:
 def spec_from_args(args: argparse.Namespace) -> PodSpec:
     from sealpod.cli.args import parse_bool
     from sealpod.cli.container_flags import parse_size
+    from sealpod.cli.pod_flags import infra_fields, share_parent
     from sealpod.engine.pods import PodSpec
 
-    infra = parse_bool(args.infra)
+    infra = parse_bool(args.infra or "true")
+    if args.infra is None and args.share is not None and args.share in ("", "none"):
+        infra = False  # nothing shared: no infra container, unless --infra asks for one
+    if not infra and args.share not in (None, "", "none"):
+        raise InvalidArgument(f"cannot set share({args.share}) namespaces without an infra container")
     if args.name and args.name_arg:
         raise InvalidArgument("cannot specify both a pod name (--name) and an argument")
     labels: dict[str, str] = {}
@@ -90,7 +98,7 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
                    ip=args.ip, network_aliases=tuple(args.network_alias), no_hosts=args.no_hosts,
                    shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else None,
                    infra_conmon_pidfile=args.infra_conmon_pidfile, create_command=("sealpod", *sys.argv[1:]),
-                   **_networks(args.network))
+                   infra_config=infra_fields(args), share_parent=share_parent(args), **_networks(args.network))
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -123,6 +131,8 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.formatting import render
     from sealpod.cli.pod_rows import PodRow, default_format, sort_rows
 
+    if args.quiet and args.format:
+        raise InvalidArgument("quiet and format cannot be used together")
     pods = ctx.engine.pods.summaries(args.filter)
     if args.latest:
         pods = sorted(pods, key=lambda s: s.created)[-1:]
@@ -130,10 +140,11 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.quiet:
         sys.stdout.write("".join(f"{r.Id if args.no_trunc else r.ID}\n" for r in rows))
         return 0
-    default = default_format(args.ctr_names, args.ctr_ids, args.ctr_status)
+    default = default_format(args.ctr_names, args.ctr_ids, args.ctr_status, args.ns)
     fmt = args.format or default
     headers = {"ID": "POD ID", "Created": "CREATED", "InfraID": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS",
-               "ContainerIds": "IDS", "ContainerNames": "NAMES", "ContainerStatuses": "STATUS"}
+               "ContainerIds": "IDS", "ContainerNames": "NAMES", "ContainerStatuses": "STATUS",
+               "Namespace": "NAMESPACES"}
     sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="pod ps", json_indent=2,
                             escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
                             noheading=args.noheading))
@@ -180,7 +191,20 @@ def _template_view(doc: dict[str, Any]) -> dict[str, Any]:
 
     view = {**template_view(doc), "ID": doc.get("Id", "")}
     view["Containers"] = [{**c, "ID": c.get("Id", "")} for c in doc.get("Containers") or []]
+    for json_key, go_name in _GO_NAMES.items():  # Podman's lower-case JSON keys, by their Go names
+        if json_key in doc:
+            view[go_name] = doc[json_key]
+        if isinstance(view.get("InfraConfig"), dict) and json_key in view["InfraConfig"]:
+            view["InfraConfig"] = {**view["InfraConfig"], go_name: view["InfraConfig"][json_key]}
     return view
+
+
+_GO_NAMES = {"cpu_period": "CPUPeriod", "cpu_quota": "CPUQuota", "cpu_shares": "CPUShares",
+             "cpuset_cpus": "CPUSetCPUs", "cpuset_mems": "CPUSetMems", "mounts": "Mounts", "devices": "Devices",
+             "device_read_bps": "BlkioDeviceReadBps", "device_write_bps": "BlkioDeviceWriteBps",
+             "volumes_from": "VolumesFrom", "security_opt": "SecurityOpts", "memory_limit": "MemoryLimit",
+             "memory_swap": "MemorySwap", "blkio_weight": "BlkioWeight", "blkio_weight_device": "BlkioWeightDevice",
+             "pid_ns": "PidNS", "userns": "UserNS", "uts_ns": "UtsNS"}
 
 
 def _setup_exists(p: argparse.ArgumentParser) -> None:
@@ -224,7 +248,7 @@ def _targets(args: argparse.Namespace, ctx: CliContext) -> list[str]:
     return names
 
 
-def _each(args: argparse.Namespace, ctx: CliContext, act: Callable[[str], object]) -> int:
+def _each(args: argparse.Namespace, ctx: CliContext, act: Callable[[str], object], act_is_rm: bool = False) -> int:
     """Act on every pod named, printing each ID; Podman goes on after a failure."""
     errors: list[SealpodError] = []
     for name in _targets(args, ctx):
@@ -236,7 +260,8 @@ def _each(args: argparse.Namespace, ctx: CliContext, act: Callable[[str], object
         except NoSuchPod as e:
             if getattr(args, "ignore", False):
                 continue
-            e.exit_code = 1
+            if act_is_rm:  # Podman 4.3: only ``pod rm`` exits 1 for a missing pod; the others 125
+                e.exit_code = 1
             errors.append(e)
         except SealpodError as e:
             errors.append(e)
@@ -279,7 +304,7 @@ def _setup_rm(p: argparse.ArgumentParser) -> None:
 
 def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
     args.ignore = args.ignore or args.force  # Podman: a missing pod is no error with --force
-    return _each(args, ctx, lambda n: ctx.engine.pods.remove(n, force=args.force, timeout=args.time))
+    return _each(args, ctx, lambda n: ctx.engine.pods.remove(n, force=args.force, timeout=args.time), True)
 
 
 def _setup_prune(p: argparse.ArgumentParser) -> None:
@@ -376,8 +401,21 @@ def _lifecycle(summary: str, run: Callable[[argparse.Namespace, CliContext], int
     return Command(summary, lambda p: _setup_targets(p, time_flag=time_flag), run)
 
 
+def _clone_setup(p: argparse.ArgumentParser) -> None:
+    from sealpod.cli.pod_clone import setup_clone
+
+    setup_clone(p)
+
+
+def _clone_run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.pod_clone import run_clone
+
+    return run_clone(args, ctx)
+
+
 COMMANDS: dict[str, Command] = {
     "create": Command("Create a new empty pod", _setup_create, _run_create),
+    "clone": Command("Clone an existing pod", _clone_setup, _clone_run),
     "ps": _PS, "ls": _PS, "list": _PS,
     "inspect": Command("Display a pod configuration", _setup_inspect, _run_inspect),
     "exists": Command("Check if a pod exists in local storage", _setup_exists, _run_exists),

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from sealpod.engine.pods import PodSummary
 
 
-def default_format(names: bool, ids: bool, statuses: bool) -> str:
-    """``--ctr-*`` replace the container count with those columns, in Podman's order."""
+def default_format(names: bool, ids: bool, statuses: bool, ns: bool = False) -> str:
+    """``--ctr-*`` replace the container count with those columns, in Podman's order; ``--ns``
+    adds the cgroup and namespaces after them."""
     cols = ["{{.ID}}", "{{.Name}}", "{{.Status}}", "{{.Created}}", "{{.InfraID}}"]
     extra = [c for c, on in (("{{.ContainerIds}}", ids), ("{{.ContainerNames}}", names),
                              ("{{.ContainerStatuses}}", statuses)) if on]
-    return "table " + "\t".join(cols + (extra or ["{{.NumberOfContainers}}"]))
+    tail = ["{{.Cgroup}}", "{{.Namespace}}"] if ns else []
+    return "table " + "\t".join(cols + extra + tail + ([] if extra else ["{{.NumberOfContainers}}"]))
 
 
 def _rfc3339(ts: float) -> str:

@@ -55,10 +55,9 @@ def check_config(cfg: ContainerConfig) -> None:
     before anything is created, with Podman's messages."""
     import ipaddress
 
-    from sealpod.network.portmap import parse_expose, parse_publish
+    from sealpod.network.portmap import check_conflicts, parse_expose, parse_publish
 
-    for spec in cfg.ports:
-        parse_publish(spec)
+    check_conflicts([m for spec in cfg.ports for m in parse_publish(spec)])
     for spec in cfg.expose:
         parse_expose(spec)
     if cfg.ip:
@@ -107,3 +106,34 @@ def ports_of(cfg: ContainerConfig, image_exposed: Sequence[str]) -> list[PortMap
         exposed = [p for spec in (*image_exposed, *cfg.expose) for p in parse_expose(spec)]
         mappings += publish_all(exposed, mappings)
     return mappings
+
+
+def with_default_network(conf_netns: str, cfg: ContainerConfig) -> ContainerConfig:
+    """containers.conf's ``netns`` for a container that asked for no network mode of its own
+    (``private``/``bridge``, the defaults, change nothing)."""
+    if cfg.network or cfg.networks or conf_netns in ("", "private", "bridge"):
+        return cfg
+    from sealpod.utils import record
+
+    return record.replace(cfg, network=conf_netns)
+
+
+def with_network_names(files: Any, cfg: ContainerConfig) -> ContainerConfig:
+    """Networks named by ID (or an ID prefix) are recorded by name, as Podman records them: inspect,
+    connect and disconnect then see one network, not two."""
+    from sealpod.errors import NoSuchNetwork
+    from sealpod.utils import record
+
+    def name_of(ref: str) -> str:
+        try:
+            return str(files.get(ref).name)
+        except NoSuchNetwork:
+            return ref  # an unknown network: its own error comes when the container starts
+
+    changes: dict[str, Any] = {}
+    mode = cfg.network
+    if mode and mode not in MODES and mode != "default" and not mode.startswith(("container:", "ns:", "slirp4netns:")):
+        changes["network"] = name_of(mode)
+    if cfg.networks:
+        changes["networks"] = {name_of(k): v for k, v in cfg.networks.items()}
+    return record.replace(cfg, **changes) if changes else cfg

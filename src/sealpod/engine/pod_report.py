@@ -69,8 +69,11 @@ def _networks(svc: PodService, pod: PodRecord, members: Sequence[ContainerRecord
 
 def summarize(svc: PodService, pod: PodRecord) -> PodSummary:
     members = svc.members(pod)
+    from sealpod.engine.pod_inherit import is_init_container
+
     ctrs = tuple(PodContainer(r.id, r.name, public_state(r.state)) for r in members)
-    return PodSummary(id=pod.id, name=pod.name, status=pod_status([c.state for c in ctrs]), created=pod.created,
+    status = pod_status([public_state(r.state) for r in members if not is_init_container(r)])
+    return PodSummary(id=pod.id, name=pod.name, status=status, created=pod.created,
                       infra_id=pod.infra_id, labels=dict(pod.labels), networks=_networks(svc, pod, members),
                       containers=ctrs)
 
@@ -78,8 +81,8 @@ def summarize(svc: PodService, pod: PodRecord) -> PodSummary:
 def _filter(key: str, value: str) -> Callable[[PodSummary], bool]:
     if key == "id":
         return lambda s: s.id.startswith(value)
-    if key == "name":
-        return lambda s: value in s.name or fnmatch.fnmatchcase(s.name, value)
+    if key == "name":  # a regular expression, as Podman matches it (a glob too, as before)
+        return lambda s: _regex_search(value, s.name) or fnmatch.fnmatchcase(s.name, value)
     if key == "label":
         k, has, v = value.partition("=")
         return lambda s: k in s.labels and (not has or s.labels[k] == v)
@@ -88,7 +91,7 @@ def _filter(key: str, value: str) -> Callable[[PodSummary], bool]:
             raise InvalidArgument(f"{value} is not a valid pod status")
         return lambda s: s.status.lower() == value
     if key == "ctr-names":
-        return lambda s: any(value in c.name for c in s.containers)
+        return lambda s: any(_regex_search(value, c.name) for c in s.containers)
     if key == "ctr-ids":
         return lambda s: any(c.id.startswith(value) for c in s.containers)
     if key == "ctr-status":
@@ -103,6 +106,15 @@ def _filter(key: str, value: str) -> Callable[[PodSummary], bool]:
         limit = parse_time(value)
         return lambda s: limit is not None and s.created * 1e9 < limit
     raise InvalidArgument(f'"{key}" is an invalid filter')
+
+
+def _regex_search(pattern: str, text: str) -> bool:
+    import re
+
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return pattern in text
 
 
 def filtered(found: list[PodSummary], filters: Sequence[str]) -> list[PodSummary]:
@@ -137,27 +149,89 @@ def _infra_config(svc: PodService, pod: PodRecord, infra: ContainerRecord | None
         "NoManageResolvConf": False, "DNSServer": list(spec.dns_servers) or None,
         "DNSSearch": list(spec.dns_search) or None, "DNSOption": list(spec.dns_options) or None,
         "NoManageHosts": False, "HostAdd": list(spec.add_hosts) or None,
-        "Networks": list(_networks(svc, pod, members)), "NetworkOptions": None,
-        "pid_ns": "private", "userns": spec.userns or "host", "uts_ns": "private",
+        "Networks": list(_networks(svc, pod, members)), "NetworkOptions": _network_options(spec.network),
+        **_cpu_limits(spec.infra_config),
+        "pid_ns": spec.infra_config.get("pid") or "private", "userns": spec.userns or "host",
+        "uts_ns": spec.infra_config.get("uts") or "private",
     }
+
+
+def _network_options(mode: str) -> dict[str, list[str]] | None:
+    """``--network slirp4netns:OPTS``: the options as given, under the mode's name."""
+    name, sep, opts = mode.partition(":")
+    if not sep or name not in ("slirp4netns", "pasta"):
+        return None
+    return {name: [o for o in opts.split(",") if o]}
+
+
+def _cpu_limits(conf: dict[str, Any]) -> dict[str, Any]:
+    """``--cpus`` as Podman reports it: a CFS period of 100 ms and the matching quota."""
+    out: dict[str, Any] = {}
+    if conf.get("cpus"):
+        out.update(cpu_period=100000, cpu_quota=int(float(conf["cpus"]) * 100000))
+    if conf.get("cpuset_cpus"):
+        out["cpuset_cpus"] = conf["cpuset_cpus"]
+    return out
+
+
+def _pod_limits(svc: PodService, pod: PodRecord, infra: ContainerRecord | None) -> dict[str, Any]:
+    """The pod-wide settings of ``pod create`` (Podman's lower-case keys), as its infra container has them."""
+    conf = pod.pod_spec.infra_config
+    out: dict[str, Any] = {k: v for k, v in _cpu_limits(conf).items() if k != "cpuset_cpus"}
+    if conf.get("cpu_shares"):
+        out["cpu_shares"] = conf["cpu_shares"]
+    if conf.get("cpuset_cpus"):
+        out["cpuset_cpus"] = conf["cpuset_cpus"]
+    if conf.get("cpuset_mems"):
+        out["cpuset_mems"] = conf["cpuset_mems"]
+    host: dict[str, Any] = {}
+    if infra is not None:
+        from sealpod.engine.container_inspect import inspect_document
+
+        doc = inspect_document(svc.engine.containers, infra)
+        host = doc.get("HostConfig") or {}
+        if doc.get("Mounts"):
+            out["mounts"] = doc["Mounts"]
+        if host.get("Devices"):
+            out["devices"] = host["Devices"]
+    for key, flag in (("device_read_bps", "BlkioDeviceReadBps"), ("device_write_bps", "BlkioDeviceWriteBps")):
+        if host.get(flag):
+            out[key] = host[flag]
+    if conf.get("volumes_from"):
+        out["volumes_from"] = list(conf["volumes_from"])
+    if conf.get("security_opts"):
+        out["security_opt"] = list(conf["security_opts"])
+    if conf.get("memory"):
+        swap = conf.get("memory_swap")
+        out.update(memory_limit=conf["memory"], memory_swap=swap if swap else 2 * int(conf["memory"]))
+    if conf.get("blkio_weight"):
+        out["blkio_weight"] = conf["blkio_weight"]
+    if host.get("BlkioWeightDevice"):
+        out["blkio_weight_device"] = host["BlkioWeightDevice"]
+    return out
 
 
 def inspect(svc: PodService, pod: PodRecord) -> dict[str, Any]:
     """Podman's ``pod inspect`` document."""
+    from sealpod.engine.pod_inherit import is_init_container
+
     members = svc.members(pod)
     states = [public_state(r.state) for r in members]
     spec = pod.pod_spec
     doc: dict[str, Any] = {
         "Id": pod.id, "Name": pod.name, "Created": rfc3339(pod.created),
         "CreateCommand": list(spec.create_command) or None,
-        "ExitPolicy": spec.exit_policy, "State": pod_status(states), "Hostname": pod.hostname,
+        "ExitPolicy": spec.exit_policy,
+        "State": pod_status([s for r, s in zip(members, states, strict=True) if not is_init_container(r)]),
+        "Hostname": pod.hostname,
     }
     if pod.labels:
         doc["Labels"] = dict(pod.labels)
-    doc.update({"CreateCgroup": bool(pod.infra_id), "CgroupParent": "/sealpod_parent"})
+    parent = "/" + str(spec.infra_config.get("cgroup_parent") or "/sealpod_parent").strip("/")
+    doc.update({"CreateCgroup": bool(pod.infra_id), "CgroupParent": parent})
+    infra = next((r for r in members if r.id == pod.infra_id), None)
     if pod.infra_id:
-        infra = next((r for r in members if r.id == pod.infra_id), None)
-        doc.update({"CgroupPath": f"/sealpod_parent/{pod.id}", "CreateInfra": True,
+        doc.update({"CgroupPath": f"{parent}/{pod.id}" if spec.share_parent else "", "CreateInfra": True,
                     "InfraContainerID": pod.infra_id, "InfraConfig": _infra_config(svc, pod, infra),
                     "SharedNamespaces": sorted(pod.share)})
     else:
@@ -165,9 +239,7 @@ def inspect(svc: PodService, pod: PodRecord) -> dict[str, Any]:
     doc["NumContainers"] = len(members)
     if members:
         doc["Containers"] = [{"Id": r.id, "Name": r.name, "State": s} for r, s in zip(members, states, strict=True)]
-    mounts = [v for v in spec.volumes]
-    if mounts:
-        doc["Mounts"] = mounts
+    doc.update(_pod_limits(svc, pod, infra))
     return doc
 
 
@@ -176,9 +248,16 @@ def top(svc: PodService, pod: PodRecord, descriptors: Sequence[str]) -> list[lis
     running = [r for r in svc.members(pod) if r.state in ("running", "paused")]
     if not running:
         raise ContainerStateInvalid(f"pod {pod.id} is not running: container state improper")
+    from sealpod.engine.pid_ns import shared_namespace
+
     ops = svc.engine.container_ops
     table: list[list[str]] = []
+    seen: set[str] = set()
     for rec in running:
+        ns = shared_namespace(rec.pid)
+        if ns and ns in seen:  # its processes are listed already, with those of the namespace it shares
+            continue
+        seen.add(ns)
         rows = ops.top(rec.id, descriptors)
         table += rows if not table else rows[1:]
     return table

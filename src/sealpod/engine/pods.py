@@ -84,6 +84,10 @@ class PodSpec:
     infra_conmon_pidfile: str = ""  # where the infra's conmon PID is written at start
     create_command: tuple[str, ...] = ()  # the CLI's argv (inspect's CreateCommand, generate systemd --new)
     service_container: str = ""  # kube play --service-container: the ID of the container standing for the pod
+    # ContainerConfig fields of the infra container (pod create's resource, device, security, --pid/--uts,
+    # --volumes-from flags): members inherit devices, security options and limits they do not set themselves
+    infra_config: dict[str, Any] = field(default_factory=dict)
+    share_parent: bool = True  # --share-parent: members' cgroups go under the pod's
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)
@@ -154,6 +158,14 @@ def check_share(share: Sequence[str], infra: bool) -> tuple[str, ...]:
     if not infra:  # nothing holds namespaces to share, as Podman shares none without infra
         return ()
     return tuple(dict.fromkeys(out))
+
+
+def _infra_aliases(spec: PodSpec, name: str) -> tuple[str, ...]:
+    """On a bridge network, the pod's name resolves to its infra container (NAME.dns.podman), as in Podman."""
+    mode = spec.network
+    bridge = not mode or mode == "bridge" or ":" not in mode and mode not in ("none", "host", "private", "slirp4netns",
+                                                                             "pasta")
+    return tuple(dict.fromkeys((*spec.network_aliases, name))) if bridge else tuple(spec.network_aliases)
 
 
 def pod_volume(spec: str) -> MountSpec:
@@ -252,18 +264,21 @@ class PodService:
     # --- create -------------------------------------------------------------------------
 
     def create(self, spec: PodSpec) -> PodRecord:
+        from sealpod.engine import pod_checks
         from sealpod.engine.names import check_name, new_id, random_name
 
+        pod_checks.check_no_infra(spec)
+        pod_checks.check_pod_network(spec)
+        pod_checks.check_namespace_flags(spec)
         share = check_share(spec.share, spec.infra)
         if spec.exit_policy not in ("continue", "stop"):
             raise InvalidArgument(f'running pod create option: invalid pod exit policy: "{spec.exit_policy}"')
-        if not spec.infra and (spec.ports or spec.network or spec.networks):
-            raise InvalidArgument("you must have an infra container to publish port bindings or set a network: "
-                                  "invalid argument")
         if spec.userns.startswith("container:") or (spec.userns not in ("", "host") and not spec.infra):
             raise InvalidArgument(f"--userns={spec.userns} needs an infra container of the pod's own: invalid "
                                   "argument")
         name = check_name(spec.name) if spec.name else ""
+        if name:
+            pod_checks.check_name_free(self.db.conn, name, for_pod=True)
         while not name:
             name = random_name()
             if self.exists(name):
@@ -305,9 +320,14 @@ class PodService:
             network=spec.network, networks=dict(spec.networks), ports=tuple(spec.ports),
             add_hosts=tuple(spec.add_hosts), dns_servers=tuple(spec.dns_servers),
             dns_search=tuple(spec.dns_search), dns_options=tuple(spec.dns_options), pull="never",
-            mac_address=spec.mac_address, ip=spec.ip, network_aliases=tuple(spec.network_aliases),
+            mac_address=spec.mac_address, ip=spec.ip, network_aliases=_infra_aliases(spec, pod.name),
             no_hosts=spec.no_hosts, shm_size=spec.shm_size, userns=spec.userns,
+            mounts=tuple(pod_volume(v) for v in spec.volumes),  # the pod's volumes, as Podman's infra has them
             stop_signal="SIGTERM", stop_timeout=10, conmon_pidfile=spec.infra_conmon_pidfile)
+        if spec.infra_config:
+            from sealpod.engine.pod_inherit import infra_with
+
+            config = infra_with(config, spec.infra_config)
         from sealpod.engine.network_flags import check_config
 
         check_config(config)
@@ -353,25 +373,42 @@ class PodService:
 
     def member_config(self, config: ContainerConfig) -> tuple[str, ContainerConfig]:
         """A new member's configuration: the pod's shared namespaces, hostname, volumes, hosts, DNS."""
+        maps_error = InvalidArgument("cannot specify a new uid/gid map when entering a pod with an infra container: "
+                                     "invalid argument")
+        if config.pod.startswith("new:") and (config.uid_maps or config.gid_maps):
+            raise maps_error  # a new pod has an infra container: refused before the pod is made
         if config.pod.startswith("new:"):  # the container's ports and network become the new pod's
             pod = self.create(PodSpec(name=config.pod[4:], ports=config.ports, network=config.network,
-                                      networks=dict(config.networks), hostname=config.hostname))
-            config = dataclasses.replace(config, ports=(), network="", networks={}, hostname="")
+                                      networks=dict(config.networks), hostname=config.hostname,
+                                      ip=config.ip, mac_address=config.mac_address))
+            config = dataclasses.replace(config, ports=(), network="", networks={}, hostname="", ip="",
+                                         mac_address="")
         else:
             pod = self.lookup(config.pod)
         changes: dict[str, Any] = {"pod": pod.id}
+        if config.init_ctr and any(r.state == "running" for r in self.members(pod)):
+            raise InvalidArgument("cannot add init-ctr to a running pod")
         spec = pod.pod_spec
         infra = f"container:{pod.infra_id}" if pod.infra_id else ""
+        if infra and (config.uid_maps or config.gid_maps):
+            raise maps_error
         if infra and "net" in pod.share:
             if config.ports or config.publish_all or config.expose:
                 raise InvalidArgument("invalid config provided: published or exposed ports must be defined when "
                                       "the pod is created: network cannot be configured when it is shared with a pod")
+            if config.add_hosts and not config.network and not config.networks:
+                raise InvalidArgument("extra host entries must be specified on the pod: network cannot be configured "
+                                      "when it is shared with a pod")
+            if config.ip or config.mac_address:  # an address is the infra's to have
+                raise InvalidArgument("invalid config provided: networks must be defined when the pod is created: "
+                                      "network cannot be configured when it is shared with a pod")
             if not config.network and not config.networks:
                 changes["network"] = infra
         for kind in ("ipc", "uts", "pid"):
             if infra and kind in pod.share and not getattr(config, kind):
                 changes[kind] = infra
-        if infra and spec.userns not in ("", "host"):  # members join the infra's user namespace, as in Podman
+        own_maps = any(spec.infra_config.get(k) for k in ("uid_maps", "gid_maps", "subuidname", "subgidname"))
+        if infra and (spec.userns not in ("", "host") or own_maps):  # members join the infra's user namespace
             if config.userns or config.uid_maps or config.gid_maps:
                 raise InvalidArgument("invalid config provided: cannot set a user namespace when joining a pod "
                                       "with one: invalid configuration")
@@ -388,6 +425,10 @@ class PodService:
         changes["dns_servers"] = config.dns_servers or spec.dns_servers
         changes["dns_search"] = config.dns_search or spec.dns_search
         changes["dns_options"] = config.dns_options or spec.dns_options
+        if infra:
+            from sealpod.engine.pod_inherit import inherited
+
+            changes.update(inherited(spec, pod.share, config, infra))
         return pod.id, dataclasses.replace(config, **changes)
 
     def prepare_member(self, rec: ContainerRecord) -> None:
@@ -454,7 +495,14 @@ class PodService:
 
             pod_service.ensure_running(self.engine, pod.spec["service_container"])
         with self.lock(pod.id):
-            for rec in self.members(pod):
+            members = self.members(pod)
+            if not members:
+                raise NoSuchContainer(f"no containers in pod {pod.id} have no dependencies, cannot start pod: no "
+                                      "such container")
+            from sealpod.engine.pod_inherit import run_init_containers
+
+            members = run_init_containers(self.engine, members, pod.infra_id)
+            for rec in members:
                 if rec.state in (State.RUNNING, State.PAUSED):
                     continue
                 try:
@@ -491,8 +539,9 @@ class PodService:
         parse_signal(signal)
         pod = self.lookup(name_or_id)
         svc = self.engine.containers
-        running = [r for r in self.members(pod) if r.state in (State.RUNNING, State.PAUSED)]
-        if not running:
+        members = self.members(pod)
+        running = [r for r in members if r.state in (State.RUNNING, State.PAUSED)]
+        if members and not running:
             raise ContainerStateInvalid(f"no containers in pod {pod.id} are running: container state improper")
         for rec in reversed(running):
             with contextlib.suppress(ContainerStateInvalid, NoSuchContainer):
@@ -548,7 +597,7 @@ class PodService:
                 for rec in reversed(busy):
                     with contextlib.suppress(SealpodError):
                         svc.stop(rec.id, timeout)
-            for rec in members:
+            for rec in reversed(members):  # the newest first: a member may have joined an older one's namespace
                 if rec.id != pod.infra_id:
                     with contextlib.suppress(NoSuchContainer):
                         svc.remove(rec.id, force=True, volumes=volumes)
@@ -557,6 +606,8 @@ class PodService:
             if pod.infra_id:
                 with contextlib.suppress(NoSuchContainer):
                     svc.remove(pod.infra_id, force=True, volumes=volumes)
+                for rec in (r for r in members if r.id == pod.infra_id):  # the infra's anonymous volumes are the
+                    self.engine.volumes.remove_anonymous_of(rec)  # pod's (kube emptyDir): they go with it, as Podman's
             with self.db.write() as conn:
                 conn.execute("DELETE FROM pods WHERE id=?", (pod.id,))
         if pod.spec.get("service_container"):

@@ -223,13 +223,18 @@ def build_network(name: str, opts: CreateOptions, existing: Sequence[Network], *
     """Check ``network create``'s options against each other and the networks there are, and pick
     the subnet and bridge the user left out, as Podman does."""
     check_name(name)
+    if name in ("none", "host", "bridge", "private", "slirp4netns", "pasta", "container", "ns", "default"):
+        raise InvalidArgument(f'cannot create network with name "{name}" because it conflicts with a valid '
+                              "network mode")
     if any(n.name == name for n in existing):
         raise NetworkExists(f"network name {name} already used: network already exists")
     if opts.driver not in _DRIVERS:
         raise InvalidArgument(f"unsupported driver {opts.driver}: invalid argument")
     _check_options(opts)
-    if len(opts.gateways) > len(opts.subnets) or len(opts.ip_ranges) > len(opts.subnets):
-        raise InvalidArgument("cannot set more gateways or ip-ranges than subnets")
+    if len(opts.gateways) > len(opts.subnets):
+        raise InvalidArgument("cannot set more gateways than subnets")
+    if len(opts.ip_ranges) > len(opts.subnets):
+        raise InvalidArgument("cannot set more ranges than subnets")
     taken = [s.network for n in existing for s in n.subnets]
     subnets = [_subnet_of(s, opts.ip_ranges[i] if i < len(opts.ip_ranges) else "",
                           opts.gateways[i] if i < len(opts.gateways) else "")
@@ -238,9 +243,9 @@ def build_network(name: str, opts: CreateOptions, existing: Sequence[Network], *
         if any(overlaps(sub.network, t) for t in [*taken, *host_nets]):
             raise NetworkExists(f"subnet {sub.subnet} is already used on the host or by another config")
         taken.append(sub.network)
-    if not subnets:
+    if not subnets or (opts.ipv6 and not any(s.network.version == 4 for s in subnets)):  # dual stack: an IPv4 too
         net = free_subnet(pools, [*taken, *host_nets])
-        subnets.append(Subnet(str(net), str(net.network_address + 1)))
+        subnets.insert(0, Subnet(str(net), str(net.network_address + 1)))
     if opts.ipv6 and not any(s.network.version == 6 for s in subnets):
         v6 = free_subnet([("fd00::/8", 64)], [*taken, *host_nets])
         subnets.append(Subnet(str(v6), str(v6.network_address + 1)))
@@ -284,6 +289,17 @@ class NetworkFiles:
     def __init__(self, directory: Path, default: Network) -> None:
         self.dir = directory
         self.default = default
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """``netavark.lock`` in the directory, as Podman keeps it: one writer of the definitions at a
+        time across processes (two creates must not take the same subnet or name)."""
+        import fcntl
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / "netavark.lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            yield
 
     def all(self) -> list[Network]:
         found: dict[str, Network] = {}

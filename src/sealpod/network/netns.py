@@ -87,3 +87,31 @@ def remove(path: Path) -> None:
         pass
     except OSError as e:
         raise NetworkError(f"removing network namespace file {path}: {e.strerror}") from e
+
+
+def set_sysctl(path: Path, key: str, value: str) -> None:
+    """Write ``/proc/sys/KEY`` as seen from the network namespace at ``path`` (by a thread that
+    joins it and ends): slirp4netns's IPv6 needs ``net.ipv6.conf.default.accept_dad=0`` there
+    before its tap device comes up, as Podman sets it, or the address waits for duplicate detection."""
+    import threading
+
+    from sealpod.utils.libc import setns
+
+    def work() -> None:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            setns(fd, CLONE_NEWNET)
+        finally:
+            os.close(fd)
+        with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+            f.write(value)
+
+    def guarded() -> None:
+        try:
+            work()
+        except OSError:
+            pass  # best effort: the address still comes, later
+
+    worker = threading.Thread(target=guarded, daemon=True)
+    worker.start()
+    worker.join()

@@ -106,6 +106,25 @@ def parse_publish(spec: str) -> list[PortMapping]:
     return [PortMapping(cport, hport, host_ip, proto, count) for proto in protocols]
 
 
+def check_conflicts(mappings: Sequence[PortMapping]) -> None:
+    """Podman refuses, at create, a host port that a ``-p`` range covers (short of the range's last
+    port) and another ``-p`` of the same protocol and address also asks for; two single ports may
+    repeat (netavark then forwards the first)."""
+    owned: dict[tuple[str, str, int], int] = {}  # (ip, protocol, host port) -> index of the range
+    for i, m in enumerate(mappings):
+        if m.host_port and m.range > 1:
+            for port in range(m.host_port, m.host_port + m.range - 1):
+                owned.setdefault((m.host_ip if m.host_ip != "0.0.0.0" else "", m.protocol, port), i)
+    clashes = []
+    for i, m in enumerate(mappings):
+        ports = range(m.host_port, m.host_port + max(1, m.range - 1)) if m.host_port else range(0)
+        ip = m.host_ip if m.host_ip != "0.0.0.0" else ""
+        clashes += [(port, m.protocol) for port in ports if owned.get((ip, m.protocol, port), i) != i]
+    if clashes:
+        port, proto = min(clashes)
+        raise InvalidArgument(f"conflicting port mappings for host port {port} (protocol {proto})")
+
+
 def parse_expose(spec: str) -> list[tuple[int, str]]:
     """``--expose 80``, ``8000-8002/udp`` (and the image's ``ExposedPorts`` keys) → (port, protocol)."""
     body, _, proto = spec.partition("/")
@@ -161,6 +180,10 @@ def assign_host_ports(mappings: Sequence[PortMapping], reserved: set[tuple[int, 
     already published by other containers (nothing listens on them, so bind cannot tell)."""
     out: list[PortMapping] = []
     taken = set(reserved)
+    if any(m.protocol == "sctp" for m in mappings):  # Podman's note, once per container, at --log-level=info
+        import logging
+
+        logging.getLogger("sealpod").info("Port reservation for SCTP is not supported")
     for m in mappings:
         if m.host_port:
             out.append(m)

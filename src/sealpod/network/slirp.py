@@ -142,6 +142,10 @@ def start(netns_path: Path, api_socket: Path, log: Path, timeout: float = 10,
     from sealpod.utils.proc import spawn
 
     api_socket.unlink(missing_ok=True)
+    if opts is not None and opts.enable_ipv6:
+        from sealpod.network.netns import set_sysctl
+
+        set_sysctl(netns_path, "net.ipv6.conf.default.accept_dad", "0")
     read_fd, write_fd = os.pipe()
     argv = ["slirp4netns", "--configure", *_option_args(opts or SlirpOptions()),
             f"--ready-fd={write_fd}", f"--api-socket={api_socket.name}", "--netns-type=path", os.fspath(netns_path),

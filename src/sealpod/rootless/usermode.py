@@ -68,10 +68,20 @@ def parse_userns(value: str, uidmap: Sequence[str] = (), gidmap: Sequence[str] =
     if mode == "nomap" and not opts:
         return UsernsRequest("nomap")
     if mode == "auto":
-        size = _options(opts, "auto", ("size",)).get("size")
+        # uidmapping=/gidmapping=: CONTAINER:HOST:SIZE triples that must be in the namespace, besides the picked range
+        extra: dict[str, list[IdMapping]] = {"uidmapping": [], "gidmapping": []}
+        plain = []
+        for opt in filter(None, opts.split(",")):
+            key, _, value = opt.partition("=")
+            if key in extra:
+                extra[key] += parse_idmap_flag(value)
+            else:
+                plain.append(opt)
+        size = _options(",".join(plain), "auto", ("size",)).get("size")
         if size == 0:
             raise InvalidArgument("invalid option \"size=0\" for --userns=auto")
-        return UsernsRequest("auto", size=size)
+        return UsernsRequest("auto", size=size, uid_maps=tuple(extra["uidmapping"]),
+                             gid_maps=tuple(extra["gidmapping"]))
     if mode == "ns" and opts.startswith("/"):
         return UsernsRequest("ns", path=opts)
     raise InvalidArgument(f'invalid user namespace mode "{value}": use host, keep-id, nomap, auto, ns:PATH')
