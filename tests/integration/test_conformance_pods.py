@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.rig.registry import RegistryServer
-from tests.rig.sealpod import SealpodRunner, store_with_image
+from tests.rig.sealpod import DISTRIBUTION_CONTAINERS_CONF, SealpodRunner, store_with_image
 
 IMAGE = "sealtest/tiny"
 
@@ -30,7 +30,7 @@ def _worker() -> int:
 def store(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServer) -> Iterator[SealpodRunner]:
     with store_with_image(tmp_path_factory.mktemp("conf-pods"), seeded_registry.host) as runner:
         w = 60 + _worker() % 30  # a network of this module's own, clear of test_pods' ones
-        runner.containers_conf.write_text(f'[network]\ndefault_network = "spcp{w}"\n'
+        runner.containers_conf.write_text(DISTRIBUTION_CONTAINERS_CONF + f'[network]\ndefault_network = "spcp{w}"\n'
                                           f'default_subnet = "10.125.{w}.0/24"\ndefault_bridge = "spcp{w}b"\n')
         yield runner
         runner.run("pod", "rm", "-af", "-t", "0", check=False)

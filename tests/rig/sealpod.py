@@ -24,6 +24,13 @@ from sealpod.utils.proc import run as proc_run
 # Variables that would let the caller's configuration leak into the test.
 _SCRUBBED_PREFIXES = ("CONTAINERS_", "REGISTRY_AUTH_FILE", "DOCKER_", "XDG_", "SEALPOD_", "PODMAN_")
 
+# What a Debian host's /usr/share/containers/containers.conf says (CONTAINERS_CONF hides that file):
+# the 11 capabilities, not the 14 built in when there is no containers.conf at all.
+DISTRIBUTION_CONTAINERS_CONF = """[containers]
+default_capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETFCAP",
+                        "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"]
+"""
+
 
 def skip_or_fail(reason: str) -> NoReturn:
     """Skip locally, but fail under CI, where nothing may be skipped silently."""
@@ -63,7 +70,7 @@ class SealpodRunner:
         xdg_runtime = self.home / "run"
         xdg_runtime.mkdir(mode=0o700, exist_ok=True)
         self.containers_conf = base / "containers.conf"
-        self.containers_conf.write_text("")
+        self.containers_conf.write_text(DISTRIBUTION_CONTAINERS_CONF)
         self.registries_conf = base / "registries.conf"
         self.auth_file = base / "auth.json"
         env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}

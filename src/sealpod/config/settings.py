@@ -276,13 +276,18 @@ CONTAINERS_SETTINGS: tuple[Setting, ...] = (
     _containers(
         "default_capabilities",
         parse_str_list,
+        # Podman's built-in set (with no containers.conf at all); the distribution's file narrows it
+        # to the 11 without AUDIT_WRITE, MKNOD and NET_RAW
         [
+            "AUDIT_WRITE",
             "CHOWN",
             "DAC_OVERRIDE",
             "FOWNER",
             "FSETID",
             "KILL",
+            "MKNOD",
             "NET_BIND_SERVICE",
+            "NET_RAW",
             "SETFCAP",
             "SETGID",
             "SETPCAP",
