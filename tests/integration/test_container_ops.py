@@ -192,7 +192,7 @@ def test_rename_then_lookup_by_new_name(ctr: SealpodRunner) -> None:
 def test_init_then_start(ctr: SealpodRunner) -> None:
     ctr.run("create", "--name", "early", IMAGE, "sleep", "100")
     assert ctr.run("init", "early").stdout == "early\n"
-    assert _state(ctr, "early") == "created"
+    assert _state(ctr, "early") == "initialized"  # Podman 4.3.1: State.Status of an init-ed container
     cid = str(_inspect(ctr, "early")["Id"])
     runc = subprocess.run(["runc", "--root", str(ctr.runroot / "runc"), "state", cid], capture_output=True,
                           check=True)

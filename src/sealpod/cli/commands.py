@@ -62,7 +62,7 @@ def _pod(name: str) -> CommandRef:
 
 
 _POD_VERBS = ("create", "ps", "ls", "list", "inspect", "start", "stop", "restart", "kill", "pause", "unpause", "rm",
-              "remove", "prune", "top", "stats", "exists", "logs")
+              "remove", "prune", "top", "stats", "exists", "logs", "clone")
 
 
 _NETWORK_VERBS = ("create", "ls", "list", "inspect", "rm", "remove", "prune", "exists", "connect", "disconnect",
@@ -80,6 +80,7 @@ COMMANDS: dict[str, CommandRef] = {
     **{verb: _files(verb) for verb in _FILES_VERBS},
     **{f"container {verb}": _files(verb) for verb in _FILES_VERBS},
     "import": _files("import"), "image import": _files("import"),
+    "container diff": _files("container_diff"), "image diff": _files("image_diff"),
     **{f"volume {verb}": _volume(verb) for verb in ("create", "ls", "list", "inspect", "rm", "remove", "prune",
                                                       "exists", "export", "import", "mount", "unmount",
                                                       "umount")},
@@ -111,6 +112,8 @@ COMMANDS: dict[str, CommandRef] = {
     "image sign": CommandRef("sealpod.cli.trust", "sign"),
     "build": CommandRef("sealpod.cli.build", "build"), "image build": CommandRef("sealpod.cli.build", "build"),
     "buildx build": CommandRef("sealpod.cli.build", "build"),
+    "builder build": CommandRef("sealpod.cli.build", "build"),
+    "buildx prune": _image("prune"), "builder prune": _image("prune"),  # Podman: builder is buildx's alias
     "version": _system("version"), "system version": _system("version"),
     "info": _system("info"), "system info": _system("info"),
     "system service": _system("service"),
@@ -148,7 +151,7 @@ GROUPS = {"healthcheck": "Manage health checks on containers",
           "kube": "Play containers, pods or volumes from a structured file",
           "generate": "Generate structured data based on containers, pods or volumes",
           "play": "Play containers, pods or volumes from a structured file",
-          "buildx": "Build images (Docker's buildx command line: build only)"}
+          "buildx": "Build images", "builder": "Build images"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -209,7 +212,7 @@ SUMMARIES: dict[str, str] = {
 }
 
 # Aliases that work but, as in Podman's help, are not listed under "Available Commands".
-HIDDEN = frozenset({"completion", "__complete", "__completeNoDesc",
+HIDDEN = frozenset({"completion", "__complete", "__completeNoDesc", "builder",
                     "umount", "image umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
                     "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
                     "volume umount", "secret list", "secret remove", "context list", "context remove"})

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import sys
 
+from sealpod.cli.container_ps import run_ps, setup_ps
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
 
@@ -67,7 +68,7 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
 def _setup_run(p: argparse.ArgumentParser) -> None:
     from sealpod.cli.container_flags import setup_create
 
-    setup_create(p)
+    setup_create(p, run=True)
     p.add_argument("--rmi", action="store_true", help="remove the container's image when it exits")
     p.add_argument("-a", "--attach", action="append", default=[],
                    help="attach to STDIN, STDOUT or STDERR (default: all three)")
@@ -84,6 +85,9 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
         from sealpod.cli.logfmt import warn
 
         warn("The input device is not a TTY. The --tty and --interactive flags might not work properly")
+    from sealpod.cli.run_checks import check_authfile
+
+    check_authfile(args.authfile)
     config, rec = _create(args, ctx)
     if config.detach:
         try:
@@ -128,8 +132,13 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 # --- start / stop / kill / restart / pause -------------------------------------------------
 
-def _setup_targets(p: argparse.ArgumentParser, *, all_flag: bool = True, latest: bool = True) -> None:
+def _setup_targets(p: argparse.ArgumentParser, *, all_flag: bool = True, latest: bool = True,
+                   filters: tuple[str, ...] = ()) -> None:
+    """The ways to name containers; ``filters``: the spellings of the command's --filter, if it has one."""
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    if filters:
+        p.add_argument(*filters, dest="filter", action="append", default=[],
+                       help="act on the containers that match the filter")
     if all_flag:
         p.add_argument("-a", "--all", action="store_true", help="act on all containers")
     if latest:
@@ -140,6 +149,11 @@ def _setup_targets(p: argparse.ArgumentParser, *, all_flag: bool = True, latest:
 
 def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ...] = ()) -> list[str]:
     names = list(args.containers)
+    cidfiles, every = getattr(args, "cidfile", None), getattr(args, "all", False)
+    if cidfiles and (every or getattr(args, "latest", False)):  # Podman's refusals, before any file is read
+        raise InvalidArgument("--all, --latest, and --cidfile cannot be used together")
+    if cidfiles and names:
+        raise InvalidArgument("no arguments are needed with --latest or --cidfile")
     for path in getattr(args, "cidfile", []) or []:
         try:
             names.append(open(path).read().strip())
@@ -147,9 +161,16 @@ def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ..
             if not getattr(args, "ignore", False):
                 reason = (e.strerror or str(e)).lower()
                 raise InvalidArgument(f"reading CIDFile: open {path}: {reason}") from e
-    if getattr(args, "all", False):
+    if getattr(args, "filter", None):  # the containers that match, whether or not --all is given (Podman)
         if names:
-            raise InvalidArgument("--all and containers names or IDs cannot be used together")
+            raise InvalidArgument("--filter takes no arguments")
+        from sealpod.engine.container_report import filtered
+
+        svc = ctx.engine.containers
+        return [r.id for r in filtered(svc, svc.list_containers(), args.filter) if not states or r.state in states]
+    if every:
+        if names:
+            raise InvalidArgument("no arguments are needed with --all")
         return [r.id for r in ctx.engine.containers.list_containers() if not states or r.state in states]
     if getattr(args, "latest", False):
         return [ctx.engine.containers.latest().id]
@@ -163,7 +184,11 @@ def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ..
 def _each(args: argparse.Namespace, ctx: CliContext, action: Any, *, print_name: bool = True,
           states: tuple[str, ...] = ()) -> int:
     errors: list[SealpodError] = []
-    for name in _targets(args, ctx, states=states):
+    names = _targets(args, ctx, states=states)
+    if not getattr(args, "ignore", False):  # Podman finds every container first: one unknown name, nothing done
+        for name in names:
+            ctx.engine.containers.lookup(name)
+    for name in names:
         try:
             action(name)
         except NoSuchContainer as e:
@@ -192,6 +217,8 @@ def _setup_start(p: argparse.ArgumentParser) -> None:
 def _run_start(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.all and args.containers:
         raise InvalidArgument("either start all containers or the container(s) provided in the arguments")
+    if args.sig_proxy and not args.attach:
+        raise InvalidArgument("you cannot use sig-proxy without --attach: invalid argument")
     if args.filter:
         return _start_filtered(args, ctx)
     if args.attach or args.interactive:
@@ -218,10 +245,13 @@ def _start_failure(name: str, *, quoted: bool = True, ctx: CliContext | None = N
     (``start -a`` names the ID bare, plain ``start`` quotes it); ``run`` keeps 126/127."""
     from sealpod.errors import OCIRuntimeError
 
+    ctr_id = name
+    if ctx is not None:  # resolved first: a failed --rm container is gone afterwards
+        with contextlib.suppress(NoSuchContainer):
+            ctr_id = ctx.engine.containers.lookup(name).id
     try:
         yield
     except OCIRuntimeError as e:
-        ctr_id = ctx.engine.containers.lookup(name).id if ctx is not None else name
         shown = f'"{ctr_id}"' if quoted else ctr_id
         err = OCIRuntimeError(f"unable to start container {shown}: {e}")
         err.exit_code = 125
@@ -250,13 +280,22 @@ def _start_filtered(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _setup_stop(p: argparse.ArgumentParser) -> None:
-    _setup_targets(p)
+    _setup_targets(p, filters=("-f", "--filter"))
     p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait before killing the container")
     p.add_argument("--timeout", type=int, dest="time", help=argparse.SUPPRESS)  # Podman's hidden alias
 
 
 def _run_stop(args: argparse.Namespace, ctx: CliContext) -> int:
-    return _each(args, ctx, lambda n: ctx.engine.containers.stop(n, args.time), states=("running", "paused"))
+    from sealpod.errors import ContainerStateInvalid
+
+    def stop(name: str) -> None:
+        rec = ctx.engine.containers.lookup(name)
+        if rec.state == "paused":  # Podman's stop leaves a paused container alone and fails (Docker's API does not)
+            raise ContainerStateInvalid(f"container {rec.id} is running or paused, refusing to clean up: "
+                                        "container state improper")
+        ctx.engine.containers.stop(name, args.time)
+
+    return _each(args, ctx, stop, states=("running", "paused"))
 
 
 def _setup_kill(p: argparse.ArgumentParser) -> None:
@@ -272,7 +311,8 @@ def _run_kill(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _run_restart(args: argparse.Namespace, ctx: CliContext) -> int:
-    return _each(args, ctx, lambda n: ctx.engine.containers.restart(n, args.time))
+    return _each(args, ctx, lambda n: ctx.engine.containers.restart(n, args.time),
+                 states=("running", "paused") if args.running else ())  # --running: with --all, those alone
 
 
 def _run_pause(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -286,7 +326,7 @@ def _run_unpause(args: argparse.Namespace, ctx: CliContext) -> int:
 # --- rm / wait / exists / cleanup ----------------------------------------------------------
 
 def _setup_rm(p: argparse.ArgumentParser) -> None:
-    _setup_targets(p)
+    _setup_targets(p, filters=("--filter",))
     p.add_argument("-f", "--force", action="store_true", help="force removal of a running or unusable container")
     p.add_argument("-v", "--volumes", action="store_true", help="remove anonymous volumes of the container")
     p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait for stop before killing")
@@ -373,55 +413,6 @@ def _run_cleanup(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-# --- ps ------------------------------------------------------------------------------------
-
-def _setup_ps(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-a", "--all", action="store_true", help="show all the containers, default is only running")
-    p.add_argument("-q", "--quiet", action="store_true", help="print the numeric IDs of the containers only")
-    p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
-    p.add_argument("-n", "--last", type=int, default=-1, help="print the n last created containers")
-    p.add_argument("-f", "--filter", action="append", default=[], help="filter output based on conditions given")
-    p.add_argument("--format", help="pretty-print containers to JSON or using a Go template")
-    p.add_argument("--no-trunc", action="store_true", help="display the extended information")
-    p.add_argument("-s", "--size", action="store_true", help="display the total file sizes")
-    p.add_argument("--sort", default="created", help="sort output by: command, created, id, image, names, "
-                   "runningfor, size, status")
-    p.add_argument("--noheading", action="store_true", help="do not print headers")
-    p.add_argument("--ns", action="store_true", help="display namespace information")
-    p.add_argument("-p", "--pod", action="store_true", help="print the pod of the containers")
-    p.add_argument("-w", "--watch", type=int, default=0, help="watch the ps output on an interval in seconds")
-    p.add_argument("--external", action="store_true", help="show containers in storage not controlled by sealpod")
-
-
-def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
-    from sealpod.cli.container_rows import ContainerRow, sort_rows
-    from sealpod.cli.formatting import render
-
-    every = args.all or args.latest or args.last > 0 or any(f.startswith("status=") for f in args.filter)
-    summaries = ctx.engine.containers.summaries(all_containers=every,  # a status filter implies --all
-                                                filters=args.filter, size=args.size)
-    if args.latest:
-        summaries = summaries[-1:]
-    if args.last > 0:
-        summaries = summaries[-args.last:]
-    rows = sort_rows([ContainerRow(s, no_trunc=args.no_trunc) for s in summaries], args.sort)
-    if args.quiet:
-        sys.stdout.write("".join(f"{r.ID}\n" for r in rows))
-        return 0
-    default = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}")
-    if args.size:
-        default += "\t{{.Size}}"
-    if args.pod:
-        default += "\t{{.Pod}}\t{{.PodName}}"
-    fmt = args.format or default
-    headers = {"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Names": "NAMES", "RunningFor": "CREATED",
-               "Pod": "POD ID", "PodName": "PODNAME"}
-    sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="ps", json_indent=2,
-                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
-                            noheading=args.noheading))
-    return 0
-
-
 # --- logs / inspect ------------------------------------------------------------------------
 
 def _setup_logs(p: argparse.ArgumentParser) -> None:
@@ -465,15 +456,15 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidArgument("you must provide at least one name or id")
     from sealpod.cli.inspect import inspect_each
 
-    return inspect_each(names, ctx.engine.containers.inspect, args.format)
+    return inspect_each(names, lambda name: ctx.engine.containers.inspect(name, size=args.size), args.format)
 
 
 def _plain_targets(p: argparse.ArgumentParser) -> None:
-    _setup_targets(p)
+    _setup_targets(p, filters=("-f", "--filter"))
 
 
 def _setup_restart(p: argparse.ArgumentParser) -> None:
-    _setup_targets(p)
+    _setup_targets(p, filters=("-f", "--filter"))
     p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait for stop before killing")
     p.add_argument("--running", action="store_true", help="restart only running containers")
 
@@ -491,7 +482,7 @@ COMMANDS: dict[str, Command] = {
     "wait": Command("Block on one or more containers", _setup_wait, _run_wait),
     "exists": Command("Check if a container exists in local storage", _setup_exists, _run_exists),
     "cleanup": Command("Clean up network and mountpoints of one or more containers", _setup_cleanup, _run_cleanup),
-    "ps": Command("List containers", _setup_ps, _run_ps),
+    "ps": Command("List containers", setup_ps, run_ps),
     "logs": Command("Fetch the logs of one or more containers", _setup_logs, _run_logs),
     "inspect": Command("Display the configuration of a container", _setup_inspect, _run_inspect),
 }

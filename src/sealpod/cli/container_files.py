@@ -77,19 +77,29 @@ def _setup_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--latest", action="store_true", help="act on the latest container")
 
 
-def _run_diff(args: argparse.Namespace, ctx: CliContext) -> int:
+def _run_diff(args: argparse.Namespace, ctx: CliContext, kind: str = "") -> int:
+    """``diff`` (an image first, then a container), ``container diff``, ``image diff A [B]``."""
     names = list(args.names)
     if args.latest:
         names.append(ctx.engine.containers.latest().id)
-    if len(names) != 1:
+    if not names:
         raise InvalidArgument("sealpod diff requires exactly one argument: container or image name or ID")
-    changes = ctx.engine.container_files.changes(names[0])
+    if kind == "image":
+        from sealpod.engine.image_diff import image_diff
+
+        if len(names) > 2:
+            raise InvalidArgument("sealpod image diff accepts at most two images")
+        changes = image_diff(ctx.engine, names[0], names[1] if len(names) == 2 else None)
+    else:
+        if len(names) != 1:
+            raise InvalidArgument("sealpod diff requires exactly one argument: container or image name or ID")
+        changes = ctx.engine.container_files.changes(names[0], containers_only=kind == "container")
     if args.format:
         if args.format.strip().lower() != "json":
             raise InvalidArgument(f'only "json" is supported as a --format value, not "{args.format}"')
         doc: dict[str, list[str]] = {}
-        for kind, key in (("C", "changed"), ("A", "added"), ("D", "deleted")):
-            paths = [c.path for c in changes if c.kind == kind]
+        for letter, key in (("C", "changed"), ("A", "added"), ("D", "deleted")):
+            paths = [c.path for c in changes if c.kind == letter]
             if paths:
                 doc[key] = paths
         sys.stdout.write(json.dumps(doc, indent=5) + "\n")
@@ -107,6 +117,8 @@ def _setup_export(p: argparse.ArgumentParser) -> None:
 
 
 def _run_export(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.output and ":" in args.output:  # Podman's check, as for save -o
+        raise InvalidArgument(f'invalid filename (should not contain \':\') "{args.output}"')
     if args.output:
         with open(args.output, "wb") as f:
             ctx.engine.container_files.export(args.container, f)
@@ -129,19 +141,24 @@ def _setup_import(p: argparse.ArgumentParser) -> None:
                    "STOPSIGNAL | USER | VOLUME | WORKDIR")
     p.add_argument("-m", "--message", default="", help="set commit message for imported image")
     p.add_argument("-q", "--quiet", action="store_true", help="suppress output")
-    for flag in ("--arch", "--os", "--variant"):
-        p.add_argument(flag, default="", help=argparse.SUPPRESS)
+    p.add_argument("--arch", default="", help="set the architecture of the imported image")
+    p.add_argument("--os", default="", help="set the OS of the imported image")
+    p.add_argument("--variant", default="", help="set the variant of the imported image")
+    p.add_argument("--signature-policy", default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
 
 
 def _run_import(args: argparse.Namespace, ctx: CliContext) -> int:
     if len(args.operands) > 2:
         raise InvalidArgument(f"accepts between 1 and 2 arg(s), received {len(args.operands)}")
     args.source, args.reference = (args.operands + [None])[:2]
+    if args.signature_policy is not None and not Path(args.signature_policy).exists():
+        raise InvalidArgument(f"open {args.signature_policy}: no such file or directory")  # read first, as Podman
     report = _stderr_report(args.quiet)
     files = ctx.engine.container_files
     if args.source == "-":
         image_id = files.import_image(sys.stdin.buffer, args.reference, changes=args.change, message=args.message,
-                                      report=report)
+                                      report=report, os_name=args.os, arch=args.arch,
+                                      variant=args.variant)
     else:
         if "://" in args.source:
             raise InvalidArgument(f"importing from a URL is not supported: {args.source}")
@@ -151,7 +168,8 @@ def _run_import(args: argparse.Namespace, ctx: CliContext) -> int:
             raise InvalidArgument(f"opening {args.source}: {e.strerror.lower() if e.strerror else e}") from e
         with f:
             image_id = files.import_image(f, args.reference, changes=args.change, message=args.message,
-                                          report=report)
+                                          report=report, os_name=args.os, arch=args.arch,
+                                          variant=args.variant)
     sys.stdout.write(f"sha256:{image_id}\n")
     return 0
 
@@ -169,15 +187,18 @@ def _setup_commit(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="suppress output")
     p.add_argument("-f", "--format", default="oci", help="format of the image manifest and metadata")
     p.add_argument("--iidfile", default="", help="write the image ID to the file")
-    p.add_argument("-s", "--squash", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--include-volumes", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-s", "--squash", action="store_true", help="squash newly built layers into a single new layer")
+    p.add_argument("--include-volumes", action="store_true", help="include container volumes as image volumes")
 
 
 def _run_commit(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.engine.container_files import CommitOptions
 
+    if args.message and args.format.lower() != "docker":  # OCI configs have no comment field
+        raise InvalidArgument("messages are only compatible with the docker image format (-f docker)")
     options = CommitOptions(changes=tuple(args.change), message=args.message, author=args.author,
-                            pause=args.pause, format=args.format.lower())
+                            pause=args.pause, format=args.format.lower(), squash=args.squash,
+                            include_volumes=args.include_volumes)
     image_id = ctx.engine.container_files.commit(args.container, args.image, options,
                                                  report=_stderr_report(args.quiet))
     if args.iidfile:
@@ -189,6 +210,10 @@ def _run_commit(args: argparse.Namespace, ctx: CliContext) -> int:
 COMMANDS: dict[str, Command] = {
     "cp": Command("Copy files/folders between a container and the local filesystem", _setup_cp, _run_cp),
     "diff": Command("Display the changes to the object's file system", _setup_diff, _run_diff),
+    "container_diff": Command("Inspect changes to the container's file systems", _setup_diff,
+                              lambda args, ctx: _run_diff(args, ctx, "container")),
+    "image_diff": Command("Inspect changes to the image's file systems", _setup_diff,
+                          lambda args, ctx: _run_diff(args, ctx, "image")),
     "export": Command("Export container's filesystem contents as a tar archive", _setup_export, _run_export),
     "commit": Command("Create new image based on the changed container", _setup_commit, _run_commit),
     "import": Command("Import a tarball to create a filesystem image", _setup_import, _run_import),

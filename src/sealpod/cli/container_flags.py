@@ -34,7 +34,6 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("image", metavar="IMAGE")
     a("command", nargs=argparse.REMAINDER, metavar="COMMAND")
     a("--name", default="", help="assign a name to the container")
-    a("-d", "--detach", action="store_true", help="run the container in the background and print its ID")
     a("-i", "--interactive", action="store_true", help="keep STDIN open even if not attached")
     a("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
     a("--rm", action="store_true", help="remove the container when it exits")
@@ -109,11 +108,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--replace", action="store_true", help="replace an existing container of the same name")
     a("--cidfile", default="", help="write the container ID to the file")
     a("--conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
+    a("--pidfile", default="", help="write the container process ID to the file")
+    a("--chrootdirs", action="append", default=[], help="chroot directories inside the container")
     a("--systemd", default="", help="run container in systemd mode (true, false, always)")
     a("--sdnotify", default="", help="control sd-notify behavior (container, conmon, ignore)")
     a("--cgroups", default="", choices=("enabled", "disabled", "no-conmon", "split"),
       help="control container cgroup configuration")
-    a("--detach-keys", default=None, help="override the key sequence for detaching a container")
     # booleans as cobra's: "--sig-proxy IMAGE" never takes IMAGE as the value ("--sig-proxy=false" does)
     a("--sig-proxy", action="store_true", default=True, help="proxy received signals")
     a("--oom-score-adj", type=int, default=None, help="tune the host's OOM preferences (-1000 to 1000)")
@@ -127,6 +127,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     from sealpod.cli.cgroup_flags import add_cgroup_flags
 
     add_cgroup_flags(p)
+    from sealpod.cli.resource_flags import add_resource_flags
+
+    add_resource_flags(p)
     a("--secret", action="append", default=[], help="add a secret: NAME[,type=mount|env,target=,uid=,gid=,mode=]")
     a("--tls-verify", action="store_true", default=None, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
@@ -139,8 +142,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 
-def setup_create(p: argparse.ArgumentParser) -> None:
+def setup_create(p: argparse.ArgumentParser, *, run: bool = False) -> None:
+    """The flags of create; ``run`` adds the two of its own (create refuses them as unknown, as Podman)."""
     _add_common(p)
+    if run:
+        p.add_argument("-d", "--detach", action="store_true",
+                       help="run the container in the background and print its ID")
+        p.add_argument("--detach-keys", default=None, help="override the key sequence for detaching a container")
+    else:
+        p.set_defaults(detach=False, detach_keys=None)
+        p.add_argument("--init-ctr", default="", help="make this a pod init container: always or once")
 
 
 
@@ -190,7 +201,11 @@ def _volume(spec: str) -> MountSpec:
     parts = spec.split(":")
     if len(parts) == 1:
         return MountSpec("volume", parts[0])
-    if len(parts) > 3 or not parts[1]:
+    if not parts[0]:
+        raise InvalidArgument("host directory cannot be empty")
+    if not parts[1]:
+        raise InvalidArgument("container directory cannot be empty")
+    if len(parts) > 3:
         raise InvalidArgument(f'invalid volume specification: "{spec}"')
     src, dest = parts[0], parts[1]
     options = tuple(o for o in (parts[2].split(",") if len(parts) == 3 else []) if o)
@@ -201,62 +216,9 @@ def _volume(spec: str) -> MountSpec:
 
 
 def _mount(spec: str) -> MountSpec:
-    from sealpod.engine.container_config import MountSpec
+    from sealpod.cli.mount_flags import parse_mount
 
-    fields: dict[str, str] = {}
-    flags: list[str] = []
-    for part in spec.split(","):
-        key, sep, value = part.partition("=")
-        if sep:
-            fields[key.strip().lower()] = value
-        else:
-            flags.append(key.strip())
-    kind = fields.pop("type", "volume")
-    dest = fields.pop("destination", None) or fields.pop("dst", None) or fields.pop("target", None)
-    if not dest:
-        raise InvalidArgument(f'invalid mount "{spec}": must have a destination')
-    src = fields.pop("source", None) or fields.pop("src", "")
-    read_only = "ro" in flags or "readonly" in flags or fields.get("readonly", fields.get("ro", "")) == "true"
-    options = _mount_options(fields, flags)
-    if kind == "devpts":
-        return MountSpec("devpts", dest, "devpts", options)
-    if kind not in ("bind", "volume", "tmpfs", "image"):
-        raise InvalidArgument(f'invalid filesystem type "{kind}"')
-    if kind == "image":  # read-only unless rw/readwrite=true (an overlay whose changes are thrown away)
-        if not src:
-            raise InvalidArgument(f'invalid mount "{spec}": must have a source')
-        writable = any(fields.get(k, "").lower() in ("true", "1", "t", "yes") for k in ("rw", "readwrite")) or \
-            "rw" in flags or "readwrite" in flags
-        return MountSpec("image", dest, src, (), not writable)
-    if kind == "bind":
-        src = os.path.abspath(src)
-    return MountSpec(kind, dest, src, options + (("ro",) if read_only else ()), read_only)
-
-
-#: ``--mount`` keys that are mount options under another name (Podman's spelling → the mount's).
-_MOUNT_KEYS = {"tmpfs-size": "size", "tmpfs-mode": "mode"}
-#: ``--mount`` keys whose true value is a flag; those accepted and of no effect here (no SELinux).
-_MOUNT_BOOL_FLAGS = {"bind-nonrecursive": "bind", "chown": "U", "volume-nocopy": "nocopy"}
-_MOUNT_IGNORED = frozenset({"readonly", "ro", "rw", "readwrite", "relabel", "consistency", "volume-label",
-                            "volume-opt"})
-
-
-def _mount_options(fields: dict[str, str], flags: list[str]) -> tuple[str, ...]:
-    """``--mount`` keys as mount options: ``bind-propagation=rslave`` → ``rslave``,
-    ``tmpfs-size=1m`` → ``size=1m``, ``chown=true`` → ``U``, as Podman translates them."""
-    out: list[str] = []
-    for key, value in fields.items():
-        if key in _MOUNT_IGNORED:
-            continue
-        if key == "bind-propagation":
-            out.append(value)
-        elif key in _MOUNT_BOOL_FLAGS:
-            if value.lower() in ("true", "1", "t", "yes", ""):
-                out.append(_MOUNT_BOOL_FLAGS[key])
-        else:
-            out.append(f"{_MOUNT_KEYS.get(key, key)}={value}")
-    out += [_MOUNT_BOOL_FLAGS.get(f.lower(), f) for f in flags if f.lower() not in _MOUNT_IGNORED]
-    return tuple(out)
+    return parse_mount(spec)
 
 
 def _systemd_unit_label(labels: dict[str, str]) -> dict[str, str]:
@@ -292,11 +254,18 @@ def _restart(text: str) -> Any:
 def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     from sealpod.cli.cgroup_flags import cgroup_fields
     from sealpod.cli.health import health_fields
+    from sealpod.cli.pod_flags import init_ctr_flag
+    from sealpod.cli.resource_flags import resource_fields
     from sealpod.engine.container_config import ContainerConfig
 
-    if args.rm and args.restart not in ("", "no"):
+    if args.rm and args.restart not in ("", "no", "on-failure"):  # Podman lets a bare on-failure pass
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     _check_conflicts(args)
+    from sealpod.cli.run_checks import check_devices, check_security_opts, check_sysctls
+
+    check_security_opts(args.security_opt)
+    check_sysctls(args.sysctl, args.network)
+    check_devices(args.device)
     if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
         from sealpod.utils.proc import hold_fds
 
@@ -336,16 +305,17 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         restart=_restart(args.restart), stop_signal=args.stop_signal, stop_timeout=args.stop_timeout,
         log_driver=args.log_driver, log_opts=key_values(args.log_opt, "log-opt"), pull=args.pull,
         platform=args.platform, detach_keys=args.detach_keys, sig_proxy=args.sig_proxy, cidfile=args.cidfile,
-        conmon_pidfile=args.conmon_pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
+        conmon_pidfile=args.conmon_pidfile, pidfile=args.pidfile, oom_score_adj=args.oom_score_adj, umask=args.umask,
         requires=tuple(n for item in args.requires for n in item.split(",") if n), **health_fields(args),
         secrets=tuple(args.secret), pod=_pod(args), userns=args.userns, uid_maps=tuple(args.uidmap),
         gid_maps=tuple(args.gidmap), subuidname=args.subuidname, subgidname=args.subgidname,
         unsetenv=tuple(args.unsetenv), unsetenv_all=args.unsetenv_all, cpu_period=args.cpu_period,
-        cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout,
+        cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout, chroot_dirs=tuple(args.chrootdirs),
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
         sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
-        systemd=_systemd_flag(args.systemd), **cgroup_fields(args),
+        systemd=_systemd_flag(args.systemd), **cgroup_fields(args), **resource_fields(args),
         rootfs=args.image if args.rootfs else "",  # --rootfs: IMAGE names a directory (DIR[:O]), no image
+        init_ctr=init_ctr_flag(getattr(args, "init_ctr", ""), args.pod or args.pod_id_file),
     )
 
 
@@ -405,7 +375,8 @@ _NETWORK_MODES = ("", "bridge", "default", "none", "host", "private", "slirp4net
 
 def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
     """``--network`` (repeatable): one mode, or named networks each with ``:ip=,alias=,mac=``."""
-    values = [v for v in args.network if v]
+    # NET1,NET2 is two networks (a value with :options keeps its commas for them), as in Podman
+    values = [n for v in args.network if v for n in (v.split(",") if ":" not in v else [v]) if n]
     fields: dict[str, Any] = {
         "network": "", "ports": tuple(args.publish), "publish_all": args.publish_all,
         "expose": tuple(args.expose), "ip": args.ip, "mac_address": args.mac_address,

@@ -84,11 +84,13 @@ def _run_exec(args: argparse.Namespace, ctx: CliContext) -> int:
     name = _one(args, ctx, target)
     if not command:
         raise InvalidArgument("must provide a non-empty command to start an exec session: invalid argument")
-    if args.preserve_fds:
-        raise InvalidArgument("--preserve-fds is not supported yet")
+    if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
+        from sealpod.utils.proc import hold_fds
+
+        hold_fds(args.preserve_fds)
     opts = ExecOptions(command=tuple(command), interactive=args.interactive, tty=args.tty, detach=args.detach,
                        env=_env(args), user=args.user, workdir=args.workdir, privileged=args.privileged,
-                       detach_keys=args.detach_keys)
+                       detach_keys=args.detach_keys, preserve_fds=max(args.preserve_fds, 0))
     ops = ctx.engine.container_ops
     if args.detach:
         sys.stdout.write(ops.exec_detached(name, opts) + "\n")
@@ -145,6 +147,8 @@ def _setup_port(p: argparse.ArgumentParser) -> None:
 
 def _run_port(args: argparse.Namespace, ctx: CliContext) -> int:
     ops = ctx.engine.container_ops
+    if args.all and args.latest:
+        raise InvalidArgument("--all and --latest cannot be used together")
     if args.all:
         if args.container:
             raise InvalidArgument("no arguments are needed with --all")
@@ -154,6 +158,10 @@ def _run_port(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     if not args.container and not args.latest:
         raise InvalidArgument("you must supply a running container name or id")
+    if args.latest and args.container:  # ``port -l PORT``: the one word is the port
+        if args.port:
+            raise InvalidArgument("`port` accepts at most 2 arguments")
+        args.port, args.container = args.container, None
     name = _one(args, ctx, args.container)
     mappings = ops.port(name)
     if args.port:
@@ -188,9 +196,17 @@ def _run_init(args: argparse.Namespace, ctx: CliContext) -> int:
     ops = ctx.engine.container_ops
     if args.all:
         if args.containers:
-            raise InvalidArgument("--all and containers names or IDs cannot be used together")
-        ready = ("created", "running", "paused")
-        names = [r.id for r in ctx.engine.containers.list_containers() if r.state not in ready]
+            raise InvalidArgument("no arguments are needed with --all")
+        import contextlib
+
+        from sealpod.errors import ContainerStateInvalid
+
+        def init_any(name: str) -> Any:  # as Podman: --all counts a running container as initialized
+            with contextlib.suppress(ContainerStateInvalid):
+                ops.init(name)
+
+        names = [r.id for r in ctx.engine.containers.list_containers()]
+        return _each(names, init_any, show=lambda name, _: name)
     else:
         names = [_one(args, ctx, None)] if args.latest else list(args.containers)
         if not names:
@@ -235,14 +251,8 @@ def _print_mounts(ctx: CliContext, fmt: str, no_trunc: bool) -> None:
         docs = [{"id": r.id, "Names": list(r.names), "mountpoint": r.mountpoint} for r in reports]
         sys.stdout.write(json.dumps(docs, indent=1) + "\n")
         return
-    if fmt:
-        from sealpod.cli.formatting import unescape
-        from sealpod.cli.gotemplate import compile_template
-
-        tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="mount")
-        sys.stdout.write("".join(tmpl.execute({"ID": r.id, "Names": list(r.names), "Mountpoint": r.mountpoint})
-                                 for r in reports))
-        return
+    if fmt:  # Podman 4.3's mount knows only json
+        raise InvalidArgument(f'unknown --format argument: "{fmt}"')
     sys.stdout.write("".join(f"{r.id if no_trunc else r.id[:12]}  {r.mountpoint}\n" for r in reports))
 
 
@@ -280,6 +290,8 @@ def _resource_flags(p: argparse.ArgumentParser) -> None:
     a("--cpuset-cpus", default=None, help="CPUs in which to allow execution (0-3, 0,1)")
     a("--cpuset-mems", default=None, help="memory nodes (MEMs) in which to allow execution (0-3, 0,1)")
     a("--pids-limit", type=int, default=None, help="tune container pids limit (set -1 for unlimited)")
+    a("--memory-swappiness", type=int, default=None, help="tune the container's memory swappiness (0 to 100)")
+    a("--blkio-weight", type=int, default=None, help="block IO relative weight, between 10 and 1000")
 
 
 def _resources(args: argparse.Namespace) -> UpdateOptions:
@@ -295,7 +307,8 @@ def _resources(args: argparse.Namespace) -> UpdateOptions:
         memory=size(args.memory, "--memory"), memory_swap=size(args.memory_swap, "--memory-swap"),
         memory_reservation=size(args.memory_reservation, "--memory-reservation"), cpus=args.cpus,
         cpu_shares=args.cpu_shares, cpu_period=args.cpu_period, cpu_quota=args.cpu_quota,
-        cpuset_cpus=args.cpuset_cpus, cpuset_mems=args.cpuset_mems, pids_limit=args.pids_limit)
+        cpuset_cpus=args.cpuset_cpus, cpuset_mems=args.cpuset_mems, pids_limit=args.pids_limit,
+        memory_swappiness=args.memory_swappiness, blkio_weight=args.blkio_weight)
 
 
 def _setup_update(p: argparse.ArgumentParser) -> None:
@@ -332,6 +345,7 @@ def _setup_clone(p: argparse.ArgumentParser) -> None:
     p.add_argument("--destroy", action="store_true", help="destroy the original container")
     p.add_argument("-f", "--force", action="store_true", help="force the existing container to be destroyed")
     p.add_argument("--run", action="store_true", help="run the new container")
+    p.add_argument("--pod", default="", help="run the clone in this pod")
     _resource_flags(p)
 
 
@@ -341,7 +355,7 @@ def _run_clone(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.name and args.new_name:
         raise InvalidArgument("cannot specify the name both with --name and as an argument")
     opts = CloneOptions(name=args.name or args.new_name, image=args.image, destroy=args.destroy,
-                        force=args.force, run=args.run, resources=_resources(args))
+                        force=args.force, run=args.run, resources=_resources(args), pod=args.pod)
     rec = ctx.engine.container_ops.clone(args.container, opts)
     sys.stdout.write(rec.id + "\n")
     return 0

@@ -30,6 +30,20 @@ def _status(s: ContainerSummary, now: float) -> str:
     return s.state.capitalize()
 
 
+class _Namespaces:
+    """``{{.Namespaces.NET}}``: a running container's namespace inodes (empty strings otherwise, as
+    Podman's always-present struct gives)."""
+
+    def __init__(self, ns: dict[str, str]) -> None:
+        self.Cgroup = ns.get("Cgroup", "")  # noqa: N815 - Go template field names
+        self.IPC = ns.get("Ipc", "")
+        self.MNT = ns.get("Mnt", "")
+        self.NET = ns.get("Net", "")
+        self.PIDNS = ns.get("Pidns", "")
+        self.User = ns.get("User", "")  # noqa: N815
+        self.UTS = ns.get("Uts", "")
+
+
 class ContainerRow:
     def __init__(self, summary: ContainerSummary, *, no_trunc: bool = False) -> None:
         self._s = summary
@@ -132,7 +146,39 @@ class ContainerRow:
 
     @property
     def Networks(self) -> str:  # noqa: N802
-        return ""
+        return ",".join(self._s.networks)
+
+    @property
+    def Namespaces(self) -> _Namespaces:  # noqa: N802
+        return _Namespaces(dict(self._s.namespaces))
+
+    @property
+    def CgroupNS(self) -> str:  # noqa: N802 - the columns of ps --ns
+        return self.Namespaces.Cgroup
+
+    @property
+    def IPC(self) -> str:  # noqa: N802
+        return self.Namespaces.IPC
+
+    @property
+    def MNT(self) -> str:  # noqa: N802
+        return self.Namespaces.MNT
+
+    @property
+    def NET(self) -> str:  # noqa: N802
+        return self.Namespaces.NET
+
+    @property
+    def PIDNS(self) -> str:  # noqa: N802
+        return self.Namespaces.PIDNS
+
+    @property
+    def UserNS(self) -> str:  # noqa: N802
+        return self.Namespaces.User
+
+    @property
+    def UTS(self) -> str:  # noqa: N802
+        return self.Namespaces.UTS
 
     def Label(self, name: str) -> str:  # noqa: N802 - the Go method {{.Label "key"}}
         return self._s.labels.get(name, "")
@@ -147,7 +193,7 @@ class ContainerRow:
 _SORT = {
     "created": lambda r: r._s.created, "id": lambda r: r._s.id, "image": lambda r: r._s.image,
     "names": lambda r: r._s.name, "command": lambda r: r._s.command, "status": lambda r: r._s.state,
-    "runningfor": lambda r: r._s.created, "size": lambda r: 0,
+    "runningfor": lambda r: r._s.created, "size": lambda r: (r._s.root_size or 0, r._s.rw_size or 0),
 }
 
 

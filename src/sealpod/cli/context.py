@@ -53,9 +53,11 @@ class CliContext:
                 runtime=getattr(a, "runtime", None), cgroup_manager=getattr(a, "cgroup_manager", None),
                 log_level=getattr(a, "log_level", None), tmpdir=getattr(a, "tmpdir", None),
                 volumepath=getattr(a, "volumepath", None),
+                network_config_dir=getattr(a, "network_config_dir", None),
                 events_backend=getattr(a, "events_backend", None),
                 runtime_flags=tuple(getattr(a, "runtime_flag", ()) or ()) or None,
                 default_mounts_file=getattr(a, "default_mounts_file", None),
+                hooks_dir=tuple(getattr(a, "hooks_dir", ())) or None,
             ))
         return self._engine
 

@@ -53,7 +53,7 @@ def _template_doc(ev: Event) -> dict[str, Any]:
     doc = ev.podman_json()
     doc.update({"ID": ev.id, "Image": ev.image, "Name": ev.name,
                 "Time": go_time(ev.time_ns), "Attributes": ev.labels, "Network": ev.name if ev.type == "network"
-                else "", "ContainerExitCode": doc.get("ContainerExitCode", 0)})
+                else "", "ContainerExitCode": doc.get("ContainerExitCode", 0), "PodID": ev.pod_id})
     return doc
 
 

@@ -17,7 +17,7 @@ from sealpod.utils.units import human_duration
 
 __all__ = ["human_duration", "human_size", "header_for", "is_json", "render", "tabwrite"]
 
-_JSON_FORMAT = re.compile(r"\s*(?:json|\{\{\s*json\s+\.\s*\}\})\s*")
+_JSON_FORMAT = re.compile(r"\s*(?:json|\{\{\s*json\s*\.?\s*\}\})\s*")  # {{json.}} and {{json}} too, as Podman
 _ACTION = re.compile(r"\{\{.*?\}\}", re.S)
 _CLASS_RUNS = re.compile(r"[a-z]+|[A-Z]+|[0-9]+|[^a-zA-Z0-9]+")
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")

@@ -45,7 +45,10 @@ def health_fields(args: argparse.Namespace) -> dict[str, Any]:
                              ("Timeout", args.health_timeout, "--health-timeout"),
                              ("StartPeriod", args.health_start_period, "--health-start-period")):
         if value is not None:
-            hc[key] = parse_duration(value, flag)
+            negative = key == "StartPeriod" and value.strip().startswith("-")  # a valid Go duration, below 0
+            hc[key] = parse_duration(value.strip()[1:] if negative else value, flag)
+            if negative and hc[key] > 0:
+                raise InvalidArgument("healthcheck-start-period must be 0 seconds or greater")
     if hc.get("Timeout") is not None and hc["Timeout"] < 1_000_000_000:
         raise InvalidArgument("healthcheck-timeout must be at least 1 second")
     if args.health_retries is not None:

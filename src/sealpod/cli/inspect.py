@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from sealpod.cli.context import CliContext, Command, fail_with
-from sealpod.errors import InvalidArgument, NotFound, SealpodError
+from sealpod.errors import InvalidArgument, InvalidReference, NotFound, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -24,16 +24,19 @@ def _setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--size", action="store_true", help="display the total file size")
 
 
-def _one(ctx: CliContext, name: str, kind: str) -> dict[str, Any]:
+def _one(ctx: CliContext, name: str, kind: str, size: bool = False) -> dict[str, Any]:
     if kind in ("all", "container"):
         try:
-            return ctx.engine.containers.inspect(name)
+            return ctx.engine.containers.inspect(name, size=size)
         except NotFound:
             if kind == "container":
                 raise NotFound(f'no such container "{name}"') from None
     if kind in ("all", "image"):
         try:
             return ctx.engine.images.inspect(name)
+        except InvalidReference:  # not an image's name (upper case: a pod's, a volume's): look further
+            if kind == "image":
+                raise
         except NotFound:
             if kind == "image":
                 raise NotFound(f"inspecting object: {name}: image not known") from None
@@ -49,9 +52,19 @@ def _one(ctx: CliContext, name: str, kind: str) -> dict[str, Any]:
         except NotFound:
             if kind == "pod":
                 raise NotFound(f'no such pod "{name}"') from None
-    if kind == "network":
-        raise NotFound(f'no such {kind} "{name}"')
+    if kind in ("all", "network"):
+        from sealpod.errors import NoSuchNetwork
+
+        try:
+            return _NetworkDoc(ctx.engine.networks.inspect(name))
+        except NoSuchNetwork:
+            if kind == "network":
+                raise NotFound(f'no such network "{name}"') from None
     raise NotFound(f'no such object: "{name}"')
+
+
+class _NetworkDoc(dict):  # type: ignore[type-arg]
+    """A network's inspect document: its templates see Go's field names (``.Driver``), not its JSON's."""
 
 
 def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: str | None, *,
@@ -70,9 +83,27 @@ def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: 
     if docs or not fmt:
         from sealpod.cli.formatting import is_json
 
-        view = docs if not fmt or is_json(fmt) else [template_view(d) for d in docs]
+        if fmt and docs and all("HostConfig" in d and "State" in d for d in docs):
+            fmt = container_aliases(fmt)
+        view = docs if not fmt or is_json(fmt) else [_network_row(d) if isinstance(d, _NetworkDoc) else template_view(d)
+                                                     for d in docs]
         sys.stdout.write(inspect_output(view, fmt))
     return fail_with(errors)
+
+
+def _network_row(doc: dict[str, Any]) -> dict[str, Any]:
+    from sealpod.cli.network import _row
+
+    return _row(doc, False)
+
+
+def container_aliases(fmt: str) -> str:
+    """Podman's template words for containers that its JSON spells otherwise: ``.ImageID`` (the
+    image), and a mount's ``.Src`` and ``.Dst``."""
+    import re
+
+    return re.sub(r"\.(ImageID|Src|Dst)\b", lambda m: {"ImageID": ".Image", "Src": ".Source",
+                                                       "Dst": ".Destination"}[m.group(1)], fmt)
 
 
 # Fields whose Go type is a map or a slice: JSON says null when they are nil, Go's templates print
@@ -113,6 +144,12 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
                for k, v in out.items()}
     if key in _STRUCTS:
         return GoStruct(out)
+    if key == "Healthcheck" and parent == "Config":  # Go's struct: {Test StartPeriod Interval Timeout Retries}
+        from sealpod.cli.stats import go_duration
+
+        return GoStruct({"Test": out.get("Test") or NilSlice(),
+                         **{f: go_duration(int(out.get(f) or 0)) for f in ("StartPeriod", "Interval", "Timeout")},
+                         "Retries": out.get("Retries", 0)})
     if key == "" and isinstance(out.get("State"), dict) and "HostConfig" in out:  # a container
         state, cfg = out["State"], out.get("Config") or {}
         state.setdefault("ConmonPid", 0)
@@ -129,11 +166,19 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
 
 def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     names = list(args.names)
-    if args.latest:
+    if args.latest and args.type == "pod":  # the latest pod, not the latest container
+        from sealpod.errors import NoSuchPod
+
+        pods = ctx.engine.pods.list_pods()
+        if not pods:
+            raise NoSuchPod("no pods to act on: no such pod")
+        names.append(pods[-1].id)
+    elif args.latest:
         names.append(ctx.engine.containers.latest().id)
     if not names:
         raise InvalidArgument("inspect requires at least 1 arg(s), only received 0")
-    return inspect_each(names, lambda name: _one(ctx, name, args.type), args.format, prefix="inspecting object: ")
+    return inspect_each(names, lambda name: _one(ctx, name, args.type, args.size), args.format,
+                        prefix="inspecting object: ")
 
 
 COMMANDS: dict[str, Command] = {"inspect": Command("Display the configuration of object denoted by ID", _setup, _run)}

@@ -54,3 +54,9 @@ def warn(msg: str) -> None:
     """One warning in logrus's shape, whatever the log level (Podman warns so even at the default)."""
     record = logging.LogRecord("sealpod", logging.WARNING, "", 0, msg, None, None)
     sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")
+
+
+def error(msg: str) -> None:
+    """One error line in logrus's shape for a problem that does not stop the command (Podman's logrus.Errorf)."""
+    record = logging.LogRecord("sealpod", logging.ERROR, "", 0, msg, None, None)
+    sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")

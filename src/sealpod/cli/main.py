@@ -63,7 +63,11 @@ class ArgumentParser(argparse.ArgumentParser):
             surplus = surplus_message(self, message.removeprefix("unrecognized arguments: ").split())
             if surplus:
                 raise InvalidArgument(surplus)
-            message = "unknown flag: " + message.removeprefix("unrecognized arguments: ").split()[0]
+            flag = message.removeprefix("unrecognized arguments: ").split()[0]
+            letter = next((c for c in flag[1:].split("=")[0] if f"-{c}" not in self._option_string_actions), "") \
+                if flag.startswith("-") and not flag.startswith("--") and len(flag) > 1 else ""
+            # cobra names the first unknown letter of a short flag
+            message = f"unknown shorthand flag: '{letter}' in {flag}" if letter else "unknown flag: " + flag
         import re
 
         unknown = re.match(r"argument COMMAND: invalid choice: '(.*)' \(choose from", message)
@@ -98,6 +102,8 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
     g.add_argument("--tmpdir", type=Path, default=S, help="path to the tmp directory for libpod state content")
     g.add_argument("--volumepath", type=_path_or_none, default=S, help="path to the volume directory")
+    g.add_argument("--network-config-dir", "--cni-config-dir", dest="network_config_dir", type=_path_or_none,
+                   default=S, help="path of the network configuration directory")
     g.add_argument("--events-backend", default=S, choices=("file", "journald", "none"), help="events backend")
     g.add_argument("--url", "--host", "-H", dest="url", default=S, help="URL of a sealpod/podman service")
     g.add_argument("--connection", "-c", default=S, help="named connection to use")
@@ -106,6 +112,8 @@ def global_parser() -> ArgumentParser:
     g.add_argument("--noout", action="store_true", default=S, help="do not print anything to stdout")
     g.add_argument("--runtime-flag", action="append", default=S, help="add global flags for the container runtime")
     g.add_argument("--default-mounts-file", type=Path, default=S, help=S)  # hidden, as in Podman: mounts.conf
+    g.add_argument("--hooks-dir", action="append", default=S, help="set the OCI hooks directory path (may be set "
+                   "multiple times)")
     g.add_argument("--context", default=S, help='name of the context to use (only "default")')
     g.add_argument("--config", default=S, help=S)  # Docker's: taken and ignored with a warning, as Podman
     return p
@@ -343,6 +351,8 @@ def _dispatch(argv: list[str]) -> int:
     if conflict:
         raise InvalidArgument(conflict)
     level = getattr(args, "log_level", "warn")
+    if level.lower() in LOG_LEVELS and hasattr(args, "log_level"):  # logrus takes any case: INFO is info
+        level = args.log_level = level.lower()
     if level not in LOG_LEVELS:  # Podman's wording and exit code, without the "Error: " prefix
         sys.stderr.write(f'Log Level "{level}" is not supported, choose from: {", ".join(LOG_LEVELS)}\n')
         return 1
@@ -365,10 +375,23 @@ def _dispatch(argv: list[str]) -> int:
         ctx.close()
 
 
+def _quiet_stdout() -> None:
+    """The reader of our stdout went away (``| head``): what is still buffered goes nowhere, so
+    that Python's flush at exit does not print a BrokenPipeError of its own."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 def run_cli(argv: list[str]) -> int:
     """Run one command; every SealpodError becomes ``Error: ...`` and its exit code."""
     try:
-        return _dispatch(argv)
+        code = _dispatch(argv)
+        sys.stdout.flush()
+        return code
     except SealpodError as e:
         sys.stdout.flush()
         sys.stderr.write(f"Error: {e.message}\n")
@@ -377,6 +400,7 @@ def run_cli(argv: list[str]) -> int:
         sys.stderr.write("\n")
         return 130
     except BrokenPipeError:
+        _quiet_stdout()
         return 0
     except OSError as e:
         import logging

@@ -70,7 +70,7 @@ def _setup_list(p: argparse.ArgumentParser) -> None:
 
 def _matches(doc: dict[str, Any], filters: list[str]) -> bool:
     wanted: dict[str, list[str]] = {}
-    for spec in filters:
+    for spec in (part for item in filters for part in item.split(",")):  # name=a,name=b: two filters, as Podman
         key, sep, value = spec.partition("=")
         if not sep or key not in ("name", "id", "label"):
             raise InvalidArgument(f'invalid filter "{spec}"')
@@ -98,7 +98,7 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     secrets = service.all()
     docs = [service.inspect(s) for s in secrets]
     keep = [i for i, d in enumerate(docs) if _matches(d, args.filter)]
-    if args.quiet:
+    if args.quiet and not args.format:  # a --format wins over --quiet, as in Podman
         sys.stdout.write("".join(f"{secrets[i].id}\n" for i in keep))
         return 0
     now = time.time()

@@ -101,6 +101,35 @@ class StatsRow:
     def MemUsageBytes(self) -> str:  # noqa: N802
         return f"{bytes_size(self._s.mem_usage)} / {bytes_size(self._s.mem_limit)}"
 
+    # Podman's raw ContainerStats numbers, beside the formatted columns
+    @property
+    def MemLimit(self) -> int:  # noqa: N802
+        return self._s.mem_limit
+
+    @property
+    def NetInput(self) -> int:  # noqa: N802
+        return self._s.net_rx
+
+    @property
+    def NetOutput(self) -> int:  # noqa: N802
+        return self._s.net_tx
+
+    @property
+    def BlockInput(self) -> int:  # noqa: N802
+        return self._s.block_read
+
+    @property
+    def BlockOutput(self) -> int:  # noqa: N802
+        return self._s.block_write
+
+    @property
+    def CPUNano(self) -> int:  # noqa: N802
+        return self._s.cpu_ns
+
+    @property
+    def AvgCPU(self) -> float:  # noqa: N802
+        return self._st.avg_cpu_percent
+
     @property
     def MemPerc(self) -> str:  # noqa: N802
         return f"{self._st.mem_percent:.2f}%"

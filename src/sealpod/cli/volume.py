@@ -210,16 +210,18 @@ def _setup_import(p: argparse.ArgumentParser) -> None:
 
 def _run_import(args: argparse.Namespace, ctx: CliContext) -> int:
     service = ctx.engine.volumes
-    if not service.exists(args.name):
-        raise NoSuchVolume(f"no such volume {args.name}")
     if args.source == "-":
+        if not service.exists(args.name):
+            raise NoSuchVolume(f"no such volume {args.name}")
         service.import_(args.name, sys.stdin.buffer)
         return 0
-    try:
+    try:  # the tarball first, as Podman: a missing file is the error even for a missing volume
         src = open(args.source, "rb")
     except OSError as e:
         raise InvalidArgument(f"open {args.source}: {(e.strerror or str(e)).lower()}") from e
     with src:
+        if not service.exists(args.name):
+            raise NoSuchVolume(f"no such volume {args.name}")
         service.import_(args.name, src)
     return 0
 

@@ -30,7 +30,8 @@ LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "pa
 GLOBAL_FLAGS_WITH_VALUE = frozenset({
     "--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level", "--cgroup-manager", "--runtime",
     "--tmpdir", "--volumepath", "--events-backend", "--url", "--connection", "-c", "--context", "--runtime-flag",
-    "--host", "-H", "--identity", "--config", "--default-mounts-file"})
+    "--host", "-H", "--identity", "--config", "--default-mounts-file", "--hooks-dir", "--network-config-dir",
+    "--cni-config-dir"})
 
 
 class GlobalOptions(Record):

@@ -59,7 +59,7 @@ class Engine:
         self._store: Store | None = None
         self._registries: RegistriesConf | None = None
         self._containers: ContainerService | None = None
-        self._runtime: ConmonRuntime | None = None
+        self._runtimes: dict[str, ConmonRuntime] = {}  # by the name asked for ("": the one in force)
 
     @classmethod
     def from_flags(cls, flags: GlobalFlags, env: Mapping[str, str] | None = None) -> Engine:
@@ -197,14 +197,17 @@ class Engine:
         """Containers (by name) using an image; they keep it from being removed."""
         return self.containers.db.users_of_image(image_id)
 
-    def oci_runtime(self) -> ConmonRuntime:
-        """conmon + the configured OCI runtime (runc where crun cannot run), state under the run root."""
-        if self._runtime is None:
+    def oci_runtime(self, wanted: str = "") -> ConmonRuntime:
+        """conmon + the configured OCI runtime (runc where crun cannot run), state under the run root;
+        ``wanted``: a container's own runtime (the name or path it was created with), which Podman
+        keeps using for it whatever runtime later commands are given."""
+        runtime = self._runtimes.get(wanted)
+        if runtime is None:
             from sealpod.errors import ConfigError
             from sealpod.runtime.conmon import ConmonRuntime, RuntimePaths
             from sealpod.utils.proc import which
 
-            name, path = self.system.runtime_path()
+            name, path = self.system.runtime_path(wanted)
             if not path:  # Podman's words
                 raise ConfigError(f'default OCI runtime "{name}" not found: invalid argument')
             if not os.access(path, os.X_OK):
@@ -214,13 +217,13 @@ class Engine:
             if not conmon:
                 raise ConfigError("could not find a working conmon binary: install conmon")
             run_root = self.store.run_root
-            self._runtime = ConmonRuntime(RuntimePaths(
+            runtime = self._runtimes[wanted] = ConmonRuntime(RuntimePaths(
                 runtime=path, runtime_root=run_root / "runc", conmon=conmon, exit_dir=run_root / "exits",
                 socket_dir=run_root / "socket", persist_dir_base=run_root / "containers"),
                 # conmon's own debug lines would end up in exec sessions' output: trace only
                 log_level="debug" if self.config.log_level == "trace" else "error",
                 env=self.monitor_env(), runtime_flags=self.config.runtime_flags)
-        return self._runtime
+        return runtime
 
     def monitor_env(self) -> dict[str, str]:
         """The environment conmon keeps for the container's lifetime: only what its exit command

@@ -11,6 +11,7 @@ import os
 import re
 
 from sealpod.engine.container_config import ContainerConfig
+from sealpod.engine.mount_options import check_mount_options
 from sealpod.errors import InvalidArgument
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -33,6 +34,12 @@ def parse_size(text: str) -> int:
 
 def check(config: ContainerConfig) -> None:
     _check_capabilities(config.cap_add, config.cap_drop)
+    mode = "none" if config.network == "none" else "container" if config.network.startswith("container:") else ""
+    if mode and (config.dns_servers or config.dns_options or config.dns_search):  # no resolv.conf of its own
+        raise InvalidArgument(f"conflicting options: dns and the network mode: {mode}")
+    if mode == "container" and config.add_hosts:  # it shares that container's /etc/hosts
+        raise InvalidArgument("cannot set extra host entries when the container is joined to another containers "
+                              "network namespace: invalid configuration")
     for server in config.dns_servers:
         try:
             ipaddress.ip_address(server)
@@ -40,6 +47,7 @@ def check(config: ContainerConfig) -> None:
             raise InvalidArgument(f"{server} is not an ip address") from None
     seen: dict[str, object] = {}
     for mount in config.mounts:
+        check_mount_options(mount)
         if not mount.destination.startswith("/"):
             raise InvalidArgument(f'invalid container path "{mount.destination}", must be an absolute path')
         dest = mount.destination.rstrip("/") or "/"
@@ -53,6 +61,20 @@ def check(config: ContainerConfig) -> None:
         check_create(config.labels, config.image)
     if config.oom_score_adj is not None and not -1000 <= config.oom_score_adj <= 1000:
         raise InvalidArgument(f"invalid argument: oom_score_adj {config.oom_score_adj} must be between -1000 and 1000")
+    if config.umask and not (config.umask.isascii() and config.umask.isdigit() and len(config.umask) <= 4
+                             and all(c in "01234567" for c in config.umask)):
+        raise InvalidArgument(f"running container create option: invalid umask string {config.umask}: "
+                              "invalid argument")
+    if config.timezone and config.timezone != "local":
+        import os
+
+        from sealpod.engine.specgen import zoneinfo_path
+
+        zone = zoneinfo_path(config.timezone)
+        if not os.path.normpath(zone).startswith("/usr/share/zoneinfo/"):  # ../ out of the zone database
+            raise InvalidArgument("finding timezone for container: time: invalid location name")
+        if os.path.isdir(zone):  # a region, not a zone
+            raise InvalidArgument("running container create option: invalid timezone: is a directory")
 
 
 def _check_capabilities(add: tuple[str, ...], drop: tuple[str, ...]) -> None:

@@ -89,6 +89,7 @@ class ContainerConfig:
     sig_proxy: bool = True
     cidfile: str = ""
     conmon_pidfile: str = ""
+    pidfile: str = ""  # --pidfile: where the container process's PID is written at each start
     oom_score_adj: int | None = None
     umask: str = ""
     healthcheck: dict[str, Any] = field(default_factory=dict)  # Docker's shape, only what the user gave
@@ -116,6 +117,7 @@ class ContainerConfig:
     timeout: int = 0  # --timeout: seconds the container may run before conmon kills it
     device_cgroup_rules: tuple[str, ...] = ()  # --device-cgroup-rule "TYPE MAJOR:MINOR ACCESS"
     timezone: str = ""  # --tz: "local" (the host's /etc/localtime) or a zoneinfo name
+    chroot_dirs: tuple[str, ...] = ()  # --chrootdirs: also get the managed /etc files under these
     create_command: tuple[str, ...] = ()  # the CLI's argv (inspect's CreateCommand, generate systemd --new)
     sdnotify: str = ""  # --sdnotify: conmon | container | ignore ("" is container, as in Podman 4.3.1)
     systemd: str = ""  # --systemd: true | false | always ("" is true: systemd mode when the command is an init)
@@ -132,6 +134,18 @@ class ContainerConfig:
     device_read_iops: tuple[tuple[str, int], ...] = ()
     device_write_iops: tuple[tuple[str, int], ...] = ()
     rootfs: str = ""  # --rootfs: the root is this directory, not an image ("DIR:O": through an overlay)
+    init_ctr: str = ""  # --init-ctr: always | once, a pod's init container (run before the others at pod start)
+    memory_reservation: int | None = None  # --memory-reservation: the soft limit, in bytes
+    memory_swappiness: int | None = None  # --memory-swappiness 0-100 (cgroups v1)
+    oom_kill_disable: bool = False  # --oom-kill-disable
+    cpuset_mems: str | None = None  # --cpuset-mems
+    cpu_rt_period: int | None = None  # --cpu-rt-period (microseconds, cgroups v1)
+    cpu_rt_runtime: int | None = None  # --cpu-rt-runtime
+    personality: str = ""  # --personality: LINUX | LINUX32, the process's execution domain
+    passwd: bool = True  # --passwd: add the user (and group) to the container's /etc/passwd and /etc/group
+    passwd_entry: str = ""  # --passwd-entry: the line to add, with $UID $GID $NAME $HOME $USERNAME expanded
+    env_merge: tuple[str, ...] = ()  # --env-merge KEY=VALUE: ${VAR} in VALUE from the image's environment
+    read_only_tmpfs: bool = True  # --read-only-tmpfs: with --read-only, tmpfs on /run, /tmp and /var/tmp
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

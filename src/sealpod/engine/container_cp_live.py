@@ -49,12 +49,14 @@ def copy_out(rec: ContainerRecord, pid: int, name: str, path: str, *, out: Binar
         return cf._is_dir(src)
 
     is_dir = bool(call_in_mount_ns(pid, probe))
+    skip = _kernel_mounts(pid) if is_dir else frozenset()
     if out is not None:  # the child writes a pipe, this process copies it on: ``out`` may be any file object
         rfd, wfd = os.pipe()
 
         def to_pipe() -> None:
             with open(wfd, "wb") as w:
-                cf._write_source(resolve_in_root("/", inside), w, "" if contents else cf._base(path, "."), contents)
+                cf._write_source(resolve_in_root("/", inside), w, "" if contents else cf._base(path, "."), contents,
+                                 skip=skip)
 
         child = NsChild(pid, to_pipe, close_in_child=[rfd])
         os.close(wfd)
@@ -70,7 +72,8 @@ def copy_out(rec: ContainerRecord, pid: int, name: str, path: str, *, out: Binar
 
     def produce() -> None:
         with open(wfd, "wb") as w:
-            cf._write_source(resolve_in_root("/", inside), w, arcname, contents and not arcname)
+            cf._write_source(resolve_in_root("/", inside), w, arcname, contents and not arcname,
+                             skip=skip)
 
     child = NsChild(pid, produce, close_in_child=[rfd])
     os.close(wfd)
@@ -81,6 +84,31 @@ def copy_out(rec: ContainerRecord, pid: int, name: str, path: str, *, out: Binar
     except Exception as e:
         mine = e
     _settle(child, mine, producer_is_child=True)
+
+
+#: Filesystems whose files are the kernel's view, not the container's content.
+_KERNEL_FS = frozenset({"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "devtmpfs", "securityfs",
+                        "debugfs", "tracefs", "bpf", "fusectl", "configfs", "pstore"})
+
+
+def _kernel_mounts(pid: int) -> frozenset[str]:
+    """Where the container's /proc, /sys and /dev (and their sub-mounts) are, read from the host
+    (its process's mountinfo names them as the container sees them); a copy of a directory above
+    them leaves them out, as Podman's does."""
+    out: set[str] = set()
+    try:
+        with open(f"/proc/{pid}/mountinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.split()
+                if " - " not in line or len(fields) < 5:
+                    continue
+                fstype = line.split(" - ", 1)[1].split()[0]
+                point = fields[4].replace("\\040", " ")
+                if fstype in _KERNEL_FS or point == "/dev":
+                    out.add(point)
+    except OSError:
+        pass
+    return frozenset(out)
 
 
 def copy_in(files: cf.ContainerFiles, rec: ContainerRecord, pid: int, name: str, path: str, *,

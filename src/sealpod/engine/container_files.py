@@ -63,6 +63,8 @@ class CommitOptions:
     config: dict[str, Any] | None = None  # build: the image config to write instead of the container's
     created_by: str = ""  # build: the history entry's instruction
     omit_empty_layer: bool = False  # build: no changes on a parent image: an empty_layer history entry only
+    squash: bool = False  # --squash: one layer of the whole root filesystem, no parent layers
+    include_volumes: bool = False  # --include-volumes: every volume and bind mount becomes an image VOLUME
 
 
 @dataclass(frozen=True)
@@ -246,22 +248,26 @@ class ContainerFiles:
 
     # --- diff / export ----------------------------------------------------------------
 
-    def changes(self, name: str) -> list[Change]:
-        """``diff``: a container's changes to its image, or an image's top layer's to its parent."""
+    def changes(self, name: str, *, containers_only: bool = False) -> list[Change]:
+        """``diff``: an image's top layer's changes to its parent (an image wins over a container of
+        the same name, as in Podman), or a container's changes to its image."""
+        from sealpod.errors import NoSuchImage
+
+        if not containers_only:
+            try:
+                return self._image_changes(self.engine.images.get(name))
+            except NoSuchImage:
+                pass
         try:
             rec = self._lookup(name)
         except NoSuchContainer:
+            if containers_only:
+                raise
             rec = None
-        if rec is not None:
-            found = self._container_changes(rec.id)
-            return [c for c in found if c.path not in RUNTIME_MOUNTS]
-        from sealpod.errors import NoSuchImage
-
-        try:
-            image = self.engine.images.get(name)
-        except NoSuchImage:
-            raise NotFound(f"{name} not found: layer not known") from None
-        return self._image_changes(image)
+        if rec is None:
+            raise NotFound(f"{name} not found: layer not known")
+        found = self._container_changes(rec.id)
+        return [c for c in found if c.path not in RUNTIME_MOUNTS]
 
     def _container_changes(self, ctr_id: str) -> list[Change]:
         from sealpod.storage.changes import overlay_changes, tree_changes
@@ -294,8 +300,10 @@ class ContainerFiles:
     # --- import / commit --------------------------------------------------------------
 
     def import_image(self, source: BinaryIO, reference: str | None, *, changes: Sequence[str] = (),
-                     message: str = "", report: Report | None = None) -> str:
-        """``import``: a (possibly compressed) tarball becomes a one-layer image; returns its ID."""
+                     message: str = "", report: Report | None = None, os_name: str = "", arch: str = "",
+                     variant: str = "") -> str:
+        """``import``: a (possibly compressed) tarball becomes a one-layer image; returns its ID.
+        ``os_name``, ``arch`` and ``variant`` (``--os``/``--arch``/``--variant``) replace the host's."""
         from sealpod.image.manifest import host_platform
 
         say = report or (lambda _line: None)
@@ -303,14 +311,14 @@ class ContainerFiles:
         plat = host_platform()
         now = _now()
         config: dict[str, Any] = {
-            "created": now, "architecture": plat.architecture, "os": plat.os,
+            "created": now, "architecture": arch or plat.architecture, "os": os_name or plat.os,
             "config": _apply_changes({}, changes),
             "rootfs": {"type": "layers", "diff_ids": [layer.diff_id]},
             "history": [{"created": now, "created_by": f"/bin/sh -c #(nop) ADD file:{layer.diff_id[7:]} in /",
                          "comment": message or "imported from tarball"}],
         }
-        if plat.variant:
-            config["variant"] = plat.variant
+        if variant or (plat.variant and not arch):
+            config["variant"] = variant or plat.variant
         return self._store_image([], [layer], [], config, reference, "oci", say)
 
     def commit(self, name: str, reference: str | None, options: CommitOptions,
@@ -327,22 +335,43 @@ class ContainerFiles:
         parent = self.store.get_image(rec.image_id) if rec.image_id else None
         layer: _NewLayer | None = None
         try:
-            if not (options.omit_empty_layer and parent is not None and not any(
+            if options.squash:
+                layer = self._squashed_layer(rec)
+            elif not (options.omit_empty_layer and not any(
                     c.path not in RUNTIME_MOUNTS for c in self._container_changes(rec.id))):
-                layer = self._diff_layer(rec.id)
+                from sealpod.engine.commit_config import secret_paths
+
+                layer = self._diff_layer(rec.id, secret_paths(rec))
         finally:
             if paused:
                 self.engine.containers.unpause(rec.id)
-        config = self._commit_config(rec, parent, layer, options)
-        base_layers = list(parent.layers) if parent else []
-        descs = self._parent_descriptors(parent, options.format)
+        from sealpod.engine.commit_config import commit_config
+
+        config = commit_config(rec, parent, layer.diff_id if layer else None, options, _now())
+        base_layers = list(parent.layers) if parent and not options.squash else []
+        descs = self._parent_descriptors(parent, options.format) if not options.squash else []
         return self._store_image(base_layers, [layer] if layer else [], descs, config, reference, options.format,
                                  say)
 
-    def _diff_layer(self, ctr_id: str) -> _NewLayer:
+    def _squashed_layer(self, rec: ContainerRecord) -> _NewLayer:
+        """The container's whole root filesystem as one layer (``commit --squash``)."""
+        from sealpod.storage.tarwriter import write_tree
+
+        path, f = self.store.temp_file()
+        try:
+            with f:
+                with self.rootfs(rec) as root:
+                    write_tree(root, f)
+                f.seek(0)
+                return self._store_blob(f)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _diff_layer(self, ctr_id: str, skip: frozenset[str] = frozenset()) -> _NewLayer:
+        """The container's changes as a layer, less ``skip`` (mount points of its secrets)."""
         from sealpod.storage.tarwriter import write_changes
 
-        changes = self._container_changes(ctr_id)
+        changes = [c for c in self._container_changes(ctr_id) if c.path not in skip]
         upper = self.store.containers.diff_path(ctr_id)
         path, f = self.store.temp_file()
         try:
@@ -352,46 +381,6 @@ class ContainerFiles:
                 return self._store_blob(f)
         finally:
             path.unlink(missing_ok=True)
-
-    def _commit_config(self, rec: ContainerRecord, parent: ImageRecord | None, layer: _NewLayer | None,
-                       options: CommitOptions) -> dict[str, Any]:
-        import shlex
-
-        base: dict[str, Any] = json.loads(parent.config) if parent else {}
-        spec = rec.spec
-        inner = dict(base.get("config") or {})
-        inner.update({"Env": list(spec.get("env") or []), "Cmd": list(spec.get("cmd") or []) or None,
-                      "Entrypoint": list(spec.get("entrypoint") or []) or None,
-                      "WorkingDir": spec.get("workdir") or "", "User": spec.get("user") or "",
-                      "Labels": dict(spec.get("labels") or {}) or None})
-        if options.config is not None:
-            inner = dict(options.config)
-        inner = {k: v for k, v in _apply_changes(inner, options.changes).items() if v not in (None, "", [], {})}
-        now = _now()
-        comment = options.message or (f"FROM {rec.image_name}" if rec.image_name else "")
-        entry: dict[str, Any] = {"created": now,
-                                 "created_by": options.created_by or shlex.join(spec.get("command") or []) or "/bin/sh"}
-        if comment:
-            entry["comment"] = comment
-        if layer is None:
-            entry["empty_layer"] = True
-        if options.author:
-            entry["author"] = options.author
-        from sealpod.image.manifest import host_platform
-
-        plat = host_platform()
-        config = {**base, "created": now, "config": inner,
-                  "architecture": base.get("architecture") or plat.architecture, "os": base.get("os") or plat.os,
-                  "rootfs": {"type": "layers",
-                             "diff_ids": [*((base.get("rootfs") or {}).get("diff_ids") or []),
-                                          *([layer.diff_id] if layer else [])]},
-                  "history": [*(base.get("history") or []), entry]}
-        config.pop("container_config", None)
-        if options.author:
-            config["author"] = options.author
-        elif "author" in config:
-            del config["author"]
-        return config
 
     def _parent_descriptors(self, parent: ImageRecord | None, fmt: str) -> list[dict[str, Any]]:
         """The parent's layer descriptors from its stored manifest (so push sends the same blobs)."""
@@ -544,16 +533,24 @@ def _lookup_id(root: str, file: str, name: str, field: int) -> int:
 
 def _write_source(src: str, out: BinaryIO, arcname: str, contents: bool, *,
                   owner: tuple[int, int] | None = None, refuse_whiteouts: bool = False,
-                  root_arcname: str = "") -> None:
-    """A tar of ``src`` (a directory's contents when ``contents``) under ``arcname``."""
+                  root_arcname: str = "", skip: frozenset[str] = frozenset()) -> None:
+    """A tar of ``src`` (a directory's contents when ``contents``) under ``arcname``; the absolute
+    paths in ``skip`` (a running container's /proc, /sys, /dev) are left out with all below them."""
     from sealpod.storage.tarwriter import TarWriter, write_tree
 
     if os.path.isdir(src) and not os.path.islink(src):
+        top = root_arcname if contents else arcname
+
+        def exclude(name: str) -> bool:
+            rel = name[len(top):].lstrip("/") if top else name
+            return os.path.normpath(os.path.join(src, rel)) in skip
+
         if contents:
-            write_tree(src, out, arcname=root_arcname, owner=owner, refuse_whiteouts=refuse_whiteouts)
+            write_tree(src, out, arcname=root_arcname, owner=owner, refuse_whiteouts=refuse_whiteouts,
+                       exclude=exclude if skip else None)
         else:
             write_tree(src, out, arcname=arcname, include_root=True, owner=owner,
-                       refuse_whiteouts=refuse_whiteouts)
+                       refuse_whiteouts=refuse_whiteouts, exclude=exclude if skip else None)
         return
     writer = TarWriter(out, owner=owner, refuse_whiteouts=refuse_whiteouts)
     fd = os.open(os.path.dirname(src) or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

@@ -39,7 +39,7 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
         "RestartPolicy": {"Name": restart.get("name", ""),
                           "MaximumRetryCount": restart.get("max_retries", 0)},
         "AutoRemove": bool(cfg.get("remove")), "VolumeDriver": "", "VolumesFrom": list(cfg.get("volumes_from") or [])
-        or None, "CapAdd": list(cfg.get("cap_add") or []), "CapDrop": list(cfg.get("cap_drop") or []),
+        or None, "CapAdd": sorted(cfg.get("cap_add") or []), "CapDrop": sorted(cfg.get("cap_drop") or []),
         "Dns": list(cfg.get("dns_servers") or []), "DnsOptions": list(cfg.get("dns_options") or []),
         "DnsSearch": list(cfg.get("dns_search") or []), "ExtraHosts": list(cfg.get("add_hosts") or []),
         "GroupAdd": list(cfg.get("group_add") or []), "IpcMode": modes["IpcMode"], "Cgroup": "",
@@ -54,9 +54,11 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
         **{k: cgroups[k] for k in ("BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
                                    "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps")},
         **_cpu_fields(cfg),
-        "Devices": devices(cfg.get("devices") or ()), "DiskQuota": 0, "KernelMemory": 0, "MemoryReservation": 0,
-        "MemorySwap": cfg.get("memory_swap") or (2 * memory if memory else 0), "MemorySwappiness": 0,
-        "OomKillDisable": False,
+        "Devices": devices(cfg.get("devices") or ()), "DiskQuota": 0, "KernelMemory": 0,
+        "MemoryReservation": cfg.get("memory_reservation") or 0,
+        "MemorySwap": cfg.get("memory_swap") or (2 * memory if memory else 0),
+        "MemorySwappiness": cfg.get("memory_swappiness") or 0,
+        "OomKillDisable": bool(cfg.get("oom_kill_disable")),
         "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
             0 if svc.engine.config.rootless else conf.containers.pids_limit or 0),
         "Ulimits": ulimits(oci, [*conf.containers.default_ulimits, *(cfg.get("ulimits") or ())]),
@@ -70,8 +72,9 @@ def _cpu_fields(cfg: dict[str, Any]) -> dict[str, Any]:
     if cfg.get("cpus"):
         period = period or 100000
         quota = quota or int(cfg["cpus"] * period)
-    return {"CpuPeriod": period, "CpuQuota": quota, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
-            "CpusetCpus": cfg.get("cpuset_cpus") or "", "CpusetMems": ""}
+    return {"CpuPeriod": period, "CpuQuota": quota, "CpuRealtimePeriod": cfg.get("cpu_rt_period") or 0,
+            "CpuRealtimeRuntime": cfg.get("cpu_rt_runtime") or 0, "CpusetCpus": cfg.get("cpuset_cpus") or "",
+            "CpusetMems": cfg.get("cpuset_mems") or ""}
 
 
 def binds(mounts: list[dict[str, Any]]) -> list[str]:
@@ -133,11 +136,16 @@ def devices(specs: Any) -> list[dict[str, str]]:
     return out
 
 
+def _int64(value: Any) -> Any:
+    return -1 if isinstance(value, int) and value >= 2**63 else value
+
+
 def ulimits(oci: dict[str, Any], requested: list[str]) -> list[dict[str, Any]]:
     """The rlimits the runtime was given; before the first start, what was asked for."""
     rlimits = (oci.get("process") or {}).get("rlimits")
-    if rlimits:
-        return [{"Name": r.get("type", ""), "Soft": r.get("soft", 0), "Hard": r.get("hard", 0)} for r in rlimits]
+    if rlimits:  # RLIM_INFINITY (2^64-1 in the spec) is -1 to Podman's int64 fields
+        return [{"Name": r.get("type", ""), "Soft": _int64(r.get("soft", 0)), "Hard": _int64(r.get("hard", 0))}
+                for r in rlimits]
     found: dict[str, dict[str, Any]] = {}
     for text in requested:
         name, _, values = str(text).partition("=")

@@ -30,8 +30,9 @@ def rfc3339(ts: float) -> str:
 
 
 def public_state(state: str) -> str:
-    """Podman shows a container that never ran as created, and a stopped one as exited."""
-    return {State.STOPPED: "exited", State.CONFIGURED: "created"}.get(State(state), state)
+    """Podman shows a container that never ran as created, one made in the runtime but not
+    started (``init``) as initialized, and a stopped one as exited."""
+    return {State.STOPPED: "exited", State.CONFIGURED: "created", State.CREATED: "initialized"}.get(State(state), state)
 
 
 def _oci_config(path: Any) -> dict[str, Any]:
@@ -52,6 +53,8 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
     oci = _oci_config(oci_path)
     spec = rec.spec
     command = list(spec.get("command") or [])
+    if rec.config.get("init"):  # --init: catatonit runs the command, as Podman shows it
+        command = ["/run/podman-init", "--", *command]
     mounts = inspect_mounts(svc.engine, rec.id, list(rec.config.get("mounts", [])))
     infra = _infra_id(svc, rec)
     doc: dict[str, Any] = {
@@ -65,9 +68,10 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         **({"OCIConfigPath": str(oci_path)} if oci else {}),
         "OCIRuntime": rec.spec.get("oci_runtime") or svc.engine.system.runtime_path()[0],
         "ConmonPidFile": str(paths.conmon_pidfile),
-        "PidFile": str(paths.pidfile), "Name": rec.name, "RestartCount": rec.restart_count,
+        "PidFile": rec.config.get("pidfile") or str(paths.pidfile), "Name": rec.name, "RestartCount": rec.restart_count,
         "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
-        **_capabilities(svc, rec, oci), "ExecIDs": [], "GraphDriver": _graph_driver(svc, rec), "Mounts": mounts,
+        **_capabilities(svc, rec, oci), "ExecIDs": _exec_ids(svc, rec), "GraphDriver": _graph_driver(svc, rec),
+        "Mounts": mounts,
         "Dependencies": _dependencies(svc, rec, infra),
         "NetworkSettings": podman_network_settings(svc, rec, infra),
         "Namespace": "", "IsInfra": bool(infra) and infra == rec.id, "IsService": _is_service(svc, rec),
@@ -75,6 +79,20 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         "HostConfig": host_config(svc, rec, log_path=str(paths.log), mounts=mounts, oci=oci),
     }
     return doc
+
+
+def _exec_ids(svc: ContainerService, rec: ContainerRecord) -> list[str]:
+    """The container's exec sessions still running (a detached ``exec -d`` among them), oldest first."""
+    from sealpod.runtime.conmon import read_exit_file
+
+    if rec.state not in (State.RUNNING, State.PAUSED):
+        return []
+    try:
+        entries = list((svc.runtime().persist_dir(rec.id) / "exec").iterdir())
+    except OSError:
+        return []
+    live = [d for d in entries if (d / "exits").is_dir() and read_exit_file(d / "exits" / d.name) is None]
+    return [d.name for d in sorted(live, key=lambda d: d.stat().st_mtime)]
 
 
 def _existing(path: Any) -> str:
@@ -233,7 +251,8 @@ def _config(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) ->
         "HealthcheckOnFailureAction": cfg.get("health_on_failure") or "none",
         "CreateCommand": list(cfg.get("create_command") or ()) or None,
         **({"Timezone": cfg["timezone"]} if cfg.get("timezone") else {}),
-        "Umask": cfg.get("umask") or "0022", "Timeout": cfg.get("timeout") or 0,
+        **({"ChrootDirs": list(cfg["chroot_dirs"])} if cfg.get("chroot_dirs") else {}),
+        "Umask": (cfg.get("umask") or "0022").zfill(4), "Timeout": cfg.get("timeout") or 0,
         "StopTimeout": cfg.get("stop_timeout") if cfg.get("stop_timeout") is not None else
         svc.engine.config.containers.engine.stop_timeout,
         "Passwd": True,
@@ -264,7 +283,16 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
     for p in status.ports if status else ():
         for i in range(p.range):
             ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
-                {"HostIp": p.host_ip or "", "HostPort": str(p.host_port + i)})
+                {"HostIp": "" if p.host_ip in ("", "0.0.0.0") else p.host_ip, "HostPort": str(p.host_port + i)})
+    if status is None and source.config.get("ports"):  # not running: the ports it asks for, as Podman shows them
+        from sealpod.engine.container_hostconfig import port_bindings
+
+        ports = {k: [{**b, "HostIp": "" if b.get("HostIp") == "0.0.0.0" else b.get("HostIp", "")} for b in v]
+                 for k, v in port_bindings(source.config).items()}  # 0.0.0.0 is every address: Podman's ""
+    for key in _exposed(source):  # exposed, not published: listed without a binding, as Podman does
+        # -P publishes them all: a binding each, its host port picked when it starts
+        ports.setdefault(key, [{"HostIp": "", "HostPort": ""}] if status is None and  # type: ignore[arg-type]
+                         source.config.get("publish_all") else None)
     out: dict[str, Any] = {k: base.get(k, "") for k in ("EndpointID", "Gateway", "IPAddress")}
     out.update({"IPPrefixLen": base.get("IPPrefixLen", 0), "IPv6Gateway": "", "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0, "MacAddress": base.get("MacAddress", ""), "Bridge": "",
@@ -273,6 +301,19 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
     networks = {name: _endpoint(doc) for name, doc in (base.get("Networks") or {}).items()}
     if networks:
         out["Networks"] = networks
+    return out
+
+
+def _exposed(rec: ContainerRecord) -> list[str]:
+    """``PORT/PROTO`` of --expose and of the image's EXPOSE."""
+    from sealpod.network.portmap import parse_expose
+
+    out = []
+    for spec in (*(rec.spec.get("exposed_ports") or ()), *(rec.config.get("expose") or ())):
+        try:
+            out += [f"{port}/{proto}" for port, proto in parse_expose(str(spec))]
+        except SealpodError:
+            continue
     return out
 
 

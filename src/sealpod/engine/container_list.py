@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def summaries(svc: ContainerService, *, all_containers: bool, filters: Sequence[str] = (),
-              size: bool = False) -> list[ContainerSummary]:
+              size: bool = False, namespaces: bool = False) -> list[ContainerSummary]:
     """``ps``: rows picked apart by SQLite; state files read only where ports or health can show."""
     from sealpod.utils.record import replace
 
@@ -36,6 +36,10 @@ def summaries(svc: ContainerService, *, all_containers: bool, filters: Sequence[
                  if s.state in (State.RUNNING, State.PAUSED) else s for s in found]
     if any(s.pod_id for s in found):
         found = svc.engine.pods.with_pod_names(found)
+    found = _with_default_network(svc, found)
+    if namespaces:
+        found = [replace(s, namespaces=_namespaces(s.pid)) if s.state in (State.RUNNING, State.PAUSED) else s
+                 for s in found]
     if not size:
         return found
 
@@ -53,17 +57,57 @@ def _with_extras(svc: ContainerService, s: ContainerSummary, extras: tuple[bool,
 
     if not extras[0] and not extras[1]:
         return s
-    return replace(s, ports=_published(svc, s.id) if extras[0] else (),
+    return replace(s, ports=_published(svc, s) if extras[0] else (),
                    health=health.status(s.id) if extras[1] else "")
 
 
-def _published(svc: ContainerService, ctr_id: str) -> tuple[PublishedPort, ...]:
-    """Published ports, from the run's saved network state (no runtime call, no DB read)."""
+def _published(svc: ContainerService, s: ContainerSummary) -> tuple[PublishedPort, ...]:
+    """Published ports, from the run's saved network state (no runtime call, no DB read); a pod's
+    member or a ``--network container:X`` container shows those of the namespace's owner, as in
+    Podman, in the order of their host ports."""
     from sealpod.engine.container_report import PublishedPort
 
+    ctr_id, mode = s.id, s.network
+    for _ in range(8):  # a short chain of joins at most; a loop of them is not followed forever
+        if not mode.startswith("container:"):
+            break
+        try:
+            owner = svc.lookup(mode.split(":", 1)[1])
+        except NoSuchContainer:
+            return ()
+        ctr_id, mode = owner.id, owner.config.get("network") or ""
     status = svc.engine.networks.status_of(ctr_id)
-    return tuple(PublishedPort(p.host_ip, p.host_port, p.container_port, p.protocol, p.range)
-                 for p in (status.ports if status else ()))
+    ports = sorted(status.ports if status else (), key=lambda p: (p.host_port, p.protocol, p.container_port))
+    return tuple(PublishedPort(p.host_ip, p.host_port, p.container_port, p.protocol, p.range) for p in ports)
+
+
+def _with_default_network(svc: ContainerService, found: list[ContainerSummary]) -> list[ContainerSummary]:
+    """A container in bridge mode without named networks is on the default network (rootful:
+    rootless ones use slirp4netns and are on none, as Podman shows them)."""
+    from sealpod.engine.container_ps import DEFAULT_MODES
+    from sealpod.utils.record import replace
+
+    if svc.engine.config.rootless or not any(not s.networks and s.network in DEFAULT_MODES for s in found):
+        return found
+    from sealpod.engine.container_ps import default_network_name
+
+    default = default_network_name(svc)
+    return [replace(s, networks=(default,)) if not s.networks and s.network in DEFAULT_MODES else s for s in found]
+
+
+_NAMESPACE_KINDS = (("Cgroup", "cgroup"), ("Ipc", "ipc"), ("Mnt", "mnt"), ("Net", "net"), ("Pidns", "pid"),
+                    ("User", "user"), ("Uts", "uts"))
+
+
+def _namespaces(pid: int) -> tuple[tuple[str, str], ...]:
+    """The inode numbers of a process's namespaces, which ``ps --ns`` shows to tell who shares what."""
+    out = []
+    for key, kind in _NAMESPACE_KINDS:
+        try:
+            out.append((key, str(os.stat(f"/proc/{pid}/ns/{kind}").st_ino)))
+        except OSError:
+            continue
+    return tuple(out) if pid > 0 else ()
 
 
 def _still_running(svc: ContainerService, row: Any) -> bool:

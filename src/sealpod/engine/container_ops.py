@@ -52,6 +52,7 @@ class ExecOptions:
     workdir: str = ""
     privileged: bool = False
     detach_keys: str | None = None
+    preserve_fds: int = 0            # fds 3..3+N-1 of the caller reach the process (exec --preserve-fds)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class UpdateOptions:
     cpuset_cpus: str | None = None
     cpuset_mems: str | None = None
     pids_limit: int | None = None
+    memory_swappiness: int | None = None
+    blkio_weight: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class CloneOptions:
     force: bool = False
     run: bool = False
     resources: UpdateOptions = UpdateOptions()
+    pod: str = ""  # the pod the clone joins (its source's pod otherwise)
 
 
 class ContainerOps:
@@ -151,9 +155,10 @@ class ContainerOps:
         keys = DEFAULT_DETACH_KEYS if opts.detach_keys is None else parse_detach_keys(opts.detach_keys)
         rec = self._running(name_or_id)
         self._forget_finished_execs(rec.id)
-        runtime = self.svc.runtime()
+        runtime = self.svc.runtime(rec)
         sess = runtime.exec(rec.id, self.exec_process(rec, opts), terminal=opts.tty, stdin=opts.interactive,
-                            detach=False, exec_id=exec_id or new_id(), name=rec.name)
+                            detach=False, exec_id=exec_id or new_id(), name=rec.name,
+                            preserve_fds=opts.preserve_fds)
         detached = False
         try:
             assert sess.attach_socket is not None
@@ -181,9 +186,9 @@ class ContainerOps:
         rec = self._running(name_or_id)
         self._forget_finished_execs(rec.id)
         exec_id = new_id()
-        sess = self.svc.runtime().exec(rec.id, self.exec_process(rec, replace(opts, interactive=False)),
+        sess = self.svc.runtime(rec).exec(rec.id, self.exec_process(rec, replace(opts, interactive=False)),
                                        terminal=opts.tty, stdin=False, detach=True, exec_id=exec_id,
-                                       name=rec.name)
+                                       name=rec.name, preserve_fds=opts.preserve_fds)
         sess.close()
         return exec_id
 
@@ -255,10 +260,12 @@ class ContainerOps:
         if rec.state not in _ACTIVE:
             raise ContainerStateInvalid("top can only be used on running containers")
         words = [w for d in descriptors for w in d.split(",") if w]
+        from sealpod.engine.container_top import parse_descriptors, top_table
+
         try:
             fields = parse_descriptors(words)
         except InvalidArgument:
-            return self._top_in_container(rec, list(descriptors))
+            return self._top_in_container(rec, [w for d in descriptors for w in d.split()])  # "ax -o args": 3
         rootfs = self.svc.paths(rec.id).bundle / "rootfs"
         spec = self.svc.paths(rec.id).bundle / "config.json"
         try:
@@ -302,9 +309,11 @@ class ContainerOps:
             if self.svc.db.name_in_use(new_name):
                 raise taken
             try:
-                return self.svc.db.update(rec, name=new_name, config={**rec.config, "name": new_name})
+                rec = self.svc.db.update(rec, name=new_name, config={**rec.config, "name": new_name})
             except sqlite3.IntegrityError as e:
                 raise taken from e
+        self.svc.engine.events.container(rec, "rename")  # under the new name, as Podman records it
+        return rec
 
     def init(self, name_or_id: str) -> ContainerRecord:
         """Create the container in the runtime (conmon waiting, process not started)."""
@@ -400,38 +409,20 @@ class ContainerOps:
 
     def clone(self, name_or_id: str, opts: CloneOptions) -> ContainerRecord:
         """A new container with the configuration of an existing one (``-clone`` appended to the name)."""
-        rec = self.svc.lookup(name_or_id)
-        if opts.destroy and rec.state in _ACTIVE and not opts.force:
-            raise ContainerStateInvalid(f"cannot destroy container {rec.id} as it is {rec.state}: use --force")
-        cfg = _with_resources(ContainerConfig.from_json(rec.config), opts.resources)
-        cfg = replace(cfg, name=opts.name or self._clone_name(rec.name), cidfile="", conmon_pidfile="",
-                      image=opts.image or cfg.image)
-        image_id = self.engine.images.get(opts.image).id if opts.image else rec.image_id
-        new = self.svc.create(cfg, image_id=image_id)
-        if opts.destroy:
-            self.svc.remove(rec.id, force=True)
-        if opts.run:
-            new = self.svc.start(new.id)
-        return new
+        from sealpod.engine.container_clone import clone
 
-    def _clone_name(self, base: str) -> str:
-        name = f"{base}-clone"
-        n = 1
-        while self.svc.db.name_in_use(name):
-            name = f"{base}-clone{n}"
-            n += 1
-        return name
+        return clone(self, name_or_id, opts)
 
     def update(self, name_or_id: str, opts: UpdateOptions) -> ContainerRecord:
         """Store the new limits; a running container gets them at once through ``runc update``."""
         rec = self.svc.lookup(name_or_id)
         with self.svc.lock(rec.id):
             rec = self.svc.sync(self.svc.db.get(rec.id), locked=True)
-            cfg = _with_resources(ContainerConfig.from_json(rec.config), opts)
+            cfg = with_resources(ContainerConfig.from_json(rec.config), opts)
             if rec.state in _IN_RUNTIME:
                 resources = oci_resources(opts)
                 if resources:
-                    self.svc.runtime().update(rec.id, resources)
+                    self.svc.runtime(rec).update(rec.id, resources)
             return self.svc.db.update(rec, config=cfg.to_json())
 
 
@@ -444,9 +435,11 @@ def _merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
     return list(merged.values())
 
 
-def _with_resources(cfg: ContainerConfig, opts: UpdateOptions) -> ContainerConfig:
+def with_resources(cfg: ContainerConfig, opts: UpdateOptions) -> ContainerConfig:
     changes: dict[str, Any] = {k: getattr(opts, k) for k in ("memory", "memory_swap", "cpus", "cpu_shares",
-                                                             "cpuset_cpus", "pids_limit")
+                                                             "cpuset_cpus", "cpuset_mems", "pids_limit",
+                                                             "memory_reservation", "memory_swappiness",
+                                                             "blkio_weight")
                                if getattr(opts, k) is not None}
     if opts.cpu_quota is not None and opts.cpus is None:
         changes["cpus"] = opts.cpu_quota / (opts.cpu_period or 100000)
@@ -457,7 +450,8 @@ def oci_resources(opts: UpdateOptions) -> dict[str, Any]:
     """The OCI ``linux.resources`` object ``runc update`` takes, with only what was given."""
     out: dict[str, Any] = {}
     memory = {k: v for k, v in (("limit", opts.memory), ("swap", opts.memory_swap),
-                                ("reservation", opts.memory_reservation)) if v is not None}
+                                ("reservation", opts.memory_reservation), ("swappiness", opts.memory_swappiness))
+              if v is not None}
     if memory:
         out["memory"] = memory
     quota, period = opts.cpu_quota, opts.cpu_period
@@ -472,6 +466,8 @@ def oci_resources(opts: UpdateOptions) -> dict[str, Any]:
         out["cpu"] = cpu
     if opts.pids_limit is not None:
         out["pids"] = {"limit": opts.pids_limit if opts.pids_limit > 0 else -1}
+    if opts.blkio_weight is not None:
+        out["blockIO"] = {"weight": opts.blkio_weight}
     return out
 
 
@@ -498,239 +494,3 @@ def _until(value: str) -> float:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError as e:
         raise InvalidArgument(f'invalid filter "until={value}": not a timestamp or duration') from e
-
-
-# --- top: ps descriptors over /proc ----------------------------------------------------------
-
-# descriptor -> header, as Podman's psgo names them
-TOP_DESCRIPTORS: dict[str, str] = {
-    "user": "USER", "pid": "PID", "ppid": "PPID", "pcpu": "%CPU", "etime": "ELAPSED", "tty": "TTY",
-    "time": "TIME", "args": "COMMAND", "comm": "COMMAND", "uid": "UID", "ruid": "RUID", "ruser": "RUSER",
-    "gid": "GID", "rgid": "RGID", "group": "GROUP", "rgroup": "RGROUP", "nice": "NI", "vsz": "VSZ",
-    "rss": "RSS", "state": "STATE", "stime": "STIME", "hpid": "HPID", "hppid": "HPPID", "huser": "HUSER",
-    "hgroup": "HGROUP", "capamb": "AMBIENT CAPS", "capbnd": "BOUNDING CAPS", "capeff": "EFFECTIVE CAPS",
-    "capinh": "INHERITED CAPS", "capprm": "PERMITTED CAPS", "seccomp": "SECCOMP", "label": "LABEL",
-}
-_AIX = {"%C": "pcpu", "%G": "group", "%P": "ppid", "%U": "user", "%a": "args", "%c": "comm", "%g": "rgroup",
-        "%n": "nice", "%p": "pid", "%r": "pgid", "%t": "etime", "%u": "ruser", "%x": "time", "%y": "tty",
-        "%z": "vsz"}
-DEFAULT_TOP = ("user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args")
-
-
-def parse_descriptors(words: Sequence[str]) -> tuple[str, ...]:
-    """Descriptors (``pid``, ``%C``...) in order; InvalidArgument if one is not ours."""
-    out = []
-    for word in words:
-        name = _AIX.get(word, word)
-        if name not in TOP_DESCRIPTORS:
-            raise InvalidArgument(f"unknown descriptor: {word}")
-        out.append(name)
-    return tuple(out) or DEFAULT_TOP
-
-
-def go_duration(seconds: float) -> str:
-    """Format like Go's ``time.Duration.String()`` (``1.5s``, ``2m3.25s``, ``1h0m0s``, ``0s``)."""
-    ns = int(round(seconds * 1e9))
-    if ns == 0:
-        return "0s"
-    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
-    if ns < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if ns >= size:
-                whole, frac = divmod(ns, size)
-                digits = len(str(size)) - 1
-                tail = f".{frac:0{digits}d}".rstrip("0").rstrip(".") if digits else ""
-                return f"{sign}{whole}{tail}{unit}"
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    whole, frac = divmod(rest, 10**9)
-    secs = f"{whole}" + f".{frac:09d}".rstrip("0").rstrip(".")
-    head = f"{hours}h{minutes}m" if hours else (f"{minutes}m" if minutes else "")
-    return f"{sign}{head}{secs}s"
-
-
-@dataclass(frozen=True)
-class _Proc:
-    """What ``top`` needs of one host process, read once from /proc."""
-
-    hpid: int
-    hppid: int
-    nspid: int
-    status: dict[str, str]
-    stat: list[str]    # fields after the ")" of /proc/PID/stat, state first
-    args: str
-    comm: str
-
-
-def _read_proc(pid: int) -> _Proc | None:
-    try:
-        stat_text = Path(f"/proc/{pid}/stat").read_text()
-        status_text = Path(f"/proc/{pid}/status").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    comm = stat_text[stat_text.index("(") + 1:stat_text.rindex(")")]
-    stat = stat_text[stat_text.rindex(")") + 2:].split()
-    status = {}
-    for line in status_text.splitlines():
-        key, _, value = line.partition(":")
-        status[key] = value.strip()
-    nspid = int((status.get("NSpid") or str(pid)).split()[-1])
-    args = " ".join(a.decode(errors="replace") for a in cmdline.rstrip(b"\0").split(b"\0")) if cmdline else ""
-    return _Proc(pid, int(stat[1]), nspid, status, stat, args or f"[{comm}]", comm)
-
-
-def _cgroup_procs(pid: int) -> list[int] | None:
-    """The PIDs in the container's pids (v1) or unified (v2) cgroup, as the host sees them."""
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return None
-    wanted = {}
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        wanted["pids" if "pids" in controllers.split(",") else controllers or "unified"] = path
-    for kind in ("pids", "unified"):
-        if kind not in wanted:
-            continue
-        for m in mounts:
-            pre, _, post = m.partition(" - ")
-            fstype, _, options = (post.split() + ["", "", ""])[:3]
-            fields = pre.split()
-            if (kind == "pids" and fstype == "cgroup" and "pids" in options.split(",")) or (
-                    kind == "unified" and fstype == "cgroup2"):
-                procs = Path(fields[4]) / wanted[kind].lstrip("/").removeprefix(fields[3].lstrip("/")).lstrip("/")
-                try:
-                    return sorted(int(x) for x in (procs / "cgroup.procs").read_text().split())
-                except OSError:
-                    continue
-    return None
-
-
-def _descendants(pid: int) -> list[int]:
-    """The fallback without cgroups: the container's process and everything it started."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            proc = _read_proc(int(entry))
-            if proc is not None:
-                children.setdefault(proc.hppid, []).append(proc.hpid)
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return sorted(out)
-
-
-class _TopContext:
-    """Clock, names and the PID map: what turns /proc numbers into ``ps`` cells."""
-
-    def __init__(self, procs: list[_Proc], rootfs: Path) -> None:
-        from sealpod.runtime import etcfiles
-
-        self.hz = os.sysconf("SC_CLK_TCK")
-        self.uptime = float(Path("/proc/uptime").read_text().split()[0])
-        self.boot = time.time() - self.uptime
-        self.ns_of = {p.hpid: p.nspid for p in procs}
-        passwd = etcfiles.parse_passwd(etcfiles.read_in_root(rootfs, "/etc/passwd"))
-        group = etcfiles.parse_group(etcfiles.read_in_root(rootfs, "/etc/group"))
-        self.users = {e.uid: e.name for e in reversed(passwd)}
-        self.groups = {e.gid: e.name for e in reversed(group)}
-
-    def cell(self, proc: _Proc, field: str) -> str:
-        def ids(key: str) -> list[str]:  # real, effective, saved, filesystem
-            return (proc.status.get(key) or "0 0").split()
-
-        started = int(proc.stat[19]) / self.hz
-        cpu = (int(proc.stat[11]) + int(proc.stat[12])) / self.hz
-        simple: dict[str, Any] = {
-            "pid": proc.nspid, "ppid": self.ns_of.get(proc.hppid, 0), "hpid": proc.hpid, "hppid": proc.hppid,
-            "args": proc.args, "comm": proc.comm, "nice": proc.stat[16], "state": proc.stat[0],
-            "uid": ids("Uid")[1], "ruid": ids("Uid")[0], "gid": ids("Gid")[1], "rgid": ids("Gid")[0],
-            "vsz": int(proc.stat[20]) // 1024, "rss": int(proc.status.get("VmRSS", "0 kB").split()[0]),
-            "seccomp": {"0": "disabled", "1": "strict", "2": "filter"}.get(proc.status.get("Seccomp", ""), "?"),
-            "label": "-",
-        }
-        if field in simple:
-            return str(simple[field])
-        if field in ("user", "ruser", "huser"):
-            uid = int(ids("Uid")[0 if field == "ruser" else 1])
-            return self._name(uid, field == "huser", users=True)
-        if field in ("group", "rgroup", "hgroup"):
-            gid = int(ids("Gid")[0 if field == "rgroup" else 1])
-            return self._name(gid, field == "hgroup", users=False)
-        if field == "pcpu":
-            elapsed = self.uptime - started
-            return f"{(cpu / elapsed * 100) if elapsed > 0 else 0.0:.3f}"
-        if field == "etime":
-            return go_duration(self.uptime - started)
-        if field == "time":
-            return go_duration(cpu)
-        if field == "tty":
-            return _tty_name(int(proc.stat[4]))
-        if field == "stime":
-            return time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(self.boot + started))
-        return _caps(proc.status.get({"capamb": "CapAmb", "capbnd": "CapBnd", "capeff": "CapEff",
-                                      "capinh": "CapInh", "capprm": "CapPrm"}[field], "0"))
-
-    def _name(self, num: int, host: bool, *, users: bool) -> str:
-        if host:
-            import grp
-            import pwd
-
-            try:
-                return pwd.getpwuid(num).pw_name if users else grp.getgrgid(num).gr_name
-            except KeyError:
-                return str(num)
-        return (self.users if users else self.groups).get(num, str(num))
-
-
-def _tty_name(tty_nr: int) -> str:
-    if tty_nr == 0:
-        return "?"
-    major, minor = (tty_nr >> 8) & 0xFFF, (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)
-    if 136 <= major <= 143:
-        return f"pts/{(major - 136) * 256 + minor}"
-    if major == 4:
-        return f"tty{minor}" if minor < 64 else f"ttyS{minor - 64}"
-    return "?"
-
-
-def _caps(mask_hex: str) -> str:
-    """A capability mask as Podman's psgo prints it: names without CAP_, ``full`` or ``none``."""
-    mask = int(mask_hex or "0", 16)
-    if mask == 0:
-        return "none"
-    try:
-        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
-    except (OSError, ValueError):
-        last = len(_CAP_NAMES) - 1
-    if mask == (1 << (last + 1)) - 1:
-        return "full"
-    return ",".join(_CAP_NAMES[i].removeprefix("CAP_") if i < len(_CAP_NAMES) else str(i)
-                    for i in range(mask.bit_length()) if mask >> i & 1)
-
-
-_CAP_NAMES = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-)
-
-
-def top_table(pid: int, fields: Sequence[str], rootfs: Path) -> list[list[str]]:
-    """Header row, then one row per process of the container (by host PID order)."""
-    if pid <= 0:
-        raise ContainerStateInvalid("top can only be used on running containers")
-    pids = _cgroup_procs(pid) or _descendants(pid)
-    procs = [p for p in (_read_proc(x) for x in pids) if p is not None]
-    ctx = _TopContext(procs, rootfs)
-    rows = [[TOP_DESCRIPTORS[f] for f in fields]]
-    rows += [[ctx.cell(p, f) for f in fields] for p in procs]
-    return rows

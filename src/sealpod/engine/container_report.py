@@ -63,6 +63,9 @@ class ContainerSummary:
     pod_name: str = ""
     is_infra: bool = False  # the infra container of its pod
     health: str = ""  # healthy | unhealthy | starting; "" without a healthcheck (ps's "Up 3 seconds (healthy)")
+    network: str = ""  # the --network mode as given ("" for the default)
+    networks: tuple[str, ...] = ()  # the networks it is on (ps's NETWORKS), the default one filled in by summaries
+    namespaces: tuple[tuple[str, str], ...] = ()  # (kind, inode) of a running process's namespaces (ps --ns)
 
     def to_json(self) -> dict[str, Any]:
         exited = self.state in (State.EXITED, State.STOPPED)
@@ -71,10 +74,11 @@ class ContainerSummary:
             "ExitedAt": int(self.finished_at) if self.finished_at else -62135596800,
             "ExitCode": self.exit_code or 0, "Id": self.id, "Image": self.image, "ImageID": self.image_id,
             "IsInfra": self.is_infra, "Labels": self.labels or None, "Mounts": list(self.mounts), "Names": [self.name],
-            "Namespaces": {}, "Networks": [], "Pid": self.pid, "Pod": self.pod_id, "PodName": self.pod_name,
-            "Ports": None,
+            "Namespaces": dict(self.namespaces), "Networks": list(self.networks), "Pid": self.pid,
+            "Pod": self.pod_id, "PodName": self.pod_name, "Ports": None,
             "Size": None, "StartedAt": int(self.started_at) if self.started_at else -62135596800,
-            "State": _public_state(self.state), "Status": "", "Created": int(self.created),
+            "State": "initialized" if self.state == State.CREATED else _public_state(self.state), "Status": "",
+            "Created": int(self.created),
         }
 
 
@@ -90,7 +94,8 @@ def summarize(rec: ContainerRecord) -> ContainerSummary:
         command=tuple(rec.spec.get("command", [])), created=rec.created, state=rec.state,
         exit_code=rec.exit_code, started_at=rec.started_at, finished_at=rec.finished_at, pid=rec.pid,
         labels=dict(rec.spec.get("labels") or rec.config.get("labels") or {}),
-        auto_remove=bool(rec.config.get("remove")), mounts=mounts, pod_id=rec.pod_id)
+        auto_remove=bool(rec.config.get("remove")), mounts=mounts, pod_id=rec.pod_id,
+        network=rec.config.get("network") or "", networks=tuple(rec.config.get("networks") or ()))
 
 
 def summarize_row(row: Any) -> ContainerSummary:
@@ -105,7 +110,8 @@ def summarize_row(row: Any) -> ContainerSummary:
         state=row["state"], exit_code=row["exit_code"], started_at=row["started_at"],
         finished_at=row["finished_at"], pid=row["pid"], labels=json.loads(labels) if labels and labels != "{}" else {},
         auto_remove=bool(row["remove"]), mounts=tuple(m.get("destination", "") for m in mounts),
-        pod_id=row["pod_id"] or "")
+        pod_id=row["pod_id"] or "", network=row["network"] or "",
+        networks=tuple(json.loads(row["networks"])) if row["networks"] and row["networks"] != "{}" else ())
 
 
 _FILTER_KEYS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume", "health",
@@ -148,16 +154,19 @@ def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerR
     if key == "exited":
         code = int(value)
         return lambda r: r.state in (State.EXITED, State.STOPPED) and r.exit_code == code
-    if key == "ancestor":
-        return lambda r: value in (r.image_name, r.image_id) or r.image_name.split("/")[-1].startswith(value) \
-            or (r.image_id or "").startswith(value)
+    if key == "ancestor":  # also the image's name without its tag when that tag is latest, as in Podman
+        return lambda r: value in (r.image_name, r.image_id, r.image_name.removesuffix(":latest")) \
+            or r.image_name.split("/")[-1].startswith(value) or (r.image_id or "").startswith(value)
     if key in ("before", "since"):
         pivot = svc.lookup(value)
         if key == "before":
             return lambda r: r.created < pivot.created
         return lambda r: r.created > pivot.created
-    if key == "volume":
-        return lambda r: any(value in (m.get("source"), m.get("destination")) for m in r.config.get("mounts", []))
+    if key == "volume":  # a volume name, a source or destination path, or SOURCE:DESTINATION
+        src, _, dst = value.partition(":")
+        return lambda r: any(value in (m.get("source"), m.get("destination"))
+                             or (dst and (m.get("source"), m.get("destination")) == (src, dst))
+                             for m in r.config.get("mounts", []))
     if key == "health":
         if value not in ("healthy", "unhealthy", "starting", "none"):
             raise InvalidArgument(f"{value} is not a valid health status")
@@ -166,7 +175,9 @@ def _filter(key: str, value: str, svc: ContainerService) -> Callable[[ContainerR
         pods = svc.engine.pods.matching_ids(value)
         return lambda r: r.pod_id in pods
     if key == "network":
-        return lambda r: False
+        from sealpod.engine.container_ps import network_filter
+
+        return network_filter(svc, value)
     if key == "restart-policy":
         if value not in ("none", "no", "always", "on-failure", "unless-stopped"):
             raise InvalidArgument(f"{value} invalid restart policy")

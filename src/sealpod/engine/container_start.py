@@ -52,8 +52,8 @@ def _capabilities(svc: ContainerService, cfg: ContainerConfig) -> tuple[str, ...
     caps = [c for c in caps if c not in drops]
     for add in cfg.cap_add:
         up = add.upper()
-        if up == "ALL":
-            caps = list(dict.fromkeys([*caps, *host_capabilities()]))
+        if up == "ALL":  # every capability but those dropped by name, as Podman
+            caps = list(dict.fromkeys([*caps, *(c for c in host_capabilities() if c not in drops)]))
             continue
         name = up if up.startswith("CAP_") else f"CAP_{up}"
         if name not in caps:
@@ -81,7 +81,9 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
                 mounts.append(Mount(m.destination, "overlay", "overlay", overlay))
             continue
         if m.type == "tmpfs":
-            mounts.append(Mount(m.destination, "tmpfs", "tmpfs", _tmpfs_options(m.options)))
+            owner = (f"uid={uid}", f"gid={gid}") if "U" in m.options else ()  # U: the tmpfs is the user's
+            mounts.append(Mount(m.destination, "tmpfs", "tmpfs",
+                                _tmpfs_options([o for o in m.options if o != "U"]) + owner))
             continue
         if m.type == "devpts":
             mounts.append(Mount(m.destination, "devpts", "devpts", tuple(m.options)))
@@ -94,9 +96,19 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
             source = os.fspath(svc.engine.volume_path(m.source or None))
         if m.type == "bind" and not os.path.exists(source):
             raise InvalidArgument(f"statfs {source}: no such file or directory")
+        if "U" in m.options and "O" not in m.options and rec is not None:
+            from sealpod.engine.mount_options import chown_tree
+
+            chown_tree(source, uid, gid)
+        if "O" in m.options and rec is not None:
+            from sealpod.engine.mount_options import overlay_volume_options
+
+            mounts.append(Mount(m.destination, "overlay", "overlay", overlay_volume_options(
+                svc.paths(rec.id).userdata, index, source, m.options, uid, gid)))
+            continue
         # idmap (Podman's idmapped bind) is accepted and the bind made plain, as before: runc 1.1 cannot idmap it
         opts = ["bind" if "bind" in m.options else "rbind"] + [
-            o for o in m.options if o not in _NOT_BIND_OPTIONS and not o.startswith("idmap=")]
+            o for o in m.options if o not in _NOT_BIND_OPTIONS and not o.startswith(("idmap=", "volume-opt="))]
         opts.append("ro" if m.read_only or "ro" in m.options else "rw")
         if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
             opts.append("rprivate")
@@ -198,7 +210,11 @@ def _security(cfg: ContainerConfig) -> dict[str, Any]:
             out["seccomp"] = value
         elif key in ("mask", "unmask"):
             out[key] += [p for p in value.split(":") if p]
-        elif key in ("label", "apparmor", "proc-opts"):
+        elif key == "systempaths" and value == "unconfined":  # Docker's spelling of unmask=ALL
+            out["unmask"].append("ALL")
+        elif key == "proc-opts":  # the options of /proc's mount, in place of the default ones
+            out["proc_opts"] = tuple(o for o in value.split(",") if o)
+        elif key in ("label", "apparmor"):
             continue  # no SELinux/AppArmor here: accepted, as Podman accepts them where disabled
         else:
             raise InvalidArgument(f'invalid --security-opt 1: "{opt}"')
@@ -208,8 +224,8 @@ def _security(cfg: ContainerConfig) -> dict[str, Any]:
 def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...]) -> dict[str, Any] | None:
     from sealpod.runtime import seccomp
 
-    if cfg.privileged or mode == "unconfined":
-        return None
+    if mode == "unconfined" or (cfg.privileged and mode in ("default", "")):
+        return None  # --privileged drops only the default profile: one the user names still applies
     path = Path(mode) if mode not in ("default", "") else seccomp.find_profile()
     if path is None:
         return None
@@ -271,13 +287,19 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     searches = cfg.dns_search or conf.dns_searches or (
         (*net.dns_search, *etcfiles.parse_resolv_conf(host_resolv).searches)
         if net is not None and net.dns_search else ())
-    files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
-        host_resolv, nameservers=servers, network_nameservers=dns, searches=searches,
-        options=cfg.dns_options or conf.dns_options, host_network=host_network)
+    from sealpod.engine.netns_share import shared_resolv_conf
+
+    shared_resolv = shared_resolv_conf(svc, cfg)  # --network container:X: X's own file, as Podman mounts it
+    if shared_resolv is None:
+        files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
+            host_resolv, nameservers=servers, network_nameservers=dns, searches=searches,
+            options=cfg.dns_options or conf.dns_options, host_network=host_network)
     if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
     mounts = [] if shared_hosts is None else [Mount("/etc/hosts", "bind", os.fspath(shared_hosts),
                                                    ("rbind", "rprivate", "rw"))]
+    if shared_resolv is not None:
+        mounts.append(Mount("/etc/resolv.conf", "bind", os.fspath(shared_resolv), ("rbind", "rprivate", "rw")))
     uid_maps, gid_maps = id_maps(rec.spec)  # owned by the container's root, as Podman makes them
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
@@ -293,7 +315,11 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
 
         shutil.copyfile(zoneinfo_path(cfg.timezone), userdata / "localtime")
         mounts.append(Mount("/etc/localtime", "bind", os.fspath(userdata / "localtime"), ("rbind", "rprivate", "rw")))
-    if cfg.read_only:  # Podman's read-only-tmpfs: scratch space where programs expect it
+    managed = [m for m in mounts if m.destination in ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+                                                     "/run/.containerenv")]
+    for chroot in cfg.chroot_dirs:  # a chroot inside the container sees the same files
+        mounts += [Mount(chroot.rstrip("/") + m.destination, m.type, m.source, m.options) for m in managed]
+    if cfg.read_only and cfg.read_only_tmpfs:  # Podman's read-only-tmpfs: scratch space where programs expect it
         taken = {m.destination for m in cfg.mounts}
         mounts += [Mount(d, "tmpfs", "tmpfs", ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup"))
                    for d in ("/tmp", "/var/tmp", "/run") if d not in taken]
@@ -316,13 +342,17 @@ def _check_workdir(rec: ContainerRecord, cfg: ContainerConfig, rootfs: Path) -> 
 def _containerenv(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig) -> str:
     """Empty, as in Podman, unless the container is privileged: then it may know who runs it.
     The engine is named as Podman's API level, for tools that test ``engine`` for ``podman-``."""
+    graph = os.fspath(svc.store.graph_root)
+    mounted = any(m.type == "bind" and m.source and (graph == m.source.rstrip("/") or graph.startswith(
+        m.source.rstrip("/") + "/")) for m in cfg.mounts)  # tells a tool inside that it sees our storage
+    tail = "graphRootMounted=1" if mounted else ""
     if not cfg.privileged:
-        return ""
+        return tail
     from sealpod.engine.system import API_VERSION
 
     return (f'engine="podman-{API_VERSION}"\nname="{rec.name}"\nid="{rec.id}"\n'
             f'image="{rec.image_name}"\nimageid="{rec.image_id or ""}"\n'
-            f"rootless={1 if svc.engine.config.rootless else 0}\n")
+            f"rootless={1 if svc.engine.config.rootless else 0}\n{tail}")
 
 
 def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, Any]], mounts: list[Mount],
@@ -342,7 +372,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     from sealpod.engine.cgroups import block_io, cgroups_path
     from sealpod.engine.specgen import device_cgroup_rule
     from sealpod.runtime import etcfiles
-    from sealpod.runtime.spec import Resources, SpecParams, parse_device
+    from sealpod.runtime.spec import Mount, Resources, SpecParams, parse_devices
 
     cfg = ContainerConfig.from_json(rec.config)
     static = rec.spec
@@ -371,13 +401,19 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     _check_workdir(rec, cfg, rootfs)
     if static.get("secrets"):
         mounts, env = _secrets(svc, rec, static["secrets"], mounts, env)
+    from sealpod.engine.container_extras import extra_params, is_cdi_device
+    from sealpod.engine.specgen import merge_env
+
+    extras = extra_params(svc, rec, cfg, rootfs, user, mounts)
+    mounts += extras.pop("mounts")
+    env = merge_env(env, extras.pop("env"))
     resources = Resources(
         memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else cfg.cpu_quota,
         cpu_period=100000 if cfg.cpus else cfg.cpu_period,
         cpuset_cpus=cfg.cpuset_cpus,
         pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None),
-        block_io=block_io(cfg))
+        block_io=block_io(cfg), **extras.pop("resources"))
     rootless = svc.engine.config.rootless
     if rootless:  # no delegated cgroup to put limits in: none asked for (create refuses them), none set
         resources = Resources()
@@ -386,6 +422,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         joined = static["userns"].get("join")
         namespaces["user"] = _joined_namespace(svc, joined, "user") if joined else static["userns"].get("path") or None
     mounts = [*mounts, *_shared_shm(svc, rec, cfg, namespaces, mounts)]
+    if security.get("proc_opts"):
+        mounts.append(Mount("/proc", "proc", "proc", security["proc_opts"]))
     mounts, env, masks = _systemd_and_sockets(svc, rec, cfg, mounts, env, notify_socket)
     return SpecParams(
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
@@ -393,8 +431,9 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty,
         hostname="" if cfg.uts.startswith(("host", "container:")) and not cfg.hostname else hostname,
         readonly_rootfs=cfg.read_only, capabilities=caps,
-        user_capabilities=tuple(c for c in caps if cfg.cap_add and c in {
-            a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}),
+        user_capabilities=tuple(c for c in caps if cfg.cap_add and (c in (added := {
+            a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}) or
+            "CAP_ALL" in added)),  # --cap-add all: a non-root user keeps every capability too
         privileged=cfg.privileged, no_host_ttys=bool(static.get("systemd")),
         no_new_privileges=security["no_new_privileges"],
         namespaces=namespaces, mounts=tuple(mounts),
@@ -402,12 +441,14 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
         seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless,
                                                                         tuple(conf.default_sysctls)),
-        annotations={**cfg.annotations, "io.container.manager": "sealpod"},
+        # Podman's value: runtimes (crun) and tools recognise the containers of a libpod engine by it
+        annotations={**cfg.annotations, "io.container.manager": "libpod"},
         cgroups_path="" if rootless else cgroups_path(cfg, rec.id), resources=resources,
-        devices=tuple(parse_device(d) for d in cfg.devices), oom_score_adj=cfg.oom_score_adj,
+        devices=(*(dev for d in cfg.devices if not is_cdi_device(d) for dev in parse_devices(d)),
+                 *extras.pop("devices")), oom_score_adj=cfg.oom_score_adj,
         device_rules=tuple(device_cgroup_rule(r) for r in cfg.device_cgroup_rules),
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
-        rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps),
+        rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps), **extras,
     )
 
 
@@ -474,14 +515,15 @@ def _configure_created_network(svc: ContainerService, rec: ContainerRecord, cfg:
         _etc_files(svc, rec, cfg, _hostname(cfg, rec), net, rootfs)
     except BaseException:
         try:
-            svc.runtime().delete(rec.id, force=True)
+            svc.runtime(rec).delete(rec.id, force=True)
         except SealpodError:
             pass
         raise
 
 
 def _hostname(cfg: ContainerConfig, rec: ContainerRecord) -> str:
-    if cfg.uts == "host" and not cfg.hostname:  # the host's name, which the runtime must not set
+    if (cfg.uts == "host" or (cfg.network == "host" and not cfg.uts)) and not cfg.hostname:
+        # the host's name (--network host takes it too, as in Podman), which the runtime must not set on the host
         import socket
 
         return socket.gethostname()
@@ -627,7 +669,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id), timeout=cfg.timeout,
             preserve_fds=max(0 if rec.started_at else cfg.preserve_fds, listen_count),  # the creating command's, once
             sdnotify_socket=relay)
-        pid = svc.runtime().create(req)
+        pid = svc.runtime(rec).create(req)
         if late:
             _configure_created_network(svc, rec, cfg, rootfs, pid)
     except BaseException:
@@ -644,6 +686,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
     conmon_pid = int(paths.conmon_pidfile.read_text().strip() or 0) if paths.conmon_pidfile.exists() else 0
     if cfg.conmon_pidfile:
         Path(cfg.conmon_pidfile).write_text(str(conmon_pid))
+    if cfg.pidfile:
+        Path(cfg.pidfile).write_text(f"{pid}\n")
     sd.remember_notify(paths.rundir, notify_socket, sdnotify)  # conmon mode: READY=1 once started
     if relay:  # the container says READY itself; conmon is the main process either way
         sd.notify(relay, sd.started_message(sdnotify, conmon_pid))

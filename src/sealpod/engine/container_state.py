@@ -157,7 +157,8 @@ class ContainerDB:
         return self.db.conn.execute(
             "SELECT id, name, image_id, image_name, created, state, pid, conmon_pid, exit_code, started_at, "
             "finished_at, json_extract(spec, '$.command') AS command, json_extract(spec, '$.labels') AS labels, "
-            "json_extract(config, '$.remove') AS remove, json_extract(config, '$.mounts') AS mounts, pod_id "
+            "json_extract(config, '$.remove') AS remove, json_extract(config, '$.mounts') AS mounts, pod_id, "
+            "json_extract(config, '$.network') AS network, json_extract(config, '$.networks') AS networks "
             "FROM containers ORDER BY created").fetchall()
 
     def ps_extras(self) -> dict[str, tuple[bool, bool]]:

@@ -123,7 +123,7 @@ def resolve_userns(engine: Engine, cfg: ContainerConfig,
     elif req.mode == "nomap":
         uids, gids = usermode.nomap_maps(uid_size), usermode.nomap_maps(gid_size)
     elif req.mode == "auto":
-        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others())
+        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others(), (req.uid_maps, req.gid_maps))
     else:
         uids, gids = list(req.uid_maps), list(req.gid_maps)
     out["userns"] = {"mode": req.mode, "uid_maps": [[m.container_id, m.host_id, m.size] for m in uids],
@@ -163,12 +163,17 @@ def _userns_request(engine: Engine, cfg: ContainerConfig) -> Any:
     if not uids or not gids:
         raise InvalidArgument(f'cannot find mappings for user "{cfg.subuidname or cfg.subgidname}": '
                               "no subuid ranges found in /etc/subuid")
-    # the same triples as the rootless namespace, without its first entry (the user itself)
-    return usermode.UsernsRequest("private", uid_maps=tuple(m for m in userns_mappings(0, uids)[1:]),
-                                  gid_maps=tuple(m for m in userns_mappings(0, gids)[1:]))
+    from sealpod.utils.record import replace
+
+    # the ranges in turn from container id 0 (the rootless triples without the user's own first entry,
+    # shifted down: the container's root is the first subordinate id, as in Podman)
+    return usermode.UsernsRequest(
+        "private", uid_maps=tuple(replace(m, container_id=m.container_id - 1) for m in userns_mappings(0, uids)[1:]),
+        gid_maps=tuple(replace(m, container_id=m.container_id - 1) for m in userns_mappings(0, gids)[1:]))
 
 
-def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord]) -> tuple[list[Any], list[Any]]:
+def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord],
+               extra: tuple[Sequence[Any], Sequence[Any]] = ((), ())) -> tuple[list[Any], list[Any]]:
     """``size`` ids each for uids and gids, from the rootless namespace (1.., 0 is the user) or, for
     root, from the ranges /etc/subuid and /etc/subgid give the user ``containers``."""
     from sealpod.rootless import usermode
@@ -186,7 +191,15 @@ def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord]) -> 
                                       f"found for user \"containers\" in {path}")
         taken = [(m[1], m[2]) for rec in others if (rec.spec.get("userns") or {}).get("mode") == "auto"
                  for m in rec.spec["userns"][f"{kind}_maps"]]
-        maps.append([IdMapping(0, usermode.allocate(pool, taken, size), size)])
+        forced = list(extra[0] if kind == "uid" else extra[1])  # auto:uidmapping=: kept as given
+        if not forced:
+            maps.append([IdMapping(0, usermode.allocate(pool, taken, size), size)])
+            continue
+        from sealpod.rootless.idmap_auto import free_segments, lay_out
+
+        segments = free_segments(size, forced)
+        need = sum(count for _, count in segments)
+        maps.append(lay_out(segments, usermode.allocate(pool, taken, need) if need else 0, forced))
     return maps[0], maps[1]
 
 

@@ -89,8 +89,10 @@ class ContainerService:
     def paths(self, ctr_id: str) -> ContainerPaths:
         return ContainerPaths(self.store.graph_root, self.store.run_root, self.store.driver_name, ctr_id)
 
-    def runtime(self) -> ConmonRuntime:
-        return self.engine.oci_runtime()
+    def runtime(self, rec: ContainerRecord | None = None) -> ConmonRuntime:
+        """The runtime to drive a container with: the one it was created with (``--runtime``), as
+        Podman records it per container; without a record, the one in force."""
+        return self.engine.oci_runtime(rec.spec.get("oci_runtime") or "" if rec is not None else "")
 
     @contextlib.contextmanager
     def lock(self, ctr_id: str) -> Iterator[None]:
@@ -167,6 +169,8 @@ class ContainerService:
         from sealpod.engine.container_userns import check_rootless_limits
         from sealpod.errors import NoSuchImage
 
+        if replace and not config.name:
+            raise InvalidArgument("cannot replace container without --name being set")
         check_rootless_limits(self.engine, config)  # before a pull: the answer will not change
         if config.rootfs:  # no image at all: the user's directory is the root
             return self.create(config, replace=replace)
@@ -200,6 +204,9 @@ class ContainerService:
         """Record the container and create its writable layer; nothing runs yet."""
         from sealpod.engine.names import check_name, new_id, random_name
 
+        if replace and not config.name:
+            raise InvalidArgument("cannot replace container without --name being set")
+
         for dependency in config.requires:
             self.lookup(dependency)  # must exist: NoSuchContainer otherwise, before anything is made
         from sealpod.engine.container_checks import check_log_driver
@@ -218,9 +225,20 @@ class ContainerService:
         from sealpod.engine.cgroups import check_cgroups_mode
 
         check_cgroups_mode(self.engine, config)
+        for net in config.networks:  # a named network must exist when the container is made, as in Podman
+            self.engine.networks.get(net)
         pod_id = ""
         if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
             pod_id, config = self.engine.pods.member_config(config)
+        from sealpod.engine.network_flags import with_default_network
+        from sealpod.engine.pod_inherit import check_pod_namespaces
+
+        check_pod_namespaces(config)  # --pid pod and the like, left over: not in a pod with an infra container
+        config = with_default_network(self.engine.config.containers.containers.netns, config)
+        if config.network or config.networks:
+            from sealpod.engine.network_flags import with_network_names
+
+            config = with_network_names(self.engine.networks.files, config)
 
         try:
             name = check_name(config.name) if config.name else ""
@@ -229,6 +247,10 @@ class ContainerService:
                                   "[a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument") from e
         if name and replace and self.db.name_in_use(name):
             self.remove(name, force=True)
+        if name:
+            from sealpod.engine.pod_checks import check_name_free
+
+            check_name_free(self.db.db.conn, name, for_pod=False)  # pods and containers share one set of names
         generated = not name
         if generated:
             name = random_name()
@@ -304,18 +326,23 @@ class ContainerService:
         for dependency in rec.config.get("requires") or ():  # --requires: those run first
             if self.lookup(dependency).state not in (State.RUNNING, State.PAUSED):
                 self.start(dependency)
-        with self.lock(rec.id):
-            rec = self.db.get(rec.id)
-            if rec.state == State.RUNNING:
-                return rec
-            if rec.state == State.PAUSED:
-                raise ContainerStateInvalid(f"cannot start paused container {rec.id}: container state improper")
-            rec = self.init(rec)
-            return self._start_created(rec)
+        try:
+            with self.lock(rec.id):
+                rec = self.db.get(rec.id)
+                if rec.state == State.RUNNING:
+                    return rec
+                if rec.state == State.PAUSED:
+                    raise ContainerStateInvalid(f"cannot start paused container {rec.id}: container state improper")
+                rec = self.init(rec)
+                return self._start_created(rec)
+        except SealpodError as e:  # a --rm container that cannot start is removed, as in Podman
+            if rec.config.get("remove") and not isinstance(e, (ContainerStateInvalid, NoSuchContainer)):
+                self._remove_quietly(rec.id, volumes=True)
+            raise
 
     def _start_created(self, rec: ContainerRecord) -> ContainerRecord:
         try:
-            self.runtime().start(rec.id)
+            self.runtime(rec).start(rec.id)
         except SealpodError:
             self._teardown(rec)
             self.db.update(rec, state=State.EXITED, pid=0, finished_at=time.time())
@@ -353,7 +380,7 @@ class ContainerService:
                 return rec
             paused = rec.state == State.PAUSED
             rec = self.db.update(rec, state=State.STOPPING, stopped_by_user=True)
-        runtime = self.runtime()
+        runtime = self.runtime(rec)
         if paused:
             runtime.resume(rec.id)
         try:
@@ -395,7 +422,7 @@ class ContainerService:
                                         f"{rec.state}: container state improper")
         if sig in (signals.SIGKILL, signals.SIGTERM, signals.SIGINT):
             self.db.update(rec, stopped_by_user=True)
-        self.runtime().kill(rec.id, sig)
+        self.runtime(rec).kill(rec.id, sig)
         self.engine.events.container(rec, "kill")
         return rec
 
@@ -403,7 +430,7 @@ class ContainerService:
         rec = self.lookup(name_or_id)
         if rec.state != State.RUNNING:
             raise ContainerStateInvalid(f'"{rec.name}" is not running, can\'t pause: container state improper')
-        self.runtime().pause(rec.id)
+        self.runtime(rec).pause(rec.id)
         self.engine.events.container(rec, "pause")
         return self.db.update(rec, state=State.PAUSED)
 
@@ -411,7 +438,7 @@ class ContainerService:
         rec = self.lookup(name_or_id)
         if rec.state != State.PAUSED:
             raise ContainerStateInvalid(f'"{rec.name}" is not paused, can\'t unpause: container state improper')
-        self.runtime().resume(rec.id)
+        self.runtime(rec).resume(rec.id)
         self.engine.events.container(rec, "unpause")
         return self.db.update(rec, state=State.RUNNING)
 
@@ -425,7 +452,7 @@ class ContainerService:
 
     def _release_runtime(self, rec: ContainerRecord) -> None:
         try:
-            self.runtime().delete(rec.id, force=True)
+            self.runtime(rec).delete(rec.id, force=True)
         except SealpodError:
             pass
         self.paths(rec.id).exit_file.unlink(missing_ok=True)
@@ -442,7 +469,7 @@ class ContainerService:
             self._release_runtime_keep_exit(rec)
         else:
             try:
-                pending.append(self.runtime().delete_begin(rec.id, force=True))
+                pending.append(self.runtime(rec).delete_begin(rec.id, force=True))
             except SealpodError:
                 pass
         try:
@@ -474,7 +501,7 @@ class ContainerService:
 
     def _release_runtime_keep_exit(self, rec: ContainerRecord) -> None:
         try:
-            self.runtime().delete(rec.id, force=True)
+            self.runtime(rec).delete(rec.id, force=True)
         except SealpodError:
             pass
 
@@ -567,7 +594,7 @@ class ContainerService:
         if rec.state in (State.RUNNING, State.PAUSED, State.STOPPING):
             self.db.update(rec, stopped_by_user=True)
             try:
-                self.runtime().kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
+                self.runtime(rec).kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
             except SealpodError:
                 pass
             self._wait_exit(rec, 10)
@@ -598,62 +625,33 @@ class ContainerService:
         return rec.id
 
     def _keep_exit_code(self, ctr_id: str, code: int | None) -> None:
-        """Remember a removed container's exit code for a while, as Podman does: ``wait`` for
-        ``removed`` (``docker run --rm``) must still report it.  Old entries are dropped here."""
-        keep = self.store.run_root / "exits-removed"
-        try:
-            keep.mkdir(parents=True, exist_ok=True)
-            (keep / ctr_id).write_text(str(code if code is not None else 0))
-            horizon = time.time() - 300
-            for entry in os.scandir(keep):
-                if entry.stat().st_mtime < horizon:
-                    os.unlink(entry.path)
-        except OSError:
-            pass
+        from sealpod.engine.container_wait import keep_exit_code
+
+        keep_exit_code(self, ctr_id, code)
 
     def removed_exit_code(self, ctr_id: str) -> int | None:
         """The exit code of a container removed in the last minutes (full ID), else None."""
-        try:
-            return int((self.store.run_root / "exits-removed" / ctr_id).read_text())
-        except (OSError, ValueError):
-            return None
+        from sealpod.engine.container_wait import removed_exit_code
+
+        return removed_exit_code(self, ctr_id)
 
     # --- wait / list ----------------------------------------------------------------
 
     def wait(self, name_or_id: str, conditions: Sequence[str] = ("stopped",), interval: float = 0.25) -> int:
         """Block until the container reaches a condition; return its exit code (-1 if none)."""
-        wanted = {c.lower() for c in conditions} or {"stopped"}
-        valid = {s.value for s in State} | {"healthy", "unhealthy"}
-        bad = wanted - valid
-        if bad:
-            raise InvalidArgument(f'"{sorted(bad)[0]}" is not a valid container state')
-        rec = self.lookup(name_or_id)
-        delay = 0.005
-        while True:
-            state = rec.state
-            health = self.engine.health.status(rec.id) if wanted & {"healthy", "unhealthy"} else ""
-            # "stopped"/"exited" are met by any container not running, one never started too, as Podman's
-            if state in wanted or health in wanted or (("stopped" in wanted or "exited" in wanted) and state in (
-                    State.STOPPED, State.EXITED, State.CONFIGURED, State.CREATED)):
-                if rec.exit_code is None and state in (State.CONFIGURED, State.CREATED):
-                    return 0  # never ran: Podman's exit code of a new container
-                return rec.exit_code if rec.exit_code is not None else -1
-            time.sleep(delay)
-            delay = min(delay * 2, interval)
-            try:
-                rec = self.lookup(rec.id)
-            except NoSuchContainer:
-                return rec.exit_code if rec.exit_code is not None else -1
+        from sealpod.engine.container_wait import wait
+
+        return wait(self, name_or_id, conditions, interval)
 
     def list_containers(self) -> list[ContainerRecord]:
         return [self.sync(r) for r in self.db.all()]
 
     def summaries(self, *, all_containers: bool, filters: Sequence[str] = (),
-                  size: bool = False) -> list[ContainerSummary]:
+                  size: bool = False, namespaces: bool = False) -> list[ContainerSummary]:
         """``ps``: from the database alone, as far as it can answer."""
         from sealpod.engine.container_list import summaries
 
-        return summaries(self, all_containers=all_containers, filters=filters, size=size)
+        return summaries(self, all_containers=all_containers, filters=filters, size=size, namespaces=namespaces)
 
     def rw_size(self, ctr_id: str) -> int:
         """Bytes in the container's writable layer (what it changed), as ``ps --size`` reports."""
@@ -666,10 +664,18 @@ class ContainerService:
 
         return network_settings(self, rec)
 
-    def inspect(self, name_or_id: str) -> dict[str, Any]:
+    def inspect(self, name_or_id: str, *, size: bool = False) -> dict[str, Any]:
+        """``size``: with ``SizeRw`` and ``SizeRootFs`` (``inspect --size``), which walk the files."""
         from sealpod.engine.container_report import inspect
 
-        return inspect(self, self.lookup(name_or_id))
+        rec = self.lookup(name_or_id)
+        doc = inspect(self, rec)
+        if size:
+            from sealpod.engine.container_list import rw_size
+
+            doc["SizeRw"] = rw_size(self, rec.id)
+            doc["SizeRootFs"] = doc["SizeRw"] + (self.store.get_image(rec.image_id).size if rec.image_id else 0)
+        return doc
 
     def logs(self, containers: Sequence[str], *, stdout: BinaryIO, stderr: BinaryIO, follow: bool = False,
              tail: int = -1, since: str | None = None, until: str | None = None, timestamps: bool = False,
@@ -681,60 +687,17 @@ class ContainerService:
 
     def run_attached(self, name_or_id: str, *, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
                      tty: bool, detach_keys: str | None = None) -> int:
-        """Start a container with our stdio attached and wait for it; returns its exit code.
+        """Start a container with our stdio attached and wait for it; returns its exit code."""
+        from sealpod.engine.container_attach import run_attached
 
-        The attach socket is connected before the process starts, so no output is lost.
-        """
-        from sealpod.runtime.attach import DEFAULT_DETACH_KEYS, connect, parse_detach_keys, stream
+        return run_attached(self, name_or_id, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty,
+                            detach_keys=detach_keys)
 
-        rec = self.lookup(name_or_id)
-        if rec.config.get("log_driver") == "passthrough":
-            return self.engine.container_io.run_passthrough(rec.id)
-        keys = DEFAULT_DETACH_KEYS if detach_keys is None else parse_detach_keys(detach_keys)
-        try:
-            with self.lock(rec.id):
-                rec = self.init(self.db.get(rec.id))
-                marker = self.paths(rec.id).rundir / "attached"
-                marker.write_text(str(os.getpid()))
-                sock = connect(self.runtime().attach_socket_path(rec.id), accepted_by=rec.conmon_pid)
-                rec = self._start_created(rec)
-        except SealpodError:
-            if rec.config.get("remove"):
-                self._remove_quietly(rec.id, volumes=True)
-            raise
-        proxy = bool(rec.config.get("sig_proxy", True)) and not tty
-        with self.signals_forwarded_to(rec.id, proxy):
-            detached = stream(sock, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty, detach_keys=keys,
-                              ctl_path=self.runtime().ctl_path(rec.id) if tty else None)
-        if detached:
-            marker.unlink(missing_ok=True)  # conmon's exit command cleans up after us now
-            return 0
-        self._wait_exit(rec, 365 * 86400)
-        code = self._exit_code(rec)
-        final = self.cleanup(rec.id)
-        marker.unlink(missing_ok=True)
-        return code if code is not None else (final.exit_code if final.exit_code is not None else 125)
-
-    @contextlib.contextmanager
-    def signals_forwarded_to(self, ctr_id: str, enabled: bool) -> Iterator[None]:
+    def signals_forwarded_to(self, ctr_id: str, enabled: bool) -> contextlib.AbstractContextManager[None]:
         """--sig-proxy: signals sent to the attached sealpod go to the container's process."""
-        if not enabled:
-            yield
-            return
-        wanted = (signals.SIGINT, signals.SIGTERM, signals.SIGHUP, signals.SIGQUIT, signals.SIGUSR1, signals.SIGUSR2)
+        from sealpod.engine.container_attach import signals_forwarded_to
 
-        def forward(sig: int, _frame: object) -> None:
-            try:
-                self.runtime().kill(ctr_id, sig)
-            except SealpodError:
-                pass
-
-        previous = {sig: signals.signal(sig, forward) for sig in wanted}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signals.signal(sig, handler)
+        return signals_forwarded_to(self, ctr_id, enabled)
 
     def _remove_quietly(self, ctr_id: str, volumes: bool = False) -> None:
         try:

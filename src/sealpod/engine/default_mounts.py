@@ -19,20 +19,25 @@ if TYPE_CHECKING:
     from sealpod.runtime.spec import Mount
 
 
+FIPS_FILE = "/etc/system-fips"
+
+
 def default_mounts(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig,
                    taken: list[Mount]) -> list[Mount]:
-    """The mounts.conf entries whose host source exists, as bind mounts of the container's copies."""
+    """The mounts.conf entries whose host source exists, as bind mounts of the container's copies;
+    and a host in FIPS mode (/etc/system-fips) tells its containers so in /run/secrets, as Podman."""
+    have = {"/" + m.destination.strip("/") for m in taken} | {"/" + m.destination.strip("/") for m in cfg.mounts}
+    fips = _fips_mounts(have)
     files = [f for f in svc.engine.config.mounts_files if os.path.isfile(f)]
     if not files:  # most hosts have none: nothing more to load on the way to every start
-        return []
+        return fips
     from sealpod.config.mounts_conf import read_mounts_conf
 
     pairs = read_mounts_conf(files)
     if not pairs:
-        return []
+        return fips
     from sealpod.runtime.spec import Mount
 
-    have = {"/" + m.destination.strip("/") for m in taken} | {"/" + m.destination.strip("/") for m in cfg.mounts}
     base = svc.paths(rec.id).userdata / "default-mounts"
     uid_maps, gid_maps = id_maps(rec.spec)
     owner = (to_host_id(uid_maps, 0), to_host_id(gid_maps, 0)) if uid_maps or gid_maps else None
@@ -51,16 +56,24 @@ def default_mounts(svc: ContainerService, rec: ContainerRecord, cfg: ContainerCo
             logging.getLogger("sealpod").warning("Failed to mount subscriptions, skipping entry in %s: %s", src, e)
             continue
         out.append(Mount(dest, "bind", os.fspath(copy), ("rbind", "rprivate", "rw")))
-    return out
+    return out + fips
+
+
+def _fips_mounts(have: set[str]) -> list[Mount]:
+    if not os.path.exists(FIPS_FILE) or "/run/secrets" in have or "/run/secrets/system-fips" in have:
+        return []
+    from sealpod.runtime.spec import Mount
+
+    return [Mount("/run/secrets/system-fips", "bind", FIPS_FILE, ("rbind", "rprivate", "ro"))]
 
 
 def _copy(src: str, dest: str, owner: tuple[int, int] | None) -> None:
-    """A copy of a file or a tree (symlinks kept), owned by the container's root when it has an id map."""
+    """A copy of a file or a tree (links followed), owned by the container's root when it has an id map."""
     import shutil
 
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     if os.path.isdir(src):
-        shutil.copytree(src, dest, symlinks=True)
+        shutil.copytree(src, dest, ignore_dangling_symlinks=True)  # a link's target is copied, as Podman
     else:
         shutil.copy2(src, dest)
     if owner is not None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sealpod.engine.container_state import ContainerRecord
 
 ROTATE_SIZE = 1 << 20  # past this the log becomes events.log.1 (the one old file kept)
-FILTER_KEYS = ("type", "event", "status", "container", "image", "volume", "network", "label")
+FILTER_KEYS = ("type", "event", "status", "container", "image", "volume", "network", "label", "pod")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Event:
     name: str = ""
     image: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
+    pod_id: str = ""  # a container event of a pod's member: the pod's ID (Podman's PodID)
 
     @classmethod
     def from_record(cls, doc: Mapping[str, Any]) -> Event:
@@ -46,11 +47,12 @@ class Event:
             when = parse_time(when) or 0
         return cls(type=str(doc.get("Type", "")), action=str(doc.get("Status", "")), time_ns=int(when),
                    id=str(doc.get("ID", "")), name=str(doc.get("Name", "")), image=str(doc.get("Image", "")),
-                   attributes={str(k): str(v) for k, v in (doc.get("Attributes") or {}).items()})
+                   attributes={str(k): str(v) for k, v in (doc.get("Attributes") or {}).items()},
+                   pod_id=str(doc.get("PodID", "")))
 
     def to_record(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"Type": self.type, "Status": self.action, "Time": self.time_ns}
-        for key, value in (("ID", self.id), ("Name", self.name), ("Image", self.image)):
+        for key, value in (("ID", self.id), ("Name", self.name), ("Image", self.image), ("PodID", self.pod_id)):
             if value:
                 doc[key] = value
         if self.attributes:
@@ -71,8 +73,10 @@ class Event:
         for key, value in (("ID", self.id), ("Image", self.image), ("Name", self.name)):
             if value:
                 doc[key] = value
-        doc.update({"Status": self.action, "Time": rfc3339(self.time_ns), "Type": self.type,
-                    "Attributes": self.labels or None})
+        doc.update({"Status": self.action, "Time": rfc3339(self.time_ns), "Type": self.type})
+        if self.pod_id:
+            doc["PodID"] = self.pod_id
+        doc["Attributes"] = self.labels or ({} if self.type == "container" else None)  # Podman: a map for containers
         return doc
 
     def docker_json(self) -> dict[str, Any]:
@@ -95,8 +99,9 @@ class Event:
         """Podman's default line: ``<time> <type> <action> <id> <name>`` with container details."""
         ident = self.id if no_trunc or len(self.id) != 64 else self.id[:12]
         when = go_time(self.time_ns)
-        if self.type == "container":
+        if self.type in ("container", "pod"):  # Podman prints a pod's events as a container's
             details = [f"image={self.image}", f"name={self.name}"]
+            details += [f"pod_id={self.pod_id}"] if self.pod_id else []
             details += [f"{k}={v}" for k, v in sorted(self.labels.items())]
             return f"{when} {self.type} {self.action} {ident} ({', '.join(details)})"
         if self.type == "image":
@@ -153,7 +158,7 @@ def _one(ev: Event, key: str, value: str) -> bool:
         return ev.type in ("container", "image") and (
             value in (ev.image, ev.name) or (len(value) >= 3 and ev.id.startswith(value) and ev.type == "image")
             or ev.image.split("/")[-1] in (value, value + ":latest"))
-    if ev.type != key:  # container=, volume=, network=
+    if ev.type != key:  # container=, volume=, network=, pod= (a pod's own events only, as Podman)
         return False
     return value == ev.name or (bool(ev.id) and ev.id.startswith(value))
 
@@ -191,11 +196,11 @@ class EventLog:
     # --- writing ------------------------------------------------------------------
 
     def emit(self, type: str, action: str, *, id: str = "", name: str = "", image: str = "",
-             attributes: Mapping[str, str] | None = None) -> None:
+             attributes: Mapping[str, str] | None = None, pod_id: str = "") -> None:
         """Record one event; a full disk or a read-only root loses the event, not the operation."""
         if not self.enabled:
             return
-        ev = Event(type, action, time.time_ns(), id, name, image, dict(attributes or {}))
+        ev = Event(type, action, time.time_ns(), id, name, image, dict(attributes or {}), pod_id)
         line = (json.dumps(ev.to_record(), separators=(",", ":")) + "\n").encode()
         try:
             self._append(line)
@@ -206,7 +211,7 @@ class EventLog:
         """A container event with its image, name and labels (Podman's attributes)."""
         labels = rec.spec.get("labels") or rec.config.get("labels") or {}
         self.emit("container", action, id=rec.id, name=rec.name, image=rec.image_name,
-                  attributes={**{str(k): str(v) for k, v in labels.items()}, **extra})
+                  attributes={**{str(k): str(v) for k, v in labels.items()}, **extra}, pod_id=rec.pod_id or "")
 
     def _append(self, line: bytes) -> None:
         import fcntl

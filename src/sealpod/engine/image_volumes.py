@@ -40,12 +40,16 @@ def check_volumes_from(spec: str) -> tuple[str, tuple[str, ...]]:
     """``CTR[:OPTIONS]`` into the container and its options; bad options fail before any pull."""
     name, _, opts = spec.partition(":")
     options = tuple(o for o in opts.split(",") if o)
-    for option in options:
+    seen: set[str] = set()
+    for option in options:  # in order, as Podman: the first offending option names the error
         if option not in _FROM_OPTIONS:
             raise InvalidArgument(f'invalid option "{option}" specified - volumes from another container '
                                   "can only use z,ro,rw options")
-    if "ro" in options and "rw" in options:
-        raise InvalidArgument(f'cannot set both "ro" and "rw" options for volumes-from "{spec}"')
+        kind = "z" if option == "z" else "rw"
+        if kind in seen:
+            raise InvalidArgument("cannot set :z more than once in mount options" if kind == "z"
+                                  else "cannot set ro or rw options more than once")
+        seen.add(kind)
     return name, options
 
 

@@ -60,9 +60,7 @@ class NetworkService:
         self.run_dir = store.run_root / "networks"
         self.netns_dir = store.run_root / "netns"
         self.state_dir = self.run_dir / "containers"
-        conf = engine.config.containers.network
-        self.config_dir = Path(conf.network_config_dir) if conf.network_config_dir else (
-            store.graph_root / "networks")
+        self.config_dir = engine.config.network_config_dir  # --network-config-dir, containers.conf, graph root
         self._files: NetworkFiles | None = None
         self._ipam: IPAM | None = None
         self._netavark: Netavark | None = None
@@ -130,15 +128,19 @@ class NetworkService:
 
     def list_networks(self, filters: Sequence[str] = ()) -> list[Network]:
         """``network ls --filter``: name (regex), id (prefix), driver, label[!], dangling; keys
-        combine with AND, repeated values of one key with OR, as in Podman."""
+        combine with AND, repeated values of one key with OR (labels: all of them), as in Podman."""
         by_key: dict[str, list[str]] = {}
         for f in filters:
             key, sep, value = f.partition("=")
             if not sep or key not in ("name", "id", "driver", "label", "label!", "dangling"):
-                raise InvalidArgument(f'invalid filter "{f}"')
+                raise InvalidArgument(f'invalid filter "{key if sep else f}"')
+            if key == "dangling" and value.lower() not in ("true", "1", "false", "0"):
+                raise InvalidArgument(f'invalid dangling filter value "{value}"')
             by_key.setdefault(key, []).append(value)
-        return [n for n in self.files.all() if all(any(self._matches(n, k, v) for v in vs)
-                                                   for k, vs in by_key.items())]
+        with self.files.locked():
+            nets = self.files.all()
+        return [n for n in nets if all((all if k.startswith("label") else any)(self._matches(n, k, v) for v in vs)
+                                       for k, vs in by_key.items())]
 
     def _matches(self, net: Network, key: str, value: str) -> bool:
         if key == "name":
@@ -173,6 +175,10 @@ class NetworkService:
         return True
 
     def create(self, name: str | None, opts: CreateOptions, *, ignore: bool = False) -> Network:
+        with self.files.locked():
+            return self._create_locked(name, opts, ignore=ignore)
+
+    def _create_locked(self, name: str | None, opts: CreateOptions, *, ignore: bool) -> Network:
         from sealpod.network.config import build_network, host_routes
 
         existing = self.files.all()
@@ -212,8 +218,9 @@ class NetworkService:
                                "containers and pods: network is being used")
         if net.name == self.files.default.name:
             raise InvalidArgument(f"default network {net.name} cannot be removed")
-        for rec in users:
-            self.engine.containers.remove(rec.id, force=True)
+        from sealpod.engine.pod_checks import remove_users
+
+        remove_users(self.engine, users, timeout)
         self.files.delete(net.name)
         self.ipam.forget(net.name)
         self.engine.events.emit("network", "remove", id=net.id, name=net.name)
@@ -557,9 +564,10 @@ class NetworkService:
         cfg = ContainerConfig.from_json(rec.config)
         status = self.status_of(rec)  # disconnected from all its networks, it keeps its bridge netns
         if network_mode(cfg) != "bridge" and not (cfg.network == "none" and status and status.mode == "bridge"):
-            raise InvalidArgument(f"container {rec.id} is not on a bridge network, cannot connect it "
-                                  f"to network {net.name}")
+            raise InvalidArgument(f'"{network_mode(cfg)}" is not supported: invalid network mode')
         nets = self._configured(cfg) if cfg.network != "none" else {}
+        if net.name in nets and rec.state == State.CONFIGURED:
+            return  # Docker's compat, as Podman: a no-op until the container has its network
         if net.name in nets:
             raise Conflict(f'container {rec.id} is already connected to network "{net.name}": '
                            "network is already connected")
@@ -602,6 +610,8 @@ class NetworkService:
         net = self.files.get(network)
         rec = self.engine.containers.lookup(container)
         cfg = ContainerConfig.from_json(rec.config)
+        if network_mode(cfg) not in ("bridge", "none"):  # none: all its networks disconnected already
+            raise InvalidArgument(f'"{network_mode(cfg)}" is not supported: invalid network mode')
         nets = self._configured(cfg)
         if net.name not in nets:
             raise NetworkError(f"container {rec.id} is not connected to network {net.name}")
@@ -628,47 +638,14 @@ class NetworkService:
         self.engine.events.emit("network", "disconnect", id=rec.id, name=net.name, attributes={"container": rec.id})
 
     def _update_hosts(self, rec: ContainerRecord, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
-        """A running container's /etc/hosts follows connect and disconnect, as in Podman.
+        from sealpod.engine.network_files import update_hosts
 
-        The file is bind-mounted into the container, so it is rewritten in place (same inode),
-        never replaced; lines the user or the image added stay as they are."""
-        path = self.engine.containers.paths(rec.id).userdata / "hosts"
-        cfg = ContainerConfig.from_json(rec.config)
-        if cfg.no_hosts:
-            return
-        names = " ".join(n for n in (cfg.hostname or rec.id[:12], rec.name) if n)  # both, even if equal: Podman's
-        try:
-            with open(path, "r+", encoding="utf-8") as f:
-                lines = [line for line in f.read().splitlines(keepends=True)
-                         if not (line.split()[:1] and line.split()[0] in remove)]
-                lines += [f"{ip}\t{names}\n" for ip in add]
-                f.seek(0)
-                f.write("".join(lines))
-                f.truncate()
-        except OSError:
-            pass  # a container without its own hosts file (--no-hosts, or one sharing another's)
+        update_hosts(self.engine.containers.paths(rec.id).userdata / "hosts", rec, add=add, remove=remove)
 
     def _update_resolv(self, rec: ContainerRecord, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
-        """The DNS server of a network joined while running goes first in resolv.conf (its
-        aardvark-dns alone knows that network's names); a left network's server goes away.
-        Rewritten in place, like /etc/hosts: the file is bind-mounted."""
-        if not add and not remove:
-            return
-        path = self.engine.containers.paths(rec.id).userdata / "resolv.conf"
-        try:
-            with open(path, "r+", encoding="utf-8") as f:
-                lines = f.read().splitlines(keepends=True)
-                present = {line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1}
-                lines = [line for line in lines
-                         if not (line.startswith("nameserver") and line.split()[1:2] and line.split()[1] in remove)]
-                new = [f"nameserver {server}\n" for server in dict.fromkeys(add) if server not in present]
-                first = next((i for i, line in enumerate(lines) if line.startswith("nameserver")), len(lines))
-                lines[first:first] = new
-                f.seek(0)
-                f.write("".join(lines))
-                f.truncate()
-        except OSError:
-            pass  # no resolv.conf of its own (it shares another container's network)
+        from sealpod.engine.network_files import update_resolv
+
+        update_resolv(self.engine.containers.paths(rec.id).userdata / "resolv.conf", add=add, remove=remove)
 
     def reload(self, containers: Sequence[str]) -> list[str]:
         """Re-create each running container's firewall rules (after ``iptables -F``, a firewalld

@@ -98,15 +98,19 @@ def _int_option(key: str, value: str, base: int = 10) -> int:
 
 def parse_use(spec: str) -> SecretUse:
     """Podman's ``--secret`` syntax; uid/gid/mode only make sense for mounted secrets."""
-    name, *opts = spec.split(",")
-    if not name:
-        raise InvalidArgument(f"{spec}: secret name is required: parsing secret")
-    values: dict[str, Any] = {"name": name}
+    first, *opts = spec.split(",")
+    values: dict[str, Any] = {}
+    if "=" in first:  # the long form: source=NAME anywhere among the options
+        opts.insert(0, first)
+    else:
+        values["name"] = first
     for opt in opts:
         key, sep, value = opt.partition("=")
         if not sep:
             raise InvalidArgument(f"option {opt} must be in form option=value: parsing secret")
-        if key == "type":
+        if key == "source":
+            values["name"] = value
+        elif key == "type":
             if value not in ("mount", "env"):
                 raise InvalidArgument(f"type {value} is invalid: parsing secret")
             values["type"] = value
@@ -118,6 +122,8 @@ def parse_use(spec: str) -> SecretUse:
             values["mode"] = _int_option(key, value, 8)
         else:
             raise InvalidArgument(f"option {key} invalid: parsing secret")
+    if not values.get("name"):
+        raise InvalidArgument(f"{spec}: secret name is required: parsing secret")
     use = SecretUse(**values)
     if use.type == "env" and any(k in values for k in ("uid", "gid", "mode")):
         raise InvalidArgument("UID, GID, Mode options cannot be set with secret type env: parsing secret")

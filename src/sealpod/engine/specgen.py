@@ -41,6 +41,15 @@ def merge_env(*layers: list[str]) -> list[str]:
     return list(merged.values())
 
 
+def _env_merged(env: list[str], merges: tuple[str, ...]) -> list[str]:
+    """--env-merge KEY=VALUE: ``${VAR}`` and ``$VAR`` in VALUE are the image's (and defaults') values."""
+    import re
+
+    known = dict(e.partition("=")[::2] for e in env)
+    pattern = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+    return [pattern.sub(lambda m: known.get(m.group(1) or m.group(2), ""), item) for item in merges]
+
+
 def device_cgroup_rule(text: str) -> dict[str, Any]:
     """``c 7:* rmw`` into an OCI device cgroup rule, with Podman's complaints."""
     parts = text.split()
@@ -102,6 +111,8 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         defaults = []
     defaults = [e for e in defaults if e.partition("=")[0] not in config.unsetenv]
     env = merge_env(defaults, list(config.env))
+    if config.env_merge:
+        env = merge_env(env, _env_merged(env, config.env_merge))
     for rule in config.device_cgroup_rules:
         device_cgroup_rule(rule)
     if config.timezone:
@@ -120,7 +131,8 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
     systemd = systemd_enabled(config.systemd, entrypoint + cmd)  # decided once: inspect shows it
     return {
         "systemd": systemd, "sdnotify_socket": creation_notify_socket(config.sdnotify),
-        "entrypoint": entrypoint, "cmd": cmd, "command": entrypoint + cmd, "env": env,
+        "entrypoint": entrypoint, "cmd": cmd, "env": env,
+        "command": cmd if entrypoint == [""] else entrypoint + cmd,  # ENTRYPOINT [""]: none, as Podman runs it
         "workdir": config.workdir or str(img.get("WorkingDir") or "/"),
         "user": config.user or str(img.get("User") or ""),
         "stop_signal": config.stop_signal or (STOP_SIGNAL if systemd else str(img.get("StopSignal") or "SIGTERM")),

@@ -47,8 +47,15 @@ def _bool(key: str, value: str) -> bool:
 
 
 def _key_value_match(have: Mapping[str, str], value: str) -> bool:
+    """``KEY`` or ``KEY=VALUE``; a ``*`` in KEY stands for any text, the whole key matched (Podman's
+    ``label=hello*`` finds ``helloworld``); the value is compared as is."""
     key, has_value, want = value.partition("=")
-    return key in have and (not has_value or have[key] == want)
+    if "*" in key:
+        pattern = re.compile(".*".join(re.escape(part) for part in key.split("*")))
+        keys = [k for k in have if pattern.fullmatch(k)]
+    else:
+        keys = [key] if key in have else []
+    return any(not has_value or have[k] == want for k in keys)
 
 
 def filter_predicate(key: str, value: str, in_use: Callable[[Volume], bool], now: float) -> VolumePredicate:

@@ -296,6 +296,20 @@ class VolumeService:
             raise _no_such(name)
         return _from_row(row)
 
+    def lookup(self, name: str) -> Volume:
+        """``volume inspect/rm``: the volume of that name, else the only one whose name starts so, as
+        Podman looks volumes up (``rm myv`` removes ``myvol``); two such is an error."""
+        try:
+            return self.get(name)
+        except NoSuchVolume:
+            rows = self.db.conn.execute("SELECT * FROM volumes WHERE substr(name, 1, ?)=? LIMIT 2",
+                                        (len(name), name)).fetchall()
+            if len(rows) == 1 and name:
+                return _from_row(rows[0])
+            if len(rows) > 1:
+                raise VolumeExists(f'more than one result for volume name "{name}": volume already exists') from None
+            raise
+
     def exists(self, name: str) -> bool:
         return self.db.conn.execute("SELECT 1 FROM volumes WHERE name=?", (name,)).fetchone() is not None
 
@@ -384,8 +398,14 @@ class VolumeService:
         except NoSuchVolume:
             return self.create(name, ignore=True)
 
-    def _for_mount(self, rec: ContainerRecord, source: str, destination: str) -> Volume:
+    def _for_mount(self, rec: ContainerRecord, source: str, destination: str,
+                   options: Sequence[str] = ()) -> Volume:
         if source:
+            from sealpod.engine.mount_options import driver_options
+
+            opts = driver_options(options)
+            if opts and not self.exists(source):  # --mount type=volume,volume-opt=K=V: made with them
+                return self.create(source, options=opts, ignore=True)
             return self.ensure(source)
         row = self.db.conn.execute("SELECT * FROM volumes WHERE owner=? AND owner_dest=?",
                                    (rec.id, destination)).fetchone()
@@ -405,7 +425,8 @@ class VolumeService:
         for m in rec.config.get("mounts", ()):
             if m.get("type") == "image":
                 self.engine.images.get(str(m.get("source") or ""))
-        return [self._for_mount(rec, m.get("source") or "", m["destination"]) for m in _mount_specs(rec)]
+        return [self._for_mount(rec, m.get("source") or "", m["destination"], m.get("options") or ())
+                for m in _mount_specs(rec)]
 
     # --- use by containers ----------------------------------------------------------
 
@@ -473,6 +494,7 @@ class VolumeService:
             if st is not None and stat.S_ISDIR(st.st_mode):
                 os.chown(data, st.st_uid, st.st_gid)
                 os.chmod(data, stat.S_IMODE(st.st_mode))
+                os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))  # as Podman: looks like the image's dir
             else:
                 os.chown(data, uid, gid)
         # as in Podman: an empty (or absent) mount point leaves the copy-up pending for a later user
@@ -541,7 +563,8 @@ class VolumeService:
         return [v for v in volumes if any(p(v) for p in preds)]
 
     def inspect(self, name: str) -> dict[str, Any]:
-        return inspect_doc(self.get(name), self.data_dir(name))
+        vol = self.lookup(name)
+        return inspect_doc(vol, self.data_dir(vol.name))
 
     def inspect_doc(self, vol: Volume) -> dict[str, Any]:
         return inspect_doc(vol, self.data_dir(vol.name))
@@ -553,7 +576,7 @@ class VolumeService:
 
     def remove(self, name: str, *, force: bool = False) -> str:
         """Remove a volume; with ``force``, the containers using it go first, as in Podman."""
-        vol = self.get(name)
+        vol = self.lookup(name)
         users = self.users().get(vol.name, [])
         if users and not force:
             raise VolumeInUse(f"volume {vol.name} is being used by the following container(s): "

@@ -85,6 +85,7 @@ class ExecRequest:
     stdin: bool = False
     detach: bool = False
     name: str = ""
+    preserve_fds: int = 0  # fds 3..3+N-1 of this process reach the exec'd process (exec --preserve-fds)
 
 
 class SyncPipe:
@@ -375,6 +376,8 @@ class ConmonRuntime:
         argv += ["-e", "--exec-process-spec", os.fspath(spec_file)]
         if not req.detach:
             argv.append("--exec-attach")
+        if req.preserve_fds > 0:  # conmon hands --runtime-opt to ``runc exec``
+            argv += ["--runtime-opt", "--preserve-fds", "--runtime-opt", str(req.preserve_fds)]
         if req.terminal:
             argv.append("-t")
         if req.stdin:
@@ -448,24 +451,27 @@ class ConmonRuntime:
             pipes.close_all()
 
     def exec(self, ctr_id: str, process: dict[str, Any], *, terminal: bool, stdin: bool, detach: bool,
-             exec_id: str, exec_dir: Path | None = None, name: str = "") -> ExecSession:
+             exec_id: str, exec_dir: Path | None = None, name: str = "", preserve_fds: int = 0) -> ExecSession:
         """Start an exec session through ``conmon --exec``.
 
         Detached sessions are running when this returns (``pid`` set).  Attached ones are waiting
         with their attach socket listening: connect to ``attach_socket``, then call ``start()``.
         """
         exec_dir = exec_dir or self.persist_dir(ctr_id) / "exec" / exec_id
-        req = ExecRequest(ctr_id, exec_id, exec_dir, process, terminal, stdin, detach, name)
+        from sealpod.utils.proc import hold_fds
+
+        req = ExecRequest(ctr_id, exec_id, exec_dir, process, terminal, stdin, detach, name, preserve_fds)
         (exec_dir / "exits").mkdir(parents=True, exist_ok=True)
         spec_file = exec_dir / "process.json"
         spec_file.write_text(json.dumps({**process, "terminal": terminal}))
+        preserve = hold_fds(preserve_fds)  # before the pipes, so that those never take 3..3+N-1
         pipes = _Pipes.open(attach=not detach)
         sess = ExecSession(ctr_id, exec_id, exec_dir, exec_dir / "exits" / exec_id,
                            None if detach else exec_dir / "attach", self.oci.name,
                            sync=SyncPipe(pipes.sync_r, "sync"))
         pipes.sync_r = -1
         try:
-            self._spawn(self.exec_argv(req, spec_file), pipes, self.sync_timeout)
+            self._spawn(self.exec_argv(req, spec_file), pipes, self.sync_timeout, preserve=preserve)
             if detach:
                 sess.start(self.sync_timeout)
             else:

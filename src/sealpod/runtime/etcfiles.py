@@ -184,7 +184,7 @@ def resolve_user(rootfs: Path, user: str) -> ExecUser:
     gid = entry.gid
     if group_part:
         gid = _resolve_gid(groups, group_part)
-    supplementary = tuple(dict.fromkeys(
+    supplementary = () if group_part else tuple(dict.fromkeys(  # USER:GROUP: that group alone, as Podman
         g.gid for g in groups if entry.name and entry.name in g.members and g.gid != gid))
     return ExecUser(entry.uid, gid, supplementary, entry.home or "/", entry.name)
 

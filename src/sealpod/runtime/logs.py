@@ -127,7 +127,8 @@ def read_entries(path: Path, *, since_ns: int | None = None, until_ns: int | Non
     except FileNotFoundError:
         return []
     joiner = _Joiner()
-    entries = [e for e in _entries(data.splitlines(), joiner) if _in_window(e, since_ns, until_ns)]
+    # records end at "\n" only: a terminal's "\r" is part of the text (splitlines() would eat it)
+    entries = [e for e in _entries(data.split(b"\n"), joiner) if _in_window(e, since_ns, until_ns)]
     entries += [e for e in joiner.flush() if _in_window(e, since_ns, until_ns)]
     if tail is not None and tail >= 0:
         return entries[len(entries) - tail:] if tail else []

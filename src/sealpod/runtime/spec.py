@@ -101,6 +101,12 @@ class Resources:
     cpuset_cpus: str | None = None
     pids_limit: int | None = None
     block_io: Mapping[str, Any] = MappingProxyType({})  # OCI linux.resources.blockIO, built by the engine
+    memory_reservation: int | None = None
+    memory_swappiness: int | None = None
+    disable_oom_killer: bool = False
+    cpuset_mems: str | None = None
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,8 @@ class SpecParams:
     init_source: str | None = None
     console_size: tuple[int, int] | None = None  # (rows, columns) of the user's terminal
     rootless: bool = False  # runc runs in the user's namespace: no fresh sysfs without a netns, no cgroups
+    personality: str = ""  # --personality: linux.personality's execution domain (LINUX, LINUX32)
+    hooks: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)  # OCI hooks by stage
 
 
 # --- host facts needed by the privileged case and --device -------------------------------------
@@ -235,6 +243,26 @@ def parse_device(flag: str) -> Device:
     elif len(parts) == 3:
         dest, perms = parts[1] or None, parts[2]
     return device_from_host(host, dest, perms)
+
+
+def parse_devices(flag: str) -> tuple[Device, ...]:
+    """``--device``: a node, or a directory of nodes (each one found below it, at the same place
+    under the container path), as Podman takes both."""
+    parts = flag.split(":")
+    if not parts[0] or len(parts) > 3 or not os.path.isdir(parts[0]):
+        return (parse_device(flag),)
+    host = parts[0].rstrip("/") or "/"
+    dest = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
+    perms = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+    found = []
+    for top, _dirs, files in os.walk(host):
+        for name in sorted(files):
+            path = os.path.join(top, name)
+            with contextlib.suppress(InvalidArgument):  # files that are not nodes are left out
+                found.append(device_from_host(path, dest.rstrip("/") + path[len(host):], perms))
+    if not found:
+        raise InvalidArgument(f"{parts[0]} is not a device")
+    return tuple(found)
 
 
 def host_devices(root: str = "/dev") -> tuple[Device, ...]:
@@ -375,11 +403,17 @@ def _resources(p: SpecParams, devices: list[Device]) -> dict[str, Any]:
         rules = [{"allow": False, "access": "rwm"}, *(d.cgroup_rule() for d in devices),
                  *(dict(r) for r in p.device_rules)]
     out: dict[str, Any] = {"devices": rules}
-    memory = {k: v for k, v in (("limit", r.memory), ("swap", r.memory_swap)) if v is not None}
+    memory: dict[str, Any] = {k: v for k, v in (("limit", r.memory), ("swap", r.memory_swap),
+                                                 ("reservation", r.memory_reservation),
+                                                 ("swappiness", r.memory_swappiness)) if v is not None}
+    if r.disable_oom_killer:
+        memory["disableOOMKiller"] = True
     if memory:
         out["memory"] = memory
     cpu: dict[str, Any] = {k: v for k, v in (("shares", r.cpu_shares), ("quota", r.cpu_quota),
-                                              ("period", r.cpu_period), ("cpus", r.cpuset_cpus)) if v is not None}
+                                              ("period", r.cpu_period), ("cpus", r.cpuset_cpus),
+                                              ("mems", r.cpuset_mems), ("realtimePeriod", r.cpu_rt_period),
+                                              ("realtimeRuntime", r.cpu_rt_runtime)) if v is not None}
     if cpu:
         out["cpu"] = cpu
     if r.pids_limit is not None:
@@ -433,7 +467,7 @@ def _linux(p: SpecParams) -> dict[str, Any]:
     linux["namespaces"] = _namespaces(p)
     if devices:
         linux["devices"] = [d.to_oci() for d in devices]
-    if p.seccomp is not None and not p.privileged:
+    if p.seccomp is not None:  # the engine leaves it out for --privileged unless the user named a profile
         linux["seccomp"] = dict(p.seccomp)
     masked, readonly = _masks(p)
     if masked:
@@ -460,6 +494,10 @@ def build_spec(p: SpecParams) -> dict[str, Any]:
     if p.annotations:
         spec["annotations"] = dict(p.annotations)
     spec["linux"] = _linux(p)
+    if p.personality:
+        spec["linux"]["personality"] = {"domain": p.personality}
+    if p.hooks:
+        spec["hooks"] = {stage: [dict(h) for h in hooks] for stage, hooks in p.hooks.items() if hooks}
     return spec
 
 

@@ -248,12 +248,13 @@ def _is_opaque(fd: int) -> bool:
 
 def write_tree(root: str | os.PathLike[str], out: BinaryIO, *, arcname: str = "",
                include_root: bool = False, owner: tuple[int, int] | None = None,
-               refuse_whiteouts: bool = False) -> None:
-    """A whole directory tree (``export``, ``import``-like copies, ``cp`` of a directory)."""
+               refuse_whiteouts: bool = False, exclude: Callable[[str], bool] | None = None) -> None:
+    """A whole directory tree (``export``, ``import``-like copies, ``cp`` of a directory);
+    ``exclude`` (given each member's name) leaves a member and all below it out."""
     writer = TarWriter(out, owner=owner, refuse_whiteouts=refuse_whiteouts)
     fd = os.open(root, _OPEN_DIR)
     try:
-        writer.add_tree(fd, arcname, include_root=include_root)
+        writer.add_tree(fd, arcname, include_root=include_root, exclude=exclude)
     finally:
         os.close(fd)
     writer.close()

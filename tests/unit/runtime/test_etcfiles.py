@@ -53,7 +53,7 @@ def test_named_and_numeric_users(rootfs: Path) -> None:
 
 
 def test_user_and_group(rootfs: Path) -> None:
-    assert resolve_user(rootfs, "alice:wheel") == ExecUser(1000, 10, (50,), "/home/alice", "alice")
+    assert resolve_user(rootfs, "alice:wheel") == ExecUser(1000, 10, (), "/home/alice", "alice")  # that group alone
     assert resolve_user(rootfs, "alice:777").gid == 777
     assert resolve_user(rootfs, "4242:video") == ExecUser(4242, 44, (), "/", "")
     assert resolve_user(rootfs, "daemon:0").gid == 0

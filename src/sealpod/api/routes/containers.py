@@ -239,7 +239,7 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
         if rec.spec.get("healthcheck") else {"Status": "", "FailingStreak": 0, "Log": None}
     if not rec.spec.get("healthcheck"):
         del state["Health"]
-    if state["Status"] == "configured":
+    if state["Status"] in ("configured", "initialized"):  # Docker has no init: both are its created
         state["Status"] = "created"
     return {
         "Id": rec.id, "Created": doc["Created"], "Path": doc["Path"], "Args": doc["Args"], "State": state,

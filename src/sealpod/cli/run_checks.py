@@ -1,0 +1,57 @@
+"""Checks of ``run``/``create`` flags that Podman makes before it creates anything: a bad value
+fails with exit 125 and leaves no container behind."""
+
+from __future__ import annotations
+
+from sealpod.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_SECURITY_KEYS = frozenset({"apparmor", "label", "seccomp", "mask", "unmask", "proc-opts", "no-new-privileges",
+                            "systempaths"})
+
+
+def check_security_opts(opts: list[str] | tuple[str, ...]) -> None:
+    """``--security-opt`` values: KEY=VALUE (or the old KEY:VALUE) of a known key, in Podman's words."""
+    for opt in opts:
+        if opt == "no-new-privileges":
+            continue
+        key, sep, value = opt.partition("=")
+        if not sep:
+            key, sep, value = opt.partition(":")
+        if not sep:
+            raise InvalidArgument(f'invalid --security-opt 1: "{opt}"')
+        if key not in _SECURITY_KEYS:
+            raise InvalidArgument(f'invalid --security-opt 2: "{opt}"')
+        if key == "systempaths" and value != "unconfined":
+            raise InvalidArgument(f'invalid systempaths option "{value}", only `unconfined` is supported')
+
+
+def check_authfile(path: str | Path | None) -> None:
+    """``run`` and ``pull`` refuse an --authfile that does not exist, as Podman does, before any pull."""
+    import os
+
+    if path and not os.path.exists(path):
+        raise InvalidArgument(f"stat {path}: no such file or directory")
+
+
+def check_sysctls(sysctls: list[str], network: list[str]) -> None:
+    """A network sysctl cannot be set in the host's network namespace: Podman refuses it at create."""
+    if "host" not in network:
+        return
+    for item in sysctls:
+        if item.strip().startswith("net."):
+            raise InvalidArgument(f"sysctl {item} can't be set since Network Namespace set to host: invalid argument")
+
+
+def check_devices(devices: list[str]) -> None:
+    """A host device that does not exist fails create, before a container is made (Podman's stat
+    error); CDI names (vendor.com/class=name) are resolved when the container starts."""
+    import os
+
+    for flag in devices:
+        host = flag.split(":", 1)[0]
+        if host.startswith("/") and not os.path.exists(host):
+            raise InvalidArgument(f"stat {host}: no such file or directory")
