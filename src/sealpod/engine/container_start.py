@@ -287,9 +287,11 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
     searches = cfg.dns_search or conf.dns_searches or (
         (*net.dns_search, *etcfiles.parse_resolv_conf(host_resolv).searches)
         if net is not None and net.dns_search else ())
-    from sealpod.engine.netns_share import shared_resolv_conf
+    shared_resolv = None
+    if cfg.network.startswith("container:"):  # X's own file, as Podman mounts it
+        from sealpod.engine.netns_share import shared_resolv_conf
 
-    shared_resolv = shared_resolv_conf(svc, cfg)  # --network container:X: X's own file, as Podman mounts it
+        shared_resolv = shared_resolv_conf(svc, cfg)
     if shared_resolv is None:
         files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
             host_resolv, nameservers=servers, network_nameservers=dns, searches=searches,
@@ -448,8 +450,18 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
                  *extras.pop("devices")), oom_score_adj=cfg.oom_score_adj,
         device_rules=tuple(device_cgroup_rule(r) for r in cfg.device_cgroup_rules),
         init=init, init_source=init_source, console_size=_terminal_size() if cfg.tty else None,
-        rootless=rootless, uid_mappings=tuple(uid_maps), gid_mappings=tuple(gid_maps), **extras,
+        rootless=rootless, **_spec_id_maps(static, uid_maps, gid_maps), **extras,
     )
+
+
+def _spec_id_maps(static: dict[str, Any], uid_maps: Sequence[Any], gid_maps: Sequence[Any]) -> dict[str, Any]:
+    """The maps for the runtime spec: a namespace joined by path (``--userns ns:PATH``) has its own,
+    yet runc refuses a user namespace without any, so it gets a placeholder (as Podman gives it)."""
+    if not uid_maps and (static.get("userns") or {}).get("mode") == "ns":
+        from sealpod.rootless.idmap import IdMapping
+
+        uid_maps = gid_maps = (IdMapping(0, 0, 1),)
+    return {"uid_mappings": tuple(uid_maps), "gid_mappings": tuple(gid_maps)}
 
 
 def _systemd_and_sockets(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, mounts: list[Mount],
@@ -502,8 +514,9 @@ def _network_after_create(rec: ContainerRecord, cfg: ContainerConfig) -> bool:
     from sealpod.engine.network_flags import network_mode
 
     uid_maps, gid_maps = id_maps(rec.spec)
-    return (bool(uid_maps or gid_maps) and not cfg.userns.startswith(("container:", "ns:"))
-            and network_mode(cfg) in ("bridge", "slirp4netns"))
+    # a joined user namespace (``--userns container:X``, ``ns:PATH``) too: runc enters it before any netns path
+    own = bool(uid_maps or gid_maps) or (rec.spec.get("userns") or {}).get("mode") == "ns"
+    return own and network_mode(cfg) in ("bridge", "slirp4netns")
 
 
 def _configure_created_network(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, rootfs: Path,

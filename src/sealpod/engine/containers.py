@@ -231,9 +231,11 @@ class ContainerService:
         if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
             pod_id, config = self.engine.pods.member_config(config)
         from sealpod.engine.network_flags import with_default_network
-        from sealpod.engine.pod_inherit import check_pod_namespaces
 
-        check_pod_namespaces(config)  # --pid pod and the like, left over: not in a pod with an infra container
+        if "pod" in (config.ipc, config.uts, config.pid, config.cgroupns, config.network):
+            from sealpod.engine.pod_inherit import check_pod_namespaces
+
+            check_pod_namespaces(config)  # --pid pod and the like, left over: not in a pod with an infra container
         config = with_default_network(self.engine.config.containers.containers.netns, config)
         if config.network or config.networks:
             from sealpod.engine.network_flags import with_network_names
