@@ -255,3 +255,10 @@ def test_search_filters_compatible_and_authfile(ctr: SealpodRunner, seeded_regis
     assert heading.split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"]
     assert ctr.run("search", *flags, "--filter", "is-official", term).stdout == ""
     assert term in ctr.run("search", *flags, "--filter", "stars=0", "--filter", "is-automated=false", term).stdout
+
+
+def test_run_pull_newer_is_quiet_when_the_local_image_is_current(ctr: SealpodRunner) -> None:
+    """e2e play_kube_test.go (its default policy is "newer"): an up-to-date image is not pulled again."""
+    full = _full(ctr)
+    res = ctr.run("run", "--rm", "--pull", "newer", full, "true")
+    assert "Trying to pull" not in res.stderr and "Copying" not in res.stderr

@@ -186,8 +186,8 @@ class ContainerService:
         elif config.pull == "newer":  # what the registry has now, if it can be asked; else the local copy
             from sealpod.errors import RegistryError
 
-            try:
-                image_id = self.engine.images.pull(config.image, pull, report)[-1]
+            try:  # quietly kept when the registry's digest is the local one, as Podman's libimage
+                image_id = self.engine.images.pull_with_policy(config.image, "newer", pull, report)[-1]
             except RegistryError:
                 pass
         # a local manifest list runs its host-platform image; the store answers "is it a list" cheaply,
