@@ -85,7 +85,8 @@ def test_multistage_build_and_run_the_result(bld: SealpodRunner, seeded_registry
     assert bld.run("run", "--rm", "built").stdout == "default command\n"
     config = json.loads(bld.run("image", "inspect", "built").stdout)[0]["Config"]
     assert config["Labels"] == {"org.sealtest.image": "true",  # the base image's, kept
-                                "org.example.version": "1.2", "maintainer": "me", "extra": "yes"}
+                                "org.example.version": "1.2", "maintainer": "me", "extra": "yes",
+                                "io.buildah.version": "1.28.2"}  # Podman's identity label
     assert set(config["ExposedPorts"]) == {"8080/tcp", "53/udp"}
     assert config["User"] == "nobody" and config["WorkingDir"] == "/app"
     assert "APP_HOME=/app" in config["Env"] and not any(e.startswith("VERSION=") for e in config["Env"])

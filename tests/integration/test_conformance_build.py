@@ -40,7 +40,7 @@ def test_build_layer_cache_like_podman(bld: SealpodRunner, tmp_path: Path) -> No
     assert _cache_hits(first) == []
     second = bld.run("build", "-t", "cached2", str(ctx)).stdout
     hits = _cache_hits(second)
-    assert len(hits) == 3  # RUN, COPY, RUN; ENV changes only the config the next commit writes
+    assert len(hits) == 4  # RUN, ENV, COPY, RUN: an image per instruction, as Podman's --layers
     assert second.splitlines()[-1] == first.splitlines()[-1] == hits[-1]  # the same image, tagged again
     assert "Successfully tagged localhost/cached2:latest" in second
     # intermediate images stay for the cache, hidden from `images` without -a
@@ -51,7 +51,7 @@ def test_build_layer_cache_like_podman(bld: SealpodRunner, tmp_path: Path) -> No
     assert _cache_hits(bld.run("build", "--no-cache", "-t", "cached3", str(ctx)).stdout) == []
     (ctx / "f").write_text("changed\n")
     changed = bld.run("build", "-t", "cached4", str(ctx)).stdout
-    assert len(_cache_hits(changed)) == 1  # the first RUN only
+    assert len(_cache_hits(changed)) == 2  # the first RUN and the ENV only
     assert bld.run("run", "--rm", "cached4", "cat", "/f").stdout == "changed\n"
     # --layers=false: no cache, no intermediate images left
     before = _ids(bld, "-a")

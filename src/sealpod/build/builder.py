@@ -26,6 +26,7 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only ty
 if TYPE_CHECKING:
     from typing import Any
 
+    from sealpod.build.rusage import Meter
     from sealpod.engine import Engine
     from sealpod.engine.container_config import MountSpec
     from sealpod.engine.entities import RegistryFlags
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 #: ARGs usable without being declared (Docker's predefined proxy arguments).
 PROXY_ARGS = frozenset({"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
                         "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"})
+#: The Buildah release Podman 4.3.1 builds with: the ``io.buildah.version`` label of every built image.
+BUILDAH_VERSION = "1.28.2"
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SUBSTITUTED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
 
@@ -72,6 +75,13 @@ class BuildOptions:
     run: RunSettings = field(default_factory=RunSettings)
     registry: RegistryFlags | None = None  # --authfile and friends, for pulls
     signature_policy: Path | None = None  # --signature-policy: policy.json for the base images' pulls
+    identity_label: bool = True  # --identity-label: io.buildah.version on the images
+    log_rusage: bool = False  # --log-rusage: the resources each step used
+    squash: str = ""  # --squash: "new" (one layer over the base's), --squash-all: "all" (one layer)
+    created: str = ""  # --timestamp: the images' creation time (RFC 3339)
+    os_name: str = ""  # --os: the images' OS instead of the base's
+    arch: str = ""  # --arch: the images' architecture instead of the base's
+    secrets: dict[str, str] = field(default_factory=dict)  # --secret id=ID,src=PATH: ID -> host file
 
 
 class Output:
@@ -106,6 +116,10 @@ class _State:
     shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     dirty: bool = False  # config changed since the last commit
     cmd_set: bool = False  # a CMD in this stage (ENTRYPOINT then keeps it)
+    comment: str = ""  # the next history entry's comment: "FROM <base>", then "FROM <short ID of the parent>"
+    history: list[str] = field(default_factory=list)  # each instruction's created_by so far (for a squash)
+    base_id: str | None = None  # FROM's image
+    base_comment: str = ""  # "FROM <base>"
 
 
 class Builder:
@@ -117,6 +131,11 @@ class Builder:
         self.stage_images: dict[str, str] = {}  # stage name and index -> image ID
         self.made: list[str] = []  # images committed along the way
         self.global_args: dict[str, str] = {}
+        self.meter: Meter | None = None
+        if options.log_rusage:
+            from sealpod.build.rusage import Meter
+
+            self.meter = Meter()
 
     def build(self, cf: Containerfile) -> str:
         """Build up to ``--target`` (or the last stage); returns the final image's ID."""
@@ -136,7 +155,7 @@ class Builder:
                 image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
             final = image_id
         finally:
-            if not self.options.layers:
+            if not self.layered:
                 self._remove_intermediates(final)
         return final
 
@@ -159,10 +178,13 @@ class Builder:
             start = f"FROM {self.options.from_image}" + (f" AS {stage.name}" if stage.name else "")
         self._say(f"{prefix}STEP 1/{total}: {start}")
         state = self._from(stage, global_args)
+        self._rusage()
         if not stage.steps and state.image_id is not None:
             state.dirty = False  # FROM alone: the base image itself, as Buildah
         for n, ins in enumerate(stage.steps, start=2):
             self._say(f"{prefix}STEP {n}/{total}: {ins.original}")
+            if last and n == total and ins.cmd in ("RUN", "COPY", "ADD"):
+                self._final_env(state)  # the last RUN's commit carries --env: no extra image
             try:
                 self._step(state, ins)
             except BuildError as e:
@@ -171,24 +193,57 @@ class Builder:
                 raise BuildError(f'building at STEP "{_step_text(ins)}": {e.message}', e.exit_code) from None
             except SealpodError as e:
                 raise BuildError(f'building at STEP "{_step_text(ins)}": {e.message}', e.exit_code) from None
-            if n < total:
+            config_only = ins.cmd not in ("RUN", "COPY", "ADD")
+            if config_only and n == total:
+                state.dirty = True  # the last instruction's image is the stage's: committed by _finish
+            elif config_only:
+                self._config_step(state, self.created_by(state, ins))
+            if n < total and self.layered:
                 self._say(f"--> {(state.image_id or '')[:11]}")
+            if n < total:
+                self._rusage()
         if last:
             self._say(f"{prefix}COMMIT {self.options.tags[0] if self.options.tags else ''}".rstrip())
-            self._final_config(state)
-        image_id = self._finish(state, last)
+            if not stage.steps or stage.steps[-1].cmd not in ("RUN", "COPY", "ADD"):
+                self._final_env(state)
+        created_by = self.created_by(state, stage.steps[-1]) if stage.steps else ""
+        if last:
+            created_by = self._label_steps(state, created_by)
+        image_id = self._finish(state, last, created_by)
         if not last:
             self._say(f"--> {image_id[:11]}")
+        if stage.steps:
+            self._rusage()
         if stage.name:
             self.stage_images[stage.name] = image_id
         self.stage_images[str(stage.index)] = image_id
         return image_id
 
-    def _final_config(self, state: _State) -> None:
-        """--label, --env and --unsetenv: the last stage's image only."""
-        if self.options.labels:
-            state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.options.labels}
+    def _config_step(self, state: _State, created_by: str) -> None:
+        """An instruction that changed the config: its own image with --layers, else a history entry to come."""
+        if self.layered:  # one image per instruction, as Buildah's --layers
+            self.commit_config(state, created_by)
+        else:
+            state.history.append(created_by)
+
+    def _label_steps(self, state: _State, created_by: str) -> str:
+        """--label: one more LABEL step each, after the last instruction, as Buildah; returns what the
+        last one's history entry says (the stage's final commit)."""
+        labels = list(self.options.labels.items())
+        if not labels:
+            return created_by
+        if state.dirty and created_by:  # the last instruction changed the config: its own image first
+            self._config_step(state, created_by)
+        for n, (key, value) in enumerate(labels):
+            if n:
+                self._config_step(state, created_by)  # the label before: its own image
+            state.config["Labels"] = {**(state.config.get("Labels") or {}), key: value}
             state.dirty = True
+            created_by = f'/bin/sh -c #(nop) LABEL "{key}"="{value}"'
+        return created_by
+
+    def _final_env(self, state: _State) -> None:
+        """--env and --unsetenv: the last stage's image only."""
         if self.options.env or self.options.unsetenv:
             env = _merge_env(list(state.config.get("Env") or []), self.options.env)
             state.config["Env"] = [e for e in env if e.partition("=")[0] not in self.options.unsetenv]
@@ -214,7 +269,16 @@ class Builder:
         config = {k: v for k, v in config.items() if v not in (None, "", [], {})}
         for trigger in config.pop("OnBuild", None) or []:  # ONBUILD of the base: not run, but not kept
             self._say(f"(ignored ONBUILD trigger: {trigger})")
-        return _State(image_id, config, {}, dirty=True)
+        comment = f"FROM {self._base_name(base, image_id)}"
+        return _State(image_id, config, {}, dirty=True, comment=comment, base_id=image_id, base_comment=comment)
+
+    def _base_name(self, base: str, image_id: str | None) -> str:
+        """FROM's image as the history comment names it: the full name the short name resolved to."""
+        if image_id is None or base.lower() in self.stage_images:
+            return base
+        names = self.engine.images.get(image_id).names
+        wanted = base if ":" in base.rsplit("/", 1)[-1] or "@" in base else f"{base}:latest"
+        return next((n for n in names if n == wanted or n.endswith("/" + wanted)), base)
 
     def global_default(self, name: str) -> str | None:
         """An ARG redeclared in a stage takes the value of the ARG before FROM; proxy ARGs are predefined."""
@@ -294,8 +358,10 @@ class Builder:
         return {**state.args, **env}
 
     @contextlib.contextmanager
-    def container(self, state: _State, command: list[str], with_args: bool) -> Iterator[str]:
-        """A container of the current image with the build's settings; removed after the block."""
+    def container(self, state: _State, command: list[str], with_args: bool,
+                  extra: tuple[MountSpec, ...] = ()) -> Iterator[str]:
+        """A container of the current image with the build's settings (and ``extra`` mounts: RUN
+        --mount); removed after the block."""
         from sealpod.engine.container_config import ContainerConfig
 
         env = list(state.config.get("Env") or [])
@@ -305,6 +371,7 @@ class Builder:
             keys = {e.partition("=")[0] for e in env}
             env += [f"{k}={v}" for k, v in state.args.items() if k not in keys]
         mounts = (*run.mounts, *_scratch_volumes(state.config, run.mounts)) if with_args else run.mounts
+        mounts = (*mounts, *extra)
         config = ContainerConfig(image=state.image_id or "", command=tuple(command), entrypoint=(),
                                  env=tuple(env), user=str(state.config.get("User") or ""), image_volume="ignore",
                                  workdir=str(state.config.get("WorkingDir") or ""), network=self.options.network,
@@ -325,14 +392,14 @@ class Builder:
         if workdir and workdir != "/":
             self.engine.container_files.extract_into(ctr, workdir, io.BytesIO(b"\0" * 1024))
 
-    def run(self, state: _State, argv: list[str], text: str) -> None:
-        created_by = " ".join(argv)
+    def run(self, state: _State, argv: list[str], text: str, mounts: tuple[MountSpec, ...] = ()) -> None:
+        created_by = "/bin/sh -c " + text.split(None, 1)[1]  # Buildah's words, whatever the SHELL or form
         if state.args:  # as Buildah: the build arguments a RUN saw are part of its cache key
             pairs = " ".join(f"{k}={v}" for k, v in sorted(state.args.items()))
             created_by = f"|{len(state.args)} {pairs} {created_by}"
         if self.cached(state, created_by):
             return
-        with self.container(state, argv, with_args=True) as ctr:
+        with self.container(state, argv, with_args=True, extra=mounts) as ctr:
             self.make_workdir(ctr, state)
             writer = _RawWriter(self.out)
             try:
@@ -343,7 +410,7 @@ class Builder:
                 raise BuildError(f'building at STEP "{text}": while running runtime: exit status 1', 1) from None
             if code != 0:
                 raise BuildError(f'building at STEP "{text}": while running runtime: exit status {code}', code)
-            self.commit(state, ctr, created_by)
+            self.commit(state, ctr, created_by, mounts=mounts, layer=True)
 
     def cached(self, state: _State, created_by: str) -> bool:
         """The layer cache: an image one step below the current one, made by the same instruction
@@ -355,35 +422,75 @@ class Builder:
         parent = None
         if state.image_id is not None:
             parent = json.loads(self.engine.store.get_image(state.image_id).config)
-        config = {k: v for k, v in state.config.items() if v not in (None, "", [], {})}
+        config = self.image_config(state)
         found = [img for img, cfg in children_of(parent, self.engine.store.list_images())
                  if (cfg.get("history") or [{}])[-1].get("created_by") == created_by
-                 and cfg.get("config") == config]
+                 and cfg.get("config") == config and self._same_platform_and_time(cfg)]
         if not found:
             return False
         state.image_id = max(found, key=lambda img: img.stored).id
         self._say(f"--> Using cache {state.image_id}")
         self.made.append(state.image_id)
+        state.history.append(created_by)
+        state.comment = f"FROM {state.image_id[:12]}"
         state.dirty = False
         return True
 
-    def commit(self, state: _State, ctr: str, created_by: str, reference: str | None = None) -> None:
+    def created_by(self, state: _State, ins: Instruction) -> str:
+        """The history entry an instruction that only changes the config leaves, in Buildah's words."""
+        if ins.cmd == "ARG":  # the names of the stage's ARGs that have a value, not the instruction
+            return f"/bin/sh -c #(nop) ARG {' '.join(sorted(state.args))}".rstrip()
+        return f"/bin/sh -c #(nop) {ins.original}"
+
+    def image_config(self, state: _State) -> dict[str, Any]:
+        """What a commit writes: the stage's config, with Buildah's identity label (``--identity-label``)."""
+        config = {k: v for k, v in state.config.items() if v not in (None, "", [], {})}
+        if self.options.identity_label:
+            config["Labels"] = {**(config.get("Labels") or {}), "io.buildah.version": BUILDAH_VERSION}
+        return config
+
+    def commit_config(self, state: _State, created_by: str) -> None:
+        """An image for an instruction that changed the config only: an empty_layer history entry."""
+        if self.cached(state, created_by):
+            return
+        with self.container(state, ["/bin/sh"], with_args=False) as ctr:
+            self.commit(state, ctr, created_by)
+
+    def _same_platform_and_time(self, cfg: dict[str, Any]) -> bool:
+        """--os, --arch and --timestamp are part of the cache key: the images they made differ."""
+        o = self.options
+        return ((not o.os_name or cfg.get("os") == o.os_name) and (not o.arch or cfg.get("architecture") == o.arch)
+                and (not o.created or cfg.get("created") == o.created))
+
+    def commit(self, state: _State, ctr: str, created_by: str, reference: str | None = None,
+               mounts: tuple[MountSpec, ...] = (), layer: bool = False) -> None:
+        """Commit ``ctr``; RUN, COPY and ADD (``layer``) always make a layer, even an empty one, as Buildah."""
         from sealpod.engine.container_files import CommitOptions
 
-        options = CommitOptions(config=dict(state.config), created_by=created_by, format=self.options.format,
-                                omit_empty_layer=True)
+        options = CommitOptions(config=self.image_config(state), created_by=created_by, format=self.options.format,
+                                omit_empty_layer=not layer, history_comment=state.comment, created=self.options.created,
+                                os_name=self.options.os_name, arch=self.options.arch,
+                                exclude=tuple(m.destination for m in mounts))
         state.image_id = self.engine.container_files.commit(ctr, reference, options)
         self.made.append(state.image_id)
+        state.history.append(created_by)
+        state.comment = f"FROM {state.image_id[:12]}"
         state.dirty = False
 
-    def _finish(self, state: _State, last: bool) -> str:
+    def _finish(self, state: _State, last: bool, created_by: str) -> str:
         """The stage's image: the last commit, or one more (empty) carrying the final config."""
         reference = self.options.tags[0] if last and self.options.tags else None
         before = set(self.engine.images.get(state.image_id).names) if state.image_id and last else set()
-        created_by = "/bin/sh -c #(nop) CMD " + json.dumps(state.config.get("Cmd") or [])
-        if (state.dirty or state.image_id is None) and not self.cached(state, created_by):
+        mode = self._squash_mode(last) if created_by else ""  # a stage of FROM alone is its base image
+        created_by = created_by or "/bin/sh -c #(nop) CMD " + json.dumps(state.config.get("Cmd") or [])
+        if mode:
+            if (state.dirty or state.image_id is None) and not self.cached(state, created_by):
+                with self.container(state, ["/bin/sh"], with_args=False) as ctr:
+                    self.commit(state, ctr, created_by)
+            state.image_id = self._squash(state, mode, reference)
+            before = set()
+        elif (state.dirty or state.image_id is None) and not self.cached(state, created_by):
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
-                self.make_workdir(ctr, state)
                 self.commit(state, ctr, created_by, reference)
         elif reference:
             self.engine.images.tag(str(state.image_id), [reference])
@@ -397,6 +504,32 @@ class Builder:
                 self._say(f"Successfully tagged {name}")  # this build's names first, as Podman
         return state.image_id
 
+    @property
+    def layered(self) -> bool:
+        """An image per instruction (``--layers``): not with ``--layers=false`` nor ``--squash``."""
+        return self.options.layers and self.options.squash != "new"
+
+    def _squash_mode(self, last: bool) -> str:
+        """How the stage's new layers are folded: "all" (``--squash-all``), "new" (into one), or ""."""
+        if last and self.options.squash == "all":
+            return "all"
+        return "" if self.layered else "new"
+
+    def _squash(self, state: _State, mode: str, reference: str | None) -> str:
+        """The stage's image with its new layers as one (or everything as one): Buildah's single commit."""
+        from sealpod.engine.image_squash import SquashOptions, squash_commit
+
+        options = SquashOptions(tuple(state.history), state.base_comment, reference, self.options.format,
+                                self.options.created)
+        with self.container(state, ["/bin/sh"], with_args=False) as top:
+            if mode == "new" and state.base_id is not None:
+                with self.container(_State(state.base_id, {}, {}), ["/bin/sh"], with_args=False) as base:
+                    image_id = squash_commit(self.engine, top, base, options)
+            else:
+                image_id = squash_commit(self.engine, top, None, options)
+        self.made.append(image_id)
+        return image_id
+
     def _remove_intermediates(self, final: str) -> None:
         keep = {final}
         for image_id in dict.fromkeys(self.made):
@@ -408,7 +541,7 @@ class Builder:
 
     def copy_in(self, state: _State, items: list[tuple[str, str]], dest_dir: str, owner: Ownership,
                 archives: list[str], text: str,
-                into: tuple[str, Callable[[], list[tuple[str, str]]]] | None = None) -> None:
+                into: tuple[str, Callable[[], list[tuple[str, str]]]] | None = None, named_dest: str = "") -> None:
         """Unpack ``items`` (and ``archives``) at ``dest_dir`` and commit; ``into`` is the destination
         named without a trailing slash and the items to copy instead when it is an existing directory."""
         with self.context.tar_of(items, owner) as tar:
@@ -416,7 +549,7 @@ class Builder:
             if len(items) == 1 and os.path.isdir(os.path.realpath(self.context.root / items[0][0])):
                 kind = "dir"
             created_by = (f"/bin/sh -c #(nop) {text.split(None, 1)[0]} "
-                          f"{kind}:{self.context.digest_of(tar, archives)} in {dest_dir} ")
+                          f"{kind}:{self.context.digest_of(tar, archives)} in {named_dest or dest_dir} ")
             if self.cached(state, created_by):
                 return
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
@@ -430,11 +563,15 @@ class Builder:
                 for rel in archives:
                     with self.context.open_archive(rel) as f:
                         files.extract_into(ctr, dest_dir, f)
-                self.commit(state, ctr, created_by)
+                self.commit(state, ctr, created_by, layer=True)
 
     def _say(self, text: str) -> None:
         if not self.options.quiet:
             self.out.line(text)
+
+    def _rusage(self) -> None:
+        if self.meter is not None:
+            self._say(self.meter.lap())
 
 
 def host_arch() -> str:

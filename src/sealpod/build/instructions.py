@@ -30,7 +30,9 @@ def _run(b: Builder, st: _State, ins: Instruction) -> None:
     argv = list(ins.exec_form) if ins.exec_form is not None else [*st.shell, ins.args]
     if not argv or not ins.args.strip():
         raise BuildError("RUN requires at least one argument")
-    b.run(st, argv, ins.original)
+    from sealpod.build.run_mounts import run_mounts
+
+    b.run(st, argv, ins.original, tuple(run_mounts(b, st, ins)))
 
 
 def _env(b: Builder, st: _State, ins: Instruction) -> None:
@@ -162,6 +164,7 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
         raise BuildError(f"{ins.cmd} requires at least two arguments, but only one was provided. "
                          "Destination could not be determined.")
     *srcs, dest = words
+    named_dest = dest  # as written: what the history entry says
     workdir = str(st.config.get("WorkingDir") or "/")
     dest = dest if dest.startswith("/") else posixpath.join(workdir, dest)
     to_dir = dest.endswith("/") or dest.endswith("/.") or len(srcs) > 1 or dest in (".", "/")
@@ -191,7 +194,7 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
         if temp is not None:
             saved, b.context = b.context, temp
         try:
-            b.copy_in(st, items, dest_dir, owner, archives, f"{ins.cmd} {ins.args}", into)
+            b.copy_in(st, items, dest_dir, owner, archives, f"{ins.cmd} {ins.args}", into, named_dest)
         finally:
             if temp is not None:
                 b.context = saved

@@ -153,7 +153,7 @@ def key_values(text: str, env: Mapping[str, str], escape: str = "\\") -> list[tu
     if not words:
         return []
     raw_first = text.split(None, 1)[0]
-    if "=" not in raw_first:
+    if "=" not in raw_first and "=" not in words[0]:  # LABEL "a b"=c: the quoted key holds the space
         rest = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
         return [(words[0], expand(rest.strip(), env, escape))]
     pairs = []

@@ -15,16 +15,18 @@ if TYPE_CHECKING:
     from typing import IO, Any
 
 #: Flags Podman accepts that change nothing here (registry, isolation, history and legacy knobs).
-_IGNORED_VALUE_FLAGS = ("--isolation", "--cert-dir", "--creds", "--retry", "--retry-delay", "--cgroup-parent",
+_IGNORED_VALUE_FLAGS = ("--cert-dir", "--creds", "--retry", "--retry-delay", "--cgroup-parent",
                         "--cgroupns", "--ipc", "--pid", "--uts", "--userns", "--shm-size", "--memory", "-m",
                         "--memory-swap", "--cpu-period", "--cpu-quota", "--cpu-shares", "--cpuset-cpus",
-                        "--cpuset-mems", "--hooks-dir", "--os", "--arch", "--variant",
+                        "--cpuset-mems", "--hooks-dir", "--variant",
                         "--cache-from", "--cache-to", "--cache-ttl", "--decryption-key", "--sign-by",
-                        "--annotation", "--secret", "--ssh", "--build-context", "--output", "-o", "--manifest",
-                        "--os-feature", "--os-version", "--timestamp", "--cpp-flag")
-_IGNORED_BOOL_FLAGS = ("--compress", "--disable-content-trust", "--http-proxy", "--identity-label", "--tls-verify",
+                        "--annotation", "--ssh", "--build-context", "--output", "-o", "--manifest",
+                        "--os-feature", "--os-version", "--cpp-flag")
+_IGNORED_BOOL_FLAGS = ("--compress", "--disable-content-trust", "--http-proxy", "--tls-verify",
                        "--skip-unused-stages", "--omit-history", "--stdin", "--load", "--push", "--logsplit",
-                       "--all-platforms", "-D", "--disable-compression", "--squash", "--squash-all")
+                       "--all-platforms", "-D", "--disable-compression")
+#: What ``--isolation`` may say (Buildah's words; RUN runs the same way under each here).
+_ISOLATIONS = ("oci", "chroot", "rootless", "default")
 
 
 def _setup(p: argparse.ArgumentParser) -> None:
@@ -63,6 +65,15 @@ def _setup(p: argparse.ArgumentParser) -> None:
     for flag in ("--ulimit", "--cap-add", "--cap-drop", "--security-opt", "--dns", "--dns-search",
                  "--dns-option", "--add-host", "--device"):
         p.add_argument(flag, action="append", default=[], help=f"{flag[2:]} for RUN instructions")
+    p.add_argument("--isolation", default="", help="type of process isolation for RUN (oci, chroot, rootless)")
+    p.add_argument("--os", dest="os_name", default="", help="set the OS of the image instead of the base image's")
+    p.add_argument("--arch", default="", help="set the architecture of the image instead of the base image's")
+    p.add_argument("--timestamp", type=int, default=None, help="set the created time to these epoch seconds")
+    p.add_argument("--identity-label", nargs="?", const="true", default="true", help="add the identity label")
+    p.add_argument("--log-rusage", action="store_true", help="log resource usage at each build step")
+    p.add_argument("--secret", action="append", default=[], help="secret file to expose to the build")
+    p.add_argument("--squash", action="store_true", help="squash newly built layers into a single new layer")
+    p.add_argument("--squash-all", action="store_true", help="squash all layers into a single layer")
     p.add_argument("--signature-policy", type=Path, default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
     for flag in _IGNORED_VALUE_FLAGS:
         p.add_argument(flag, action="append", default=[], help=argparse.SUPPRESS, dest=f"ignored_{flag}")
@@ -101,6 +112,8 @@ def _options(args: argparse.Namespace) -> Any:
 
     layers = args.layers if args.layers is not None else _bool(os.environ.get("BUILDAH_LAYERS", "true"),
                                                                  "BUILDAH_LAYERS")
+    if args.layers is None and (args.squash or args.squash_all):
+        layers = False  # as Podman: a squashed build keeps no intermediate images unless --layers asks
     fmt = args.format if args.format is not None else os.environ.get("BUILDAH_FORMAT", "oci")
     run = RunSettings(ulimits=tuple(args.ulimit), security_opts=tuple(args.security_opt),
                       cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop),
@@ -114,7 +127,36 @@ def _options(args: argparse.Namespace) -> Any:
                                                           _pairs(args.env, "--env", from_env=True).items()),
                         unsetenv=tuple(args.unsetenv), from_image=args.from_image, run=run,
                         registry=RegistryFlags(auth_file=Path(args.authfile) if args.authfile else None),
-                        signature_policy=args.signature_policy)
+                        signature_policy=args.signature_policy,
+                        identity_label=_bool(args.identity_label, "--identity-label"),
+                        created=_timestamp(args.timestamp), os_name=args.os_name, arch=args.arch,
+                        secrets=_secrets(args.secret), log_rusage=args.log_rusage,
+                        squash="all" if args.squash_all else "new" if args.squash else "")
+
+
+def _timestamp(seconds: int | None) -> str:
+    """``--timestamp SECONDS`` as the RFC 3339 time the image config records."""
+    import datetime
+
+    if seconds is None:
+        return ""
+    when = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _secrets(values: list[str]) -> dict[str, str]:
+    """``--secret id=ID,src=PATH`` (``type=file``, the only kind): ID -> the host file RUN may mount."""
+    out: dict[str, str] = {}
+    for value in values:
+        fields = dict(f.partition("=")[::2] for f in value.split(","))
+        sid, src = fields.get("id", ""), fields.get("src") or fields.get("source") or ""
+        if fields.get("type", "file") != "file" or not sid:
+            raise InvalidArgument(f'invalid secret "{value}": expected id=ID,src=PATH')
+        src = src or sid
+        if not os.path.isfile(src):
+            raise InvalidArgument(f"stat {src}: no such file or directory")
+        out[sid] = os.path.abspath(src)
+    return out
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -126,6 +168,8 @@ def _check(args: argparse.Namespace) -> None:
         raise InvalidArgument(f'unsupported pull policy "{args.pull}"')
     if "-" in args.file and args.context == "-":
         raise InvalidArgument("the Containerfile and the context cannot both come from standard input")
+    if args.isolation and args.isolation not in _ISOLATIONS:
+        raise InvalidArgument(f'unrecognized isolation type "{args.isolation}"')
     if args.jobs < 0:
         raise InvalidArgument(f"--jobs: invalid value {args.jobs}: must be zero or more")
     if args.authfile and not os.path.exists(args.authfile):

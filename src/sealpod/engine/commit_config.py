@@ -76,6 +76,9 @@ def commit_config(rec: ContainerRecord, parent: ImageRecord | None, layer_diff_i
         inner.update(ExposedPorts=_exposed_ports(rec, inner), Volumes=_volumes(rec, inner, options.include_volumes))
     inner = {k: v for k, v in apply_changes(inner, options.changes).items() if v not in (None, "", [], {})}
     comment = options.message or (f"FROM {rec.image_name}" if rec.image_name else "")
+    if options.history_comment is not None:
+        comment = options.history_comment
+    now = options.created or now
     entry: dict[str, Any] = {"created": now,
                              "created_by": options.created_by or shlex.join(spec.get("command") or []) or "/bin/sh"}
     if comment:
@@ -87,7 +90,8 @@ def commit_config(rec: ContainerRecord, parent: ImageRecord | None, layer_diff_i
     plat = host_platform()
     kept = {} if options.squash else base  # squashed: the parent's layers and history are folded in
     config = {**base, "created": now, "config": inner,
-              "architecture": base.get("architecture") or plat.architecture, "os": base.get("os") or plat.os,
+              "architecture": options.arch or base.get("architecture") or plat.architecture,
+              "os": options.os_name or base.get("os") or plat.os,
               "rootfs": {"type": "layers",
                          "diff_ids": [*((kept.get("rootfs") or {}).get("diff_ids") or []),
                                       *([layer_diff_id] if layer_diff_id else [])]},

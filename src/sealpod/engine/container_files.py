@@ -65,6 +65,11 @@ class CommitOptions:
     omit_empty_layer: bool = False  # build: no changes on a parent image: an empty_layer history entry only
     squash: bool = False  # --squash: one layer of the whole root filesystem, no parent layers
     include_volumes: bool = False  # --include-volumes: every volume and bind mount becomes an image VOLUME
+    history_comment: str | None = None  # build: the new history entry's comment (None: "FROM <image>")
+    created: str = ""  # build --timestamp: the config's and the new history entry's time (RFC 3339)
+    os_name: str = ""  # build --os: replaces the parent's
+    arch: str = ""  # build --arch: replaces the parent's
+    exclude: tuple[str, ...] = ()  # build: RUN --mount points, never committed
 
 
 @dataclass(frozen=True)
@@ -341,7 +346,7 @@ class ContainerFiles:
                     c.path not in RUNTIME_MOUNTS for c in self._container_changes(rec.id))):
                 from sealpod.engine.commit_config import secret_paths
 
-                layer = self._diff_layer(rec.id, secret_paths(rec))
+                layer = self._diff_layer(rec.id, secret_paths(rec) | frozenset(options.exclude))
         finally:
             if paused:
                 self.engine.containers.unpause(rec.id)

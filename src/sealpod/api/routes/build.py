@@ -49,7 +49,7 @@ def _options(req: Request) -> Any:
                         target=req.arg("target") or "", pull=policy, labels=_json_arg(req, "labels"),
                         network=_BUILDAH_NETWORK.get(network, network),
                         format=_format(req), quiet=req.flag("q"), layers=req.flag("layers", True),
-                        no_cache=req.flag("nocache"))
+                        no_cache=req.flag("nocache"), squash="new" if req.flag("squash") else "")
 
 
 def _format(req: Request) -> str:
