@@ -289,3 +289,13 @@ def test_closed_stdout_gives_no_python_noise(ctr: SealpodRunner) -> None:
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert out.stdout == "test\n" and "BrokenPipeError" not in out.stderr, out.stderr
     ctr.run("rm", "-f", "-t", "0", "pipey")
+
+
+def test_top_with_ps_options_hides_its_own_ps(ctr: SealpodRunner) -> None:
+    """e2e top_test.go: podman top with ps(1) options (the ps that answers is not listed)."""
+    ctr.run("run", "-d", "--name", "topps", IMAGE, "top", "-d", "2")
+    try:
+        rows = ctr.run("top", "topps", "ax -o args").stdout.splitlines()
+        assert [r.strip() for r in rows] == ["COMMAND", "top -d 2"]
+    finally:
+        ctr.run("rm", "-f", "-t", "0", "topps")

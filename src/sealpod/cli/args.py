@@ -46,7 +46,9 @@ def add_addressing_flags(parser: argparse.ArgumentParser, subject: str, hosts_of
     a("--dns", action="append", default=[], help="set custom DNS servers")
     a("--dns-search", action="append", default=[], help="set custom DNS search domains")
     a("--dns-option", "--dns-opt", action="append", default=[], help="set custom DNS options")
-    a("--no-hosts", action="store_true", help=f"do not create /etc/hosts within {hosts_of}")
+    # None when not given: containers.conf's no_hosts decides, as Podman's flag default does
+    a("--no-hosts", action="store_true", default=None, help=f"do not create /etc/hosts within {hosts_of}")
     a("--ip", default="", help=f"specify a static IPv4 address for the {subject}")
+    a("--ip6", default="", help=f"specify a static IPv6 address for the {subject}")
     a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
     a("--network-alias", action="append", default=[], help=f"add a network-scoped alias for the {subject}")

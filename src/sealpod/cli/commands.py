@@ -133,6 +133,7 @@ COMMANDS: dict[str, CommandRef] = {
     **{f"kube {verb}": CommandRef("sealpod.cli.kube", verb) for verb in ("generate", "play", "down")},
     "generate kube": CommandRef("sealpod.cli.kube", "generate"),
     "generate systemd": CommandRef("sealpod.cli.generate", "systemd"),
+    "generate spec": CommandRef("sealpod.cli.generate", "spec"),
     "play kube": CommandRef("sealpod.cli.kube", "play"),
     **{verb: CommandRef("sealpod.cli.completion", verb) for verb in ("completion", "__complete", "__completeNoDesc")},
     "auto-update": CommandRef("sealpod.cli.auto_update", "auto-update"),

@@ -88,6 +88,9 @@ def _destination(args: argparse.Namespace, identity: str = "") -> str:
         user = f"{uri.user}@" if uri.user else ""
         host = f"[{uri.host}]" if ":" in uri.host else uri.host
         text = f"ssh://{user}{host}:{uri.port}{'' if path.startswith('/') else '/'}{path}"
+    if uri.scheme == "unix" and args.socket_path:  # --socket-path names the socket, as Podman takes it
+        uri = parse_uri(f"unix://{args.socket_path}")
+        text = f"unix://{uri.path}"
     if uri.scheme == "unix" and not os.path.exists(uri.path):
         sys.stderr.write(f'WARN[0000] "{uri.path}" does not exist\n')
     return text

@@ -39,6 +39,14 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
 
     # Podman keeps the command line (inspect's CreateCommand): generate systemd --new replays it
     config = replace(config_from_args(args), create_command=("sealpod", *sys.argv[1:]))
+    if ctx.engine.config.containers.engine.namespace:  # global --namespace: its containers are listed apart
+        config = replace(config, namespace=ctx.engine.config.containers.engine.namespace)
+    if args.ip6 or "bridge" in config.networks:  # they need the default network's name
+        from sealpod.engine.network_flags import place_addresses
+
+        default = ctx.engine.config.containers.network.default_network or "podman"
+        config = replace(config, **place_addresses(default, config.network, dict(config.networks), config.ip,
+                                                   args.ip6))
     pull = PullOptions(registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
                                               auth_file=args.authfile),
                        platform=args.platform or None, signature_policy=args.signature_policy)
@@ -53,6 +61,8 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
         if os.path.exists(config.cidfile):  # before anything is created, so a failure leaves nothing behind
             raise InvalidArgument(f"container id file exists. Ensure another container is not using it or "
                                   f"delete {config.cidfile}")
+        if not os.access(os.path.dirname(os.path.abspath(config.cidfile)), os.W_OK):
+            raise InvalidArgument(f"opening cidfile {config.cidfile}")
     rec = ctx.engine.containers.create_with_image(config, pull, report, replace=args.replace)
     _write_cidfile(config, rec.id)
     return config, rec
@@ -88,6 +98,11 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.run_checks import check_authfile
 
     check_authfile(args.authfile)
+    streams = set(getattr(args, "attach", None) or ("stdin", "stdout", "stderr"))
+    bad = streams - {"stdin", "stdout", "stderr"}
+    if bad:  # before the container is made, so that nothing is left behind
+        raise InvalidArgument(f'invalid stream "{sorted(bad)[0]}" for --attach - must be one of stdin, stdout, '
+                              "or stderr: invalid argument")
     config, rec = _create(args, ctx)
     if config.detach:
         try:
@@ -104,11 +119,6 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
         if config.log_driver != "passthrough":  # as Podman: the container's own output goes there instead
             sys.stdout.write(rec.id + "\n")
         return 0
-    streams = set(getattr(args, "attach", None) or ("stdin", "stdout", "stderr"))
-    bad = streams - {"stdin", "stdout", "stderr"}
-    if bad:
-        raise InvalidArgument(f'invalid stream "{sorted(bad)[0]}" for --attach - must be one of stdin, stdout, '
-                              "or stderr: invalid argument")
     if not streams & {"stdout", "stderr"}:
         sys.stdout.write(rec.id + "\n")  # Podman 4.3: nothing of the output is shown, the ID is
         sys.stdout.flush()

@@ -130,6 +130,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     from sealpod.cli.resource_flags import add_resource_flags
 
     add_resource_flags(p)
+    from sealpod.cli.extra_flags import add_extra_flags
+
+    add_extra_flags(p)
     a("--secret", action="append", default=[], help="add a secret: NAME[,type=mount|env,target=,uid=,gid=,mode=]")
     a("--tls-verify", action="store_true", default=None, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
@@ -253,6 +256,7 @@ def _restart(text: str) -> Any:
 
 def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     from sealpod.cli.cgroup_flags import cgroup_fields
+    from sealpod.cli.extra_flags import extra_fields
     from sealpod.cli.health import health_fields
     from sealpod.cli.pod_flags import init_ctr_flag
     from sealpod.cli.resource_flags import resource_fields
@@ -261,9 +265,10 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     if args.rm and args.restart not in ("", "no", "on-failure"):  # Podman lets a bare on-failure pass
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     _check_conflicts(args)
-    from sealpod.cli.run_checks import check_devices, check_security_opts, check_sysctls
+    from sealpod.cli.run_checks import check_devices, check_security_opts, check_sysctls, check_userns
 
     check_security_opts(args.security_opt)
+    check_userns(args.userns, args.uidmap, args.gidmap, args.subuidname, args.subgidname)
     check_sysctls(args.sysctl, args.network)
     check_devices(args.device)
     if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
@@ -313,7 +318,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout, chroot_dirs=tuple(args.chrootdirs),
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
         sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
-        systemd=_systemd_flag(args.systemd), **cgroup_fields(args), **resource_fields(args),
+        systemd=_systemd_flag(args.systemd), **cgroup_fields(args), **resource_fields(args), **extra_fields(args),
         rootfs=args.image if args.rootfs else "",  # --rootfs: IMAGE names a directory (DIR[:O]), no image
         init_ctr=init_ctr_flag(getattr(args, "init_ctr", ""), args.pod or args.pod_id_file),
     )
@@ -380,7 +385,7 @@ def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "network": "", "ports": tuple(args.publish), "publish_all": args.publish_all,
         "expose": tuple(args.expose), "ip": args.ip, "mac_address": args.mac_address,
-        "network_aliases": tuple(args.network_alias)}
+        "network_aliases": tuple(n for v in args.network_alias for n in v.split(",") if n)}  # a string slice
     if len(values) == 1 and (values[0] in _NETWORK_MODES
                              or values[0].startswith(("container:", "ns:", "slirp4netns:"))):
         fields["network"] = values[0]

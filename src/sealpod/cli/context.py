@@ -57,7 +57,7 @@ class CliContext:
                 events_backend=getattr(a, "events_backend", None),
                 runtime_flags=tuple(getattr(a, "runtime_flag", ()) or ()) or None,
                 default_mounts_file=getattr(a, "default_mounts_file", None),
-                hooks_dir=tuple(getattr(a, "hooks_dir", ())) or None,
+                hooks_dir=tuple(getattr(a, "hooks_dir", ())) or None, namespace=getattr(a, "namespace", None),
             ))
         return self._engine
 

@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.engine.events import parse_filters, parse_time
 
     filters = parse_filters(args.filter)
-    since, until = parse_time(args.since), parse_time(args.until)
+    since, until = parse_time(args.since), parse_time(args.until, until=True)
     show = _printer(args.format, args.no_trunc)
     log = ctx.engine.events
     events = log.follow(since, until, filters) if args.stream else iter(log.read(since, until, filters))

@@ -204,7 +204,7 @@ def inspect_output(docs: Sequence[object], fmt: str | None) -> str:
 
         return json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
-    return "".join(tmpl.execute(_GoFields(d) if isinstance(d, dict) else d) for d in docs)
+    return "".join(tmpl.execute(_GoFields.of(d) if isinstance(d, dict) else d) for d in docs)
 
 
 class _GoFields(dict[str, object]):
@@ -212,6 +212,14 @@ class _GoFields(dict[str, object]):
     (Podman's structs have ``ID`` with the JSON name ``Id``): ``{{.ID}}`` works as in Podman."""
 
     _ALIASES = {"ID": "Id"}
+    strict_type = ""  # see gotemplate.values.StrictFields: kept from the document wrapped
+    known: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, doc: dict[str, object]) -> _GoFields:
+        out = cls(doc)
+        out.strict_type, out.known = getattr(doc, "strict_type", ""), getattr(doc, "known", frozenset())
+        return out
 
     def get(self, key: str, default: object = None) -> object:
         if key not in self and key in self._ALIASES:

@@ -1,4 +1,4 @@
-"""``generate systemd``: systemd units that start (or create) a container or a pod."""
+"""``generate systemd``: systemd units that start (or create) a container or a pod; ``generate spec``."""
 
 from __future__ import annotations
 
@@ -100,6 +100,36 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _setup_spec(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("target", metavar="{CONTAINER|POD}")
+    a("-c", "--compact", action="store_true", help="Print the json in a compact format for consumption")
+    a("-f", "--filename", default="", help="Write output to the specified path")
+    a("-n", "--name", action="store_true", default=True,
+      help="Specify a new name for the generated spec (default true)")
+
+
+def _run_spec(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``generate spec``: the Libpod create body that makes a copy (``NAME-clone``) of a container or pod."""
+    import json
+
+    from sealpod.engine.spec_export import generate_spec
+
+    doc = generate_spec(ctx.engine, args.target, rename=args.name)
+    text = json.dumps(doc, separators=(",", ":")) if args.compact else json.dumps(doc, indent=1)
+    if args.filename:
+        try:
+            with open(args.filename, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            raise InvalidArgument(f"open {args.filename}: {(e.strerror or str(e)).lower()}") from None
+        sys.stdout.write(args.filename + "\n")
+        return 0
+    sys.stdout.write(text + "\n")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "systemd": Command("Generate systemd units", _setup, _run),
+    "spec": Command("Generate Specgen JSON based on containers or pods", _setup_spec, _run_spec),
 }

@@ -97,11 +97,12 @@ def _run_pull(args: argparse.Namespace, ctx: CliContext) -> int:
 def _setup_push(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("destination", nargs="?", metavar="DESTINATION")
+    p.set_defaults(intermixed=True)  # "push IMAGE -q DESTINATION", as cobra takes it
     p.add_argument("-q", "--quiet", action="store_true", help="suppress output information when pushing")
     p.add_argument("--digestfile", type=Path, help="write the digest of the pushed image to this file")
     p.add_argument("--format", "-f", dest="manifest_format", help="manifest type (oci, v2s2) — kept as pulled")
     p.add_argument("--remove-signatures", action="store_true", help="discard any signatures")
-    p.add_argument("--compression-format", help="compression format (layers are pushed as stored)")
+    p.add_argument("--compression-format", help="compression format to use (gzip, zstd)")
     p.add_argument("--sign-by", help="add a signature at the destination using the specified key")
     p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # accepted, as in Podman
     _add_registry_flags(p)
@@ -114,7 +115,8 @@ def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
     progress = Progress()
     options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile,
                           progress=None if args.quiet else progress.blob, sign_by=args.sign_by or None,
-                          remove_signatures=args.remove_signatures)
+                          remove_signatures=args.remove_signatures,
+                          compression=args.compression_format or None)
     try:
         ctx.engine.images.push(args.image, args.destination, options, _quiet if args.quiet else progress.line)
     finally:

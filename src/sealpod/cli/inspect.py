@@ -117,16 +117,44 @@ _NIL_SLICES = frozenset({"Cmd", "Links", "VolumesFrom", "Log", "Binds", "Effecti
                          "Layers", "Containers", "Names", "CapAdd", "CapDrop", "Dns", "DnsOptions", "DnsSearch",
                          "ExtraHosts", "GroupAdd", "SecurityOpt", "Args"})
 
+# The fields of Podman's inspect structs a template may name although our JSON may omit them when empty;
+# any other name is an error, as Go's "can't evaluate field" (a typo is not silently ``<no value>``).
+_CONTAINER_FIELDS = frozenset(
+    "ID Id Created Path Args State Image ImageDigest ImageName Rootfs Pod ResolvConfPath HostnamePath HostsPath "
+    "StaticDir OCIConfigPath OCIRuntime ConmonPidFile PidFile Name RestartCount Driver MountLabel ProcessLabel "
+    "AppArmorProfile EffectiveCaps BoundingCaps ExecIDs GraphDriver SizeRw SizeRootFs Mounts Dependencies "
+    "NetworkSettings Namespace IsInfra IsService Config HostConfig".split())
+_IMAGE_FIELDS = frozenset(
+    "ID Id Digest RepoTags RepoDigests Parent Comment Created Config Version Author Architecture Os Size "
+    "VirtualSize GraphDriver RootFS Labels Annotations ManifestType User History NamesHistory HealthCheck".split())
+
 # Lists of Go structs, and Go structs (not pointers), that a template prints as ``{v1 v2}``.
 _STRUCT_LISTS = frozenset({"Mounts", "Ulimits", "Log", "Devices"})
 _STRUCTS = frozenset({"RestartPolicy", "LogConfig", "Health"})
+
+
+# time.Time fields, which a Go template prints as ``2006-01-02 15:04:05.999999999 -0700 MST``, not as JSON's RFC 3339.
+_TIMES = frozenset({("Created", ""), ("StartedAt", "State"), ("FinishedAt", "State")})
+
+
+def go_time_text(text: str) -> str:
+    """An RFC 3339 time as Go's ``time.Time.String()`` writes it (other text unchanged)."""
+    import re
+
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+    if m is None:
+        return text
+    day, clock, frac, zone = m.groups()
+    frac = ("." + frac.rstrip("0")) if frac and frac.rstrip("0") else ""
+    offset = "+0000 UTC" if zone == "Z" else f"{zone.replace(':', '')} {zone.replace(':', '')}"
+    return f"{day} {clock}{frac} {offset}"
 
 
 def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
     """What a Go template sees of an inspect document: nil maps and slices as Go prints them, the
     fields Podman's JSON omits when empty at their zero values, and ``State.Healthcheck`` (Podman's
     older name) answering like ``State.Health``."""
-    from sealpod.cli.gotemplate.values import GoStruct, NilMap, NilSlice
+    from sealpod.cli.gotemplate.values import GoStruct, NilMap, NilSlice, StrictFields
 
     if isinstance(doc, list):
         items = [template_view(x) for x in doc]
@@ -135,6 +163,8 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
                      for x in items]
         return [GoStruct(x) if key in _STRUCT_LISTS and isinstance(x, dict) else x for x in items]
     if not isinstance(doc, dict):
+        if isinstance(doc, str) and (key, parent) in _TIMES:
+            return go_time_text(doc)
         if doc is None and (key in _NIL_MAPS or (key == "Config" and parent == "LogConfig")):
             return NilMap()
         return NilSlice() if doc is None and key in _NIL_SLICES else doc
@@ -161,6 +191,9 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
         out.setdefault("OCIConfigPath", "")
         for name, zero in (("Timezone", ""), ("sdNotifySocket", ""), ("Healthcheck", None), ("Secrets", NilSlice())):
             cfg.setdefault(name, zero)
+        return StrictFields(out, "*define.InspectContainerData", _CONTAINER_FIELDS)
+    if key == "" and "RepoTags" in out and "RootFS" in out:  # an image
+        return StrictFields(out, "interface {}", _IMAGE_FIELDS)
     return out
 
 

@@ -74,6 +74,13 @@ class ArgumentParser(argparse.ArgumentParser):
         if unknown:  # a sub-command of a command made of sub-parsers (system connection)
             raise InvalidArgument(f"unrecognized command `{self.prog} {unknown.group(1)}`\nTry '{self.prog} --help' "
                                   "for more information")
+        typed_value = re.fullmatch(r"argument (\S+): invalid (int|float) value: '(.*)'", message, re.DOTALL)
+        if typed_value:  # cobra's words: the flag as its help names it, and Go's parse error
+            names = sorted(typed_value.group(1).split("/"), key=len)
+            flag = ", ".join(names) if len(names) > 1 and not names[0].startswith("--") else names[-1]
+            func = "ParseFloat" if typed_value.group(2) == "float" else "ParseInt"
+            value = typed_value.group(3)
+            message = f'invalid argument "{value}" for "{flag}" flag: strconv.{func}: parsing "{value}": invalid syntax'
         missing = re.fullmatch(r"argument (\S+): expected one argument", message)
         if missing:  # cobra's words, for the spelling the user typed
             aliases = missing.group(1).split("/")
@@ -100,6 +107,8 @@ def global_parser() -> ArgumentParser:
                    help="log messages at and above LEVEL (trace, debug, info, warn, warning, error, fatal, panic)")
     g.add_argument("--cgroup-manager", default=S, choices=("cgroupfs", "systemd"), help="cgroup manager")
     g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
+    g.add_argument("--namespace", default=S, help="set the libpod namespace, used to create new containers and to "
+                   "list them")
     g.add_argument("--tmpdir", type=Path, default=S, help="path to the tmp directory for libpod state content")
     g.add_argument("--volumepath", type=_path_or_none, default=S, help="path to the volume directory")
     g.add_argument("--network-config-dir", "--cni-config-dir", dest="network_config_dir", type=_path_or_none,
@@ -223,6 +232,25 @@ def _configure_logging(level: str, name: str, argv: list[str]) -> None:
     log.log(TRACE, "running %s %s with %s", program_name(), name, " ".join(argv))
 
 
+def _global_namespace(before: list[str]) -> tuple[list[str], str | None]:
+    """``--namespace NS`` before the command, taken out here: ``ps`` has a ``--namespace`` of its
+    own (``--ns``), which only a flag after the command means, as in Podman."""
+    out: list[str] = []
+    value: str | None = None
+    i = 0
+    while i < len(before):
+        word = before[i]
+        if word == "--namespace" and i + 1 < len(before):
+            value, i = before[i + 1], i + 2
+            continue
+        if word.startswith("--namespace="):
+            value = word.partition("=")[2]
+        else:
+            out.append(word)
+        i += 1
+    return out, value
+
+
 def _docker_debug(before: list[str]) -> tuple[list[str], bool]:
     """Docker's ``-D``/``--debug`` before the command means ``--log-level=debug`` (``info -D`` is info's own)."""
     out, debug, i, valued = [], False, 0, takes_value()
@@ -336,7 +364,10 @@ def _dispatch(argv: list[str]) -> int:
     parse = parser.parse_intermixed_args if parser.get_default("intermixed") else parser.parse_args
     from sealpod.cli.usage import glue_dash_values
 
+    before, namespace = _global_namespace(before)
     args = parse(glue_dash_values(parser, before + after))
+    if namespace is not None:
+        args.namespace = namespace
     if remote is None:  # run by a service for a remote client
         from sealpod.cli.remote import check_served, served_flag_count
 

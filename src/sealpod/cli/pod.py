@@ -95,7 +95,8 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
                    dns_servers=tuple(args.dns), dns_search=tuple(args.dns_search),
                    dns_options=tuple(args.dns_option), volumes=tuple(args.volume), userns=args.userns,
                    exit_policy=args.exit_policy, pod_id_file=args.pod_id_file, mac_address=args.mac_address,
-                   ip=args.ip, network_aliases=tuple(args.network_alias), no_hosts=args.no_hosts,
+                   ip=args.ip, network_aliases=tuple(n for v in args.network_alias for n in v.split(",") if n),
+                   no_hosts=bool(args.no_hosts),
                    shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else None,
                    infra_conmon_pidfile=args.infra_conmon_pidfile, create_command=("sealpod", *sys.argv[1:]),
                    infra_config=infra_fields(args), share_parent=share_parent(args), **_networks(args.network))
@@ -103,6 +104,12 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     spec = spec_from_args(args)
+    if args.ip6 or "bridge" in spec.networks:  # they need the default network's name
+        from sealpod.engine.network_flags import place_addresses
+        from sealpod.utils.record import replace
+
+        default = ctx.engine.config.containers.network.default_network or "podman"
+        spec = replace(spec, **place_addresses(default, spec.network, dict(spec.networks), spec.ip, args.ip6))
     pods = ctx.engine.pods
     if args.replace and spec.name and pods.exists(spec.name):
         pods.remove(spec.name, force=True)

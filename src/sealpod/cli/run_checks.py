@@ -55,3 +55,10 @@ def check_devices(devices: list[str]) -> None:
         host = flag.split(":", 1)[0]
         if host.startswith("/") and not os.path.exists(host):
             raise InvalidArgument(f"stat {host}: no such file or directory")
+
+
+def check_userns(userns: str, uidmap: list[str], gidmap: list[str], subuidname: str, subgidname: str) -> None:
+    """``--userns`` (any mode, ``private`` too) cannot be given with the flags that make the maps
+    themselves: Podman refuses the pair at create, before the ranges are even looked up."""
+    if userns and (uidmap or gidmap or subuidname or subgidname):
+        raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")

@@ -30,7 +30,13 @@ def _run_version(args: argparse.Namespace, ctx: CliContext) -> int:
         from sealpod.cli.gotemplate import compile_template
 
         # a local engine is its own server: Podman fills .Server like .Client (scripts read either)
-        out = compile_template(unescape(args.format), name="version").execute({"Client": doc, "Server": doc})
+        # and a template naming neither (``{{.Version}}``) reads the client's fields, as Podman's does
+        fmt = unescape(args.format)
+        from sealpod.cli.gotemplate.values import StrictFields
+
+        data = {"Client": doc, "Server": doc} if ".Client" in fmt or ".Server" in fmt else doc
+        kind = "*entities.SystemVersionReport" if data is not doc else "*define.Version"
+        out = compile_template(fmt, name="version").execute(StrictFields(data, kind))
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
         return 0
     lines = [("Version", doc["Version"]), ("API Version", doc["APIVersion"]), ("Go Version", doc["GoVersion"]),
@@ -58,12 +64,15 @@ def _run_info(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     from sealpod.cli.gotemplate import compile_template
 
-    out = compile_template(unescape(args.format), name="info").execute(_Info(doc))
+    info = _Info(doc)
+    info.strict_type = "*define.Info"  # a top-level name Podman's struct lacks is an error, as in Podman
+    out = compile_template(unescape(args.format), name="info").execute(info)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return 0
 
 
 class _Info(dict):  # type: ignore[type-arg]
+    strict_type = ""
     """Go templates address info as ``{{.Store.GraphRoot}}`` (Podman's struct fields) while its JSON
     keys are ``store.graphRoot``: match keys regardless of case, at any depth (and the one field whose
     name differs from its key: ``.Host.CgroupsVersion`` is ``host.cgroupVersion``)."""
@@ -79,7 +88,8 @@ class _Info(dict):  # type: ignore[type-arg]
 
 def _setup_service(p: argparse.ArgumentParser) -> None:
     p.add_argument("uri", nargs="?", metavar="URI", help="where to listen: unix:///path or tcp://host:port")
-    p.add_argument("-t", "--time", type=float, default=5.0, help="seconds idle before exiting (0: never)")
+    p.add_argument("-t", "--time", type=float, default=None,
+                   help="seconds idle before exiting, 0: never (default: containers.conf's service_timeout, 5)")
     p.add_argument("--cors", default="", help="set CORS headers to inject to the HTTP response")
 
 
@@ -109,7 +119,8 @@ def _run_service(args: argparse.Namespace, ctx: CliContext) -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is every thread?
     # commands run for remote clients report where they were reached (info's remoteSocket)
     env = {**{k: v for k, v in env.items() if not k.startswith("LISTEN_")}, "_SEALPOD_SERVICE_URI": uri}
-    serve(uri, lambda: Engine(config, env, home), args.time, cors=args.cors)
+    idle = args.time if args.time is not None else float(config.containers.engine.service_timeout)
+    serve(uri, lambda: Engine(config, env, home), idle, cors=args.cors)
     return 0
 
 

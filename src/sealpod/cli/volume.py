@@ -77,7 +77,8 @@ def _print_docs(docs: list[dict[str, Any]], fmt: str | None) -> None:
 
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
     # JSON leaves false flags out, as Podman's does; its templates still see them as false
-    sys.stdout.write("".join(tmpl.execute({"NeedsCopyUp": False, "NeedsChown": False, **d}) for d in docs))
+    defaults = {"NeedsCopyUp": False, "NeedsChown": False, "UID": 0, "GID": 0, "Anonymous": False}
+    sys.stdout.write("".join(tmpl.execute({**defaults, **d}) for d in docs))
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:

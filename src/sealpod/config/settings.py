@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
+from sealpod.config import conf_values as cv
 from sealpod.config.toml import toml_type_name
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -297,8 +298,8 @@ CONTAINERS_SETTINGS: tuple[Setting, ...] = (
         "capabilities a container gets unless told otherwise",
     ),
     _containers("default_sysctls", parse_str_list, ["net.ipv4.ping_group_range=0 0"], "name=value sysctls"),
-    _containers("default_ulimits", parse_str_list, [], "name=soft:hard ulimits"),
-    _containers("devices", parse_str_list, [], "host:container:permissions devices"),
+    _containers("default_ulimits", cv.parse_ulimits, [], "name=soft:hard ulimits"),
+    _containers("devices", cv.parse_devices, [], "host:container:permissions devices"),
     _containers("dns_options", parse_str_list, [], "options for the container's resolv.conf"),
     _containers("dns_searches", parse_str_list, [], "search domains for the container's resolv.conf"),
     _containers("dns_servers", parse_str_list, [], 'nameservers; "none" means no resolv.conf'),
@@ -312,20 +313,20 @@ CONTAINERS_SETTINGS: tuple[Setting, ...] = (
     _containers("keyring", parse_bool, True, "create a session keyring in containers"),
     _containers("label", parse_bool, True, "SELinux labelling"),
     _containers("log_driver", parse_str, "k8s-file", "k8s-file, journald, none or passthrough"),
-    _containers("log_size_max", parse_int, -1, "maximum bytes of a container log; negative: unlimited"),
+    _containers("log_size_max", cv.int_of("int64"), -1, "maximum bytes of a container log; negative: unlimited"),
     _containers("log_tag", parse_str, "", "tag for container log messages"),
     _containers("netns", parse_str, "private", "default network namespace mode"),
     _containers("no_hosts", parse_bool, False, "do not create /etc/hosts in containers"),
     _containers("pidns", parse_str, "private", "default PID namespace mode"),
-    _containers("pids_limit", parse_int, 2048, "maximum processes in a container; 0: unlimited"),
+    _containers("pids_limit", cv.int_of("int64"), 2048, "maximum processes in a container; 0: unlimited"),
     _containers("prepare_volume_on_create", parse_bool, False, "copy image content into volumes at create"),
     _containers("read_only", parse_bool, False, "run containers with a read-only root filesystem"),
     _containers(
         "seccomp_profile", parse_str, "/usr/share/containers/seccomp.json", "default seccomp profile"
     ),
-    _containers("shm_size", parse_str, "65536k", "size of /dev/shm"),
-    _containers("tz", parse_str, "", 'container time zone; "local" follows the host'),
-    _containers("umask", parse_str, "0022", "umask of the container process"),
+    _containers("shm_size", cv.parse_shm_size, "65536k", "size of /dev/shm"),
+    _containers("tz", cv.parse_tz, "", 'container time zone; "local" follows the host'),
+    _containers("umask", cv.parse_umask, "0022", "umask of the container process"),
     _containers("userns", parse_str, "host", "default user namespace mode"),
     _containers("userns_size", parse_int, 65536, "ids allocated for userns=auto"),
     _containers("utsns", parse_str, "private", "default UTS namespace mode"),
@@ -392,9 +393,9 @@ ENGINE_SETTINGS: tuple[Setting, ...] = (
     _engine("network_cmd_path", parse_str, "", "path of slirp4netns"),
     _engine("network_cmd_options", parse_str_list, [], "options for slirp4netns"),
     _engine("no_pivot_root", parse_bool, False, "use chroot instead of pivot_root"),
-    _engine("num_locks", parse_int, 2048, "locks available to containers and pods"),
+    _engine("num_locks", cv.int_of("uint32"), 2048, "locks available to containers and pods"),
     _engine("pod_exit_policy", parse_str, "continue", "what a pod does when its last container exits"),
-    _engine("pull_policy", parse_str, "missing", "always, missing, never or newer"),
+    _engine("pull_policy", cv.parse_pull_policy, "missing", "always, missing, never or newer"),
     _engine("remote", parse_bool, False, "talk to a service instead of running locally"),
     _engine("runtime", parse_str, "", 'OCI runtime name or path; "" lets the engine choose'),
     _engine(
@@ -417,13 +418,13 @@ ENGINE_SETTINGS: tuple[Setting, ...] = (
     _engine("static_dir", parse_str, "", "persistent engine files; empty: under the graph root"),
     _engine("stop_timeout", parse_int, 10, "seconds between the stop signal and SIGKILL"),
     _engine("exit_command_delay", parse_int, 300, "seconds before the exec exit command runs"),
-    _engine("tmp_dir", parse_str, "", "per-boot engine files; empty: under the run root"),
+    _engine("tmp_dir", cv.parse_abs_path, "", "per-boot engine files; empty: under the run root"),
     _engine("volume_path", parse_str, "", "where named volumes live; empty: under the graph root"),
     _engine("volume_plugins", parse_str_table, {}, "volume plugin name to socket path"),
 )
 
 NETWORK_SETTINGS: tuple[Setting, ...] = (
-    _network("network_backend", parse_str, "", 'netavark (or "cni", unsupported); "" means netavark'),
+    _network("network_backend", cv.parse_network_backend, "", 'netavark (or "cni", unsupported); "" means netavark'),
     _network(
         "cni_plugin_dirs",
         parse_str_list,
@@ -431,10 +432,10 @@ NETWORK_SETTINGS: tuple[Setting, ...] = (
         "ignored: sealpod does not use CNI",
     ),
     _network("default_network", parse_str, "podman", "network containers join by default"),
-    _network("default_subnet", parse_str, "10.88.0.0/16", "subnet of the default network"),
+    _network("default_subnet", cv.parse_subnet, "10.88.0.0/16", "subnet of the default network"),
     _network(
         "default_subnet_pools",
-        parse_subnet_pools,
+        cv.parse_pools,
         [
             {"base": "10.89.0.0/16", "size": 24},
             {"base": "10.90.0.0/15", "size": 24},
@@ -448,7 +449,7 @@ NETWORK_SETTINGS: tuple[Setting, ...] = (
         "default_rootless_network_cmd", parse_str, "slirp4netns", "rootless network: slirp4netns, pasta"
     ),
     _network("network_config_dir", parse_str, "", "network definitions; empty: under the graph root"),
-    _network("dns_bind_port", parse_int, 53, "port of aardvark-dns on rootful bridges"),
+    _network("dns_bind_port", cv.int_of("uint16"), 53, "port of aardvark-dns on rootful bridges"),
 )
 
 SECRETS_SETTINGS: tuple[Setting, ...] = (

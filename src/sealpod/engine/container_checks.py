@@ -59,6 +59,7 @@ def check(config: ContainerConfig) -> None:
         from sealpod.engine.auto_update import check_create
 
         check_create(config.labels, config.image)
+    _check_numbers(config)
     if config.oom_score_adj is not None and not -1000 <= config.oom_score_adj <= 1000:
         raise InvalidArgument(f"invalid argument: oom_score_adj {config.oom_score_adj} must be between -1000 and 1000")
     if config.umask and not (config.umask.isascii() and config.umask.isdigit() and len(config.umask) <= 4
@@ -75,6 +76,24 @@ def check(config: ContainerConfig) -> None:
             raise InvalidArgument("finding timezone for container: time: invalid location name")
         if os.path.isdir(zone):  # a region, not a zone
             raise InvalidArgument("running container create option: invalid timezone: is a directory")
+
+
+def _check_numbers(config: ContainerConfig) -> None:
+    """Values that would only fail at start (or not be storable at all) are refused at create, as Podman
+    refuses them while parsing: a --ulimit it cannot parse, a --cpus that is no finite number."""
+    import math
+
+    if config.cpus is not None and not math.isfinite(config.cpus):
+        raise InvalidArgument(f'invalid argument "{config.cpus}" for "--cpus" flag: the number of CPUs must be '
+                              "a finite number")
+    if config.ulimits:
+        from sealpod.runtime.rlimits import parse_ulimits
+
+        parse_ulimits(config.ulimits)
+    if config.detach_keys:
+        from sealpod.runtime.attach import parse_detach_keys
+
+        parse_detach_keys(config.detach_keys)
 
 
 def _check_capabilities(add: tuple[str, ...], drop: tuple[str, ...]) -> None:

@@ -56,7 +56,7 @@ class ContainerConfig:
     dns_servers: tuple[str, ...] = ()
     dns_search: tuple[str, ...] = ()
     dns_options: tuple[str, ...] = ()
-    no_hosts: bool = False
+    no_hosts: bool | None = None  # --no-hosts; None: containers.conf's no_hosts (default false)
     mounts: tuple[MountSpec, ...] = ()
     read_only: bool = False
     privileged: bool = False
@@ -146,6 +146,10 @@ class ContainerConfig:
     passwd_entry: str = ""  # --passwd-entry: the line to add, with $UID $GID $NAME $HOME $USERNAME expanded
     env_merge: tuple[str, ...] = ()  # --env-merge KEY=VALUE: ${VAR} in VALUE from the image's environment
     read_only_tmpfs: bool = True  # --read-only-tmpfs: with --read-only, tmpfs on /run, /tmp and /var/tmp
+    seccomp_policy: str = ""  # --seccomp-policy: "" / default, or image (the profile in the image's label)
+    hostusers: tuple[str, ...] = ()  # --hostuser: host accounts added to the container's /etc/passwd
+    cgroup_conf: dict[str, str] = field(default_factory=dict)  # --cgroup-conf KEY=VALUE: cgroup v2 files
+    namespace: str = ""  # the global --namespace (containers.conf's engine.namespace) it was created in
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 def extra_resources(cfg: ContainerConfig) -> dict[str, Any]:
     """The runtime's Resources fields of --memory-reservation, --memory-swappiness, --oom-kill-disable,
-    --cpuset-mems and --cpu-rt-*."""
+    --cpuset-mems, --cpu-rt-* and --cgroup-conf."""
     return {"memory_reservation": cfg.memory_reservation, "memory_swappiness": cfg.memory_swappiness,
             "disable_oom_killer": cfg.oom_kill_disable, "cpuset_mems": cfg.cpuset_mems,
-            "cpu_rt_period": cfg.cpu_rt_period, "cpu_rt_runtime": cfg.cpu_rt_runtime}
+            "cpu_rt_period": cfg.cpu_rt_period, "cpu_rt_runtime": cfg.cpu_rt_runtime, "unified": dict(cfg.cgroup_conf)}
 
 
 def extra_params(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, rootfs: Path, user: ExecUser,

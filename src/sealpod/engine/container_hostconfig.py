@@ -62,7 +62,8 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
         "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
             0 if svc.engine.config.rootless else conf.containers.pids_limit or 0),
         "Ulimits": ulimits(oci, [*conf.containers.default_ulimits, *(cfg.get("ulimits") or ())]),
-        "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "CgroupConf": None,
+        "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+        "CgroupConf": dict(cfg.get("cgroup_conf") or {}) or None,
     }
 
 

@@ -67,7 +67,7 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         "StaticDir": str(paths.userdata),
         **({"OCIConfigPath": str(oci_path)} if oci else {}),
         "OCIRuntime": rec.spec.get("oci_runtime") or svc.engine.system.runtime_path()[0],
-        "ConmonPidFile": str(paths.conmon_pidfile),
+        "ConmonPidFile": rec.config.get("conmon_pidfile") or str(paths.conmon_pidfile),
         "PidFile": rec.config.get("pidfile") or str(paths.pidfile), "Name": rec.name, "RestartCount": rec.restart_count,
         "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
         **_capabilities(svc, rec, oci), "ExecIDs": _exec_ids(svc, rec), "GraphDriver": _graph_driver(svc, rec),
@@ -135,11 +135,11 @@ def _capabilities(svc: ContainerService, rec: ContainerRecord, oci: dict[str, An
     """What the runtime was given; before the first start, what it will be given."""
     caps = (oci.get("process") or {}).get("capabilities") or {}
     if not caps:
+        from sealpod.engine.container_caps import planned_capabilities
         from sealpod.engine.container_config import ContainerConfig
-        from sealpod.engine.container_start import _capabilities as planned
 
         try:
-            wanted = list(planned(svc, ContainerConfig.from_json(rec.config)))
+            wanted = list(planned_capabilities(svc, ContainerConfig.from_json(rec.config), rec.spec.get("labels")))
         except (SealpodError, TypeError, ValueError):
             wanted = []
         caps = {"effective": wanted, "bounding": wanted}

@@ -29,6 +29,8 @@ def summaries(svc: ContainerService, *, all_containers: bool, filters: Sequence[
 
     health = svc.engine.health
     found = _summaries(svc, all_containers, filters)
+    if svc.engine.config.containers.engine.namespace:  # the global --namespace: only the containers made in it
+        found = _in_namespace(svc, found, svc.engine.config.containers.engine.namespace)
     if any(s.state in (State.RUNNING, State.PAUSED) for s in found):
         # state files are read only for containers that can have ports or a health status
         extras = svc.db.ps_extras()
@@ -49,6 +51,13 @@ def summaries(svc: ContainerService, *, all_containers: bool, filters: Sequence[
         image = svc.store.get_image(s.image_id).size if s.image_id else 0
         out.append(replace(s, rw_size=rw, root_size=rw + image))
     return out
+
+
+def _in_namespace(svc: ContainerService, found: list[ContainerSummary], namespace: str) -> list[ContainerSummary]:
+    rows = svc.db.db.conn.execute("SELECT id FROM containers WHERE json_extract(config, '$.namespace') = ?",
+                                  (namespace,))
+    ids = {row[0] for row in rows}
+    return [s for s in found if s.id in ids]
 
 
 def _with_extras(svc: ContainerService, s: ContainerSummary, extras: tuple[bool, bool],

@@ -285,7 +285,9 @@ class ContainerOps:
         if code != 0:
             text = (err.getvalue() or out.getvalue()).decode(errors="replace").strip().splitlines()
             raise SealpodError(f"executing ps(1) in the container: {text[-1] if text else f'exit status {code}'}")
-        return [[line] for line in out.getvalue().decode(errors="replace").splitlines()]
+        ours = " ".join(("ps", *words))  # the ps we ran is not one of the container's processes
+        return [[line] for line in out.getvalue().decode(errors="replace").splitlines()
+                if not line.rstrip().endswith(ours)]
 
     def port(self, name_or_id: str) -> list[str]:
         """Published ports as ``80/tcp -> 0.0.0.0:8080``; none until sealpod publishes ports."""

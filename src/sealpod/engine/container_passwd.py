@@ -52,13 +52,36 @@ def wanted_lines(cfg: ContainerConfig, rootfs: Path, user_spec: str, user: ExecU
     username = user.name or str(user.uid)
     if not known_user and (not user_part or user_part.isdigit()):
         line = _expand(cfg.passwd_entry or DEFAULT_ENTRY, user.uid, user.gid, workdir or "/", username)
-        out["/etc/passwd"] = _with_line(passwd, line)
+        out["/etc/passwd"] = passwd = _with_line(passwd, line)
+    for line in host_user_lines(cfg.hostusers, passwd, workdir or "/"):
+        out["/etc/passwd"] = passwd = _with_line(passwd, line)
     group = etcfiles.read_in_root(rootfs, "/etc/group")
     gids = {g.gid for g in etcfiles.parse_group(group)}
     if group_part and group_part.isdigit() and user.gid not in gids:
         out["/etc/group"] = _with_line(group, f"{user.gid}:x:{user.gid}:{username}")
     elif not group_part and not known_user and user_part.isdigit() and user.uid not in gids:
         out["/etc/group"] = _with_line(group, f"{user.uid}:x:{user.uid}:{username}")  # Podman's group of the user
+    return out
+
+
+def host_user_lines(hostusers: tuple[str, ...], passwd: str | None, home: str) -> list[str]:
+    """``--hostuser NAME|UID``: the host's account, as a line for the container's /etc/passwd,
+    unless the image knows that name or uid already (home: the working directory, as Podman)."""
+    import pwd
+
+    from sealpod.errors import InvalidArgument
+    from sealpod.runtime import etcfiles
+
+    entries = etcfiles.parse_passwd(passwd)
+    out = []
+    for wanted in hostusers:
+        try:
+            u = pwd.getpwuid(int(wanted)) if wanted.isdigit() else pwd.getpwnam(wanted)
+        except KeyError:
+            raise InvalidArgument(f"user: unknown user {wanted}") from None
+        if any(e.name == u.pw_name or e.uid == u.pw_uid for e in entries):
+            continue
+        out.append(f"{u.pw_name}:*:{u.pw_uid}:{u.pw_gid}:{u.pw_gecos}:{home}:/bin/sh")
     return out
 
 

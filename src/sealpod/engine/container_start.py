@@ -37,28 +37,17 @@ def _parse_conf_size(text: str) -> int:
     return int(text)
 
 
-def _capabilities(svc: ContainerService, cfg: ContainerConfig) -> tuple[str, ...]:
-    from sealpod.runtime.spec import host_capabilities
-
-    if cfg.privileged:
-        return host_capabilities()
-    norm = [c.upper() if c.upper().startswith("CAP_") else f"CAP_{c.upper()}" for c in
-            svc.engine.config.containers.containers.default_capabilities]
-    caps = list(dict.fromkeys(norm))
-    drops = {c.upper() if c.upper().startswith("CAP_") or c.upper() == "ALL" else f"CAP_{c.upper()}"
-             for c in cfg.cap_drop}
-    if "ALL" in drops:
-        caps = []
-    caps = [c for c in caps if c not in drops]
-    for add in cfg.cap_add:
-        up = add.upper()
-        if up == "ALL":  # every capability but those dropped by name, as Podman
-            caps = list(dict.fromkeys([*caps, *(c for c in host_capabilities() if c not in drops)]))
-            continue
-        name = up if up.startswith("CAP_") else f"CAP_{up}"
-        if name not in caps:
-            caps.append(name)
-    return tuple(caps)
+def conf_shm_size(text: str) -> int:
+    """containers.conf's ``shm_size`` in bytes: Podman reads it with decimal units ("64m" is 64000000
+    bytes; its default "65536k" makes a /dev/shm the kernel shows as 64000k), unlike ``--shm-size``."""
+    units = {"k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "b": 1}
+    value = text.strip().lower().removesuffix("b").removesuffix("i") or "0"
+    try:
+        if value[-1] in units:
+            return int(float(value[:-1]) * units[value[-1]])
+        return int(float(value))
+    except ValueError:
+        raise InvalidArgument(f"invalid shm_size {text!r} in containers.conf") from None
 
 
 #: Options of -v/--mount that are ours or Podman's, not the bind mount's.
@@ -182,7 +171,7 @@ def _shared_shm(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfi
         return []
     if not is_mountpoint(os.fspath(shm)):
         shm.mkdir(parents=True, exist_ok=True)
-        size = cfg.shm_size or _parse_conf_size(svc.engine.config.containers.containers.shm_size or "65536k")
+        size = cfg.shm_size or conf_shm_size(svc.engine.config.containers.containers.shm_size or "65536k")
         mount("shm", os.fspath(shm), "tmpfs", 0x2 | 0x4 | 0x8, f"mode=1777,size={size}")  # nosuid,nodev,noexec
     return [Mount("/dev/shm", "bind", os.fspath(shm), opts)]
 
@@ -221,9 +210,12 @@ def _security(cfg: ContainerConfig) -> dict[str, Any]:
     return out
 
 
-def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...]) -> dict[str, Any] | None:
+def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...],
+             image_profile: dict[str, Any] | None = None) -> dict[str, Any] | None:
     from sealpod.runtime import seccomp
 
+    if image_profile is not None:  # --seccomp-policy=image: the image's own profile, over any other
+        return seccomp.to_oci(image_profile, caps)
     if mode == "unconfined" or (cfg.privileged and mode in ("default", "")):
         return None  # --privileged drops only the default profile: one the user names still applies
     path = Path(mode) if mode not in ("default", "") else seccomp.find_profile()
@@ -387,7 +379,9 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         env.append(f"HOME={user.home or '/'}")
     if not any(e.startswith("HOSTNAME=") for e in env):
         env.append(f"HOSTNAME={hostname}")
-    caps = _capabilities(svc, cfg)
+    from sealpod.engine.container_caps import planned_capabilities
+
+    caps = planned_capabilities(svc, cfg, static.get("labels"))
     security = _security(cfg)
     limits = _rlimits(conf.default_ulimits, cfg.ulimits)
     init = None
@@ -439,10 +433,10 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         privileged=cfg.privileged, no_host_ttys=bool(static.get("systemd")),
         no_new_privileges=security["no_new_privileges"],
         namespaces=namespaces, mounts=tuple(mounts),
-        shm_size=0 if cfg.ipc == "none" else cfg.shm_size or _parse_conf_size(conf.shm_size or "65536k"),
+        shm_size=0 if cfg.ipc == "none" else cfg.shm_size or conf_shm_size(conf.shm_size or "65536k"),
         mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
-        seccomp=_seccomp(cfg, security["seccomp"], caps), sysctls=_sysctls(cfg, namespaces, rootless,
-                                                                        tuple(conf.default_sysctls)),
+        seccomp=_seccomp(cfg, security["seccomp"], caps, static.get("seccomp_profile")),
+        sysctls=_sysctls(cfg, namespaces, rootless, tuple(conf.default_sysctls)),
         # Podman's value: runtimes (crun) and tools recognise the containers of a libpod engine by it
         annotations={**cfg.annotations, "io.container.manager": "libpod"},
         cgroups_path="" if rootless else cgroups_path(cfg, rec.id), resources=resources,

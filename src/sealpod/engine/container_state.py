@@ -91,8 +91,19 @@ def _to_row(rec: ContainerRecord) -> tuple[Any, ...]:
     values = []
     for name in _COLUMNS:
         v = getattr(rec, name)
-        values.append(json.dumps(v) if name in ("config", "spec") else v)
+        values.append(_dump(v) if name in ("config", "spec") else v)
     return tuple(values)
+
+
+def _dump(value: Any) -> str:
+    """JSON for the state DB; NaN or Infinity (``--cpus nan``, an API body) would make SQLite's JSON
+    functions fail on every later listing, so such a value is refused before anything is stored."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        from sealpod.errors import InvalidArgument
+
+        raise InvalidArgument("invalid container configuration: NaN and infinite numbers are not allowed") from None
 
 
 def _from_row(row: sqlite3.Row) -> ContainerRecord:
@@ -174,7 +185,7 @@ class ContainerDB:
     def update(self, rec: ContainerRecord, **changes: Any) -> ContainerRecord:
         new = replace(rec, **changes)
         sets = ",".join(f"{k}=?" for k in changes)
-        values = [json.dumps(v) if k in ("config", "spec") else v for k, v in changes.items()]
+        values = [_dump(v) if k in ("config", "spec") else v for k, v in changes.items()]
         with self.db.write() as conn:
             if conn.execute(f"UPDATE containers SET {sets} WHERE id=?", (*values, rec.id)).rowcount == 0:
                 raise NoSuchContainer(f"no container with ID {rec.id} found in database: no such container")

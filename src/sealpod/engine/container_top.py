@@ -28,6 +28,7 @@ TOP_DESCRIPTORS: dict[str, str] = {
     "rss": "RSS", "state": "STATE", "stime": "STIME", "hpid": "HPID", "hppid": "HPPID", "huser": "HUSER",
     "hgroup": "HGROUP", "capamb": "AMBIENT CAPS", "capbnd": "BOUNDING CAPS", "capeff": "EFFECTIVE CAPS",
     "capinh": "INHERITED CAPS", "capprm": "PERMITTED CAPS", "seccomp": "SECCOMP", "label": "LABEL",
+    "groups": "GROUPS", "hgroups": "HGROUPS",
 }
 _AIX = {"%C": "pcpu", "%G": "group", "%P": "ppid", "%U": "user", "%a": "args", "%c": "comm", "%g": "rgroup",
         "%n": "nice", "%p": "pid", "%r": "pgid", "%t": "etime", "%u": "ruser", "%x": "time", "%y": "tty",
@@ -179,6 +180,9 @@ class _TopContext:
         if field in ("group", "rgroup", "hgroup"):
             gid = int(ids("Gid")[0 if field == "rgroup" else 1])
             return self._name(gid, field == "hgroup", users=False)
+        if field in ("groups", "hgroups"):  # supplementary groups: names in the container, host ids
+            gids = (proc.status.get("Groups") or "").split()
+            return ",".join(gids if field == "hgroups" else (self.groups.get(int(g), g) for g in gids))
         if field == "pcpu":
             elapsed = self.uptime - started
             return f"{(cpu / elapsed * 100) if elapsed > 0 else 0.0:.3f}"

@@ -123,7 +123,7 @@ def resolve_userns(engine: Engine, cfg: ContainerConfig,
     elif req.mode == "nomap":
         uids, gids = usermode.nomap_maps(uid_size), usermode.nomap_maps(gid_size)
     elif req.mode == "auto":
-        uids, gids = _auto_maps(engine, req.size or usermode.AUTO_MIN_SIZE, others(), (req.uid_maps, req.gid_maps))
+        uids, gids = _auto_maps(engine, req.size or _auto_size(cfg.user), others(), (req.uid_maps, req.gid_maps))
     else:
         uids, gids = list(req.uid_maps), list(req.gid_maps)
     out["userns"] = {"mode": req.mode, "uid_maps": [[m.container_id, m.host_id, m.size] for m in uids],
@@ -170,6 +170,15 @@ def _userns_request(engine: Engine, cfg: ContainerConfig) -> Any:
     return usermode.UsernsRequest(
         "private", uid_maps=tuple(replace(m, container_id=m.container_id - 1) for m in userns_mappings(0, uids)[1:]),
         gid_maps=tuple(replace(m, container_id=m.container_id - 1) for m in userns_mappings(0, gids)[1:]))
+
+
+def _auto_size(user: str) -> int:
+    """``--userns=auto`` without ``size=``: big enough for a numeric ``--user UID:GID`` (the larger
+    id, plus one), and never below the usual 1024."""
+    from sealpod.rootless.usermode import AUTO_MIN_SIZE
+
+    ids = [int(part) for part in user.split(":") if part.isdigit()]
+    return max([AUTO_MIN_SIZE, *(i + 1 for i in ids)])
 
 
 def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord],

@@ -260,8 +260,10 @@ class ContainerService:
                 name = random_name()
         image = self.store.get_image(image_id) if image_id else (
             self.engine.images.get(config.image) if config.image else None)
+        from sealpod.engine.conf_defaults import with_conf_defaults
         from sealpod.engine.image_volumes import with_extra_mounts
 
+        config = with_conf_defaults(self.engine, config)  # containers.conf fills what the user left out
         config = with_extra_mounts(self.engine, config, image)  # --volumes-from, then the image's VOLUMEs
         ctr_id = new_id()
         image_name = image.names[0] if image and image.names else (image.id if image else "")

@@ -48,6 +48,7 @@ class PushOptions:
     progress: BlobProgress | None = None
     sign_by: str | None = None  # GPG key to sign the pushed manifest with (simple signing)
     remove_signatures: bool = False
+    compression: str | None = None  # ``--compression-format``: "gzip" or "zstd"; None: layers as stored
 
 
 @dataclass(frozen=True)

@@ -168,13 +168,14 @@ def matches(ev: Event, filters: Mapping[str, Sequence[str]]) -> bool:
     return all(any(_one(ev, key, v) for v in values) for key, values in filters.items())
 
 
-def parse_time(text: str | None) -> int | None:
-    """``--since``/``--until``: RFC 3339, a Unix time, or a duration back from now; nanoseconds."""
+def parse_time(text: str | None, *, until: bool = False) -> int | None:
+    """``--since``/``--until``: RFC 3339, a Unix time, or a duration from now (back for since, forward for
+    until: ``--until 5s`` follows five more seconds, as Podman's); nanoseconds."""
     if not text:
         return None
     from sealpod.engine.container_report import _time_arg
 
-    return _time_arg(text)
+    return _time_arg(text, since=not until)
 
 
 class EventLog:

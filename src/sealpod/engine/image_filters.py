@@ -44,6 +44,22 @@ def _reference_matches(image: ImageRecord, pattern: str) -> bool:
     return False
 
 
+def _created_at(img: ImageRecord) -> float:
+    """The config's ``created`` to the microsecond (images built in one second still sort); the time it
+    was stored for an image without one."""
+    from datetime import datetime
+
+    text = (img.created or "").replace("Z", "+00:00")
+    if "." in text:  # Go writes nanoseconds; Python reads up to microseconds
+        head, _, tail = text.partition(".")
+        frac = "".join(ch for ch in tail if ch.isdigit())
+        text = f"{head}.{frac[:6]}{tail[len(frac):]}"
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return img.stored
+
+
 def _one(key: str, value: str, resolve: Resolver) -> ImagePredicate:
     if key == "dangling":
         want = _bool(key, value)
@@ -54,10 +70,11 @@ def _one(key: str, value: str, resolve: Resolver) -> ImagePredicate:
     if key == "reference":
         return lambda img: _reference_matches(img, value)
     if key in ("before", "since", "after"):
-        pivot = resolve(value)
+        pivot_img = resolve(value)
+        pivot = _created_at(pivot_img)  # the image's creation time, not when it was pulled, as Podman
         if key == "before":
-            return lambda img: img.stored < pivot.stored and img.id != pivot.id
-        return lambda img: img.stored > pivot.stored and img.id != pivot.id
+            return lambda img: _created_at(img) < pivot and img.id != pivot_img.id
+        return lambda img: _created_at(img) > pivot and img.id != pivot_img.id
     if key == "id":
         return lambda img: img.id.startswith(value.removeprefix("sha256:"))
     if key == "digest":

@@ -178,26 +178,45 @@ class ImageService:
         return tree_text(self.engine, name, whatrequires=whatrequires)
 
     def history(self, name: str) -> list[HistoryEntry]:
+        """The image's history, newest first, as Podman shows it: walking down its layers from the top,
+        an entry takes the ID of the oldest image whose top layer is the current layer, once."""
         image = self.get(name)
         history = _config(image).get("history") or []
-        sizes = [self.store.get_layer(lay).uncompressed_size for lay in image.layers]
-        # a layer that is another local image's top layer is shown under that image's ID, as Podman does
-        tops = {img.top_layer: img.id for img in self.store.list_images() if img.top_layer and img.id != image.id}
-        layer_ids = [tops.get(lay, "<missing>") for lay in image.layers]
+        if not isinstance(history, list) or not history:
+            return self._layer_history(image)
+        by_top: dict[str, list[ImageRecord]] = {}
+        for img in sorted(self.store.list_images(), key=lambda i: i.stored):
+            if img.top_layer:
+                by_top.setdefault(img.top_layer, []).append(img)
+        used: set[str] = set()
+        index = len(image.layers) - 1
         entries: list[HistoryEntry] = []
-        for item in history if isinstance(history, list) else []:
+        for n, item in enumerate(reversed(history)):
             empty = bool(item.get("empty_layer"))
-            size = 0 if empty or not sizes else sizes.pop(0)
-            entry_id = "<missing>" if empty or not layer_ids else layer_ids.pop(0)
+            entry_id, size = image.id if n == 0 else "<missing>", 0
+            tags: tuple[str, ...] = ()
+            if index >= 0:
+                layer = image.layers[index]
+                size = 0 if empty else self.store.get_layer(layer).uncompressed_size
+                owners = by_top.get(layer) or []
+                if owners and owners[0].id not in used:
+                    entry_id = owners[0].id
+                    used.add(entry_id)
+                tags = tuple(n for img in owners for n in img.names)
+                if not empty:
+                    index -= 1
             entries.append(HistoryEntry(id=entry_id, created=_epoch(item.get("created")),
                                         created_by=str(item.get("created_by", "")), size=size,
-                                        comment=str(item.get("comment", ""))))
-        entries += [HistoryEntry(i, None, "", s, "") for s, i in zip(sizes, layer_ids, strict=False)]
-        entries.reverse()
+                                        comment=str(item.get("comment", "")), tags=tags))
+        return entries
+
+    def _layer_history(self, image: ImageRecord) -> list[HistoryEntry]:
+        """An image without history (an import of old): one entry per layer."""
+        entries = [HistoryEntry("<missing>", None, "", self.store.get_layer(lay).uncompressed_size, "")
+                   for lay in reversed(image.layers)]
         if entries:
             top = entries[0]
-            entries[0] = HistoryEntry(image.id, top.created, top.created_by, top.size, top.comment,
-                                      image.names)
+            entries[0] = HistoryEntry(image.id, top.created, top.created_by, top.size, top.comment, image.names)
         return entries
 
     # --- names ----------------------------------------------------------------------
@@ -421,7 +440,8 @@ class ImageService:
 
             lists = self.engine.manifests
             return lists.push(name, destination, ListPushOptions(
-                registry=options.registry, digest_file=options.digest_file, progress=options.progress), report)
+                registry=options.registry, digest_file=options.digest_file, progress=options.progress,
+                compression=options.compression), report)
         return push(self.engine, image, name, destination, options, report)
 
     def save(self, names: Sequence[str], *, out: BinaryIO | None = None, directory: Path | None = None,

@@ -50,6 +50,31 @@ def parse_network_flag(value: str) -> tuple[str, dict[str, Any]]:
     return name, opts
 
 
+def place_addresses(default_name: str, network: str, networks: dict[str, dict[str, Any]], ip: str,
+                    ip6: str) -> dict[str, Any]:
+    """``--network bridge:ip=…`` means the default network with those options, as Podman reads it,
+    and ``--ip6`` is one more static address on the first network (with ``--ip``'s, if any): the
+    fields (network, networks, ip) a container or pod records for them."""
+    if "bridge" in networks:
+        networks = {(default_name if k == "bridge" else k): v for k, v in networks.items()}
+    if ip6:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(ip6)
+        except ValueError:
+            raise InvalidArgument(f'"{ip6}" is not an ip address') from None
+        own_mode = network in ("none", "host", "private") or network.startswith(("container:", "ns:", "slirp4netns"))
+        if not networks and not own_mode:
+            networks = {network if network not in ("", "default") else default_name: {}}
+        if networks:
+            name, opts = next(iter(networks.items()))
+            static = list(opts.get("static_ips") or ([ip] if ip else []))
+            networks = {**networks, name: {**opts, "static_ips": [*static, ip6]}}
+            network, ip = "bridge", ""
+    return {"network": network, "networks": networks, "ip": ip}
+
+
 def check_config(cfg: ContainerConfig) -> None:
     """Reject malformed ``-p``, ``--expose``, ``--ip``, ``--mac-address`` and ``--network``
     before anything is created, with Podman's messages."""
@@ -64,7 +89,7 @@ def check_config(cfg: ContainerConfig) -> None:
         try:
             ipaddress.ip_address(cfg.ip)
         except ValueError:
-            raise InvalidArgument(f"{cfg.ip} is not an ip address") from None
+            raise InvalidArgument(f'"{cfg.ip}" is not an ip address') from None
     check_mac(cfg.mac_address)
     for alias in cfg.network_aliases:
         if not _ALIAS_RE.fullmatch(alias):

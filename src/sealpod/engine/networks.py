@@ -431,7 +431,7 @@ class NetworkService:
                 opts["interface_name"] = f"eth{n}"
                 used_ifaces.add(opts["interface_name"])
             out[name] = {"interface_name": opts["interface_name"], "static_ips": ips,
-                         "aliases": [rec.name, *opts.get("aliases", ())] if net.dns_enabled else [],
+                         "aliases": [*opts.get("aliases", ()), rec.id[:12]] if net.dns_enabled else [],
                          **({"static_mac": opts["static_mac"]} if opts.get("static_mac") else {})}
         return out
 

@@ -148,7 +148,7 @@ def _infra_config(svc: PodService, pod: PodRecord, infra: ContainerRecord | None
         "PortBindings": bindings, "HostNetwork": spec.network == "host", "StaticIP": "", "StaticMAC": "",
         "NoManageResolvConf": False, "DNSServer": list(spec.dns_servers) or None,
         "DNSSearch": list(spec.dns_search) or None, "DNSOption": list(spec.dns_options) or None,
-        "NoManageHosts": False, "HostAdd": list(spec.add_hosts) or None,
+        "NoManageHosts": spec.no_hosts, "HostAdd": list(spec.add_hosts) or None,
         "Networks": list(_networks(svc, pod, members)), "NetworkOptions": _network_options(spec.network),
         **_cpu_limits(spec.infra_config),
         "pid_ns": spec.infra_config.get("pid") or "private", "userns": spec.userns or "host",

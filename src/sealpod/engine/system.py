@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only ty
 if TYPE_CHECKING:
     from typing import Any
 
+    from sealpod.config.containers_conf import ContainersSection
     from sealpod.engine import Engine
     from sealpod.rootless.userns import Identity
 
@@ -58,6 +59,37 @@ def _meminfo() -> dict[str, int]:
     except (OSError, ValueError, IndexError):
         pass
     return values
+
+
+def _security(conf: ContainersSection, rootless: bool) -> dict[str, Any]:
+    """Podman's ``host.security``: the confinement a new container gets (capabilities with their
+    ``CAP_`` names, the seccomp profile containers.conf names) and what the kernel offers."""
+    caps = [c.upper() if c.upper().startswith("CAP_") else f"CAP_{c.upper()}" for c in conf.default_capabilities]
+
+    def flag(path: str) -> bool:
+        try:
+            with open(path) as f:
+                return f.read().strip() in ("Y", "1")
+        except OSError:
+            return False
+
+    return {"apparmorEnabled": flag("/sys/module/apparmor/parameters/enabled"),
+            "capabilities": ",".join(sorted(caps)), "rootless": rootless,
+            "seccompEnabled": os.path.exists("/proc/sys/kernel/seccomp/actions_avail"),
+            "seccompProfilePath": conf.seccomp_profile, "selinuxEnabled": os.path.exists("/sys/fs/selinux/enforce")}
+
+
+def image_copy_tmp_dir(engine: Engine) -> str:
+    """Where image copies keep their scratch files, as Podman reports it: ``$TMPDIR``, else
+    containers.conf's ``image_copy_tmp_dir`` ("storage": the store's own tmp), which must be absolute."""
+    value = engine.env.get("TMPDIR") or engine.config.containers.engine.image_copy_tmp_dir or "/var/tmp"
+    if value == "storage":
+        return str(engine.store.graph_root / "tmp")
+    if not value.startswith("/"):
+        from sealpod.errors import ConfigError
+
+        raise ConfigError(f'invalid image_copy_tmp_dir value "{value}" (relative paths are not accepted)')
+    return value
 
 
 class SystemService:
@@ -135,8 +167,7 @@ class SystemService:
             "memFree": mem.get("MemAvailable", 0), "memTotal": mem.get("MemTotal", 0),
             "networkBackend": cfg.containers.network.network_backend or "netavark",
             "ociRuntime": {"name": name, **_tool_version(path, "--version")}, "os": "linux",
-            "security": {"rootless": cfg.rootless,
-                         "capabilities": ",".join(cfg.containers.containers.default_capabilities)},
+            "security": _security(cfg.containers.containers, cfg.rootless),
             "swapFree": mem.get("SwapFree", 0), "swapTotal": mem.get("SwapTotal", 0),
         }
         if cfg.rootless:
@@ -156,7 +187,7 @@ class SystemService:
                 "graphDriverName": store.driver_name, "graphOptions": {},
                 "graphRoot": str(store.graph_root), "graphRootAllocated": allocated,
                 "graphRootUsed": used, "graphStatus": dict(store.driver.status()),
-                "imageCopyTmpDir": str(store.graph_root / "tmp"), "imageStore": {"number": len(images)},
+                "imageCopyTmpDir": image_copy_tmp_dir(self.engine), "imageStore": {"number": len(images)},
                 "runRoot": str(store.run_root), "volumePath": str(cfg.volume_path),
             },
             "version": self.version(),

@@ -43,7 +43,7 @@ def _bool(key: str, value: str) -> bool:
         return True
     if value.lower() in ("false", "0"):
         return False
-    raise InvalidArgument(f'"{value}" is not a valid value for the "{key}" filter: must be true or false')
+    raise InvalidArgument(f'"{value}" is not a valid value for the "{key}" filter - must be true or false')
 
 
 def _key_value_match(have: Mapping[str, str], value: str) -> bool:

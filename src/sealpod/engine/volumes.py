@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from sealpod.engine.container_state import ContainerRecord
     from sealpod.storage.db import Database
 
-VOLUME_SCHEMA = 1
+VOLUME_SCHEMA = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS volumes (
     name          TEXT PRIMARY KEY,
@@ -58,10 +58,11 @@ CREATE TABLE IF NOT EXISTS volumes (
     owner_dest    TEXT,                        -- and the path it is mounted on there
     needs_copy_up INTEGER NOT NULL DEFAULT 1,
     needs_chown   INTEGER NOT NULL DEFAULT 1,
-    mount_count   INTEGER NOT NULL DEFAULT 0
+    mount_count   INTEGER NOT NULL DEFAULT 0,
+    chowned       TEXT                         -- "UID:GID" its first user's ids chowned it to
 );
 CREATE INDEX IF NOT EXISTS volumes_by_owner ON volumes(owner);
-INSERT OR REPLACE INTO meta VALUES ('volume_schema', '1');
+INSERT OR REPLACE INTO meta VALUES ('volume_schema', '2');
 """
 
 NAME_PATTERN = "[a-zA-Z0-9][a-zA-Z0-9_.-]*"
@@ -221,6 +222,7 @@ class Volume:
     needs_copy_up: bool = True
     needs_chown: bool = True
     mount_count: int = 0
+    chowned: tuple[int, int] | None = None
 
     @property
     def local(self) -> LocalOptions:
@@ -233,10 +235,12 @@ def inspect_doc(vol: Volume, mountpoint: Path) -> dict[str, Any]:
     doc: dict[str, Any] = {"Name": vol.name, "Driver": vol.driver, "Mountpoint": os.fspath(mountpoint),
                            "CreatedAt": rfc3339(vol.created), "Labels": dict(vol.labels), "Scope": "local",
                            "Options": dict(sorted(vol.options.items()))}
-    if local.uid:
-        doc["UID"] = local.uid
-    if local.gid:
-        doc["GID"] = local.gid
+    # as Podman: the ids of the user its first container ran as (the mount point chowned for it), else -o uid=/gid=
+    uid, gid = vol.chowned or (0, 0)
+    if uid or local.uid:
+        doc["UID"] = uid or local.uid
+    if gid or local.gid:
+        doc["GID"] = gid or local.gid
     if vol.anonymous:
         doc["Anonymous"] = True
     doc["MountCount"] = vol.mount_count
@@ -258,7 +262,15 @@ def _from_row(row: sqlite3.Row) -> Volume:
     return Volume(name=d["name"], driver=d["driver"], created=d["created"], labels=json.loads(d["labels"]),
                   options=json.loads(d["options"]), anonymous=bool(d["anonymous"]), owner=d["owner"],
                   owner_dest=d["owner_dest"], needs_copy_up=bool(d["needs_copy_up"]),
-                  needs_chown=bool(d["needs_chown"]), mount_count=int(d["mount_count"]))
+                  needs_chown=bool(d["needs_chown"]), mount_count=int(d["mount_count"]),
+                  chowned=_id_pair(d.get("chowned")))
+
+
+def _id_pair(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    uid, _, gid = text.partition(":")
+    return int(uid), int(gid)
 
 
 def _no_such(name: str) -> NoSuchVolume:
@@ -284,6 +296,8 @@ class VolumeService:
                 for stmt in _SCHEMA.strip().split(";"):
                     if stmt.strip():
                         conn.execute(stmt)
+                with contextlib.suppress(sqlite3.OperationalError):  # a schema 1 table: the column added
+                    conn.execute("ALTER TABLE volumes ADD COLUMN chowned TEXT")
 
     # --- records --------------------------------------------------------------------
 
@@ -497,6 +511,7 @@ class VolumeService:
                 os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))  # as Podman: looks like the image's dir
             else:
                 os.chown(data, uid, gid)
+            self._set(vol.name, chowned=f"{uid}:{gid}")
         # as in Podman: an empty (or absent) mount point leaves the copy-up pending for a later user
         self._set(vol.name, needs_copy_up=0 if copied_up else 1, needs_chown=0)
 

@@ -56,7 +56,7 @@ def parse_userns(value: str, uidmap: Sequence[str] = (), gidmap: Sequence[str] =
     mode, _, opts = value.partition(":")
     if uidmap or gidmap:
         if mode not in ("", "private"):
-            raise InvalidArgument("--userns and --uidmap/--gidmap are mutually exclusive")
+            raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
         uids = [m for t in uidmap for m in parse_idmap_flag(t)]
         gids = [m for t in gidmap for m in parse_idmap_flag(t)]
         return UsernsRequest("private", uid_maps=tuple(uids or gids), gid_maps=tuple(gids or uids))

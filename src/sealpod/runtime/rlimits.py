@@ -64,6 +64,9 @@ def _parse_number(text: str, flag: str) -> int:
         raise InvalidArgument(f'invalid ulimit argument "{flag}": invalid value "{text}"') from None
     if value < UNLIMITED:
         raise InvalidArgument(f'invalid ulimit argument "{flag}": ulimit value cannot be below -1')
+    if value >= 1 << 63:  # Go's ParseInt refuses it, and no kernel limit is that large
+        raise InvalidArgument(f'invalid ulimit argument "{flag}": strconv.ParseInt: parsing "{text}": '
+                              "value out of range")
     return value
 
 

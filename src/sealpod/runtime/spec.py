@@ -107,6 +107,7 @@ class Resources:
     cpuset_mems: str | None = None
     cpu_rt_period: int | None = None
     cpu_rt_runtime: int | None = None
+    unified: Mapping[str, str] = MappingProxyType({})  # cgroup v2 files and values (--cgroup-conf)
 
 
 @dataclass(frozen=True)
@@ -420,6 +421,8 @@ def _resources(p: SpecParams, devices: list[Device]) -> dict[str, Any]:
         out["pids"] = {"limit": r.pids_limit}
     if r.block_io:
         out["blockIO"] = dict(r.block_io)
+    if r.unified:
+        out["unified"] = dict(r.unified)
     return out
 
 

@@ -26,7 +26,7 @@ def test_modes(network: str, networks: dict[str, dict[str, object]], mode: str) 
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"mac_address": "zz"}, "address zz: invalid MAC address"),
-    ({"ip": "10.0.0.300"}, "10.0.0.300 is not an ip address"),
+    ({"ip": "10.0.0.300"}, "\"10.0.0.300\" is not an ip address"),
     ({"ports": ("80:80/foo",)}, 'unrecognized protocol "foo" in port mapping'),
     ({"ports": ("80:80",), "network": "host"}, "--publish is not supported with --network=host"),
 ])

@@ -249,7 +249,11 @@ class Executor:
         if isinstance(recv, Mapping):
             if has_args:
                 raise ExecError(node, f"{name} is not a method but has arguments")
-            return recv.get(name, MISSING)
+            value = recv.get(name, MISSING)
+            strict = getattr(recv, "strict_type", "")
+            if value is MISSING and strict and name not in getattr(recv, "known", ()):
+                raise ExecError(node, f"can't evaluate field {name} in type {strict}")
+            return value
         if not name.startswith("_") and not isinstance(recv, str | int | float | list | tuple | bytes):
             value = getattr(recv, name, MISSING)
             if value is MISSING:  # Go's field name of a snake_case Python attribute

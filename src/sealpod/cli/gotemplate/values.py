@@ -16,6 +16,7 @@ from sealpod.utils import record as dataclasses
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -46,6 +47,17 @@ class NilSlice(list[object]):
 class GoStruct(dict[str, object]):
     """A JSON object that stands for a Go struct: printed ``{v1 v2}`` (values in field order, no
     names) where a map would print ``map[k:v]``."""
+
+
+class StrictFields(dict[str, object]):
+    """A JSON object that stands for a Go struct a template addresses by field: a name that is neither
+    a key nor one of ``known`` (fields the JSON omits when empty) is Go's "can't evaluate field" error,
+    not the ``<no value>`` of a map.  ``go_type`` is the type Podman's error names."""
+
+    def __init__(self, data: Mapping[str, object], go_type: str, known: Iterable[str] = ()) -> None:
+        super().__init__(data)
+        self.strict_type = go_type
+        self.known = frozenset(known)
 
 
 def go_float(f: float, prec: int = -1) -> str:
