@@ -36,6 +36,17 @@ class ArgumentParser(argparse.ArgumentParser):
         the terminal for its width and imports shutil each time; our help has its own layout."""
         return argparse.HelpFormatter(prog=self.prog, width=100)
 
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        """An integer flag takes what Go's int64 holds: a larger number is cobra's "out of range" error,
+        never a Python integer that would overflow later (the state DB, runc, a timer)."""
+        value = super()._get_value(action, arg_string)
+        if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < 1 << 63:
+            names = sorted(action.option_strings, key=len)
+            flag = ", ".join(names) if len(names) > 1 and not names[0].startswith("--") else (names or ["?"])[-1]
+            self.error(f'invalid argument "{arg_string}" for "{flag}" flag: strconv.ParseInt: parsing '
+                       f'"{arg_string}": value out of range')
+        return value
+
     def _parse_optional(self, arg_string: str) -> Any:
         """cobra takes ``--rm=false``/``-t=true`` for every boolean flag; argparse only ``--rm``."""
         found = super()._parse_optional(arg_string)
@@ -361,7 +372,9 @@ def _dispatch(argv: list[str]) -> int:
         return run_remote(name, before, after)
     command, parser = _parser(name)
     # cobra takes operands after flags anywhere; commands without a REMAINDER operand may opt in
-    parse = parser.parse_intermixed_args if parser.get_default("intermixed") else parser.parse_args
+    # (not for --help: argparse prints the usage while the intermixed parse has its operands rewritten)
+    intermixed = parser.get_default("intermixed") and not {"-h", "--help"} & set(before + after)
+    parse = parser.parse_intermixed_args if intermixed else parser.parse_args
     from sealpod.cli.usage import glue_dash_values
 
     before, namespace = _global_namespace(before)
