@@ -45,6 +45,8 @@ class CopyOptions:
     policy: Callable[[bytes], None] | None = None
     # signs the top-level manifest once the destination has it (``push --sign-by``)
     sign: Callable[[bytes], None] | None = None
+    # ``push --compression-format``: layers in another compression are rewritten ("gzip", "zstd")
+    compression: str | None = None
 
 
 def _resolve_manifest(src: ImageSource, platform: Platform | None
@@ -103,8 +105,24 @@ def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, r
     if options.policy is not None:
         options.policy(index[0] if index else body)
     report("Getting image source signatures")
+    if options.compression is not None:
+        from sealpod.image.recompress import StagedSource
+
+        staged = StagedSource(src, options.compression)
+        try:
+            manifest, body, media_type = staged.stage(manifest, body, media_type, report)
+            return _copy_resolved(staged, dest, options, report, manifest, body, media_type, None)
+        finally:
+            staged.close()
+    return _copy_resolved(src, dest, options, report, manifest, body, media_type, index)
+
+
+def _copy_resolved(src: ImageSource, dest: ImageDestination, options: CopyOptions, report: Report,
+                   manifest: Manifest, body: bytes, media_type: str, index: tuple[bytes, str] | None) -> str:
     reused = dest.reuse_image(manifest, body, media_type, index)
     if reused is not None:
+        for layer in manifest.layers:  # Podman names each blob it did not need to copy
+            report(f"Copying blob {layer.digest} skipped: already exists")
         report(f"Copying config {manifest.config.digest} skipped: already exists")
         report("Writing manifest to image destination")
         return reused

@@ -74,6 +74,8 @@ def _libpod_ps_entry(s: Any) -> dict[str, Any]:
     doc["Status"] = s.health  # the client appends it: "Up 3 seconds (healthy)"
     doc["Ports"] = [{"host_ip": p.host_ip, "container_port": p.container_port, "host_port": p.host_port,
                      "range": p.range, "protocol": p.protocol} for p in s.ports] or None
+    if s.rw_size is not None:  # ps --size: the client shows "RW (virtual ROOTFS)" from these
+        doc["Size"] = {"rootFsSize": s.root_size or 0, "rwSize": s.rw_size}
     return doc
 
 
@@ -82,22 +84,30 @@ def list_containers(req: Request) -> Response:
     specs = req.filter_specs()
     # a status filter means all containers, as Podman and Docker list them (podman-remote sends all=false)
     every = req.flag("all") or limit > 0 or any(spec.startswith("status=") for spec in specs)
-    summaries = req.engine.containers.summaries(all_containers=every, filters=specs, size=req.flag("size"))
-    summaries.sort(key=lambda s: s.created, reverse=not req.libpod)  # Podman lists the oldest first
-    if limit > 0:
+    summaries = req.engine.containers.summaries(all_containers=every, filters=specs, size=req.flag("size"),
+                                                namespaces=req.libpod and req.flag("namespace"))
+    summaries.sort(key=lambda s: s.created, reverse=True)
+    if limit > 0:  # the newest ones
         summaries = summaries[:limit]
+    if req.libpod:
+        summaries.reverse()  # Podman lists the oldest first
     if req.libpod:
         return json_response([_libpod_ps_entry(s) for s in summaries])
     return json_response([_ps_entry(req, s) for s in summaries])
 
 
 def create(req: Request) -> Response:
-    if req.libpod:
-        from sealpod.api.routes.libpod_create import from_libpod
+    body = req.json()
+    try:
+        if req.libpod:
+            from sealpod.api.routes.libpod_create import from_libpod
 
-        config, warnings = from_libpod(req.json())
-    else:
-        config, warnings = container_create.from_docker(req.json(), req.arg("name") or ""), []
+            config, warnings = from_libpod(body)
+        else:
+            config, warnings = container_create.from_docker(body, req.arg("name") or ""), []
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as e:
+        # a field of the wrong JSON type met the translation: the client's mistake, as Go's decoder says
+        raise InvalidArgument(f"decoding request body: invalid value: {e}") from None
     try:
         rec = req.engine.containers.create(config)
     except NoSuchImage:
@@ -254,7 +264,7 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
 
 def inspect(req: Request) -> Response:
     rec = req.engine.containers.lookup(req.params["id"])
-    doc = req.engine.containers.inspect(rec.id)
+    doc = req.engine.containers.inspect(rec.id, size=req.flag("size"))  # inspect --size
     if req.libpod:
         return json_response(doc)
     return json_response(_docker_inspect(req, rec, doc))
@@ -282,7 +292,7 @@ class _Null(io.RawIOBase):
 
 def logs(req: Request) -> Response:
     rec = req.engine.containers.lookup(req.params["id"])
-    tty = bool(rec.config.get("tty"))
+    tty = bool(rec.config.get("tty")) and not req.libpod  # libpod's logs are multiplexed even for a tty
     want_out, want_err = req.flag("stdout"), req.flag("stderr")
     if req.libpod and req.arg("stdout") is None and req.arg("stderr") is None:
         want_out = want_err = True
@@ -443,6 +453,19 @@ def update(req: Request) -> Response:
     body = req.json()
     if not isinstance(body, dict):
         raise InvalidArgument("decoding request body: expected a JSON object")
+    for key in ("Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota",
+                "PidsLimit"):  # Go's decoder refuses other types; runc would be handed them otherwise
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidArgument(f"decoding request body: json: cannot unmarshal {type(value).__name__} into "
+                                  f"field {key} of type int64")
+        if key in ("CpuShares", "CpuPeriod") and isinstance(value, int) and value < 0:
+            raise InvalidArgument(f"decoding request body: json: cannot unmarshal number {value} into field "
+                                  f"{key} of type uint64")
+    for key in ("CpusetCpus", "CpusetMems"):
+        if body.get(key) is not None and not isinstance(body.get(key), str):
+            raise InvalidArgument(f"decoding request body: json: cannot unmarshal {type(body[key]).__name__} "
+                                  f"into field {key} of type string")
     nano = body.get("NanoCpus") or 0
     opts = UpdateOptions(
         memory=body.get("Memory") or None, memory_swap=body.get("MemorySwap") or None,
@@ -562,7 +585,10 @@ def healthcheck(req: Request) -> Response:
     """``/libpod/containers/{id}/healthcheck``: run the check once; Podman's HealthCheckResults."""
     result = req.engine.health.run(req.params["id"])
     doc = req.engine.health.state(req.engine.containers.lookup(req.params["id"]).id) or {}
-    return json_response({"Status": result.status, "FailingStreak": int(doc.get("FailingStreak", 0)),
+    # this check's verdict, not the container's health: a failure in the start period (or short of the
+    # retries) is still "unhealthy" to podman-remote, which prints that and exits 1
+    status = "healthy" if result.exit_code == 0 else "unhealthy"
+    return json_response({"Status": status, "FailingStreak": int(doc.get("FailingStreak", 0)),
                           "Log": doc.get("Log") or None})
 
 

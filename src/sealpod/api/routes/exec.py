@@ -107,7 +107,7 @@ class ExecRoutes:
         if isinstance(cmd, str):
             cmd = [cmd]
         if not cmd:
-            raise InvalidArgument("must provide a non-empty command to start an exec session")
+            raise InvalidArgument("must provide a non-empty command to start an exec session: invalid argument")
         rec = req.engine.containers.lookup(req.params["id"])
         if rec.state != "running":
             raise Conflict(f"container {rec.id} is not running: can only create exec sessions on running "

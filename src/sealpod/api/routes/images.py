@@ -167,6 +167,9 @@ class _Progress:
         with self.lock:
             if text == "Getting image source signatures":
                 self.emit(self.first)
+            elif text.startswith("Copying blob ") and text.endswith("skipped: already exists"):
+                self.emit({"status": "Already exists", "progressDetail": {},
+                           "id": text.split()[2].removeprefix("sha256:")[:12]})
             elif text.startswith("Copying blob "):
                 short = text.split()[2].removeprefix("sha256:")[:12]
                 self.layers.append(short)
@@ -200,8 +203,23 @@ def _docker_summary(s: ImageSummary) -> dict[str, Any]:
             "VirtualSize": s.size, "Labels": s.labels or {}, "Containers": s.containers}
 
 
+def _libpod_list_filters(req: Request) -> list[str]:
+    """podman-remote splits ``--filter label=a=b`` at every ``=`` and sends ``{"label": ["a", "b"]}``; Podman's
+    image list joins a key's values back with ``=``, so that is what a list of values means here."""
+    import json
+
+    try:
+        doc = json.loads(req.arg("filters") or "{}")
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not all(isinstance(v, list) for v in doc.values()):
+        return req.filter_specs()  # {"key": {"value": true}} (Docker's old form): one filter per value
+    return [f"{k}={'='.join(str(v) for v in values)}" for k, values in doc.items() if values]
+
+
 def list_images(req: Request) -> Response:
-    images = req.engine.images.list_images(req.filter_specs(), all_images=req.flag("all"))
+    specs = _libpod_list_filters(req) if req.libpod else req.filter_specs()
+    images = req.engine.images.list_images(specs, all_images=req.flag("all"))
     if req.libpod:
         return json_response([{**s.to_json(), "RepoTags": [n for n in s.names if "@" not in n]} for s in images])
     return json_response([_docker_summary(s) for s in images])

@@ -14,11 +14,16 @@ if TYPE_CHECKING:
 
 def generate(req: Request) -> Response:
     from sealpod import __version__
+    from sealpod.errors import SealpodError
     from sealpod.kube.generate import generate as generate_yaml
 
     kind = req.arg("type") or "pod"
-    text = generate_yaml(req.engine, req.args("names"), service=req.flag("service"), kind=kind,
-                         replicas=req.int_arg("replicas", 1) or 1, version=__version__)
+    try:
+        text = generate_yaml(req.engine, req.args("names"), service=req.flag("service"), kind=kind,
+                             replicas=req.int_arg("replicas", 1) or 1, version=__version__)
+    except SealpodError as e:  # podman-remote prints the service's words
+        e.args = (f"generating YAML: {e.message}",)
+        raise
     return Response(200, text.encode(), content_type="text/vnd.yaml")
 
 

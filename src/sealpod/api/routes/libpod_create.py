@@ -98,6 +98,8 @@ def _systemd(body: Mapping[str, Any]) -> dict[str, Any]:
 
     systemd, sdnotify = str(body.get("systemd") or ""), str(body.get("sdnotifyMode") or "")
     cgroups = str(body.get("cgroups_mode") or "")
+    if cgroups not in ("", "enabled", "disabled", "no-conmon", "split"):
+        raise InvalidArgument(f'running container create option: invalid cgroup mode "{cgroups}": invalid argument')
     return {"systemd": check_systemd_value(systemd) if systemd else "",
             "sdnotify": check_sdnotify_value(sdnotify) if sdnotify else "",
             "cgroup_parent": str(body.get("cgroup_parent") or ""), "cgroupns": _namespace(body, "cgroupns"),
@@ -120,11 +122,22 @@ def _mounts(body: Mapping[str, Any], read_only: bool) -> tuple[MountSpec, ...]:
         v = _dict(v, "volumes")
         opts = tuple(_strs(_get(v, "options")))
         found.append(MountSpec("volume", str(_get(v, "dest") or ""), str(_get(v, "name") or ""), opts, "ro" in opts))
+    for v in body.get("overlay_volumes") or []:  # -v SRC:DEST:O
+        v = _dict(v, "overlay_volumes")
+        opts = tuple(_strs(_get(v, "options")))
+        found.append(MountSpec("bind", str(_get(v, "destination") or ""), str(_get(v, "source") or ""),
+                               opts if "O" in opts else ("O", *opts), "ro" in opts))
     for v in body.get("image_volumes") or []:
         v = _dict(v, "image_volumes")
         found.append(MountSpec("image", str(_get(v, "destination") or ""), str(_get(v, "source") or ""), (),
                                not _get(v, "readwrite")))
     return tuple(found)
+
+
+def _has_scratch_tmpfs(body: Mapping[str, Any]) -> bool:
+    """Whether the client added --read-only's tmpfs mounts: it leaves them out for --read-only-tmpfs=false."""
+    return any(isinstance(m, dict) and str(_get(m, "type")) == "tmpfs"
+               and str(_get(m, "destination")) in _READ_ONLY_TMPFS for m in body.get("mounts") or [])
 
 
 def _log(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,6 +166,7 @@ def _resources(body: Mapping[str, Any]) -> dict[str, Any]:
     pids_limit = _int(pids.get("limit"), "pids.limit")
     swap = _int(memory.get("swap"), "memory.swap")
     weight = _int(_dict(res.get("blockIO"), "blockIO").get("weight"), "blockIO.weight")
+    swappiness = _int(memory.get("swappiness"), "memory.swappiness")
     return {
         "memory": _int(memory.get("limit"), "memory.limit") or None, "memory_swap": swap or None,
         "cpu_shares": _int(cpu.get("shares"), "cpu.shares") or None, "cpuset_cpus": str(cpu.get("cpus") or "")
@@ -164,6 +178,11 @@ def _resources(body: Mapping[str, Any]) -> dict[str, Any]:
         "device_write_bps": _rates(body, "throttleWriteBpsDevice", "rate"),
         "device_read_iops": _rates(body, "throttleReadIOPSDevice", "rate"),
         "device_write_iops": _rates(body, "throttleWriteIOPSDevice", "rate"),
+        "memory_reservation": _int(memory.get("reservation"), "memory.reservation") or None,
+        "memory_swappiness": swappiness if swappiness is not None and swappiness >= 0 else None,
+        "oom_kill_disable": bool(memory.get("disableOOMKiller")), "cpuset_mems": str(cpu.get("mems") or "") or None,
+        "cpu_rt_period": _int(cpu.get("realtimePeriod"), "cpu.realtimePeriod"),
+        "cpu_rt_runtime": _int(cpu.get("realtimeRuntime"), "cpu.realtimeRuntime"),
     }
 
 
@@ -177,6 +196,8 @@ def _security(body: Mapping[str, Any]) -> tuple[str, ...]:
     if body.get("no_new_privileges"):
         opts.append("no-new-privileges")
     opts += [f"mask={p}" for p in _strs(body.get("mask"))] + [f"unmask={p}" for p in _strs(body.get("unmask"))]
+    if body.get("procfs_opts"):
+        opts.append("proc-opts=" + ",".join(_strs(body["procfs_opts"])))
     return tuple(opts)
 
 
@@ -236,7 +257,11 @@ def _process(body: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "command": _strs(body["command"]) if body.get("command") else None,
         "entrypoint": _entrypoint(body.get("entrypoint")), "env": env,
-        "unsetenv": _strs(body.get("unsetenv")), "unsetenv_all": bool(body.get("unsetenv_all")),
+        "unsetenv": _strs(body.get("unsetenv")),
+        "unsetenv_all": bool(body.get("unsetenvall") or body.get("unsetenv_all")),
+        "env_merge": _strs(body.get("envmerge")), "chroot_dirs": _strs(body.get("chroot_directories")),
+        "personality": str(_dict(body.get("personality"), "personality").get("domain") or ""),
+        "passwd": body.get("manage_password") is not False, "passwd_entry": str(body.get("passwd_entry") or ""),
         "http_proxy": bool(body.get("httpproxy")), "workdir": str(body.get("work_dir") or ""),
         "user": str(body.get("user") or ""), "group_add": _strs(body.get("groups")),
         "tty": bool(body.get("terminal")), "interactive": bool(body.get("stdin")),
@@ -244,7 +269,8 @@ def _process(body: Mapping[str, Any]) -> dict[str, Any]:
         "stop_timeout": _int(body.get("stop_timeout"), "stop_timeout"),
         "timeout": _int(body.get("timeout"), "timeout") or 0, "umask": str(body.get("umask") or ""),
         "init": bool(body.get("init")), "init_path": str(body.get("init_path") or ""),
-        "healthcheck": _healthcheck(body.get("healthconfig")), "health_on_failure": _ON_FAILURE.get(action, ""),
+        "healthcheck": _libpod_healthcheck(body.get("healthconfig")),
+        "health_on_failure": _ON_FAILURE.get(action, ""),
         "timezone": str(body.get("timezone") or ""), "oom_score_adj": _int(body.get("oom_score_adj"), "oom_score_adj"),
         "shm_size": _int(body.get("shm_size"), "shm_size") or None,
         "create_command": _strs(body.get("containerCreateCommand")),
@@ -282,10 +308,11 @@ def _config(body: Any) -> ContainerConfig:
         image=image, rootfs=rootfs, name=str(body.get("name") or ""), remove=bool(body.get("remove")),
         labels={str(k): str(v) for k, v in _dict(body.get("labels"), "labels").items()}, annotations=annotations,
         hostname=str(body.get("hostname") or ""), mounts=_mounts(body, read_only), read_only=read_only,
+        read_only_tmpfs=not read_only or _has_scratch_tmpfs(body),
         privileged=bool(body.get("privileged")), cap_add=_strs(body.get("cap_add")),
         cap_drop=_strs(body.get("cap_drop")), security_opts=_security(body),
         restart=RestartPolicy(restart, int(body.get("restart_tries") or 0)), detach=True, pull="never",
-        ulimits=tuple(f"{str(r['type']).removeprefix('RLIMIT_').lower()}={r['soft']}:{r['hard']}"
+        ulimits=tuple(f"{str(r['type']).removeprefix('RLIMIT_').lower()}={_rlimit(r['soft'])}:{_rlimit(r['hard'])}"
                       for r in body.get("r_limits") or []),
         sysctls={str(k): str(v) for k, v in _dict(body.get("sysctl"), "sysctl").items()},
         devices=tuple(str(_get(_dict(d, "devices"), "path") or "") for d in body.get("devices") or []),
@@ -295,6 +322,21 @@ def _config(body: Any) -> ContainerConfig:
         secrets=_secrets(body), pod=str(body.get("pod") or ""), image_volume=_image_volume_mode(body),
         volumes_from=_strs(body.get("volumes_from")), **_process(body), **_log(body), **_resources(body),
         **_networks(body), **userns_fields(body), **_systemd(body))
+
+
+def _libpod_healthcheck(value: Any) -> dict[str, Any]:
+    """podman-remote always sends the interval it wants; one left out is ``--health-interval 0`` (no timer),
+    not Docker's default of 30 seconds."""
+    check = _healthcheck(value)
+    if check.get("Test") and check["Test"] != ["NONE"]:
+        check.setdefault("Interval", 0)
+    return check
+
+
+def _rlimit(value: Any) -> int:
+    """An rlimit as the client sends it (a uint64: ``-1``, unlimited, arrives as 2**64-1) as the CLI spells it."""
+    number = _int(value, "r_limits") or 0
+    return -1 if number >= 2**63 else number
 
 
 def _image_volume_mode(body: Mapping[str, Any]) -> str:

@@ -96,10 +96,29 @@ def _docker_create_options(body: dict[str, Any]) -> dict[str, Any]:
             "labels": string_map(body.get("Labels"), "Labels"), "interface_name": bridge}
 
 
+def _lease_cidr(subnet: dict[str, Any]) -> str:
+    """``lease_range`` back to the ``--ip-range`` CIDR podman-remote computed it from (its first address
+    after the range's network address, to the range's last)."""
+    import ipaddress
+
+    lease = subnet.get("lease_range")
+    if not isinstance(lease, dict) or not lease.get("start_ip") or not lease.get("end_ip"):
+        return ""
+    try:
+        start, end = ipaddress.ip_address(str(lease["start_ip"])), ipaddress.ip_address(str(lease["end_ip"]))
+        net = ipaddress.ip_network(f"{start}/{start.max_prefixlen}")
+        while net.network_address == start and net.prefixlen > 0 or end not in net:
+            net = net.supernet()  # the smallest block holding the range and the address before its start
+    except ValueError:
+        raise InvalidArgument(f"invalid lease range {lease}") from None
+    return str(net)
+
+
 def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
     subnets = [s for s in body.get("subnets") or [] if isinstance(s, dict)]
     return {"driver": str(body.get("driver") or "bridge"), "subnets": tuple(s["subnet"] for s in subnets),
             "gateways": tuple(s["gateway"] for s in subnets if s.get("gateway")),
+            "ip_ranges": tuple(r for r in (_lease_cidr(s) for s in subnets) if r),
             "ipv6": bool(body.get("ipv6_enabled")), "internal": bool(body.get("internal")),
             "disable_dns": body.get("dns_enabled") is False,
             "options": string_map(body.get("options"), "options"),

@@ -62,7 +62,8 @@ def spec_from_body(body: Any) -> PodSpec:
         labels={str(k): str(v) for k, v in (body.get("labels") or {}).items()},
         infra=not body.get("no_infra"), infra_image=str(body.get("infra_image") or ""),
         infra_command=_strs(body.get("infra_command")), infra_name=str(body.get("infra_name") or ""),
-        share=share or ("none",), network=mode if mode in ("host", "none") else "",
+        share=share or ("none",), network=_network_mode(body, mode), infra_config=_infra_config(body),
+        share_parent=body.get("share_parent") is not False,
         networks={str(k): dict(v or {}) for k, v in networks.items()} if isinstance(networks, dict) else {},
         ports=tuple(_port(p) for p in body.get("portmappings") or []),
         add_hosts=_strs(body.get("hostadd")), dns_servers=_strs(body.get("dns_server")),
@@ -73,6 +74,39 @@ def spec_from_body(body: Any) -> PodSpec:
         no_hosts=bool(body.get("no_manage_hosts")), shm_size=int(body.get("shm_size") or 0) or None,
         infra_conmon_pidfile=str(body.get("infra_conmon_pid_file") or ""), volumes=_volume_specs(body),
         create_command=_strs(body.get("pod_create_command")))
+
+
+def _network_mode(body: Mapping[str, Any], mode: str) -> str:
+    """``netns`` as ``pod create --network`` spells it; the engine refuses the modes a pod cannot have."""
+    from sealpod.api.routes.libpod_create import _namespace
+
+    if mode in ("host", "none", "container", "path"):
+        return _namespace(body, "netns")
+    if mode in ("slirp4netns", "pasta"):
+        opts = body.get("network_options") if isinstance(body.get("network_options"), dict) else {}
+        given = ",".join(_strs((opts or {}).get(mode)))
+        return f"{mode}:{given}" if given else mode
+    return ""
+
+
+def _infra_config(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The infra container's limits, devices, namespaces and security options (the resource, ``--pid``,
+    ``--device``... flags of ``pod create``), as the CLI records them for the pod's members to inherit."""
+    from sealpod.api.routes.libpod_create import _namespace, _resources
+
+    res = _resources(body)
+    quota, period = body.get("cpu_quota"), body.get("cpu_period")
+    pid, uts = _namespace(body, "pidns"), _namespace(body, "utsns")
+    out: dict[str, Any] = {
+        "cpus": int(quota) / int(period) if quota and period else None, "cpuset_cpus": res["cpuset_cpus"],
+        "cpuset_mems": res["cpuset_mems"], "cpu_shares": res["cpu_shares"], "memory": res["memory"],
+        "memory_swap": res["memory_swap"], "blkio_weight": res["blkio_weight"],
+        "devices": list(_strs(body.get("pod_devices"))), "pid": "" if pid == "private" else pid,
+        "uts": "" if uts == "private" else uts, "security_opts": list(_strs(body.get("security_opt"))),
+        "sysctls": {str(k): str(v) for k, v in (body.get("sysctl") or {}).items()},
+        "volumes_from": list(_strs(body.get("volumes_from"))), "cgroup_parent": str(body.get("cgroup_parent") or ""),
+    }
+    return {k: v for k, v in out.items() if v not in (None, "", [], {})}
 
 
 def _volume_specs(body: Mapping[str, Any]) -> tuple[str, ...]:
@@ -91,7 +125,14 @@ def _volume_specs(body: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def create(req: Request) -> Response:
-    pod = req.engine.pods.create(spec_from_body(req.json()))
+    from sealpod.errors import SealpodError
+
+    spec = spec_from_body(req.json())
+    try:
+        pod = req.engine.pods.create(spec)
+    except SealpodError as e:  # podman-remote prints the service's words, which say where it failed
+        e.args = (f"failed to make pod: {e.message}",)
+        raise
     return json_response({"Id": pod.id}, status=201)
 
 

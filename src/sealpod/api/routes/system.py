@@ -158,7 +158,7 @@ def _client_alive(req: Request) -> Callable[[], bool]:
 def _event_time(req: Request, name: str) -> int | None:
     from sealpod.engine.events import parse_time
 
-    return parse_time(req.arg(name))
+    return parse_time(req.arg(name), until=name == "until")
 
 
 def _libpod_event(ev: Any) -> dict[str, Any]:
