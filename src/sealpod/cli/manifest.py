@@ -44,6 +44,7 @@ def _print_id(list_id: str) -> int:
 def _setup_create(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", metavar="LIST")
     p.add_argument("images", nargs="*", metavar="IMAGE")
+    p.set_defaults(intermixed=True)  # "manifest create LIST --all IMAGE", as cobra takes it
     p.add_argument("--all", action="store_true", help="add all of the lists' images if the images to add are lists")
     p.add_argument("-a", "--amend", action="store_true",
                    help="modify an existing list if one with the desired name already exists")
@@ -174,10 +175,12 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
 def _setup_push(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", metavar="LIST")
     p.add_argument("destination", nargs="?", metavar="DESTINATION")
+    p.set_defaults(intermixed=True)  # "manifest push LIST -q DESTINATION", as cobra takes it
     p.add_argument("--all", nargs="?", const=True, default=True, type=parse_bool,
                    help="also push the images in the list (default true)")
     p.add_argument("-f", "--format", dest="manifest_format", help="manifest type (oci or v2s2) of the pushed list")
-    p.add_argument("--rm", action="store_true", help="remove the manifest list if push succeeds")
+    p.add_argument("--rm", "--purge", dest="rm", action="store_true",
+                   help="remove the manifest list if push succeeds")
     p.add_argument("--digestfile", type=Path, help="after copying the list, write its digest to this file")
     p.add_argument("-q", "--quiet", action="store_true", help="don't output progress information")
     p.add_argument("--remove-signatures", action="store_true", help="don't copy signatures")

@@ -179,9 +179,11 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
          report: Report) -> str:
     """Push a local image to ``destination`` (default: the name it was given by); return the digest."""
     from sealpod.image.copy import CopyOptions, copy_image
+    from sealpod.image.recompress import check_format
     from sealpod.image.transports.containers_storage import StorageSource
     from sealpod.image.transports.docker import DockerDestination
 
+    check_format(options.compression)
     transport = split_transport(destination)[0] if destination else None
     if transport not in (None, "docker"):
         from sealpod.engine.image_transports import push_local
@@ -189,7 +191,7 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
         assert destination is not None
         if options.sign_by:
             raise InvalidArgument(f"--sign-by: signing is only supported for docker:// destinations, not {transport}:")
-        digest = push_local(engine, image, typed, destination, options.progress, report)
+        digest = push_local(engine, image, typed, destination, options.progress, report, options.compression)
         if options.digest_file is not None:
             options.digest_file.write_text(digest)
         engine.events.emit("image", "push", id=image.id, name=destination)
@@ -207,7 +209,8 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
 
         sign = signer(engine, dest_ref, options.sign_by)
     try:
-        digest = copy_image(src, dest, CopyOptions(progress=options.progress, sign=sign), report)
+        digest = copy_image(src, dest, CopyOptions(progress=options.progress, sign=sign,
+                                                   compression=options.compression), report)
     finally:
         dest.close()
     if options.digest_file is not None:

@@ -273,8 +273,9 @@ def _pack_to(directory: Path, file: Path) -> None:
 
 
 def push_local(engine: Engine, image: ImageRecord, typed: str, destination: str,
-               progress: BlobProgress | None, report: Report) -> str:
-    """Copy a stored image to ``destination`` (``transport:rest``); return the manifest digest."""
+               progress: BlobProgress | None, report: Report, compression: str | None = None) -> str:
+    """Copy a stored image to ``destination`` (``transport:rest``); return the manifest digest
+    (``compression``: layers rewritten in that compression, as ``push --compression-format``)."""
     from sealpod.image.copy import CopyOptions, copy_image
     from sealpod.image.manifest import digest_of
     from sealpod.image.reference import split_transport
@@ -286,11 +287,13 @@ def push_local(engine: Engine, image: ImageRecord, typed: str, destination: str,
     with _scratch(engine) as work:
         dest, finish = _destination(engine, image, typed, transport, rest, work)
         try:
-            result = copy_image(src, dest, CopyOptions(progress=progress), report)
+            result = copy_image(src, dest, CopyOptions(progress=progress, compression=compression), report)
             finish()
         except OSError as e:
             raise ImageTransportError(f"writing to {destination}: {e.strerror or e}") from e
         finally:
             dest.close()
     # oci: may have rewritten the manifest (its digest is what commit gave); the rest keep the source's
-    return result if transport in ("oci", "oci-archive", "dir") else digest_of(src.get_manifest()[0])
+    if compression or transport in ("oci", "oci-archive", "dir"):
+        return result
+    return digest_of(src.get_manifest()[0])

@@ -9,24 +9,27 @@ instances it does not have.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 from collections.abc import Callable, Sequence
 
 from sealpod.engine.entities import RegistryFlags, RemoveReport
-from sealpod.errors import Conflict, InvalidArgument, NoSuchImage, SealpodError, UnsupportedManifest
+from sealpod.errors import Conflict, InvalidArgument, NoSuchImage, RegistryError, SealpodError, UnsupportedManifest
 from sealpod.image.manifest_list import Instance, ManifestList
 from sealpod.utils.record import dataclass, field
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
     from typing import Any
 
     from sealpod.engine import Engine
     from sealpod.image.copy import BlobProgress
     from sealpod.image.reference import Reference
+    from sealpod.image.registry.client import RegistryClient
     from sealpod.image.transports.base import ImageSource
     from sealpod.storage.records import ImageRecord
 
@@ -69,6 +72,7 @@ class ListPushOptions:
     digest_file: Path | None = None
     registry: RegistryFlags = field(default_factory=RegistryFlags)
     progress: BlobProgress | None = None
+    compression: str | None = None  # ``--compression-format``
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,13 @@ class ManifestService:
         for name in names:
             try:
                 current = self.get(name)
+                by_id = current.image.id.startswith(name.removeprefix("sha256:"))
+                if not by_id and len(current.image.names) > 1:  # one of several names: only that goes
+                    full = self.engine.images._matching_name(current.image, name)
+                    self.store.remove_name(full)
+                    self.engine.events.emit("image", "untag", id=current.image.id, name=full)
+                    report.untagged.append(full)
+                    continue
                 self.store.delete_image(current.image.id)
             except SealpodError as e:
                 report.errors.append(e)
@@ -246,14 +257,12 @@ class ManifestService:
 
     def _remote_instances(self, name: str, options: AddOptions) -> list[tuple[Instance, str]]:
         """Read only the manifest (and, for a single image, its config) from the registry."""
-        from sealpod.engine.image_transfer import _client
         from sealpod.image.manifest import ACCEPT, MAX_CONFIG_SIZE, Index, parse
         from sealpod.image.manifest_list import from_json
 
         ref = self._remote_ref(name)
-        assert ref.registry is not None
-        with _client(self.engine, ref.registry, options.registry, ref.repository) as client:
-            body, media_type, digest = client.get_manifest(ref.repository, ref.digest or ref.tag or "latest", ACCEPT)
+        with self._remote_client(ref, options.registry) as (client, src):
+            body, media_type, digest = client.get_manifest(src.repository, src.digest or src.tag or "latest", ACCEPT)
             parsed = parse(body, media_type)
             if isinstance(parsed, Index):
                 chosen = _choose(from_json(body), options.all)
@@ -261,10 +270,42 @@ class ManifestService:
             if parsed.config.size > MAX_CONFIG_SIZE:
                 raise UnsupportedManifest(f"config blob {parsed.config.digest} is too large")
             buf = io.BytesIO()
-            client.fetch_blob(ref.repository, parsed.config.digest, parsed.config.size, buf)
+            client.fetch_blob(src.repository, parsed.config.digest, parsed.config.size, buf)
         cfg = json.loads(buf.getvalue())
         inst = _instance_for(parsed.media_type, digest, len(body), cfg if isinstance(cfg, dict) else {})
         return [(inst, f"{_DOCKER}{ref.name}@{digest}")]
+
+    @contextlib.contextmanager
+    def _remote_client(self, ref: Reference, flags: RegistryFlags) -> Iterator[tuple[RegistryClient, Reference]]:
+        client, src = self._locate(ref, flags)
+        with client:
+            yield client, src
+
+    def _locate(self, ref: Reference, flags: RegistryFlags) -> tuple[RegistryClient, Reference]:
+        """A client for where registries.conf says ``ref`` lives (a mirror that has the manifest, else
+        its location, rewritten by a ``prefix``), with the reference as that place names it, as a pull."""
+        from sealpod.engine.image_transfer import _client
+        from sealpod.image.manifest import ACCEPT
+        from sealpod.image.reference import parse_reference
+
+        conf = self.engine.registries
+        if conf.is_blocked(ref.name):
+            raise RegistryError(f"registry {ref.registry} is blocked in "
+                                f"{conf.files[0] if conf.files else 'registries.conf'}")
+        sources = conf.pull_sources(str(ref))
+        for source in sources[:-1]:  # mirrors: used only when they have the manifest
+            src = parse_reference(source.name)
+            assert src.registry is not None
+            client = _client(self.engine, src.registry, flags, src.repository, source.insecure)
+            try:
+                if client.head_manifest(src.repository, src.digest or src.tag or "latest", ACCEPT):
+                    return client, src
+            except SealpodError:
+                pass
+            client.close()
+        src = parse_reference(sources[-1].name)
+        assert src.registry is not None
+        return _client(self.engine, src.registry, flags, src.repository, sources[-1].insecure), src
 
     def _remote_ref(self, name: str) -> Reference:
         from sealpod.engine.image_transfer import _docker_ref
@@ -279,19 +320,20 @@ class ManifestService:
 
     def inspect(self, name: str, flags: RegistryFlags) -> dict[str, Any]:
         """The local list's document, else what the registry has under ``name`` (list or manifest)."""
-        from sealpod.engine.image_transfer import _client
         from sealpod.image.manifest import ACCEPT
         from sealpod.image.manifest_list import to_document
 
         if not name.startswith(_DOCKER):
             try:
-                return to_document(self.get(name).list)
+                image = self.engine.images.get(name)
             except NoSuchImage:
                 pass
+            else:  # a local image that is no list: what the registry has under the name, as Podman
+                if self.store.manifest_list_sources(image.id) is not None:
+                    return to_document(self.get(image.id).list)
         ref = self._remote_ref(name)
-        assert ref.registry is not None
-        with _client(self.engine, ref.registry, flags, ref.repository) as client:
-            body, _, _ = client.get_manifest(ref.repository, ref.digest or ref.tag or "latest", ACCEPT)
+        with self._remote_client(ref, flags) as (client, src):
+            body, _, _ = client.get_manifest(src.repository, src.digest or src.tag or "latest", ACCEPT)
         doc = json.loads(body)
         if not isinstance(doc, dict):
             raise UnsupportedManifest(f"{name}: manifest is not a JSON object")
@@ -299,52 +341,13 @@ class ManifestService:
 
     def push(self, name: str, destination: str | None, options: ListPushOptions, report: Report) -> str:
         """Push the instances (``all``) and then the list; return the list's digest."""
-        from sealpod.engine.image_transfer import _client, _push_target
-        from sealpod.image.manifest import digest_of
-        from sealpod.image.manifest_list import to_json
+        from sealpod.engine.manifest_push import push_list
 
-        current = self.get(name)
-        dest = _push_target(current.image, name, destination)
-        assert dest.registry is not None
-        if options.all:
-            for inst in current.list.instances:
-                self._push_instance(current, inst, dest, options, report)
-        body, media_type = to_json(current.list, options.format)
-        report("Writing manifest list to image destination")
-        with _client(self.engine, dest.registry, options.registry, dest.repository) as client:
-            client.put_manifest(dest.repository, dest.tag or "latest", body, media_type)
-        digest = digest_of(body)
-        if options.digest_file is not None:
-            options.digest_file.write_text(digest)
-        self.engine.events.emit("image", "push", id=current.image.id, name=str(dest))
-        if options.remove:
-            self.delete([current.image.id])
-        return digest
-
-    def _push_instance(self, current: LocalList, inst: Instance, dest: Reference, options: ListPushOptions,
-                       report: Report) -> None:
-        from sealpod.engine.image_transfer import _client
-        from sealpod.image.copy import CopyOptions, copy_image
-        from sealpod.image.reference import parse_reference
-        from sealpod.image.transports.docker import DockerDestination
-
-        assert dest.registry is not None
-        src, mount_from = self._instance_source(current, inst, dest.registry, options.registry)
-        target = parse_reference(f"{dest.name}@{inst.digest}")
-        client = _client(self.engine, dest.registry, options.registry, dest.repository)
-        out = DockerDestination(client, target, mount_from)
-        try:
-            pushed = copy_image(src, out, CopyOptions(progress=options.progress), report)
-        finally:
-            out.close()
-            src.close()
-        if pushed != inst.digest:
-            raise UnsupportedManifest(f"pushing instance {inst.digest} of the list gave digest {pushed}")
+        return push_list(self, self.get(name), name, destination, options, report)
 
     def _instance_source(self, current: LocalList, inst: Instance, registry: str,
                          flags: RegistryFlags) -> tuple[ImageSource, list[str]]:
         """Where to read one instance from: the local image holding it, else the registry it was added from."""
-        from sealpod.engine.image_transfer import _client
         from sealpod.image.reference import parse_reference
         from sealpod.image.transports.docker import DockerSource
 
@@ -358,9 +361,9 @@ class ManifestService:
             raise NoSuchImage(f"{inst.digest}: image of the manifest list not known locally: add it again or "
                               "push without --all")
         ref = parse_reference(source.removeprefix(_DOCKER))
-        assert ref.registry is not None
-        mount = [ref.repository] if ref.registry == registry else []
-        return DockerSource(_client(self.engine, ref.registry, flags, ref.repository), ref), mount
+        client, src = self._locate(ref, flags)
+        mount = [src.repository] if src.registry == registry else []
+        return DockerSource(client, src, ref), mount
 
 
 class _PinnedSource:
