@@ -69,16 +69,19 @@ class Request:
         if value in (None, ""):
             return default
         try:
-            return int(float(value))  # some clients send 10.0
-        except ValueError as e:
+            number = int(value) if value.lstrip("-").isdigit() else int(float(value))  # some clients send 10.0
+        except (ValueError, OverflowError) as e:  # "abc", "inf", "nan"
             raise InvalidArgument(f'invalid integer value for "{name}": "{value}"') from e
+        if not -(1 << 63) <= number < 1 << 63:  # what Go's strconv refuses as out of range
+            raise InvalidArgument(f'invalid integer value for "{name}": "{value}": value out of range')
+        return number
 
     def json(self) -> Any:
         if not self.body:
             return {}
         try:
-            return json.loads(self.body)
-        except ValueError as e:
+            return json.loads(self.body, parse_constant=_no_constant, parse_float=_finite_float)
+        except (ValueError, RecursionError) as e:
             raise InvalidArgument(f"decoding request body: {e}") from e
 
     def filters(self) -> dict[str, list[str]]:
@@ -90,6 +93,8 @@ class Request:
             doc = json.loads(raw)
         except ValueError as e:
             raise InvalidArgument(f"invalid filters: {e}") from e
+        if doc is not None and not isinstance(doc, dict):
+            raise InvalidArgument("invalid filters: a JSON object of key: [values] is expected")
         out: dict[str, list[str]] = {}
         for key, value in (doc or {}).items():
             if isinstance(value, dict):
@@ -166,3 +171,16 @@ class Router:
                     return handler, {k: unquote(v) for k, v in found.groupdict().items()}
                 other = True
         return "405" if other else None
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are no JSON (Python's reader takes them): refused, as Go's decoder refuses them,
+    before such a number can reach the state DB or an integer conversion."""
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"json: cannot unmarshal number {text} into a float64: value out of range")
+    return number

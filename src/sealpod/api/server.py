@@ -152,12 +152,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
+            total = 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                size = int(self.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+                if size < 0 or total + size > _MAX_BODY:  # a hostile size would be read (and held) forever
+                    raise ValueError("request body too large")
                 if size == 0:
                     self.rfile.readline()
                     break
                 chunks.append(self.rfile.read(size))
+                total += size
                 self.rfile.readline()
             return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)

@@ -72,10 +72,11 @@ def _run_info(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 class _Info(dict):  # type: ignore[type-arg]
-    strict_type = ""
     """Go templates address info as ``{{.Store.GraphRoot}}`` (Podman's struct fields) while its JSON
     keys are ``store.graphRoot``: match keys regardless of case, at any depth (and the one field whose
     name differs from its key: ``.Host.CgroupsVersion`` is ``host.cgroupVersion``)."""
+
+    strict_type = ""  # set on the top level only: a field Podman's Info lacks is an error there
 
     def get(self, key: str, default: object = None) -> object:
         key = "cgroupVersion" if key == "CgroupsVersion" and "cgroupVersion" in self else key

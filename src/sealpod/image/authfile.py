@@ -123,7 +123,14 @@ def normalize_key(key: str) -> str:
 def _read_auths(path: Path, legacy: bool) -> dict[str, Any]:
     doc = _read_json(path)
     auths = doc if legacy else doc.get("auths", {})
-    return auths if isinstance(auths, dict) else {}
+    if auths is None:
+        return {}
+    if not isinstance(auths, dict):  # Go's decoder refuses it, rather than reading no credentials at all
+        raise ConfigError(f"unmarshaling JSON at {str(path)!r}: \"auths\" is not a JSON object")
+    for key, entry in auths.items():
+        if not isinstance(entry, dict):
+            raise ConfigError(f"unmarshaling JSON at {str(path)!r}: auths entry {key!r} is not a JSON object")
+    return auths
 
 
 def _read_json(path: Path) -> dict[str, Any]:
