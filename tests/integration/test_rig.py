@@ -30,7 +30,7 @@ from tests.rig.registry import (
     RegistryServer,
     make_htpasswd,
 )
-from tests.rig.sealpod import SealpodRunner, skip_or_fail
+from tests.rig.sealpod import DISTRIBUTION_CONTAINERS_CONF, SealpodRunner, skip_or_fail
 
 pytestmark = pytest.mark.integration
 
@@ -316,7 +316,7 @@ def test_runner_isolates_configuration(sealpod: SealpodRunner, seeded_registry: 
                                        auth_registry: RegistryServer, tmp_path: Path) -> None:
     assert sealpod.root == tmp_path / "root" and sealpod.root.is_dir() and sealpod.runroot.is_dir()
     env = sealpod.env
-    assert Path(env["CONTAINERS_CONF"]).read_text() == ""
+    assert Path(env["CONTAINERS_CONF"]).read_text() == DISTRIBUTION_CONTAINERS_CONF
     assert env["REGISTRY_AUTH_FILE"] == str(tmp_path / "auth.json")
     assert Path(env["SEALPOD_STORAGE_CONF"]).read_text() == ""
     for var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"):

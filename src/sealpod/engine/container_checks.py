@@ -34,17 +34,17 @@ def parse_size(text: str) -> int:
 
 def check(config: ContainerConfig) -> None:
     _check_capabilities(config.cap_add, config.cap_drop)
+    for server in config.dns_servers:  # before the network mode's conflicts, as Podman parses them first
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise InvalidArgument(f"{server} is not an ip address") from None
     mode = "none" if config.network == "none" else "container" if config.network.startswith("container:") else ""
     if mode and (config.dns_servers or config.dns_options or config.dns_search):  # no resolv.conf of its own
         raise InvalidArgument(f"conflicting options: dns and the network mode: {mode}")
     if mode == "container" and config.add_hosts:  # it shares that container's /etc/hosts
         raise InvalidArgument("cannot set extra host entries when the container is joined to another containers "
                               "network namespace: invalid configuration")
-    for server in config.dns_servers:
-        try:
-            ipaddress.ip_address(server)
-        except ValueError:
-            raise InvalidArgument(f"{server} is not an ip address") from None
     seen: dict[str, object] = {}
     for mount in config.mounts:
         check_mount_options(mount)
