@@ -237,8 +237,8 @@ class ContainerService:
 
             check_pod_namespaces(config)  # --pid pod and the like, left over: not in a pod with an infra container
         config = with_default_network(self.engine.config.containers.containers.netns, config)
-        if config.network or config.networks:
-            from sealpod.engine.network_flags import with_network_names
+        if config.networks or config.network not in ("", "none", "host", "bridge", "private", "default"):
+            from sealpod.engine.network_flags import with_network_names  # (loads the network files)
 
             config = with_network_names(self.engine.networks.files, config)
 
