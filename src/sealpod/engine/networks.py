@@ -523,23 +523,9 @@ class NetworkService:
                 rewrite_in_place(path, lambda text: etcfiles.hosts_without_member(text, rec.name))
 
     def _shared_hosts_path(self, cfg: ContainerConfig) -> Path | None:
-        """The /etc/hosts of the container that owns the namespace at the end of a chain of joins."""
-        mode, owner = network_mode(cfg), None
-        seen: set[str] = set()
-        while mode.startswith("container:") and not cfg.no_hosts:
-            try:
-                owner = self.engine.containers.lookup(mode.split(":", 1)[1])
-            except NoSuchContainer:
-                return None
-            if owner.id in seen:
-                return None
-            seen.add(owner.id)
-            cfg = ContainerConfig.from_json(owner.config)
-            mode = network_mode(cfg)
-        if owner is None or cfg.no_hosts:
-            return None
-        path = self.engine.containers.paths(owner.id).userdata / "hosts"
-        return path if path.exists() else None
+        from sealpod.engine.netns_share import shared_hosts
+
+        return shared_hosts(self.engine.containers, cfg)
 
     def _joined(self, target: str) -> NetworkStatus:
         """``--network container:X``: X's namespace, by its netns file or its process."""
