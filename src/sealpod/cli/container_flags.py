@@ -130,9 +130,6 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     from sealpod.cli.resource_flags import add_resource_flags
 
     add_resource_flags(p)
-    from sealpod.cli.extra_flags import add_extra_flags
-
-    add_extra_flags(p)
     a("--secret", action="append", default=[], help="add a secret: NAME[,type=mount|env,target=,uid=,gid=,mode=]")
     a("--tls-verify", action="store_true", default=None, help="verify registries' TLS")
     a("--authfile", default=None, help="path of the authentication file")
@@ -256,7 +253,6 @@ def _restart(text: str) -> Any:
 
 def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     from sealpod.cli.cgroup_flags import cgroup_fields
-    from sealpod.cli.extra_flags import extra_fields
     from sealpod.cli.health import health_fields
     from sealpod.cli.pod_flags import init_ctr_flag
     from sealpod.cli.resource_flags import resource_fields
@@ -318,7 +314,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         cpu_quota=args.cpu_quota, timezone=args.tz, timeout=args.timeout, chroot_dirs=tuple(args.chrootdirs),
         preserve_fds=args.preserve_fds, device_cgroup_rules=tuple(args.device_cgroup_rule),
         sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
-        systemd=_systemd_flag(args.systemd), **cgroup_fields(args), **resource_fields(args), **extra_fields(args),
+        systemd=_systemd_flag(args.systemd), **cgroup_fields(args), **resource_fields(args),
         rootfs=args.image if args.rootfs else "",  # --rootfs: IMAGE names a directory (DIR[:O]), no image
         init_ctr=init_ctr_flag(getattr(args, "init_ctr", ""), args.pod or args.pod_id_file),
     )

@@ -1,5 +1,6 @@
 """More flags of run/create: memory and CPU limits beyond the common ones, the OOM killer,
-the execution domain, /etc/passwd management, --env-merge and the no-op --gpus.
+the execution domain, /etc/passwd management, --env-merge, the no-op --gpus, and
+--seccomp-policy, --hostuser and --cgroup-conf.
 
 Declared apart from container_flags (as the cgroup flags are) so that its table stays in one place;
 values are checked now, so a typo fails before any pull, with Podman's wording.
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 #: The execution domains of personality(2) that runtimes accept in ``linux.personality.domain``.
 PERSONALITIES = ("LINUX", "LINUX32")
+SECCOMP_POLICIES = ("default", "image")
 
 
 def add_resource_flags(p: argparse.ArgumentParser) -> None:
@@ -35,6 +37,9 @@ def add_resource_flags(p: argparse.ArgumentParser) -> None:
       help="when running containers in read-only mode mount a read-write tmpfs on /run, /tmp and /var/tmp")
     a("--env-merge", action="append", default=[], help="preprocess environment variables from image before injecting")
     a("--gpus", action="append", default=[], help=argparse.SUPPRESS)  # Docker's; accepted and ignored, as Podman
+    a("--seccomp-policy", default="default", help="policy for selecting a seccomp profile (default, image)")
+    a("--hostuser", action="append", default=[], help="host user account to add to /etc/passwd within container")
+    a("--cgroup-conf", action="append", default=[], help="configure cgroup v2 (key=value)")
 
 
 def resource_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,5 +64,33 @@ def resource_fields(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_rt_period": getattr(args, "cpu_rt_period", None), "cpu_rt_runtime": getattr(args, "cpu_rt_runtime", None),
         "personality": personality, "passwd": bool(getattr(args, "passwd", True)),
         "passwd_entry": getattr(args, "passwd_entry", ""), "env_merge": tuple(getattr(args, "env_merge", [])),
-        "read_only_tmpfs": bool(getattr(args, "read_only_tmpfs", True)),
+        "read_only_tmpfs": bool(getattr(args, "read_only_tmpfs", True)), **_security_fields(args),
     }
+
+
+def check_seccomp_policy(policy: str) -> str:
+    if policy not in ("", *SECCOMP_POLICIES):
+        quoted = " ".join(f'"{p}"' for p in SECCOMP_POLICIES)
+        raise InvalidArgument(f'invalid seccomp policy "{policy}": valid policies are [{quoted}]')
+    return "" if policy == "default" else policy
+
+
+def _cgroup_conf(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidArgument("--cgroup-conf must be formatted KEY=VALUE")
+        out[key] = value
+    if out:
+        from sealpod.engine.systemd_mode import host_cgroup_v2
+
+        if not host_cgroup_v2():
+            raise InvalidArgument("cannot use --cgroup-conf without cgroup v2")
+    return out
+
+
+def _security_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {"seccomp_policy": check_seccomp_policy(getattr(args, "seccomp_policy", "")),
+            "hostusers": tuple(u for item in getattr(args, "hostuser", ()) for u in item.split(",") if u),
+            "cgroup_conf": _cgroup_conf(getattr(args, "cgroup_conf", []))}
