@@ -9,6 +9,7 @@ import pytest
 
 from tests.rig.api import ApiService, start_service
 from tests.rig.images import SeedSet, build_seed_set, seed_registry
+from tests.rig.podman_remote import Remote
 from tests.rig.registry import MissingComponent, RegistryPool, RegistryServer
 from tests.rig.sealpod import SealpodRunner, require_root, skip_or_fail
 
@@ -114,3 +115,12 @@ def api(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistryServe
     yield service
     service.stop()
     runner.run("rm", "-af", "-t", "0", check=False)
+
+
+@pytest.fixture
+def pr(api: ApiService, seeded_registry: RegistryServer) -> Iterator[Remote]:
+    """The real ``podman --remote`` against the module's service; its pods and containers go afterwards."""
+    remote = Remote(api, f"{seeded_registry.host}/sealtest/tiny:latest")
+    yield remote
+    remote("pod", "rm", "-fa", "-t", "0", check=False)
+    remote("rm", "-fa", "-t", "0", check=False)

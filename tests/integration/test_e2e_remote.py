@@ -8,25 +8,15 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_podman_remote_client import Remote
-from tests.rig.api import ApiService
+from tests.rig.podman_remote import Remote
 from tests.rig.registry import RegistryServer
 
 pytestmark = pytest.mark.skipif(shutil.which("podman") is None,
                                 reason="the real podman client is not installed (apt-get install podman)")
-
-
-@pytest.fixture
-def pr(api: ApiService, seeded_registry: RegistryServer) -> Iterator[Remote]:
-    remote = Remote(api, f"{seeded_registry.host}/sealtest/tiny:latest")
-    yield remote
-    remote("pod", "rm", "-fa", "-t", "0", check=False)
-    remote("rm", "-fa", "-t", "0", check=False)
 
 
 def test_run_proc_opts_reach_the_proc_mount(pr: Remote) -> None:

@@ -7,45 +7,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.rig.api import ApiService
-from tests.rig.registry import RegistryServer, free_port
+from tests.rig.podman_remote import Remote
+from tests.rig.registry import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("podman") is None,
                                 reason="the real podman client is not installed (apt-get install podman)")
-
-
-class Remote:
-    def __init__(self, api: ApiService, image: str) -> None:
-        self.api, self.image = api, image
-
-    def __call__(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        argv = ["podman", "--remote", "--url", self.api.url, *args]
-        unset = ("REGISTRY_AUTH_FILE", "DOCKER_CONFIG")  # the client stats them: they must exist if set
-        env = {k: v for k, v in self.api.runner.env.items() if k not in unset}
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
-                              cwd=self.api.runner.base)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"podman --remote {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n"
-                                 f"{proc.stderr}\n--- service log ---\n{self.api.log_tail()}")
-        return proc
-
-    def out(self, *args: str) -> str:
-        return self(*args).stdout.strip()
-
-
-@pytest.fixture
-def pr(api: ApiService, seeded_registry: RegistryServer) -> Iterator[Remote]:
-    remote = Remote(api, f"{seeded_registry.host}/sealtest/tiny:latest")
-    yield remote
-    remote("rm", "-fa", "-t", "0", check=False)
-    remote("pod", "rm", "-fa", check=False)
 
 
 def test_version_info_and_image_commands(pr: Remote, tmp_path: Path) -> None:
