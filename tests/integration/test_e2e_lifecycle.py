@@ -391,3 +391,11 @@ def test_later_commands_use_the_runtime_the_container_was_created_with(clean: Se
     calls = log.read_text()
     for word in (" pause ", " resume ", " kill ", " delete "):
         assert word in calls, (word, calls)
+
+
+def test_run_rm_with_an_unwritable_pidfile_leaves_nothing(clean: SealpodRunner) -> None:
+    """A pid file that cannot be written is a one-line error, and run --rm removes what it made."""
+    res = clean.run("run", "--rm", "--pidfile", "/nonexistent/dir/pid", IMAGE, "true", check=False)
+    assert res.returncode == 125 and res.stderr == "Error: writing pid file /nonexistent/dir/pid: " \
+                                                   "No such file or directory\n"
+    assert clean.run("ps", "-aq").stdout == ""

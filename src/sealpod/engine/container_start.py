@@ -691,10 +691,12 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             pass
         raise
     conmon_pid = int(paths.conmon_pidfile.read_text().strip() or 0) if paths.conmon_pidfile.exists() else 0
-    if cfg.conmon_pidfile:
-        Path(cfg.conmon_pidfile).write_text(str(conmon_pid))
-    if cfg.pidfile:
-        Path(cfg.pidfile).write_text(f"{pid}\n")
+    for where, value in ((cfg.conmon_pidfile, str(conmon_pid)), (cfg.pidfile, f"{pid}\n")):
+        if where:
+            try:
+                Path(where).write_text(value)
+            except OSError as e:  # a SealpodError: run --rm removes the container it made
+                raise SealpodError(f"writing pid file {where}: {e.strerror or e}") from None
     sd.remember_notify(paths.rundir, notify_socket, sdnotify)  # conmon mode: READY=1 once started
     if relay:  # the container says READY itself; conmon is the main process either way
         sd.notify(relay, sd.started_message(sdnotify, conmon_pid))
