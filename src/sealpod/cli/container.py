@@ -7,7 +7,6 @@ import argparse
 import contextlib
 import sys
 
-from sealpod.cli.container_ps import run_ps, setup_ps
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
 
@@ -479,6 +478,18 @@ def _setup_restart(p: argparse.ArgumentParser) -> None:
     p.add_argument("--running", action="store_true", help="restart only running containers")
 
 
+def _setup_ps(p: argparse.ArgumentParser) -> None:
+    from sealpod.cli.container_ps import setup_ps
+
+    setup_ps(p)
+
+
+def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.container_ps import run_ps
+
+    return run_ps(args, ctx)
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command("Run a command in a new container", _setup_run, _run_run),
     "create": Command("Create but do not start a container", _setup_create, _run_create),
@@ -492,7 +503,7 @@ COMMANDS: dict[str, Command] = {
     "wait": Command("Block on one or more containers", _setup_wait, _run_wait),
     "exists": Command("Check if a container exists in local storage", _setup_exists, _run_exists),
     "cleanup": Command("Clean up network and mountpoints of one or more containers", _setup_cleanup, _run_cleanup),
-    "ps": Command("List containers", setup_ps, run_ps),
+    "ps": Command("List containers", _setup_ps, _run_ps),
     "logs": Command("Fetch the logs of one or more containers", _setup_logs, _run_logs),
     "inspect": Command("Display the configuration of a container", _setup_inspect, _run_inspect),
 }

@@ -254,7 +254,6 @@ def _restart(text: str) -> Any:
 def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     from sealpod.cli.cgroup_flags import cgroup_fields
     from sealpod.cli.health import health_fields
-    from sealpod.cli.pod_flags import init_ctr_flag
     from sealpod.cli.resource_flags import resource_fields
     from sealpod.engine.container_config import ContainerConfig
 
@@ -316,7 +315,7 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         sdnotify=_sdnotify_flag(getattr(args, "sdnotify", "")), cgroups=getattr(args, "cgroups", ""),
         systemd=_systemd_flag(args.systemd), **cgroup_fields(args), **resource_fields(args),
         rootfs=args.image if args.rootfs else "",  # --rootfs: IMAGE names a directory (DIR[:O]), no image
-        init_ctr=init_ctr_flag(getattr(args, "init_ctr", ""), args.pod or args.pod_id_file),
+        init_ctr=_init_ctr(args),
     )
 
 
@@ -419,3 +418,12 @@ def _json_or_words(text: str) -> list[str]:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
     return [text] if " " not in text else shlex.split(text)
+
+
+def _init_ctr(args: argparse.Namespace) -> str:
+    value = getattr(args, "init_ctr", "")
+    if not value:
+        return ""
+    from sealpod.cli.pod_flags import init_ctr_flag
+
+    return init_ctr_flag(value, args.pod or args.pod_id_file)

@@ -11,7 +11,6 @@ import os
 import re
 
 from sealpod.engine.container_config import ContainerConfig
-from sealpod.engine.mount_options import check_mount_options
 from sealpod.errors import InvalidArgument
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -46,6 +45,8 @@ def check(config: ContainerConfig) -> None:
         raise InvalidArgument("cannot set extra host entries when the container is joined to another containers "
                               "network namespace: invalid configuration")
     seen: dict[str, object] = {}
+    if config.mounts:
+        from sealpod.engine.mount_options import check_mount_options
     for mount in config.mounts:
         check_mount_options(mount)
         if not mount.destination.startswith("/"):

@@ -67,6 +67,8 @@ def wanted_lines(cfg: ContainerConfig, rootfs: Path, user_spec: str, user: ExecU
 def host_user_lines(hostusers: tuple[str, ...], passwd: str | None, home: str) -> list[str]:
     """``--hostuser NAME|UID``: the host's account, as a line for the container's /etc/passwd,
     unless the image knows that name or uid already (home: the working directory, as Podman)."""
+    if not hostusers:
+        return []
     import pwd
 
     from sealpod.errors import InvalidArgument

@@ -523,6 +523,8 @@ class NetworkService:
                 rewrite_in_place(path, lambda text: etcfiles.hosts_without_member(text, rec.name))
 
     def _shared_hosts_path(self, cfg: ContainerConfig) -> Path | None:
+        if not cfg.network.startswith("container:"):
+            return None
         from sealpod.engine.netns_share import shared_hosts
 
         return shared_hosts(self.engine.containers, cfg)

@@ -126,7 +126,6 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
 
         parse_signal(config.stop_signal)  # a bad --stop-signal fails create, not stop
     labels = {**(img.get("Labels") or {}), **config.labels}
-    from sealpod.engine.container_security import image_seccomp
     from sealpod.engine.systemd_mode import STOP_SIGNAL, creation_notify_socket, systemd_enabled
 
     systemd = systemd_enabled(config.systemd, entrypoint + cmd)  # decided once: inspect shows it
@@ -138,9 +137,17 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         "user": config.user or str(img.get("User") or ""),
         "stop_signal": config.stop_signal or (STOP_SIGNAL if systemd else str(img.get("StopSignal") or "SIGTERM")),
         "labels": labels, "exposed_ports": sorted((img.get("ExposedPorts") or {}).keys()),
-        **image_seccomp(config.seccomp_policy, img.get("Labels") or {}),  # --seccomp-policy=image
+        **_image_seccomp(config.seccomp_policy, img.get("Labels") or {}),  # --seccomp-policy=image
         # checked now (a missing secret fails create, as in Podman); the data is read at each start
         "secrets": engine.secrets.resolve_uses(config.secrets) if config.secrets else [],
         # inspect's OCIRuntime: the runtime as the user named it (a full path stays a path), as Podman
         "oci_runtime": engine.config.containers.engine.runtime or engine.system.runtime_path()[0],
     }
+
+
+def _image_seccomp(policy: str, labels: dict[str, str]) -> dict[str, Any]:
+    if policy != "image":
+        return {}
+    from sealpod.engine.container_security import image_seccomp
+
+    return image_seccomp(policy, labels)
