@@ -409,24 +409,14 @@ class ContainerFiles:
 
     def _store_blob(self, source: BinaryIO) -> _NewLayer:
         """Decompress ``source``, hash it (diff ID) and keep it gzip-compressed as a blob."""
-        from sealpod.utils.compression import decompressed_chunks
+        from sealpod.utils.compression import compress_into, decompressed_chunks
 
         tmp, out = self.store.temp_file()
         try:
             diff_hash, blob_hash = hashlib.sha256(), hashlib.sha256()
-            gz = zlib.compressobj(6, zlib.DEFLATED, 31)
-            size = 0
             with out:
-                for chunk in decompressed_chunks(source):
-                    diff_hash.update(chunk)
-                    data = gz.compress(chunk)
-                    blob_hash.update(data)
-                    out.write(data)
-                    size += len(data)
-                data = gz.flush()
-                blob_hash.update(data)
-                out.write(data)
-                size += len(data)
+                size = compress_into(decompressed_chunks(source), zlib.compressobj(6, zlib.DEFLATED, 31), out,
+                                     blob_hash, diff_hash)
             digest = "sha256:" + blob_hash.hexdigest()
             kept = self.store.adopt_blob(digest, tmp)
         finally:

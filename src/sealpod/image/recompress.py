@@ -40,26 +40,15 @@ def check_format(name: str | None) -> str | None:
 def recompress_file(src: Path, out: Path, fmt: str) -> tuple[str, int] | None:
     """Write ``src`` compressed as ``fmt`` to ``out``; return its (digest, size), or None when ``src``
     already is ``fmt`` (nothing is written then)."""
-    from sealpod.utils.compression import decompressed_chunks, detect
+    from sealpod.utils.compression import compress_into, decompressed_chunks, detect
 
     with open(src, "rb") as f:
         if detect(f.read(4)) == fmt:
             return None
         f.seek(0)
         h = hashlib.sha256()
-        size = 0
         with open(out, "wb") as dst:
-            comp = _compressor(fmt)
-            for chunk in decompressed_chunks(f):
-                data = comp.compress(chunk)
-                if data:
-                    dst.write(data)
-                    h.update(data)
-                    size += len(data)
-            data = comp.flush()
-            dst.write(data)
-            h.update(data)
-            size += len(data)
+            size = compress_into(decompressed_chunks(f), _compressor(fmt), dst, h)
     return f"sha256:{h.hexdigest()}", size
 
 

@@ -15,7 +15,7 @@ report a truncated stream, which a plain ``gzip.open`` read loop would not alway
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from typing import Any, BinaryIO
 
@@ -168,3 +168,24 @@ class ChunkReader(io.RawIOBase):
 def open_decompressed(blob: BinaryIO) -> io.BufferedReader:
     """Return a buffered file object reading the uncompressed content of ``blob``."""
     return io.BufferedReader(ChunkReader(decompressed_chunks(blob)), buffer_size=READ_SIZE)
+
+
+def compress_into(chunks: Iterable[bytes], compressor: Any, out: BinaryIO, blob_hash: Any,
+                  content_hash: Any = None) -> int:
+    """Write ``chunks`` through ``compressor`` (zlib's ``compress``/``flush`` shape) to ``out``,
+    hashing the compressed bytes into ``blob_hash`` (the blob's digest) and, if given, the
+    uncompressed ones into ``content_hash`` (a layer's diff ID), in the same single pass.
+    Returns the compressed size."""
+    size = 0
+    for chunk in chunks:
+        if content_hash is not None:
+            content_hash.update(chunk)
+        data = compressor.compress(chunk)
+        if data:
+            out.write(data)
+            blob_hash.update(data)
+            size += len(data)
+    data = compressor.flush()
+    out.write(data)
+    blob_hash.update(data)
+    return size + len(data)
