@@ -456,5 +456,9 @@ def run_cli(argv: list[str]) -> int:
         import logging
 
         logging.getLogger("sealpod").debug("internal error", exc_info=True)
+        sqlite = sys.modules.get("sqlite3")  # loaded if the error can be one of its own: no import here
+        if sqlite is not None and isinstance(e, sqlite.Error):  # locked past the busy timeout, disk full, ...
+            sys.stderr.write(f"Error: state database: {e}\n")
+            return 125
         sys.stderr.write(f"Error: internal error: {type(e).__name__}: {e}\n")
         return 125

@@ -456,7 +456,11 @@ class PodService:
             pod = self.lookup(rec.pod_id)
         except NoSuchPod:
             return
+        from sealpod.engine.pod_inherit import is_init_container
+
         if pod.pod_spec.exit_policy != "stop" or not pod.infra_id or rec.id == pod.infra_id:
+            return
+        if is_init_container(rec):  # its end is a step of the pod's start: the others have yet to start
             return
         others = [r for r in self.members(pod) if r.id not in (rec.id, pod.infra_id)]
         if any(r.state in (State.RUNNING, State.PAUSED, State.CREATED) for r in others):

@@ -5,6 +5,13 @@ in tables owned by ``engine``, containers and everything else.  SQLite in WAL mo
 readers (``images``, ``ps``) run without waiting; writers additionally hold an flock on
 ``storage.lock`` so that a multi-statement change (an image and its names) is atomic
 across concurrent ``sealpod`` processes.
+
+Every query's rows are read when it runs (``_Cursor``).  A statement left active (a cursor
+iterated while the loop body writes, a ``fetchone`` of a longer result) keeps the connection's
+read transaction, and with it a snapshot, open; once another process commits, that connection
+can no longer write: SQLite refuses ``BEGIN IMMEDIATE`` at once with "database is locked",
+without waiting out the busy timeout (as a pod's member syncing its siblings while conmon's
+cleanup of another member commits, in ``pod rm -f``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sealpod.errors import StorageError
+
+TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 5
 
@@ -76,6 +87,53 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
+class _Cursor(sqlite3.Cursor):
+    """A cursor that has all its rows as soon as its statement ran: the statement is done and
+    reset at once, so no read transaction outlives the call that made it."""
+
+    _rows: list[Any]
+    _next: int
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        super().execute(sql, parameters)
+        self._rows = super().fetchall()  # [] for a statement without results
+        self._next = 0
+        return self
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        end = len(self._rows) if size is None else self._next + max(size, 0)
+        out = self._rows[self._next:end]
+        self._next += len(out)
+        return out
+
+    def fetchall(self) -> list[Any]:
+        out = self._rows[self._next:]
+        self._next = len(self._rows)
+        return out
+
+    def __iter__(self) -> _Cursor:
+        return self
+
+    def __next__(self) -> Any:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+
+class _Connection(sqlite3.Connection):
+    """``execute`` gives a ``_Cursor``: what the engine's many one-line queries use."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        return self.cursor(_Cursor).execute(sql, parameters)
+
+
 class Database:
     """A connection to the graph root's database, plus its writer lock."""
 
@@ -84,8 +142,8 @@ class Database:
         self._lock_path = graph_root / "storage.lock"
         try:
             graph_root.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                        check_same_thread=False)
+            self.conn: sqlite3.Connection = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                                            check_same_thread=False, factory=_Connection)
         except (OSError, sqlite3.Error) as e:
             raise StorageError(f"opening database {self.path}: {e}") from e
         self.conn.row_factory = sqlite3.Row
@@ -119,14 +177,25 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """Hold the storage lock and one transaction for a multi-statement change."""
         with self._flock():
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._run("BEGIN IMMEDIATE", "beginning transaction")
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # the error that brought us here is the one to tell
+                    self.conn.execute("ROLLBACK")
                 raise
             else:
-                self.conn.execute("COMMIT")
+                self._run("COMMIT", "committing transaction")
+
+    def _run(self, sql: str, doing: str) -> None:
+        """A transaction statement whose failure (locked, disk full, I/O) is the user's one-line error."""
+        try:
+            self.conn.execute(sql)
+        except sqlite3.Error as e:
+            if sql == "COMMIT":
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            raise StorageError(f"{doing} in database {self.path}: {e}") from e
 
     def close(self) -> None:
         self.conn.close()
