@@ -19,8 +19,8 @@ from pathlib import Path
 from sealpod.build.containerfile import Containerfile, Instruction, Stage
 from sealpod.build.context import BuildContext, Ownership
 from sealpod.build.substitute import expand, key_values
-from sealpod.errors import BuildError, NoSuchImage, OCIRuntimeError, SealpodError
-from sealpod.utils.record import dataclass, field
+from sealpod.errors import BuildError, Conflict, NoSuchImage, OCIRuntimeError, SealpodError
+from sealpod.utils.record import dataclass, field, replace
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ class Builder:
         self.out = out
         self.stage_images: dict[str, str] = {}  # stage name and index -> image ID
         self.made: list[str] = []  # images committed along the way
+        self.working: list[str] = []  # the stage's RUN containers, kept until it ends (Buildah's working containers)
         self.global_args: dict[str, str] = {}
         self.meter: Meter | None = None
         if options.log_rusage:
@@ -152,7 +153,10 @@ class Builder:
             for stage in stages:
                 if stage.index not in needed:
                     continue  # Podman's --skip-unused-stages (its default)
-                image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
+                try:
+                    image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
+                finally:
+                    self._drop_working()
             final = image_id
         finally:
             if not self.layered:
@@ -359,10 +363,13 @@ class Builder:
 
     @contextlib.contextmanager
     def container(self, state: _State, command: list[str], with_args: bool,
-                  extra: tuple[MountSpec, ...] = ()) -> Iterator[str]:
+                  extra: tuple[MountSpec, ...] = (), keep: bool = False) -> Iterator[str]:
         """A container of the current image with the build's settings (and ``extra`` mounts: RUN
-        --mount); removed after the block."""
+        --mount); removed after the block (``keep``: when the stage ends, if the block succeeds).
+        An external one, named as Buildah names its working containers: a build killed half-way
+        leaves them for ``ps --external``."""
         from sealpod.engine.container_config import ContainerConfig
+        from sealpod.engine.container_external import working_name
 
         env = list(state.config.get("Env") or [])
         run = self.options.run if with_args else RunSettings()
@@ -379,13 +386,32 @@ class Builder:
                                  security_opts=run.security_opts, cap_add=run.cap_add, cap_drop=run.cap_drop,
                                  mounts=mounts, dns_servers=run.dns_servers, dns_search=run.dns_search,
                                  dns_options=run.dns_options, add_hosts=run.add_hosts, no_hosts=run.no_hosts,
-                                 devices=run.devices)
-        rec = self.engine.containers.create(config, image_id=state.image_id)
+                                 devices=run.devices, external=True)
+        from_base = state.image_id is not None and state.image_id == state.base_id
+        image = state.base_comment.removeprefix("FROM ") if from_base else (state.image_id or "")[:12]
+        for attempt in range(3):  # a build beside this one may take the same name meanwhile
+            try:
+                rec = self.engine.containers.create(replace(config, name=working_name(self.engine.containers, image)),
+                                                    image_id=state.image_id)
+                break
+            except Conflict:
+                if attempt == 2:
+                    raise
+        kept = False
         try:
             yield rec.id
+            kept = keep
         finally:
+            if kept:
+                self.working.append(rec.id)
+            else:
+                with contextlib.suppress(SealpodError):
+                    self.engine.containers.remove(rec.id, force=True, volumes=True)
+
+    def _drop_working(self) -> None:
+        while self.working:
             with contextlib.suppress(SealpodError):
-                self.engine.containers.remove(rec.id, force=True, volumes=True)
+                self.engine.containers.remove(self.working.pop(), force=True, volumes=True)
 
     def make_workdir(self, ctr: str, state: _State) -> None:
         workdir = str(state.config.get("WorkingDir") or "")
@@ -399,7 +425,7 @@ class Builder:
             created_by = f"|{len(state.args)} {pairs} {created_by}"
         if self.cached(state, created_by):
             return
-        with self.container(state, argv, with_args=True, extra=mounts) as ctr:
+        with self.container(state, argv, with_args=True, extra=mounts, keep=True) as ctr:
             self.make_workdir(ctr, state)
             writer = _RawWriter(self.out)
             try:

@@ -399,10 +399,10 @@ def _setup_exists(p: argparse.ArgumentParser) -> None:
 
 def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
-        ctx.engine.containers.lookup(args.container)
+        rec = ctx.engine.containers.lookup(args.container)
     except NoSuchContainer:
         return 1
-    return 0
+    return 0 if args.external or not rec.config.get("external") else 1  # a build's: only with --external
 
 
 def _setup_cleanup(p: argparse.ArgumentParser) -> None:

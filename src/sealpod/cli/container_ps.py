@@ -56,7 +56,8 @@ def run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     _check(args)
     every = args.all or args.latest or args.last > 0 or any(f.startswith("status=") for f in args.filter)
     summaries = ctx.engine.containers.summaries(all_containers=every,  # a status filter implies --all
-                                                filters=args.filter, size=args.size, namespaces=args.ns)
+                                                filters=args.filter, size=args.size, namespaces=args.ns,
+                                                external=args.external)
     if args.latest:
         summaries = summaries[-1:]
     if args.last > 0:

@@ -262,7 +262,8 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
         what = "all images not used by at least one container" if args.all else "all dangling images"
         if not confirm(f"WARNING! This command removes {what}.\n"):
             return 0
-    for image_id in ctx.engine.images.prune(all_images=args.all, filters=args.filter):
+    for image_id in ctx.engine.images.prune(all_images=args.all, filters=args.filter,
+                                                external=args.external):
         sys.stdout.write(image_id + "\n")
     return 0
 

@@ -150,6 +150,7 @@ class ContainerConfig:
     hostusers: tuple[str, ...] = ()  # --hostuser: host accounts added to the container's /etc/passwd
     cgroup_conf: dict[str, str] = field(default_factory=dict)  # --cgroup-conf KEY=VALUE: cgroup v2 files
     namespace: str = ""  # the global --namespace (containers.conf's engine.namespace) it was created in
+    external: bool = False  # a build's working container: Podman's storage-only kind (ps --external)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = dataclasses.asdict(self)

@@ -23,12 +23,15 @@ if TYPE_CHECKING:
 
 
 def summaries(svc: ContainerService, *, all_containers: bool, filters: Sequence[str] = (),
-              size: bool = False, namespaces: bool = False) -> list[ContainerSummary]:
-    """``ps``: rows picked apart by SQLite; state files read only where ports or health can show."""
+              size: bool = False, namespaces: bool = False, external: bool = False) -> list[ContainerSummary]:
+    """``ps``: rows picked apart by SQLite; state files read only where ports or health can show;
+    a build's working containers only with ``external`` (:mod:`sealpod.engine.container_external`)."""
+    from sealpod.engine.container_external import with_external
     from sealpod.utils.record import replace
 
     health = svc.engine.health
-    found = _summaries(svc, all_containers, filters)
+    found = _summaries(svc, all_containers or external, filters)
+    found = with_external(svc, found, all_containers=all_containers, external=external)
     if svc.engine.config.containers.engine.namespace:  # the global --namespace: only the containers made in it
         found = _in_namespace(svc, found, svc.engine.config.containers.engine.namespace)
     if any(s.state in (State.RUNNING, State.PAUSED) for s in found):

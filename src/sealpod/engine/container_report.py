@@ -84,7 +84,8 @@ class ContainerSummary:
 
 def _public_state(state: str) -> str:
     """Podman shows a container that never ran as created, and a stopped one as exited."""
-    return {State.STOPPED: "exited", State.CONFIGURED: "created"}.get(State(state), state)
+    public: dict[str, str] = {State.STOPPED: "exited", State.CONFIGURED: "created"}
+    return public.get(state, state)  # "storage" too: no State of ours
 
 
 def summarize(rec: ContainerRecord) -> ContainerSummary:

@@ -112,7 +112,7 @@ class ContainerService:
         return self.sync(self.db.lookup(name_or_id))
 
     def latest(self) -> ContainerRecord:
-        records = self.db.all()
+        records = [r for r in self.db.all() if not r.config.get("external")]  # never a build's working one
         if not records:
             raise NoSuchContainer("no containers to act on: no such container")
         return self.sync(max(records, key=lambda r: r.created))
@@ -585,6 +585,10 @@ class ContainerService:
 
     def remove(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> str:
         rec = self.lookup(name_or_id)
+        if not force and rec.config.get("external"):
+            from sealpod.engine.container_external import refuse_remove
+
+            refuse_remove(rec, name_or_id)
         self.engine.pods.check_removable(rec)  # before the dependents: Podman names the pod (infra, service)
         needed_by = self.dependents(rec.id)
         if needed_by:
@@ -647,15 +651,17 @@ class ContainerService:
 
         return wait(self, name_or_id, conditions, interval)
 
-    def list_containers(self) -> list[ContainerRecord]:
-        return [self.sync(r) for r in self.db.all()]
+    def list_containers(self, *, external: bool = False) -> list[ContainerRecord]:
+        """Every container (a build's working ones only with ``external``, as Podman's own list)."""
+        return [self.sync(r) for r in self.db.all() if external or not r.config.get("external")]
 
-    def summaries(self, *, all_containers: bool, filters: Sequence[str] = (),
-                  size: bool = False, namespaces: bool = False) -> list[ContainerSummary]:
+    def summaries(self, *, all_containers: bool, filters: Sequence[str] = (), size: bool = False,
+                  namespaces: bool = False, external: bool = False) -> list[ContainerSummary]:
         """``ps``: from the database alone, as far as it can answer."""
         from sealpod.engine.container_list import summaries
 
-        return summaries(self, all_containers=all_containers, filters=filters, size=size, namespaces=namespaces)
+        return summaries(self, all_containers=all_containers, filters=filters, size=size, namespaces=namespaces,
+                         external=external)
 
     def rw_size(self, ctr_id: str) -> int:
         """Bytes in the container's writable layer (what it changed), as ``ps --size`` reports."""

@@ -382,9 +382,11 @@ class ImageService:
                 return n
         return image.names[0] if found else typed
 
-    def prune(self, *, all_images: bool = False, filters: Sequence[str] = ()) -> list[str]:
+    def prune(self, *, all_images: bool = False, filters: Sequence[str] = (), external: bool = False) -> list[str]:
         """Remove dangling images (``all_images``: every image not used by a container); again
-        while that leaves more (a build's intermediate images, once their last child is gone)."""
+        while that leaves more (a build's intermediate images, once their last child is gone).
+        ``external``: an image used only by a build's working containers goes, and they with it."""
+        from sealpod.engine.container_external import remove_users
         from sealpod.engine.image_filters import build_filter
         from sealpod.engine.image_tree import with_children
 
@@ -395,7 +397,8 @@ class ImageService:
             parents = set() if all_images else with_children(images)  # Podman: dangling = untagged, no children
             gone = [image.id for image in images
                     if not ((image.names and not all_images) or image.id in parents or not matches(image)
-                            or self.engine.image_users(image.id))]
+                            or (self.engine.image_users(image.id)
+                                and not (external and remove_users(self.engine, image.id))))]
             from sealpod.engine.image_damage import warn_on_remove
 
             for image_id in gone:

@@ -245,7 +245,7 @@ class SystemService:
     def reset(self) -> None:
         """Remove every container, image, volume and network of this store, and the store itself."""
         containers = self.engine.containers
-        for rec in reversed(containers.list_containers()):  # dependents before what they depend on
+        for rec in reversed(containers.list_containers(external=True)):  # dependents before what they depend on
             containers.remove(rec.id, force=True, volumes=True)
         from sealpod.engine.image_damage import warn_on_remove
 

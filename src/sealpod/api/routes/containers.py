@@ -85,7 +85,8 @@ def list_containers(req: Request) -> Response:
     # a status filter means all containers, as Podman and Docker list them (podman-remote sends all=false)
     every = req.flag("all") or limit > 0 or any(spec.startswith("status=") for spec in specs)
     summaries = req.engine.containers.summaries(all_containers=every, filters=specs, size=req.flag("size"),
-                                                namespaces=req.libpod and req.flag("namespace"))
+                                                namespaces=req.libpod and req.flag("namespace"),
+                                                external=req.libpod and req.flag("external"))
     summaries.sort(key=lambda s: s.created, reverse=True)
     if limit > 0:  # the newest ones
         summaries = summaries[:limit]
@@ -197,7 +198,11 @@ def remove(req: Request) -> Response:
 
 
 def exists(req: Request) -> Response:
-    req.engine.containers.lookup(req.params["id"])
+    rec = req.engine.containers.lookup(req.params["id"])
+    if rec.config.get("external") and not req.flag("external"):  # a build's working container
+        from sealpod.errors import NoSuchContainer
+
+        raise NoSuchContainer(f"no container with name or ID \"{req.params['id']}\" found: no such container")
     return no_content()
 
 
