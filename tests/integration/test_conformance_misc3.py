@@ -210,10 +210,10 @@ def test_container_runlabel_like_podman(store: SealpodRunner, tmp_path: Path) ->
                             "-e CONFDIR=/etc/runlabel_image localhost/runlabel_image:latest /bin/install.sh r3\n")
         assert _fails(store, 125, "container", "runlabel", "--display", "uninstall", "runlabel_image") == \
             "Error: cannot find the value of label: uninstall in image: runlabel_image\n"
-        # without --display the label runs, with the same store (sealpod replaces the docker/podman word)
+        # without --display the label runs, with the same store (sealpod replaces the docker/podman word);
+        # Podman prints no "command:" line then
         res = store.run("container", "runlabel", "run", "runlabel_image")
-        assert res.stdout.endswith(" run --rm --name runlabel_image localhost/runlabel_image:latest echo ran "
-                                   "runlabel_image\nran runlabel_image\n")
+        assert res.stdout == "ran runlabel_image\n"
     finally:
         store.run("rmi", "-f", "runlabel_image")
 

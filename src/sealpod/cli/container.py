@@ -46,8 +46,11 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
         default = ctx.engine.config.containers.network.default_network or "podman"
         config = replace(config, **place_addresses(default, config.network, dict(config.networks), config.ip,
                                                    args.ip6))
+    from pathlib import Path
+
+    auth_file = Path(args.authfile) if args.authfile else None  # --authfile is parsed as a string here
     pull = PullOptions(registry=RegistryFlags(tls_verify=args.tls_verify, creds=args.creds,
-                                              auth_file=args.authfile),
+                                              auth_file=auth_file),
                        platform=args.platform or None, signature_policy=args.signature_policy)
 
     def report(line: str) -> None:

@@ -61,6 +61,24 @@ def root_flags(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _unit_env(items: list[str]) -> tuple[str, ...]:
+    """``--env`` as Podman reads it: NAME=VALUE as is, NAME and PREFIX* from this environment, no empty name."""
+    import os
+
+    out: list[str] = []
+    for item in items:
+        key, sep, _ = item.partition("=")
+        if not key:
+            raise InvalidArgument(f'parsing environment variables: invalid environment variable: "{item}"')
+        if sep:
+            out.append(item)
+        elif key.endswith("*"):
+            out += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith(key[:-1]))
+        elif key in os.environ:
+            out.append(f"{key}={os.environ[key]}")
+    return tuple(out)
+
+
 def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     import json
 
@@ -79,7 +97,7 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
                        start_timeout=args.start_timeout, stop_timeout=args.stop_timeout,
                        container_prefix=args.container_prefix, pod_prefix=args.pod_prefix, separator=args.separator,
                        wants=tuple(args.wants), after=tuple(args.after), requires=tuple(args.requires),
-                       env=tuple(args.env), template=args.template)
+                       env=_unit_env(args.env), template=args.template)
     inv = Invocation(executable(), root_flags(ctx.args), __version__, timestamp())
     units = generate(ctx.engine, args.target[0], opts, inv)
     if args.files:

@@ -110,8 +110,10 @@ def _setup_push(p: argparse.ArgumentParser) -> None:
 
 def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.progress import Progress
+    from sealpod.cli.run_checks import check_authfile
     from sealpod.engine.entities import PushOptions
 
+    check_authfile(args.authfile)
     progress = Progress()
     options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile,
                           progress=None if args.quiet else progress.blob, sign_by=args.sign_by or None,
@@ -403,9 +405,17 @@ def _prompt_credentials(args: argparse.Namespace) -> tuple[str, str]:
     return username, password
 
 
+def _default_registry(ctx: CliContext) -> str:
+    """Without a REGISTRY argument, login and logout use the first unqualified-search registry, as Podman does."""
+    search = ctx.engine.registries.unqualified_search_registries
+    if not search:
+        raise InvalidArgument("no registries found in registries.conf, a registry must be provided")
+    return search[0]
+
+
 def _run_login(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.registry:
-        raise InvalidArgument("please provide a registry to log in to")
+        args.registry = _default_registry(ctx)
     if args.get_login:
         sys.stdout.write(ctx.engine.images.login_user(args.registry, args.authfile) + "\n")
         return 0
@@ -426,11 +436,17 @@ def _setup_logout(p: argparse.ArgumentParser) -> None:
 def _run_logout(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.engine.entities import RegistryFlags
 
+    if args.authfile is not None and not args.authfile.exists():
+        raise InvalidArgument(f"checking authfile: stat {args.authfile}: no such file or directory")
+    if not args.registry and not args.all:
+        args.registry = _default_registry(ctx)
     ctx.engine.images.logout(args.registry, RegistryFlags(auth_file=args.authfile), args.all)
     if args.all:
         sys.stdout.write("Removed login credentials for all registries\n")
     else:
-        sys.stdout.write(f"Removed login credentials for {args.registry}\n")
+        from sealpod.engine.image_transfer import auth_key
+
+        sys.stdout.write(f"Removed login credentials for {auth_key(args.registry)}\n")
     return 0
 
 

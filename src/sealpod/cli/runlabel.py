@@ -51,15 +51,16 @@ def _ensure_image(args: argparse.Namespace, ctx: CliContext) -> None:
 def _run_runlabel(args: argparse.Namespace, ctx: CliContext) -> int:
     import shlex
 
+    from sealpod.cli.run_checks import check_authfile
     from sealpod.engine.runlabel import command_for, execute
     from sealpod.systemd.generate import executable
 
+    check_authfile(args.authfile)
     _ensure_image(args, ctx)
     command = command_for(ctx.engine, args.image, args.label, name=args.name or None,
                           opts=(args.opt1, args.opt2, args.opt3), args=args.args, program=executable())
-    sys.stdout.write("command: " + " ".join(command.argv) + "\n")
-    sys.stdout.flush()
-    if args.display:
+    if args.display:  # as Podman shows it: this program's name in place of the label's first word
+        sys.stdout.write("command: " + " ".join((executable(), *command.argv[1:])) + "\n")
         return 0
     if not command.argv:
         raise InvalidArgument(f"label {args.label} of image {args.image} is empty: {shlex.join(command.argv)}")

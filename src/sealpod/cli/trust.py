@@ -33,9 +33,9 @@ def _table(rows: list[TrustRow], heading: bool) -> str:
 def _run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     trust = ctx.engine.trust
     if args.raw:
-        sys.stdout.write(trust.raw(args.policypath))
+        sys.stdout.write(trust.raw(args.policypath) + "\n")  # Podman prints the file, then a newline
         return 0
-    rows = trust.show(args.policypath)
+    rows = trust.show(args.policypath, args.registrypath)
     if args.registry:
         rows = [r for r in rows if r.repo_name == args.registry]
     if args.json:

@@ -29,8 +29,9 @@ class ContainerPaths:
 
     @property
     def rundir(self) -> Path:
-        """Gone at reboot: pid files, the conmon pid."""
-        return self.run_root / "containers" / self.ctr_id
+        """Gone at reboot: pid files, the conmon pid. Laid out as Podman's (RUNROOT/overlay-containers/ID/userdata),
+        since generated units and scripts name ``.../userdata/conmon.pid``."""
+        return self.run_root / f"{self.driver}-containers" / self.ctr_id / "userdata"
 
     @property
     def pidfile(self) -> Path:

@@ -621,7 +621,7 @@ class ContainerService:
             self._keep_exit_code(rec.id, rec.exit_code if last is None else last)
             import shutil
 
-            shutil.rmtree(self.paths(rec.id).rundir, ignore_errors=True)
+            shutil.rmtree(self.paths(rec.id).rundir.parent, ignore_errors=True)  # RUNROOT/<driver>-containers/ID
             self.db.delete(rec.id)
             self.engine.events.container(rec, "remove")
             if volumes and _uses_volumes(rec):

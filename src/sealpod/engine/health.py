@@ -84,9 +84,12 @@ def effective(image_hc: dict[str, Any] | None, user_hc: dict[str, Any]) -> dict[
     if not test or test[0] == "NONE" or (len(test) == 1 and test[0] in ("CMD", "CMD-SHELL")):
         return None
     out: dict[str, Any] = {"Test": list(test)}
+    from_image = user_hc.get("Test") is None  # Podman fills only Interval and Timeout into an image's check
     for key, default in DEFAULTS.items():
         if user_hc.get(key) is not None:
             out[key] = user_hc[key]  # 0 given by the user: e.g. no timer for --health-interval 0
+        elif from_image and key in ("Retries", "StartPeriod"):
+            out[key] = (image_hc or {}).get(key) or 0  # Retries 0: the first failure makes it unhealthy
         else:
             out[key] = (image_hc or {}).get(key) or default  # 0 in an image config means "the default"
     return out
@@ -97,6 +100,9 @@ def spec_healthcheck(config: ContainerConfig, image: ImageRecord | None) -> dict
     from sealpod.engine.specgen import image_config
 
     image_hc = image_config(image).get("Healthcheck")
+    if image_hc is None and image is not None:  # older Docker images keep it in container_config only
+        legacy = image.config_doc().get("container_config")
+        image_hc = legacy.get("Healthcheck") if isinstance(legacy, dict) else None
     hc = effective(image_hc if isinstance(image_hc, dict) else None, config.healthcheck)
     if hc is None and config.health_on_failure not in ("", "none"):
         raise InvalidArgument(f"cannot set on-failure action to {config.health_on_failure} without a health check")
@@ -182,7 +188,7 @@ class HealthService:
                 doc["Status"], doc["FailingStreak"] = HEALTHY, 0
             elif not in_start_period:
                 doc["FailingStreak"] = int(doc.get("FailingStreak", 0)) + 1
-                if doc["FailingStreak"] >= int(hc.get("Retries") or DEFAULTS["Retries"]):
+                if doc["FailingStreak"] >= int(hc.get("Retries", DEFAULTS["Retries"])):
                     doc["Status"] = UNHEALTHY
             doc["Log"] = [*(doc.get("Log") or []), entry][-_KEEP_LOG:]
             self._write(path, doc)

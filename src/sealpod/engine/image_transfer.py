@@ -288,15 +288,22 @@ def check_login(engine: Engine, registry: str, username: str, password: str, fla
 
 def login(engine: Engine, registry: str, username: str, password: str, flags: RegistryFlags) -> Path:
     """Check the credentials against the registry, then store them; return the auth file."""
-    from sealpod.image.authfile import auth_file_path, store_credentials
+    from sealpod.image.authfile import auth_file_path, store_credentials, validate_key
     from sealpod.image.registry.auth import Credentials
 
+    validate_key(auth_key(registry))  # a tagged reference is refused before the registry is asked
     check_login(engine, registry, username, password, flags)
     creds = Credentials(username, password)
     path = flags.auth_file or auth_file_path(engine.env)
-    store_credentials(registry.removeprefix("https://").removeprefix("http://").rstrip("/"), creds,
-                      auth_file=path)
+    store_credentials(auth_key(registry), creds, auth_file=path)
     return path
+
+
+def auth_key(registry: str) -> str:
+    """The auth-file key for a login/logout argument: with an http(s):// prefix (Docker style) only its host."""
+    if registry.startswith(("https://", "http://")):
+        return _login_host(registry)
+    return registry.rstrip("/")
 
 
 def _login_host(registry: str) -> str:
@@ -316,7 +323,7 @@ def logout(engine: Engine, registry: str | None, flags: RegistryFlags, all_regis
         return path
     if not registry:
         raise InvalidArgument("please provide a registry to log out from")
-    key = registry.removeprefix("https://").removeprefix("http://")
+    key = auth_key(registry)
     if not remove_credentials(key, auth_file=path):
         raise NotFound(f"not logged into {key}")
     return path

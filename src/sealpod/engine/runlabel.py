@@ -81,6 +81,8 @@ def command_for(engine: Engine, typed: str, label: str, *, name: str | None, opt
     container = name or default_name(image)
     values = {"IMAGE": image, "NAME": container, **{f"OPT{i + 1}": opt for i, opt in enumerate(opts)}}
     words = expand(template, values, engine.env, os.getcwd())
+    bare = {"IMAGE": image, "NAME": container, "IMAGE=IMAGE": f"IMAGE={image}", "NAME=NAME": f"NAME={container}"}
+    words[1:] = [bare.get(w, w) for w in words[1:]]  # Podman also fills in the bare words IMAGE and NAME
     if words and words[0] in _ENGINES:
         words[0] = program
     return LabelCommand(tuple([*words, *args]), container, image)

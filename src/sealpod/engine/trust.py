@@ -54,13 +54,13 @@ def load(engine: Engine, explicit: Path | None) -> Policy:
     return load_policy(policy_path(explicit, engine.env, engine.home, engine.config.rootless))
 
 
-def lookaside(engine: Engine, ref: Reference) -> tuple[Lookaside, str]:
-    """registries.d's settings for ``ref`` and the built-in default location."""
+def lookaside(engine: Engine, ref: Reference, directory: Path | None = None) -> tuple[Lookaside, str]:
+    """registries.d's settings for ``ref`` (from ``directory`` when given) and the built-in default location."""
     from sealpod.config.registries_d import default_lookaside, load_registries_d, registries_d_dir
     from sealpod.image.policy import docker_scopes
 
     rootless = engine.config.rootless
-    conf = load_registries_d(registries_d_dir(engine.env, engine.home, rootless))
+    conf = load_registries_d(directory or registries_d_dir(engine.env, engine.home, rootless))
     return conf.for_scopes(docker_scopes(str(ref))), default_lookaside(rootless, engine.home)
 
 
@@ -139,32 +139,37 @@ class TrustService:
         load(self.engine, path)
         return path.read_text()
 
-    def show(self, policy_path: Path | None) -> list[TrustRow]:
-        from sealpod.image.reference import parse_reference
+    def show(self, policy_path: Path | None, registries_d: Path | None = None) -> list[TrustRow]:
+        """The policy's rows; ``registries_d`` (``--registrypath``) replaces the registries.d directory."""
+        from sealpod.config.registries_d import load_registries_d, registries_d_dir
 
         policy = load(self.engine, self._path(policy_path))
+        conf = load_registries_d(registries_d or registries_d_dir(self.engine.env, self.engine.home,
+                                                                  self.engine.config.rootless))
         rows = [row for req in policy.default for row in self._rows("all", "default", req)]
         for transport, scopes in sorted(policy.transports.items()):
             for scope in sorted(scopes):
                 kind = "repository" if transport == "docker" else transport
                 store = ""
                 if transport == "docker" and scope and not scope.startswith("*."):
-                    try:
-                        entry, _ = lookaside(self.engine, parse_reference(scope))
-                        store = entry.lookaside
-                    except SealpodError:
-                        store = ""
+                    # Podman matches the scope's text, then its parent paths, against registries.d
+                    key = scope
+                    while key not in conf.scopes and "/" in key:
+                        key = key.rpartition("/")[0]
+                    store = (conf.scopes.get(key) or conf.default).lookaside
                 for req in scopes[scope]:
                     rows.extend(self._rows(kind, scope, req, store))
         return rows
 
     def _rows(self, transport: str, scope: str, req: Requirement, store: str = "") -> list[TrustRow]:
-        from sealpod.image.signatures import key_identities
+        from sealpod.image.signatures import key_data_identities, key_identities
 
         kind = {"insecureAcceptAnything": "accept", "signedBy": "signed"}.get(req.type, req.type)
         name = "* (default)" if transport == "all" else scope
         paths = (req.key_path,) if req.key_path else req.key_paths
         ids = [i for p in paths for i in key_identities(Path(p))] if req.type == "signedBy" else []
+        if req.type == "signedBy" and req.key_data:
+            ids = key_data_identities(req.key_data)
         return [TrustRow(transport, name, scope, kind, ", ".join(ids), store)]
 
     def set(self, scope: str, trust_type: str, key_files: list[Path], policy_path: Path | None) -> Path:

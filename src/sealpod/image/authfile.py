@@ -151,11 +151,16 @@ def _read_json(path: Path) -> dict[str, Any]:
     return doc
 
 
+def validate_key(key: str) -> str:
+    """The normalised auth-file key, or InvalidArgument for a reference with a tag or digest."""
+    return _validate_key(key)
+
+
 def _validate_key(key: str) -> str:
     if key.startswith(("http://", "https://")):
         raise InvalidArgument(f"credentials key has https[s]:// prefix: {key}")
     if not key or "@" in key or ":" in key.partition("/")[2]:
-        raise InvalidArgument(f"{key!r} is not a valid registry or repository (no tag or digest allowed)")
+        raise InvalidArgument(f'reference "{key}" contains tag or digest')
     return normalize_key(key)
 
 

@@ -159,9 +159,20 @@ def key_identities(path: Path) -> list[str]:
     ids = []
     for line in res.stdout.decode(errors="replace").splitlines():
         fields = line.split(":")
-        if fields[0] == "uid" and len(fields) > 9:
-            ids.append(fields[9])
+        if fields[0] == "uid" and len(fields) > 9 and fields[9]:
+            uid = fields[9]
+            if "<" in uid and ">" in uid.partition("<")[2]:  # "Name <email>": Podman shows the email
+                uid = uid.partition("<")[2].partition(">")[0]
+            ids.append(uid)
     return ids
+
+
+def key_data_identities(data: bytes) -> list[str]:
+    """:func:`key_identities` of a policy's inline ``keyData``."""
+    with _workdir() as work:
+        path = work / "key-data"
+        path.write_bytes(data)
+        return key_identities(path)
 
 
 # --- lookaside storage --------------------------------------------------------------------

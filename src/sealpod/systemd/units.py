@@ -261,9 +261,8 @@ def pod_units(pod: PodView, opts: UnitOptions, inv: Invocation) -> list[Unit]:
     stop = pod.stop_timeout if opts.stop_timeout is None else opts.stop_timeout
     lines = _header(service, opts, inv, f"sealpod {service}.service")
     lines.append(f"RequiresMountsFor={pod.run_root}")
-    if members:
-        names = " ".join(sorted(f"{m.name}.service" for m in members))
-        lines += [f"Wants={names}", f"Before={names}"]
+    names = " ".join(sorted(f"{m.name}.service" for m in members))
+    lines += [f"Wants={names}", f"Before={names}"]  # empty for a pod with no containers, as Podman writes them
     lines += _user_deps(opts)
     lines += _service_head(opts, opts.restart_policy or "on-failure", (), stop)
     lines += _new_pod_exec(pod, service, stop, inv) if opts.new else _pod_exec(pod, stop, opts, inv)

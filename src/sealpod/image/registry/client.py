@@ -64,7 +64,7 @@ class RegistryOptions:
     credentials: Credentials | None = None
     timeout: float = 30.0  # seconds of silence before a request fails
     retries: int = 3  # retries of transient failures (connection reset, 5xx, 429)
-    home: Path | None = None  # for ~/.config/containers/certs.d when not root (tests isolate it)
+    home: Path | None = None  # for ~/.config/containers/certs.d (tests isolate it)
 
     @property
     def verify(self) -> bool:

@@ -10,7 +10,6 @@ Nothing here knows the distribution API; :mod:`sealpod.image.registry.client` do
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import ssl
 import threading
@@ -60,14 +59,13 @@ class TransportFailure(Exception):
 def cert_dirs_for(registry: str, cert_dir: Path | None, home: Path | None = None) -> list[Path]:
     """Directories whose certificates apply to ``registry`` (containers-certs.d.5).
 
-    An explicit ``--cert-dir`` replaces the defaults, as in Podman.
+    An explicit ``--cert-dir`` replaces the defaults, as in Podman. The per-user directory
+    applies to root too: Podman consults ``$HOME/.config/containers/certs.d`` before /etc.
     """
     if cert_dir is not None:
         return [cert_dir]
-    dirs = []
-    if os.geteuid() != 0:
-        base = home if home is not None else Path.home()
-        dirs.append(base / ".config/containers/certs.d" / registry)
+    base = home if home is not None else Path.home()
+    dirs = [base / ".config/containers/certs.d" / registry]
     dirs.extend(d / registry for d in CERT_DIRS)
     return dirs
 

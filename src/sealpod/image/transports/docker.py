@@ -51,7 +51,7 @@ def open_client(registry: str, access: RegistryAccess, conf: RegistriesConf, env
     options = RegistryOptions(
         tls_verify=True if access.tls_verify is None else access.tls_verify, insecure=insecure,
         cert_dir=access.cert_dir, credentials=creds, timeout=access.timeout,
-        home=home if os.geteuid() != 0 else None,
+        home=home,
     )
     return RegistryClient(registry, options)
 
