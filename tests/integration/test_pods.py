@@ -180,6 +180,15 @@ def test_exit_policy_stop(sp: SealpodRunner) -> None:
     assert json.loads(sp.run("pod", "inspect", "brief").stdout)["ExitPolicy"] == "stop"
 
 
+def test_exit_policy_stop_waits_for_members_not_started_yet(sp: SealpodRunner) -> None:
+    """Only exited members count as done (Podman's rule): a created member keeps the pod up."""
+    sp.run("pod", "create", "--name", "pending", "--exit-policy", "stop")
+    sp.run("create", "--pod", "pending", "--name", "later", IMAGE, "sleep", "600")
+    sp.run("run", "--pod", "pending", IMAGE, "true")  # starts the infra; ends at once
+    assert sp.run("pod", "ps", "--filter", "name=pending", "--format", "{{.Status}}").stdout == "Degraded\n"
+    sp.run("start", "later")  # the infra's namespaces are still there to join
+
+
 def test_no_infra_pod_and_new_pod_flag(sp: SealpodRunner, tmp_path: Path) -> None:
     id_file = tmp_path / "pod.id"
     pod_id = sp.run("pod", "create", "--infra=false", "--name", "bare", "--pod-id-file", str(id_file)).stdout.strip()

@@ -463,7 +463,9 @@ class PodService:
         if is_init_container(rec):  # its end is a step of the pod's start: the others have yet to start
             return
         others = [r for r in self.members(pod) if r.id not in (rec.id, pod.infra_id)]
-        if any(r.state in (State.RUNNING, State.PAUSED, State.CREATED) for r in others):
+        # only members that are done count as done, as in Podman: one not started yet (a played pod's
+        # next container while its init container's cleanup runs) keeps the pod up
+        if any(r.state not in (State.EXITED, State.STOPPING, State.REMOVING) for r in others):
             return
         with contextlib.suppress(SealpodError):
             self.engine.containers.stop(pod.infra_id)
