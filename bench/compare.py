@@ -73,23 +73,57 @@ class Engine:
         return out
 
 
-def median_of(runs: int, step: Callable[[], float], before: Callable[[], None] | None = None) -> float:
-    times = []
-    for _ in range(runs):
-        if before:
-            before()
-        times.append(step())
-    return statistics.median(times)
-
-
 def compare(title: str, runs: int, engines: list[Engine], step: Callable[[Engine], float],
-            before: Callable[[Engine], None] | None = None) -> None:
-    results = {}
-    for _round in range(1):
+            before: Callable[[Engine], None] | None = None, floor: Callable[[], float] | None = None) -> None:
+    """Median of ``runs`` per engine, the engines taking turns run by run: a machine that slows
+    down for a while slows both, not one.  ``floor``: the same workload's fixed part alone
+    (bench/floor_once.py), shown as its own ratio to Podman."""
+    times: dict[str, list[float]] = {e.name: [] for e in engines}
+    floors: list[float] = []
+    for _ in range(runs):
         for e in engines:
-            results[e.name] = median_of(runs, lambda e=e: step(e), (lambda e=e: before(e)) if before else None)
-    s, p = results["sealpod"], results["podman"]
-    print(f"{title:<34} sealpod {s * 1000:9.1f} ms   podman {p * 1000:9.1f} ms   ratio {s / p:5.2f}", flush=True)
+            if before:
+                before(e)
+            times[e.name].append(step(e))
+        if floor:
+            floors.append(floor())
+    s, p = statistics.median(times["sealpod"]), statistics.median(times["podman"])
+    line = f"{title:<34} sealpod {s * 1000:9.1f} ms   podman {p * 1000:9.1f} ms   ratio {s / p:5.2f}"
+    if floors:
+        f = statistics.median(floors)
+        line += f"   (floor {f * 1000:.1f} ms, {f / p:.2f} of podman)"
+    print(line, flush=True)
+
+
+class Floor:
+    """The fixed part of a run, without any engine: a bare Python start, conmon and runc on a bundle
+    sealpod prepared once (bench/floor_once.py).  What sealpod does beyond it is what it can still save."""
+
+    def __init__(self, sealpod: Engine, ref: str) -> None:
+        self.sealpod, self.work, self.count = sealpod, sealpod.work / "floor", 0
+        cid = sealpod.output("create", "--name", "floorbase", *sealpod.run_flags, ref, "sleep", "1000").strip()
+        sealpod.run("init", cid)  # config.json written, root mounted: what runc needs
+        self.config = sealpod.work / "sealpod-root" / "overlay-containers" / cid / "userdata" / "config.json"
+
+    def once(self, remove: bool) -> float:
+        self.count += 1
+        argv = [sys.executable, "-I", "-S", str(REPO / "bench" / "floor_once.py"), str(self.config), str(self.work),
+                f"floor{self.count}", *(["--rm"] if remove else [])]
+        start = time.perf_counter()
+        subprocess.run(argv, check=True)
+        return time.perf_counter() - start
+
+    def clean(self) -> None:
+        state = self.work / "runc"
+        if state.is_dir():
+            for name in os.listdir(state):
+                subprocess.run(["runc", "--root", str(state), "delete", "--force", name], capture_output=True)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def close(self) -> None:
+        self.clean()
+        subprocess.run(self.sealpod.argv("rm", "-f", "-t", "0", "floorbase"), env=self.sealpod.env,
+                       capture_output=True)
 
 
 def seed_many(server: RegistryServer, count: int) -> list[str]:
@@ -109,8 +143,11 @@ def containers(server: RegistryServer, engines: list[Engine], runs: int, only: s
     for e in engines:
         e.reset()
         e.run("pull", "--tls-verify=false", ref)
-    if "run" in only:
-        compare("run --rm IMAGE true", runs * 2, engines, lambda e: e.run("run", "--rm", *e.run_flags, ref, "true"))
+    floor = Floor(engines[0], ref) if only & {"run", "rund"} else None
+    if "run" in only and floor:
+        compare("run --rm IMAGE true", runs * 2, engines, lambda e: e.run("run", "--rm", *e.run_flags, ref, "true"),
+                floor=lambda: floor.once(remove=True))
+        floor.clean()
     if "bridge" in only:  # the default bridge network on both sides (netavark for both)
         compare("run --rm IMAGE true (bridge)", runs, engines,
                 lambda e: e.run("run", "--rm", *[f for f in e.run_flags if f not in ("--network", "none")],
@@ -132,18 +169,27 @@ def containers(server: RegistryServer, engines: list[Engine], runs: int, only: s
         def clean(e: Engine) -> None:
             subprocess.run(e.argv("rm", "-af", "-t", "0"), env=e.env, capture_output=True)
 
+        f = 0.0
+        if floor:  # before `rm -af` takes the floor's bundle away
+            f = sum(floor.once(remove=False) for _ in range(50))
+            floor.close()
         results = {}
         for e in engines:
             clean(e)
             results[e.name] = fifty(e)
         s, p = results["sealpod"], results["podman"]
-        print(f"{'50 x run -d':<34} sealpod {s * 1000:9.1f} ms   podman {p * 1000:9.1f} ms   ratio {s / p:5.2f}")
+        line = f"{'50 x run -d':<34} sealpod {s * 1000:9.1f} ms   podman {p * 1000:9.1f} ms   ratio {s / p:5.2f}"
+        if f:
+            line += f"   (floor {f * 1000:.1f} ms, {f / p:.2f} of podman)"
+        print(line, flush=True)
         pss = {e.name: e.conmon_pss_kb() for e in engines}
         sp, pp = statistics.mean(pss["sealpod"] or [0]), statistics.mean(pss["podman"] or [0])
         print(f"{'memory per detached container':<34} sealpod {sp:9.0f} kB   podman {pp:9.0f} kB   "
               f"ratio {sp / pp if pp else float('nan'):5.2f}  (conmon PSS; no sealpod process stays)")
         for e in engines:
             clean(e)
+    if floor:
+        floor.close()
     if "pod" in only:
         pods(engines, ref, runs)
     if "rootless" in only:
