@@ -231,3 +231,11 @@ def test_malformed_auth_file(sp: SealpodRunner, doc: str) -> None:
     sp.auth_file.write_text(doc)
     res = sp.run("pull", "-q", "--authfile", str(sp.auth_file), "sealtest/tiny", check=False)
     assert "unmarshaling JSON at" in _one_line_error(res)
+
+
+@pytest.mark.parametrize("host", ["bogus:abc", "bogus::registry"])
+def test_registry_with_a_bad_port(sp: SealpodRunner, host: str) -> None:
+    """`login` to host:notaport is refused as Go's URL parser refuses it (it was an internal error)."""
+    res = sp.run("login", "--username", "u", "--password", "p", host, check=False)
+    port = host.rpartition(":")[2]
+    assert _one_line_error(res).endswith(f'parse "https://{host}/v2/": invalid port ":{port}" after host')

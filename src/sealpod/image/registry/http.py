@@ -247,7 +247,11 @@ class HttpPool:
             target += "?" + parts.query
         replayable = body is None or isinstance(body, bytes)
         while True:
-            conn, reused = self._connection(key)
+            try:
+                conn, reused = self._connection(key)
+            except http.client.InvalidURL:  # "host:abc": Go's URL parser refuses it before dialling
+                port = parts.netloc.rpartition(":")[2]
+                raise TransportFailure("other", f'parse "{url}": invalid port ":{port}" after host') from None
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
