@@ -228,10 +228,10 @@ def test_run_preserve_fds(ctr: SealpodRunner, tmp_path: Path) -> None:
 
     (tmp_path / "tempfile").write_text("fd-content\n")
     argv = ctr.argv("run", "--rm", "-i", "--preserve-fds=2", IMAGE, "sh", "-c", "cat <&4; readlink /proc/self/fd/3")
-    out = subprocess.run(["bash", "-c", f"{shlex.join(argv)} 4<{shlex.quote(str(tmp_path / 'tempfile'))}"],
+    out = subprocess.run(["bash", "-c", f"{shlex.join(argv)} 3</dev/null 4<{shlex.quote(str(tmp_path / 'tempfile'))}"],
                          env=ctr.env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout == "fd-content\n/dev/null\n"  # fd 3 was not given: never one of sealpod's own files
+    assert out.stdout == "fd-content\n/dev/null\n"  # the caller's fd 3, never one of sealpod's own files
 
 
 def test_run_unsetenv_and_kernel_memory(ctr: SealpodRunner) -> None:

@@ -239,3 +239,19 @@ def test_registry_with_a_bad_port(sp: SealpodRunner, host: str) -> None:
     res = sp.run("login", "--username", "u", "--password", "p", host, check=False)
     port = host.rpartition(":")[2]
     assert _one_line_error(res).endswith(f'parse "https://{host}/v2/": invalid port ":{port}" after host')
+
+
+def test_preserve_fds_needs_the_fds_passed(sp: SealpodRunner) -> None:
+    """run/exec --preserve-fds N: fds 3..N+2 must be open in the caller, as Podman checks (no /dev/null stand-ins)."""
+    res = sp.run("run", "--rm", "--preserve-fds", "2", "sealtest/tiny", "true", check=False)
+    assert _one_line_error(res) == ("Error: file descriptor 3 is not available - the preserve-fds option requires "
+                                    "that file descriptors must be passed")
+    _store_intact(sp)
+
+
+@pytest.mark.parametrize("flag", ["--share-parent", "--infra"])
+def test_pod_create_bool_values(sp: SealpodRunner, flag: str) -> None:
+    """pod create --share-parent=maybe: cobra's ParseBool words (was an internal error)."""
+    res = sp.run("pod", "create", f"{flag}=maybe", check=False)
+    assert _one_line_error(res) == (f'Error: invalid argument "maybe" for "{flag}" flag: strconv.ParseBool: '
+                                    'parsing "maybe": invalid syntax')

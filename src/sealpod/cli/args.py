@@ -19,6 +19,15 @@ def parse_bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
+def flag_bool(value: str, flag: str) -> bool:
+    """A boolean flag's value given after the parse (``--infra=maybe``), refused in cobra's words."""
+    try:
+        return parse_bool(value)
+    except argparse.ArgumentTypeError:
+        raise InvalidArgument(f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing '
+                              f'"{value}": invalid syntax') from None
+
+
 def key_values(items: Iterable[str], what: str) -> dict[str, str]:
     """``KEY=VALUE`` flags (labels, annotations, options) into a dict; a bare KEY maps to ""."""
     out: dict[str, str] = {}
@@ -52,3 +61,15 @@ def add_addressing_flags(parser: argparse.ArgumentParser, subject: str, hosts_of
     a("--ip6", default="", help=f"specify a static IPv6 address for the {subject}")
     a("--mac-address", default="", help="container MAC address (e.g. 92:d0:c6:0a:29:33)")
     a("--network-alias", action="append", default=[], help=f"add a network-scoped alias for the {subject}")
+
+
+def require_passed_fds(count: int) -> None:
+    """``--preserve-fds N`` passes fds 3..3+N-1 of the caller on: each must be open, as Podman checks."""
+    import os
+
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise InvalidArgument(f"file descriptor {fd} is not available - the preserve-fds option requires "
+                                  "that file descriptors must be passed") from None

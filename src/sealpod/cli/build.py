@@ -82,13 +82,9 @@ def _setup(p: argparse.ArgumentParser) -> None:
 
 
 def _bool(value: str, flag: str) -> bool:
-    from sealpod.cli.args import parse_bool
+    from sealpod.cli.args import flag_bool
 
-    try:
-        return parse_bool(value)
-    except argparse.ArgumentTypeError:
-        raise InvalidArgument(f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing '
-                              f'"{value}": invalid syntax') from None
+    return flag_bool(value, flag)
 
 
 def _pairs(values: list[str], what: str, from_env: bool = False) -> dict[str, str]:

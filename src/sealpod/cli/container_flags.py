@@ -267,8 +267,10 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     check_sysctls(args.sysctl, args.network)
     check_devices(args.device)
     if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
+        from sealpod.cli.args import require_passed_fds
         from sealpod.utils.proc import hold_fds
 
+        require_passed_fds(args.preserve_fds)
         hold_fds(args.preserve_fds)
     if args.kernel_memory is not None:
         import sys

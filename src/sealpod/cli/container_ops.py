@@ -85,8 +85,10 @@ def _run_exec(args: argparse.Namespace, ctx: CliContext) -> int:
     if not command:
         raise InvalidArgument("must provide a non-empty command to start an exec session: invalid argument")
     if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
+        from sealpod.cli.args import require_passed_fds
         from sealpod.utils.proc import hold_fds
 
+        require_passed_fds(args.preserve_fds)
         hold_fds(args.preserve_fds)
     opts = ExecOptions(command=tuple(command), interactive=args.interactive, tty=args.tty, detach=args.detach,
                        env=_env(args), user=args.user, workdir=args.workdir, privileged=args.privileged,

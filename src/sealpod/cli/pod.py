@@ -59,12 +59,12 @@ def _networks(values: list[str]) -> dict[str, Any]:
 
 
 def spec_from_args(args: argparse.Namespace) -> PodSpec:
-    from sealpod.cli.args import parse_bool
+    from sealpod.cli.args import flag_bool
     from sealpod.cli.container_flags import parse_size
     from sealpod.cli.pod_flags import infra_fields, share_parent
     from sealpod.engine.pods import PodSpec
 
-    infra = parse_bool(args.infra or "true")
+    infra = flag_bool(args.infra or "true", "--infra")
     if args.infra is None and args.share is not None and args.share in ("", "none"):
         infra = False  # nothing shared: no infra container, unless --infra asks for one
     if not infra and args.share not in (None, "", "none"):

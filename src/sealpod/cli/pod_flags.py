@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from sealpod.cli.args import key_values, parse_bool
+from sealpod.cli.args import flag_bool, key_values
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def add_infra_flags(p: argparse.ArgumentParser) -> None:
 
 
 def share_parent(args: argparse.Namespace) -> bool:
-    return parse_bool(args.share_parent)
+    return flag_bool(args.share_parent, "--share-parent")
 
 
 def infra_fields(args: argparse.Namespace) -> dict[str, Any]:
