@@ -139,6 +139,19 @@ def string_map(value: Any, what: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def string_field(doc: dict[str, Any], key: str) -> str:
+    """A string field of a request body (absent or null is ""); another JSON type is a 400 in the
+    words of Go's decoder, which is what Docker and Podman answer."""
+    value = doc.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        kind = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}.get(type(value), "value")
+        raise InvalidArgument(f'decoding request body: json: cannot unmarshal {kind} into Go struct field "{key}" '
+                              "of type string")
+    return value
+
+
 def json_response(doc: Any, status: int = 200) -> Response:
     return Response(status, json.dumps(doc).encode() + b"\n")
 

@@ -7,7 +7,7 @@ libpod clients get Podman's network document (netavark's), as ``network inspect`
 
 from __future__ import annotations
 
-from sealpod.api.http import Request, Response, Router, json_response, no_content, string_map
+from sealpod.api.http import Request, Response, Router, json_response, no_content, string_field, string_map
 from sealpod.errors import InvalidArgument, NoSuchNetwork
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -85,13 +85,15 @@ def exists(req: Request) -> Response:
 
 def _docker_create_options(body: dict[str, Any]) -> dict[str, Any]:
     ipam = body.get("IPAM") or {}
+    if not isinstance(ipam, dict):
+        raise InvalidArgument('decoding request body: json: cannot unmarshal into Go struct field "IPAM"')
     configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict)]
     options = string_map(body.get("Options"), "Options")
     bridge = options.pop("com.docker.network.bridge.name", "")
-    return {"driver": str(body.get("Driver") or "bridge"), "subnets": tuple(c["Subnet"] for c in configs
-                                                                            if c.get("Subnet")),
-            "gateways": tuple(c["Gateway"] for c in configs if c.get("Gateway")),
-            "ip_ranges": tuple(c["IPRange"] for c in configs if c.get("IPRange")),
+    return {"driver": string_field(body, "Driver") or "bridge",
+            "subnets": tuple(t for c in configs if (t := string_field(c, "Subnet"))),
+            "gateways": tuple(t for c in configs if (t := string_field(c, "Gateway"))),
+            "ip_ranges": tuple(t for c in configs if (t := string_field(c, "IPRange"))),
             "ipv6": bool(body.get("EnableIPv6")), "internal": bool(body.get("Internal")), "options": options,
             "labels": string_map(body.get("Labels"), "Labels"), "interface_name": bridge}
 
@@ -116,8 +118,9 @@ def _lease_cidr(subnet: dict[str, Any]) -> str:
 
 def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
     subnets = [s for s in body.get("subnets") or [] if isinstance(s, dict)]
-    return {"driver": str(body.get("driver") or "bridge"), "subnets": tuple(s["subnet"] for s in subnets),
-            "gateways": tuple(s["gateway"] for s in subnets if s.get("gateway")),
+    return {"driver": string_field(body, "driver") or "bridge",
+            "subnets": tuple(string_field(s, "subnet") for s in subnets),
+            "gateways": tuple(t for s in subnets if (t := string_field(s, "gateway"))),
             "ip_ranges": tuple(r for r in (_lease_cidr(s) for s in subnets) if r),
             "ipv6": bool(body.get("ipv6_enabled")), "internal": bool(body.get("internal")),
             "disable_dns": body.get("dns_enabled") is False,
@@ -130,7 +133,7 @@ def create(req: Request) -> Response:
     from sealpod.engine.network_flags import create_options
 
     body = _body(req)
-    name = body.get("name" if req.libpod else "Name") or None
+    name = string_field(body, "name" if req.libpod else "Name") or None
     kwargs = _libpod_create_options(body) if req.libpod else _docker_create_options(body)
     net = req.engine.networks.create(name, create_options(**kwargs))
     if req.libpod:

@@ -7,7 +7,7 @@ document as ``volume inspect`` prints it.
 
 from __future__ import annotations
 
-from sealpod.api.http import Request, Response, Router, json_response, no_content, string_map
+from sealpod.api.http import Request, Response, Router, json_response, no_content, string_field, string_map
 from sealpod.errors import InvalidArgument, NoSuchVolume
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -46,7 +46,7 @@ def create(req: Request) -> Response:
     options = string_map(body.get("DriverOpts") if body.get("DriverOpts") is not None else body.get("Options"),
                        "DriverOpts")
     ignore = not req.libpod or bool(body.get("IgnoreIfExists"))
-    vol = req.engine.volumes.create(body.get("Name") or None, driver=str(body.get("Driver") or "local"),
+    vol = req.engine.volumes.create(string_field(body, "Name") or None, driver=string_field(body, "Driver") or "local",
                                     options=options, labels=labels, ignore=ignore)
     return json_response(_shape(req, req.engine.volumes.inspect_doc(vol)), status=201)
 
