@@ -88,7 +88,7 @@ done
 # The name we were called by (a podman or docker symlink) is the name usage lines print, as Podman's.
 if [ -n "\$v" ]; then echo "\${0##*/} version $version"; exit 0; fi
 # python -c sets argv[0] to "-c": "\$0" goes along and becomes argv[0] again.
-exec "$top/.venv/bin/python" -I -S -c 'import sys; sys.path[:0] = ["$top/src", "$site"]; del sys.argv[0]; from sealpod.__main__ import main; sys.exit(main(sys.argv[1:]))' "\$0" "\$@"
+exec "$top/.venv/bin/python" -I -S -c 'import sys; sys.path[:0] = ["$top/src", "$site"]; del sys.argv[0]; from sealpod.__main__ import leave, main; leave(main(sys.argv[1:]))' "\$0" "\$@"
 LAUNCHER
 chmod +x .venv/bin/sealpod
 # The quadlet generator (podman-systemd.unit(5) files -> units), linked from systemd's generator

@@ -623,7 +623,7 @@ def _cleanup_script(run_root: Path) -> str:
 
         site = [sysconfig.get_paths()["purelib"]]
     paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), site[0]]
-    boot = f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    boot = f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import leave, main; leave(main(sys.argv[1:]))"
     # the arguments are exit_command's: "$4" is the run root, "$6" the storage driver, the last one the
     # container's ID; the marker is ContainerPaths.rundir / "attached"
     text = ("#!/bin/sh\n# conmon's exit command for sealpod containers: skip when a foreground sealpod cleans up\n"

@@ -283,8 +283,8 @@ class HealthService:
         store = self.svc.store
         site = [p for p in sys.path if p.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
         paths = [os.path.dirname(os.path.dirname(os.path.abspath(sealpod.__file__))), site[0]]
-        boot = (f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import main; "
-                "sys.exit(main(sys.argv[1:]))")
+        boot = (f"import sys; sys.path[:0] = {paths!r}; from sealpod.__main__ import leave, main; "
+                "leave(main(sys.argv[1:]))")
         return [sys.executable, "-I", "-S", "-c", boot, "--root", os.fspath(store.graph_root), "--runroot",
                 os.fspath(store.run_root), "--storage-driver", store.driver_name]
 

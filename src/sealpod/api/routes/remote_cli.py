@@ -68,7 +68,7 @@ _BOOT = ("import os, signal, sys\nsys.path[:0] = {paths!r}\n"
          "signal.signal(signal.SIGINT, signal.default_int_handler)\nsignal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
          "if os.environ.pop('" + _CTTY_ENV + "', ''):\n"
          "    import fcntl, termios\n    os.setsid()\n    fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
-         "from sealpod.__main__ import main\nsys.exit(main(sys.argv[1:]))\n")
+         "from sealpod.__main__ import leave, main\nleave(main(sys.argv[1:]))\n")
 
 
 class CliRequest:
