@@ -17,7 +17,8 @@ BODIES = [b"", b"{", b"[]", b"null", b'{"Image": 5}', b'{"Image": "sealtest/tiny
           json.dumps({"Image": "sealtest/tiny", "Env": [1, 2]}).encode(),
           json.dumps({"Image": "sealtest/tiny", "HostConfig": {"Memory": "lots"}}).encode(),
           json.dumps({"Image": "sealtest/tiny", "Labels": [1], "Options": "x"}).encode(),
-          b'{"Name": 5, "name": 5}', b'{"Name": "n5", "IPAM": {"Config": [{"Subnet": 5}]}}', b'{"Name": "n6", "IPAM": "x"}',
+          b'{"Name": 5, "name": 5}', b'{"Name": "n5", "IPAM": {"Config": [{"Subnet": 5}]}}',
+          b'{"Name": "n6", "IPAM": "x"}',
           b'{"name": "n7", "subnets": [{"subnet": 5}]}', b'{"name": "n8", "driver": ["x"]}']
 PATHS = ["/containers/create", "/containers/create?name=../x", "/volumes/create", "/networks/create",
          "/secrets/create", "/libpod/containers/create", "/libpod/pods/create", "/libpod/networks/create",
