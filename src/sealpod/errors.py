@@ -269,3 +269,8 @@ class PolicyRejected(SealpodError):
 
 class SignatureError(SealpodError):
     """An image cannot be signed, or its signatures cannot be stored (gpg, lookaside)."""
+
+
+class SpecRefused(SealpodError):
+    """The engine cannot build the container's runtime spec from what it was given (a seccomp policy or
+    profile, a cgroup v2 setting on cgroup v1): Podman's create refuses these with exit 125, or 500 by the API."""

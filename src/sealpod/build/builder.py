@@ -18,8 +18,10 @@ from pathlib import Path
 
 from sealpod.build.containerfile import Containerfile, Instruction, Stage
 from sealpod.build.context import BuildContext, Ownership
+from sealpod.build.extras import BuildExtras, base_override, commit_fields
+from sealpod.build.run_settings import RunSettings, container_fields
 from sealpod.build.substitute import expand, key_values
-from sealpod.errors import BuildError, Conflict, NoSuchImage, OCIRuntimeError, SealpodError
+from sealpod.errors import BuildError, Conflict, OCIRuntimeError, SealpodError
 from sealpod.utils.record import dataclass, field, replace
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -38,23 +40,6 @@ PROXY_ARGS = frozenset({"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"
 BUILDAH_VERSION = "1.28.2"
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SUBSTITUTED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What RUN containers get besides the image's config: ``build``'s run flags."""
-
-    ulimits: tuple[str, ...] = ()
-    security_opts: tuple[str, ...] = ()
-    cap_add: tuple[str, ...] = ()
-    cap_drop: tuple[str, ...] = ()
-    mounts: tuple[MountSpec, ...] = ()
-    dns_servers: tuple[str, ...] = ()
-    dns_search: tuple[str, ...] = ()
-    dns_options: tuple[str, ...] = ()
-    add_hosts: tuple[str, ...] = ()
-    no_hosts: bool = False
-    devices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,14 +67,18 @@ class BuildOptions:
     os_name: str = ""  # --os: the images' OS instead of the base's
     arch: str = ""  # --arch: the images' architecture instead of the base's
     secrets: dict[str, str] = field(default_factory=dict)  # --secret id=ID,src=PATH: ID -> host file
+    extras: BuildExtras = field(default_factory=BuildExtras)  # --annotation, --build-context, --retry...
 
 
 class Output:
-    """Where a build speaks: step lines, and the raw output of RUN commands."""
+    """Where a build speaks: step lines, the raw output of RUN commands, pull progress (``err``)."""
 
-    def __init__(self, line: Callable[[str], None], raw: Callable[[bytes], None]) -> None:
+    def __init__(self, line: Callable[[str], None], raw: Callable[[bytes], None],
+                 err: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.line = line
         self.raw = raw
+        self.err = err or line
+        self.warn = warn or _log_warning
 
 
 class _RawWriter(io.RawIOBase):
@@ -149,18 +138,22 @@ class Builder:
         global_args = self.global_args = self._global_args(cf)
         final = ""
         needed = needed_stages(stages, global_args)
+        from sealpod.engine.container_external import seeing_external
+
         try:
-            for stage in stages:
-                if stage.index not in needed:
-                    continue  # Podman's --skip-unused-stages (its default)
-                try:
-                    image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
-                finally:
-                    self._drop_working()
+            with seeing_external(self.engine.containers):  # the builder reaches its working containers
+                for stage in stages:
+                    if stage.index not in needed and self.options.extras.skip_unused_stages:
+                        continue  # Podman's --skip-unused-stages (its default)
+                    try:
+                        image_id = self._stage(stage, len(stages), global_args, last=stage is stages[-1])
+                    finally:
+                        self._drop_working()
             final = image_id
         finally:
             if not self.layered:
                 self._remove_intermediates(final)
+        self.engine.events.emit("image", "build", name=final)  # Podman's one event for a build: the image ID
         return final
 
     def _global_args(self, cf: Containerfile) -> dict[str, str]:
@@ -178,8 +171,8 @@ class Builder:
         prefix = f"[{stage.index + 1}/{count}] " if count > 1 else ""
         total = len(stage.steps) + 1
         start = stage.start.original
-        if stage.index == 0 and self.options.from_image:
-            start = f"FROM {self.options.from_image}" + (f" AS {stage.name}" if stage.name else "")
+        if override := base_override(self, stage):  # --from, or an image --build-context
+            start = f"FROM {override}" + (f" AS {stage.name}" if stage.name else "")
         self._say(f"{prefix}STEP 1/{total}: {start}")
         state = self._from(stage, global_args)
         self._rusage()
@@ -255,8 +248,7 @@ class Builder:
 
     def _from(self, stage: Stage, global_args: dict[str, str]) -> _State:
         base = expand(stage.base, global_args)
-        if stage.index == 0 and self.options.from_image:
-            base = self.options.from_image
+        base = base_override(self, stage) or base
         if not base:
             raise BuildError(f"FROM at line {stage.start.line}: no image given (an ARG without a value?)")
         if base.lower() in self.stage_images:
@@ -335,16 +327,9 @@ class Builder:
                          f"no matching entries in {os.path.basename(path)} file")
 
     def _pull(self, name: str) -> str:
-        from sealpod.engine.entities import PullOptions, RegistryFlags
+        from sealpod.build.extras import pull
 
-        policy = {"true": "always", "false": "missing"}.get(self.options.pull, self.options.pull)
-        report = (lambda _t: None) if self.options.quiet else self._say
-        options = PullOptions(registry=self.options.registry or RegistryFlags(),
-                              signature_policy=self.options.signature_policy)
-        try:
-            return self.engine.images.pull_with_policy(name, policy, options, report)[-1]
-        except NoSuchImage:
-            raise BuildError(f"creating build container: {name}: image not known") from None
+        return pull(self, name)
 
     def _step(self, state: _State, ins: Instruction) -> None:
         from sealpod.build import instructions
@@ -386,7 +371,7 @@ class Builder:
                                  security_opts=run.security_opts, cap_add=run.cap_add, cap_drop=run.cap_drop,
                                  mounts=mounts, dns_servers=run.dns_servers, dns_search=run.dns_search,
                                  dns_options=run.dns_options, add_hosts=run.add_hosts, no_hosts=run.no_hosts,
-                                 devices=run.devices, external=True)
+                                 devices=run.devices, external=True, **container_fields(run))
         from_base = state.image_id is not None and state.image_id == state.base_id
         image = state.base_comment.removeprefix("FROM ") if from_base else (state.image_id or "")[:12]
         for attempt in range(3):  # a build beside this one may take the same name meanwhile
@@ -451,7 +436,8 @@ class Builder:
         config = self.image_config(state)
         found = [img for img, cfg in children_of(parent, self.engine.store.list_images())
                  if (cfg.get("history") or [{}])[-1].get("created_by") == created_by
-                 and cfg.get("config") == config and self._same_platform_and_time(cfg)]
+                 and cfg.get("config") == config and self._same_platform_and_time(cfg) and self._same_format(img)
+                 and self.options.extras.fresh(img.stored)]  # --cache-ttl
         if not found:
             return False
         state.image_id = max(found, key=lambda img: img.stored).id
@@ -468,9 +454,18 @@ class Builder:
             return f"/bin/sh -c #(nop) ARG {' '.join(sorted(state.args))}".rstrip()
         return f"/bin/sh -c #(nop) {ins.original}"
 
+    def _same_format(self, image: Any) -> bool:
+        """--format is part of the cache key: an OCI image is no Docker one (and lacks its HEALTHCHECK)."""
+        manifest = self.engine.store.image_manifest(image.id, image.manifest_digest)
+        docker = manifest is not None and "docker" in manifest.media_type
+        return docker == (self.options.format == "docker")
+
     def image_config(self, state: _State) -> dict[str, Any]:
-        """What a commit writes: the stage's config, with Buildah's identity label (``--identity-label``)."""
+        """What a commit writes: the stage's config, with Buildah's identity label (``--identity-label``).
+        An OCI image has no HEALTHCHECK (Buildah drops it, warning at each commit)."""
         config = {k: v for k, v in state.config.items() if v not in (None, "", [], {})}
+        if self.options.format != "docker":
+            config.pop("Healthcheck", None)
         if self.options.identity_label:
             config["Labels"] = {**(config.get("Labels") or {}), "io.buildah.version": BUILDAH_VERSION}
         return config
@@ -483,20 +478,23 @@ class Builder:
             self.commit(state, ctr, created_by)
 
     def _same_platform_and_time(self, cfg: dict[str, Any]) -> bool:
-        """--os, --arch and --timestamp are part of the cache key: the images they made differ."""
+        """--os, --arch, --variant... and --timestamp are part of the cache key: the images they made differ."""
         o = self.options
         return ((not o.os_name or cfg.get("os") == o.os_name) and (not o.arch or cfg.get("architecture") == o.arch)
-                and (not o.created or cfg.get("created") == o.created))
+                and (not o.created or cfg.get("created") == o.created) and o.extras.same_platform(cfg))
 
     def commit(self, state: _State, ctr: str, created_by: str, reference: str | None = None,
                mounts: tuple[MountSpec, ...] = (), layer: bool = False) -> None:
         """Commit ``ctr``; RUN, COPY and ADD (``layer``) always make a layer, even an empty one, as Buildah."""
         from sealpod.engine.container_files import CommitOptions
 
+        if state.config.get("Healthcheck") and self.options.format != "docker":
+            self.out.warn("HEALTHCHECK is not supported for OCI image format and will be ignored. "
+                          "Must use `docker` format")
         options = CommitOptions(config=self.image_config(state), created_by=created_by, format=self.options.format,
                                 omit_empty_layer=not layer, history_comment=state.comment, created=self.options.created,
                                 os_name=self.options.os_name, arch=self.options.arch,
-                                exclude=tuple(m.destination for m in mounts))
+                                exclude=tuple(m.destination for m in mounts), **commit_fields(self, state))
         state.image_id = self.engine.container_files.commit(ctr, reference, options)
         self.made.append(state.image_id)
         state.history.append(created_by)
@@ -519,11 +517,11 @@ class Builder:
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
                 self.commit(state, ctr, created_by, reference)
         elif reference:
-            self.engine.images.tag(str(state.image_id), [reference])
+            self.engine.images.tag(str(state.image_id), [reference], event=False)
         assert state.image_id is not None
         if last:
             if len(self.options.tags) > 1:
-                self.engine.images.tag(state.image_id, list(self.options.tags[1:]))
+                self.engine.images.tag(state.image_id, list(self.options.tags[1:]), event=False)
             self._say(f"--> {state.image_id[:11]}")
             names = self.engine.images.get(state.image_id).names
             for name in [n for n in names if n not in before] + [n for n in names if n in before]:
@@ -598,6 +596,12 @@ class Builder:
     def _rusage(self) -> None:
         if self.meter is not None:
             self._say(self.meter.lap())
+
+
+def _log_warning(text: str) -> None:
+    import logging
+
+    logging.getLogger("sealpod").warning("%s", text)
 
 
 def host_arch() -> str:

@@ -177,7 +177,10 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
         raise BuildError("source can't be a URL for COPY")
     if urls and (from_ or len(urls) != len(srcs)):
         raise BuildError("ADD of URLs together with other sources is not supported")
-    if from_:
+    directory = b.options.extras.directory_context(from_) if from_ else None
+    if directory is not None:  # --build-context NAME=DIR: sources under that directory
+        source_ctx = _directory_context(directory)
+    elif from_:
         temp = source_ctx = _context_from(b, from_, srcs)
         srcs = [posixpath.basename(s.rstrip("/")) or "." for s in srcs]
     elif urls:
@@ -191,13 +194,11 @@ def _copy_or_add(b: Builder, st: _State, ins: Instruction, add: bool) -> None:
         # an existing directory named without the trailing slash: copied into, as Buildah
         into = None if to_dir else (posixpath.normpath(dest),
                                     lambda: _plan(source_ctx, srcs, dest, True, unpack)[0])
-        if temp is not None:
-            saved, b.context = b.context, temp
+        saved, b.context = b.context, source_ctx
         try:
             b.copy_in(st, items, dest_dir, owner, archives, f"{ins.cmd} {ins.args}", into, named_dest)
         finally:
-            if temp is not None:
-                b.context = saved
+            b.context = saved
     finally:
         if temp is not None:
             temp.close()
@@ -223,9 +224,18 @@ def _plan(ctx: BuildContext, srcs: list[str], dest: str, to_dir: bool,
     return items, archives
 
 
+def _directory_context(directory: str) -> BuildContext:
+    if not os.path.isdir(directory):
+        raise BuildError(f'checking on sources under "{directory}": error in copier subprocess: changing to '
+                         f'intended-new-root directory "{directory}": chdir {directory}: no such file or directory')
+    return BuildContext(Path(directory), temporary=False)
+
+
 def _context_from(b: Builder, source: str, srcs: list[str]) -> BuildContext:
-    """COPY --from: the named paths of a stage's (or an image's) root, copied out to a temporary context."""
-    image = b.stage_images.get(source.lower()) or b.pull_image(source)
+    """COPY --from: the named paths of a stage's (or an image's, or an image build context's) root,
+    copied out to a temporary context."""
+    ref = b.options.extras.image_context(source)  # a build context comes before a stage of that name
+    image = b.pull_image(ref) if ref else b.stage_images.get(source.lower()) or b.pull_image(source)
     tmp = Path(tempfile.mkdtemp(prefix="sealpod-from-"))
     ctx = BuildContext(tmp, temporary=True)
     try:

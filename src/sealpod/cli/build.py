@@ -14,17 +14,6 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only ty
 if TYPE_CHECKING:
     from typing import IO, Any
 
-#: Flags Podman accepts that change nothing here (registry, isolation, history and legacy knobs).
-_IGNORED_VALUE_FLAGS = ("--cert-dir", "--creds", "--retry", "--retry-delay", "--cgroup-parent",
-                        "--cgroupns", "--ipc", "--pid", "--uts", "--userns", "--shm-size", "--memory", "-m",
-                        "--memory-swap", "--cpu-period", "--cpu-quota", "--cpu-shares", "--cpuset-cpus",
-                        "--cpuset-mems", "--hooks-dir", "--variant",
-                        "--cache-from", "--cache-to", "--cache-ttl", "--decryption-key", "--sign-by",
-                        "--annotation", "--ssh", "--build-context", "--output", "-o", "--manifest",
-                        "--os-feature", "--os-version", "--cpp-flag")
-_IGNORED_BOOL_FLAGS = ("--compress", "--disable-content-trust", "--http-proxy", "--tls-verify",
-                       "--skip-unused-stages", "--omit-history", "--stdin", "--load", "--push", "--logsplit",
-                       "--all-platforms", "-D", "--disable-compression")
 #: What ``--isolation`` may say (Buildah's words; RUN runs the same way under each here).
 _ISOLATIONS = ("oci", "chroot", "rootless", "default")
 
@@ -75,10 +64,9 @@ def _setup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--squash", action="store_true", help="squash newly built layers into a single new layer")
     p.add_argument("--squash-all", action="store_true", help="squash all layers into a single layer")
     p.add_argument("--signature-policy", type=Path, default=None, help=argparse.SUPPRESS)  # hidden, as in Podman
-    for flag in _IGNORED_VALUE_FLAGS:
-        p.add_argument(flag, action="append", default=[], help=argparse.SUPPRESS, dest=f"ignored_{flag}")
-    for flag in _IGNORED_BOOL_FLAGS:
-        p.add_argument(flag, action="store_true", help=argparse.SUPPRESS, dest=f"ignored_{flag}")
+    from sealpod.cli.build_flags import add_flags
+
+    add_flags(p)
 
 
 def _bool(value: str, flag: str) -> bool:
@@ -103,8 +91,8 @@ def _pairs(values: list[str], what: str, from_env: bool = False) -> dict[str, st
 
 def _options(args: argparse.Namespace) -> Any:
     from sealpod.build.builder import BuildOptions, RunSettings
+    from sealpod.cli.build_flags import extras, registry_flags, run_fields
     from sealpod.cli.container_flags import _volume
-    from sealpod.engine.entities import RegistryFlags
 
     layers = args.layers if args.layers is not None else _bool(os.environ.get("BUILDAH_LAYERS", "true"),
                                                                  "BUILDAH_LAYERS")
@@ -115,14 +103,15 @@ def _options(args: argparse.Namespace) -> Any:
                       cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop),
                       mounts=tuple(_volume(v) for v in args.volume), dns_servers=tuple(args.dns),
                       dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
-                      add_hosts=tuple(args.add_host), no_hosts=args.no_hosts, devices=tuple(args.device))
+                      add_hosts=tuple(args.add_host), no_hosts=args.no_hosts, devices=tuple(args.device),
+                      **run_fields(args))
     return BuildOptions(tags=tuple(args.tag), build_args=_pairs(args.build_arg, "--build-arg", from_env=True),
                         target=args.target, pull=args.pull, labels=_pairs(args.label, "--label"),
                         network=args.network, format=fmt.lower(), quiet=args.quiet, layers=layers,
                         no_cache=args.no_cache, env=tuple(f"{k}={v}" for k, v in
                                                           _pairs(args.env, "--env", from_env=True).items()),
                         unsetenv=tuple(args.unsetenv), from_image=args.from_image, run=run,
-                        registry=RegistryFlags(auth_file=Path(args.authfile) if args.authfile else None),
+                        registry=registry_flags(args), extras=extras(args),
                         signature_policy=args.signature_policy,
                         identity_label=_bool(args.identity_label, "--identity-label"),
                         created=_timestamp(args.timestamp), os_name=args.os_name, arch=args.arch,
@@ -170,6 +159,9 @@ def _check(args: argparse.Namespace) -> None:
         raise InvalidArgument(f"--jobs: invalid value {args.jobs}: must be zero or more")
     if args.authfile and not os.path.exists(args.authfile):
         raise InvalidArgument(f"checking authfile: stat {args.authfile}: no such file or directory")
+    from sealpod.cli.build_flags import check_keys
+
+    check_keys(args)
 
 
 def _open_context(args: argparse.Namespace) -> tuple[Any, str | None]:
@@ -226,9 +218,12 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _build(args: argparse.Namespace, ctx: CliContext, out: IO[bytes]) -> int:
     from sealpod.build.builder import Output, run_build
+    from sealpod.build.extras import add_to_manifest, export_output, parse_output
+    from sealpod.cli.logfmt import warn
 
     _check(args)
     options = _options(args)
+    output = parse_output(args.output) if args.output else None
     ctx.engine.oci_runtime()  # as Podman: a missing runtime fails the build before its first step
 
     def line(text: str) -> None:
@@ -239,16 +234,27 @@ def _build(args: argparse.Namespace, ctx: CliContext, out: IO[bytes]) -> int:
         out.write(data)
         out.flush()
 
+    def err(text: str) -> None:  # pull progress: Podman's goes to stderr (or the --logfile)
+        if out is sys.stdout.buffer:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+        else:
+            line(text)
+
     context, stdin_text = _open_context(args)
     try:
         containerfile = _containerfile(args, context, stdin_text)
         ignorefile = Path(args.ignorefile) if args.ignorefile else None
-        image_id = run_build(ctx.engine, context, containerfile, options, Output(line, raw), ignorefile)
+        image_id = run_build(ctx.engine, context, containerfile, options, Output(line, raw, err, warn), ignorefile)
     finally:
         context.close()
+    if output is not None:  # -o: the final stage's files too; the image is kept all the same
+        export_output(ctx.engine, image_id, output, out)
     if args.iidfile:
         Path(args.iidfile).write_text(f"sha256:{image_id}")
     line(image_id)
+    if args.manifest:
+        add_to_manifest(ctx.engine, args.manifest, image_id)
     return 0
 
 

@@ -194,12 +194,13 @@ def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ..
 
 
 def _each(args: argparse.Namespace, ctx: CliContext, action: Any, *, print_name: bool = True,
-          states: tuple[str, ...] = ()) -> int:
+          states: tuple[str, ...] = (), external: bool = False) -> int:
+    """``external``: a build's working containers are found too (rm)."""
     errors: list[SealpodError] = []
     names = _targets(args, ctx, states=states)
     if not getattr(args, "ignore", False):  # Podman finds every container first: one unknown name, nothing done
         for name in names:
-            ctx.engine.containers.lookup(name)
+            ctx.engine.containers.lookup(name, external=external)
     for name in names:
         try:
             action(name)
@@ -363,7 +364,7 @@ def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
             print_name=False)
     try:
         return _each(args, ctx, lambda n: ctx.engine.pods.remove(infra[n], force=args.force, volumes=args.volumes)
-                     if n in infra else svc.remove(n, force=args.force, volumes=args.volumes))
+                     if n in infra else svc.remove(n, force=args.force, volumes=args.volumes), external=True)
     except NoSuchContainer as e:
         e.exit_code = 1
         raise
@@ -402,10 +403,10 @@ def _setup_exists(p: argparse.ArgumentParser) -> None:
 
 def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
-        rec = ctx.engine.containers.lookup(args.container)
+        ctx.engine.containers.lookup(args.container, external=args.external)  # a build's: only with --external
     except NoSuchContainer:
         return 1
-    return 0 if args.external or not rec.config.get("external") else 1  # a build's: only with --external
+    return 0
 
 
 def _setup_cleanup(p: argparse.ArgumentParser) -> None:
@@ -417,9 +418,12 @@ def _setup_cleanup(p: argparse.ArgumentParser) -> None:
 
 
 def _run_cleanup(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.container_external import seeing_external
+
     for name in args.containers:
         try:
-            ctx.engine.containers.cleanup(name, remove=True if args.rm else None)
+            with seeing_external(ctx.engine.containers):  # conmon's exit command: a build's RUN containers too
+                ctx.engine.containers.cleanup(name, remove=True if args.rm else None)
         except NoSuchContainer:
             pass  # removed meanwhile (rm -f, or the foreground run cleaned up first)
     return 0
@@ -461,14 +465,24 @@ def _setup_inspect(p: argparse.ArgumentParser) -> None:
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli.inspect import inspect_each, no_latest
+
     names = list(args.names)
     if args.latest:
-        names.append(ctx.engine.containers.latest().id)
+        try:
+            names.append(ctx.engine.containers.latest().id)
+        except NoSuchContainer:
+            return no_latest(args.format)
     if not names:
         raise InvalidArgument("you must provide at least one name or id")
-    from sealpod.cli.inspect import inspect_each
 
-    return inspect_each(names, lambda name: ctx.engine.containers.inspect(name, size=args.size), args.format)
+    def fetch(name: str) -> dict[str, Any]:
+        try:
+            return ctx.engine.containers.inspect(name, size=args.size)
+        except NoSuchContainer:  # Podman's words
+            raise NoSuchContainer(f"no such container {name}") from None
+
+    return inspect_each(names, fetch, args.format, prefix="inspecting object: ")
 
 
 def _plain_targets(p: argparse.ArgumentParser) -> None:

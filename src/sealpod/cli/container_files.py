@@ -49,6 +49,8 @@ def _run_cp(args: argparse.Namespace, ctx: CliContext) -> int:
     dst_ctr, dst = _split(args.dest)
     if not src_ctr and not dst_ctr:
         raise InvalidArgument("one of SRC_PATH or DEST_PATH must be a container path (CONTAINER:PATH)")
+    for name in (src_ctr, dst_ctr):
+        _check_exists(ctx, name)
     files = ctx.engine.container_files
     if src_ctr and dst_ctr:
         files.copy_between(src_ctr, src, dst_ctr, dst, overwrite=args.overwrite)
@@ -68,6 +70,17 @@ def _run_cp(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _check_exists(ctx: CliContext, name: str | None) -> None:
+    """Podman's cp names a container it cannot find (or a build's working one) in its own words."""
+    from sealpod.errors import NoSuchContainer
+
+    if name:
+        try:
+            ctx.engine.containers.lookup(name)
+        except NoSuchContainer:
+            raise NoSuchContainer(f'container "{name}" does not exist') from None
+
+
 # --- diff --------------------------------------------------------------------------------
 
 
@@ -81,7 +94,12 @@ def _run_diff(args: argparse.Namespace, ctx: CliContext, kind: str = "") -> int:
     """``diff`` (an image first, then a container), ``container diff``, ``image diff A [B]``."""
     names = list(args.names)
     if args.latest:
-        names.append(ctx.engine.containers.latest().id)
+        from sealpod.errors import NoSuchContainer
+
+        try:
+            names.append(ctx.engine.containers.latest().id)
+        except NoSuchContainer as e:
+            raise NoSuchContainer(f"unable to get latest container: {e.message}") from None
     if not names:
         raise InvalidArgument("sealpod diff requires exactly one argument: container or image name or ID")
     if kind == "image":

@@ -395,13 +395,12 @@ def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["network"] = "bridge"
         fields["networks"] = dict(parse_network_flag(v) for v in values)
     mode = fields["network"]
-    if (fields["ports"] or fields["publish_all"]) and (mode in ("none", "host")
-                                                       or mode.startswith(("container:", "ns:"))):
+    if fields["ports"] and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
         import sys  # Podman 4.3 discards them with this line on stderr, and runs the container
 
         sys.stderr.write("Port mappings have been discarded as one of the Host, Container, Pod, and None network "
                          "modes are in use\n")
-        fields.update(ports=(), publish_all=False)
+        fields.update(ports=())  # -P alone is kept (its annotation says TRUE) and publishes nothing there
     from sealpod.engine.container_config import ContainerConfig
     from sealpod.engine.network_flags import check_config
 

@@ -130,9 +130,15 @@ def _setup_top(p: argparse.ArgumentParser) -> None:
 
 def _run_top(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.formatting import tabwrite
+    from sealpod.errors import NoSuchContainer
 
     target, descriptors = _shift_for_latest(args, args.container, args.descriptors)
-    rows = ctx.engine.container_ops.top(_one(args, ctx, target), descriptors)
+    try:
+        name = _one(args, ctx, target)
+        ctx.engine.containers.lookup(name)
+    except NoSuchContainer as e:  # Podman's words for a container it cannot find
+        raise NoSuchContainer(f"unable to look up requested container: {e.message}") from None
+    rows = ctx.engine.container_ops.top(name, descriptors)
     if rows and all(len(r) == 1 for r in rows):  # the container's own ps(1) output, as it printed it
         sys.stdout.write("".join(r[0] + "\n" for r in rows))
         return 0
@@ -169,7 +175,7 @@ def _run_port(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.port:
         wanted = args.port if "/" in args.port else f"{args.port}/tcp"
         found = [m.split(" -> ", 1)[1] for m in mappings if m.split(" -> ", 1)[0] == wanted]
-        if not found:
+        if not found and mappings:  # one that does not run, or publishes nothing: silence, as Podman's
             raise InvalidArgument(f'failed to find published port "{args.port}"')
         mappings = found
     sys.stdout.write("".join(m + "\n" for m in mappings))

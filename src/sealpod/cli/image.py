@@ -311,7 +311,7 @@ def _setup_inspect(p: argparse.ArgumentParser) -> None:
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.inspect import inspect_each
 
-    return inspect_each(args.names, ctx.engine.images.inspect, args.format, prefix="inspecting object: ")
+    return inspect_each(args.names, ctx.engine.images.inspect, args.format, prefix="inspecting object: ", images=True)
 
 
 def _setup_tree(p: argparse.ArgumentParser) -> None:

@@ -89,7 +89,7 @@ class ImageRow:
 
     @property
     def ParentId(self) -> str:  # noqa: N802
-        return ""
+        return self._image.parent_id
 
     @property
     def RepoTags(self) -> list[str]:  # noqa: N802 - null in JSON, yet the names in a template, as Podman's

@@ -30,7 +30,7 @@ def _one(ctx: CliContext, name: str, kind: str, size: bool = False) -> dict[str,
             return ctx.engine.containers.inspect(name, size=size)
         except NotFound:
             if kind == "container":
-                raise NotFound(f'no such container "{name}"') from None
+                raise NotFound(f"no such container {name}") from None
     if kind in ("all", "image"):
         try:
             return ctx.engine.images.inspect(name)
@@ -45,13 +45,13 @@ def _one(ctx: CliContext, name: str, kind: str, size: bool = False) -> dict[str,
             return ctx.engine.volumes.inspect(name)
         except NotFound:
             if kind == "volume":
-                raise NotFound(f'no such volume "{name}"') from None
+                raise NotFound(f"no such volume {name}") from None
     if kind in ("all", "pod"):
         try:
             return ctx.engine.pods.inspect(name)
         except NotFound:
             if kind == "pod":
-                raise NotFound(f'no such pod "{name}"') from None
+                raise NotFound(f"no such pod {name}") from None
     if kind in ("all", "network"):
         from sealpod.errors import NoSuchNetwork
 
@@ -59,7 +59,8 @@ def _one(ctx: CliContext, name: str, kind: str, size: bool = False) -> dict[str,
             return _NetworkDoc(ctx.engine.networks.inspect(name))
         except NoSuchNetwork:
             if kind == "network":
-                raise NotFound(f'no such network "{name}"') from None
+                raise NotFound(f"network {name}: unable to find network with name or ID {name}: "
+                               "network not found") from None
     raise NotFound(f'no such object: "{name}"')
 
 
@@ -68,9 +69,10 @@ class _NetworkDoc(dict):  # type: ignore[type-arg]
 
 
 def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: str | None, *,
-                 prefix: str = "") -> int:
+                 prefix: str = "", images: bool = False) -> int:
     """Inspect several objects: print what was found (``[]`` when nothing, unless templated),
-    then fail with the errors of the rest, as Podman does."""
+    then fail with the errors of the rest, as Podman does.  ``images``: an inspect of images only,
+    where Podman reads a template's ``.Config.Healthcheck`` as the image's ``.HealthCheck``."""
     from sealpod.cli.formatting import inspect_output
 
     docs: list[dict[str, Any]] = []
@@ -85,10 +87,22 @@ def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: 
 
         if fmt and docs and all("HostConfig" in d and "State" in d for d in docs):
             fmt = container_aliases(fmt)
+        elif fmt and images:
+            fmt = fmt.replace(".Config.Healthcheck", ".HealthCheck")
         view = docs if not fmt or is_json(fmt) else [_network_row(d) if isinstance(d, _NetworkDoc) else template_view(d)
                                                      for d in docs]
         sys.stdout.write(inspect_output(view, fmt))
     return fail_with(errors)
+
+
+def no_latest(fmt: str | None) -> int:
+    """``inspect --latest`` with no container: Podman's empty list, and its words for it."""
+    from sealpod.errors import NoSuchContainer
+
+    def fetch(_name: str) -> dict[str, Any]:
+        raise NoSuchContainer("no containers to inspect: no such container")
+
+    return inspect_each([""], fetch, fmt, prefix="inspecting object: ")
 
 
 def _network_row(doc: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +164,16 @@ def go_time_text(text: str) -> str:
     return f"{day} {clock}{frac} {offset}"
 
 
+def health_struct(doc: dict[str, Any]) -> Any:
+    """A healthcheck as Go's struct: ``{Test StartPeriod Interval Timeout Retries}``, durations printed
+    as Go's (``30s``) yet nanoseconds in ``json``, which leaves zero fields out."""
+    from sealpod.cli.gotemplate.values import GoDuration, NilSlice, OmitEmptyStruct
+
+    return OmitEmptyStruct({"Test": doc.get("Test") or NilSlice(),
+                            **{f: GoDuration(int(doc.get(f) or 0)) for f in ("StartPeriod", "Interval", "Timeout")},
+                            "Retries": doc.get("Retries", 0)})
+
+
 def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
     """What a Go template sees of an inspect document: nil maps and slices as Go prints them, the
     fields Podman's JSON omits when empty at their zero values, and ``State.Healthcheck`` (Podman's
@@ -174,12 +198,8 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
                for k, v in out.items()}
     if key in _STRUCTS:
         return GoStruct(out)
-    if key == "Healthcheck" and parent == "Config":  # Go's struct: {Test StartPeriod Interval Timeout Retries}
-        from sealpod.cli.stats import go_duration
-
-        return GoStruct({"Test": out.get("Test") or NilSlice(),
-                         **{f: go_duration(int(out.get(f) or 0)) for f in ("StartPeriod", "Interval", "Timeout")},
-                         "Retries": out.get("Retries", 0)})
+    if key == "Healthcheck" and parent in ("Config", ""):  # Go's struct: {Test StartPeriod Interval Timeout Retries}
+        return health_struct(out)
     if key == "" and isinstance(out.get("State"), dict) and "HostConfig" in out:  # a container
         state, cfg = out["State"], out.get("Config") or {}
         state.setdefault("ConmonPid", 0)
@@ -191,8 +211,11 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
         out.setdefault("OCIConfigPath", "")
         for name, zero in (("Timezone", ""), ("sdNotifySocket", ""), ("Healthcheck", None), ("Secrets", NilSlice())):
             cfg.setdefault(name, zero)
+        if isinstance(out.get("HostConfig"), dict):
+            out["HostConfig"].setdefault("Init", False)  # a bool Podman's JSON omits when false
         return StrictFields(out, "*define.InspectContainerData", _CONTAINER_FIELDS)
     if key == "" and "RepoTags" in out and "RootFS" in out:  # an image
+        out["HealthCheck"] = out.pop("Healthcheck", None)  # the Go field's name (its JSON key is Healthcheck)
         return StrictFields(out, "interface {}", _IMAGE_FIELDS)
     return out
 
@@ -207,11 +230,16 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
             raise NoSuchPod("no pods to act on: no such pod")
         names.append(pods[-1].id)
     elif args.latest:
-        names.append(ctx.engine.containers.latest().id)
+        from sealpod.errors import NoSuchContainer
+
+        try:
+            names.append(ctx.engine.containers.latest().id)
+        except NoSuchContainer:
+            return no_latest(args.format)
     if not names:
         raise InvalidArgument("inspect requires at least 1 arg(s), only received 0")
     return inspect_each(names, lambda name: _one(ctx, name, args.type, args.size), args.format,
-                        prefix="inspecting object: ")
+                        prefix="inspecting object: ", images=args.type == "image")
 
 
 COMMANDS: dict[str, Command] = {"inspect": Command("Display the configuration of object denoted by ID", _setup, _run)}

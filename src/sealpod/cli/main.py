@@ -85,11 +85,11 @@ class ArgumentParser(argparse.ArgumentParser):
         if unknown:  # a sub-command of a command made of sub-parsers (system connection)
             raise InvalidArgument(f"unrecognized command `{self.prog} {unknown.group(1)}`\nTry '{self.prog} --help' "
                                   "for more information")
-        typed_value = re.fullmatch(r"argument (\S+): invalid (int|float) value: '(.*)'", message, re.DOTALL)
+        typed_value = re.fullmatch(r"argument (\S+): invalid (int|uint|float) value: '(.*)'", message, re.DOTALL)
         if typed_value:  # cobra's words: the flag as its help names it, and Go's parse error
             names = sorted(typed_value.group(1).split("/"), key=len)
             flag = ", ".join(names) if len(names) > 1 and not names[0].startswith("--") else names[-1]
-            func = "ParseFloat" if typed_value.group(2) == "float" else "ParseInt"
+            func = {"float": "ParseFloat", "uint": "ParseUint"}.get(typed_value.group(2), "ParseInt")
             value = typed_value.group(3)
             message = f'invalid argument "{value}" for "{flag}" flag: strconv.{func}: parsing "{value}": invalid syntax'
         missing = re.fullmatch(r"argument (\S+): expected one argument", message)

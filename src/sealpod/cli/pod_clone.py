@@ -12,6 +12,15 @@ if TYPE_CHECKING:
     from sealpod.cli.context import CliContext
 
 
+#: ``pod create`` flags Podman 4.3's ``pod clone`` does not have ("unknown flag"): the clone keeps the
+#: source's networks, addresses and ports, its sharing and infra image, and is never a replacement
+_NOT_CLONE_FLAGS = frozenset({
+    "--publish", "--network", "--share", "--share-parent", "--infra", "--infra-image", "--pod-id-file",
+    "--exit-policy", "--replace", "--add-host", "--dns", "--dns-search", "--dns-option", "--no-hosts", "--ip",
+    "--ip6", "--mac-address", "--network-alias",
+})
+
+
 def setup_clone(p: argparse.ArgumentParser) -> None:
     from sealpod.cli.pod import _setup_create
 
@@ -19,6 +28,25 @@ def setup_clone(p: argparse.ArgumentParser) -> None:
     _setup_create(p)
     p.add_argument("--destroy", action="store_true", help="destroy the original pod")
     p.add_argument("--start", action="store_true", help="start the new pod")
+    _drop_flags(p, _NOT_CLONE_FLAGS)
+
+
+def _drop_flags(p: argparse.ArgumentParser, names: frozenset[str]) -> None:
+    """Takes ``names`` (and their other spellings) out of the parser, their defaults kept for the spec."""
+    defaults: dict[str, Any] = {}
+    for action in list(p._actions):
+        if names.isdisjoint(action.option_strings):
+            if "--infra-conmon-pidfile" in action.option_strings:  # pod clone lists it, pod create hides it
+                action.help = "path to the file that will receive the PID of conmon"
+            continue
+        p._remove_action(action)
+        for group in p._action_groups:
+            if action in group._group_actions:
+                group._group_actions.remove(action)
+        for opt in action.option_strings:
+            p._option_string_actions.pop(opt, None)
+        defaults[action.dest] = action.default
+    p.set_defaults(**defaults)
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

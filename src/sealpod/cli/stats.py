@@ -185,7 +185,7 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.latest and args.containers:
         raise InvalidArgument("--latest and containers cannot be used together")
     stats = ctx.engine.container_stats
-    names = [ctx.engine.containers.latest().id] if args.latest else args.containers
+    names = [_latest(ctx)] if args.latest else args.containers
     previous: dict[str, StatsSample] = {}
     while True:
         reports = []
@@ -211,3 +211,12 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
 COMMANDS: dict[str, Command] = {
     "stats": Command("Display a live stream of container resource usage statistics", _setup, _run),
 }
+
+
+def _latest(ctx: CliContext) -> str:
+    from sealpod.errors import NoSuchContainer
+
+    try:
+        return ctx.engine.containers.latest().id
+    except NoSuchContainer as e:  # Podman's words
+        raise NoSuchContainer(f"unable to get list of containers: {e.message}") from None

@@ -99,6 +99,9 @@ def commit_config(rec: ContainerRecord, parent: ImageRecord | None, layer_diff_i
     if options.message:  # the Docker config's own comment, what inspect's Comment shows
         config["comment"] = options.message
     config.pop("container_config", None)
+    config.update(options.extra_config or {})
+    if options.omit_history:
+        del config["history"]
     if options.author:
         config["author"] = options.author
     elif "author" in config:

@@ -52,3 +52,34 @@ def required_capabilities(label: str, allowed: Sequence[str]) -> list[str]:
     if not required or any(c not in allowed for c in required):
         return list(allowed)
     return required
+
+
+# What Podman's inspect measures HostConfig.CapAdd/CapDrop against: the OCI runtime tools' default set,
+# not containers.conf's (so a plain container shows AUDIT_WRITE, MKNOD and NET_RAW as dropped).
+_INSPECT_BASELINE = ("CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+                     "CAP_MKNOD", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP",
+                     "CAP_SETUID", "CAP_SYS_CHROOT")
+
+
+def inspect_cap_changes(bounding: Sequence[str], privileged: bool) -> tuple[list[str], list[str]]:
+    """HostConfig's (CapAdd, CapDrop) as Podman derives them from the bounding set the process got:
+    added is what exceeds the baseline, dropped what the baseline has and the process lacks.  A
+    privileged container's baseline is every capability there is, so one this host cannot grant
+    shows as dropped."""
+    from sealpod.runtime.spec import ALL_CAPABILITIES
+
+    baseline = set(ALL_CAPABILITIES if privileged else _INSPECT_BASELINE)
+    have = set(bounding)
+    return sorted(have - baseline), sorted(baseline - have)
+
+
+def is_root_user(user: str) -> bool:
+    """Whether a --user/USER value runs the process as uid 0 (no user: the image's default, root)."""
+    name = user.partition(":")[0].strip()
+    return name in ("", "0", "root")
+
+
+def kept_by_user(bounding: Sequence[str], cap_add: Sequence[str]) -> list[str]:
+    """A non-root process's effective set: only what ``--cap-add`` named (``all``: everything)."""
+    added = {_cap_name(c) for c in cap_add}
+    return [c for c in bounding if c in added or "ALL" in added]

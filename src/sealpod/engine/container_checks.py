@@ -34,6 +34,10 @@ def parse_size(text: str) -> int:
 def check(config: ContainerConfig) -> None:
     _check_capabilities(config.cap_add, config.cap_drop)
     for server in config.dns_servers:  # before the network mode's conflicts, as Podman parses them first
+        if server == "none":  # --dns none: the image's own resolv.conf, no other server
+            if len(config.dns_servers) > 1:
+                raise InvalidArgument("none is not allowed to be specified with other DNS ip addresses")
+            break
         try:
             ipaddress.ip_address(server)
         except ValueError:
@@ -41,6 +45,10 @@ def check(config: ContainerConfig) -> None:
     mode = "none" if config.network == "none" else "container" if config.network.startswith("container:") else ""
     if mode and (config.dns_servers or config.dns_options or config.dns_search):  # no resolv.conf of its own
         raise InvalidArgument(f"conflicting options: dns and the network mode: {mode}")
+    if "none" in config.dns_servers:
+        from sealpod.engine.dns_none import check_image_resolv_conf
+
+        check_image_resolv_conf(config)
     if mode == "container" and config.add_hosts:  # it shares that container's /etc/hosts
         raise InvalidArgument("cannot set extra host entries when the container is joined to another containers "
                               "network namespace: invalid configuration")

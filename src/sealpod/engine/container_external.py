@@ -10,12 +10,17 @@ so that a build killed half-way leaves them where these commands can find them.
 
 from __future__ import annotations
 
+import contextlib
+
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sealpod.engine import Engine
     from sealpod.engine.container_report import ContainerSummary
     from sealpod.engine.container_state import ContainerRecord
     from sealpod.engine.containers import ContainerService
+    from sealpod.errors import NoSuchContainer
 
 STORAGE_STATE = "storage"  # ps's STATUS "Storage"
 _SUFFIX = "-working-container"
@@ -23,6 +28,27 @@ _SUFFIX = "-working-container"
 
 def is_external(rec: ContainerRecord) -> bool:
     return bool(rec.config.get("external"))
+
+
+def not_found(typed: str) -> NoSuchContainer:
+    """What Podman's own commands (inspect, start, logs, exec, ...) say of a working container:
+    that there is none."""
+    from sealpod.errors import NoSuchContainer
+
+    return NoSuchContainer(f'no container with name or ID "{typed}" found: no such container')
+
+
+@contextlib.contextmanager
+def seeing_external(svc: ContainerService) -> Iterator[None]:
+    """Let every lookup of ``svc`` find the external containers for the block: the builder
+    drives its working containers through the ordinary verbs (create, start, commit, cleanup),
+    and removing one calls some of them too. A service serves one command or API connection,
+    so nobody else sees them meanwhile."""
+    before, svc.builder_view = svc.builder_view, True
+    try:
+        yield
+    finally:
+        svc.builder_view = before
 
 
 def external_ids(svc: ContainerService) -> list[str]:
@@ -65,9 +91,9 @@ def with_external(svc: ContainerService, found: list[ContainerSummary], *, all_c
     return sorted(found, key=lambda s: s.created)
 
 
-def refuse_remove(rec: ContainerRecord, typed: str) -> None:
+def refuse_remove(rec: ContainerRecord, typed: str, force: bool = False) -> None:
     """Without --force, Podman will not remove a working container (it is mounted, a build may use it)."""
-    if is_external(rec):
+    if is_external(rec) and not force:
         from sealpod.errors import Conflict
 
         raise Conflict(f'container "{typed}" is mounted and cannot be removed without using force: '
@@ -79,7 +105,7 @@ def remove_users(engine: Engine, image_id: str) -> bool:
     free now (no other container uses it)."""
     svc = engine.containers
     for name in engine.image_users(image_id):
-        rec = svc.lookup(name)
+        rec = svc.lookup(name, external=True)
         if not is_external(rec):
             return False
     for name in engine.image_users(image_id):

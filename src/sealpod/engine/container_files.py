@@ -70,6 +70,9 @@ class CommitOptions:
     os_name: str = ""  # build --os: replaces the parent's
     arch: str = ""  # build --arch: replaces the parent's
     exclude: tuple[str, ...] = ()  # build: RUN --mount points, never committed
+    annotations: dict[str, str] | None = None  # build --annotation: the OCI manifest's annotations
+    extra_config: dict[str, Any] | None = None  # build --variant, --os-version...: top-level config keys
+    omit_history: bool = False  # build --omit-history: no history in the config
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ class ContainerFiles:
             except NoSuchImage:
                 pass
         try:
-            rec = self._lookup(name)
+            rec = self.engine.containers.lookup(name, external=True)  # storage-level: a build's too, as Podman
         except NoSuchContainer:
             if containers_only:
                 raise
@@ -356,7 +359,7 @@ class ContainerFiles:
         base_layers = list(parent.layers) if parent and not options.squash else []
         descs = self._parent_descriptors(parent, options.format) if not options.squash else []
         return self._store_image(base_layers, [layer] if layer else [], descs, config, reference, options.format,
-                                 say)
+                                 say, options.annotations)
 
     def _squashed_layer(self, rec: ContainerRecord) -> _NewLayer:
         """The container's whole root filesystem as one layer (``commit --squash``)."""
@@ -424,7 +427,8 @@ class ContainerFiles:
         return _NewLayer(kept, digest, size, "sha256:" + diff_hash.hexdigest())
 
     def _store_image(self, base_layers: list[str], new: list[_NewLayer], base_descs: list[dict[str, Any]],
-                     config: dict[str, Any], reference: str | None, fmt: str, say: Report) -> str:
+                     config: dict[str, Any], reference: str | None, fmt: str, say: Report,
+                     annotations: dict[str, str] | None = None) -> str:
         from sealpod.storage.layers import chain_ids
         from sealpod.storage.records import ManifestRecord
 
@@ -445,6 +449,8 @@ class ContainerFiles:
                     "config": {"mediaType": OCI_CONFIG if fmt == "oci" else DOCKER_CONFIG,
                                "digest": f"sha256:{image_id}", "size": len(body)},
                     "layers": descs}
+        if annotations and fmt == "oci":  # a Docker manifest has none
+            manifest["annotations"] = annotations
         mbody = json.dumps(manifest, indent=4).encode()
         say("Writing manifest to image destination")
         names = [str(self.engine.images._qualify(reference))] if reference else []  # moves here if taken

@@ -11,6 +11,7 @@ from sealpod.errors import SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from sealpod.engine.container_state import ContainerRecord
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
 
 
 def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, mounts: list[dict[str, Any]],
-                oci: dict[str, Any]) -> dict[str, Any]:
-    """The whole HostConfig; ``mounts`` is inspect's Mounts and ``oci`` the bundle's config.json
-    ({} before the first start), whose rlimits are what the container really got."""
+                oci: dict[str, Any], bounding: Sequence[str] = ()) -> dict[str, Any]:
+    """The whole HostConfig; ``mounts`` is inspect's Mounts, ``oci`` the bundle's config.json ({}
+    before the first start), whose rlimits are what the container really got, and ``bounding`` the
+    process's bounding capabilities, which CapAdd and CapDrop are read from, as Podman does."""
     from sealpod.engine.cgroups import inspect_fields as cgroup_inspect_fields
+    from sealpod.engine.container_caps import inspect_cap_changes
 
     cfg, spec = rec.config, rec.spec
     conf = svc.engine.config.containers
@@ -29,24 +32,29 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
     cgroups = cgroup_inspect_fields(cfg, cfg.get("cgroup_manager") or conf.engine.cgroup_manager)
     for key in ("BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
                 "BlkioDeviceWriteIOps"):
-        cgroups[key] = cgroups[key] or None  # Go's nil slices
+        cgroups[key] = cgroups[key] or ([] if _blkio_set(cfg) else None)  # Go's nil slices, unless blkio was set
     modes = _namespace_modes(svc, cfg, spec)
     memory = cfg.get("memory") or 0
+    cap_add, cap_drop = inspect_cap_changes(bounding, bool(cfg.get("privileged")))
+    scratch = bool(cfg.get("read_only") and cfg.get("read_only_tmpfs", True))  # --read-only's tmpfs
     return {
         "Binds": binds(mounts), "CgroupManager": cgroups["CgroupManager"], "CgroupMode": modes["CgroupMode"],
         "ContainerIDFile": cfg.get("cidfile") or "", "LogConfig": _log_config(cfg, log_path),
-        "NetworkMode": network_mode(svc, cfg), "PortBindings": port_bindings(cfg),
+        "NetworkMode": network_mode(svc, cfg), "PortBindings": port_bindings(cfg, spec),
         "RestartPolicy": {"Name": restart.get("name", ""),
                           "MaximumRetryCount": restart.get("max_retries", 0)},
         "AutoRemove": bool(cfg.get("remove")), "VolumeDriver": "", "VolumesFrom": list(cfg.get("volumes_from") or [])
-        or None, "CapAdd": sorted(cfg.get("cap_add") or []), "CapDrop": sorted(cfg.get("cap_drop") or []),
-        "Dns": list(cfg.get("dns_servers") or []), "DnsOptions": list(cfg.get("dns_options") or []),
+        or None, "CapAdd": cap_add, "CapDrop": cap_drop,
+        "Dns": [s for s in cfg.get("dns_servers") or () if s != "none"],  # --dns none: Podman shows []
+        "DnsOptions": list(cfg.get("dns_options") or []),
         "DnsSearch": list(cfg.get("dns_search") or []), "ExtraHosts": list(cfg.get("add_hosts") or []),
         "GroupAdd": list(cfg.get("group_add") or []), "IpcMode": modes["IpcMode"], "Cgroup": "",
         "Cgroups": cgroups["Cgroups"], "Links": None, "OomScoreAdj": cfg.get("oom_score_adj") or 0,
         "PidMode": modes["PidMode"], "Privileged": bool(cfg.get("privileged")),
-        "PublishAllPorts": bool(cfg.get("publish_all")), "ReadonlyRootfs": bool(cfg.get("read_only")),
-        "SecurityOpt": list(cfg.get("security_opts") or []), "Tmpfs": _tmpfs_options(cfg.get("mounts", [])),
+        "PublishAllPorts": False,  # Podman 4.3: -P became port mappings at create
+        "ReadonlyRootfs": bool(cfg.get("read_only")),
+        "SecurityOpt": list(cfg.get("security_opts") or []),
+        "Tmpfs": _tmpfs_options(cfg.get("mounts", []), read_only_tmpfs=scratch),
         "UTSMode": modes["UTSMode"], "UsernsMode": modes["UsernsMode"],
         "ShmSize": cfg.get("shm_size") or 65536000, "Runtime": "oci", "ConsoleSize": [0, 0], "Isolation": "",
         "CpuShares": cfg.get("cpu_shares") or 0, "Memory": memory, "NanoCpus": int((cfg.get("cpus") or 0) * 1e9),
@@ -57,14 +65,29 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
         "Devices": devices(cfg.get("devices") or ()), "DiskQuota": 0, "KernelMemory": 0,
         "MemoryReservation": cfg.get("memory_reservation") or 0,
         "MemorySwap": cfg.get("memory_swap") or (2 * memory if memory else 0),
-        "MemorySwappiness": cfg.get("memory_swappiness") or 0,
+        "MemorySwappiness": _swappiness(cfg),
         "OomKillDisable": bool(cfg.get("oom_kill_disable")),
+        **({"Init": True} if cfg.get("init") else {}),  # Go's omitempty
         "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
             0 if svc.engine.config.rootless else conf.containers.pids_limit or 0),
         "Ulimits": ulimits(oci, [*conf.containers.default_ulimits, *(cfg.get("ulimits") or ())]),
         "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "CgroupConf": dict(cfg.get("cgroup_conf") or {}) or None,
     }
+
+
+def _blkio_set(cfg: dict[str, Any]) -> bool:
+    """Whether any --blkio-weight/--device-* flag was given: Podman's device lists are then empty, not nil."""
+    return any(cfg.get(k) for k in ("blkio_weight", "blkio_weight_device", "device_read_bps", "device_write_bps",
+                                    "device_read_iops", "device_write_iops"))
+
+
+def _swappiness(cfg: dict[str, Any]) -> int:
+    """The value asked for; else -1 (the kernel's) once any memory limit is set, 0 with none, as Podman."""
+    if cfg.get("memory_swappiness") is not None:
+        return int(cfg["memory_swappiness"])
+    limits = ("memory", "memory_reservation", "memory_swap", "oom_kill_disable", "kernel_memory")
+    return -1 if any(cfg.get(k) for k in limits) else 0
 
 
 def _cpu_fields(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -107,22 +130,12 @@ def network_mode(svc: ContainerService, cfg: dict[str, Any]) -> str:
     return mode if mode in ("none", "host", "slirp4netns", "pasta") or mode.startswith("ns:") else "bridge"
 
 
-def port_bindings(cfg: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """The -p requests (not the ports a run got: those are NetworkSettings.Ports)."""
-    from sealpod.network.portmap import parse_publish
+def port_bindings(cfg: dict[str, Any], spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The -p requests, host ports as chosen at create, and exposed ports (null), as Podman 4.3
+    shows them; none at all in a mode that publishes nothing (``--network none``/``host``)."""
+    from sealpod.engine.port_alloc import port_map
 
-    out: dict[str, list[dict[str, str]]] = {}
-    for text in cfg.get("ports") or ():
-        try:
-            mappings = parse_publish(text)
-        except SealpodError:
-            continue
-        for p in mappings:
-            for i in range(p.range):
-                host = str(p.host_port + i) if p.host_port else ""
-                out.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
-                    {"HostIp": p.host_ip or "", "HostPort": host})
-    return out
+    return port_map(cfg, spec or {})
 
 
 def devices(specs: Any) -> list[dict[str, str]]:
@@ -132,8 +145,7 @@ def devices(specs: Any) -> list[dict[str, str]]:
         parts = str(text).split(":")
         host = parts[0]
         inner = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
-        perms = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
-        out.append({"PathOnHost": host, "PathInContainer": inner, "CgroupPermissions": perms})
+        out.append({"PathOnHost": host, "PathInContainer": inner, "CgroupPermissions": ""})  # Podman 4.3.1's
     return out
 
 
@@ -217,10 +229,13 @@ _TMPFS_DEFAULTS = (("rprivate", ("private", "shared", "slave", "rshared", "rslav
                    ("nodev", ("dev",)), ("tmpcopyup", ("notmpcopyup",)))
 
 
-def _tmpfs_options(mounts: list[dict[str, Any]]) -> dict[str, str]:
+def _tmpfs_options(mounts: list[dict[str, Any]], *, read_only_tmpfs: bool = False) -> dict[str, str]:
     """HostConfig.Tmpfs as Podman 4.3.1 shows it: the user's options, then rw and the defaults
-    they did not override (``rw,rprivate,nosuid,nodev,tmpcopyup``)."""
+    they did not override (``rw,rprivate,nosuid,nodev,tmpcopyup``); with --read-only (and
+    --read-only-tmpfs, the default) the scratch tmpfs on /run, /tmp and /var/tmp too."""
     out: dict[str, str] = {}
+    if read_only_tmpfs:
+        out.update({d: "rw,rprivate,nosuid,nodev,tmpcopyup" for d in ("/run", "/tmp", "/var/tmp")})
     for m in mounts:
         if m.get("type") != "tmpfs":
             continue

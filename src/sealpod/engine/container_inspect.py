@@ -57,6 +57,7 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         command = ["/run/podman-init", "--", *command]
     mounts = inspect_mounts(svc.engine, rec.id, list(rec.config.get("mounts", [])))
     infra = _infra_id(svc, rec)
+    caps = _capabilities(svc, rec, oci)
     doc: dict[str, Any] = {
         "Id": rec.id, "Created": rfc3339(rec.created), "Path": (command or [""])[0],
         "Args": command[1:] if len(command) > 1 else command,  # Podman's: a lone command is also its args
@@ -70,13 +71,14 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         "ConmonPidFile": rec.config.get("conmon_pidfile") or str(paths.conmon_pidfile),
         "PidFile": rec.config.get("pidfile") or str(paths.pidfile), "Name": rec.name, "RestartCount": rec.restart_count,
         "Driver": svc.store.driver_name, "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
-        **_capabilities(svc, rec, oci), "ExecIDs": _exec_ids(svc, rec), "GraphDriver": _graph_driver(svc, rec),
+        **caps, "ExecIDs": _exec_ids(svc, rec), "GraphDriver": _graph_driver(svc, rec),
         "Mounts": mounts,
         "Dependencies": _dependencies(svc, rec, infra),
         "NetworkSettings": podman_network_settings(svc, rec, infra),
         "Namespace": "", "IsInfra": bool(infra) and infra == rec.id, "IsService": _is_service(svc, rec),
         "Config": _config(svc, rec, oci),
-        "HostConfig": host_config(svc, rec, log_path=str(paths.log), mounts=mounts, oci=oci),
+        "HostConfig": host_config(svc, rec, log_path=str(paths.log), mounts=mounts, oci=oci,
+                                  bounding=caps["BoundingCaps"] or ()),
     }
     return doc
 
@@ -105,7 +107,8 @@ def _state(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> 
     running = rec.state in (State.RUNNING, State.PAUSED, State.STOPPING)
     health: dict[str, Any] = {"Status": "", "FailingStreak": 0, "Log": None}
     if rec.spec.get("healthcheck"):
-        health = dict(svc.engine.health.state(rec.id) or {"Status": "starting", "FailingStreak": 0})
+        never_ran = {"Status": "starting" if rec.started_at else "", "FailingStreak": 0}  # Podman's "" until a start
+        health = dict(svc.engine.health.state(rec.id) or never_ran)
         health["Log"] = health.get("Log") or None  # no result yet: Go's nil slice
     state: dict[str, Any] = {
         "OciVersion": "1.0.2-dev", "Status": public_state(rec.state), "Running": rec.state == State.RUNNING,
@@ -132,18 +135,22 @@ def _cgroup_path(oci: dict[str, Any]) -> str:
 
 
 def _capabilities(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> dict[str, Any]:
-    """What the runtime was given; before the first start, what it will be given."""
+    """What the runtime was given; before the first start, what it will be given (a non-root user's
+    effective set is only what --cap-add named).  None for an empty set: Go's nil slice."""
     caps = (oci.get("process") or {}).get("capabilities") or {}
     if not caps:
-        from sealpod.engine.container_caps import planned_capabilities
+        from sealpod.engine.container_caps import is_root_user, kept_by_user, planned_capabilities
         from sealpod.engine.container_config import ContainerConfig
 
         try:
-            wanted = list(planned_capabilities(svc, ContainerConfig.from_json(rec.config), rec.spec.get("labels")))
+            cfg = ContainerConfig.from_json(rec.config)
+            wanted = list(planned_capabilities(svc, cfg, rec.spec.get("labels")))
         except (SealpodError, TypeError, ValueError):
-            wanted = []
-        caps = {"effective": wanted, "bounding": wanted}
-    return {"EffectiveCaps": sorted(caps.get("effective") or []), "BoundingCaps": sorted(caps.get("bounding") or [])}
+            return {"EffectiveCaps": None, "BoundingCaps": None}
+        root = cfg.privileged or is_root_user(str(rec.spec.get("user") or ""))
+        caps = {"effective": wanted if root else kept_by_user(wanted, cfg.cap_add), "bounding": wanted}
+    return {"EffectiveCaps": sorted(caps.get("effective") or []) or None,
+            "BoundingCaps": sorted(caps.get("bounding") or []) or None}
 
 
 def _graph_driver(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
@@ -218,6 +225,10 @@ def _annotations(rec: ContainerRecord, oci: dict[str, Any], infra: str = "") -> 
            "io.podman.annotations.privileged": flag(cfg.get("privileged")),
            "io.podman.annotations.publish-all": flag(cfg.get("publish_all"))}
     out.update(oci.get("annotations") or {})
+    if oci:  # the runtime's spec as Podman writes it at start: when it was created, and its stop signal
+        out.setdefault("io.kubernetes.cri-o.Created", rfc3339(rec.created))
+        out.setdefault("org.opencontainers.image.stopSignal",
+                       str(_signal_number(rec.spec.get("stop_signal") or "SIGTERM")))
     out.update(cfg.get("annotations") or {})
     return dict(sorted(out.items()))
 
@@ -279,20 +290,19 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
             pass
     status = svc.engine.networks.status_of(source) if source.state in ("running", "paused") and \
         rec.state in ("running", "paused") else None
-    ports: dict[str, list[dict[str, str]]] = {}
-    for p in status.ports if status else ():
-        for i in range(p.range):
-            ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
-                {"HostIp": "" if p.host_ip in ("", "0.0.0.0") else p.host_ip, "HostPort": str(p.host_port + i)})
-    if status is None and source.config.get("ports"):  # not running: the ports it asks for, as Podman shows them
-        from sealpod.engine.container_hostconfig import port_bindings
+    from sealpod.engine.port_alloc import port_map
 
-        ports = {k: [{**b, "HostIp": "" if b.get("HostIp") == "0.0.0.0" else b.get("HostIp", "")} for b in v]
-                 for k, v in port_bindings(source.config).items()}  # 0.0.0.0 is every address: Podman's ""
-    for key in _exposed(source):  # exposed, not published: listed without a binding, as Podman does
-        # -P publishes them all: a binding each, its host port picked when it starts
-        ports.setdefault(key, [{"HostIp": "", "HostPort": ""}] if status is None and  # type: ignore[arg-type]
-                         source.config.get("publish_all") else None)
+    # not running: the ports it asks for (host ports chosen at create) and exposed ones, as Podman shows them
+    ports = port_map(source.config, source.spec)
+    if status is not None:
+        ports = {k: v for k, v in ports.items() if v is None}  # exposed: listed without a binding
+        for p in status.ports:
+            for i in range(p.range):
+                key = f"{p.container_port + i}/{p.protocol}"
+                ports[key] = [*(ports.get(key) or ()), {"HostIp": p.host_ip, "HostPort": str(p.host_port + i)}]
+        ports = dict(sorted(ports.items()))
+    ports = {k: v and [{**b, "HostIp": "" if b["HostIp"] == "0.0.0.0" else b["HostIp"]} for b in v]
+             for k, v in ports.items()}  # 0.0.0.0 is every address: Podman's ""
     out: dict[str, Any] = {k: base.get(k, "") for k in ("EndpointID", "Gateway", "IPAddress")}
     out.update({"IPPrefixLen": base.get("IPPrefixLen", 0), "IPv6Gateway": "", "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0, "MacAddress": base.get("MacAddress", ""), "Bridge": "",
@@ -301,19 +311,6 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
     networks = {name: _endpoint(doc) for name, doc in (base.get("Networks") or {}).items()}
     if networks:
         out["Networks"] = networks
-    return out
-
-
-def _exposed(rec: ContainerRecord) -> list[str]:
-    """``PORT/PROTO`` of --expose and of the image's EXPOSE."""
-    from sealpod.network.portmap import parse_expose
-
-    out = []
-    for spec in (*(rec.spec.get("exposed_ports") or ()), *(rec.config.get("expose") or ())):
-        try:
-            out += [f"{port}/{proto}" for port, proto in parse_expose(str(spec))]
-        except SealpodError:
-            continue
     return out
 
 

@@ -39,6 +39,8 @@ def summaries(svc: ContainerService, *, all_containers: bool, filters: Sequence[
         extras = svc.db.ps_extras()
         found = [_with_extras(svc, s, extras.get(s.id, (True, True)), health)
                  if s.state in (State.RUNNING, State.PAUSED) else s for s in found]
+    if any(s.state not in (State.RUNNING, State.PAUSED) for s in found):
+        found = _with_stopped_ports(svc, found)
     if any(s.pod_id for s in found):
         found = svc.engine.pods.with_pod_names(found)
     found = _with_default_network(svc, found)
@@ -91,6 +93,24 @@ def _published(svc: ContainerService, s: ContainerSummary) -> tuple[PublishedPor
     status = svc.engine.networks.status_of(ctr_id)
     ports = sorted(status.ports if status else (), key=lambda p: (p.host_port, p.protocol, p.container_port))
     return tuple(PublishedPort(p.host_ip, p.host_port, p.container_port, p.protocol, p.range) for p in ports)
+
+
+def _with_stopped_ports(svc: ContainerService, found: list[ContainerSummary]) -> list[ContainerSummary]:
+    """A container that does not run shows the ports it will publish: Podman picks them at create."""
+    from sealpod.engine.container_report import PublishedPort
+    from sealpod.engine.port_alloc import stopped_ports
+    from sealpod.utils.record import replace
+
+    by_id = stopped_ports(svc.db.db.conn)
+    if not by_id:
+        return found
+    out = []
+    for s in found:
+        ports = sorted(by_id.get(s.id, ()) if s.state not in (State.RUNNING, State.PAUSED) else (),
+                       key=lambda p: (p.host_port, p.protocol, p.container_port))
+        out.append(replace(s, ports=tuple(PublishedPort(p.host_ip, p.host_port, p.container_port, p.protocol,
+                                                        p.range) for p in ports)) if ports else s)
+    return out
 
 
 def _with_default_network(svc: ContainerService, found: list[ContainerSummary]) -> list[ContainerSummary]:

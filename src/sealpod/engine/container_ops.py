@@ -109,7 +109,7 @@ class ContainerOps:
 
     def exec_process(self, rec: ContainerRecord, opts: ExecOptions) -> dict[str, Any]:
         """The container's own process (env, cwd, user, caps, rlimits) with the exec's changes."""
-        from sealpod.runtime import etcfiles
+        from sealpod.engine.container_exec_user import exec_user
 
         bundle = self.svc.paths(rec.id).bundle / "config.json"
         try:
@@ -120,13 +120,12 @@ class ContainerOps:
         process: dict[str, Any] = dict(spec.get("process") or {})
         process["args"] = list(opts.command)
         env = _merge_env(process.get("env") or [], opts.env)
-        if opts.user:
-            rootfs = Path(spec.get("root", {}).get("path") or self.svc.store.containers.mount(rec.id))
-            user = etcfiles.resolve_user(rootfs, opts.user)
-            process["user"] = {**process.get("user", {}), "uid": user.uid, "gid": user.gid,
-                               "additionalGids": list(user.additional_gids)}
-            if not any(e.startswith("HOME=") for e in opts.env):
-                env = _merge_env(env, (f"HOME={user.home or '/'}",))
+        rootfs = Path(spec.get("root", {}).get("path") or self.svc.store.containers.mount(rec.id))
+        process["user"], home = exec_user(spec, rootfs, self.svc.paths(rec.id).userdata,
+                                          str(rec.spec.get("user") or ""), tuple(rec.config.get("group_add") or ()),
+                                          opts.user)
+        if home is not None and not any(e.startswith("HOME=") for e in opts.env):
+            env = _merge_env(env, (f"HOME={home}",))
         process["env"] = env
         if opts.workdir:
             process["cwd"] = opts.workdir
@@ -333,7 +332,7 @@ class ContainerOps:
         return self.svc.paths(ctr_id).rundir / _USER_MOUNT_MARK
 
     def mount(self, name_or_id: str) -> Path:
-        rec = self.svc.lookup(name_or_id)
+        rec = self.svc.lookup(name_or_id, external=True)  # storage-level, as Podman's: a build's too
         with self.svc.lock(rec.id):
             path = self.svc.store.containers.mount(rec.id)
             mark = self._mark(rec.id)
@@ -356,7 +355,7 @@ class ContainerOps:
 
     def unmount(self, name_or_id: str, *, force: bool = False) -> bool:
         """Drop the user's mount; True if the root was unmounted (a running container keeps it)."""
-        rec = self.svc.lookup(name_or_id)
+        rec = self.svc.lookup(name_or_id, external=True)
         with self.svc.lock(rec.id):
             rec = self.svc.sync(self.svc.db.get(rec.id), locked=True)
             self._mark(rec.id).unlink(missing_ok=True)

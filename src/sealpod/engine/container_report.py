@@ -75,7 +75,9 @@ class ContainerSummary:
             "ExitCode": self.exit_code or 0, "Id": self.id, "Image": self.image, "ImageID": self.image_id,
             "IsInfra": self.is_infra, "Labels": self.labels or None, "Mounts": list(self.mounts), "Names": [self.name],
             "Namespaces": dict(self.namespaces), "Networks": list(self.networks), "Pid": self.pid,
-            "Pod": self.pod_id, "PodName": self.pod_name, "Ports": None,
+            "Pod": self.pod_id, "PodName": self.pod_name, "Ports": [
+                {"host_ip": "" if p.host_ip == "0.0.0.0" else p.host_ip, "container_port": p.container_port,
+                 "host_port": p.host_port, "range": p.range, "protocol": p.protocol} for p in self.ports] or None,
             "Size": None, "StartedAt": int(self.started_at) if self.started_at else -62135596800,
             "State": "initialized" if self.state == State.CREATED else _public_state(self.state), "Status": "",
             "Created": int(self.created),
@@ -209,12 +211,19 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
 
 def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
     """Docker's and Podman's ``NetworkSettings``: addresses and ports of the current run."""
+    from sealpod.engine.port_alloc import port_map
+
     status = svc.engine.networks.status_of(rec) if rec.state in ("running", "paused") else None
-    ports: dict[str, Any] = {}
-    for p in status.ports if status else ():
-        for i in range(p.range):
-            ports.setdefault(f"{p.container_port + i}/{p.protocol}", []).append(
-                {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port + i)})
+    # not running: the host ports chosen at create, as Podman shows them; exposed ports null, as Docker
+    ports: dict[str, Any] = port_map(rec.config, rec.spec, any_ip="0.0.0.0")
+    if status is not None:
+        ports = {k: v for k, v in ports.items() if v is None}
+        for p in status.ports:
+            for i in range(p.range):
+                key = f"{p.container_port + i}/{p.protocol}"
+                ports[key] = [*(ports.get(key) or ()), {"HostIp": p.host_ip or "0.0.0.0",
+                                                        "HostPort": str(p.host_port + i)}]
+        ports = dict(sorted(ports.items()))
     networks: dict[str, Any] = {}
     for a in status.attachments if status else ():
         ip, _, prefix = (a.addresses[0] if a.addresses else "").partition("/")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from sealpod.engine.container_config import ContainerConfig
 from sealpod.engine.container_rootfs import ensure_mtab
+from sealpod.engine.container_security import seccomp_spec
 from sealpod.engine.container_state import ContainerRecord
-from sealpod.engine.container_userns import id_maps, mount_rootfs, shift_rootfs_once, to_host_id
+from sealpod.engine.container_userns import check_user_mapped, id_maps, mount_rootfs, shift_rootfs_once, to_host_id
 from sealpod.engine.default_mounts import default_mounts
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 
@@ -210,20 +211,6 @@ def _security(cfg: ContainerConfig) -> dict[str, Any]:
     return out
 
 
-def _seccomp(cfg: ContainerConfig, mode: str, caps: tuple[str, ...],
-             image_profile: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    from sealpod.runtime import seccomp
-
-    if image_profile is not None:  # --seccomp-policy=image: the image's own profile, over any other
-        return seccomp.to_oci(image_profile, caps)
-    if mode == "unconfined" or (cfg.privileged and mode in ("default", "")):
-        return None  # --privileged drops only the default profile: one the user names still applies
-    path = Path(mode) if mode not in ("default", "") else seccomp.find_profile()
-    if path is None:
-        return None
-    return seccomp.to_oci(seccomp.load_profile(path), caps)
-
-
 def _hosts_file(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, hostname: str,
                 net: NetworkStatus | None, rootfs: Path | None) -> str:
     """/etc/hosts from containers.conf's base_hosts_file ("" the host's, "image" the image's,
@@ -273,10 +260,11 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
         host_resolv = Path("/etc/resolv.conf").read_text()
     except OSError:
         host_resolv = ""
-    conf = svc.engine.config.containers.containers  # containers.conf's dns_* stand in for absent flags
-    servers = cfg.dns_servers or tuple(s for s in conf.dns_servers if s != "none")
+    # containers.conf's dns_* come first, then the flags' (Podman 4.3 writes both; a "none" in the file as it is)
+    conf = svc.engine.config.containers.containers
+    servers = (*conf.dns_servers, *cfg.dns_servers)
     dns = net.dns_servers if net is not None and not servers else ()
-    searches = cfg.dns_search or conf.dns_searches or (
+    searches = (*conf.dns_searches, *cfg.dns_search) or (
         (*net.dns_search, *etcfiles.parse_resolv_conf(host_resolv).searches)
         if net is not None and net.dns_search else ())
     shared_resolv = None
@@ -284,10 +272,13 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
         from sealpod.engine.netns_share import shared_resolv_conf
 
         shared_resolv = shared_resolv_conf(svc, cfg)
-    if shared_resolv is None:
+    from sealpod.engine.dns_none import uses_image_resolv_conf
+
+    own_resolv = not uses_image_resolv_conf(cfg) and cfg.network != "none"
+    if shared_resolv is None and own_resolv:  # --dns none, --network none: the image's file, as in Podman
         files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
             host_resolv, nameservers=servers, network_nameservers=dns, searches=searches,
-            options=cfg.dns_options or conf.dns_options, host_network=host_network)
+            options=(*conf.dns_options, *cfg.dns_options), host_network=host_network)
     if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
     mounts = [] if shared_hosts is None else [Mount("/etc/hosts", "bind", os.fspath(shared_hosts),
@@ -391,6 +382,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         init = INIT_PATH_IN_CONTAINER
     net = svc.engine.networks.status_of(rec) or _plain_network(cfg)
     uid_maps, gid_maps = id_maps(static)
+    check_user_mapped(uid_maps, gid_maps, user.uid, user.gid)  # runc's own error would not say why
     owner = (to_host_id(uid_maps, user.uid), to_host_id(gid_maps, user.gid))  # a volume's first use chowns to it
     mounts = _etc_files(svc, rec, cfg, hostname, net, rootfs) + _user_mounts(svc, cfg, rec, rootfs, *owner)
     mounts += default_mounts(svc, rec, cfg, mounts)  # mounts.conf: a copy of each host path
@@ -435,7 +427,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         namespaces=namespaces, mounts=tuple(mounts),
         shm_size=0 if cfg.ipc == "none" else cfg.shm_size or conf_shm_size(conf.shm_size or "65536k"),
         mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
-        seccomp=_seccomp(cfg, security["seccomp"], caps, static.get("seccomp_profile")),
+        seccomp=seccomp_spec(cfg.privileged, security["seccomp"], caps, static),
         sysctls=_sysctls(cfg, namespaces, rootless, tuple(conf.default_sysctls)),
         # Podman's value: runtimes (crun) and tools recognise the containers of a libpod engine by it
         annotations={**cfg.annotations, "io.container.manager": "libpod"},

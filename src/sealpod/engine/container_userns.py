@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from sealpod.engine import Engine
     from sealpod.engine.containers import ContainerService
+    from sealpod.storage.records import ImageRecord
 
 
 def id_maps(static: dict[str, Any]) -> tuple[list[Any], list[Any]]:
@@ -34,6 +35,20 @@ def to_host_id(maps: Sequence[Any], container_id: int) -> int:
 
     host = to_host(maps, container_id) if maps else container_id
     return container_id if host is None else host
+
+
+def check_user_mapped(uid_maps: Sequence[Any], gid_maps: Sequence[Any], uid: int, gid: int) -> None:
+    """A user (or group) outside the container's id maps (``--userns=auto:size=N`` with a bigger
+    ``--user``) fails the start in Podman's words, before runc refuses it with an obscure error."""
+    from sealpod.errors import OCIRuntimeError
+    from sealpod.rootless.idmap import to_host
+
+    for kind, maps, wanted in (("UID", uid_maps, uid), ("GID", gid_maps, gid)):
+        if maps and to_host(maps, wanted) is None:
+            shown = ", ".join(f"specs.LinuxIDMapping{{ContainerID:{m.container_id:#x}, HostID:{m.host_id:#x}, "
+                              f"Size:{m.size:#x}}}" for m in maps)
+            raise OCIRuntimeError(f"container uses ID mappings ([]specs.LinuxIDMapping{{{shown}}}), "
+                                  f"but doesn't map {kind} {wanted}")
 
 
 def check_searchable(rootfs: Path, root_host_uid: int) -> None:
@@ -90,11 +105,12 @@ def mount_rootfs(svc: ContainerService, rec: ContainerRecord) -> Path:
     return svc.store.containers.mount(rec.id, uid_maps, gid_maps)
 
 
-def resolve_userns(engine: Engine, cfg: ContainerConfig,
-                   others: Callable[[], Sequence[ContainerRecord]]) -> dict[str, Any]:
+def resolve_userns(engine: Engine, cfg: ContainerConfig, others: Callable[[], Sequence[ContainerRecord]],
+                   image: ImageRecord | None = None) -> dict[str, Any]:
     """The container's user namespace, decided once at create and kept in its record (``spec.userns``):
     ``--userns=auto`` ranges are allocated here, clear of the ranges ``others()`` hold (called only
-    then: listing every container costs ~25 ms with 500 of them, on every create)."""
+    then: listing every container costs ~25 ms with 500 of them, on every create); without ``size=``
+    the range covers ``image``'s users too."""
     from sealpod.rootless import usermode
     from sealpod.rootless.idmap import mapped_size, read_id_map
 
@@ -123,7 +139,10 @@ def resolve_userns(engine: Engine, cfg: ContainerConfig,
     elif req.mode == "nomap":
         uids, gids = usermode.nomap_maps(uid_size), usermode.nomap_maps(gid_size)
     elif req.mode == "auto":
-        uids, gids = _auto_maps(engine, req.size or _auto_size(cfg.user), others(), (req.uid_maps, req.gid_maps))
+        from sealpod.engine.userns_auto import auto_size
+
+        size = req.size or auto_size(engine, cfg.user, image)
+        uids, gids = _auto_maps(engine, size, others(), (req.uid_maps, req.gid_maps))
     else:
         uids, gids = list(req.uid_maps), list(req.gid_maps)
     out["userns"] = {"mode": req.mode, "uid_maps": [[m.container_id, m.host_id, m.size] for m in uids],
@@ -170,15 +189,6 @@ def _userns_request(engine: Engine, cfg: ContainerConfig) -> Any:
     return usermode.UsernsRequest(
         "private", uid_maps=tuple(replace(m, container_id=m.container_id - 1) for m in userns_mappings(0, uids)[1:]),
         gid_maps=tuple(replace(m, container_id=m.container_id - 1) for m in userns_mappings(0, gids)[1:]))
-
-
-def _auto_size(user: str) -> int:
-    """``--userns=auto`` without ``size=``: big enough for a numeric ``--user UID:GID`` (the larger
-    id, plus one), and never below the usual 1024."""
-    from sealpod.rootless.usermode import AUTO_MIN_SIZE
-
-    ids = [int(part) for part in user.split(":") if part.isdigit()]
-    return max([AUTO_MIN_SIZE, *(i + 1 for i in ids)])
 
 
 def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord],

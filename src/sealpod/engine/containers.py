@@ -83,6 +83,7 @@ class ContainerService:
         self.store = engine.store
         self.db = ContainerDB(self.store.db)
         self._held: set[str] = set()  # container locks this service holds now
+        self.builder_view = False  # the builder's calls find its working (external) containers
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -108,13 +109,20 @@ class ContainerService:
             finally:
                 self._held.discard(ctr_id)
 
-    def lookup(self, name_or_id: str) -> ContainerRecord:
-        return self.sync(self.db.lookup(name_or_id))
+    def lookup(self, name_or_id: str, *, external: bool = False) -> ContainerRecord:
+        """By name or ID; a build's working container only for the builder or with ``external``
+        (as Podman, which leaves those to Buildah: "no such container")."""
+        rec = self.db.lookup(name_or_id)
+        if not (external or self.builder_view) and rec.config.get("external"):
+            from sealpod.engine.container_external import not_found
+
+            raise not_found(name_or_id)
+        return self.sync(rec)
 
     def latest(self) -> ContainerRecord:
         records = [r for r in self.db.all() if not r.config.get("external")]  # never a build's working one
         if not records:
-            raise NoSuchContainer("no containers to act on: no such container")
+            raise NoSuchContainer("no such container")
         return self.sync(max(records, key=lambda r: r.created))
 
     # --- reconciliation -------------------------------------------------------------
@@ -280,7 +288,11 @@ class ContainerService:
         with userns_lock(self.engine, config):  # an auto range is taken once it is in the database
             rec = ContainerRecord(**{**rec.__dict__, "spec": {
                 **resolve_static(self.engine, config, image), **spec_healthcheck(config, image),
-                **resolve_userns(self.engine, config, self.list_containers)}, "pod_id": pod_id})
+                **resolve_userns(self.engine, config, self.list_containers, image)}, "pod_id": pod_id})
+            from sealpod.engine.port_alloc import with_host_ports  # -p 80, -P: host ports chosen now, as Podman
+
+            config = with_host_ports(self.db.db.conn, config, rec.spec.get("exposed_ports") or ())
+            rec = ContainerRecord(**{**rec.__dict__, "config": config.to_json()})
             for attempt in range(8):
                 try:
                     self.db.add(rec)
@@ -584,11 +596,13 @@ class ContainerService:
         return [self.remove(ctr_id, force=force, volumes=volumes) for ctr_id in order]
 
     def remove(self, name_or_id: str, *, force: bool = False, volumes: bool = False) -> str:
-        rec = self.lookup(name_or_id)
-        if not force and rec.config.get("external"):
-            from sealpod.engine.container_external import refuse_remove
+        rec = self.lookup(name_or_id, external=True)  # Podman's rm finds a working container
+        if rec.config.get("external") and not self.builder_view:
+            from sealpod.engine.container_external import refuse_remove, seeing_external
 
-            refuse_remove(rec, name_or_id)
+            refuse_remove(rec, name_or_id, force)
+            with seeing_external(self):
+                return self.remove(rec.id, force=force, volumes=volumes)
         self.engine.pods.check_removable(rec)  # before the dependents: Podman names the pod (infra, service)
         needed_by = self.dependents(rec.id)
         if needed_by:

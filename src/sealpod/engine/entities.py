@@ -67,10 +67,11 @@ class ImageSummary:
     dangling: bool
     read_only: bool = False
     history: tuple[str, ...] = ()  # NamesHistory: every name it had, most recent first
+    parent_id: str = ""  # the image it was built on, while that is still here
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "Id": self.id, "ParentId": "", "RepoTags": None, "RepoDigests": list(self.repo_digests),
+            "Id": self.id, "ParentId": self.parent_id, "RepoTags": None, "RepoDigests": list(self.repo_digests),
             "Size": self.size, "SharedSize": 0, "VirtualSize": self.size, "Labels": self.labels or None,
             "Containers": self.containers, "Names": list(self.names), "Digest": self.digest,
             "History": list(self.history or self.names), "Created": self.created, "CreatedAt": self.created_at,

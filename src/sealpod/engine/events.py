@@ -209,7 +209,10 @@ class EventLog:
             pass
 
     def container(self, rec: ContainerRecord, action: str, **extra: str) -> None:
-        """A container event with its image, name and labels (Podman's attributes)."""
+        """A container event with its image, name and labels (Podman's attributes); none for a build's
+        working containers, which Podman leaves to Buildah, whose containers have no events."""
+        if rec.config.get("external"):
+            return
         labels = rec.spec.get("labels") or rec.config.get("labels") or {}
         self.emit("container", action, id=rec.id, name=rec.name, image=rec.image_name,
                   attributes={**{str(k): str(v) for k, v in labels.items()}, **extra}, pod_id=rec.pod_id or "")

@@ -95,3 +95,26 @@ def parent_of(image: ImageRecord, images: Iterable[ImageRecord]) -> ImageRecord 
         if signature in by_signature:
             return by_signature[signature]
     return None
+
+
+def parents(images: Iterable[ImageRecord]) -> dict[str, str]:
+    """Every image's parent ID, as Podman's ``Parent``/``ParentId`` show it: the nearest ancestor that
+    ends on the image's top layer (a config-only step) or on the layer below it; one further down
+    (its intermediates removed) is no parent."""
+    images = list(images)
+    lineages = {image.id: lineage(_config(image)) for image in images}
+    by_signature: dict[str, str] = {}
+    for image in images:
+        history, diff_ids = lineages[image.id]
+        if history:
+            by_signature.setdefault(_signature(history, diff_ids), image.id)
+    out: dict[str, str] = {}
+    for image in images:
+        history, diff_ids = lineages[image.id]
+        for signature in reversed(list(_prefix_signatures(history, diff_ids))):
+            found = by_signature.get(signature)
+            if found and found != image.id:
+                if len(lineages[found][1]) >= len(diff_ids) - 1:
+                    out[image.id] = found
+                break
+    return out

@@ -157,4 +157,5 @@ def inspect_mounts(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) ->
         doc.update(Destination=m.get("destination"), Driver="local" if kind == "volume" else "", Mode="",
                    Options=options, RW=not m.get("read_only"), Propagation="rprivate")
         out.append(doc)
-    return out
+    rank = {"volume": 0, "image": 2}  # Podman lists named (and anonymous) volumes, then binds, then image mounts
+    return sorted(out, key=lambda d: rank.get(str(d.get("Type")), 1))

@@ -63,6 +63,26 @@ def _comment(cfg: dict[str, Any]) -> str:
     return str(cfg.get("comment") or history[0].get("comment") or "")
 
 
+def _healthcheck(cfg: dict[str, Any], own: Any) -> dict[str, Any] | None:
+    """The image's HEALTHCHECK (an older Docker image's is in container_config only), zero fields left out."""
+    from sealpod.engine.health import config_report
+
+    if not isinstance(own, dict):
+        legacy = cfg.get("container_config")
+        own = legacy.get("Healthcheck") if isinstance(legacy, dict) else None
+    return config_report(own) if isinstance(own, dict) and own.get("Test") else None
+
+
+def _annotations(manifest: Any) -> dict[str, str]:
+    """The image manifest's annotations (``build --annotation``, Buildah's base image ones)."""
+    import json
+
+    if manifest is None or b'"annotations"' not in manifest.body:
+        return {}
+    found = json.loads(manifest.body).get("annotations")
+    return dict(found) if isinstance(found, dict) else {}
+
+
 def _repository(name: str) -> str:
     """A stored name is normalized: ``repo:tag``, or ``repo@digest`` after a pull by digest."""
     return name.partition("@")[0] if "@" in name else name.rpartition(":")[0]
@@ -114,7 +134,7 @@ class ImageService:
 
     # --- listing --------------------------------------------------------------------
 
-    def summary(self, image: ImageRecord) -> ImageSummary:
+    def summary(self, image: ImageRecord, parent_id: str = "") -> ImageSummary:
         from sealpod.engine.image_damage import check
 
         check(image)
@@ -125,18 +145,19 @@ class ImageService:
             id=image.id, names=image.names, repo_digests=tuple(repo_digests(image)),
             digest=image.manifest_digest or "", created=created, created_at=_rfc3339(created),
             size=image.size, labels=dict(labels), containers=len(self.engine.image_users(image.id)),
-            dangling=not image.names, history=image.names_history,
+            dangling=not image.names, history=image.names_history, parent_id=parent_id,
         )
 
     def list_images(self, filters: Sequence[str] = (), all_images: bool = True) -> list[ImageSummary]:
         """``all_images=False`` (``images`` without ``-a``) hides a build's intermediate images."""
         from sealpod.engine.image_filters import build_filter
-        from sealpod.engine.image_tree import intermediate_ids
+        from sealpod.engine.image_tree import intermediate_ids, parents
 
         matches = build_filter(filters, self.get)
         images = self.store.list_images()
         hidden = set() if all_images else intermediate_ids(images)
-        return [self.summary(img) for img in images if img.id not in hidden and matches(img)]
+        parent = parents(images)
+        return [self.summary(img, parent.get(img.id, "")) for img in images if img.id not in hidden and matches(img)]
 
     def inspect(self, name: str) -> dict[str, Any]:
         """Podman's ``image inspect`` document."""
@@ -144,19 +165,28 @@ class ImageService:
         cfg = _config(image)
         layers = [self.store.get_layer(lay) for lay in image.layers]
         manifest = self.store.image_manifest(image.id, image.manifest_digest)
-        inner = cfg.get("config") or {}
+        inner = dict(cfg.get("config") or {})
+        health = _healthcheck(cfg, inner.pop("Healthcheck", None))  # not in the OCI config Podman shows
         return {
             "Id": image.id, "Digest": image.manifest_digest or "", "RepoTags": [n for n in image.names if "@" not in n],
-            "RepoDigests": repo_digests(image), "Parent": "", "Comment": _comment(cfg),
+            "RepoDigests": repo_digests(image), "Parent": self.parent_id(image), "Comment": _comment(cfg),
             "Created": image.created or "", "Config": inner, "Version": cfg.get("docker_version", ""),
             "Author": cfg.get("author", ""), "Architecture": cfg.get("architecture", ""),
             "Os": cfg.get("os", ""), "Size": image.size, "VirtualSize": image.size,
             "GraphDriver": self._graph_driver(image), "RootFS": {
                 "Type": "layers", "Layers": [lay.diff_id for lay in layers]},
-            "Labels": inner.get("Labels") or None, "Annotations": {},
+            "Labels": inner.get("Labels") or None, "Annotations": _annotations(manifest),
             "ManifestType": manifest.media_type if manifest else "", "User": inner.get("User", ""),
-            "History": cfg.get("history") or [], "NamesHistory": list(image.names_history or image.names),
+            "History": cfg.get("history") if "history" in cfg else None,  # none (--omit-history): null
+            "NamesHistory": list(image.names_history or image.names),
+            **({"Healthcheck": health} if health else {}),
         }
+
+    def parent_id(self, image: ImageRecord) -> str:
+        """The image this one was built on, when it is still here (see :func:`image_tree.parents`)."""
+        from sealpod.engine.image_tree import parents
+
+        return parents(self.store.list_images()).get(image.id, "")
 
     def _graph_driver(self, image: ImageRecord) -> dict[str, Any]:
         paths = [str(self.store.layer_diff_path(lay)) for lay in reversed(image.layers)]
@@ -236,12 +266,14 @@ class ImageService:
             ref = ref.with_registry("localhost")
         return ref.tagged_or_latest()
 
-    def tag(self, name: str, new_names: Sequence[str]) -> None:
+    def tag(self, name: str, new_names: Sequence[str], *, event: bool = True) -> None:
+        """``event``: false for a build's names, which Podman records as its one "build" event."""
         image = self.get(name)
         refs = [self._qualify(n) for n in new_names]
         for typed, ref in zip(new_names, refs, strict=True):
             self.store.add_name(image.id, str(ref))
-            self.engine.events.emit("image", "tag", id=image.id, name=typed)  # Podman records the name as typed
+            if event:
+                self.engine.events.emit("image", "tag", id=image.id, name=typed)  # Podman records the name as typed
 
     def untag(self, name: str, names: Sequence[str]) -> list[str]:
         image = self.get(name)

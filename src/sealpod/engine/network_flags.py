@@ -99,7 +99,7 @@ def check_config(cfg: ContainerConfig) -> None:
         from sealpod.network.slirp import SlirpOptions
 
         SlirpOptions.parse(mode.partition(":")[2])
-    if (cfg.ports or cfg.publish_all) and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
+    if cfg.ports and (mode in ("none", "host") or mode.startswith(("container:", "ns:"))):
         raise InvalidArgument("--publish is not supported with --network=" + mode.split(":")[0])
 
 

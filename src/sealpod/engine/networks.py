@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from sealpod.network.portmap import PortMapping
     from sealpod.network.rootless_netns import RootlessNetns
 
+#: the words Go's strconv.ParseBool takes, which Podman's ``dangling`` filter accepts
+_GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+             **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False)}
+
 # --- the service ----------------------------------------------------------------------------
 
 class NetworkService:
@@ -134,7 +138,7 @@ class NetworkService:
             key, sep, value = f.partition("=")
             if not sep or key not in ("name", "id", "driver", "label", "label!", "dangling"):
                 raise InvalidArgument(f'invalid filter "{key if sep else f}"')
-            if key == "dangling" and value.lower() not in ("true", "1", "false", "0"):
+            if key == "dangling" and value not in _GO_BOOLS:
                 raise InvalidArgument(f'invalid dangling filter value "{value}"')
             by_key.setdefault(key, []).append(value)
         with self.files.locked():
@@ -150,7 +154,9 @@ class NetworkService:
         if key == "driver":
             return net.driver == value
         if key == "dangling":
-            return (not self.users(net)) == (value.lower() in ("true", "1"))
+            # the default network is never dangling, used or not (Podman 4.3 lists it under false)
+            dangling = net.name != self.files.default.name and not self.users(net)
+            return dangling == _GO_BOOLS[value]
         name, sep, val = value.partition("=")
         hit = name in net.labels and (not sep or net.labels[name] == val)
         return hit if key == "label" else not hit
@@ -437,10 +443,11 @@ class NetworkService:
 
     def _options(self, rec: ContainerRecord, cfg: ContainerConfig, per: dict[str, dict[str, Any]],
                  nets: dict[str, Network], ports: Sequence[PortMapping]) -> dict[str, Any]:
+        from sealpod.engine.dns_none import user_servers
         from sealpod.network.netavark import build_options
 
         return build_options(rec.id, rec.name, per, {n: nets[n].to_json() for n in per},
-                             [p.to_netavark() for p in ports], dns_servers=cfg.dns_servers,
+                             [p.to_netavark() for p in ports], dns_servers=user_servers(cfg.dns_servers),
                              hostname=cfg.hostname or rec.id[:12])
 
     def _stale_owners(self, owners: set[str]) -> set[str]:

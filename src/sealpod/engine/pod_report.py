@@ -138,7 +138,7 @@ def _infra_config(svc: PodService, pod: PodRecord, infra: ContainerRecord | None
 
     spec = pod.pod_spec
     bindings: dict[str, list[dict[str, str]]] = {}
-    for text in spec.ports:
+    for text in infra.config.get("ports") or () if infra is not None else spec.ports:  # host ports chosen at create
         for m in parse_publish(text):
             for i in range(m.range):
                 bindings.setdefault(f"{m.container_port + i}/{m.protocol}", []).append(
@@ -146,7 +146,8 @@ def _infra_config(svc: PodService, pod: PodRecord, infra: ContainerRecord | None
     members = [infra] if infra is not None else []
     return {
         "PortBindings": bindings, "HostNetwork": spec.network == "host", "StaticIP": "", "StaticMAC": "",
-        "NoManageResolvConf": False, "DNSServer": list(spec.dns_servers) or None,
+        "NoManageResolvConf": "none" in spec.dns_servers,  # --dns none: the image's resolv.conf
+        "DNSServer": [d for d in spec.dns_servers if d != "none"] or None,
         "DNSSearch": list(spec.dns_search) or None, "DNSOption": list(spec.dns_options) or None,
         "NoManageHosts": spec.no_hosts, "HostAdd": list(spec.add_hosts) or None,
         "Networks": list(_networks(svc, pod, members)), "NetworkOptions": _network_options(spec.network),

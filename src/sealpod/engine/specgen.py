@@ -137,7 +137,7 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         "user": config.user or str(img.get("User") or ""),
         "stop_signal": config.stop_signal or (STOP_SIGNAL if systemd else str(img.get("StopSignal") or "SIGTERM")),
         "labels": labels, "exposed_ports": sorted((img.get("ExposedPorts") or {}).keys()),
-        **_image_seccomp(config.seccomp_policy, img.get("Labels") or {}),  # --seccomp-policy=image
+        **_seccomp(engine, config, img.get("Labels") or {}),  # --seccomp-policy=image, containers.conf's profile
         # checked now (a missing secret fails create, as in Podman); the data is read at each start
         "secrets": engine.secrets.resolve_uses(config.secrets) if config.secrets else [],
         # inspect's OCIRuntime: the runtime as the user named it (a full path stays a path), as Podman
@@ -145,9 +145,8 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
     }
 
 
-def _image_seccomp(policy: str, labels: dict[str, str]) -> dict[str, Any]:
-    if policy != "image":
-        return {}
-    from sealpod.engine.container_security import image_seccomp
+def _seccomp(engine: Engine, config: ContainerConfig, labels: dict[str, str]) -> dict[str, Any]:
+    from sealpod.engine.container_security import create_seccomp
 
-    return image_seccomp(policy, labels)
+    return create_seccomp(config.seccomp_policy, labels, config.security_opts,
+                          engine.config.containers.containers.seccomp_profile)

@@ -175,12 +175,13 @@ def check_free(mapping: PortMapping) -> None:
                                f"{mapping.protocol}4 {ip}:{port}: bind: address already in use")
 
 
-def assign_host_ports(mappings: Sequence[PortMapping], reserved: set[tuple[int, str]]) -> list[PortMapping]:
+def assign_host_ports(mappings: Sequence[PortMapping], reserved: set[tuple[int, str]], *,
+                      note_sctp: bool = True) -> list[PortMapping]:
     """Pick free host ports for mappings that left them out; ``reserved`` holds (port, protocol)
     already published by other containers (nothing listens on them, so bind cannot tell)."""
     out: list[PortMapping] = []
     taken = set(reserved)
-    if any(m.protocol == "sctp" for m in mappings):  # Podman's note, once per container, at --log-level=info
+    if note_sctp and any(m.protocol == "sctp" for m in mappings):  # Podman's note, once per start, at log-level info
         import logging
 
         logging.getLogger("sealpod").info("Port reservation for SCTP is not supported")

@@ -177,7 +177,9 @@ def to_oci(
     default_ret = _errno_ret({"errnoRet": profile.get("defaultErrnoRet"), "errno": profile.get("defaultErrno")})
     if default_ret is not None:
         out["defaultErrnoRet"] = default_ret
-    out["architectures"] = _architectures(profile, arch)
+    arches = _architectures(profile, arch)
+    if arches:  # a profile naming none leaves the key out, as Podman writes it
+        out["architectures"] = arches
     for key in _PASSTHROUGH:
         if profile.get(key):
             out[key] = profile[key]

@@ -72,7 +72,7 @@ def test_arch_and_kernel_selection() -> None:
     assert "new_call" not in n and "old_call" in n
     n = names(to_oci(PROFILE, (), arch="arm64", kernel=(5, 10)))
     assert "new_call" in n and "old_call" not in n
-    assert to_oci(PROFILE, (), arch="riscv64", kernel=(6, 1))["architectures"] == []
+    assert "architectures" not in to_oci(PROFILE, (), arch="riscv64", kernel=(6, 1))  # none: left out, as Podman
 
 
 def test_explicit_architectures_kept() -> None:

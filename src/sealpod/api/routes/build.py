@@ -49,7 +49,27 @@ def _options(req: Request) -> Any:
                         target=req.arg("target") or "", pull=policy, labels=_json_arg(req, "labels"),
                         network=_BUILDAH_NETWORK.get(network, network),
                         format=_format(req), quiet=req.flag("q"), layers=req.flag("layers", True),
-                        no_cache=req.flag("nocache"), squash="new" if req.flag("squash") else "")
+                        no_cache=req.flag("nocache"), squash="new" if req.flag("squash") else "", run=_run(req))
+
+
+def _run(req: Request) -> Any:
+    """The RUN containers' resources (memory, memswap, cpu*, shmsize, cgroupparent), as the CLI's flags."""
+    from sealpod.build.run_settings import DEFAULT_SHM_SIZE, RunSettings
+
+    def number(name: str) -> int | None:
+        value = req.arg(name) or ""
+        if not value:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidArgument(f"{name}: invalid number {value!r}") from None
+
+    return RunSettings(memory=number("memory") or None, memory_swap=number("memswap") or None,
+                       cpu_shares=number("cpushares") or None, cpu_period=number("cpuperiod") or None,
+                       cpu_quota=number("cpuquota") or None, cpuset_cpus=req.arg("cpusetcpus") or None,
+                       cpuset_mems=req.arg("cpusetmems") or None, shm_size=number("shmsize") or DEFAULT_SHM_SIZE,
+                       cgroup_parent=req.arg("cgroupparent") or "", http_proxy=req.flag("httpproxy", True))
 
 
 def _format(req: Request) -> str:
@@ -79,6 +99,10 @@ def build(req: Request) -> Response:
             image_id = run_build(req.engine, context, containerfile, options, out)
         finally:
             context.close()
+        if req.libpod and req.arg("manifest"):  # podman-remote build --manifest
+            from sealpod.build.extras import add_to_manifest
+
+            add_to_manifest(req.engine, req.arg("manifest") or "", image_id)
         if req.libpod:  # the remote podman refuses any message but stream and error
             emit({"stream": image_id + "\n"})
             return

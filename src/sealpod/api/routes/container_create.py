@@ -94,6 +94,7 @@ def _ports(host: Mapping[str, Any]) -> tuple[str, ...]:
     for port, bindings in _dict(host.get("PortBindings"), "PortBindings").items():
         for b in bindings or [{}]:
             ip, hport = str((b or {}).get("HostIp") or ""), str((b or {}).get("HostPort") or "")
+            hport = "" if hport == "0" else hport  # Docker's "any free port", as "" is
             if ":" in ip:
                 ip = f"[{ip}]"
             specs.append(f"{ip}:{hport}:{port}" if ip else (f"{hport}:{port}" if hport else port))

@@ -56,7 +56,7 @@ def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "Id": s.id, "Names": [f"/{s.name}"], "Image": s.image, "ImageID": _image_id(s.image_id),
         "Command": " ".join(s.command), "Created": int(s.created),
-        "Ports": _ports(s) if running else [], "Labels": s.labels or {}, "State": state,
+        "Ports": _ports(s), "Labels": s.labels or {}, "State": state,
         "Status": docker_status(state, s.exit_code, s.started_at, s.finished_at)
         + (f" ({s.health})" if running and s.health else ""),
         "HostConfig": {"NetworkMode": "bridge"}, "NetworkSettings": {"Networks": {}},
@@ -198,11 +198,7 @@ def remove(req: Request) -> Response:
 
 
 def exists(req: Request) -> Response:
-    rec = req.engine.containers.lookup(req.params["id"])
-    if rec.config.get("external") and not req.flag("external"):  # a build's working container
-        from sealpod.errors import NoSuchContainer
-
-        raise NoSuchContainer(f"no container with name or ID \"{req.params['id']}\" found: no such container")
+    req.engine.containers.lookup(req.params["id"], external=req.flag("external"))  # a build's: with external
     return no_content()
 
 
@@ -224,7 +220,9 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
     spec = rec.spec
     cfg["StopSignal"] = _signal_name(cfg.get("StopSignal") or 15)  # Docker's is a string
     cfg.update({"Cmd": spec.get("cmd") or None, "Entrypoint": spec.get("entrypoint") or None,
-                "Image": rec.image_name, "ExposedPorts": {p: {} for p in spec.get("exposed_ports") or []} or None,
+                "Image": rec.image_name, "ExposedPorts": {  # the published ports too, as Podman's compat shows
+                    p: {} for p in sorted({*(spec.get("exposed_ports") or ()), *(host.get("PortBindings") or {})})}
+                or None,
                 "Labels": spec.get("labels") or {}, "Domainname": "", "StdinOnce": False})
     for key in ("Annotations", "CreateCommand", "Volumes", "OnBuild", "Umask", "Timeout", "Passwd"):
         cfg.pop(key, None)
@@ -241,6 +239,11 @@ def _docker_inspect(req: Request, rec: Any, doc: dict[str, Any]) -> dict[str, An
     for key in ("CgroupConf", "DiskQuota"):  # Podman's own
         host.pop(key, None)
     host["Runtime"] = "runc"
+    for key in ("CapAdd", "CapDrop"):  # Docker's names have no CAP_ prefix
+        host[key] = [c.removeprefix("CAP_") for c in host.get(key) or ()]
+    for key, zero in (("CgroupnsMode", ""), ("DeviceCgroupRules", None), ("DeviceRequests", None),
+                      ("KernelMemoryTCP", 0), ("MaskedPaths", None), ("ReadonlyPaths", None)):
+        host.setdefault(key, zero)  # Docker's HostConfig keys that Podman's document lacks, as Podman fills them
     if host["RestartPolicy"]["Name"] == "":
         host["RestartPolicy"] = {**host["RestartPolicy"], "Name": "no"}
     if host["LogConfig"]["Type"] == "k8s-file":  # the same line format role; docker-py reads logs only then

@@ -198,7 +198,7 @@ class _Progress:
 
 def _docker_summary(s: ImageSummary) -> dict[str, Any]:
     tags = [n for n in s.names if "@" not in n]
-    return {"Id": _sha(s.id), "ParentId": "", "RepoTags": tags or ["<none>:<none>"],
+    return {"Id": _sha(s.id), "ParentId": s.parent_id, "RepoTags": tags or ["<none>:<none>"],
             "RepoDigests": list(s.repo_digests), "Created": s.created, "Size": s.size, "SharedSize": -1,
             "VirtualSize": s.size, "Labels": s.labels or {}, "Containers": s.containers}
 
@@ -237,9 +237,10 @@ def inspect_image(req: Request) -> Response:
     if req.libpod:
         return json_response(doc)
     return json_response({
-        "Id": _sha(doc["Id"]), "RepoTags": doc["RepoTags"], "RepoDigests": doc["RepoDigests"], "Parent": "",
+        "Id": _sha(doc["Id"]), "RepoTags": doc["RepoTags"], "RepoDigests": doc["RepoDigests"], "Parent": doc["Parent"],
         "Comment": doc["Comment"], "Created": doc["Created"], "DockerVersion": doc["Version"],
-        "Author": doc["Author"], "Config": {**_CONFIG_DEFAULTS, **(doc["Config"] or {})},
+        "Author": doc["Author"], "Config": {**_CONFIG_DEFAULTS, **(doc["Config"] or {}),
+                                            **({"Healthcheck": doc["Healthcheck"]} if "Healthcheck" in doc else {})},
         "Architecture": doc["Architecture"], "Os": doc["Os"], "Size": doc["Size"],
         "VirtualSize": doc["VirtualSize"], "GraphDriver": doc["GraphDriver"], "RootFS": doc["RootFS"],
         "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from sealpod.api.routes.container_create import _dict, _entrypoint, _healthcheck, _strs
 from sealpod.engine.container_config import ContainerConfig, MountSpec, RestartPolicy
-from sealpod.errors import InvalidArgument
+from sealpod.errors import InvalidArgument, SpecRefused
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -201,6 +201,21 @@ def _security(body: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(opts)
 
 
+def _spec_extras(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``seccomp_policy``, ``hostusers`` and ``resource_limits.unified`` (where podman-remote puts
+    ``--cgroup-conf``; the top-level ``unified`` map is ignored, as Podman 4.3 ignores it)."""
+    unified = {str(k): str(v) for k, v in _dict(_dict(body.get("resource_limits"), "resource_limits")
+                                                .get("unified"), "unified").items()}
+    if unified:
+        from sealpod.engine.systemd_mode import host_cgroup_v2
+
+        if not host_cgroup_v2():
+            raise SpecRefused("cannot use --cgroup-conf without cgroup v2")
+    policy = str(body.get("seccomp_policy") or "")
+    return {"seccomp_policy": "" if policy == "default" else policy, "hostusers": _strs(body.get("hostusers")),
+            "cgroup_conf": unified}
+
+
 def _device_rule(rule: Any) -> str:
     """``{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}`` → ``c 1:3 rwm``."""
     rule = _dict(rule, "device_cgroup_rule")
@@ -238,7 +253,8 @@ def _networks(body: Mapping[str, Any]) -> dict[str, Any]:
     fields.update(
         ports=tuple(ports), publish_all=bool(body.get("publish_image_ports")),
         expose=tuple(f"{port}/{proto or 'tcp'}" for port, proto in _dict(body.get("expose"), "expose").items()),
-        add_hosts=_strs(body.get("hostadd")), dns_servers=_strs(body.get("dns_server")),
+        add_hosts=_strs(body.get("hostadd")),
+        dns_servers=(*(("none",) if body.get("use_image_resolve_conf") else ()), *_strs(body.get("dns_server"))),
         dns_search=_strs(body.get("dns_search")), dns_options=_strs(body.get("dns_option")),
         no_hosts=bool(body.get("use_image_hosts")))  # 4.3's name for --no-hosts
     return fields
@@ -286,11 +302,10 @@ def from_libpod(body: Any) -> tuple[ContainerConfig, list[str]]:
     """``POST /libpod/containers/create``: the SpecGenerator podman-remote and podman-py send, as a
     spec and the warnings for the response (podman-remote prints them, as the local CLI does)."""
     config = _config(body)
-    if (config.ports or config.publish_all) and (config.network in ("none", "host")
-                                                 or config.network.startswith(("container:", "ns:"))):
+    if config.ports and (config.network in ("none", "host") or config.network.startswith(("container:", "ns:"))):
         from sealpod.utils.record import replace
 
-        return replace(config, ports=(), publish_all=False), [PORTS_DISCARDED]
+        return replace(config, ports=()), [PORTS_DISCARDED]  # -P alone: kept, and no warning, as in Podman
     return config, []
 
 
@@ -321,7 +336,7 @@ def _config(body: Any) -> ContainerConfig:
         conmon_pidfile=str(body.get("conmon_pid_file") or ""), requires=_strs(body.get("dependencyContainers")),
         secrets=_secrets(body), pod=str(body.get("pod") or ""), image_volume=_image_volume_mode(body),
         volumes_from=_strs(body.get("volumes_from")), **_process(body), **_log(body), **_resources(body),
-        **_networks(body), **userns_fields(body), **_systemd(body))
+        **_networks(body), **userns_fields(body), **_systemd(body), **_spec_extras(body))
 
 
 def _libpod_healthcheck(value: Any) -> dict[str, Any]:

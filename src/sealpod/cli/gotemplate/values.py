@@ -49,6 +49,14 @@ class GoStruct(dict[str, object]):
     names) where a map would print ``map[k:v]``."""
 
 
+class OmitEmptyStruct(GoStruct):
+    """A Go struct whose fields are all ``omitempty``: printed with every field, zero ones left out of JSON."""
+
+
+class GoDuration(int):
+    """A ``time.Duration``: printed as Go prints one (``1m30s``), a number of nanoseconds in JSON."""
+
+
 class StrictFields(dict[str, object]):
     """A JSON object that stands for a Go struct a template addresses by field: a name that is neither
     a key nor one of ``known`` (fields the JSON omits when empty) is Go's "can't evaluate field" error,
@@ -136,6 +144,10 @@ def go_str(v: object, top: bool = True) -> str:
         return "<no value>"
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, GoDuration):
+        from sealpod.cli.stats import go_duration
+
+        return go_duration(int(v))
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
@@ -198,6 +210,8 @@ def to_jsonable(v: object) -> Any:
         return int(v) if v.is_integer() and abs(v) < 1e21 else v
     if isinstance(v, enum.Enum):
         return to_jsonable(v.value)
+    if isinstance(v, OmitEmptyStruct):
+        return {str(k): to_jsonable(x) for k, x in v.items() if x not in (None, 0, "", False, [], {}, MISSING)}
     if isinstance(v, Mapping):
         return {str(k): to_jsonable(x) for k, x in v.items()}
     if isinstance(v, list | tuple | set | frozenset):
