@@ -5,25 +5,29 @@ from __future__ import annotations
 
 
 def _ipv4_of(interface: str) -> str | None:
+    # _socket, not socket: building socket.py's enum classes costs ~1.5 ms of every `run -d`,
+    # which needs none of them
+    import _socket
     import fcntl
-    import socket
     import struct
 
     siocgifaddr = 0x8915
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            raw = fcntl.ioctl(s.fileno(), siocgifaddr, struct.pack("256s", interface.encode()[:15]))
-        except OSError:  # no IPv4 address on it
-            return None
-    return socket.inet_ntoa(raw[20:24])
+    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        raw = fcntl.ioctl(s.fileno(), siocgifaddr, struct.pack("256s", interface.encode()[:15]))
+    except OSError:  # no IPv4 address on it
+        return None
+    finally:
+        s.close()
+    return _socket.inet_ntoa(raw[20:24])
 
 
 def local_ip() -> str:
     """The first global IPv4 address of the host's interfaces in index order; "" when there is none.
     Podman takes the first non-loopback address likewise, so both write the same hosts line."""
-    import socket
+    import _socket
 
-    for _, name in sorted(socket.if_nameindex()):
+    for _, name in sorted(_socket.if_nameindex()):
         addr = _ipv4_of(name)
         if addr and _unicast(addr):
             return addr
