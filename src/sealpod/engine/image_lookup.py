@@ -44,20 +44,22 @@ def find_image(store: Store, text: str, conf: RegistriesConf | None) -> ImageRec
 
 
 def _by_reference(store: Store, ref: Reference, conf: RegistriesConf | None) -> ImageRecord | None:
+    if ref.digest is not None:
+        return _by_digest(store, ref, conf)
+    if not ref.is_short_name:  # no registries.conf to read (its modules cost ~1 ms of every run)
+        image_id = store.image_by_name(str(ref.tagged_or_latest()))
+        return store.get_image(image_id) if image_id is not None else None
     from sealpod.image.reference import parse_reference
     from sealpod.image.shortnames import local_candidates, matches_short_name
 
-    if ref.digest is not None:
-        return _by_digest(store, ref, conf)
-    for name in local_candidates(ref, conf) if ref.is_short_name else [str(ref.tagged_or_latest())]:
+    for name in local_candidates(ref, conf):
         image_id = store.image_by_name(name)
         if image_id is not None:
             return store.get_image(image_id)
-    if ref.is_short_name:
-        for image in store.list_images():
-            for name in image.names:
-                if matches_short_name(parse_reference(name), ref):
-                    return image
+    for image in store.list_images():
+        for name in image.names:
+            if matches_short_name(parse_reference(name), ref):
+                return image
     return None
 
 
