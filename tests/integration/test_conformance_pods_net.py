@@ -183,13 +183,14 @@ def test_kube_generate_container_names_as_podman(ctr: SealpodRunner) -> None:
 def test_kube_generate_pod_members_sandbox_annotations(ctr: SealpodRunner) -> None:
     """710-kube 'kube generate - pod': members carry cri-o's ContainerType and SandboxID (cut to 63
     characters, with Podman's warning), resources {}, the pod's hostname as given, status {}."""
-    pod_id = ctr.run("pod", "create", "--name", "Gen_Pod", "--publish", f"{free_port()}:8888").stdout.strip()
+    ctr.run("pod", "create", "--name", "Gen_Pod", "--publish", f"{free_port()}:8888")
     try:
         ctr.run("create", "--name", "genm1", "--pod", "Gen_Pod", IMAGE, "top")
         fmt = "{{json .Config.Annotations}}"
         ann = json.loads(ctr.run("inspect", "--format", fmt, "genm1").stdout)
         assert ann["io.kubernetes.cri-o.ContainerType"] == "container"
-        assert ann["io.kubernetes.cri-o.SandboxID"] == pod_id
+        infra_id = ctr.run("pod", "inspect", "--format", "{{.InfraContainerID}}", "Gen_Pod").stdout.strip()
+        assert ann["io.kubernetes.cri-o.SandboxID"] == infra_id  # Podman's sandbox: the infra container
         out = ctr.run("kube", "generate", "Gen_Pod")
         assert "Truncation Annotation" in out.stderr and "Kubernetes only allows 63 characters" in out.stderr
         doc = _yaml_doc(out.stdout)
@@ -197,7 +198,7 @@ def test_kube_generate_pod_members_sandbox_annotations(ctr: SealpodRunner) -> No
         assert isinstance(meta, dict) and isinstance(spec, dict)
         assert meta["name"] == "Gen_Pod" and meta["labels"]["app"] == "GenPod"
         assert meta["annotations"]["io.kubernetes.cri-o.ContainerType/genm1"] == "container"
-        assert meta["annotations"]["io.kubernetes.cri-o.SandboxID/genm1"] == pod_id[:63]
+        assert meta["annotations"]["io.kubernetes.cri-o.SandboxID/genm1"] == infra_id[:63]
         assert spec["hostname"] == "Gen_Pod" and spec["restartPolicy"] == "Never" and doc["status"] == {}
         member = spec["containers"][0]
         assert member["resources"] == {} and "env" not in member  # no HOSTNAME: the pod's name is not its own

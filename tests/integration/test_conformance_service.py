@@ -331,4 +331,6 @@ def test_log_lines_are_logrus_shaped() -> None:
     piped = LogrusFormatter(tty=False).format(record)
     assert re.fullmatch(r'time="[0-9T:-]+(Z|[+-]\d\d:\d\d)" level=debug msg="CORS Headers were set to \\"\*\\""',
                         piped), piped
-    assert LogrusFormatter(tty=True).format(record) == 'DEBU[0000] CORS Headers were set to "*"'
+    # a terminal gets logrus's colours, the seconds since the start, the message padded to 44 columns
+    assert re.fullmatch(r'\x1b\[37mDEBU\x1b\[0m\[\d{4}\] CORS Headers were set to "\*" {17}',
+                        LogrusFormatter(tty=True).format(record))

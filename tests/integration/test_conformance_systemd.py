@@ -121,7 +121,8 @@ def run_env(sp: SealpodRunner, env: dict[str, str], *args: str, check: bool = Tr
 def test_generate_systemd_basic(sp: SealpodRunner, tmp_path: Path, seeded_registry: RegistryServer) -> None:
     cid = sp.run("create", "--restart=always", IMAGE).stdout.strip()
     res = sp.run("generate", "systemd", cid)
-    assert f'Container {cid} has restart policy "always" which can lead to issues on shutdown' in res.stderr
+    # a logrus line, as Podman's: level=warning msg="... policy \"always\" ..."
+    assert f'Container {cid} has restart policy \\"always\\" which can lead to issues on shutdown' in res.stderr
     sp.run("rm", "-f", cid)
 
     full = f"{seeded_registry.host}/{IMAGE}"  # the registry policy needs a fully-qualified name, as $IMAGE is

@@ -263,7 +263,7 @@ def test_running_container_has_podmans_keys_and_types(store: SealpodRunner) -> N
     assert host["NetworkMode"] == "bridge" and host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     chosen = host["PortBindings"]["80/tcp"][0]["HostPort"]  # -p 80: chosen at create, as Podman 4.3
     assert host["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": chosen}]} and chosen.isdigit()
-    assert host["Binds"][0] == "vol1:/data:rw,rprivate,rbind"
+    assert host["Binds"][0] == "vol1:/data:rw,rprivate,nosuid,nodev,rbind"  # a volume is nosuid,nodev, as Podman's
     assert host["Binds"][1].endswith(":/hostdir:ro,rprivate,rbind")
     assert host["Ulimits"] and all(set(u) == {"Name", "Soft", "Hard"} for u in host["Ulimits"])
     assert doc["Config"]["Annotations"]["io.podman.annotations.autoremove"] == "FALSE"

@@ -203,7 +203,7 @@ def test_play_multi_document_deployment_configmap_secret(kube: SealpodRunner, tm
     path = tmp_path / "multi.yaml"
     path.write_text(MULTI.format(password=base64.b64encode(b"s3cret").decode(), image=IMAGE))
     out = kube.run("kube", "play", str(path))
-    assert 'Warning: kind "Frobnicator" not supported, ignoring document 5' in out.stderr
+    assert "Frobnicator" not in out.stderr  # Podman 4.3.1 skips it, saying so at the info level only
     assert out.stdout.startswith("Volumes:\nkclaim\n")
     assert out.stdout.count("Pod:\n") == 2 and out.stdout.count("Container:\n") == 2
     for i in range(2):

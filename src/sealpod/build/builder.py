@@ -599,9 +599,9 @@ class Builder:
 
 
 def _log_warning(text: str) -> None:
-    import logging
+    from sealpod.utils.logrus import warning
 
-    logging.getLogger("sealpod").warning("%s", text)
+    warning(text)
 
 
 def host_arch() -> str:

@@ -219,7 +219,7 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
 def _build(args: argparse.Namespace, ctx: CliContext, out: IO[bytes]) -> int:
     from sealpod.build.builder import Output, run_build
     from sealpod.build.extras import add_to_manifest, export_output, parse_output
-    from sealpod.cli.logfmt import warn
+    from sealpod.utils.logrus import warning as warn
 
     _check(args)
     options = _options(args)

@@ -37,37 +37,60 @@ def _weight(text: str) -> int:
     return int(text)
 
 
+_BPS_HINT = ("<device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, "
+             "mb, or gb")
+_IOPS_HINT = "<device-path>:<number>. Number must be a positive integer"
+
+
+def _device_pair(item: str) -> tuple[str, str]:
+    """``/dev/sda:VALUE`` split, with Podman's complaints about its shape."""
+    parts = item.split(":")
+    if len(parts) != 2:
+        raise InvalidArgument(f"bad format: {item}")
+    if not parts[0].startswith("/dev/"):
+        raise InvalidArgument(f"bad format for device path: {item}")
+    return parts[0], parts[1]
+
+
 def _pairs(items: list[str], flag: str, size: bool) -> tuple[tuple[str, int], ...]:
     """``/dev/sda:1mb`` -> (path, bytes); ``/dev/sda:100`` -> (path, count)."""
     from sealpod.cli.container_flags import parse_size
 
     out = []
     for item in items:
-        path, sep, value = item.rpartition(":")
-        if not sep or not path.startswith("/dev/") or not value:
-            raise InvalidArgument(f"invalid value for {flag}: {item}: bad format, expected {'DEVICE_NAME:RATE'}")
+        path, value = _device_pair(item)
+        bad = InvalidArgument(f"invalid rate for device: {item}. The correct format is "
+                              f"{_BPS_HINT if size else _IOPS_HINT}")
         if size:
-            out.append((path, parse_size(value, flag)))
+            try:
+                out.append((path, parse_size(value, flag)))
+            except InvalidArgument:
+                raise bad from None
         elif value.isdigit():
             out.append((path, int(value)))
         else:
-            raise InvalidArgument(f"invalid rate for {flag}: {item}: the rate must be a number")
+            raise bad
+    return tuple(out)
+
+
+def _weights(items: list[str]) -> tuple[tuple[str, int], ...]:
+    """``--blkio-weight-device /dev/sda:WEIGHT``: 0 (none) or 10 to 1000, as Podman takes it."""
+    out = []
+    for item in items:
+        path, value = _device_pair(item)
+        if not value.isdigit() or 0 < int(value) < 10 or int(value) > 1000:
+            raise InvalidArgument(f"invalid weight for device: {item}")
+        out.append((path, int(value)))
     return tuple(out)
 
 
 def cgroup_fields(args: argparse.Namespace) -> dict[str, Any]:
     """The ContainerConfig fields of these flags (create, run and clone share them)."""
-    weights = []
-    for item in getattr(args, "blkio_weight_device", []):
-        path, sep, value = item.rpartition(":")
-        if not sep or not path.startswith("/dev/") or not value.isdigit() or not 10 <= int(value) <= 1000:
-            raise InvalidArgument(f"invalid weight for --blkio-weight-device: {item}: expected DEVICE_NAME:WEIGHT "
-                                  "with a weight between 10 and 1000")
-        weights.append((path, int(value)))
+    weights = _weights(getattr(args, "blkio_weight_device", []))
     out: dict[str, Any] = {
         "cgroup_parent": getattr(args, "cgroup_parent", ""), "cgroupns": getattr(args, "cgroupns", ""),
         "blkio_weight": _weight(args.blkio_weight) if getattr(args, "blkio_weight", "") else None,
-        "blkio_weight_device": tuple(weights), "cgroup_manager": getattr(args, "cgroup_manager", None) or ""}
+        "blkio_weight_device": weights, "cgroup_manager": getattr(args, "cgroup_manager", None) or ""}
     for dest, flag, size in _RATES:
         out[dest] = _pairs(getattr(args, dest, []), flag, size)
     if out["blkio_weight"] is not None:

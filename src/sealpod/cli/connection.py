@@ -92,7 +92,9 @@ def _destination(args: argparse.Namespace, identity: str = "") -> str:
         uri = parse_uri(f"unix://{args.socket_path}")
         text = f"unix://{uri.path}"
     if uri.scheme == "unix" and not os.path.exists(uri.path):
-        sys.stderr.write(f'WARN[0000] "{uri.path}" does not exist\n')
+        from sealpod.utils.logrus import warning
+
+        warning(f'"{uri.path}" does not exists')  # sic: Podman's words
     return text
 
 

@@ -94,9 +94,9 @@ def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.tty and args.interactive and not sys.stdin.isatty():  # Podman warns, and runs it all the same
-        from sealpod.cli.logfmt import warn
+        from sealpod.utils.logrus import warning
 
-        warn("The input device is not a TTY. The --tty and --interactive flags might not work properly")
+        warning("The input device is not a TTY. The --tty and --interactive flags might not work properly")
     from sealpod.cli.run_checks import check_authfile
 
     check_authfile(args.authfile)
@@ -132,13 +132,10 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
             stdout=sys.stdout.buffer if "stdout" in streams else null,
             stderr=sys.stderr.buffer if "stderr" in streams else null, tty=config.tty, detach_keys=config.detach_keys)
     if getattr(args, "rmi", False) and config.image:  # Podman 4.3: after the run; an image in use stays
-        import logging
-
-        from sealpod.cli.logfmt import LogrusFormatter
+        from sealpod.utils.logrus import error
 
         for err in ctx.engine.images.remove([config.image]).errors:  # logged, as Podman's: the run succeeded
-            record = logging.LogRecord("sealpod", logging.ERROR, "", 0, str(err), None, None)
-            sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")
+            error(str(err))
     return code
 
 

@@ -273,9 +273,9 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
         require_passed_fds(args.preserve_fds)
         hold_fds(args.preserve_fds)
     if args.kernel_memory is not None:
-        import sys
+        from sealpod.utils.logrus import warning
 
-        sys.stderr.write("The --kernel-memory flag is no longer supported. This flag is a noop.\n")
+        warning("The --kernel-memory flag is no longer supported. This flag is a noop.")
     mounts = tuple(dict.fromkeys([_volume(v) for v in args.volume] + [_mount(m) for m in args.mount] +
                                  [_tmpfs(t) for t in args.tmpfs]))  # the same mount twice is one
     entrypoint = None

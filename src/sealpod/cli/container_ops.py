@@ -200,8 +200,17 @@ def _setup_init(p: argparse.ArgumentParser) -> None:
     _latest_flag(p)
 
 
+def _init_one(ctx: CliContext, name: str) -> Any:
+    """init never runs the command: a runtime failure (126 or 127 under run) exits 125, as Podman's."""
+    try:
+        return ctx.engine.container_ops.init(name)
+    except SealpodError as e:
+        if e.exit_code in (126, 127):
+            e.exit_code = 125
+        raise
+
+
 def _run_init(args: argparse.Namespace, ctx: CliContext) -> int:
-    ops = ctx.engine.container_ops
     if args.all:
         if args.containers:
             raise InvalidArgument("no arguments are needed with --all")
@@ -211,7 +220,7 @@ def _run_init(args: argparse.Namespace, ctx: CliContext) -> int:
 
         def init_any(name: str) -> Any:  # as Podman: --all counts a running container as initialized
             with contextlib.suppress(ContainerStateInvalid):
-                ops.init(name)
+                _init_one(ctx, name)
 
         names = [r.id for r in ctx.engine.containers.list_containers()]
         return _each(names, init_any, show=lambda name, _: name)
@@ -219,7 +228,7 @@ def _run_init(args: argparse.Namespace, ctx: CliContext) -> int:
         names = [_one(args, ctx, None)] if args.latest else list(args.containers)
         if not names:
             raise InvalidArgument("you must provide at least one name or id")
-    return _each(names, ops.init, show=lambda name, _: name)
+    return _each(names, lambda name: _init_one(ctx, name), show=lambda name, _: name)
 
 
 # --- mount / unmount -----------------------------------------------------------------------

@@ -44,7 +44,7 @@ def _check(args: argparse.Namespace) -> None:
     if args.sort == "size" and not args.size:
         args.size = True  # sizes are needed to sort by them
     if args.format and ".Size" in args.format and not args.size:
-        from sealpod.cli.logfmt import error
+        from sealpod.utils.logrus import error
 
         error("Size format requires --size option")
 

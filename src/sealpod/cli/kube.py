@@ -39,15 +39,21 @@ def _manifest(path: str, configmaps: list[str], data: bytes | None = None) -> Ma
 
 
 def _warn(lines: list[str]) -> None:
-    """Once each, in order.  A field we ignore is said at the info level only: Podman ignores
-    them silently, and scripts read play's output (its first line is ``Pod:``)."""
-    for line in dict.fromkeys(lines):
-        if line.startswith("field "):
-            import logging
+    """Once each, in order, in logrus's shape.  A field we ignore and a kind Podman does not know
+    are said at the info level only: Podman skips them so ("Kube kind X not supported"), and
+    scripts read play's output (its first line is ``Pod:``)."""
+    import re
 
-            logging.getLogger("sealpod").info(line)
+    from sealpod.utils.logrus import info, warning
+
+    for line in dict.fromkeys(lines):
+        kind = re.fullmatch(r'kind "(.*)" not supported, ignoring document \d+', line)
+        if kind:
+            info(f"Kube kind {kind.group(1)} not supported")
+        elif line.startswith("field "):
+            info(line)
         else:
-            sys.stderr.write(f"Warning: {line}\n")
+            warning(line)
 
 
 # --- generate ---------------------------------------------------------------------------------

@@ -1,31 +1,16 @@
-"""Log lines shaped as Podman's (logrus): ``DEBU[0000] msg`` on a terminal, else
-``time="..." level=debug msg="..."``, which scripts and Podman's own tests match on."""
+"""Log lines shaped as Podman's (logrus): ``DEBU[0000] msg`` (in colour) on a terminal, else
+``time="..." level=debug msg="..."``, which scripts and Podman's own tests match on.  The shape
+itself is :mod:`sealpod.utils.logrus`'s, which every layer uses for its warnings."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import time
 
-TRACE = 5  # logrus's level below debug (--log-level=trace)
-_NAMES = {TRACE: "trace", logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning",
-          logging.ERROR: "error", logging.CRITICAL: "fatal"}
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/@^+")
+from sealpod.utils import logrus
+from sealpod.utils.logrus import TRACE, quote
 
-
-def quote(text: str) -> str:
-    """logrus quotes a value only when it holds anything beyond a few safe characters."""
-    if text and all(c in _SAFE for c in text):
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _timestamp(created: float) -> str:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(created))
-    if stamp.endswith("+0000"):
-        return stamp[:-5] + "Z"
-    return f"{stamp[:-2]}:{stamp[-2:]}"  # RFC 3339's offset has a colon
+__all__ = ["TRACE", "LogrusFormatter", "error", "handler", "quote", "warn"]
 
 
 class LogrusFormatter(logging.Formatter):
@@ -37,10 +22,7 @@ class LogrusFormatter(logging.Formatter):
         msg = record.getMessage()
         if record.exc_info:
             msg += "\n" + self.formatException(record.exc_info)
-        name = _NAMES.get(record.levelno, record.levelname.lower())
-        if self.tty:
-            return f"{name.upper()[:4]}[0000] {msg}"
-        return f'time="{_timestamp(record.created)}" level={name} msg={quote(msg)}'
+        return logrus.line(record.levelno, msg, record.created, self.tty)
 
 
 def handler() -> logging.Handler:
@@ -51,12 +33,10 @@ def handler() -> logging.Handler:
 
 
 def warn(msg: str) -> None:
-    """One warning in logrus's shape, whatever the log level (Podman warns so even at the default)."""
-    record = logging.LogRecord("sealpod", logging.WARNING, "", 0, msg, None, None)
-    sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")
+    """One warning in logrus's shape, unless the log level hides it (``--log-level error``)."""
+    logrus.warning(msg)
 
 
 def error(msg: str) -> None:
     """One error line in logrus's shape for a problem that does not stop the command (Podman's logrus.Errorf)."""
-    record = logging.LogRecord("sealpod", logging.ERROR, "", 0, msg, None, None)
-    sys.stderr.write(LogrusFormatter(sys.stderr.isatty()).format(record) + "\n")
+    logrus.error(msg)

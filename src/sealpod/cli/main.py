@@ -405,11 +405,11 @@ def _dispatch(argv: list[str]) -> int:
             sys.stderr.write("Setting --log-level and --debug is not allowed\n")
             return 1
         level = args.log_level = "debug"
-    if hasattr(args, "config"):
-        from sealpod.cli.logfmt import warn
-
-        warn("The --config flag is ignored by Podman. Exists for Docker compatibility")
     _configure_logging(level, name, before + after)
+    if hasattr(args, "config"):  # after "filtering at log level", and hidden by --log-level error, as Podman
+        from sealpod.utils.logrus import warning
+
+        warning("The --config flag is ignored by Podman. Exists for Docker compatibility")
     if getattr(args, "noout", False):
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
     ctx = CliContext(args)

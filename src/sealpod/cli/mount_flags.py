@@ -77,7 +77,7 @@ def _common(p: _Parsed, key: str, value: str | None) -> bool:
         p.destination = value
     elif lower == "consistency":
         pass  # Docker's macOS hint, of no meaning on Linux
-    elif lower in ("readonly", "ro", "rw"):
+    elif lower in ("ro", "rw") or (lower == "readonly" and p.kind == "bind"):  # Podman 4.3: no readonly on others
         words = "'ro' and 'rw'" if p.kind == "tmpfs" else "'readonly', 'ro', or 'rw'"
         p.once("ro", words)
         flag = _bool(key, value, words)

@@ -40,6 +40,7 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("--label", action="append", default=[], help="set metadata on a network")
     a("--interface-name", default="", help="name of the bridge (or parent) interface on the host")
     a("--ignore", action="store_true", help="don't fail if network already exists")
+    a("--macvlan", default="", help=argparse.SUPPRESS)  # Podman's deprecated spelling of -d macvlan -o parent=
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -47,6 +48,11 @@ def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
     options = key_values(args.opt, "option")
     iface = args.interface_name or (options.get("parent", "") if args.driver != "bridge" else "")
+    if args.macvlan:
+        from sealpod.utils.logrus import warning
+
+        warning("The --macvlan option is deprecated, use `--driver macvlan --opt parent=<device>` instead")
+        args.driver, iface = "macvlan", args.macvlan
     opts = create_options(driver=args.driver, subnets=tuple(args.subnet), gateways=tuple(args.gateway),
                          ip_ranges=tuple(args.ip_range), ipv6=args.ipv6, internal=args.internal,
                          disable_dns=args.disable_dns, options=options, labels=key_values(args.label, "label"),

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from sealpod.cli.context import CliContext, Command
+from sealpod.cli.context import CliContext, Command, program_name
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -112,8 +112,10 @@ def _run_service(args: argparse.Namespace, ctx: CliContext) -> int:
     config, env, home = engine.config, engine.env, engine.home
     uri = service_uri(args.uri or default_socket(ctx))
     if uri.startswith("tcp://"):
-        sys.stderr.write("WARN[0000] Using the Podman API service with TCP sockets is not recommended, please see "
-                         "`sealpod system service --help` for more information\n")
+        from sealpod.utils.logrus import warning
+
+        warning("Using the Podman API service with TCP sockets is not recommended, please see "
+                f"`{program_name()} system service --help` for more information")
     import faulthandler
     import signal
 

@@ -52,6 +52,9 @@ _DRIVER_KEYS: dict[str, tuple[str, ...]] = {
     "vfs": ("ignore_chown_errors",),
 }
 _BOOL_KEYS = frozenset({"ignore_chown_errors", "skip_mount_home"})
+AUTO_USERNS_MIN_SIZE = 1024  # containers/storage's defaults for --userns=auto's size (without size=)
+AUTO_USERNS_MAX_SIZE = 65536
+_UINT32_MAX = 2**32 - 1
 
 
 def normalize_driver(name: str) -> str:
@@ -71,6 +74,8 @@ class StorageConf(Record):
     pull_options: Mapping[str, str] = MappingProxyType({})
     rootless_storage_path: str = ""
     files: tuple[Path, ...] = ()
+    auto_userns_min_size: int = AUTO_USERNS_MIN_SIZE
+    auto_userns_max_size: int = AUTO_USERNS_MAX_SIZE
 
     def option(self, key: str) -> str | None:
         """The last value given for a driver option, written "<driver>.<key>" or bare "<key>"."""
@@ -113,6 +118,8 @@ class _FileSettings(Record):
     additional_image_stores: tuple[Path, ...] | None = None
     pull_options: dict[str, str] | None = None
     options: Mapping[str, Any] = MappingProxyType({})
+    auto_userns_min_size: int | None = None
+    auto_userns_max_size: int | None = None
 
 
 def _fail(path: Path, key: str, message: str) -> ConfigError:
@@ -124,9 +131,17 @@ def _get(table: Mapping[str, Any], key: str, kind: type, path: Path, where: str)
     if value is None:
         return None
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        want = {"str": "string", "dict": "table", "list": "array"}.get(kind.__name__, kind.__name__)
+        want = {"str": "string", "dict": "table", "list": "array", "int": "integer"}.get(kind.__name__, kind.__name__)
         raise _fail(path, f"{where}.{key}", f"expected {want}, got {toml_type_name(value)}")
     return value
+
+
+def _uint32(options: Mapping[str, Any], key: str, path: Path) -> int | None:
+    """An unsigned 32-bit integer option; 0 is unset, as containers/storage reads it."""
+    value = _get(options, key, int, path, "storage.options")
+    if value is not None and not 0 <= value <= _UINT32_MAX:
+        raise _fail(path, f"storage.options.{key}", f"{value} is out of range for uint32")
+    return value or None
 
 
 def _abs_path(value: str | None, path: Path, key: str) -> Path | None:
@@ -172,6 +187,8 @@ def _parse_file(path: Path, doc: Mapping[str, Any]) -> _FileSettings:
         additional_image_stores=None if stores is None else tuple(Path(s) for s in stores),
         pull_options=None if pull is None else dict(pull),
         options=options,
+        auto_userns_min_size=_uint32(options, "auto-userns-min-size", path),
+        auto_userns_max_size=_uint32(options, "auto-userns-max-size", path),
     )
 
 
@@ -226,6 +243,8 @@ def _apply(base: StorageConf, f: _FileSettings, rootless: bool, expand: Callable
         pull_options=base.pull_options if f.pull_options is None else f.pull_options,
         rootless_storage_path=f.rootless_storage_path or base.rootless_storage_path,
         files=(*base.files, f.path),
+        auto_userns_min_size=f.auto_userns_min_size or base.auto_userns_min_size,
+        auto_userns_max_size=f.auto_userns_max_size or base.auto_userns_max_size,
     )
 
 

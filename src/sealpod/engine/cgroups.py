@@ -30,10 +30,55 @@ def blkio_weight_supported(root: str = CGROUP_ROOT) -> bool:
     return any(os.path.exists(os.path.join(blkio, f)) for f in ("blkio.weight", "blkio.bfq.weight"))
 
 
+def default_memory_swap(memory: int | None, swap: int | None, root: str = CGROUP_ROOT) -> int | None:
+    """The swap limit of the spec: ``--memory-swap`` as given (-1, unlimited: none set), or, for a
+    ``--memory`` alone, twice the memory, as Podman sets it where the kernel accounts swap; without
+    it a container could swap without bound."""
+    if swap is not None:
+        return None if swap == -1 else swap
+    if not memory or memory <= 0:
+        return None
+    if os.path.exists(os.path.join(root, "cgroup.controllers")):  # v2: memory.swap.max where memory is
+        return 2 * memory
+    return 2 * memory if os.path.exists(os.path.join(root, "memory", "memory.memsw.limit_in_bytes")) else None
+
+
 def cgroups_path(cfg: ContainerConfig, ctr_id: str) -> str:
     """``PARENT/sealpod-ID`` under --cgroup-parent (a path; made absolute) or sealpod's own parent."""
-    parent = cfg.cgroup_parent or DEFAULT_PARENT
+    return stored_cgroups_path(cfg.cgroup_parent, ctr_id)
+
+
+def stored_cgroups_path(parent: str, ctr_id: str) -> str:
+    """:func:`cgroups_path` from the stored ``cgroup_parent`` alone (stats read the container's counters there)."""
+    parent = parent or DEFAULT_PARENT
     return f"/{parent.strip('/')}/sealpod-{ctr_id}" if parent.strip("/") else f"/sealpod-{ctr_id}"
+
+
+def pod_cgroup(parent: str, pod_id: str) -> str:
+    """A pod's cgroup, ``PARENT/POD_ID``: with ``--share-parent`` (the default) its infra container's and
+    members' cgroups go under it, and inspect names it as their CgroupParent, as in Podman."""
+    parent = (parent or DEFAULT_PARENT).strip("/")
+    return f"/{parent}/{pod_id}" if parent else f"/{pod_id}"
+
+
+def remove_cgroup(path: str, root: str = CGROUP_ROOT) -> None:
+    """Remove an emptied cgroup (a pod's, once its containers are gone) from every hierarchy; runc
+    removes a container's own, not the parent it made for it."""
+    rel = path.strip("/")
+    if not rel:
+        return
+    tops = [root]
+    if not os.path.exists(os.path.join(root, "cgroup.controllers")):  # v1: one hierarchy per controller
+        try:
+            tops = [os.path.join(root, d) for d in sorted(os.listdir(root))
+                    if not os.path.islink(os.path.join(root, d))]
+        except OSError:
+            return
+    for top in tops:
+        try:
+            os.rmdir(os.path.join(top, rel))
+        except OSError:
+            pass  # not there, or still in use: left as Podman leaves it
 
 
 def _device(path: str) -> tuple[int, int]:
@@ -66,6 +111,27 @@ def block_io(cfg: ContainerConfig) -> dict[str, Any]:
         if pairs:
             out[key] = _rates(pairs)
     return out
+
+
+def check_block_devices(cfg: ContainerConfig) -> None:
+    """Podman looks at each device of the blkio flags at create: a missing one fails there, in its words,
+    not at the first start."""
+    from sealpod.errors import InvalidArgument
+
+    def missing(path: str) -> str:
+        try:
+            os.stat(path)
+        except OSError as e:
+            return (e.strerror or str(e)).lower()
+        return ""
+
+    for path, _ in cfg.blkio_weight_device:
+        if why := missing(path):
+            raise InvalidArgument(f"failed to inspect '{path}' in --blkio-weight-device: {why}")
+    for pairs in (cfg.device_read_bps, cfg.device_write_bps, cfg.device_read_iops, cfg.device_write_iops):
+        for path, _ in pairs:
+            if why := missing(path):
+                raise InvalidArgument(f"could not parse throttle device at {path}: {why}")
 
 
 def inspect_fields(cfg: dict[str, Any], manager: str) -> dict[str, Any]:

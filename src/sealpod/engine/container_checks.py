@@ -69,6 +69,7 @@ def check(config: ContainerConfig) -> None:
 
         check_create(config.labels, config.image)
     _check_numbers(config)
+    _log_relative_masks(config.security_opts)
     if config.oom_score_adj is not None and not -1000 <= config.oom_score_adj <= 1000:
         raise InvalidArgument(f"invalid argument: oom_score_adj {config.oom_score_adj} must be between -1000 and 1000")
     if config.umask and not (config.umask.isascii() and config.umask.isdigit() and len(config.umask) <= 4
@@ -105,11 +106,25 @@ def _check_numbers(config: ContainerConfig) -> None:
         parse_detach_keys(config.detach_keys)
 
 
+def _log_relative_masks(security_opts: tuple[str, ...]) -> None:
+    """A ``--security-opt mask=`` path that is not absolute is skipped (the spec leaves it out), with
+    Podman's error line when the container is created; the create itself goes on."""
+    for opt in security_opts:
+        key, _, value = opt.partition("=" if "=" in opt else ":")
+        for path in value.split(":") if key == "mask" else ():
+            if path and not path.startswith("/"):
+                from sealpod.utils.logrus import error
+
+                error(f'Path "{path}" is not an absolute path, skipping...')
+
+
 def _check_capabilities(add: tuple[str, ...], drop: tuple[str, ...]) -> None:
     if not add and not drop:
         return  # most containers: no need to load the runtime's tables
     from sealpod.runtime.spec import ALL_CAPABILITIES
 
+    if any(c.upper() == "ALL" for c in add) and any(c.upper() == "ALL" for c in drop):
+        raise InvalidArgument("adding all caps and removing all caps not allowed")
     for cap in (*add, *drop):
         name = cap.upper()
         if name == "ALL":

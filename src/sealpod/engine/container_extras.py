@@ -25,8 +25,9 @@ def extra_resources(cfg: ContainerConfig) -> dict[str, Any]:
 
 
 def extra_params(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig, rootfs: Path, user: ExecUser,
-                 mounts: list[Mount]) -> dict[str, Any]:
-    """``resources`` (Resources keywords), ``mounts`` to add, and SpecParams keywords."""
+                 mounts: list[Mount], annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """``resources`` (Resources keywords), ``mounts`` to add, and SpecParams keywords; hooks are matched
+    against ``annotations``, the spec's (Podman's own among them), as Podman matches them."""
     from sealpod.engine.container_passwd import passwd_mounts
     from sealpod.engine.oci_hooks import hooks_for
 
@@ -34,7 +35,7 @@ def extra_params(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConf
     added = passwd_mounts(cfg, rootfs, svc.paths(rec.id).userdata, static.get("user", ""), user,
                           static.get("workdir") or "/")
     dirs = svc.engine.config.containers.engine.hooks_dir
-    hooks = hooks_for(dirs, tuple(static["command"]), cfg.annotations,
+    hooks = hooks_for(dirs, tuple(static["command"]), cfg.annotations if annotations is None else annotations,
                       any(m.type == "bind" for m in cfg.mounts)) if dirs else {}
     out: dict[str, Any] = {"resources": extra_resources(cfg), "mounts": added, "env": [], "devices": [],
                            "personality": cfg.personality, "hooks": hooks}

@@ -18,13 +18,14 @@ if TYPE_CHECKING:
     from sealpod.engine.containers import ContainerService
 
 
-def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, mounts: list[dict[str, Any]],
+def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str,
                 oci: dict[str, Any], bounding: Sequence[str] = ()) -> dict[str, Any]:
-    """The whole HostConfig; ``mounts`` is inspect's Mounts, ``oci`` the bundle's config.json ({}
+    """The whole HostConfig; ``oci`` the bundle's config.json ({}
     before the first start), whose rlimits are what the container really got, and ``bounding`` the
     process's bounding capabilities, which CapAdd and CapDrop are read from, as Podman does."""
     from sealpod.engine.cgroups import inspect_fields as cgroup_inspect_fields
     from sealpod.engine.container_caps import inspect_cap_changes
+    from sealpod.engine.image_volumes import inspect_binds
 
     cfg, spec = rec.config, rec.spec
     conf = svc.engine.config.containers
@@ -38,7 +39,8 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
     cap_add, cap_drop = inspect_cap_changes(bounding, bool(cfg.get("privileged")))
     scratch = bool(cfg.get("read_only") and cfg.get("read_only_tmpfs", True))  # --read-only's tmpfs
     return {
-        "Binds": binds(mounts), "CgroupManager": cgroups["CgroupManager"], "CgroupMode": modes["CgroupMode"],
+        "Binds": inspect_binds(svc.engine, rec.id, list(cfg.get("mounts", []))),
+        "CgroupManager": cgroups["CgroupManager"], "CgroupMode": modes["CgroupMode"],
         "ContainerIDFile": cfg.get("cidfile") or "", "LogConfig": _log_config(cfg, log_path),
         "NetworkMode": network_mode(svc, cfg), "PortBindings": port_bindings(cfg, spec),
         "RestartPolicy": {"Name": restart.get("name", ""),
@@ -64,13 +66,13 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str, m
         **_cpu_fields(cfg),
         "Devices": devices(cfg.get("devices") or ()), "DiskQuota": 0, "KernelMemory": 0,
         "MemoryReservation": cfg.get("memory_reservation") or 0,
-        "MemorySwap": cfg.get("memory_swap") or (2 * memory if memory else 0),
+        "MemorySwap": max(cfg.get("memory_swap") or (2 * memory if memory else 0), 0),  # -1 (unlimited): 0
         "MemorySwappiness": _swappiness(cfg),
         "OomKillDisable": bool(cfg.get("oom_kill_disable")),
         **({"Init": True} if cfg.get("init") else {}),  # Go's omitempty
-        "PidsLimit": cfg["pids_limit"] if cfg.get("pids_limit") is not None else (
+        "PidsLimit": max(cfg["pids_limit"], 0) if cfg.get("pids_limit") is not None else (  # -1 shows as 0
             0 if svc.engine.config.rootless else conf.containers.pids_limit or 0),
-        "Ulimits": ulimits(oci, [*conf.containers.default_ulimits, *(cfg.get("ulimits") or ())]),
+        "Ulimits": ulimits(oci, conf.containers.default_ulimits, cfg.get("ulimits") or ()),
         "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "CgroupConf": dict(cfg.get("cgroup_conf") or {}) or None,
     }
@@ -99,18 +101,6 @@ def _cpu_fields(cfg: dict[str, Any]) -> dict[str, Any]:
     return {"CpuPeriod": period, "CpuQuota": quota, "CpuRealtimePeriod": cfg.get("cpu_rt_period") or 0,
             "CpuRealtimeRuntime": cfg.get("cpu_rt_runtime") or 0, "CpusetCpus": cfg.get("cpuset_cpus") or "",
             "CpusetMems": cfg.get("cpuset_mems") or ""}
-
-
-def binds(mounts: list[dict[str, Any]]) -> list[str]:
-    """Podman's Binds: every bind and volume (a volume by name) with its effective options."""
-    out = []
-    for m in mounts:
-        if m.get("Type") not in ("bind", "volume"):
-            continue
-        source = m.get("Name") if m.get("Type") == "volume" else m.get("Source")
-        opts = ["rw" if m.get("RW") else "ro", m.get("Propagation") or "rprivate", *(m.get("Options") or ())]
-        out.append(f"{source}:{m.get('Destination')}:{','.join(opts)}")
-    return out
 
 
 def network_mode(svc: ContainerService, cfg: dict[str, Any]) -> str:
@@ -153,14 +143,17 @@ def _int64(value: Any) -> Any:
     return -1 if isinstance(value, int) and value >= 2**63 else value
 
 
-def ulimits(oci: dict[str, Any], requested: list[str]) -> list[dict[str, Any]]:
-    """The rlimits the runtime was given; before the first start, what was asked for."""
+def ulimits(oci: dict[str, Any], configured: Sequence[str], flags: Sequence[str]) -> list[dict[str, Any]]:
+    """The rlimits the runtime was given; before the first start, what was asked for (the flags, else
+    containers.conf's) and the defaults the start adds."""
     rlimits = (oci.get("process") or {}).get("rlimits")
     if rlimits:  # RLIM_INFINITY (2^64-1 in the spec) is -1 to Podman's int64 fields
         return [{"Name": r.get("type", ""), "Soft": _int64(r.get("soft", 0)), "Hard": _int64(r.get("hard", 0))}
                 for r in rlimits]
+    from sealpod.engine.container_rlimits import default_rlimits, requested_ulimits
+
     found: dict[str, dict[str, Any]] = {}
-    for text in requested:
+    for text in requested_ulimits(configured, flags):
         name, _, values = str(text).partition("=")
         soft, _, hard = values.partition(":")
         try:
@@ -169,14 +162,8 @@ def ulimits(oci: dict[str, Any], requested: list[str]) -> list[dict[str, Any]]:
             continue
         key = "RLIMIT_" + name.upper().removeprefix("RLIMIT_")
         found[key] = {"Name": key, "Soft": lo, "Hard": hi}
-    from sealpod.runtime import rlimits as rl
-
-    for kind, value in (("RLIMIT_NOFILE", 1048576), ("RLIMIT_NPROC", 4194304)):  # Podman's defaults, as the
-        host = rl.host_limit(kind)  # start will lower them to what this host allows
-        if kind in found or host is None:
-            continue
-        limit = value if rl.can_raise_limits() or host[1] < 0 else min(value, host[1])
-        found[kind] = {"Name": kind, "Soft": limit, "Hard": limit}
+    for rl in default_rlimits(set(found)):  # as the start will give them on this host
+        found[rl.type] = {"Name": rl.type, "Soft": rl.soft, "Hard": rl.hard}
     return list(found.values())
 
 

@@ -77,7 +77,7 @@ def inspect_document(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         "NetworkSettings": podman_network_settings(svc, rec, infra),
         "Namespace": "", "IsInfra": bool(infra) and infra == rec.id, "IsService": _is_service(svc, rec),
         "Config": _config(svc, rec, oci),
-        "HostConfig": host_config(svc, rec, log_path=str(paths.log), mounts=mounts, oci=oci,
+        "HostConfig": host_config(svc, rec, log_path=str(paths.log), oci=oci,
                                   bounding=caps["BoundingCaps"] or ()),
     }
     return doc
@@ -147,7 +147,7 @@ def _capabilities(svc: ContainerService, rec: ContainerRecord, oci: dict[str, An
             wanted = list(planned_capabilities(svc, cfg, rec.spec.get("labels")))
         except (SealpodError, TypeError, ValueError):
             return {"EffectiveCaps": None, "BoundingCaps": None}
-        root = cfg.privileged or is_root_user(str(rec.spec.get("user") or ""))
+        root = is_root_user(str(rec.spec.get("user") or ""))  # --privileged: all bounding, not effective
         caps = {"effective": wanted if root else kept_by_user(wanted, cfg.cap_add), "bounding": wanted}
     return {"EffectiveCaps": sorted(caps.get("effective") or []) or None,
             "BoundingCaps": sorted(caps.get("bounding") or []) or None}
@@ -212,18 +212,10 @@ def _image_digest(svc: ContainerService, rec: ContainerRecord) -> str:
 def _annotations(rec: ContainerRecord, oci: dict[str, Any], infra: str = "") -> dict[str, str]:
     """The user's annotations and those Podman adds at create (cri-o's sandbox ones name a pod
     member's pod); the runtime's once it ran."""
+    from sealpod.engine.spec_annotations import creation_annotations
+
     cfg = rec.config
-
-    def flag(value: Any) -> str:
-        return "TRUE" if value else "FALSE"
-
-    out = {"io.kubernetes.cri-o.ContainerType": "container",
-           "io.kubernetes.cri-o.SandboxID": rec.pod_id} if rec.pod_id and infra != rec.id else {}
-    out |= {"io.kubernetes.cri-o.TTY": "true" if cfg.get("tty") else "false",
-           "io.podman.annotations.autoremove": flag(cfg.get("remove")),
-           "io.podman.annotations.init": flag(cfg.get("init")),
-           "io.podman.annotations.privileged": flag(cfg.get("privileged")),
-           "io.podman.annotations.publish-all": flag(cfg.get("publish_all"))}
+    out = creation_annotations(cfg, rec.pod_id, infra, rec.id)  # cri-o's SandboxID: the pod's infra container
     out.update(oci.get("annotations") or {})
     if oci:  # the runtime's spec as Podman writes it at start: when it was created, and its stop signal
         out.setdefault("io.kubernetes.cri-o.Created", rfc3339(rec.created))
@@ -281,13 +273,19 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
     requested (no host IP: ""), a pod member's ports are its pod's, no Networks without one."""
     from sealpod.engine.container_report import network_settings
 
-    base = network_settings(svc, rec)
     source = rec
-    if infra and infra != rec.id:
+    mode = rec.config.get("network") or ""
+    owner = mode.removeprefix("container:") if mode.startswith("container:") else infra
+    if owner and owner != rec.id:
         try:
-            source = svc.lookup(infra)
+            source = svc.lookup(owner)
         except SealpodError:
             pass
+    # in another's network namespace (a pod's infra, --network container:X) it shows that one's
+    # networks, aliases included, as Podman
+    shared = source is not rec and mode.startswith("container:") and \
+        rec.state in ("running", "paused") and source.state in ("running", "paused")
+    base = network_settings(svc, source if shared else rec)
     status = svc.engine.networks.status_of(source) if source.state in ("running", "paused") and \
         rec.state in ("running", "paused") else None
     from sealpod.engine.port_alloc import port_map
@@ -304,8 +302,10 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
     ports = {k: v and [{**b, "HostIp": "" if b["HostIp"] == "0.0.0.0" else b["HostIp"]} for b in v]
              for k, v in ports.items()}  # 0.0.0.0 is every address: Podman's ""
     out: dict[str, Any] = {k: base.get(k, "") for k in ("EndpointID", "Gateway", "IPAddress")}
-    out.update({"IPPrefixLen": base.get("IPPrefixLen", 0), "IPv6Gateway": "", "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0, "MacAddress": base.get("MacAddress", ""), "Bridge": "",
+    out.update({"IPPrefixLen": base.get("IPPrefixLen", 0), "IPv6Gateway": base.get("IPv6Gateway", ""),
+                "GlobalIPv6Address": base.get("GlobalIPv6Address", ""),
+                "GlobalIPv6PrefixLen": base.get("GlobalIPv6PrefixLen", 0), "MacAddress": base.get("MacAddress", ""),
+                "Bridge": "",
                 "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
                 "Ports": ports, "SandboxKey": base.get("SandboxKey", "")})
     networks = {name: _endpoint(doc) for name, doc in (base.get("Networks") or {}).items()}
@@ -317,5 +317,6 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
 def _endpoint(doc: dict[str, Any]) -> dict[str, Any]:
     keys = ("EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "IPv6Gateway", "GlobalIPv6Address",
             "GlobalIPv6PrefixLen", "MacAddress", "NetworkID")
-    return {**{k: doc.get(k) for k in keys}, "DriverOpts": None, "IPAMConfig": doc.get("IPAMConfig"),
+    extra = {k: doc[k] for k in ("SecondaryIPAddresses", "SecondaryIPv6Addresses") if doc.get(k)}
+    return {**{k: doc.get(k) for k in keys}, **extra, "DriverOpts": None, "IPAMConfig": doc.get("IPAMConfig"),
             "Links": doc.get("Links"), "Aliases": doc.get("Aliases")}

@@ -194,7 +194,9 @@ class ContainerIO:
     def stats(self, name_or_id: str) -> dict[str, Any]:
         """One sample of a running container's cgroup (v1) counters; zeros for a stopped one."""
         rec = self.svc.lookup(name_or_id)
-        base = f"sealpod_parent/sealpod-{rec.id}"
+        from sealpod.engine.cgroups import stored_cgroups_path
+
+        base = stored_cgroups_path(rec.config.get("cgroup_parent") or "", rec.id).lstrip("/")
         running = rec.state in (State.RUNNING, State.PAUSED)
 
         def read(controller: str, name: str) -> int:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
     from sealpod.engine.containers import ContainerService
+    from sealpod.engine.network_state import Attachment
 
 
 @dataclass(frozen=True)
@@ -226,11 +227,9 @@ def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
         ports = dict(sorted(ports.items()))
     networks: dict[str, Any] = {}
     for a in status.attachments if status else ():
-        ip, _, prefix = (a.addresses[0] if a.addresses else "").partition("/")
         networks[a.network] = {"IPAMConfig": None, "Links": None, "Aliases": list(a.aliases),
-                               "NetworkID": a.network, "EndpointID": "", "Gateway": a.gateways[0] if a.gateways
-                               else "", "IPAddress": ip, "IPPrefixLen": int(prefix or 0), "IPv6Gateway": "",
-                               "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": a.mac_address}
+                               "NetworkID": a.network, "EndpointID": "", **endpoint_addresses(a),
+                               "MacAddress": a.mac_address}
     for name, opts in svc.engine.networks.configured_networks(rec).items():
         networks.setdefault(name, {  # not started yet: the network it will join, with no address
             "IPAMConfig": None, "Links": None, "Aliases": list(opts.get("aliases") or ()), "NetworkID": name,
@@ -239,12 +238,46 @@ def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
     for doc in networks.values():  # Podman and Docker also answer to the short ID on every network
         if rec.id[:12] not in doc["Aliases"]:
             doc["Aliases"].append(rec.id[:12])
-    first: dict[str, Any] = next(iter(networks.values()), {})
+    # as Podman: the top-level fields are those of the default network, when it is the only one
+    default = svc.engine.config.containers.network.default_network or "podman"
+    first: dict[str, Any] = networks.get(default, {}) if list(networks) == [default] else {}
     return {"Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0, "Ports": ports, "SandboxKey": (status.netns or "") if status else "",
-            "EndpointID": "", "Gateway": first.get("Gateway", ""), "IPAddress": first.get("IPAddress", ""),
-            "IPPrefixLen": first.get("IPPrefixLen", 0), "MacAddress": first.get("MacAddress", ""),
+            "EndpointID": "", **{k: first.get(k, "") for k in ("Gateway", "IPAddress", "IPv6Gateway",
+                                                               "GlobalIPv6Address", "MacAddress")},
+            "IPPrefixLen": first.get("IPPrefixLen", 0), "GlobalIPv6PrefixLen": first.get("GlobalIPv6PrefixLen", 0),
             "Networks": networks}
+
+
+def endpoint_addresses(a: Attachment) -> dict[str, Any]:
+    """The first IPv4 and the first IPv6 address of an interface, each with its prefix length and the
+    gateway of its subnet (Podman's inspect fields); more addresses of a family are secondary ones."""
+    import ipaddress
+
+    out: dict[str, Any] = {"Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                           "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0}
+    for cidr in a.addresses:
+        try:
+            iface = ipaddress.ip_interface(cidr)
+        except ValueError:
+            continue
+        gateway = next((g for g in a.gateways if _in_network(g, iface.network)), "")
+        keys = ("IPAddress", "IPPrefixLen", "Gateway", "SecondaryIPAddresses") if iface.version == 4 else \
+            ("GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway", "SecondaryIPv6Addresses")
+        if out[keys[0]]:
+            out.setdefault(keys[3], []).append({"Addr": str(iface.ip), "PrefixLength": iface.network.prefixlen})
+            continue
+        out.update({keys[0]: str(iface.ip), keys[1]: iface.network.prefixlen, keys[2]: gateway})
+    return out
+
+
+def _in_network(address: str, network: Any) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address) in network
+    except (ValueError, TypeError):
+        return False
 
 
 def logs(svc: ContainerService, names: Sequence[str], *, stdout: BinaryIO, stderr: BinaryIO, follow: bool,

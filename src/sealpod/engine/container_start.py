@@ -17,6 +17,13 @@ from sealpod.engine.container_security import seccomp_spec
 from sealpod.engine.container_state import ContainerRecord
 from sealpod.engine.container_userns import check_user_mapped, id_maps, mount_rootfs, shift_rootfs_once, to_host_id
 from sealpod.engine.default_mounts import default_mounts
+from sealpod.engine.mount_defaults import (
+    bind_options,
+    engine_file_options,
+    tmpfs_options,
+    volume_options,
+    wants_containerenv,
+)
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -73,7 +80,7 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
         if m.type == "tmpfs":
             owner = (f"uid={uid}", f"gid={gid}") if "U" in m.options else ()  # U: the tmpfs is the user's
             mounts.append(Mount(m.destination, "tmpfs", "tmpfs",
-                                _tmpfs_options([o for o in m.options if o != "U"]) + owner))
+                                tmpfs_options([o for o in m.options if o != "U"]) + owner))
             continue
         if m.type == "devpts":
             mounts.append(Mount(m.destination, "devpts", "devpts", tuple(m.options)))
@@ -102,21 +109,9 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
         opts.append("ro" if m.read_only or "ro" in m.options else "rw")
         if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
             opts.append("rprivate")
+        opts = bind_options(source, opts) if m.type == "bind" else volume_options(opts)  # Podman's nosuid/nodev
         mounts.append(Mount(m.destination, "bind", source, tuple(opts)))
     return mounts
-
-
-def _tmpfs_options(options: Sequence[str]) -> tuple[str, ...]:
-    """A tmpfs mount's options with Podman's defaults where the user said nothing: rw, nosuid,
-    nodev, private propagation, and the image's content copied up (unless ``notmpcopyup``)."""
-    opts = [o for o in options if o not in ("notmpcopyup", "ro", "rw")]
-    opts.insert(0, "ro" if "ro" in options else "rw")
-    for default, opposite in (("nosuid", "suid"), ("nodev", "dev"), ("tmpcopyup", "notmpcopyup")):
-        if default not in opts and opposite not in options:
-            opts.append(default)
-    if not any(o in opts for o in ("rprivate", "private", "rshared", "shared", "rslave", "slave")):
-        opts.append("rprivate")
-    return tuple(opts)
 
 
 def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
@@ -279,27 +274,26 @@ def _etc_files(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig
         files["/etc/resolv.conf"] = etcfiles.resolv_conf_content(
             host_resolv, nameservers=servers, network_nameservers=dns, searches=searches,
             options=(*conf.dns_options, *cfg.dns_options), host_network=host_network)
-    if not any(m.destination.rstrip("/") == "/run" and m.type != "tmpfs" for m in cfg.mounts):
+    if wants_containerenv(cfg):
         files["/run/.containerenv"] = _containerenv(svc, rec, cfg)
-    mounts = [] if shared_hosts is None else [Mount("/etc/hosts", "bind", os.fspath(shared_hosts),
-                                                   ("rbind", "rprivate", "rw"))]
+    bind = engine_file_options(cfg.read_only)  # ro,nosuid,noexec,nodev in a --read-only container, as Podman's
+    mounts = [] if shared_hosts is None else [Mount("/etc/hosts", "bind", os.fspath(shared_hosts), bind)]
     if shared_resolv is not None:
-        mounts.append(Mount("/etc/resolv.conf", "bind", os.fspath(shared_resolv), ("rbind", "rprivate", "rw")))
+        mounts.append(Mount("/etc/resolv.conf", "bind", os.fspath(shared_resolv), bind))
     uid_maps, gid_maps = id_maps(rec.spec)  # owned by the container's root, as Podman makes them
     for dest, content in files.items():
         path = userdata / os.path.basename(dest)
         path.write_text(content)
         if uid_maps or gid_maps:
             os.chown(path, to_host_id(uid_maps, 0), to_host_id(gid_maps, 0))
-        ro = dest == "/run/.containerenv"
-        mounts.append(Mount(dest, "bind", os.fspath(path), ("rbind", "rprivate", "ro" if ro else "rw")))
+        mounts.append(Mount(dest, "bind", os.fspath(path), bind))
     if cfg.timezone:  # a copy, as Podman makes: the host's zone files may change under a running container
         import shutil
 
         from sealpod.engine.specgen import zoneinfo_path
 
         shutil.copyfile(zoneinfo_path(cfg.timezone), userdata / "localtime")
-        mounts.append(Mount("/etc/localtime", "bind", os.fspath(userdata / "localtime"), ("rbind", "rprivate", "rw")))
+        mounts.append(Mount("/etc/localtime", "bind", os.fspath(userdata / "localtime"), bind))
     managed = [m for m in mounts if m.destination in ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
                                                      "/run/.containerenv")]
     for chroot in cfg.chroot_dirs:  # a chroot inside the container sees the same files
@@ -354,7 +348,7 @@ def _secrets(svc: ContainerService, rec: ContainerRecord, uses: list[dict[str, A
 def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
                 notify_socket: str = "") -> SpecParams:
     """``notify_socket``: the host's NOTIFY_SOCKET, given only when the container itself is to use it."""
-    from sealpod.engine.cgroups import block_io, cgroups_path
+    from sealpod.engine.cgroups import block_io, cgroups_path, default_memory_swap
     from sealpod.engine.specgen import device_cgroup_rule
     from sealpod.runtime import etcfiles
     from sealpod.runtime.spec import Mount, Resources, SpecParams, parse_devices
@@ -364,17 +358,19 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     conf = svc.engine.config.containers.containers
     user = etcfiles.resolve_user(rootfs, static.get("user", ""))
     groups = etcfiles.resolve_groups(rootfs, cfg.group_add)
-    hostname = _hostname(cfg, rec)
+    hostname = _hostname(cfg, rec, svc)
     env = list(static.get("env", []))
-    if not any(e.startswith("HOME=") for e in env):
-        env.append(f"HOME={user.home or '/'}")
+    if user.name and not any(e.startswith("HOME=") for e in env):  # a uid the image does not know: runc
+        env.append(f"HOME={user.home or '/'}")  # takes it from the passwd entry we add, as under Podman
     if not any(e.startswith("HOSTNAME=") for e in env):
         env.append(f"HOSTNAME={hostname}")
     from sealpod.engine.container_caps import planned_capabilities
 
     caps = planned_capabilities(svc, cfg, static.get("labels"))
     security = _security(cfg)
-    limits = _rlimits(conf.default_ulimits, cfg.ulimits)
+    from sealpod.engine.container_rlimits import container_rlimits
+
+    limits = container_rlimits(conf.default_ulimits, cfg.ulimits)
     init = None
     init_source = None
     if cfg.init:
@@ -390,17 +386,20 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     if static.get("secrets"):
         mounts, env = _secrets(svc, rec, static["secrets"], mounts, env)
     from sealpod.engine.container_extras import extra_params, is_cdi_device
+    from sealpod.engine.spec_annotations import spec_annotations
     from sealpod.engine.specgen import merge_env
 
-    extras = extra_params(svc, rec, cfg, rootfs, user, mounts)
+    annotations = spec_annotations(svc, rec)
+    extras = extra_params(svc, rec, cfg, rootfs, user, mounts, annotations)
     mounts += extras.pop("mounts")
     env = merge_env(env, extras.pop("env"))
     resources = Resources(
-        memory=cfg.memory, memory_swap=cfg.memory_swap, cpu_shares=cfg.cpu_shares,
+        memory=cfg.memory, memory_swap=default_memory_swap(cfg.memory, cfg.memory_swap), cpu_shares=cfg.cpu_shares,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else cfg.cpu_quota,
         cpu_period=100000 if cfg.cpus else cfg.cpu_period,
         cpuset_cpus=cfg.cpuset_cpus,
-        pids_limit=cfg.pids_limit if cfg.pids_limit is not None else (conf.pids_limit or None),
+        # --pids-limit -1 (none) is 0 in Podman's spec: runc then leaves pids.max as the parent has it
+        pids_limit=max(cfg.pids_limit, 0) if cfg.pids_limit is not None else (conf.pids_limit or None),
         block_io=block_io(cfg), **extras.pop("resources"))
     rootless = svc.engine.config.rootless
     if rootless:  # no delegated cgroup to put limits in: none asked for (create refuses them), none set
@@ -417,7 +416,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
         uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
         umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty,
-        hostname="" if cfg.uts.startswith(("host", "container:")) and not cfg.hostname else hostname,
+        # a joined UTS namespace (another container's, a pod's) has its name already: Podman sets none
+        hostname="" if cfg.uts.startswith("container:") or (cfg.uts == "host" and not cfg.hostname) else hostname,
         readonly_rootfs=cfg.read_only, capabilities=caps,
         user_capabilities=tuple(c for c in caps if cfg.cap_add and (c in (added := {
             a.upper() if a.upper().startswith("CAP_") else f"CAP_{a.upper()}" for a in cfg.cap_add}) or
@@ -429,8 +429,7 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
         seccomp=seccomp_spec(cfg.privileged, security["seccomp"], caps, static),
         sysctls=_sysctls(cfg, namespaces, rootless, tuple(conf.default_sysctls)),
-        # Podman's value: runtimes (crun) and tools recognise the containers of a libpod engine by it
-        annotations={**cfg.annotations, "io.container.manager": "libpod"},
+        annotations=annotations,
         cgroups_path="" if rootless else cgroups_path(cfg, rec.id), resources=resources,
         devices=(*(dev for d in cfg.devices if not is_cdi_device(d) for dev in parse_devices(d)),
                  *extras.pop("devices")), oom_score_adj=cfg.oom_score_adj,
@@ -511,7 +510,7 @@ def _configure_created_network(svc: ContainerService, rec: ContainerRecord, cfg:
     its addresses and DNS (bind-mounted already: rewritten in place, before the process starts)."""
     try:
         net = svc.engine.networks.configure_created(rec, pid)
-        _etc_files(svc, rec, cfg, _hostname(cfg, rec), net, rootfs)
+        _etc_files(svc, rec, cfg, _hostname(cfg, rec, svc), net, rootfs)
     except BaseException:
         try:
             svc.runtime(rec).delete(rec.id, force=True)
@@ -520,7 +519,14 @@ def _configure_created_network(svc: ContainerService, rec: ContainerRecord, cfg:
         raise
 
 
-def _hostname(cfg: ContainerConfig, rec: ContainerRecord) -> str:
+def _hostname(cfg: ContainerConfig, rec: ContainerRecord, svc: ContainerService | None = None) -> str:
+    if cfg.uts.startswith("container:") and not cfg.hostname and svc is not None:  # that one's name, as Podman
+        try:
+            other = svc.lookup(cfg.uts.split(":", 1)[1])
+        except SealpodError:
+            other = rec
+        if other.id != rec.id:
+            return _hostname(ContainerConfig.from_json(other.config), other, svc)
     if (cfg.uts == "host" or (cfg.network == "host" and not cfg.uts)) and not cfg.hostname:
         # the host's name (--network host takes it too, as in Podman), which the runtime must not set on the host
         import socket
@@ -548,31 +554,6 @@ def _terminal_size() -> tuple[int, int] | None:
             continue
         return size.lines, size.columns
     return None
-
-
-# Podman's defaults for root when nothing is configured: as many open files and processes
-# as the kernel allows.
-_DEFAULT_RLIMITS = {"RLIMIT_NOFILE": 1048576, "RLIMIT_NPROC": 4194304}
-
-
-def _rlimits(configured: Sequence[str], flags: Sequence[str]) -> tuple[Any, ...]:
-    """Asked-for limits, clamped (with a warning) where the host refuses them; Podman's defaults
-    for what was not asked, quietly lowered to the host's hard limit (this sandbox refuses them)."""
-    from sealpod.runtime import rlimits
-
-    if "host" in flags:
-        return rlimits.host_rlimits()
-    asked = rlimits.clamp_rlimits(rlimits.parse_ulimits([*configured, *flags]))
-    given = {r.type for r in asked}
-    can_raise = rlimits.can_raise_limits()
-    extra = []
-    for kind, value in _DEFAULT_RLIMITS.items():
-        host = rlimits.host_limit(kind)
-        if kind in given or host is None:
-            continue
-        limit = value if can_raise or host[1] < 0 else min(value, host[1])
-        extra.append(rlimits.Rlimit(kind, limit, limit))
-    return (*asked, *extra)
 
 
 def _find_init(configured: str) -> str:

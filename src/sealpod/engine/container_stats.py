@@ -103,7 +103,9 @@ def sample_record(rec: ContainerRecord) -> StatsSample:
     now = time.time()
     if not running:
         return StatsSample(rec.id, rec.name, False, now, rec.started_at)
-    base = f"sealpod_parent/sealpod-{rec.id}"
+    from sealpod.engine.cgroups import stored_cgroups_path
+
+    base = stored_cgroups_path(rec.config.get("cgroup_parent") or "", rec.id).lstrip("/")
     limit = _read_int(_CGROUP_V1 / "memory" / base / "memory.limit_in_bytes")
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     rx, tx = _net_io(rec.pid)

@@ -405,12 +405,11 @@ class ContainerService:
             pass  # already gone
         if not self._wait_exit(rec, wait):
             if wait > 0:  # Podman says so, unless the user asked for no grace time at all
-                import logging
+                from sealpod.utils.logrus import warning
 
                 num = self.stop_signal(rec)
                 sig = signals.Signals(num).name if num in set(signals.Signals) else str(num)
-                logging.getLogger("sealpod").warning("StopSignal %s failed to stop container %s in %s seconds, "
-                                                     "resorting to SIGKILL", sig, rec.name, wait)
+                warning(f"StopSignal {sig} failed to stop container {rec.name} in {wait} seconds, resorting to SIGKILL")
             try:
                 runtime.kill(rec.id, signals.SIGKILL, all_procs=self._kill_all)
             except SealpodError:

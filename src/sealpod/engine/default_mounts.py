@@ -51,9 +51,9 @@ def default_mounts(svc: ContainerService, rec: ContainerRecord, cfg: ContainerCo
             if not os.path.lexists(copy):
                 _copy(src, os.fspath(copy), owner)
         except OSError as e:
-            import logging
+            from sealpod.utils.logrus import warning
 
-            logging.getLogger("sealpod").warning("Failed to mount subscriptions, skipping entry in %s: %s", src, e)
+            warning(f"Failed to mount subscriptions, skipping entry in {src}: {e}")
             continue
         out.append(Mount(dest, "bind", os.fspath(copy), ("rbind", "rprivate", "rw")))
     return out + fips

@@ -39,6 +39,6 @@ def warn_on_remove(image: ImageRecord) -> None:
     """Podman computes an image's parent before removing it and, for a damaged one, warns and goes on."""
     problem = damage(image)
     if problem:
-        import logging
+        from sealpod.utils.logrus import warning
 
-        logging.getLogger("sealpod").warning("Failed to determine parent of image: %s, ignoring the error", problem)
+        warning(f"Failed to determine parent of image: {problem}, ignoring the error")

@@ -134,13 +134,25 @@ def _spec(doc: dict[str, Any]) -> MountSpec:
 
 def inspect_mounts(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``inspect``'s ``Mounts`` as Podman 4 shows them: a volume by its name (anonymous ones too)
-    and its data directory; tmpfs mounts are not listed."""
-    out = []
+    and its data directory; tmpfs and overlay (``:O``) mounts are not listed."""
+    return [doc for doc, _ in _listed(engine, ctr_id, mounts)]
+
+
+def inspect_binds(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) -> list[str]:
+    """HostConfig's ``Binds``: each listed bind and volume (by name) with the options Podman keeps."""
+    return [f"{doc['Name'] if doc['Type'] == 'volume' else doc['Source']}:{doc['Destination']}:{','.join(opts)}"
+            for doc, opts in _listed(engine, ctr_id, mounts) if doc["Type"] in ("bind", "volume")]
+
+
+def _listed(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+    """Each listed mount's inspect document with its full option list (ro/rw and propagation included)."""
+    from sealpod.engine.mount_defaults import PROPAGATIONS, stored_options
+
+    out: list[tuple[dict[str, Any], list[str]]] = []
     for m in mounts:
         kind = m.get("type")
-        if kind == "tmpfs":
+        if kind == "tmpfs" or "O" in (m.get("options") or ()):
             continue
-        options = [o for o in m.get("options", []) if o not in ("ro", "rw")]
         doc: dict[str, Any] = {"Type": kind}
         if kind == "volume":
             name = m.get("source") or engine.volumes.anonymous_at(ctr_id, m.get("destination", "")) or ""
@@ -150,12 +162,13 @@ def inspect_mounts(engine: Engine, ctr_id: str, mounts: list[dict[str, Any]]) ->
         if kind == "image":  # Podman's words for an image mount: no options, no propagation
             doc.update(Destination=m.get("destination"), Driver="", Mode="", Options=None,
                        RW=not m.get("read_only"), Propagation="")
-            out.append(doc)
+            out.append((doc, []))
             continue
-        if "rbind" not in options and "bind" not in options:
-            options.append("rbind")
-        doc.update(Destination=m.get("destination"), Driver="local" if kind == "volume" else "", Mode="",
-                   Options=options, RW=not m.get("read_only"), Propagation="rprivate")
-        out.append(doc)
+        stored = stored_options(str(kind), str(m.get("source") or ""), m.get("options") or (), bool(m.get("read_only")))
+        doc.update(Destination=m.get("destination"), Driver="local" if kind == "volume" else "",
+                   Mode=next((o for o in stored if o in ("z", "Z")), ""),  # the relabel option, as Podman shows it
+                   Options=[o for o in stored if o not in ("ro", "rw", "z", "Z") and o not in PROPAGATIONS],
+                   RW=not m.get("read_only"), Propagation=next((o for o in stored if o in PROPAGATIONS), "rprivate"))
+        out.append((doc, stored))
     rank = {"volume": 0, "image": 2}  # Podman lists named (and anonymous) volumes, then binds, then image mounts
-    return sorted(out, key=lambda d: rank.get(str(d.get("Type")), 1))
+    return sorted(out, key=lambda d: rank.get(str(d[0].get("Type")), 1))

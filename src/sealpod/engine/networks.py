@@ -446,9 +446,18 @@ class NetworkService:
         from sealpod.engine.dns_none import user_servers
         from sealpod.network.netavark import build_options
 
-        return build_options(rec.id, rec.name, per, {n: nets[n].to_json() for n in per},
+        return build_options(rec.id, self._dns_name(rec), per, {n: nets[n].to_json() for n in per},
                              [p.to_netavark() for p in ports], dns_servers=user_servers(cfg.dns_servers),
                              hostname=cfg.hostname or rec.id[:12])
+
+    def _dns_name(self, rec: ContainerRecord) -> str:
+        """The name netavark gives aardvark-dns: a pod's infra answers to the pod's name, as in Podman."""
+        if rec.pod_id:
+            try:
+                return self.engine.pods.lookup(rec.pod_id).name
+            except SealpodError:
+                pass
+        return rec.name
 
     def _stale_owners(self, owners: set[str]) -> set[str]:
         """Owners of addresses that no run holds: gone from the database, or without a netns."""

@@ -160,14 +160,6 @@ def check_share(share: Sequence[str], infra: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _infra_aliases(spec: PodSpec, name: str) -> tuple[str, ...]:
-    """On a bridge network, the pod's name resolves to its infra container (NAME.dns.podman), as in Podman."""
-    mode = spec.network
-    bridge = not mode or mode == "bridge" or ":" not in mode and mode not in ("none", "host", "private", "slirp4netns",
-                                                                             "pasta")
-    return tuple(dict.fromkeys((*spec.network_aliases, name))) if bridge else tuple(spec.network_aliases)
-
-
 def pod_volume(spec: str) -> MountSpec:
     """A pod's ``-v SRC:DEST[:OPTS]`` (the form ``run -v`` takes), for every member."""
     import os
@@ -320,7 +312,7 @@ class PodService:
             network=spec.network, networks=dict(spec.networks), ports=tuple(spec.ports),
             add_hosts=tuple(spec.add_hosts), dns_servers=tuple(spec.dns_servers),
             dns_search=tuple(spec.dns_search), dns_options=tuple(spec.dns_options), pull="never",
-            mac_address=spec.mac_address, ip=spec.ip, network_aliases=_infra_aliases(spec, pod.name),
+            mac_address=spec.mac_address, ip=spec.ip, network_aliases=spec.network_aliases,
             no_hosts=spec.no_hosts, shm_size=spec.shm_size, userns=spec.userns,
             mounts=tuple(pod_volume(v) for v in spec.volumes),  # the pod's volumes, as Podman's infra has them
             stop_signal="SIGTERM", stop_timeout=10, conmon_pidfile=spec.infra_conmon_pidfile)
@@ -328,6 +320,10 @@ class PodService:
             from sealpod.engine.pod_inherit import infra_with
 
             config = infra_with(config, spec.infra_config)
+        if spec.share_parent:  # the pod's cgroup, as in Podman: its members' go beside the infra's
+            from sealpod.engine.cgroups import pod_cgroup
+
+            config = dataclasses.replace(config, cgroup_parent=pod_cgroup(config.cgroup_parent, pod.id))
         from sealpod.engine.network_flags import check_config
 
         check_config(config)
@@ -390,6 +386,10 @@ class PodService:
             raise InvalidArgument("cannot add init-ctr to a running pod")
         spec = pod.pod_spec
         infra = f"container:{pod.infra_id}" if pod.infra_id else ""
+        if infra and spec.share_parent and not config.cgroup_parent:  # the member's cgroup goes under the pod's
+            from sealpod.engine.cgroups import pod_cgroup
+
+            changes["cgroup_parent"] = pod_cgroup(str(spec.infra_config.get("cgroup_parent") or ""), pod.id)
         if infra and (config.uid_maps or config.gid_maps):
             raise maps_error
         if infra and "net" in pod.share:
@@ -616,6 +616,10 @@ class PodService:
                     self.engine.volumes.remove_anonymous_of(rec)  # pod's (kube emptyDir): they go with it, as Podman's
             with self.db.write() as conn:
                 conn.execute("DELETE FROM pods WHERE id=?", (pod.id,))
+        if not self.engine.config.rootless:  # the pod's cgroup, emptied now
+            from sealpod.engine.cgroups import pod_cgroup, remove_cgroup
+
+            remove_cgroup(pod_cgroup(str(pod.pod_spec.infra_config.get("cgroup_parent") or ""), pod.id))
         if pod.spec.get("service_container"):
             from sealpod.engine import pod_service
 

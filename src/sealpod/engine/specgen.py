@@ -115,6 +115,9 @@ def resolve_static(engine: Engine, config: ContainerConfig, image: ImageRecord |
         env = merge_env(env, _env_merged(env, config.env_merge))
     for rule in config.device_cgroup_rules:
         device_cgroup_rule(rule)
+    from sealpod.engine.cgroups import check_block_devices
+
+    check_block_devices(config)
     if config.timezone:
         import os
 

@@ -2,8 +2,10 @@
 and for the users its image knows, as containers/storage sizes Podman's automatic namespaces.
 
 The image's part is the largest uid or gid in its ``/etc/passwd`` (``nobody`` aside) and the
-largest owner of any file in its layers (plus one); the whole is at least 1024 ids and at most
-65536, beyond which create fails rather than give the container a namespace its users do not fit.
+largest owner of any file in its layers (plus one); the whole is at least storage.conf's
+``auto-userns-min-size`` (1024) and at most its ``auto-userns-max-size`` (65536), beyond which
+create fails rather than give the container a namespace its users do not fit.  An explicit
+``size=`` is taken as given, as containers/storage takes it.
 """
 
 from __future__ import annotations
@@ -18,23 +20,21 @@ if TYPE_CHECKING:
     from sealpod.engine import Engine
     from sealpod.storage.records import ImageRecord
 
-AUTO_MAX_SIZE = 65536
 NOBODY = 65534  # nobody / nogroup: counting them would give most images 65535 ids
 
 
 def auto_size(engine: Engine, user: str, image: ImageRecord | None) -> int:
     """The size of the automatic range: the ``--user`` ids (the larger, plus one), the usual
     minimum, and the image's users; too big a need is refused in Podman's words."""
-    from sealpod.rootless.usermode import AUTO_MIN_SIZE
-
+    storage = engine.config.storage
     ids = [int(part) for part in user.split(":") if part.isdigit()]
-    size = max([AUTO_MIN_SIZE, *(i + 1 for i in ids)])
+    size = max([storage.auto_userns_min_size, *(i + 1 for i in ids)])
     if image is not None:
         size = max(size, image_ids_size(engine, image))
-    if size > AUTO_MAX_SIZE:
+    if size > storage.auto_userns_max_size:
         raise InvalidArgument(f"creating container storage: the container needs a user namespace with size "
                               f"{_go_quote(size)} that is bigger than the maximum value allowed with userns=auto "
-                              f"{_go_quote(AUTO_MAX_SIZE)}")
+                              f"{_go_quote(storage.auto_userns_max_size)}")
     return size
 
 

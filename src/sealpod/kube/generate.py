@@ -50,7 +50,8 @@ class ContainerView:
     image_cmd: tuple[str, ...] = ()
     default_caps: tuple[str, ...] = ()  # containers.conf's default_capabilities
     anonymous: dict[str, str] = field(default_factory=dict)  # mount destination → anonymous volume name
-    pod_id: str = ""  # the pod it belongs to: cri-o's sandbox annotations name it
+    pod_id: str = ""  # the pod it belongs to
+    sandbox_id: str = ""  # its pod's infra container, which cri-o's SandboxID annotation names (as Podman's)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def _annotations(v: ContainerView, key: str) -> dict[str, str]:
     cfg = v.config
     values = (cfg.remove, cfg.init, cfg.privileged, cfg.publish_all)
     out = {f"io.kubernetes.cri-o.ContainerType/{key}": "container",
-           f"io.kubernetes.cri-o.SandboxID/{key}": v.pod_id} if v.pod_id else {}
+           f"io.kubernetes.cri-o.SandboxID/{key}": v.sandbox_id or v.pod_id} if v.pod_id else {}
     out[f"io.kubernetes.cri-o.TTY/{key}"] = "true" if cfg.tty else "false"
     out.update({f"io.podman.annotations.{k}/{key}": "TRUE" if on else "FALSE" for k, on in zip(_FLAG_ANNOTATIONS,
                                                                                                values, strict=True)})
@@ -258,10 +259,9 @@ def _truncated(value: str, limit: int = 63) -> str:
     """Kubernetes refuses annotation values past 63 characters: cut, and say so, as Podman does."""
     if len(value) <= limit:
         return value
-    import logging
+    from sealpod.utils.logrus import warning
 
-    logging.getLogger("sealpod.kube").warning('Truncation Annotation: "%s" to "%s": Kubernetes only allows %d '
-                                              "characters", value, value[:limit], limit)
+    warning(f'Truncation Annotation: "{value}" to "{value[:limit]}": Kubernetes only allows {limit} characters')
     return value[:limit]
 
 
@@ -415,6 +415,8 @@ def claim_document(name: str, created: float, labels: dict[str, str], options: d
 # --- from the engine ------------------------------------------------------------------------
 
 def _container_view(engine: Engine, name_or_id: str) -> ContainerView:
+    from sealpod.engine.spec_annotations import pod_infra_id
+
     rec = engine.containers.lookup(name_or_id)
     cfg = ContainerConfig.from_json(rec.config)
     img: dict[str, Any] = {}
@@ -431,7 +433,7 @@ def _container_view(engine: Engine, name_or_id: str) -> ContainerView:
     return ContainerView(rec.name, image, cfg, rec.created, tuple(img.get("Env") or ()),
                          tuple(img.get("Entrypoint") or ()), tuple(img.get("Cmd") or ()),
                          tuple(engine.config.containers.containers.default_capabilities), anonymous,
-                         rec.pod_id or "")
+                         rec.pod_id or "", pod_infra_id(engine.containers, rec))
 
 
 def _pod_view(engine: Engine, name_or_id: str) -> PodView | None:

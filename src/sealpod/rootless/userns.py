@@ -139,10 +139,9 @@ def _write_maps(pid: int, uids: list[IdMapping], gids: list[IdMapping]) -> None:
         run(["newuidmap", str(pid), *newidmap_args(uids)])
         run(["newgidmap", str(pid), *newidmap_args(gids)])
         return
-    import logging
+    from sealpod.utils.logrus import warning
 
-    logging.getLogger("sealpod").warning("no subordinate ids for uid %d in /etc/subuid: only one id is mapped",
-                                         uids[0].host_id)
+    warning(f"no subordinate ids for uid {uids[0].host_id} in /etc/subuid: only one id is mapped")
     Path(f"/proc/{pid}/setgroups").write_text("deny")
     Path(f"/proc/{pid}/uid_map").write_text(f"0 {uids[0].host_id} 1\n")
     Path(f"/proc/{pid}/gid_map").write_text(f"0 {gids[0].host_id} 1\n")

@@ -161,10 +161,10 @@ def clamp_rlimit(rl: Rlimit, *, can_raise: bool | None = None) -> Rlimit:
         return rl
     hard = host_hard if _above(rl.hard, host_hard) else rl.hard
     soft = hard if _above(rl.soft, hard) else rl.soft
-    import logging  # only when there is something to say: logging is slow to import
+    from sealpod.utils.logrus import warning
 
-    logging.getLogger("sealpod.runtime").warning("Requested %s %s:%s exceeds the host's hard limit %s, using %s:%s",
-                rl.type, _fmt(rl.soft), _fmt(rl.hard), _fmt(host_hard), _fmt(soft), _fmt(hard))
+    warning(f"Requested {rl.type} {_fmt(rl.soft)}:{_fmt(rl.hard)} exceeds the host's hard limit {_fmt(host_hard)}, "
+            f"using {_fmt(soft)}:{_fmt(hard)}")
     return Rlimit(rl.type, soft, hard)
 
 

@@ -13,7 +13,7 @@ import json
 import os
 import posixpath
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatch
 from pathlib import Path
 from types import MappingProxyType
@@ -358,7 +358,7 @@ def build_mounts(p: SpecParams) -> list[Mount]:
 
 def _capabilities(p: SpecParams) -> dict[str, list[str]]:
     bounding = list(host_capabilities() if p.privileged else dict.fromkeys(p.capabilities))
-    if p.uid == 0 or p.privileged:
+    if p.uid == 0:  # --privileged widens the bounding set only: a non-root user still gets just --cap-add's
         return {"bounding": bounding, "effective": bounding, "permitted": bounding}
     kept = [c for c in dict.fromkeys(p.user_capabilities) if c in bounding]
     out = {"bounding": bounding}
@@ -446,7 +446,7 @@ def _masks(p: SpecParams) -> tuple[list[str], list[str]]:
     if p.privileged:
         return [], []
     masked = [m for m in DEFAULT_MASKED_PATHS if not _unmasked(m, p.unmask)]
-    masked += [m for m in p.mask if m not in masked]
+    masked += [m for m in p.mask if m not in masked and m.startswith("/")]  # a relative one is skipped
     readonly = [m for m in DEFAULT_READONLY_PATHS if not _unmasked(m, p.unmask)]
     return masked, readonly
 
@@ -482,6 +482,15 @@ def _linux(p: SpecParams) -> dict[str, Any]:
     return linux
 
 
+def rootfs_propagation(mounts: Sequence[Mount]) -> str:
+    """The root's propagation a mount needs to propagate at all, as Podman sets it: ``shared`` for
+    a (r)shared mount, else ``rslave`` for a (r)slave one; nothing (the runtime's default) otherwise."""
+    options = {o for m in mounts for o in m.options}
+    if options & {"shared", "rshared"}:
+        return "shared"
+    return "rslave" if options & {"slave", "rslave"} else ""
+
+
 def build_spec(p: SpecParams) -> dict[str, Any]:
     """The whole ``config.json`` for one container, ready for :func:`write_spec`."""
     if p.hostname and "uts" not in p.namespaces:
@@ -493,10 +502,14 @@ def build_spec(p: SpecParams) -> dict[str, Any]:
     spec["root"] = root
     if p.hostname:
         spec["hostname"] = p.hostname
-    spec["mounts"] = [m.to_oci() for m in build_mounts(p)]
+    mounts = build_mounts(p)
+    spec["mounts"] = [m.to_oci() for m in mounts]
     if p.annotations:
         spec["annotations"] = dict(p.annotations)
     spec["linux"] = _linux(p)
+    propagation = rootfs_propagation(mounts)
+    if propagation:
+        spec["linux"]["rootfsPropagation"] = propagation
     if p.personality:
         spec["linux"]["personality"] = {"domain": p.personality}
     if p.hooks:

@@ -106,8 +106,8 @@ def _warn_restart_policy(doc: dict[str, Any]) -> None:
     (conmon restarts what systemd stops): Podman warns, and so do we."""
     policy = ((doc.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or ""
     if policy and policy != "no":
-        import logging
+        from sealpod.utils.logrus import warning
 
-        logging.getLogger("sealpod").warning(
+        warning(
             f'Container {doc["Id"]} has restart policy "{policy}" which can lead to issues on shutdown: consider '
             "recreating the container without a restart policy and use systemd's restart mechanism instead")
