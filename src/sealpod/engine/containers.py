@@ -174,143 +174,16 @@ class ContainerService:
     def create_with_image(self, config: ContainerConfig, pull: PullOptions, report: Callable[[str], None], *,
                           replace: bool = False) -> ContainerRecord:
         """``create``/``run``: find the image locally or pull it, as ``--pull`` says."""
-        from sealpod.engine.container_userns import check_rootless_limits
-        from sealpod.errors import NoSuchImage
+        from sealpod.engine import container_create
 
-        if replace and not config.name:
-            raise InvalidArgument("cannot replace container without --name being set")
-        check_rootless_limits(self.engine, config)  # before a pull: the answer will not change
-        if config.rootfs:  # no image at all: the user's directory is the root
-            return self.create(config, replace=replace)
-        image_id = None
-        if config.pull != "always":
-            try:
-                image_id = self.engine.images.get(config.image).id
-            except NoSuchImage:
-                if config.pull == "never":
-                    raise
-        if image_id is None:
-            image_id = self.engine.images.pull(config.image, pull, report)[-1]
-        elif config.pull == "newer":  # what the registry has now, if it can be asked; else the local copy
-            from sealpod.errors import RegistryError
-
-            try:  # quietly kept when the registry's digest is the local one, as Podman's libimage
-                image_id = self.engine.images.pull_with_policy(config.image, "newer", pull, report)[-1]
-            except RegistryError:
-                pass
-        # a local manifest list runs its host-platform image; the store answers "is it a list" cheaply,
-        # so plain images do not load the manifest machinery (hashlib and all) on the path of run
-        is_list = self.engine.store.manifest_list_sources(image_id) is not None
-        instance = self.engine.manifests.instance_to_run(image_id) if is_list else None
-        if instance is not None:
-            local = instance if all(c in "0123456789abcdef" for c in instance) and len(instance) == 64 else None
-            image_id = local or self.engine.images.pull(instance, pull, report)[-1]
-        return self.create(config, image_id=image_id, replace=replace)
+        return container_create.create_with_image(self, config, pull, report, replace=replace)
 
     def create(self, config: ContainerConfig, *, image_id: str | None = None,
                replace: bool = False) -> ContainerRecord:
         """Record the container and create its writable layer; nothing runs yet."""
-        from sealpod.engine.names import check_name, new_id, random_name
+        from sealpod.engine import container_create
 
-        if replace and not config.name:
-            raise InvalidArgument("cannot replace container without --name being set")
-
-        for dependency in config.requires:
-            self.lookup(dependency)  # must exist: NoSuchContainer otherwise, before anything is made
-        from sealpod.engine.container_checks import check_log_driver
-
-        check_log_driver(self.engine, config)
-        from sealpod.engine.container_checks import check
-
-        check(config)
-        if config.rootfs:
-            from sealpod.engine.container_rootfs import check_rootfs
-
-            check_rootfs(config.rootfs)
-        from sealpod.engine.container_userns import check_rootless_limits
-
-        check_rootless_limits(self.engine, config)
-        from sealpod.engine.cgroups import check_cgroups_mode
-
-        check_cgroups_mode(self.engine, config)
-        for net in config.networks:  # a named network must exist when the container is made, as in Podman
-            self.engine.networks.get(net)
-        pod_id = ""
-        if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
-            pod_id, config = self.engine.pods.member_config(config)
-        from sealpod.engine.network_flags import with_default_network
-
-        if "pod" in (config.ipc, config.uts, config.pid, config.cgroupns, config.network):
-            from sealpod.engine.pod_inherit import check_pod_namespaces
-
-            check_pod_namespaces(config)  # --pid pod and the like, left over: not in a pod with an infra container
-        config = with_default_network(self.engine.config.containers.containers.netns, config)
-        if config.networks or config.network not in ("", "none", "host", "bridge", "private", "default"):
-            from sealpod.engine.network_flags import with_network_names  # (loads the network files)
-
-            config = with_network_names(self.engine.networks.files, config)
-
-        try:
-            name = check_name(config.name) if config.name else ""
-        except InvalidArgument as e:  # Podman 4.3's words for create
-            raise InvalidArgument("running container create option: names must match "
-                                  "[a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument") from e
-        if name and replace and self.db.name_in_use(name):
-            self.remove(name, force=True)
-        if name:
-            from sealpod.engine.pod_checks import check_name_free
-
-            check_name_free(self.db.db.conn, name, for_pod=False)  # pods and containers share one set of names
-        generated = not name
-        if generated:
-            name = random_name()
-            while self.db.name_in_use(name):
-                name = random_name()
-        image = self.store.get_image(image_id) if image_id else (
-            self.engine.images.get(config.image) if config.image else None)
-        from sealpod.engine.conf_defaults import with_conf_defaults
-        from sealpod.engine.image_volumes import with_extra_mounts
-
-        config = with_conf_defaults(self.engine, config)  # containers.conf fills what the user left out
-        config = with_extra_mounts(self.engine, config, image)  # --volumes-from, then the image's VOLUMEs
-        ctr_id = new_id()
-        image_name = image.names[0] if image and image.names else (image.id if image else "")
-        if image and config.image and config.image not in image.names:
-            with contextlib.suppress(SealpodError):  # "NAME" names NAME:latest, not the image's first tag
-                image_name = self.engine.images._untag_name(image, config.image)
-        rec = ContainerRecord(id=ctr_id, name=name, image_id=image.id if image else None,
-                              image_name=config.image if image and config.image in image.names else image_name,
-                              created=time.time(), config=config.to_json())
-        from sealpod.engine.container_userns import resolve_userns, userns_lock
-        from sealpod.engine.health import spec_healthcheck
-        from sealpod.engine.specgen import resolve_static
-
-        with userns_lock(self.engine, config):  # an auto range is taken once it is in the database
-            rec = ContainerRecord(**{**rec.__dict__, "spec": {
-                **resolve_static(self.engine, config, image), **spec_healthcheck(config, image),
-                **resolve_userns(self.engine, config, self.list_containers, image)}, "pod_id": pod_id})
-            from sealpod.engine.port_alloc import with_host_ports  # -p 80, -P: host ports chosen now, as Podman
-
-            config = with_host_ports(self.db.db.conn, config, rec.spec.get("exposed_ports") or ())
-            rec = ContainerRecord(**{**rec.__dict__, "config": config.to_json()})
-            for attempt in range(8):
-                try:
-                    self.db.add(rec)
-                    break
-                except Conflict:  # another create took the same generated name meanwhile: pick again
-                    if not generated or attempt == 7:
-                        raise
-                    rec = ContainerRecord(**{**rec.__dict__, "name": random_name()})
-        try:
-            self.store.containers.create(ctr_id, image.id if image else None)
-            self.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
-            if _uses_volumes(rec):
-                self.engine.volumes.prepare_for(rec)  # named volumes exist from create on, as in Podman
-        except BaseException:
-            self.db.delete(ctr_id)
-            raise
-        self.engine.events.container(rec, "create")
-        return rec
+        return container_create.create(self, config, image_id=image_id, replace=replace)
 
     # --- start ----------------------------------------------------------------------
 
