@@ -71,14 +71,17 @@ class BuildOptions:
 
 
 class Output:
-    """Where a build speaks: step lines, the raw output of RUN commands, pull progress (``err``)."""
+    """Where a build speaks: step lines, the raw output of RUN commands, pull progress (``err``);
+    ``final`` sees the final image's ID before its "--> ID" line (``-o``'s export, as Buildah's)."""
 
     def __init__(self, line: Callable[[str], None], raw: Callable[[bytes], None],
-                 err: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None) -> None:
+                 err: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
+                 final: Callable[[str], None] | None = None) -> None:
         self.line = line
         self.raw = raw
         self.err = err or line
         self.warn = warn or _log_warning
+        self.final = final
 
 
 class _RawWriter(io.RawIOBase):
@@ -109,6 +112,7 @@ class _State:
     history: list[str] = field(default_factory=list)  # each instruction's created_by so far (for a squash)
     base_id: str | None = None  # FROM's image
     base_comment: str = ""  # "FROM <base>"
+    from_cache: bool = False  # the last step reused a cached image: no COMMIT of its own
 
 
 class Builder:
@@ -200,13 +204,13 @@ class Builder:
             if n < total:
                 self._rusage()
         if last:
-            self._say(f"{prefix}COMMIT {self.options.tags[0] if self.options.tags else ''}".rstrip())
             if not stage.steps or stage.steps[-1].cmd not in ("RUN", "COPY", "ADD"):
                 self._final_env(state)
         created_by = self.created_by(state, stage.steps[-1]) if stage.steps else ""
         if last:
             created_by = self._label_steps(state, created_by)
-        image_id = self._finish(state, last, created_by)
+        announce = f"{prefix}COMMIT {self.options.tags[0] if self.options.tags else ''}".rstrip() if last else ""
+        image_id = self._finish(state, last, created_by, announce)
         if not last:
             self._say(f"--> {image_id[:11]}")
         if stage.steps:
@@ -353,6 +357,7 @@ class Builder:
         --mount); removed after the block (``keep``: when the stage ends, if the block succeeds).
         An external one, named as Buildah names its working containers: a build killed half-way
         leaves them for ``ps --external``."""
+        from sealpod.build.run_mounts import scratch_volumes
         from sealpod.engine.container_config import ContainerConfig
         from sealpod.engine.container_external import working_name
 
@@ -362,7 +367,7 @@ class Builder:
             env = _merge_env(env, self.options.env)
             keys = {e.partition("=")[0] for e in env}
             env += [f"{k}={v}" for k, v in state.args.items() if k not in keys]
-        mounts = (*run.mounts, *_scratch_volumes(state.config, run.mounts)) if with_args else run.mounts
+        mounts = (*run.mounts, *scratch_volumes(state.config, run.mounts)) if with_args else run.mounts
         mounts = (*mounts, *extra)
         config = ContainerConfig(image=state.image_id or "", command=tuple(command), entrypoint=(),
                                  env=tuple(env), user=str(state.config.get("User") or ""), image_volume="ignore",
@@ -446,6 +451,7 @@ class Builder:
         state.history.append(created_by)
         state.comment = f"FROM {state.image_id[:12]}"
         state.dirty = False
+        state.from_cache = True
         return True
 
     def created_by(self, state: _State, ins: Instruction) -> str:
@@ -500,31 +506,42 @@ class Builder:
         state.history.append(created_by)
         state.comment = f"FROM {state.image_id[:12]}"
         state.dirty = False
+        state.from_cache = False
 
-    def _finish(self, state: _State, last: bool, created_by: str) -> str:
-        """The stage's image: the last commit, or one more (empty) carrying the final config."""
+    def _finish(self, state: _State, last: bool, created_by: str, announce: str = "") -> str:
+        """The stage's image: the last commit, or one more (empty) carrying the final config.
+        ``announce`` (the last stage's "COMMIT" line) is said as Buildah says it: before a commit
+        or a tag, never when the final step came from the cache and there is no name to give."""
         reference = self.options.tags[0] if last and self.options.tags else None
         before = set(self.engine.images.get(state.image_id).names) if state.image_id and last else set()
         mode = self._squash_mode(last) if created_by else ""  # a stage of FROM alone is its base image
         created_by = created_by or "/bin/sh -c #(nop) CMD " + json.dumps(state.config.get("Cmd") or [])
         if mode:
+            self._say(announce)
             if (state.dirty or state.image_id is None) and not self.cached(state, created_by):
                 with self.container(state, ["/bin/sh"], with_args=False) as ctr:
                     self.commit(state, ctr, created_by)
             state.image_id = self._squash(state, mode, reference)
             before = set()
         elif (state.dirty or state.image_id is None) and not self.cached(state, created_by):
+            self._say(announce)
             with self.container(state, ["/bin/sh"], with_args=False) as ctr:
                 self.commit(state, ctr, created_by, reference)
-        elif reference:
-            self.engine.images.tag(str(state.image_id), [reference], event=False)
+        else:  # the last RUN/COPY's own commit, or a name for the image; neither: no COMMIT nor "tagged"
+            announce = announce if reference or not state.from_cache else ""
+            self._say(announce)
+            if reference:  # the names a cache hit already had (not those of the step before it)
+                before = set(self.engine.images.get(str(state.image_id)).names)
+                self.engine.images.tag(str(state.image_id), [reference], event=False)
         assert state.image_id is not None
+        if last and self.out.final is not None:
+            self.out.final(state.image_id)
         if last:
             if len(self.options.tags) > 1:
                 self.engine.images.tag(state.image_id, list(self.options.tags[1:]), event=False)
             self._say(f"--> {state.image_id[:11]}")
             names = self.engine.images.get(state.image_id).names
-            for name in [n for n in names if n not in before] + [n for n in names if n in before]:
+            for name in [n for n in names if n not in before] + [n for n in names if n in before] if announce else []:
                 self._say(f"Successfully tagged {name}")  # this build's names first, as Podman
         return state.image_id
 
@@ -590,7 +607,7 @@ class Builder:
                 self.commit(state, ctr, created_by, layer=True)
 
     def _say(self, text: str) -> None:
-        if not self.options.quiet:
+        if text and not self.options.quiet:
             self.out.line(text)
 
     def _rusage(self) -> None:
@@ -681,15 +698,3 @@ def run_build(engine: Engine, context: BuildContext, containerfile: tuple[str, s
     cf = parse(text)
     context.load_ignore(Path(path) if path != "-" else None, ignorefile)
     return Builder(engine, context, options, out).build(cf)
-
-
-def _scratch_volumes(config: dict[str, Any], taken: tuple[MountSpec, ...]) -> list[MountSpec]:
-    """As Buildah: a RUN step sees the stage's VOLUME paths as the image has them (owner and mode
-    too), but what it writes there is not committed.  An anonymous volume of the RUN container at
-    each one, copied up from the image and removed with the container, does both."""
-    from sealpod.engine.container_config import MountSpec
-
-    volumes = config.get("Volumes")
-    have = {m.destination.rstrip("/") or "/" for m in taken}
-    paths = sorted({"/" + str(p).strip().strip("/") for p in volumes or {}}) if isinstance(volumes, dict) else []
-    return [MountSpec("volume", p) for p in paths if p != "/" and p not in have]

@@ -15,6 +15,7 @@ from sealpod.utils.record import dataclass, field
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import IO, Any
 
     from sealpod.build.builder import Builder, _State
@@ -236,13 +237,25 @@ def export_output(engine: Engine, image_id: str, spec: OutputSpec, stdout: IO[by
 
 def _write_tar(root: str, out: IO[bytes]) -> None:
     """The image's files as a tar stream, named from the root down (``bin``, ``bin/sh``), owners
-    by name and number, as Buildah's ``type=tar`` output."""
+    by name and number, as Buildah's ``type=tar`` output: directories without a trailing "/" and
+    whole-second times, so that no PAX record is needed for them."""
     import os
     import tarfile
 
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    class Member(tarfile.TarInfo):
+        def get_info(self) -> Mapping[str, str | int | bytes | Mapping[str, str]]:
+            info = super().get_info()
+            if self.type == tarfile.DIRTYPE:  # Python's tarfile always appends "/" to a directory
+                return {**info, "name": str(info["name"]).rstrip("/")}
+            return info
+
+    def whole_seconds(member: tarfile.TarInfo) -> tarfile.TarInfo:
+        member.mtime = int(member.mtime)
+        return member
+
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, tarinfo=Member) as tar:
         for entry in sorted(os.listdir(root)):
-            tar.add(os.path.join(root, entry), arcname=entry)
+            tar.add(os.path.join(root, entry), arcname=entry, filter=whole_seconds)
 
 
 def _copy_tree(root: str, dest: str) -> None:

@@ -13,6 +13,8 @@ from sealpod.errors import BuildError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    from typing import Any
+
     from sealpod.build.builder import Builder, _State
     from sealpod.build.containerfile import Instruction
     from sealpod.engine.container_config import MountSpec
@@ -96,3 +98,15 @@ def run_mounts(b: Builder, st: _State, ins: Instruction) -> list[MountSpec]:
         else:
             raise BuildError(f'RUN --mount: unsupported mount type "{kind}"')
     return mounts
+
+
+def scratch_volumes(config: dict[str, Any], taken: tuple[MountSpec, ...]) -> list[MountSpec]:
+    """As Buildah: a RUN step sees the stage's VOLUME paths as the image has them (owner and mode
+    too), but what it writes there is not committed.  An anonymous volume of the RUN container at
+    each one, copied up from the image and removed with the container, does both."""
+    from sealpod.engine.container_config import MountSpec
+
+    volumes = config.get("Volumes")
+    have = {m.destination.rstrip("/") or "/" for m in taken}
+    paths = sorted({"/" + str(p).strip().strip("/") for p in volumes or {}}) if isinstance(volumes, dict) else []
+    return [MountSpec("volume", p) for p in paths if p != "/" and p not in have]

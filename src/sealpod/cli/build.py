@@ -241,15 +241,18 @@ def _build(args: argparse.Namespace, ctx: CliContext, out: IO[bytes]) -> int:
         else:
             line(text)
 
+    def final(image_id: str) -> None:  # -o: the final stage's files too (the image is kept all the same)
+        if output is not None:  # after "COMMIT", before "--> ID", as Podman writes `-o -`'s tar
+            export_output(ctx.engine, image_id, output, out)
+
     context, stdin_text = _open_context(args)
     try:
         containerfile = _containerfile(args, context, stdin_text)
         ignorefile = Path(args.ignorefile) if args.ignorefile else None
-        image_id = run_build(ctx.engine, context, containerfile, options, Output(line, raw, err, warn), ignorefile)
+        image_id = run_build(ctx.engine, context, containerfile, options, Output(line, raw, err, warn, final),
+                             ignorefile)
     finally:
         context.close()
-    if output is not None:  # -o: the final stage's files too; the image is kept all the same
-        export_output(ctx.engine, image_id, output, out)
     if args.iidfile:
         Path(args.iidfile).write_text(f"sha256:{image_id}")
     line(image_id)

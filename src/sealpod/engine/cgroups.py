@@ -44,7 +44,10 @@ def default_memory_swap(memory: int | None, swap: int | None, root: str = CGROUP
 
 
 def cgroups_path(cfg: ContainerConfig, ctr_id: str) -> str:
-    """``PARENT/sealpod-ID`` under --cgroup-parent (a path; made absolute) or sealpod's own parent."""
+    """``PARENT/sealpod-ID`` under --cgroup-parent (a path; made absolute) or sealpod's own parent.
+    A build's RUN container (``external``) is put in ``build --cgroup-parent`` itself, as Buildah does."""
+    if cfg.external and cfg.cgroup_parent.strip("/"):
+        return "/" + cfg.cgroup_parent.strip("/")
     return stored_cgroups_path(cfg.cgroup_parent, ctr_id)
 
 

@@ -157,8 +157,8 @@ def _shared_shm(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfi
     if any(m.destination == "/dev/shm" for m in mounts) or svc.engine.config.rootless:
         return []
     opts = ("rbind", "rprivate", "nosuid", "noexec", "nodev")
-    if "ipc" not in namespaces:
-        return [Mount("/dev/shm", "bind", "/dev/shm", opts)]
+    if "ipc" not in namespaces:  # a build's RUN keeps its own /dev/shm of --shm-size, as Buildah's
+        return [] if cfg.external else [Mount("/dev/shm", "bind", "/dev/shm", opts)]
     shm = svc.paths(rec.id).rundir / "shm"
     if cfg.ipc.startswith("container:"):
         source = svc.paths(svc.lookup(cfg.ipc.split(":", 1)[1]).id).rundir / "shm"

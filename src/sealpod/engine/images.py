@@ -209,11 +209,12 @@ class ImageService:
 
     def history(self, name: str) -> list[HistoryEntry]:
         """The image's history, newest first, as Podman shows it: walking down its layers from the top,
-        an entry takes the ID of the oldest image whose top layer is the current layer, once."""
+        an entry takes the ID of the oldest image whose top layer is the current layer, once.
+        An image whose config has no history (``build --omit-history``) has no entries at all."""
         image = self.get(name)
         history = _config(image).get("history") or []
         if not isinstance(history, list) or not history:
-            return self._layer_history(image)
+            return []
         by_top: dict[str, list[ImageRecord]] = {}
         for img in sorted(self.store.list_images(), key=lambda i: i.stored):
             if img.top_layer:
@@ -238,15 +239,6 @@ class ImageService:
             entries.append(HistoryEntry(id=entry_id, created=_epoch(item.get("created")),
                                         created_by=str(item.get("created_by", "")), size=size,
                                         comment=str(item.get("comment", "")), tags=tags))
-        return entries
-
-    def _layer_history(self, image: ImageRecord) -> list[HistoryEntry]:
-        """An image without history (an import of old): one entry per layer."""
-        entries = [HistoryEntry("<missing>", None, "", self.store.get_layer(lay).uncompressed_size, "")
-                   for lay in reversed(image.layers)]
-        if entries:
-            top = entries[0]
-            entries[0] = HistoryEntry(image.id, top.created, top.created_by, top.size, top.comment, image.names)
         return entries
 
     # --- names ----------------------------------------------------------------------
