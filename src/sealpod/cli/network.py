@@ -29,7 +29,7 @@ def _fail(errors: list[SealpodError]) -> int:
 def _setup_create(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
     a("name", nargs="?", metavar="NAME")
-    a("-d", "--driver", default="bridge", help="driver to manage the network (bridge, macvlan, ipvlan)")
+    a("-d", "--driver", default="bridge", help="driver to manage the network (bridge, macvlan)")
     a("--subnet", action="append", default=[], help="subnets in CIDR format")
     a("--gateway", action="append", default=[], help="IPv4 or IPv6 gateway for the subnet")
     a("--ip-range", action="append", default=[], help="allocate container IP from range")

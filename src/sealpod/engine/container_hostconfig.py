@@ -71,7 +71,8 @@ def host_config(svc: ContainerService, rec: ContainerRecord, *, log_path: str,
         "OomKillDisable": bool(cfg.get("oom_kill_disable")),
         **({"Init": True} if cfg.get("init") else {}),  # Go's omitempty
         "PidsLimit": max(cfg["pids_limit"], 0) if cfg.get("pids_limit") is not None else (  # -1 shows as 0
-            0 if svc.engine.config.rootless else conf.containers.pids_limit or 0),
+            0 if svc.engine.config.rootless or rec.pod_id and rec.id in svc.engine.pods.infra_ids()  # infra: none
+            else conf.containers.pids_limit or 0),
         "Ulimits": ulimits(oci, conf.containers.default_ulimits, cfg.get("ulimits") or ()),
         "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "CgroupConf": dict(cfg.get("cgroup_conf") or {}) or None,

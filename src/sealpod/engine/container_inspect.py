@@ -285,7 +285,9 @@ def podman_network_settings(svc: ContainerService, rec: ContainerRecord, infra: 
     # networks, aliases included, as Podman
     shared = source is not rec and mode.startswith("container:") and \
         rec.state in ("running", "paused") and source.state in ("running", "paused")
-    base = network_settings(svc, source if shared else rec)
+    # stopped: the networks it will share, without addresses, as Podman shows them
+    base = network_settings(svc, source, live=shared) if source is not rec and mode.startswith("container:") \
+        else network_settings(svc, rec)
     status = svc.engine.networks.status_of(source) if source.state in ("running", "paused") and \
         rec.state in ("running", "paused") else None
     from sealpod.engine.port_alloc import port_map

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sealpod.engine.container_state import ContainerRecord, State
-from sealpod.errors import InvalidArgument
+from sealpod.errors import InvalidArgument, SealpodError
 from sealpod.utils.record import dataclass
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -210,13 +210,14 @@ def inspect(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
 
 
 
-def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
-    """Docker's and Podman's ``NetworkSettings``: addresses and ports of the current run."""
+def network_settings(svc: ContainerService, rec: ContainerRecord, *, live: bool = True) -> dict[str, Any]:
+    """Docker's and Podman's ``NetworkSettings``: addresses and ports of the current run (``live``:
+    if there is one; without, what a stopped container shows)."""
     from sealpod.engine.port_alloc import port_map
 
-    status = svc.engine.networks.status_of(rec) if rec.state in ("running", "paused") else None
-    # not running: the host ports chosen at create, as Podman shows them; exposed ports null, as Docker
-    ports: dict[str, Any] = port_map(rec.config, rec.spec, any_ip="0.0.0.0")
+    status = svc.engine.networks.status_of(rec) if live and rec.state in ("running", "paused") else None
+    # not running: the host ports chosen at create, as Podman shows them (any address: ""); exposed ports null
+    ports: dict[str, Any] = port_map(rec.config, rec.spec)
     if status is not None:
         ports = {k: v for k, v in ports.items() if v is None}
         for p in status.ports:
@@ -247,6 +248,25 @@ def network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, A
                                                                "GlobalIPv6Address", "MacAddress")},
             "IPPrefixLen": first.get("IPPrefixLen", 0), "GlobalIPv6PrefixLen": first.get("GlobalIPv6PrefixLen", 0),
             "Networks": networks}
+
+
+def docker_network_settings(svc: ContainerService, rec: ContainerRecord) -> dict[str, Any]:
+    """The Docker API's ``NetworkSettings``: a container in another's network namespace (a pod
+    member, ``--network container:X``) shows that one's networks and ports (addresses while both
+    run), as Podman's compat API shows them (it converts its own inspect)."""
+    mode = rec.config.get("network") or ""
+    owner_id = mode.removeprefix("container:") if mode.startswith("container:") else ""
+    owner = None
+    if owner_id and owner_id != rec.id:
+        try:
+            owner = svc.lookup(owner_id)
+        except SealpodError:
+            pass
+    if owner is None:
+        return network_settings(svc, rec)
+    live = ("running", "paused")
+    # stopped: the networks it will share, with no address, as Podman shows them
+    return network_settings(svc, owner, live=rec.state in live and owner.state in live)
 
 
 def endpoint_addresses(a: Attachment) -> dict[str, Any]:

@@ -393,13 +393,14 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     extras = extra_params(svc, rec, cfg, rootfs, user, mounts, annotations)
     mounts += extras.pop("mounts")
     env = merge_env(env, extras.pop("env"))
+    infra = bool(rec.pod_id) and rec.id in svc.engine.pods.infra_ids()  # Podman's infra: no pids limit, no groups
     resources = Resources(
         memory=cfg.memory, memory_swap=default_memory_swap(cfg.memory, cfg.memory_swap), cpu_shares=cfg.cpu_shares,
         cpu_quota=int(cfg.cpus * 100000) if cfg.cpus else cfg.cpu_quota,
         cpu_period=100000 if cfg.cpus else cfg.cpu_period,
         cpuset_cpus=cfg.cpuset_cpus,
         # --pids-limit -1 (none) is 0 in Podman's spec: runc then leaves pids.max as the parent has it
-        pids_limit=max(cfg.pids_limit, 0) if cfg.pids_limit is not None else (conf.pids_limit or None),
+        pids_limit=max(cfg.pids_limit, 0) if cfg.pids_limit is not None else None if infra else conf.pids_limit or None,
         block_io=block_io(cfg), **extras.pop("resources"))
     rootless = svc.engine.config.rootless
     if rootless:  # no delegated cgroup to put limits in: none asked for (create refuses them), none set
@@ -414,7 +415,8 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     mounts, env, masks = _systemd_and_sockets(svc, rec, cfg, mounts, env, notify_socket)
     return SpecParams(
         rootfs=os.fspath(rootfs), args=tuple(static["command"]), env=tuple(env), cwd=static.get("workdir") or "/",
-        uid=user.uid, gid=user.gid, additional_gids=tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
+        uid=user.uid, gid=user.gid,
+        additional_gids=() if infra else tuple(dict.fromkeys([user.gid, *user.additional_gids, *groups])),
         umask=int(cfg.umask or conf.umask or "0022", 8), terminal=cfg.tty,
         # a joined UTS namespace (another container's, a pod's) has its name already: Podman sets none
         hostname="" if cfg.uts.startswith("container:") or (cfg.uts == "host" and not cfg.hostname) else hostname,

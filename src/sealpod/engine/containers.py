@@ -556,9 +556,9 @@ class ContainerService:
         return rw_size(self, ctr_id)
 
     def network_settings(self, rec: ContainerRecord) -> dict[str, Any]:
-        from sealpod.engine.container_report import network_settings
+        from sealpod.engine.container_report import docker_network_settings
 
-        return network_settings(self, rec)
+        return docker_network_settings(self, rec)
 
     def inspect(self, name_or_id: str, *, size: bool = False) -> dict[str, Any]:
         """``size``: with ``SizeRw`` and ``SizeRootFs`` (``inspect --size``), which walk the files."""

@@ -29,9 +29,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 NAME_PATTERN = "[a-zA-Z0-9][a-zA-Z0-9_.-]*"
 _NAME_RE = re.compile(NAME_PATTERN)
-_DRIVERS = ("bridge", "macvlan", "ipvlan")
-_BRIDGE_OPTIONS = ("mtu", "vlan", "isolate", "metric")
-_MACVLAN_OPTIONS = ("mtu", "mode", "metric")
+_DRIVERS = ("bridge", "macvlan")  # Podman 4.3.1 with netavark has no ipvlan
+_BRIDGE_OPTIONS = ("mtu", "vlan", "isolate")  # Podman 4.3.1's: no "metric" yet
+_MACVLAN_OPTIONS = ("mtu", "mode")
 BRIDGE_PREFIX = "podman"
 
 
@@ -230,6 +230,8 @@ def build_network(name: str, opts: CreateOptions, existing: Sequence[Network], *
         raise NetworkExists(f"network name {name} already used: network already exists")
     if opts.driver not in _DRIVERS:
         raise InvalidArgument(f"unsupported driver {opts.driver}: invalid argument")
+    if opts.driver == "macvlan":
+        return _macvlan(name, opts)
     _check_options(opts)
     if len(opts.gateways) > len(opts.subnets):
         raise InvalidArgument("cannot set more gateways than subnets")
@@ -250,12 +252,9 @@ def build_network(name: str, opts: CreateOptions, existing: Sequence[Network], *
         v6 = free_subnet([("fd00::/8", 64)], [*taken, *host_nets])
         subnets.append(Subnet(str(v6), str(v6.network_address + 1)))
     bridge = opts.interface_name
-    if opts.driver == "bridge":
-        if bridge and any(n.network_interface == bridge for n in existing):
-            raise NetworkExists(f"bridge name {bridge} already in use")
-        bridge = bridge or free_bridge(n.network_interface for n in existing)
-    elif not bridge:
-        raise InvalidArgument(f"{opts.driver} driver needs a parent interface: use -o parent=<interface>")
+    if bridge and any(n.network_interface == bridge for n in existing):
+        raise NetworkExists(f"bridge name {bridge} already in use")
+    bridge = bridge or free_bridge(n.network_interface for n in existing)
     return Network(name=name, id=secrets.token_hex(32), driver=opts.driver, network_interface=bridge,
                    created=now_rfc3339(), subnets=subnets,
                    ipv6_enabled=any(s.network.version == 6 for s in subnets), internal=opts.internal,
@@ -263,13 +262,43 @@ def build_network(name: str, opts: CreateOptions, existing: Sequence[Network], *
                    options={k: v for k, v in opts.options.items() if k != "parent"}, labels=dict(opts.labels))
 
 
-def _check_options(opts: CreateOptions) -> None:
-    allowed = _BRIDGE_OPTIONS if opts.driver == "bridge" else (*_MACVLAN_OPTIONS, "parent")
+def _macvlan(name: str, opts: CreateOptions) -> Network:
+    """A macvlan network as Podman 4.3.1 with netavark makes one: the parent (if named) must exist,
+    there must be a subnet (netavark has no DHCP yet) and none is picked or checked for overlap;
+    no parent means netavark's choice, the interface of the default route."""
+    parent = opts.interface_name
+    if parent and ("/" in parent or parent in (".", "..") or not (Path("/sys/class/net") / parent).exists()):
+        raise InvalidArgument(f"parent interface {parent} does not exist")
+    if not opts.subnets:
+        raise InvalidArgument("macvlan driver needs at least one subnet specified, DHCP is not yet supported "
+                              "with netavark")
     for key, value in opts.options.items():
-        if key not in allowed:
+        if key == "mode" and value not in ("", "bridge", "private", "vepa", "passthru"):
+            raise InvalidArgument(f'unknown macvlan mode "{value}"')
+        if key not in _MACVLAN_OPTIONS and key != "parent":
+            raise InvalidArgument(f"unsupported macvlan network option {key}")
+        if key == "mtu" and not value.isdigit():
+            raise InvalidArgument(f'strconv.Atoi: parsing "{value}": invalid syntax')
+    if len(opts.gateways) > len(opts.subnets):
+        raise InvalidArgument("cannot set more gateways than subnets")
+    if len(opts.ip_ranges) > len(opts.subnets):
+        raise InvalidArgument("cannot set more ranges than subnets")
+    subnets = [_subnet_of(s, opts.ip_ranges[i] if i < len(opts.ip_ranges) else "",
+                          opts.gateways[i] if i < len(opts.gateways) else "")
+               for i, s in enumerate(opts.subnets)]
+    return Network(name=name, id=secrets.token_hex(32), driver="macvlan", network_interface=parent,
+                   created=now_rfc3339(), subnets=subnets,
+                   ipv6_enabled=opts.ipv6 or any(s.network.version == 6 for s in subnets), internal=opts.internal,
+                   dns_enabled=not opts.disable_dns,
+                   options={k: v for k, v in opts.options.items() if k != "parent"}, labels=dict(opts.labels))
+
+
+def _check_options(opts: CreateOptions) -> None:
+    for key, value in opts.options.items():
+        if key not in _BRIDGE_OPTIONS:
             raise InvalidArgument(f"unsupported {opts.driver} network option {key}")
-        if key in ("mtu", "vlan", "metric") and not value.isdigit():
-            raise InvalidArgument(f'parsing "{value}": invalid syntax')
+        if key in ("mtu", "vlan") and not value.isdigit():
+            raise InvalidArgument(f'strconv.Atoi: parsing "{value}": invalid syntax')
 
 
 def default_network(name: str, subnet: str, bridge: str) -> Network:

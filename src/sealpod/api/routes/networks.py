@@ -90,7 +90,10 @@ def _docker_create_options(body: dict[str, Any]) -> dict[str, Any]:
     configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict)]
     options = string_map(body.get("Options"), "Options")
     bridge = options.pop("com.docker.network.bridge.name", "")
-    return {"driver": string_field(body, "Driver") or "bridge",
+    driver = string_field(body, "Driver") or "bridge"
+    if driver != "bridge":  # a macvlan's parent; Podman's compat API turns DNS on for bridges only
+        bridge = options.get("parent", "")
+    return {"driver": driver, "disable_dns": driver != "bridge",
             "subnets": tuple(t for c in configs if (t := string_field(c, "Subnet"))),
             "gateways": tuple(t for c in configs if (t := string_field(c, "Gateway"))),
             "ip_ranges": tuple(t for c in configs if (t := string_field(c, "IPRange"))),

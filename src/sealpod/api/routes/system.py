@@ -70,7 +70,7 @@ def info(req: Request) -> Response:
     doc = {
         "ID": "", **_counts(req), "Images": store["imageStore"]["number"], "Driver": store["graphDriverName"],
         "DriverStatus": [[k, v] for k, v in store["graphStatus"].items()], "DockerRootDir": store["graphRoot"],
-        "Plugins": {"Volume": ["local"], "Network": ["bridge", "macvlan", "ipvlan"], "Log": ["k8s-file", "none"]},
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "macvlan"], "Log": ["k8s-file", "none"]},
         "MemoryLimit": True, "SwapLimit": True, "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True,
         "CPUSet": True, "PidsLimit": True, "IPv4Forwarding": True, "Debug": False, "NFd": 0,
         "OomKillDisable": False, "NGoroutines": 0, "SystemTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
