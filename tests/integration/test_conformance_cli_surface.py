@@ -203,3 +203,9 @@ def test_image_sign_reads_through_registries_conf_location(tmp_path: Path, seede
         assert len(found) == 1 and re.fullmatch(r"sealtest/tiny@sha256=[0-9a-f]{64}/signature-1", found[0])
     finally:
         proc_run(["gpgconf", "--kill", "all"], env=gpg_env, check=False)
+
+
+def test_pod_create_help_lists_infra_conmon_pidfile(tmp_path: Path) -> None:
+    """Podman 4.3.1's pod create --help lists --infra-conmon-pidfile (generate systemd --new units use it)."""
+    out = SealpodRunner(tmp_path).run("pod", "create", "--help").stdout
+    assert re.search(r"--infra-conmon-pidfile string +path to the file that will receive the PID of conmon", out)

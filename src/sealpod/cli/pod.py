@@ -34,7 +34,7 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("--infra-command", default="", help="the command to run in the infra container")
     a("--infra-image", default="", help="the image of the infra container")
     a("--infra-name", default="", help="the name of the infra container")
-    a("--infra-conmon-pidfile", default="", help=argparse.SUPPRESS)
+    a("--infra-conmon-pidfile", default="", help="path to the file that will receive the PID of conmon")
     a("--pod-id-file", default="", help="write the pod ID to the file")
     a("--userns", default="", help="user namespace to use")
     a("-v", "--volume", action="append", default=[], help="bind mount a volume into every container of the pod")

@@ -36,8 +36,6 @@ def _drop_flags(p: argparse.ArgumentParser, names: frozenset[str]) -> None:
     defaults: dict[str, Any] = {}
     for action in list(p._actions):
         if names.isdisjoint(action.option_strings):
-            if "--infra-conmon-pidfile" in action.option_strings:  # pod clone lists it, pod create hides it
-                action.help = "path to the file that will receive the PID of conmon"
             continue
         p._remove_action(action)
         for group in p._action_groups:
