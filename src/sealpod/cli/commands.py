@@ -107,6 +107,7 @@ COMMANDS: dict[str, CommandRef] = {
     "search": _image("search"), "image search": _image("search"),
     "save": _image("save"), "image save": _image("save"),
     "load": _image("load"), "image load": _image("load"),
+    "image scp": CommandRef("sealpod.cli.image_scp", "scp"),
     "image trust show": CommandRef("sealpod.cli.trust", "trust show"),
     "image trust set": CommandRef("sealpod.cli.trust", "trust set"),
     "image sign": CommandRef("sealpod.cli.trust", "sign"),
