@@ -7,6 +7,7 @@ tests' bridges, and what is tested is the API, not networking (test_pods.py does
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,7 +78,12 @@ def test_raw_shapes(api: ApiService, client: podman.PodmanClient) -> None:
     status, report = _call(api, "POST", "/pods/rawpod/start")
     assert status == 200 and report == {"Errs": None, "Id": pod_id}
     assert _call(api, "POST", "/pods/rawpod/start")[0] == 304
-    status, top = _call(api, "GET", "/pods/rawpod/top")
+    deadline = time.monotonic() + 10  # started means past runc's exec fifo: the exec of catatonit may still come
+    while True:
+        status, top = _call(api, "GET", "/pods/rawpod/top")
+        if any("catatonit" in " ".join(p) for p in top.get("Processes") or ()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert status == 200 and "PID" in top["Titles"] and any("catatonit" in " ".join(p) for p in top["Processes"])
     assert _call(api, "POST", "/pods/rawpod/pause")[1]["Id"] == pod_id
     assert _call(api, "GET", "/pods/rawpod/json")[1]["State"] == "Paused"
