@@ -147,8 +147,7 @@ def string_field(doc: dict[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         kind = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}.get(type(value), "value")
-        raise InvalidArgument(f'decoding request body: json: cannot unmarshal {kind} into Go struct field "{key}" '
-                              "of type string")
+        raise InvalidArgument(f"decoding request body: json: cannot unmarshal {kind} into field {key} of type string")
     return value
 
 

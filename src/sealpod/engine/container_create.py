@@ -143,8 +143,10 @@ def create(svc: ContainerService, config: ContainerConfig, *, image_id: str | No
             **resolve_userns(svc.engine, config, svc.list_containers, image)}, "pod_id": pod_id})
         from sealpod.engine.port_alloc import with_host_ports  # -p 80, -P: host ports chosen now, as Podman
 
-        config = with_host_ports(svc.db.db.conn, config, rec.spec.get("exposed_ports") or ())
-        rec = ContainerRecord(**{**rec.__dict__, "config": config.to_json()})
+        chosen = with_host_ports(svc.db.db.conn, config, rec.spec.get("exposed_ports") or ())
+        if chosen is not config:
+            config = chosen
+            rec = ContainerRecord(**{**rec.__dict__, "config": config.to_json()})
         for attempt in range(8):
             try:
                 svc.db.add(rec)

@@ -24,14 +24,7 @@ def image_seccomp(policy: str, image_labels: Mapping[str, str]) -> dict[str, Any
     text = image_labels.get(SECCOMP_LABEL)
     if not text:
         raise SpecRefused("no seccomp policy defined by image")
-    import json
-
-    try:
-        profile = json.loads(text)
-    except ValueError as e:
-        raise SpecRefused(f"loading seccomp profile failed: decoding seccomp profile failed: {e}") from None
-    if not isinstance(profile, dict):
-        raise SpecRefused("loading seccomp profile failed: decoding seccomp profile failed: not a JSON object")
+    profile = _decode_profile(text, "")
     rules = profile.get("syscalls") or []
     actions = [profile.get("defaultAction"), *(r.get("action") if isinstance(r, dict) else None for r in rules)]
     bad = next((a for a in actions if a not in _ACTIONS), "") if isinstance(rules, list) else "syscalls"
@@ -66,20 +59,26 @@ def create_seccomp(policy: str, image_labels: Mapping[str, str], security_opts: 
 
 
 def _check_profile(path: str) -> None:
-    import json
-
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
         raise SpecRefused(f"opening seccomp profile failed: open {path}: {(e.strerror or '').lower()}") from None
+    _decode_profile(text, f" ({path})")
+
+
+def _decode_profile(text: str, where: str) -> dict[str, Any]:
+    """A profile's JSON object; ``where`` is Podman's `` (PATH)`` after "loading seccomp profile"."""
+    import json
+
     try:
         profile = json.loads(text)
     except ValueError as e:
-        raise SpecRefused(f"loading seccomp profile ({path}) failed: decoding seccomp profile failed: {e}") from None
+        raise SpecRefused(f"loading seccomp profile{where} failed: decoding seccomp profile failed: {e}") from None
     if not isinstance(profile, dict):
-        raise SpecRefused(f"loading seccomp profile ({path}) failed: decoding seccomp profile failed: "
-                              "not a JSON object")
+        raise SpecRefused(f"loading seccomp profile{where} failed: decoding seccomp profile failed: "
+                          "not a JSON object")
+    return profile
 
 
 def seccomp_spec(privileged: bool, mode: str, caps: tuple[str, ...],

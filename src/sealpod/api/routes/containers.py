@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from sealpod.api.http import Request, Response, Router, error_body, json_response, no_content
+from sealpod.api.http import Request, Response, Router, error_body, json_response, no_content, string_field
 from sealpod.api.routes import container_create
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
 from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage, NotFound
@@ -471,9 +471,7 @@ def update(req: Request) -> Response:
             raise InvalidArgument(f"decoding request body: json: cannot unmarshal number {value} into field "
                                   f"{key} of type uint64")
     for key in ("CpusetCpus", "CpusetMems"):
-        if body.get(key) is not None and not isinstance(body.get(key), str):
-            raise InvalidArgument(f"decoding request body: json: cannot unmarshal {type(body[key]).__name__} "
-                                  f"into field {key} of type string")
+        string_field(body, key)
     nano = body.get("NanoCpus") or 0
     opts = UpdateOptions(
         memory=body.get("Memory") or None, memory_swap=body.get("MemorySwap") or None,
