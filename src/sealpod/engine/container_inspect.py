@@ -8,25 +8,17 @@ Go's nil slices and maps are ``null``.  The Docker and Libpod APIs start from th
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from sealpod.engine.container_rootfs import rootfs_of
 from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import SealpodError
+from sealpod.utils.timefmt import ZERO_TIME, rfc3339
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 
     from sealpod.engine.containers import ContainerService
-
-_ZERO_TIME = "0001-01-01T00:00:00Z"
-
-
-def rfc3339(ts: float) -> str:
-    if not ts:
-        return _ZERO_TIME
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def public_state(state: str) -> str:
@@ -121,7 +113,7 @@ def _state(svc: ContainerService, rec: ContainerRecord, oci: dict[str, Any]) -> 
     cgroup = _cgroup_path(oci) if running else ""
     if cgroup:
         state["CgroupPath"] = cgroup
-    state.update({"CheckpointedAt": _ZERO_TIME, "RestoredAt": _ZERO_TIME})
+    state.update({"CheckpointedAt": ZERO_TIME, "RestoredAt": ZERO_TIME})
     return state
 
 

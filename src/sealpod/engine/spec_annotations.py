@@ -69,7 +69,7 @@ def pod_infra_id(svc: ContainerService, rec: ContainerRecord) -> str:
 def spec_annotations(svc: ContainerService, rec: ContainerRecord) -> dict[str, str]:
     """config.json's annotations: Podman's own, then the user's (``--annotation`` wins over them),
     sorted by key as Podman's JSON has them."""
-    from sealpod.engine.container_inspect import rfc3339
+    from sealpod.utils.timefmt import rfc3339
 
     cfg = rec.config
     out = creation_annotations(cfg, rec.pod_id, pod_infra_id(svc, rec), rec.id)
