@@ -94,8 +94,12 @@ def test_pod_communicating_between_pods(sp: SealpodRunner) -> None:
     assert len(sp.run("pod", "inspect", "podcomm").stdout.splitlines()) >= 10
     listener = sp.run("run", "-d", "--pod", "podcomm", IMAGE, "nc", "-l", "-p", "5678").stdout.strip()
     assert sp.run("ps", "--format", "{{.Pod}}").stdout == f"{pod[:12]}\n{pod[:12]}\n"
+    # The listener's stdin is /dev/null, so it half-closes at once; a talker reading a pipe could see that EOF
+    # before `echo` wrote and leave without sending. A file is readable from the start, and busybox nc reads
+    # stdin before the socket.
     for _ in range(50):  # until the listener listens: the talker's nc fails while nothing does
-        if sp.run("run", "--rm", "--pod", "podcomm", IMAGE, "sh", "-c", "echo hi-there | nc 127.0.0.1 5678",
+        if sp.run("run", "--rm", "--pod", "podcomm", IMAGE, "sh", "-c",
+                  "echo hi-there > /tmp/msg && nc 127.0.0.1 5678 < /tmp/msg",
                   check=False).returncode == 0:
             break
         time.sleep(0.1)
