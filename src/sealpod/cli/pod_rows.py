@@ -6,6 +6,7 @@ import sys
 import time
 
 from sealpod.cli.image_rows import created_since
+from sealpod.utils.timefmt import rfc3339
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -24,12 +25,6 @@ def default_format(names: bool, ids: bool, statuses: bool, ns: bool = False) -> 
                              ("{{.ContainerStatuses}}", statuses)) if on]
     tail = ["{{.Cgroup}}", "{{.Namespace}}"] if ns else []
     return "table " + "\t".join(cols + extra + tail + ([] if extra else ["{{.NumberOfContainers}}"]))
-
-
-def _rfc3339(ts: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class PodRow:
@@ -109,7 +104,7 @@ class PodRow:
         return {
             "Cgroup": self.Cgroup, "Containers": [{"Id": c.id, "Names": c.name, "Status": c.state}
                                                   for c in s.containers],
-            "Created": _rfc3339(s.created), "Id": s.id, "InfraId": s.infra_id, "Name": s.name, "Namespace": "",
+            "Created": rfc3339(s.created), "Id": s.id, "InfraId": s.infra_id, "Name": s.name, "Namespace": "",
             "Networks": list(s.networks), "Status": s.status, "Labels": dict(s.labels),
         }
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sealpod.utils.record import dataclass, field
+from sealpod.utils.timefmt import rfc3339_nano
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class Event:
         for key, value in (("ID", self.id), ("Image", self.image), ("Name", self.name)):
             if value:
                 doc[key] = value
-        doc.update({"Status": self.action, "Time": rfc3339(self.time_ns), "Type": self.type})
+        doc.update({"Status": self.action, "Time": rfc3339_nano(self.time_ns), "Type": self.type})
         if self.pod_id:
             doc["PodID"] = self.pod_id
         doc["Attributes"] = self.labels or ({} if self.type == "container" else None)  # Podman: a map for containers
@@ -107,14 +108,6 @@ class Event:
         if self.type == "image":
             return f"{when} {self.type} {self.action} {ident} {self.name}"
         return f"{when} {self.type} {self.action} {self.name or ident}"
-
-
-def rfc3339(ns: int) -> str:
-    """Go's RFC3339Nano in UTC: trailing zeros of the fraction dropped."""
-    secs, frac = divmod(ns, 1_000_000_000)
-    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
-    tail = f".{frac:09d}".rstrip("0").rstrip(".")
-    return f"{base}{tail}Z"
 
 
 def go_time(ns: int) -> str:

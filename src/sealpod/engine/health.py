@@ -22,6 +22,7 @@ from pathlib import Path
 from sealpod.engine.container_state import ContainerRecord, State
 from sealpod.errors import ContainerStateInvalid, InvalidArgument, NoSuchContainer, SealpodError
 from sealpod.utils.record import dataclass
+from sealpod.utils.timefmt import rfc3339
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class HealthService:
         started = time.time()
         code, output = self._exec(rec, hc)
         ended = time.time()
-        entry = {"Start": _rfc3339(started), "End": _rfc3339(ended), "ExitCode": code, "Output": output}
+        entry = {"Start": rfc3339(started), "End": rfc3339(ended), "ExitCode": code, "Output": output}
         in_start_period = hc.get("StartPeriod", 0) > 0 and (started - rec.started_at) * SECOND < hc["StartPeriod"]
         with self._locked(rec.id) as path:
             doc = self.state(rec.id) or {"Status": STARTING, "FailingStreak": 0, "Log": []}
@@ -306,12 +307,6 @@ class HealthService:
         with contextlib.suppress(OSError):
             os.killpg(pgid, signal.SIGKILL)
         self._file(ctr_id, _TIMER_FILE).unlink(missing_ok=True)
-
-
-def _rfc3339(ts: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 __all__ = ["ON_FAILURE", "CheckResult", "HealthService", "config_report", "effective", "parse_duration",

@@ -19,6 +19,7 @@ from sealpod.engine.entities import (
 )
 from sealpod.errors import Conflict, ImageInUse, InvalidArgument, NoSuchImage, SealpodError
 from sealpod.storage.records import ImageRecord
+from sealpod.utils.timefmt import rfc3339_seconds
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -45,12 +46,6 @@ def _epoch(created: str | None) -> int:
         return int(datetime.fromisoformat(text).timestamp())
     except ValueError:
         return 0
-
-
-def _rfc3339(seconds: int) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def _config(image: ImageRecord) -> dict[str, Any]:
@@ -143,7 +138,7 @@ class ImageService:
         created = _epoch(image.created)
         return ImageSummary(
             id=image.id, names=image.names, repo_digests=tuple(repo_digests(image)),
-            digest=image.manifest_digest or "", created=created, created_at=_rfc3339(created),
+            digest=image.manifest_digest or "", created=created, created_at=rfc3339_seconds(created),
             size=image.size, labels=dict(labels), containers=len(self.engine.image_users(image.id)),
             dangling=not image.names, history=image.names_history, parent_id=parent_id,
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 from sealpod.engine.pods import PodContainer, PodRecord, PodSummary
 from sealpod.errors import ContainerStateInvalid, InvalidArgument
+from sealpod.utils.timefmt import rfc3339
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -127,10 +127,6 @@ def filtered(found: list[PodSummary], filters: Sequence[str]) -> list[PodSummary
         by_key.setdefault(key, []).append(_filter(key, value))
     return [s for s in found if all(any(p(s) for p in preds) if k != "label" else all(p(s) for p in preds)
                                     for k, preds in by_key.items())]
-
-
-def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _infra_config(svc: PodService, pod: PodRecord, infra: ContainerRecord | None) -> dict[str, Any]:

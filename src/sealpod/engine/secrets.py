@@ -220,7 +220,7 @@ class SecretService:
         return secret.id
 
     def inspect(self, secret: Secret) -> dict[str, Any]:
-        from sealpod.engine.volumes import rfc3339
+        from sealpod.utils.timefmt import rfc3339_local as rfc3339
 
         return {"ID": secret.id, "CreatedAt": rfc3339(secret.created), "UpdatedAt": rfc3339(secret.updated),
                 "Spec": {"Name": secret.name, "Driver": {"Name": secret.driver, "Options": dict(secret.options)},

@@ -35,6 +35,7 @@ from sealpod.errors import (
     VolumeInUse,
 )
 from sealpod.utils.record import dataclass, field
+from sealpod.utils.timefmt import rfc3339_local
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -198,17 +199,6 @@ def resolve_in_root(root: Path, path: str) -> Path:
     return root.joinpath(*done)
 
 
-def rfc3339(ts: float) -> str:
-    """Go's RFC 3339 with nanoseconds, trailing zeros trimmed, local zone (``Z`` for UTC)."""
-    from datetime import datetime
-
-    text = datetime.fromtimestamp(ts).astimezone().isoformat(timespec="microseconds")
-    stamp, frac_zone = text.split(".", 1)
-    frac, zone = frac_zone[:6].rstrip("0"), frac_zone[6:]
-    zone = "Z" if zone in ("+00:00", "-00:00") else zone
-    return f"{stamp}{'.' + frac if frac else ''}{zone}"
-
-
 @dataclass(frozen=True)
 class Volume:
     name: str
@@ -233,7 +223,7 @@ def inspect_doc(vol: Volume, mountpoint: Path) -> dict[str, Any]:
     """Podman 4's ``volume inspect`` document, keys in its order, empty optional ones left out."""
     local = vol.local
     doc: dict[str, Any] = {"Name": vol.name, "Driver": vol.driver, "Mountpoint": os.fspath(mountpoint),
-                           "CreatedAt": rfc3339(vol.created), "Labels": dict(vol.labels), "Scope": "local",
+                           "CreatedAt": rfc3339_local(vol.created), "Labels": dict(vol.labels), "Scope": "local",
                            "Options": dict(sorted(vol.options.items()))}
     # as Podman: the ids of the user its first container ran as (the mount point chowned for it), else -o uid=/gid=
     uid, gid = vol.chowned or (0, 0)

@@ -14,11 +14,11 @@ import re
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sealpod.errors import InvalidArgument, NetworkExists, NoSuchNetwork
 from sealpod.utils.record import dataclass, field
+from sealpod.utils.timefmt import now_rfc3339
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -146,10 +146,6 @@ def parse_ip(text: str, what: str = "IP address") -> IPAddress:
 def _network_id(name: str) -> str:
     """Podman's default network has the ID sha256("podman"); others get a random one."""
     return hashlib.sha256(name.encode()).hexdigest()
-
-
-def now_rfc3339() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def overlaps(a: IPNetwork, b: IPNetwork) -> bool:

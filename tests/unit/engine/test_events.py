@@ -13,8 +13,9 @@ import pytest
 
 from sealpod.engine import Engine, GlobalFlags
 from sealpod.engine import events as events_mod
-from sealpod.engine.events import Event, EventLog, go_time, matches, parse_filters, rfc3339
+from sealpod.engine.events import Event, EventLog, go_time, matches, parse_filters
 from sealpod.errors import InvalidArgument
+from sealpod.utils.timefmt import rfc3339_nano as rfc3339
 
 T = 1_764_338_400_123_456_700  # 2025-11-28 14:00:00.1234567 UTC
 

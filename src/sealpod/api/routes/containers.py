@@ -19,6 +19,7 @@ from sealpod.api.http import Request, Response, Router, error_body, json_respons
 from sealpod.api.routes import container_create
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
 from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage, NotFound
+from sealpod.utils.timefmt import rfc3339
 from sealpod.utils.units import human_duration
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 def _image_id(image_id: str) -> str:
     return image_id if not image_id or image_id.startswith("sha256:") else f"sha256:{image_id}"
-
-
 
 
 def docker_status(state: str, exit_code: int | None, started: float, finished: float) -> str:
@@ -70,7 +69,7 @@ def _ps_entry(req: Request, s: Any) -> dict[str, Any]:
 def _libpod_ps_entry(s: Any) -> dict[str, Any]:
     """Podman's ListContainer: ``Created`` is a time (RFC 3339), ports are its PortMapping."""
     doc: dict[str, Any] = s.to_json()
-    doc["Created"] = _rfc3339(s.created)
+    doc["Created"] = rfc3339(s.created)
     doc["Status"] = s.health  # the client appends it: "Up 3 seconds (healthy)"
     doc["Ports"] = [{"host_ip": p.host_ip, "container_port": p.container_port, "host_port": p.host_port,
                      "range": p.range, "protocol": p.protocol} for p in s.ports] or None
@@ -200,8 +199,6 @@ def remove(req: Request) -> Response:
 def exists(req: Request) -> Response:
     req.engine.containers.lookup(req.params["id"], external=req.flag("external"))  # a build's: with external
     return no_content()
-
-
 
 
 def _signal_name(num: int) -> str:
@@ -490,10 +487,6 @@ def prune(req: Request) -> Response:
     return json_response({"ContainersDeleted": removed or None, "SpaceReclaimed": 0})
 
 
-def _rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def _cpu(sample: dict[str, Any]) -> dict[str, Any]:
     return {"cpu_usage": {"total_usage": sample["cpu_usage_ns"], "percpu_usage": None,
                           "usage_in_kernelmode": 0, "usage_in_usermode": 0},
@@ -509,8 +502,8 @@ def docker_stats(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str
                                "io_service_time_recursive", "io_wait_time_recursive", "io_merged_recursive",
                                "io_time_recursive", "sectors_recursive")}
     return {
-        "name": f"/{now['name']}", "id": now["id"], "read": _rfc3339(now["read"]),
-        "preread": _rfc3339(before["read"]) if before else "0001-01-01T00:00:00Z",
+        "name": f"/{now['name']}", "id": now["id"], "read": rfc3339(now["read"]),
+        "preread": rfc3339(before["read"]) if before else "0001-01-01T00:00:00Z",
         "pids_stats": {"current": now["pids"], **({"limit": now["pids_limit"]} if now["pids_limit"] else {})},
         "blkio_stats": blkio, "num_procs": 0, "storage_stats": {}, "cpu_stats": _cpu(now),
         "precpu_stats": _cpu(before) if before else empty_cpu,

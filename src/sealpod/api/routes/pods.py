@@ -137,7 +137,7 @@ def create(req: Request) -> Response:
 
 
 def _summary_json(s: PodSummary) -> dict[str, Any]:
-    from sealpod.engine.pod_report import rfc3339
+    from sealpod.utils.timefmt import rfc3339
 
     return {"Cgroup": "/sealpod_parent", "Containers": [{"Id": c.id, "Names": c.name, "Status": c.state}
                                                          for c in s.containers],

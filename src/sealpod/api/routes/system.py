@@ -97,7 +97,7 @@ def _repo_tag(name: str) -> tuple[str, str]:
 
 def _libpod_df(req: Request) -> Response:
     """Podman's SystemDfReport: one image row per name, times in RFC 3339, volumes by name."""
-    from sealpod.engine.events import rfc3339
+    from sealpod.utils.timefmt import rfc3339_nano as rfc3339
 
     usage = req.engine.system.df()
     commands = {c.id: list(c.command) for c in req.engine.containers.summaries(all_containers=True)}
