@@ -115,5 +115,15 @@ def build(req: Request) -> Response:
     return _streamed(req, work, early_errors=False)
 
 
+def prune_cache(req: Request) -> Response:
+    """``POST /build/prune``: ``docker system prune`` and ``docker builder prune`` call it. Builds
+    here keep no cache apart from images, which ``/images/prune`` removes, so nothing is deleted."""
+    from sealpod.api.http import json_response
+
+    req.filter_specs()  # a malformed filter is still a 400, as everywhere else
+    return json_response({"CachesDeleted": [], "SpaceReclaimed": 0})
+
+
 def register(r: Router) -> None:
     r.add("POST", "/build", build)
+    r.add("POST", "/build/prune", prune_cache)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sealpod.api.http import Request, Response, Router, error_body, json_response, no_content, string_field
 from sealpod.api.routes import container_create
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
-from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage, NotFound
+from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage, NotFound, OCIRuntimeError
 from sealpod.utils.timefmt import rfc3339
 from sealpod.utils.units import human_duration
 
@@ -330,7 +330,14 @@ def attach(req: Request) -> Response:
     if req.libpod and str(rec.state) in ("stopped", "exited"):
         # podman-remote's `start -a` attaches before it starts: Podman prepares an exited container anew
         req.engine.container_ops.init(rec.id)
-    connected = io_.connect(rec.id)  # before the 101: the client may start the container right after
+    try:
+        connected = io_.connect(rec.id)  # before the 101: the client may start the container right after
+    except OCIRuntimeError:
+        if str(rec.state) != "configured":
+            raise
+        # It cannot even be created in the runtime (no such executable...): the client's start says why,
+        # and `docker run` turns that message into its exit code (127, 126). An attach error would hide it.
+        return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE, hijack=_hang_up)
 
     def bridge(sock: Any) -> None:
         out, err = socket_writers(sock, tty)
@@ -342,6 +349,10 @@ def attach(req: Request) -> Response:
             pass
 
     return Response(200, content_type=RAW_CONTENT_TYPE if tty else MUX_CONTENT_TYPE, hijack=bridge)
+
+
+def _hang_up(sock: Any) -> None:
+    """The hijacked stream of an attach with nothing to stream: closing it ends the client's copy."""
 
 
 def resize(req: Request) -> Response:
