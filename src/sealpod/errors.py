@@ -274,3 +274,10 @@ class SignatureError(SealpodError):
 class SpecRefused(SealpodError):
     """The engine cannot build the container's runtime spec from what it was given (a seccomp policy or
     profile, a cgroup v2 setting on cgroup v1): Podman's create refuses these with exit 125, or 500 by the API."""
+
+
+class RuntimeUpdateFailed(OCIRuntimeError):
+    """``runc update`` refused new limits (the kernel would not take them): Podman reports the failed
+    runtime command with exit 125, not the 126 of a process that cannot start."""
+
+    exit_code = 125

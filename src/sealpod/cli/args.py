@@ -19,6 +19,13 @@ def parse_bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
+def uint(text: str) -> int:
+    """An unsigned integer (the parser words a refusal as cobra's ``strconv.ParseUint`` error)."""
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
 def flag_bool(value: str, flag: str) -> bool:
     """A boolean flag's value given after the parse (``--infra=maybe``), refused in cobra's words."""
     try:

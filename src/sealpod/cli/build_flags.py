@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from sealpod.cli.args import uint
 from sealpod.errors import InvalidArgument
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -102,13 +103,6 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         a(flag, action="store_true", help=text, dest=f"noop_{flag[2:]}")
     for flag in ("--load", "--push"):  # docker buildx's, accepted as Podman's docker alias does not
         a(flag, action="store_true", help=argparse.SUPPRESS, dest=f"noop_{flag[2:]}")
-
-
-def uint(text: str) -> int:
-    """An unsigned integer (the parser words a refusal as cobra's ``strconv.ParseUint`` error)."""
-    if not text.isdigit():
-        raise ValueError(text)
-    return int(text)
 
 
 def registry_flags(args: argparse.Namespace) -> RegistryFlags:

@@ -295,7 +295,10 @@ def _run_unmount(args: argparse.Namespace, ctx: CliContext) -> int:
 
 # --- update / prune / clone ----------------------------------------------------------------
 
-def _resource_flags(p: argparse.ArgumentParser) -> None:
+def _resource_flags(p: argparse.ArgumentParser, *, iops: bool = True) -> None:
+    """The limits ``update`` and ``container clone`` change (clone has no IOPS flags, as Podman's)."""
+    from sealpod.cli.args import uint
+
     a = p.add_argument
     a("-m", "--memory", default=None, help="memory limit (format: <number>[<unit>])")
     a("--memory-swap", default=None, help="swap limit equal to memory plus swap: '-1' for unlimited swap")
@@ -308,10 +311,25 @@ def _resource_flags(p: argparse.ArgumentParser) -> None:
     a("--cpuset-mems", default=None, help="memory nodes (MEMs) in which to allow execution (0-3, 0,1)")
     a("--pids-limit", type=int, default=None, help="tune container pids limit (set -1 for unlimited)")
     a("--memory-swappiness", type=int, default=None, help="tune the container's memory swappiness (0 to 100)")
-    a("--blkio-weight", type=int, default=None, help="block IO relative weight, between 10 and 1000")
+    a("--blkio-weight", default=None,
+      help="block IO weight (relative weight) accepts a weight value between 10 and 1000")
+    a("--blkio-weight-device", action="append", default=[], metavar="DEVICE_NAME:WEIGHT",
+      help="block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)")
+    a("--device-read-bps", action="append", default=[],
+      help="limit read rate (bytes per second) from a device (e.g. --device-read-bps=/dev/sda:1mb)")
+    a("--device-write-bps", action="append", default=[],
+      help="limit write rate (bytes per second) to a device (e.g. --device-write-bps=/dev/sda:1mb)")
+    if iops:
+        a("--device-read-iops", action="append", default=[],
+          help="limit read rate (IO per second) from a device (e.g. --device-read-iops=/dev/sda:1000)")
+        a("--device-write-iops", action="append", default=[],
+          help="limit write rate (IO per second) to a device (e.g. --device-write-iops=/dev/sda:1000)")
+    a("--cpu-rt-period", type=uint, default=None, help="limit the CPU real-time period in microseconds")
+    a("--cpu-rt-runtime", type=int, default=None, help="limit the CPU real-time runtime in microseconds")
 
 
 def _resources(args: argparse.Namespace) -> UpdateOptions:
+    from sealpod.cli.cgroup_flags import device_limit_fields, update_weight
     from sealpod.cli.container_flags import parse_size
     from sealpod.engine.container_ops import UpdateOptions
 
@@ -325,7 +343,8 @@ def _resources(args: argparse.Namespace) -> UpdateOptions:
         memory_reservation=size(args.memory_reservation, "--memory-reservation"), cpus=args.cpus,
         cpu_shares=args.cpu_shares, cpu_period=args.cpu_period, cpu_quota=args.cpu_quota,
         cpuset_cpus=args.cpuset_cpus, cpuset_mems=args.cpuset_mems, pids_limit=args.pids_limit,
-        memory_swappiness=args.memory_swappiness, blkio_weight=args.blkio_weight)
+        memory_swappiness=args.memory_swappiness, blkio_weight=update_weight(args.blkio_weight),
+        cpu_rt_period=args.cpu_rt_period, cpu_rt_runtime=args.cpu_rt_runtime, **device_limit_fields(args))
 
 
 def _setup_update(p: argparse.ArgumentParser) -> None:
@@ -363,7 +382,7 @@ def _setup_clone(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="force the existing container to be destroyed")
     p.add_argument("--run", action="store_true", help="run the new container")
     p.add_argument("--pod", default="", help="run the clone in this pod")
-    _resource_flags(p)
+    _resource_flags(p, iops=False)
 
 
 def _run_clone(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -22,13 +22,15 @@ SECCOMP_POLICIES = ("default", "image")
 
 
 def add_resource_flags(p: argparse.ArgumentParser) -> None:
+    from sealpod.cli.args import uint  # refused as cobra refuses a uint flag's value
+
     a = p.add_argument
     a("--memory-reservation", default="", help="memory soft limit (format: <number>[<unit>], unit = b, k, m or g)")
     a("--memory-swappiness", type=int, default=None, help="tune container memory swappiness (0 to 100, or -1)")
     # booleans as cobra's (store_true: "--passwd=false" works, "--passwd IMAGE" never takes IMAGE)
     a("--oom-kill-disable", action="store_true", help="disable OOM Killer")
     a("--cpuset-mems", default="", help="memory nodes (MEMs) in which to allow execution (0-3, 0,1)")
-    a("--cpu-rt-period", type=int, default=None, help="limit the CPU real-time period in microseconds")
+    a("--cpu-rt-period", type=uint, default=None, help="limit the CPU real-time period in microseconds")
     a("--cpu-rt-runtime", type=int, default=None, help="limit the CPU real-time runtime in microseconds")
     a("--personality", default="", help="configure execution domain using personality (e.g., LINUX/LINUX32)")
     a("--passwd", action="store_true", default=True, help="add entries to /etc/passwd and /etc/group")

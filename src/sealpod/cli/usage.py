@@ -79,7 +79,8 @@ def options_table(actions: Iterable[argparse.Action]) -> str:
         left = f"{shorts[0]}, " if shorts else "    "
         left += longs[0] if longs else ""
         if a.nargs != 0 and not (a.nargs == argparse.OPTIONAL and a.const is True):  # a bool taking =false
-            left += " " + {int: "int", float: "float"}.get(a.type, "string")  # type: ignore[call-overload]
+            named = "uint" if getattr(a.type, "__name__", "") == "uint" else "string"  # build_flags.uint
+            left += " " + {int: "int", float: "float"}.get(a.type, named)  # type: ignore[call-overload]
         rows.append((left, (a.help or "").replace("%%", "%")))
     width = max((len(left) for left, _ in rows), default=0) + 3
     return "".join(f"  {left:<{width}}{text}".rstrip() + "\n" for left, text in rows)

@@ -105,36 +105,14 @@ def block_io(cfg: ContainerConfig) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if cfg.blkio_weight is not None and blkio_weight_supported():
         out["weight"] = cfg.blkio_weight
-    if cfg.blkio_weight_device:
-        out["weightDevice"] = [{"major": maj, "minor": mnr, "weight": int(w)}
-                               for path, w in cfg.blkio_weight_device for maj, mnr in [_device(path)]]
-    for key, pairs in (("throttleReadBpsDevice", cfg.device_read_bps), ("throttleWriteBpsDevice", cfg.device_write_bps),
-                       ("throttleReadIOPSDevice", cfg.device_read_iops),
-                       ("throttleWriteIOPSDevice", cfg.device_write_iops)):
-        if pairs:
-            out[key] = _rates(pairs)
+    out.update(block_io_devices(cfg.blkio_weight_device, {f[0]: getattr(cfg, f[0]) for f in BLOCK_LIMITS}))
     return out
 
 
 def check_block_devices(cfg: ContainerConfig) -> None:
     """Podman looks at each device of the blkio flags at create: a missing one fails there, in its words,
     not at the first start."""
-    from sealpod.errors import InvalidArgument
-
-    def missing(path: str) -> str:
-        try:
-            os.stat(path)
-        except OSError as e:
-            return (e.strerror or str(e)).lower()
-        return ""
-
-    for path, _ in cfg.blkio_weight_device:
-        if why := missing(path):
-            raise InvalidArgument(f"failed to inspect '{path}' in --blkio-weight-device: {why}")
-    for pairs in (cfg.device_read_bps, cfg.device_write_bps, cfg.device_read_iops, cfg.device_write_iops):
-        for path, _ in pairs:
-            if why := missing(path):
-                raise InvalidArgument(f"could not parse throttle device at {path}: {why}")
+    check_device_paths(cfg.blkio_weight_device, [getattr(cfg, f[0]) for f in BLOCK_LIMITS])
 
 
 def inspect_fields(cfg: dict[str, Any], manager: str) -> dict[str, Any]:
@@ -161,3 +139,113 @@ def check_cgroups_mode(engine: Engine, cfg: ContainerConfig) -> None:
         from sealpod.errors import InvalidArgument
 
         raise InvalidArgument(f"requested OCI runtime {runtime} is not compatible with NoCgroups: invalid argument")
+
+
+#: The blkio fields of a container's config and update options, with their OCI ``blockIO`` keys
+#: and the cgroup v1 files and v2 ``io.max`` keys that hold them.
+BLOCK_LIMITS = (("device_read_bps", "throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps"),
+                ("device_write_bps", "throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps"),
+                ("device_read_iops", "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops"),
+                ("device_write_iops", "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops"))
+
+
+def check_device_paths(weights: Sequence[Sequence[Any]], rates: Sequence[Sequence[Sequence[Any]]]) -> None:
+    """Each device of the blkio flags must exist: checked before anything else, in Podman's words
+    (weight devices first, then the throttles in flag order)."""
+    from sealpod.errors import InvalidArgument
+
+    for pairs, message in ((weights, "failed to inspect '{}' in --blkio-weight-device: {}"),
+                           *((r, "could not parse throttle device at {}: {}") for r in rates)):
+        for path, _ in pairs:
+            try:
+                os.stat(path)
+            except OSError as e:
+                raise InvalidArgument(message.format(path, (e.strerror or str(e)).lower())) from None
+
+
+def block_io_devices(weights: Sequence[Sequence[Any]], limits: dict[str, Sequence[Sequence[Any]]]) -> dict[str, Any]:
+    """The per-device part of an OCI ``blockIO`` (``limits`` by config field name): major and minor
+    numbers looked up now, as the runtime wants them."""
+    out: dict[str, Any] = {}
+    if weights:
+        out["weightDevice"] = [{"major": maj, "minor": mnr, "weight": int(w)}
+                               for path, w in weights for maj, mnr in [_device(path)]]
+    for field, key, _, _ in BLOCK_LIMITS:
+        if limits.get(field):
+            out[key] = _rates(limits[field])
+    return out
+
+
+def apply_block_io(pid: int, block_io: dict[str, Any], root: str = CGROUP_ROOT) -> None:
+    """Write per-device blkio limits into a running container's cgroup.
+
+    ``runc update`` takes only the blkio weight of its ``--resources``; the device weights and
+    throttles it drops without a word, so they are written here, as runc writes them at create."""
+    from sealpod.errors import SealpodError
+
+    v2 = os.path.exists(os.path.join(root, "cgroup.controllers"))
+    rel = _proc_cgroup(pid, "" if v2 else "blkio")
+    if rel is None:
+        return  # the process is gone: nothing left to limit
+    base = os.path.join(root, "" if v2 else "blkio", rel.lstrip("/"))
+    writes: list[tuple[str, str]] = []
+    weight_file = "blkio.weight_device" if os.path.exists(os.path.join(base, "blkio.weight_device")) \
+        else "blkio.bfq.weight_device"
+    if v2:
+        weight_file = "io.bfq.weight" if os.path.exists(os.path.join(base, "io.bfq.weight")) else "io.weight"
+    writes += [(weight_file, f"{d['major']}:{d['minor']} {d['weight']}") for d in block_io.get("weightDevice", ())]
+    for _, key, v1_file, v2_key in BLOCK_LIMITS:
+        for d in block_io.get(key, ()):
+            if v2:
+                writes.append(("io.max", f"{d['major']}:{d['minor']} {v2_key}={d['rate'] or 'max'}"))
+            else:
+                writes.append((v1_file, f"{d['major']}:{d['minor']} {d['rate']}"))
+    for name, line in writes:
+        path = os.path.join(base, name)
+        try:
+            with open(path, "w") as f:
+                f.write(line)
+        except OSError as e:  # runc's words for the same refusal at create
+            raise SealpodError(f'failed to write "{line}": write {path}: {(e.strerror or str(e)).lower()}') from None
+
+
+def _proc_cgroup(pid: int, controller: str) -> str | None:
+    """The cgroup of ``pid`` in the v1 hierarchy of ``controller`` ("": the v2 unified one)."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if (controller and controller in controllers.split(",")) or (not controller and controllers == ""):
+            return path
+    return None
+
+
+def device_path(major: int, minor: int, dev: str = "/dev") -> str:
+    """The node under /dev of a device number (a block device before a character one), for limits
+    given by number (the libpod update API) to be stored by path, as the flags store them."""
+    found = ""
+    try:
+        entries = sorted(os.scandir(dev), key=lambda e: e.name)
+    except OSError:
+        entries = []
+    import stat
+
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if (os.major(st.st_rdev), os.minor(st.st_rdev)) != (major, minor) or not st.st_rdev:
+            continue
+        if stat.S_ISBLK(st.st_mode):
+            return entry.path
+        if stat.S_ISCHR(st.st_mode) and not found:
+            found = entry.path
+    if not found:
+        from sealpod.errors import InvalidArgument
+
+        raise InvalidArgument(f"no device {major}:{minor} in {dev}")
+    return found

@@ -71,6 +71,14 @@ class UpdateOptions:
     pids_limit: int | None = None
     memory_swappiness: int | None = None
     blkio_weight: int | None = None
+    # per-device limits, (PATH, VALUE) each; () leaves them as they are
+    blkio_weight_device: tuple[tuple[str, int], ...] = ()
+    device_read_bps: tuple[tuple[str, int], ...] = ()
+    device_write_bps: tuple[tuple[str, int], ...] = ()
+    device_read_iops: tuple[tuple[str, int], ...] = ()
+    device_write_iops: tuple[tuple[str, int], ...] = ()
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
 
 @dataclass(frozen=True)
@@ -415,15 +423,21 @@ class ContainerOps:
         return clone(self, name_or_id, opts)
 
     def update(self, name_or_id: str, opts: UpdateOptions) -> ContainerRecord:
-        """Store the new limits; a running container gets them at once through ``runc update``."""
+        """Store the new limits; a running container gets them at once through ``runc update`` (and the
+        per-device blkio limits, which runc drops from an update, written to its cgroup)."""
+        from sealpod.engine.cgroups import BLOCK_LIMITS, apply_block_io, check_device_paths
+
+        check_device_paths(opts.blkio_weight_device, [getattr(opts, f[0]) for f in BLOCK_LIMITS])
         rec = self.svc.lookup(name_or_id)
         with self.svc.lock(rec.id):
             rec = self.svc.sync(self.svc.db.get(rec.id), locked=True)
-            cfg = with_resources(ContainerConfig.from_json(rec.config), opts)
+            cfg = with_resources(ContainerConfig.from_json(rec.config), opts, merge=True)
             if rec.state in _IN_RUNTIME:
                 resources = oci_resources(opts)
                 if resources:
                     self.svc.runtime(rec).update(rec.id, resources)
+                if rec.pid and resources.get("blockIO"):
+                    apply_block_io(rec.pid, resources["blockIO"])
             return self.svc.db.update(rec, config=cfg.to_json())
 
 
@@ -436,12 +450,18 @@ def _merge_env(base: Sequence[str], extra: Sequence[str]) -> list[str]:
     return list(merged.values())
 
 
-def with_resources(cfg: ContainerConfig, opts: UpdateOptions) -> ContainerConfig:
+def with_resources(cfg: ContainerConfig, opts: UpdateOptions, *, merge: bool = False) -> ContainerConfig:
+    """``cfg`` with the limits ``opts`` gives.  A per-device flag replaces the list it names (clone, as
+    Podman's); with ``merge`` (update) it sets its devices and keeps the others, as the cgroup does."""
     changes: dict[str, Any] = {k: getattr(opts, k) for k in ("memory", "memory_swap", "cpus", "cpu_shares",
                                                              "cpuset_cpus", "cpuset_mems", "pids_limit",
                                                              "memory_reservation", "memory_swappiness",
-                                                             "blkio_weight")
+                                                             "blkio_weight", "cpu_rt_period", "cpu_rt_runtime")
                                if getattr(opts, k) is not None}
+    for k in ("blkio_weight_device", "device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops"):
+        if getattr(opts, k):
+            pairs = {**dict(getattr(cfg, k)), **dict(getattr(opts, k))} if merge else dict(getattr(opts, k))
+            changes[k] = tuple(pairs.items())
     if opts.cpu_quota is not None and opts.cpus is None:
         changes["cpus"] = opts.cpu_quota / (opts.cpu_period or 100000)
     return replace(cfg, **changes) if changes else cfg
@@ -462,13 +482,20 @@ def oci_resources(opts: UpdateOptions) -> dict[str, Any]:
         period = period or 100000
         quota = int(opts.cpus * period) if opts.cpus else -1
     cpu = {k: v for k, v in (("shares", opts.cpu_shares), ("quota", quota), ("period", period),
-                             ("cpus", opts.cpuset_cpus), ("mems", opts.cpuset_mems)) if v is not None}
+                             ("cpus", opts.cpuset_cpus), ("mems", opts.cpuset_mems),
+                             ("realtimePeriod", opts.cpu_rt_period), ("realtimeRuntime", opts.cpu_rt_runtime))
+           if v is not None}
     if cpu:
         out["cpu"] = cpu
     if opts.pids_limit is not None:
         out["pids"] = {"limit": opts.pids_limit if opts.pids_limit > 0 else -1}
+    from sealpod.engine.cgroups import BLOCK_LIMITS, block_io_devices
+
+    block_io = block_io_devices(opts.blkio_weight_device, {f[0]: getattr(opts, f[0]) for f in BLOCK_LIMITS})
     if opts.blkio_weight is not None:
-        out["blockIO"] = {"weight": opts.blkio_weight}
+        block_io["weight"] = opts.blkio_weight
+    if block_io:
+        out["blockIO"] = block_io
     return out
 
 

@@ -192,8 +192,19 @@ class RuncRuntime:
         self._run(self.resume_argv(ctr_id))
 
     def update(self, ctr_id: str, resources: dict[str, Any]) -> None:
-        """Apply an OCI ``linux.resources`` object to a running container."""
-        self._run(self.update_argv(ctr_id), input=json.dumps(resources).encode())
+        """Apply an OCI ``linux.resources`` object to a running container.  A refusal names the command
+        as Podman does, with the runtime's own error (its ``level=error`` line) after it."""
+        from sealpod.errors import RuntimeUpdateFailed
+
+        try:
+            self.run_raw(self.update_argv(ctr_id), input=json.dumps(resources).encode())
+        except CommandFailed as e:
+            lines = [ln for ln in (e.stderr or "").splitlines() if ln.strip()]
+            reason = next((ln for ln in lines if "level=error" in ln), lines[-1] if lines else "")
+            m = re.search(r'msg="((?:[^"\\]|\\.)*)"', reason)
+            reason = m.group(1).replace('\\"', '"') if m else _strip_json_log(reason)
+            raise RuntimeUpdateFailed(f"`{self.path} update --resources=- {ctr_id}` failed: exit status "
+                                      f"{e.returncode}" + (f": {reason}" if reason else "")) from e
 
     def features(self) -> dict[str, Any] | None:
         """The runtime's ``features`` JSON; None for runtimes too old to have the verb."""

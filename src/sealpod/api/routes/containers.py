@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from sealpod.api.http import Request, Response, Router, error_body, json_response, no_content, string_field
-from sealpod.api.routes import container_create
+from sealpod.api.http import Request, Response, Router, error_body, json_response, no_content
+from sealpod.api.routes import container_create, container_update
 from sealpod.api.streams import MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, produced, socket_writers, stdin_of
 from sealpod.errors import InvalidArgument, NoSuchContainer, NoSuchImage, NotFound, OCIRuntimeError
 from sealpod.utils.timefmt import rfc3339
@@ -463,34 +463,6 @@ def rename(req: Request) -> Response:
     return no_content()
 
 
-def update(req: Request) -> Response:
-    from sealpod.engine.container_ops import UpdateOptions
-
-    body = req.json()
-    if not isinstance(body, dict):
-        raise InvalidArgument("decoding request body: expected a JSON object")
-    for key in ("Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota",
-                "PidsLimit"):  # Go's decoder refuses other types; runc would be handed them otherwise
-        value = body.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise InvalidArgument(f"decoding request body: json: cannot unmarshal {type(value).__name__} into "
-                                  f"field {key} of type int64")
-        if key in ("CpuShares", "CpuPeriod") and isinstance(value, int) and value < 0:
-            raise InvalidArgument(f"decoding request body: json: cannot unmarshal number {value} into field "
-                                  f"{key} of type uint64")
-    for key in ("CpusetCpus", "CpusetMems"):
-        string_field(body, key)
-    nano = body.get("NanoCpus") or 0
-    opts = UpdateOptions(
-        memory=body.get("Memory") or None, memory_swap=body.get("MemorySwap") or None,
-        memory_reservation=body.get("MemoryReservation") or None, cpus=nano / 1e9 if nano else None,
-        cpu_shares=body.get("CpuShares") or None, cpu_period=body.get("CpuPeriod") or None,
-        cpu_quota=body.get("CpuQuota") or None, cpuset_cpus=body.get("CpusetCpus") or None,
-        cpuset_mems=body.get("CpusetMems") or None, pids_limit=body.get("PidsLimit") or None)
-    req.engine.container_ops.update(req.params["id"], opts)
-    return json_response({"Warnings": []})
-
-
 def prune(req: Request) -> Response:
     removed = req.engine.container_ops.prune(req.filter_specs())
     if req.libpod:
@@ -627,7 +599,7 @@ def register(r: Router) -> None:
     r.add("GET", "/containers/{id}/archive", archive_get)
     r.add("PUT", "/containers/{id}/archive", archive_put)
     r.add("POST", "/containers/{id}/rename", rename)
-    r.add("POST", "/containers/{id}/update", update)
+    r.add("POST", "/containers/{id}/update", container_update.update)
     r.add("GET", "/containers/{id}/stats", stats)
 
 
