@@ -399,3 +399,14 @@ def test_run_rm_with_an_unwritable_pidfile_leaves_nothing(clean: SealpodRunner) 
     assert res.returncode == 125 and res.stderr == "Error: writing pid file /nonexistent/dir/pid: " \
                                                    "No such file or directory\n"
     assert clean.run("ps", "-aq").stdout == ""
+
+
+def test_wait_on_a_detached_rm_container_returns_once_it_is_gone(clean: SealpodRunner) -> None:
+    """800-config.bats: `run -d --rm`, `wait`, then `rm` must fail with no such container, as in Podman,
+    whose wait returns only after conmon's exit command removed it (a race sealpod's faster wait lost)."""
+    for _ in range(3):
+        cid = clean.run("run", "-d", "--rm", IMAGE, "true").stdout.strip()
+        assert clean.run("wait", cid).stdout == "0\n"
+        gone = clean.run("rm", cid, check=False)
+        assert (gone.returncode, gone.stderr) == (1, f'Error: no container with name or ID "{cid}" found: '
+                                                     "no such container\n")

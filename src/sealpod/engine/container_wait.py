@@ -60,6 +60,8 @@ def wait(svc: ContainerService, name_or_id: str, conditions: Sequence[str] = ("s
                 State.STOPPED, State.EXITED, State.CONFIGURED, State.CREATED)):
             if rec.exit_code is None and state in (State.CONFIGURED, State.CREATED):
                 return 0  # never ran: Podman's exit code of a new container
+            if state in (State.STOPPED, State.EXITED) and rec.config.get("remove"):
+                _until_removed(svc, rec.id)
             return rec.exit_code if rec.exit_code is not None else -1
         time.sleep(delay)
         delay = min(delay * 2, interval)
@@ -67,6 +69,21 @@ def wait(svc: ContainerService, name_or_id: str, conditions: Sequence[str] = ("s
             rec = svc.lookup(rec.id)
         except NoSuchContainer:
             return rec.exit_code if rec.exit_code is not None else -1
+
+
+def _until_removed(svc: ContainerService, ctr_id: str, patience: float = 5.0) -> None:
+    """A ``--rm`` container that exited is removed by conmon's exit command a moment later.  Podman's
+    ``wait`` returns after that in practice (it polls slower), and scripts rely on it: ``wait`` then
+    ``rm`` must find it gone.  Bounded, for a cleanup that never comes (its conmon killed)."""
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while time.monotonic() < deadline:
+        try:
+            svc.db.get(ctr_id)
+        except NoSuchContainer:
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 __all__ = ["keep_exit_code", "removed_exit_code", "wait"]
