@@ -260,3 +260,57 @@ def test_pod_dns_none(sp: SealpodRunner) -> None:
         assert _out(sp, "pod", "inspect", "--format", template, "dnspod") == "null true"
     finally:
         sp.run("pod", "rm", "-f", "-t", "0", "dnspod")
+
+
+# --- published ports held by conmon ---------------------------------------------------------
+
+def _conmon_fds_listening_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has a socket bound to ``port`` (from /proc: no ss needed)."""
+    inodes = set()
+    for table in ("tcp", "udp"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    fd_dir = Path(f"/proc/{pid}/fd")
+    return any(str(fd.readlink()) == f"socket:[{inode}]" for fd in fd_dir.iterdir() for inode in inodes)
+
+
+def test_published_ports_are_held_by_conmon_while_the_container_runs(sp: SealpodRunner) -> None:
+    """Podman 4.3.1 (rootful bridge) binds each published port and hands it to conmon: `ss` names conmon,
+    a host program cannot take the port while the container runs, the container itself never sees the
+    socket, and the port is free again once the container stops."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        tcp = probe.getsockname()[1]
+    sp.run("run", "-d", "--name", "held", "-p", f"{tcp}:80", "-p", f"127.0.0.1:{tcp}:81/udp", IMAGE, "sleep", "600")
+    try:
+        conmon = int(_fmt(sp, "held", "{{.State.ConmonPid}}"))
+        assert _conmon_fds_listening_on(conmon, tcp)
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            with socket.socket(socket.AF_INET, kind) as s, pytest.raises(OSError, match="Address already in use"):
+                s.bind(("127.0.0.1" if kind == socket.SOCK_DGRAM else "0.0.0.0", tcp))
+        assert "socket:" not in _out(sp, "exec", "held", "ls", "-l", "/proc/1/fd")
+        sp.run("restart", "-t", "0", "held")  # a new conmon takes the ports over
+        assert _conmon_fds_listening_on(int(_fmt(sp, "held", "{{.State.ConmonPid}}")), tcp)
+        sp.run("stop", "-t", "0", "held")
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", tcp))  # free again
+    finally:
+        sp.run("rm", "-f", "-t", "0", "held")
+
+
+def test_a_port_a_host_program_listens_on_cannot_be_published(sp: SealpodRunner) -> None:
+    """Podman 4.3.1: exit 126 and its message; the container is left created, as Podman leaves it."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = _fails(sp, "run", "-d", "--name", "blocked", "-p", f"{port}:80", IMAGE, "sleep", "600", code=126)
+    assert err == (f"Error: cannot listen on the TCP port: listen tcp4 :{port}: bind: address already in use\n")
+    assert _fmt(sp, "blocked", "{{.State.Status}}") == "created"
+    sp.run("rm", "-f", "blocked")

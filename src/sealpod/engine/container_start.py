@@ -28,6 +28,7 @@ from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    import socket
     from typing import Any
 
     from sealpod.engine.containers import ContainerService
@@ -632,6 +633,7 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
     relay = notify_socket if sdnotify == "container" else ""
     listen_count, _ = sd.listen_fds()
     rootfs = mount_rootfs(svc, rec)
+    held: list[socket.socket] = []
     try:
         paths.userdata.mkdir(parents=True, exist_ok=True)
         paths.rundir.mkdir(parents=True, exist_ok=True)
@@ -639,7 +641,9 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
         uid_maps, gid_maps = id_maps(rec.spec)
         ensure_mtab(rootfs, (to_host_id(uid_maps, 0), to_host_id(gid_maps, 0)))
         late = _network_after_create(rec, cfg)
-        svc.engine.networks.setup_for(rec, defer=late)
+        networks = svc.engine.networks  # one service: it hands over the ports its setup reserved
+        networks.setup_for(rec, defer=late)
+        held = networks.take_held(rec.id)  # published ports, bound: conmon keeps them, as Podman's
         write_spec(paths.bundle, build_spec(spec_params(svc, rec, rootfs, notify_socket=relay)))
         paths.exit_file.unlink(missing_ok=True)
         conf = svc.engine.config.containers.containers
@@ -651,11 +655,13 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
             log_size_max=_parse_conf_size(max_size) if max_size else int(conf.log_size_max or -1),
             terminal=cfg.tty, stdin=cfg.interactive, exit_command=exit_command(svc, rec.id), timeout=cfg.timeout,
             preserve_fds=max(0 if rec.started_at else cfg.preserve_fds, listen_count),  # the creating command's, once
-            sdnotify_socket=relay)
+            sdnotify_socket=relay, held_fds=tuple(h.fileno() for h in held))
         pid = svc.runtime(rec).create(req)
         if late:
             _configure_created_network(svc, rec, cfg, rootfs, pid)
     except BaseException:
+        for h in held:
+            h.close()
         try:
             svc.engine.networks.teardown_for(rec)
         except SealpodError:
@@ -666,6 +672,8 @@ def create_in_runtime(svc: ContainerService, rec: ContainerRecord) -> tuple[int,
         except SealpodError:
             pass
         raise
+    for h in held:  # conmon has its own copies now
+        h.close()
     conmon_pid = int(paths.conmon_pidfile.read_text().strip() or 0) if paths.conmon_pidfile.exists() else 0
     for where, value in ((cfg.conmon_pidfile, str(conmon_pid)), (cfg.pidfile, f"{pid}\n")):
         if where:

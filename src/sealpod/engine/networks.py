@@ -42,6 +42,7 @@ from sealpod.errors import (
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
+    import socket
     from typing import Any
 
     from sealpod.engine import Engine
@@ -68,6 +69,7 @@ class NetworkService:
         self._files: NetworkFiles | None = None
         self._ipam: IPAM | None = None
         self._netavark: Netavark | None = None
+        self._held: dict[str, list[socket.socket]] = {}  # container ID -> reserved host ports, until conmon has them
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -311,8 +313,21 @@ class NetworkService:
         for net in nets.values():
             if net.name == self.files.default.name and not (self.config_dir / f"{net.name}.json").exists():
                 self.files.save(net)  # created on first use, so its ID and date stay put
-        ports = self._host_ports(rec, ports_of(cfg, rec.spec.get("exposed_ports") or ()))
-        return self._bring_up(rec, cfg, nets, ports, source)
+        ports = self._host_ports(rec, ports_of(cfg, rec.spec.get("exposed_ports") or ()), hold=source is None)
+        try:
+            return self._bring_up(rec, cfg, nets, ports, source)
+        except BaseException:
+            self.release_held(rec.id)
+            raise
+
+    def take_held(self, ctr_id: str) -> list[socket.socket]:
+        """The host-port sockets :meth:`setup_for` reserved for the container, for its conmon to keep
+        (the caller closes its copies once conmon runs)."""
+        return self._held.pop(ctr_id, [])
+
+    def release_held(self, ctr_id: str) -> None:
+        for s in self.take_held(ctr_id):
+            s.close()
 
     def configure_created(self, rec: ContainerRecord, pid: int) -> NetworkStatus:
         """The deferred half of :meth:`setup_for`: the created container's own namespace."""
@@ -378,8 +393,10 @@ class NetworkService:
             self._save_state(rec.id, state)
         return status
 
-    def _host_ports(self, rec: ContainerRecord, mappings: list[PortMapping]) -> list[PortMapping]:
-        from sealpod.network.portmap import assign_host_ports, check_free
+    def _host_ports(self, rec: ContainerRecord, mappings: list[PortMapping], *, hold: bool = False) -> list[PortMapping]:
+        """The mappings with every host port decided and checked free.  With ``hold`` (rootful bridge,
+        where nothing else listens on them) the ports stay bound for :meth:`take_held`."""
+        from sealpod.network.portmap import assign_host_ports, check_free, reserve
 
         reserved = self._reserved_ports(exclude=rec.id)
         for m in mappings:
@@ -387,9 +404,13 @@ class NetworkService:
                 if (m.host_port + i, m.protocol) in reserved:
                     raise NetworkError(f"cannot listen on the {m.protocol.upper()} port: listen "
                                        f"{m.protocol}4 :{m.host_port + i}: bind: address already in use")
-            if m.host_port:
+            if m.host_port and not hold:
                 check_free(m)
-        return assign_host_ports(mappings, reserved)
+        ports = assign_host_ports(mappings, reserved)
+        if hold and ports:
+            self.release_held(rec.id)
+            self._held[rec.id] = reserve(ports)
+        return ports
 
     def _reserved_ports(self, exclude: str = "") -> set[tuple[int, str]]:
         out: set[tuple[int, str]] = set()
@@ -495,6 +516,7 @@ class NetworkService:
 
     def teardown_for(self, rec: ContainerRecord) -> None:
         """Release everything a run of ``rec`` holds on the network; safe to call twice."""
+        self.release_held(rec.id)
         try:
             state = json.loads(self._state_path(rec.id).read_text())
         except FileNotFoundError:

@@ -165,6 +165,43 @@ def _bind_check(proto: str, host_ip: str, port: int) -> bool:
     return True
 
 
+def reserve(mappings: Sequence[PortMapping]) -> list[socket.socket]:
+    """Bind (and for TCP listen on) every published host port, as Podman's conmon holds them while the
+    container runs: a program on the host that tries the port later is refused, and ``ss`` shows who
+    has it.  Traffic itself takes the DNAT rules and never reaches these sockets.
+
+    SO_REUSEPORT lets the next run of the same container (its restart policy, started by the exit
+    command while the old conmon still holds the port) take it over; a host program, which does not
+    ask for the option, still finds the port taken."""
+    import socket
+
+    held: list[socket.socket] = []
+    try:
+        for m in mappings:
+            if m.protocol == "sctp" or not m.host_port:
+                continue
+            for i in range(m.range):
+                s = _socket(m.protocol, m.host_ip)
+                held.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                try:
+                    s.bind((m.host_ip or "0.0.0.0", m.host_port + i))
+                except OSError as e:
+                    if e.errno != errno.EADDRINUSE:
+                        raise NetworkError(f"cannot listen on the {m.protocol.upper()} port "
+                                           f"{m.host_port + i}: {e.strerror}") from e
+                    raise NetworkError(f"cannot listen on the {m.protocol.upper()} port: listen "
+                                       f"{m.protocol}4 {m.host_ip or ''}:{m.host_port + i}: bind: address already "
+                                       "in use") from None
+                if m.protocol == "tcp":
+                    s.listen()
+    except BaseException:
+        for s in held:
+            s.close()
+        raise
+    return held
+
+
 def check_free(mapping: PortMapping) -> None:
     """Fail as Podman does when a program on the host already listens on a published port."""
     for i in range(mapping.range):

@@ -71,6 +71,7 @@ class CreateRequest:
     timeout: int = 0                     # conmon kills the container after this many seconds (run --timeout)
     preserve_fds: int = 0                # fds 3..3+N-1 of this process reach the container (run --preserve-fds)
     sdnotify_socket: str = ""            # the host's NOTIFY_SOCKET: conmon relays <bundle>/notify/notify.sock to it
+    held_fds: tuple[int, ...] = ()       # published host ports, bound: conmon keeps them open (not the container)
 
 
 @dataclass(frozen=True)
@@ -386,17 +387,18 @@ class ConmonRuntime:
 
     # -- spawning ----------------------------------------------------------------------------
     def _spawn(self, argv: list[str], pipes: _Pipes, timeout: float, inherit_stdio: bool = False,
-               preserve: tuple[int, ...] = ()) -> None:
+               preserve: tuple[int, ...] = (), held: tuple[int, ...] = ()) -> None:
         """Start conmon and wait for its first process to exit (it double-forks).
 
         ``inherit_stdio``: the passthrough log driver, where conmon hands its stdio to the container.
-        ``preserve``: our fds that conmon passes on to the container (``--preserve-fds``)."""
+        ``preserve``: our fds that conmon passes on to the container (``--preserve-fds``).
+        ``held``: fds conmon only keeps open (the runtime closes them for the container)."""
         from sealpod.utils.proc import spawn
 
         env = dict(os.environ if self.env is None else self.env)
         env.pop("NOTIFY_SOCKET", None)  # runc would proxy it itself; conmon gets --sdnotify-socket instead
         env.update(pipes.env())
-        pass_fds = (*preserve, *pipes.child_fds())
+        pass_fds = (*preserve, *held, *pipes.child_fds())
         # conmon's own complaints, read back only if it fails: an anonymous in-memory file
         with open(os.memfd_create("conmon-stderr", os.MFD_CLOEXEC), "w+b") as errf:
             try:
@@ -438,7 +440,7 @@ class ConmonRuntime:
         sync = SyncPipe(pipes.sync_r, "sync")
         try:
             self._spawn(self.conmon_argv(req), pipes, self.sync_timeout, req.log_driver == "passthrough",
-                        preserve)
+                        preserve, held=req.held_fds)
             try:
                 msg = sync.read_message(self.sync_timeout)
             except ConmonError:
