@@ -255,3 +255,16 @@ def test_pod_create_bool_values(sp: SealpodRunner, flag: str) -> None:
     res = sp.run("pod", "create", f"{flag}=maybe", check=False)
     assert _one_line_error(res) == (f'Error: invalid argument "maybe" for "{flag}" flag: strconv.ParseBool: '
                                     'parsing "maybe": invalid syntax')
+
+
+def test_binary_files_named_on_the_command_line(sp: SealpodRunner, tmp_path: Path) -> None:
+    """An env, label, pod-ID or CID file that is not text: one line naming the file, nothing created."""
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\x9a\xff\x00KEY=v\n\xf0\x28")
+    for flag in ("--env-file", "--label-file", "--pod-id-file"):
+        line = _one_line_error(sp.run("run", "--rm", flag, str(binary), "sealtest/tiny", "true", check=False))
+        assert line.endswith(f"{binary}: invalid UTF-8 at byte 0"), line
+    for args in (("rm", "--cidfile"), ("start", "--cidfile"), ("pod", "rm", "--pod-id-file")):
+        line = _one_line_error(sp.run(*args, str(binary), check=False))
+        assert line == f"Error: {binary}: invalid UTF-8 at byte 0"
+    _store_intact(sp)

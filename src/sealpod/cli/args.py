@@ -19,6 +19,17 @@ def parse_bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f'invalid boolean value "{value}"')
 
 
+def read_text_file(path: str) -> str:
+    """A file named on the command line (env, label, ID files), as text.  Binary content is refused
+    here with the file's name: Go's readers take any bytes, but nothing sensible follows from them."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode()
+    except UnicodeDecodeError as e:
+        raise InvalidArgument(f"{path}: invalid UTF-8 at byte {e.start}") from None
+
+
 def uint(text: str) -> int:
     """An unsigned integer (the parser words a refusal as cobra's ``strconv.ParseUint`` error)."""
     if not text.isdigit():

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import sys
 
+from sealpod.cli.args import read_text_file
 from sealpod.cli.context import CliContext, Command, fail_with
 from sealpod.errors import InvalidArgument, NoSuchContainer, SealpodError
 
@@ -82,14 +83,27 @@ def _setup_run(p: argparse.ArgumentParser) -> None:
 
     setup_create(p, run=True)
     p.add_argument("--rmi", action="store_true", help="remove the container's image when it exits")
-    p.add_argument("-a", "--attach", action="append", default=[],
-                   help="attach to STDIN, STDOUT or STDERR (default: all three)")
 
 
 def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     _, rec = _create(args, ctx)
     sys.stdout.write(rec.id + "\n")
     return 0
+
+
+def _attach_streams(args: argparse.Namespace) -> set[str]:
+    """run's ``-a``: repeatable and comma-separated, any case, as cobra's string slice; checked before the
+    container is made, so that nothing is left behind.  With ``-i`` STDIN stays attached (Podman)."""
+    words = [w for value in args.attach for w in value.split(",")]
+    if not words:
+        return {"stdin", "stdout", "stderr"}
+    if args.log_driver == "passthrough":
+        raise InvalidArgument("cannot specify --attach with --log-driver=passthrough: invalid argument")
+    for word in words:
+        if word.lower() not in ("stdin", "stdout", "stderr"):
+            raise InvalidArgument(f'invalid stream "{word}" for --attach - must be one of stdin, stdout, '
+                                  "or stderr: invalid argument")
+    return {w.lower() for w in words}
 
 
 def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -100,11 +114,7 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.run_checks import check_authfile
 
     check_authfile(args.authfile)
-    streams = set(getattr(args, "attach", None) or ("stdin", "stdout", "stderr"))
-    bad = streams - {"stdin", "stdout", "stderr"}
-    if bad:  # before the container is made, so that nothing is left behind
-        raise InvalidArgument(f'invalid stream "{sorted(bad)[0]}" for --attach - must be one of stdin, stdout, '
-                              "or stderr: invalid argument")
+    streams = _attach_streams(args)
     config, rec = _create(args, ctx)
     if config.detach:
         try:
@@ -128,7 +138,7 @@ def _run_run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     with open(os.devnull, "wb") as null:
         code = ctx.engine.containers.run_attached(
-            rec.id, stdin=sys.stdin.buffer if config.interactive and "stdin" in streams else None,
+            rec.id, stdin=sys.stdin.buffer if config.interactive else None,
             stdout=sys.stdout.buffer if "stdout" in streams else null,
             stderr=sys.stderr.buffer if "stderr" in streams else null, tty=config.tty, detach_keys=config.detach_keys)
     if getattr(args, "rmi", False) and config.image:  # Podman 4.3: after the run; an image in use stays
@@ -165,7 +175,7 @@ def _targets(args: argparse.Namespace, ctx: CliContext, *, states: tuple[str, ..
         raise InvalidArgument("no arguments are needed with --latest or --cidfile")
     for path in getattr(args, "cidfile", []) or []:
         try:
-            names.append(open(path).read().strip())
+            names.append(read_text_file(path).strip())
         except OSError as e:
             if not getattr(args, "ignore", False):
                 reason = (e.strerror or str(e)).lower()
@@ -408,22 +418,54 @@ def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _setup_cleanup(p: argparse.ArgumentParser) -> None:
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
-    p.add_argument("--rm", action="store_true", help="remove the container after cleanup")
-    p.add_argument("--exec", default=None, help="clean up the given exec session")
-    p.add_argument("-a", "--all", action="store_true")
-    p.add_argument("-l", "--latest", action="store_true")
+    p.add_argument("-a", "--all", action="store_true", help="Cleans up all containers")
+    p.add_argument("--exec", default=None, help="Clean up the given exec session instead of the container")
+    p.add_argument("-l", "--latest", action="store_true", help="Act on the latest container podman is aware of")
+    p.add_argument("--rm", action="store_true", help="After cleanup, remove the container entirely")
+    p.add_argument("--rmi", action="store_true", help="After cleanup, remove the image entirely")
 
 
 def _run_cleanup(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Podman's report: each container as named (its ID for --all/--latest) once cleaned up; an
+    error is logged as it happens, and the last one decides the exit code."""
     from sealpod.engine.container_external import seeing_external
+    from sealpod.utils.logrus import error
 
-    for name in args.containers:
-        try:
-            with seeing_external(ctx.engine.containers):  # conmon's exit command: a build's RUN containers too
-                ctx.engine.containers.cleanup(name, remove=True if args.rm else None)
-        except NoSuchContainer:
-            pass  # removed meanwhile (rm -f, or the foreground run cleaned up first)
-    return 0
+    if args.exec is not None:
+        if args.all:
+            raise InvalidArgument("exec and all options conflict")
+        if len(args.containers) > 1:
+            raise InvalidArgument("cannot use exec option when more than one container is given")
+        if args.rmi:
+            raise InvalidArgument("exec and rmi options conflict")
+    svc = ctx.engine.containers
+    errors: list[Exception] = []
+    with seeing_external(svc):  # conmon's exit command: a build's RUN containers too
+        names = _targets(args, ctx)
+        if len(names) > 1:  # Podman finds every container first: one unknown name, nothing done
+            for name in names:
+                svc.lookup(name, external=True)
+        for name in names:
+            try:
+                rec = svc.cleanup(name, remove=True if args.rm else None)
+                if args.rm and rec.state in ("configured", "created"):  # never run: Podman removes it all the same
+                    svc.remove(rec.id, volumes=True)
+            except NoSuchContainer:
+                if args.containers:
+                    raise
+                continue  # --all/--latest: removed meanwhile (rm -f, or the foreground run cleaned up first)
+            except SealpodError as e:
+                error(f"{'Removing' if args.rm else 'Cleaning up'} container: {e}")
+                errors.append(e)
+                continue
+            image = rec.image_name or rec.image_id if args.rmi else None
+            failed = ctx.engine.images.remove([image]).errors if image else []
+            for err in failed:  # Podman's rmi of the name it was created from: in use, or gone, is an error
+                error(f"Removing image: {err}")
+            errors += failed
+            if not failed:
+                sys.stdout.write(name + "\n")
+    return fail_with(errors)
 
 
 # --- logs / inspect ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import re
 import shlex
 from pathlib import Path
 
-from sealpod.cli.args import add_addressing_flags, key_values, parse_bool
+from sealpod.cli.args import add_addressing_flags, key_values, parse_bool, read_text_file
 from sealpod.errors import InvalidArgument
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
@@ -145,6 +145,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def setup_create(p: argparse.ArgumentParser, *, run: bool = False) -> None:
     """The flags of create; ``run`` adds the two of its own (create refuses them as unknown, as Podman)."""
     _add_common(p)
+    # Podman's create mode has both; create keeps --attach's words unread (start -a attaches stdout/stderr)
+    p.add_argument("-a", "--attach", action="append", default=[], help="attach to STDIN, STDOUT or STDERR")
+    p.add_argument("--disable-content-trust", action="store_true", dest="noop_disable_content_trust",
+                   help="This is a Docker specific option and is a NOOP")
     if run:
         p.add_argument("-d", "--detach", action="store_true",
                        help="run the container in the background and print its ID")
@@ -158,7 +162,7 @@ def setup_create(p: argparse.ArgumentParser, *, run: bool = False) -> None:
 
 def _env_file(path: str) -> list[str]:
     try:
-        lines = Path(path).read_text().splitlines()
+        lines = read_text_file(path).splitlines()
     except OSError as e:
         raise InvalidArgument(f"open {path}: {e.strerror.lower() if e.strerror else e}") from e
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
@@ -367,7 +371,7 @@ def _pod(args: argparse.Namespace) -> str:
     if not args.pod_id_file:
         return str(args.pod)
     try:
-        return Path(args.pod_id_file).read_text().strip()
+        return read_text_file(args.pod_id_file).strip()
     except OSError as e:
         raise InvalidArgument(f"reading pod ID file: {(e.strerror or str(e)).lower()}") from e
 

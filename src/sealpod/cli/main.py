@@ -446,6 +446,10 @@ def run_cli(argv: list[str]) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return 0
+    except UnicodeDecodeError as e:  # a file or stream that should have been text: never a traceback
+        sys.stdout.flush()
+        sys.stderr.write(f"Error: invalid UTF-8 in input at byte {e.start}\n")
+        return 125
     except OSError as e:
         import logging
 

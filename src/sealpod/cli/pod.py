@@ -235,12 +235,13 @@ def _setup_targets(p: argparse.ArgumentParser, *, time_flag: bool = False) -> No
 
 
 def _targets(args: argparse.Namespace, ctx: CliContext) -> list[str]:
+    from sealpod.cli.args import read_text_file
+
     pods = ctx.engine.pods
     names = list(getattr(args, "pods", []))
     for path in getattr(args, "pod_id_file", []):
         try:
-            with open(path) as f:
-                names.append(f.read().strip())
+            names.append(read_text_file(path).strip())
         except OSError as e:
             raise InvalidArgument(f"reading pod ID file {path}: {(e.strerror or str(e)).lower()}") from e
     if getattr(args, "all", False):
