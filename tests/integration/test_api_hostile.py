@@ -58,3 +58,24 @@ def test_broken_http_and_the_service_survives(api: ApiService) -> None:
     assert _send(sock, b"POST /containers/create HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") \
         .startswith(b"HTTP/1.1 400")
     assert _send(sock, b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize(("target", "field", "value", "go_type"), [
+    ("/libpod/pods/create", "portmappings", True, "[]object"),
+    ("/libpod/pods/create", "shm_size", "x", "int64"),
+    ("/libpod/pods/create", "sysctl", [5], "map[string]string"),
+    ("/libpod/pods/create", "labels", "x", "map[string]string"),
+    ("/libpod/pods/create", "volumes", 5, "[]object"),
+    ("/libpod/pods/create", "Name", 5, "string"),  # Go matches field names in any case
+    ("/libpod/networks/create", "subnets", 5, "[]object"),
+])
+def test_wrong_json_types_are_gos_400(api: ApiService, target: str, field: str, value: object, go_type: str) -> None:
+    """Podman decodes bodies into Go structs: a value of the wrong type is a 400 naming the field, where the
+    routes read the field anyway and failed with a 500 (a TypeError) before."""
+    body = json.dumps({field: value}).encode()
+    head = (f"POST {target} HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    answer = _send(str(api.socket_path), head + body)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[-300:]
+    message = json.loads(answer.partition(b"\r\n\r\n")[2])["message"]
+    assert message.endswith(f".{field.lower()} of type {go_type}"), message

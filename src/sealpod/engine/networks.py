@@ -393,7 +393,8 @@ class NetworkService:
             self._save_state(rec.id, state)
         return status
 
-    def _host_ports(self, rec: ContainerRecord, mappings: list[PortMapping], *, hold: bool = False) -> list[PortMapping]:
+    def _host_ports(self, rec: ContainerRecord, mappings: list[PortMapping], *,
+                    hold: bool = False) -> list[PortMapping]:
         """The mappings with every host port decided and checked free.  With ``hold`` (rootful bridge,
         where nothing else listens on them) the ports stay bound for :meth:`take_held`."""
         from sealpod.network.portmap import assign_host_ports, check_free, reserve

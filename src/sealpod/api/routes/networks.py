@@ -120,7 +120,14 @@ def _lease_cidr(subnet: dict[str, Any]) -> str:
 
 
 def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
-    subnets = [s for s in body.get("subnets") or [] if isinstance(s, dict)]
+    from sealpod.api.body_types import checked
+
+    body = checked(body, {"name": "string", "driver": "string", "network_interface": "string", "subnets": "[]object",
+                          "labels": "map[string]string", "options": "map[string]string", "dns_enabled": "bool",
+                          "internal": "bool", "ipv6_enabled": "bool", "ipam_options": "map[string]string"},
+                   "Network")
+    subnets = [checked(s, {"subnet": "string", "gateway": "string", "lease_range": "object"}, "Subnet")
+               for s in body.get("subnets") or []]
     return {"driver": string_field(body, "driver") or "bridge",
             "subnets": tuple(string_field(s, "subnet") for s in subnets),
             "gateways": tuple(t for s in subnets if (t := string_field(s, "gateway"))),

@@ -41,18 +41,40 @@ def _port(p: Mapping[str, Any]) -> str:
     return f"{prefix}{inner}/{p.get('protocol') or 'tcp'}"
 
 
+# PodSpecGenerator's fields as Podman 4.3 decodes them (their JSON names and Go types)
+_POD_FIELDS = {
+    "name": "string", "hostname": "string", "labels": "map[string]string", "no_infra": "bool",
+    "infra_image": "string", "infra_command": "[]string", "infra_name": "string", "shared_namespaces": "[]string",
+    "netns": "object", "network_options": "object", "portmappings": "[]object",
+    "hostadd": "[]string", "dns_server": "[]string", "dns_search": "[]string", "dns_option": "[]string",
+    "userns": "object", "exit_policy": "string", "no_manage_hosts": "bool", "no_manage_resolv_conf": "bool",
+    "shm_size": "int64", "infra_conmon_pid_file": "string", "volumes": "[]object", "mounts": "[]object",
+    "volumes_from": "[]string", "pod_create_command": "[]string", "cpu_quota": "int64", "cpu_period": "uint64",
+    "pod_devices": "[]string", "share_parent": "bool", "sysctl": "map[string]string", "security_opt": "[]string",
+    "cgroup_parent": "string", "resource_limits": "object", "pidns": "object", "utsns": "object",
+}
+_PORT_FIELDS = {"host_ip": "string", "container_port": "uint64", "host_port": "uint64", "range": "uint64",
+                "protocol": "string"}
+
+
 def spec_from_body(body: Any) -> PodSpec:
     """``PodSpecGenerator``: the fields podman-py and ``podman --remote pod create`` send."""
+    from sealpod.api.body_types import checked
     from sealpod.api.routes.libpod_create import userns_fields
     from sealpod.engine.pods import PodSpec
 
     if not isinstance(body, dict):
         raise InvalidArgument("decoding request body: expected a JSON object")
+    body = checked(body, _POD_FIELDS, "PodSpecGenerator")
+    for p in body.get("portmappings") or ():
+        checked(p, _PORT_FIELDS, "PortMapping")
     netns = body.get("netns")
     mode = str(netns.get("nsmode") or "") if isinstance(netns, dict) else ""
     networks = body.get("Networks") or body.get("networks") or {}
     if isinstance(networks, list):
         networks = {str(n): {} for n in networks}
+    if isinstance(networks, dict):
+        checked(networks, dict.fromkeys(networks, "object"), "PodSpecGenerator.Networks")
     # "default" holds podman-remote's --mac-address, --ip and --network-alias: no network of that name
     default = networks.pop("default", None) if isinstance(networks, dict) else None
     default = default if isinstance(default, dict) else {}
