@@ -83,7 +83,7 @@ COMMANDS: dict[str, CommandRef] = {
     "container diff": _files("container_diff"), "image diff": _files("image_diff"),
     **{f"volume {verb}": _volume(verb) for verb in ("create", "ls", "list", "inspect", "rm", "remove", "prune",
                                                       "exists", "export", "import", "mount", "unmount",
-                                                      "umount")},
+                                                      "umount", "reload")},
     **{f"network {verb}": _network(verb) for verb in _NETWORK_VERBS},
     **{f"pod {verb}": _pod(verb) for verb in _POD_VERBS},
     **{verb: _container(verb) for verb in _CONTAINER_VERBS},

@@ -425,6 +425,10 @@ def _setup_cleanup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rmi", action="store_true", help="After cleanup, remove the image entirely")
 
 
+def _full_id(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
 def _run_cleanup(args: argparse.Namespace, ctx: CliContext) -> int:
     """Podman's report: each container as named (its ID for --all/--latest) once cleaned up; an
     error is logged as it happens, and the last one decides the exit code."""
@@ -451,9 +455,11 @@ def _run_cleanup(args: argparse.Namespace, ctx: CliContext) -> int:
                 if args.rm and rec.state in ("configured", "created"):  # never run: Podman removes it all the same
                     svc.remove(rec.id, volumes=True)
             except NoSuchContainer:
-                if args.containers:
+                if args.containers and not _full_id(name):
                     raise
-                continue  # --all/--latest: removed meanwhile (rm -f, or the foreground run cleaned up first)
+                # removed meanwhile (rm -f, or the foreground run cleaned up first): conmon's exit command
+                # names the container by its full ID, and nobody should hear of that race
+                continue
             except SealpodError as e:
                 error(f"{'Removing' if args.rm else 'Cleaning up'} container: {e}")
                 errors.append(e)

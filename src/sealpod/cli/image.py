@@ -59,6 +59,8 @@ def _setup_pull(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", help="pull for this architecture variant")
     p.add_argument("--policy", default="always", help="pull image policy (always, missing, never, newer)")
     p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # hidden, as in Podman
+    p.add_argument("--disable-content-trust", action="store_true", dest="noop_disable_content_trust",
+                   help="This is a Docker specific option and is a NOOP")
     _add_registry_flags(p)
 
 
@@ -105,20 +107,33 @@ def _setup_push(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compression-format", help="compression format to use (gzip, zstd)")
     p.add_argument("--sign-by", help="add a signature at the destination using the specified key")
     p.add_argument("--signature-policy", type=Path, help=argparse.SUPPRESS)  # accepted, as in Podman
+    p.add_argument("--compress", action="store_true",
+                   help="Compress tarball image layers when pushing to a directory using the 'dir' transport. "
+                        "(default is same compression type as source)")
+    p.add_argument("--disable-content-trust", action="store_true", dest="noop_disable_content_trust",
+                   help="This is a Docker specific option and is a NOOP")
+    from sealpod.cli.sign_flags import add_sign_flags
+
+    add_sign_flags(p)
     _add_registry_flags(p)
 
 
 def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.progress import Progress
     from sealpod.cli.run_checks import check_authfile
+    from sealpod.cli.sign_flags import signing_passphrase
     from sealpod.engine.entities import PushOptions
 
     check_authfile(args.authfile)
+    signing_passphrase(args)  # read (and checked) before the push, as Podman; gpg reads it again to sign
     progress = Progress()
+    key = args.sign_by_sigstore_private_key
     options = PushOptions(registry=_registry_flags(args), digest_file=args.digestfile,
                           progress=None if args.quiet else progress.blob, sign_by=args.sign_by or None,
                           remove_signatures=args.remove_signatures,
-                          compression=args.compression_format or None)
+                          compression=args.compression_format or None, compress=args.compress,
+                          sigstore_key=Path(key) if key else None,
+                          sign_passphrase_file=Path(args.sign_passphrase_file) if args.sign_passphrase_file else None)
     try:
         ctx.engine.images.push(args.image, args.destination, options, _quiet if args.quiet else progress.line)
     finally:

@@ -186,19 +186,26 @@ def _setup_push(p: argparse.ArgumentParser) -> None:
     p.add_argument("--remove-signatures", action="store_true", help="don't copy signatures")
     p.add_argument("--compression-format", help="compression format (layers are pushed as stored)")
     p.add_argument("--sign-by", help="not supported: signing")
+    from sealpod.cli.sign_flags import add_sign_flags
+
+    add_sign_flags(p)
     _registry_flags_setup(p)
 
 
 def _run_push(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.progress import Progress
+    from sealpod.cli.sign_flags import signing_passphrase
     from sealpod.engine.manifests import ListPushOptions
 
+    signing_passphrase(args)  # checked first, as Podman reads it
     if args.sign_by:
         raise InvalidArgument("signing is not supported: --sign-by")
     progress = Progress()
+    key = args.sign_by_sigstore_private_key
     options = ListPushOptions(all=args.all, format=args.manifest_format, remove=args.rm,
                               digest_file=args.digestfile, registry=_registry_flags(args),
-                              progress=None if args.quiet else progress.blob)
+                              progress=None if args.quiet else progress.blob,
+                              sigstore_key=Path(key) if key else None)
     report = (lambda _: None) if args.quiet else progress.line
     try:
         digest = ctx.engine.manifests.push(args.name, args.destination, options, report)

@@ -39,6 +39,7 @@ def _setup_create(p: argparse.ArgumentParser) -> None:
     a("-o", "--opt", action="append", default=[], help="set driver specific options (mtu=, vlan=, parent=)")
     a("--label", action="append", default=[], help="set metadata on a network")
     a("--interface-name", default="", help="name of the bridge (or parent) interface on the host")
+    a("--ipam-driver", default="", help="IP Address Management Driver")
     a("--ignore", action="store_true", help="don't fail if network already exists")
     a("--macvlan", default="", help=argparse.SUPPRESS)  # Podman's deprecated spelling of -d macvlan -o parent=
 
@@ -53,10 +54,12 @@ def _run_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
         warning("The --macvlan option is deprecated, use `--driver macvlan --opt parent=<device>` instead")
         args.driver, iface = "macvlan", args.macvlan
+    if not args.subnet and (args.gateway or args.ip_range):  # Podman's check, before the engine's
+        raise InvalidArgument("cannot set gateway or range without subnet")
     opts = create_options(driver=args.driver, subnets=tuple(args.subnet), gateways=tuple(args.gateway),
                          ip_ranges=tuple(args.ip_range), ipv6=args.ipv6, internal=args.internal,
                          disable_dns=args.disable_dns, options=options, labels=key_values(args.label, "label"),
-                         interface_name=iface)
+                         interface_name=iface, ipam_driver=args.ipam_driver)
     net = ctx.engine.networks.create(args.name, opts, ignore=args.ignore)
     sys.stdout.write(net.name + "\n")
     return 0

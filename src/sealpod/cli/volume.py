@@ -1,4 +1,4 @@
-"""Volume commands: create, ls, inspect, rm, prune, exists, export, import, mount, unmount."""
+"""Volume commands: create, ls, inspect, rm, prune, exists, export, import, mount, unmount, reload."""
 
 from __future__ import annotations
 
@@ -227,6 +227,20 @@ def _run_import(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _setup_reload(p: argparse.ArgumentParser) -> None:
+    """No operands, no flags (cobra's NoArgs)."""
+
+
+def _run_reload(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.volume_reload import reload_plugins
+
+    report = reload_plugins(ctx.engine)
+    for title, names in (("Added", report.added), ("Removed", report.removed)):
+        if names:
+            sys.stdout.write(f"{title}:\n" + "".join(f"{n}\n" for n in names))
+    return fail_with(report.errors)
+
+
 _LS = Command("List volumes", _setup_list, _run_list)
 _RM = Command("Remove one or more volumes", _setup_remove, _run_remove)
 
@@ -246,4 +260,5 @@ COMMANDS: dict[str, Command] = {
     "mount": Command("Mount volume", _setup_mount, _run_mount),
     "unmount": _UNMOUNT,
     "umount": _UNMOUNT,
+    "reload": Command("reload all volumes from volume plugins", _setup_reload, _run_reload),
 }

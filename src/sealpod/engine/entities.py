@@ -49,6 +49,9 @@ class PushOptions:
     sign_by: str | None = None  # GPG key to sign the pushed manifest with (simple signing)
     remove_signatures: bool = False
     compression: str | None = None  # ``--compression-format``: "gzip" or "zstd"; None: layers as stored
+    compress: bool = False  # ``--compress``: a dir: destination gets plain-tar layers compressed (gzip)
+    sigstore_key: Path | None = None  # ``--sign-by-sigstore-private-key``: refused when used (sigstore_sign)
+    sign_passphrase_file: Path | None = None  # its first line unlocks the --sign-by key
 
 
 @dataclass(frozen=True)

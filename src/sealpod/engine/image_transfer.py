@@ -185,13 +185,20 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
 
     check_format(options.compression)
     transport = split_transport(destination)[0] if destination else None
+    if options.sigstore_key is not None:  # before anything is written
+        from sealpod.engine.sigstore_sign import refuse_sigstore
+
+        refuse_sigstore(options.sigstore_key, transport, destination)
     if transport not in (None, "docker"):
         from sealpod.engine.image_transports import push_local
 
         assert destination is not None
         if options.sign_by:
             raise InvalidArgument(f"--sign-by: signing is only supported for docker:// destinations, not {transport}:")
-        digest = push_local(engine, image, typed, destination, options.progress, report, options.compression)
+        compression, plain_only = options.compression, False
+        if options.compress and transport == "dir" and compression is None:  # Podman: gzip, else as stored
+            compression, plain_only = "gzip", True
+        digest = push_local(engine, image, typed, destination, options.progress, report, compression, plain_only)
         if options.digest_file is not None:
             options.digest_file.write_text(digest)
         engine.events.emit("image", "push", id=image.id, name=destination)
@@ -207,7 +214,7 @@ def push(engine: Engine, image: ImageRecord, typed: str, destination: str | None
     if options.sign_by:
         from sealpod.engine.trust import signer
 
-        sign = signer(engine, dest_ref, options.sign_by)
+        sign = signer(engine, dest_ref, options.sign_by, options.sign_passphrase_file)
     try:
         digest = copy_image(src, dest, CopyOptions(progress=options.progress, sign=sign,
                                                    compression=options.compression), report)

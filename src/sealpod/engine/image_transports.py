@@ -273,9 +273,11 @@ def _pack_to(directory: Path, file: Path) -> None:
 
 
 def push_local(engine: Engine, image: ImageRecord, typed: str, destination: str,
-               progress: BlobProgress | None, report: Report, compression: str | None = None) -> str:
+               progress: BlobProgress | None, report: Report, compression: str | None = None,
+               plain_only: bool = False) -> str:
     """Copy a stored image to ``destination`` (``transport:rest``); return the manifest digest
-    (``compression``: layers rewritten in that compression, as ``push --compression-format``)."""
+    (``compression``: layers rewritten in that compression, as ``push --compression-format``;
+    ``plain_only``: only uncompressed layers are, as ``push --compress`` to dir:)."""
     from sealpod.image.copy import CopyOptions, copy_image
     from sealpod.image.manifest import digest_of
     from sealpod.image.reference import split_transport
@@ -287,7 +289,8 @@ def push_local(engine: Engine, image: ImageRecord, typed: str, destination: str,
     with _scratch(engine) as work:
         dest, finish = _destination(engine, image, typed, transport, rest, work)
         try:
-            result = copy_image(src, dest, CopyOptions(progress=progress, compression=compression), report)
+            result = copy_image(src, dest, CopyOptions(progress=progress, compression=compression,
+                                                       plain_only=plain_only), report)
             finish()
         except OSError as e:
             raise ImageTransportError(f"writing to {destination}: {e.strerror or e}") from e

@@ -199,6 +199,11 @@ def push_list(service: ManifestService, current: LocalList, name: str, destinati
     from sealpod.image.recompress import check_format
 
     check_format(options.compression)
+    if options.sigstore_key is not None:  # before anything is written
+        from sealpod.engine.sigstore_sign import refuse_sigstore
+        from sealpod.image.reference import split_transport
+
+        refuse_sigstore(options.sigstore_key, split_transport(destination)[0] if destination else None, destination)
     target, shown, fmt = _target(service, current, name, destination, options)
     lst = current.list
     if options.all:

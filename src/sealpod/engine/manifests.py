@@ -73,6 +73,7 @@ class ListPushOptions:
     registry: RegistryFlags = field(default_factory=RegistryFlags)
     progress: BlobProgress | None = None
     compression: str | None = None  # ``--compression-format``
+    sigstore_key: Path | None = None  # ``--sign-by-sigstore-private-key``: refused when used (sigstore_sign)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ def local_policy(policy: Policy, transport: str, rest: str) -> PolicyCheck:
     return lambda manifest: check(policy, image, manifest)
 
 
-def signer(engine: Engine, ref: Reference, key_id: str) -> Callable[[bytes], None]:
+def signer(engine: Engine, ref: Reference, key_id: str, passphrase_file: Path | None = None
+           ) -> Callable[[bytes], None]:
     """What ``push --sign-by`` runs once the registry has the manifest: sign it for ``ref`` and
     write the signature where registries.d stages signatures for that repository."""
     from sealpod.image.manifest import digest_of
@@ -114,7 +115,7 @@ def signer(engine: Engine, ref: Reference, key_id: str) -> Callable[[bytes], Non
 
     def run(manifest: bytes) -> None:
         digest = digest_of(manifest)
-        sig = sign(make_payload(digest, str(ref)), key_id, engine.env)
+        sig = sign(make_payload(digest, str(ref)), key_id, engine.env, passphrase_file)
         entry, default = lookaside(engine, ref)
         base = entry.lookaside_staging or entry.lookaside or default
         write_signatures(base, ref.repository, digest, [sig], append=False)

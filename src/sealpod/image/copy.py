@@ -47,6 +47,8 @@ class CopyOptions:
     sign: Callable[[bytes], None] | None = None
     # ``push --compression-format``: layers in another compression are rewritten ("gzip", "zstd")
     compression: str | None = None
+    # ``push --compress`` to dir:: only plain-tar layers take ``compression``, compressed ones go as they are
+    plain_only: bool = False
 
 
 def _resolve_manifest(src: ImageSource, platform: Platform | None
@@ -108,7 +110,7 @@ def copy_image(src: ImageSource, dest: ImageDestination, options: CopyOptions, r
     if options.compression is not None:
         from sealpod.image.recompress import StagedSource
 
-        staged = StagedSource(src, options.compression)
+        staged = StagedSource(src, options.compression, options.plain_only)
         try:
             manifest, body, media_type = staged.stage(manifest, body, media_type, report)
             return _copy_resolved(staged, dest, options, report, manifest, body, media_type, None)

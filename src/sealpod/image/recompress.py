@@ -37,13 +37,15 @@ def check_format(name: str | None) -> str | None:
     return name
 
 
-def recompress_file(src: Path, out: Path, fmt: str) -> tuple[str, int] | None:
+def recompress_file(src: Path, out: Path, fmt: str, plain_only: bool = False) -> tuple[str, int] | None:
     """Write ``src`` compressed as ``fmt`` to ``out``; return its (digest, size), or None when ``src``
-    already is ``fmt`` (nothing is written then)."""
-    from sealpod.utils.compression import compress_into, decompressed_chunks, detect
+    already is ``fmt`` (nothing is written then).  ``plain_only`` (``push --compress``): a layer
+    compressed some other way is kept as it is too, as containers/image keeps it."""
+    from sealpod.utils.compression import Compression, compress_into, decompressed_chunks, detect
 
     with open(src, "rb") as f:
-        if detect(f.read(4)) == fmt:
+        found = detect(f.read(4))
+        if found == fmt or (plain_only and found != Compression.NONE):
             return None
         f.seek(0)
         h = hashlib.sha256()
@@ -95,12 +97,13 @@ class StagedSource:
     """An image source whose layers are read recompressed: :meth:`stage` writes them to a scratch
     directory and gives the rewritten manifest; blobs not rewritten still come from ``inner``."""
 
-    def __init__(self, inner: Any, fmt: str) -> None:
+    def __init__(self, inner: Any, fmt: str, plain_only: bool = False) -> None:
         import tempfile
         from pathlib import Path
 
         self.inner = inner
         self.fmt = fmt
+        self.plain_only = plain_only
         self.work = Path(tempfile.mkdtemp(prefix="sealpod-recompress-"))
         self.staged: dict[str, Path] = {}
 
@@ -113,7 +116,7 @@ class StagedSource:
                 with open(raw, "wb") as f:
                     self.inner.get_blob(desc, f)
             out = self.work / f"out-{n}"
-            found = recompress_file(raw, out, self.fmt)
+            found = recompress_file(raw, out, self.fmt, self.plain_only)
             if found is None:
                 continue
             digest, size = found

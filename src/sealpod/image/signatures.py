@@ -136,11 +136,14 @@ def _gpgv_reason(status: list[str], stderr: bytes) -> str:
     return text[-1].removeprefix("gpgv: ") if text else "no valid OpenPGP signature found"
 
 
-def sign(payload: bytes, key_id: str, env: Mapping[str, str]) -> bytes:
-    """An OpenPGP signed message of ``payload`` by ``key_id`` from the user's keyring (GNUPGHOME)."""
+def sign(payload: bytes, key_id: str, env: Mapping[str, str], passphrase_file: Path | None = None) -> bytes:
+    """An OpenPGP signed message of ``payload`` by ``key_id`` from the user's keyring (GNUPGHOME);
+    ``passphrase_file`` (``--sign-passphrase-file``): its first line unlocks the key, else gpg's agent does."""
     from sealpod.utils.proc import run
 
     argv = ["gpg", "--batch", "--no-tty", "--status-fd", "2", "--local-user", key_id, "--sign", "--output", "-"]
+    if passphrase_file is not None:
+        argv[1:1] = ["--pinentry-mode", "loopback", "--passphrase-file", os.fspath(passphrase_file)]
     try:
         return run(argv, input=payload, env=_gpg_env(env, None)).stdout
     except CommandFailed as e:

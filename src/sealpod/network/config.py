@@ -81,8 +81,10 @@ class Network:
         doc: dict[str, Any] = {"name": self.name, "id": self.id, "driver": self.driver}
         if self.network_interface:
             doc["network_interface"] = self.network_interface
-        doc.update(created=self.created, subnets=[s.to_json() for s in self.subnets],
-                   ipv6_enabled=self.ipv6_enabled, internal=self.internal, dns_enabled=self.dns_enabled)
+        doc["created"] = self.created
+        if self.subnets:  # Podman leaves the key out when there are none (--ipam-driver none)
+            doc["subnets"] = [s.to_json() for s in self.subnets]
+        doc.update(ipv6_enabled=self.ipv6_enabled, internal=self.internal, dns_enabled=self.dns_enabled)
         if self.labels:
             doc["labels"] = dict(self.labels)
         if self.options:
@@ -116,6 +118,7 @@ class CreateOptions:
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     interface_name: str = ""
+    ipam_driver: str = ""  # --ipam-driver: "" (host-local), host-local or none; netavark has no dhcp yet
 
 
 # --- pure parts -----------------------------------------------------------------------------
@@ -224,11 +227,14 @@ def build_network(name: str, opts: CreateOptions, existing: Sequence[Network], *
                               "network mode")
     if any(n.name == name for n in existing):
         raise NetworkExists(f"network name {name} already used: network already exists")
+    _check_ipam(opts)
     if opts.driver not in _DRIVERS:
         raise InvalidArgument(f"unsupported driver {opts.driver}: invalid argument")
     if opts.driver == "macvlan":
         return _macvlan(name, opts)
     _check_options(opts)
+    if opts.ipam_driver == "none":
+        return _unaddressed_bridge(name, opts, existing)
     if len(opts.gateways) > len(opts.subnets):
         raise InvalidArgument("cannot set more gateways than subnets")
     if len(opts.ip_ranges) > len(opts.subnets):
@@ -265,6 +271,14 @@ def _macvlan(name: str, opts: CreateOptions) -> Network:
     parent = opts.interface_name
     if parent and ("/" in parent or parent in (".", "..") or not (Path("/sys/class/net") / parent).exists()):
         raise InvalidArgument(f"parent interface {parent} does not exist")
+    if opts.ipam_driver == "none":  # no addresses, and no DNS without them
+        return Network(name=name, id=secrets.token_hex(32), driver="macvlan", network_interface=parent,
+                       created=now_rfc3339(), ipv6_enabled=opts.ipv6, internal=opts.internal, dns_enabled=False,
+                       options={k: v for k, v in opts.options.items() if k != "parent"}, labels=dict(opts.labels),
+                       ipam_driver="none")
+    if not opts.subnets and opts.ipam_driver == "host-local":
+        raise InvalidArgument("macvlan driver needs at least one subnet specified, when the host-local ipam driver "
+                              "is set")
     if not opts.subnets:
         raise InvalidArgument("macvlan driver needs at least one subnet specified, DHCP is not yet supported "
                               "with netavark")
@@ -287,6 +301,28 @@ def _macvlan(name: str, opts: CreateOptions) -> Network:
                    ipv6_enabled=opts.ipv6 or any(s.network.version == 6 for s in subnets), internal=opts.internal,
                    dns_enabled=not opts.disable_dns,
                    options={k: v for k, v in opts.options.items() if k != "parent"}, labels=dict(opts.labels))
+
+
+def _check_ipam(opts: CreateOptions) -> None:
+    """``--ipam-driver``, judged as Podman 4.3.1 with netavark judges it (before the driver)."""
+    if opts.ipam_driver == "none" and opts.subnets:
+        raise InvalidArgument("none ipam driver is set but subnets are given")
+    if opts.ipam_driver == "dhcp":
+        raise InvalidArgument("dhcp ipam driver is not yet supported with netavark")
+    if opts.ipam_driver not in ("", "host-local", "none", "dhcp"):
+        raise InvalidArgument(f'unsupported ipam driver "{opts.ipam_driver}"')
+
+
+def _unaddressed_bridge(name: str, opts: CreateOptions, existing: Sequence[Network]) -> Network:
+    """``--ipam-driver none``: a bridge with no subnet; containers get only link-local addresses,
+    and DNS is off (aardvark-dns has no address to answer on)."""
+    bridge = opts.interface_name
+    if bridge and any(n.network_interface == bridge for n in existing):
+        raise NetworkExists(f"bridge name {bridge} already in use")
+    return Network(name=name, id=secrets.token_hex(32), driver=opts.driver,
+                   network_interface=bridge or free_bridge(n.network_interface for n in existing),
+                   created=now_rfc3339(), ipv6_enabled=opts.ipv6, internal=opts.internal, dns_enabled=False,
+                   options=dict(opts.options), labels=dict(opts.labels), ipam_driver="none")
 
 
 def _check_options(opts: CreateOptions) -> None:

@@ -49,12 +49,14 @@ def _docker_doc(req: Request, doc: dict[str, Any], with_containers: bool) -> dic
     config = [{k: v for k, v in (("Subnet", s["subnet"]), ("Gateway", s.get("gateway", ""))) if v}
               for s in doc.get("subnets") or []]
     options = dict(doc.get("options") or {})
+    ipam = dict(doc.get("ipam_options") or {})
     if doc.get("network_interface"):
         options.setdefault("com.docker.network.bridge.name", doc["network_interface"])
     return {
         "Name": doc["name"], "Id": doc["id"], "Created": doc.get("created", ""), "Scope": "local",
         "Driver": doc.get("driver", "bridge"), "EnableIPv6": bool(doc.get("ipv6_enabled")),
-        "IPAM": {"Driver": "default", "Options": {}, "Config": config}, "Internal": bool(doc.get("internal")),
+        "IPAM": {"Driver": "default" if ipam.get("driver", "host-local") == "host-local" else ipam["driver"],
+                 "Options": ipam, "Config": config}, "Internal": bool(doc.get("internal")),
         "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
         "Containers": _containers(req, doc["name"]) if with_containers else {}, "Options": options,
         "Labels": dict(doc.get("labels") or {}),
@@ -136,7 +138,8 @@ def _libpod_create_options(body: dict[str, Any]) -> dict[str, Any]:
             "disable_dns": body.get("dns_enabled") is False,
             "options": string_map(body.get("options"), "options"),
             "labels": string_map(body.get("labels"), "labels"),
-            "interface_name": str(body.get("network_interface") or "")}
+            "interface_name": str(body.get("network_interface") or ""),
+            "ipam_driver": string_map(body.get("ipam_options"), "ipam_options").get("driver", "")}
 
 
 def create(req: Request) -> Response:
