@@ -108,6 +108,8 @@ COMMANDS: dict[str, CommandRef] = {
     "save": _image("save"), "image save": _image("save"),
     "load": _image("load"), "image load": _image("load"),
     "image scp": CommandRef("sealpod.cli.image_scp", "scp"),
+    **{f"machine {verb}": CommandRef("sealpod.cli.machine", verb)
+       for verb in ("info", "init", "inspect", "list", "ls", "rm", "set", "ssh", "start", "stop")},
     "image trust show": CommandRef("sealpod.cli.trust", "trust show"),
     "image trust set": CommandRef("sealpod.cli.trust", "trust set"),
     "image sign": CommandRef("sealpod.cli.trust", "sign"),
@@ -153,7 +155,7 @@ GROUPS = {"healthcheck": "Manage health checks on containers",
           "kube": "Play containers, pods or volumes from a structured file",
           "generate": "Generate structured data based on containers, pods or volumes",
           "play": "Play containers, pods or volumes from a structured file",
-          "buildx": "Build images", "builder": "Build images"}
+          "buildx": "Build images", "builder": "Build images", "machine": "Manage a virtual machine"}
 
 SUMMARIES: dict[str, str] = {
     "pull": "Pull an image from a registry",
@@ -217,4 +219,4 @@ SUMMARIES: dict[str, str] = {
 HIDDEN = frozenset({"completion", "__complete", "__completeNoDesc", "builder",
                     "umount", "image umount", "container ls", "container umount", "pod ls", "pod list", "pod remove",
                     "volume list", "volume remove", "network list", "network remove", "image ls", "image remove",
-                    "volume umount", "secret list", "secret remove", "context list", "context remove"})
+                    "volume umount", "machine ls", "secret list", "secret remove", "context list", "context remove"})
