@@ -303,3 +303,15 @@ def test_system_migrate_stops_containers_and_reset_removes_everything(seeded_reg
 def test_unshare_is_for_rootless_users_only(sealpod: SealpodRunner) -> None:
     out = sealpod.run("unshare", "true", check=False)
     assert out.returncode == 125 and out.stderr == "Error: please use unshare with rootless\n"
+
+
+def test_a_user_without_runtime_dir_or_auth_file_pulls_and_logs_in(rl: RootlessRunner) -> None:
+    """After `su -` neither XDG_RUNTIME_DIR nor REGISTRY_AUTH_FILE is set: inside the user namespace the
+    default auth file was /run/containers/0/auth.json, root's, and every pull failed on it."""
+    env = {k: v for k, v in rl.env.items() if k not in ("XDG_RUNTIME_DIR", "REGISTRY_AUTH_FILE")}
+    saved, rl.env = rl.env, env
+    try:
+        rl.run("pull", "-q", "sealtest/tiny")
+        assert rl.run("run", "--rm", "sealtest/tiny", "echo", "pulled").stdout == "pulled\n"
+    finally:
+        rl.env = saved

@@ -38,7 +38,13 @@ def auth_file_path(env: Mapping[str, str], uid: int | None = None) -> Path:
         return Path(env["REGISTRY_AUTH_FILE"])
     if env.get("XDG_RUNTIME_DIR"):
         return Path(env["XDG_RUNTIME_DIR"]) / "containers/auth.json"
-    return Path(f"/run/containers/{os.getuid() if uid is None else uid}/auth.json")
+    if uid is None:  # the user's own uid also inside our user namespace, where getuid() says 0
+        from sealpod.config.paths import rootless_uid
+
+        uid = rootless_uid(env)
+    if uid != 0:  # a user without a runtime dir (after su): Podman's is then /tmp/podman-run-UID, ours this
+        return Path(f"/tmp/sealpod-{uid}/containers/auth.json")
+    return Path("/run/containers/0/auth.json")
 
 
 def search_paths(

@@ -47,6 +47,14 @@ def test_default_location(tmp_path: Path) -> None:
     assert auth_file_path({}, uid=0) == Path("/run/containers/0/auth.json")
 
 
+def test_default_location_of_a_user_without_a_runtime_dir() -> None:
+    """After `su -` there is no XDG_RUNTIME_DIR: /run/containers/UID is root's to make, so a user's auth
+    file goes where its run root goes; inside our user namespace (getuid() 0) it is still the user's."""
+    assert auth_file_path({}, uid=1001) == Path("/tmp/sealpod-1001/containers/auth.json")
+    inside = {"_CONTAINERS_USERNS_CONFIGURED": "done", "_CONTAINERS_ROOTLESS_UID": "1001"}
+    assert auth_file_path(inside) == Path("/tmp/sealpod-1001/containers/auth.json")
+
+
 def test_search_order(home: Path, tmp_path: Path) -> None:
     env = {"XDG_RUNTIME_DIR": str(tmp_path / "run")}
     assert [p for p, _ in search_paths(env, home)] == [
