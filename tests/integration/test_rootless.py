@@ -191,7 +191,7 @@ def test_userns_auto_containers_get_disjoint_ranges_and_own_their_files(rl: Root
 
 def test_userns_flags_are_checked(rl: RootlessRunner) -> None:
     bad = rl.run("run", "--rm", "--userns", "bogus", IMAGE, "true", check=False)
-    assert bad.returncode == 125 and 'invalid user namespace mode "bogus"' in bad.stderr
+    assert bad.returncode == 125 and "unrecognized namespace mode bogus passed" in bad.stderr
     bad = rl.run("run", "--rm", "--uidmap", "0:1:x", IMAGE, "true", check=False)
     assert bad.returncode == 125 and "CONTAINER_ID:HOST_ID:SIZE" in bad.stderr
     assert _uid_map(rl, "--uidmap", "0:1:500") == [[0, 1, 500]]
@@ -315,3 +315,17 @@ def test_a_user_without_runtime_dir_or_auth_file_pulls_and_logs_in(rl: RootlessR
         assert rl.run("run", "--rm", "sealtest/tiny", "echo", "pulled").stdout == "pulled\n"
     finally:
         rl.env = saved
+
+
+def test_rootless_bats_details(rl: RootlessRunner) -> None:
+    """030-run.bats as a user: --memory=0 asks for no limit (refused only when a limit is asked for, on
+    cgroups v1), an unknown --hostuser fails the start with 126, and keep-id's first start prints nothing
+    but the command's own output (run -d's ID alone: scripts capture it)."""
+    assert rl.run("run", "--memory=0", "--rm", "sealtest/tiny", "echo", "hello").stdout == "hello\n"
+    limited = rl.run("run", "--memory=10m", "--rm", "sealtest/tiny", "true", check=False)
+    assert limited.returncode == 125 and "cannot specify resource limits" in limited.stderr
+    bogus = rl.run("run", "--rm", "--hostuser=no-such-user-xyz", "sealtest/tiny", "true", check=False)
+    assert (bogus.returncode, bogus.stderr) == (126, "Error: user: unknown user no-such-user-xyz\n")
+    started = rl.run("run", "-d", "--userns=keep-id", "sealtest/tiny", "sleep", "100")
+    assert started.stderr == "" and len(started.stdout.strip()) == 64
+    rl.run("rm", "-f", "-t", "0", started.stdout.strip())

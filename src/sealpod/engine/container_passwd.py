@@ -71,7 +71,7 @@ def host_user_lines(hostusers: tuple[str, ...], passwd: str | None, home: str) -
         return []
     import pwd
 
-    from sealpod.errors import InvalidArgument
+    from sealpod.errors import NoSuchUser
     from sealpod.runtime import etcfiles
 
     entries = etcfiles.parse_passwd(passwd)
@@ -80,7 +80,7 @@ def host_user_lines(hostusers: tuple[str, ...], passwd: str | None, home: str) -
         try:
             u = pwd.getpwuid(int(wanted)) if wanted.isdigit() else pwd.getpwnam(wanted)
         except KeyError:
-            raise InvalidArgument(f"user: unknown user {wanted}") from None
+            raise NoSuchUser(f"user: unknown user {wanted}") from None  # at start, as Podman's: exit 126
         if any(e.name == u.pw_name or e.uid == u.pw_uid for e in entries):
             continue
         out.append(f"{u.pw_name}:*:{u.pw_uid}:{u.pw_gid}:{u.pw_gecos}:{home}:/bin/sh")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -78,12 +77,16 @@ def shift_rootfs_once(svc: ContainerService, rec: ContainerRecord, rootfs: Path)
     marker = svc.paths(rec.id).userdata / "ids-shifted"
     if not uid_maps or marker.exists() or svc.store.containers.is_idmapped(rec.id) or rec.config.get("rootfs"):
         return
+    # the slow path (no idmapped mounts here): at --log-level info, say why the first start takes a while.
+    # Not on stderr by default: Podman's chown copy is silent, and scripts read run's output.
+    import logging
+
     from sealpod.rootless.usermode import count_files, shift_owners
 
-    # the slow path (no idmapped mounts here): say why the first start takes a while, once
-    sys.stderr.write(f"Copying and changing ownership of the image layers for user namespace "
-                     f"({count_files(os.fspath(rootfs))} files)...\n")
-    sys.stderr.flush()
+    log = logging.getLogger("sealpod")
+    if log.isEnabledFor(logging.INFO):
+        log.info("Copying and changing ownership of the image layers for user namespace (%d files)",
+                 count_files(os.fspath(rootfs)))
     shift_owners(os.fspath(rootfs), uid_maps, gid_maps)
     marker.write_text("")
 
@@ -228,6 +231,6 @@ def check_rootless_limits(engine: Engine, cfg: ContainerConfig) -> None:
     if not engine.config.rootless:
         return
     asked = (cfg.memory, cfg.memory_swap, cfg.cpus, cfg.cpu_shares, cfg.cpuset_cpus, cfg.pids_limit)
-    if any(v is not None for v in asked):
+    if any(v not in (None, 0, -1, "") for v in asked):  # 0 and -1 ask for no limit (Podman's run --memory=0)
         raise InvalidArgument("invalid configuration, cannot specify resource limits without cgroups v2 and "
                               "--cgroup-manager=systemd")
