@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,3 +140,24 @@ def test_commit_push_pull_round_trip(sp: SealpodRunner, seeded_registry: Registr
     other.run("pull", "-q", dest)
     assert other.run("run", "--rm", dest, "cat", "/pushed").stdout == "pushed\n"
     other.run("rm", "-af", check=False)
+
+
+def test_cp_chowns_to_the_user_as_a_container_with_its_own_id_map_sees_it(sp: SealpodRunner, tmp_path: Path) -> None:
+    """065-cp.bats "cp (-a=true) ... check ownership" with a user namespace (--userns=auto here, keep-id
+    rootless): the copied file belongs to the container's user as the container sees it, running or not.
+    Written as the bare uid it showed as nobody (65534), outside the container's map."""
+    src = tmp_path / "hostfile"
+    src.write_text("content\n")
+    for parent in sp.root.parents:  # runc reaches the rootfs as the container's root: searchable by others
+        if parent == Path(tempfile.gettempdir()):
+            break
+        parent.chmod(parent.stat().st_mode | 0o011)
+    cid = sp.run("run", "-d", "--userns=auto", "--user", "1001", IMAGE, "sleep", "600").stdout.strip()
+    try:
+        sp.run("cp", str(src), f"{cid}:/tmp/live")
+        sp.run("stop", "-t", "0", cid)
+        sp.run("cp", str(src), f"{cid}:/tmp/stopped")
+        sp.run("start", cid)
+        assert sp.run("exec", cid, "stat", "-c", "%u", "/tmp/live", "/tmp/stopped").stdout == "1001\n1001\n"
+    finally:
+        sp.run("rm", "-f", "-t", "0", cid)

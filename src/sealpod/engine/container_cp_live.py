@@ -152,6 +152,7 @@ def copy_in(files: cf.ContainerFiles, rec: ContainerRecord, pid: int, name: str,
         return target, arcname, owner
 
     target_dir, arcname, owner = call_in_mount_ns(pid, plan)
+    owner = files.stored_owner(rec, owner)  # out here: the container's mount namespace has no sealpod modules
     rel = os.path.relpath(target_dir, "/")
     prefix = "" if rel == "." else rel
     full = "/".join(p for p in (prefix, arcname) if p)

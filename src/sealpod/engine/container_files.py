@@ -160,7 +160,7 @@ class ContainerFiles:
             assert src is not None
             if not os.path.lexists(src):
                 raise NotFound(f'"{src}" could not be found on the host: no such file or directory')
-            owner = self._owner(rec, root) if archive else None
+            owner = self.stored_owner(rec, self._owner(rec, root) if archive else None)
             parent = self._resolve(rec, root, os.path.dirname(path.rstrip("/")) or "/")
             target_dir, arcname = _container_target(root, resolved, parent, path, src, name, overwrite, _is_dir(src))
             contents = src.endswith("/.")
@@ -253,6 +253,17 @@ class ContainerFiles:
         gid_default = _lookup_id(root, "/etc/passwd", name, 3) if name and not name.isdigit() else 0
         gid = _lookup_id(root, "/etc/group", group, 2) if group else gid_default
         return uid, gid
+
+    @staticmethod
+    def stored_owner(rec: ContainerRecord, owner: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The ids to write for ``owner`` so that the container sees it: files are written from outside its
+        user namespace (its upper layer takes our ids as they are), and its own id maps translate them."""
+        from sealpod.engine.container_userns import id_maps, to_host_id
+
+        uid_maps, gid_maps = id_maps(rec.spec)
+        if owner is None or not uid_maps:
+            return owner
+        return to_host_id(uid_maps, owner[0]), to_host_id(gid_maps, owner[1])
 
     # --- diff / export ----------------------------------------------------------------
 
