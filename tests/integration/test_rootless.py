@@ -329,3 +329,20 @@ def test_rootless_bats_details(rl: RootlessRunner) -> None:
     started = rl.run("run", "-d", "--userns=keep-id", "sealtest/tiny", "sleep", "100")
     assert started.stderr == "" and len(started.stdout.strip()) == 64
     rl.run("rm", "-f", "-t", "0", started.stdout.strip())
+
+
+def test_keep_id_adds_the_users_own_passwd_and_group_lines(rl: RootlessRunner) -> None:
+    """Podman 4.3.1 as a user, --userns=keep-id: /etc/passwd names the user as on the host (gecos too,
+    the working directory as home), /etc/group its group; `id -un` and `exec --user NAME` find it (075-exec.bats)."""
+    import pwd
+
+    me = pwd.getpwuid(rl.uid)
+    out = rl.run("run", "--rm", "--userns=keep-id", "-w", "/tmp", "sealtest/tiny", "sh", "-c",
+                 f"id -un; grep :x:{me.pw_gid}: /etc/group; grep ^{me.pw_name}: /etc/passwd; echo $HOME").stdout
+    assert out.splitlines() == [me.pw_name, f"{me.pw_name}:x:{me.pw_gid}:{me.pw_name}",
+                                f"{me.pw_name}:*:{rl.uid}:{me.pw_gid}:{me.pw_gecos}:/tmp:/bin/sh", "/tmp"]
+    cid = rl.run("run", "-d", "--userns=keep-id", "sealtest/tiny", "sleep", "100").stdout.strip()
+    try:
+        assert rl.run("exec", "--user", me.pw_name, cid, "id", "-u").stdout == f"{rl.uid}\n"
+    finally:
+        rl.run("rm", "-f", "-t", "0", cid)

@@ -32,8 +32,13 @@ def extra_params(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConf
     from sealpod.engine.oci_hooks import hooks_for
 
     static = rec.spec
+    keep_id_uid = None
+    if (static.get("userns") or {}).get("mode") == "keep-id":
+        from sealpod.config.paths import rootless_uid
+
+        keep_id_uid = rootless_uid(svc.engine.env)
     added = passwd_mounts(cfg, rootfs, svc.paths(rec.id).userdata, static.get("user", ""), user,
-                          static.get("workdir") or "/")
+                          static.get("workdir") or "/", keep_id_uid)
     dirs = svc.engine.config.containers.engine.hooks_dir
     hooks = hooks_for(dirs, tuple(static["command"]), cfg.annotations if annotations is None else annotations,
                       any(m.type == "bind" for m in cfg.mounts)) if dirs else {}

@@ -38,9 +38,30 @@ def _with_line(text: str | None, line: str) -> str:
     return f"{text}{line}\n"
 
 
+def _keep_id_lines(uid: int, passwd: str | None, group: str | None, home: str) -> tuple[str, str]:
+    """``--userns=keep-id``: the host user's own passwd and group lines (its name, gid and gecos, the
+    working directory as home), as Podman adds them; "" for what the image knows already."""
+    import pwd
+
+    from sealpod.runtime import etcfiles
+
+    try:
+        u = pwd.getpwuid(uid)
+    except KeyError:
+        return "", ""
+    users = etcfiles.parse_passwd(passwd)
+    known = any(e.name == u.pw_name or e.uid == uid for e in users)
+    user_line = "" if known else f"{u.pw_name}:*:{uid}:{u.pw_gid}:{u.pw_gecos}:{home}:/bin/sh"
+    groups = etcfiles.parse_group(group)
+    group_line = "" if any(g.gid == u.pw_gid or g.name == u.pw_name for g in groups) else \
+        f"{u.pw_name}:x:{u.pw_gid}:{u.pw_name}"
+    return user_line, group_line
+
+
 def wanted_lines(cfg: ContainerConfig, rootfs: Path, user_spec: str, user: ExecUser,
-                 workdir: str) -> dict[str, str]:
-    """The new content of /etc/passwd and /etc/group, for those that need a line; none with --passwd=false."""
+                 workdir: str, keep_id_uid: int | None = None) -> dict[str, str]:
+    """The new content of /etc/passwd and /etc/group, for those that need a line; none with --passwd=false.
+    ``keep_id_uid``: the host user a ``--userns=keep-id`` container keeps, who gets its own lines."""
     from sealpod.runtime import etcfiles
 
     if not cfg.passwd:
@@ -48,6 +69,13 @@ def wanted_lines(cfg: ContainerConfig, rootfs: Path, user_spec: str, user: ExecU
     user_part, _, group_part = (user_spec or "").partition(":")
     out: dict[str, str] = {}
     passwd = etcfiles.read_in_root(rootfs, "/etc/passwd")
+    if keep_id_uid is not None:
+        user_line, group_line = _keep_id_lines(keep_id_uid, passwd, etcfiles.read_in_root(rootfs, "/etc/group"),
+                                               workdir or "/")
+        if user_line:
+            out["/etc/passwd"] = passwd = _with_line(passwd, user_line)
+        if group_line:
+            out["/etc/group"] = _with_line(etcfiles.read_in_root(rootfs, "/etc/group"), group_line)
     known_user = any(e.uid == user.uid for e in etcfiles.parse_passwd(passwd))
     username = user.name or str(user.uid)
     if not known_user and (not user_part or user_part.isdigit()):
@@ -55,7 +83,7 @@ def wanted_lines(cfg: ContainerConfig, rootfs: Path, user_spec: str, user: ExecU
         out["/etc/passwd"] = passwd = _with_line(passwd, line)
     for line in host_user_lines(cfg.hostusers, passwd, workdir or "/"):
         out["/etc/passwd"] = passwd = _with_line(passwd, line)
-    group = etcfiles.read_in_root(rootfs, "/etc/group")
+    group = out.get("/etc/group") or etcfiles.read_in_root(rootfs, "/etc/group")
     gids = {g.gid for g in etcfiles.parse_group(group)}
     if group_part and group_part.isdigit() and user.gid not in gids:
         out["/etc/group"] = _with_line(group, f"{user.gid}:x:{user.gid}:{username}")
@@ -88,14 +116,14 @@ def host_user_lines(hostusers: tuple[str, ...], passwd: str | None, home: str) -
 
 
 def passwd_mounts(cfg: ContainerConfig, rootfs: Path, userdata: Path, user_spec: str, user: ExecUser,
-                  workdir: str) -> list[Mount]:
+                  workdir: str, keep_id_uid: int | None = None) -> list[Mount]:
     """Write what :func:`wanted_lines` asks for; the mounts needed when the root is read-only."""
     from sealpod.runtime.etcfiles import secure_join
     from sealpod.runtime.spec import Mount
 
     mounts: list[Mount] = []
     taken = {m.destination.rstrip("/") for m in cfg.mounts}
-    for dest, content in wanted_lines(cfg, rootfs, user_spec, user, workdir).items():
+    for dest, content in wanted_lines(cfg, rootfs, user_spec, user, workdir, keep_id_uid).items():
         if dest in taken:
             continue  # the user's own file: never touched
         if cfg.read_only or cfg.rootfs:
