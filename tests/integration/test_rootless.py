@@ -346,3 +346,30 @@ def test_keep_id_adds_the_users_own_passwd_and_group_lines(rl: RootlessRunner) -
         assert rl.run("exec", "--user", me.pw_name, cid, "id", "-u").stdout == f"{rl.uid}\n"
     finally:
         rl.run("rm", "-f", "-t", "0", cid)
+
+
+def test_rootless_pod_top_shm_and_top_users(rl: RootlessRunner) -> None:
+    """200-pod.bats and 170-run-userns.bats as a user: `pod top` of members in PID namespaces of their own
+    lists their processes only (a rootless container on cgroup v1 has no cgroup of its own: its cgroup's
+    procs were the whole session), pod members share /dev/shm, and `top huser,user` of a nomap container
+    shows the host's id of its root and the name the container knows it by."""
+    pod = rl.run("pod", "create", "--infra=false").stdout.strip()
+    try:
+        for _ in range(2):
+            rl.run("run", "-d", "--pod", pod, "sealtest/tiny", "sleep", "300")
+        rows = rl.run("pod", "top", pod).stdout.splitlines()
+        assert len(rows) == 3 and all(r.split()[-2:] == ["sleep", "300"] for r in rows[1:]), rows
+    finally:
+        rl.run("pod", "rm", "-f", "-t", "0", pod)
+    rl.run("pod", "create", "--name", "shmpod")
+    try:
+        rl.run("run", "--rm", "--pod", "shmpod", "sealtest/tiny", "touch", "/dev/shm/shared")
+        assert rl.run("run", "--rm", "--pod", "shmpod", "sealtest/tiny", "ls", "/dev/shm").stdout == "shared\n"
+    finally:
+        rl.run("pod", "rm", "-f", "-t", "0", "shmpod")
+    first_subuid = _subids(rl.user.pw_name)[0]
+    cid = rl.run("run", "-d", "--userns=nomap", "sealtest/tiny", "sleep", "300").stdout.strip()
+    try:
+        assert rl.run("top", cid, "huser,user").stdout.splitlines()[1].split() == [str(first_subuid), "root"]
+    finally:
+        rl.run("rm", "-f", "-t", "0", cid)

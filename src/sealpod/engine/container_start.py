@@ -151,11 +151,12 @@ def _shared_shm(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfi
                 namespaces: dict[str, str | None], mounts: Sequence[Mount]) -> list[Mount]:
     """A shared IPC namespace shares /dev/shm too, as in Podman: a pod's infra container gets a
     tmpfs mounted on the host (in its run dir) that members joining its IPC namespace bind, and
-    ``--ipc host`` binds the host's.  Elsewhere runc's fresh tmpfs stays."""
+    ``--ipc host`` binds the host's.  Elsewhere runc's fresh tmpfs stays.  A rootless user's mounts live
+    in its own mount namespace, which outlives the command, so its pods share theirs alike."""
     from sealpod.runtime.spec import Mount
     from sealpod.storage.mount import is_mountpoint, mount
 
-    if any(m.destination == "/dev/shm" for m in mounts) or svc.engine.config.rootless:
+    if any(m.destination == "/dev/shm" for m in mounts):
         return []
     opts = ("rbind", "rprivate", "nosuid", "noexec", "nodev")
     if "ipc" not in namespaces:  # a build's RUN keeps its own /dev/shm of --shm-size, as Buildah's

@@ -100,9 +100,13 @@ def _read_proc(pid: int) -> _Proc | None:
 
 
 def _cgroup_procs(pid: int) -> list[int] | None:
-    """The PIDs in the container's pids (v1) or unified (v2) cgroup, as the host sees them."""
+    """The PIDs in the container's pids (v1) or unified (v2) cgroup, as the host sees them; None when it
+    has no cgroup of its own."""
     try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        text = Path(f"/proc/{pid}/cgroup").read_text()
+        if text == Path("/proc/self/cgroup").read_text():
+            return None  # no cgroup of its own (rootless on cgroup v1): its cgroup holds the whole session
+        lines = text.splitlines()
         mounts = Path("/proc/self/mountinfo").read_text().splitlines()
     except OSError:
         return None
@@ -175,11 +179,13 @@ class _TopContext:
         if field in simple:
             return str(simple[field])
         if field in ("user", "ruser", "huser"):
-            uid = int(ids("Uid")[0 if field == "ruser" else 1])
-            return self._name(uid, field == "huser", users=True)
+            uid = int(ids("Uid")[0 if field == "ruser" else 1])  # /proc shows it in our user namespace
+            host = field == "huser"
+            return self._name(uid if host else _to_container(proc.hpid, uid, "uid"), host, users=True)
         if field in ("group", "rgroup", "hgroup"):
             gid = int(ids("Gid")[0 if field == "rgroup" else 1])
-            return self._name(gid, field == "hgroup", users=False)
+            host = field == "hgroup"
+            return self._name(gid if host else _to_container(proc.hpid, gid, "gid"), host, users=False)
         if field in ("groups", "hgroups"):  # supplementary groups: names in the container, host ids
             gids = (proc.status.get("Groups") or "").split()
             return ",".join(gids if field == "hgroups" else (self.groups.get(int(g), g) for g in gids))
@@ -202,11 +208,40 @@ class _TopContext:
             import grp
             import pwd
 
+            num = _to_host(num, "uid" if users else "gid")  # as the host sees it, from inside our user namespace
             try:
                 return pwd.getpwuid(num).pw_name if users else grp.getgrgid(num).gr_name
             except KeyError:
                 return str(num)
         return (self.users if users else self.groups).get(num, str(num))
+
+
+def _to_host(num: int, kind: str) -> int:
+    """An id of this process's user namespace as the initial namespace knows it (a rootless sealpod
+    runs in a namespace of its own: its uid 1 is the user's first subordinate id)."""
+    try:
+        lines = Path(f"/proc/self/{kind}_map").read_text().splitlines()
+    except OSError:
+        return num
+    for line in lines:
+        inside, outside, count = (int(x) for x in line.split())
+        if inside <= num < inside + count:
+            return outside + num - inside
+    return num
+
+
+def _to_container(pid: int, num: int, kind: str) -> int:
+    """An id of our user namespace as the process ``pid`` sees it in its own (a container with an id
+    map of its own: --userns=auto, nomap, keep-id), for its user and group names."""
+    try:
+        lines = Path(f"/proc/{pid}/{kind}_map").read_text().splitlines()
+    except OSError:
+        return num
+    for line in lines:
+        inside, outside, count = (int(x) for x in line.split())
+        if outside <= num < outside + count:
+            return inside + num - outside
+    return num
 
 
 def _tty_name(tty_nr: int) -> str:
