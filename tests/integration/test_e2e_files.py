@@ -125,6 +125,25 @@ def test_mount_and_volume_U_flag_chowns_bind_source(ctr: SealpodRunner, tmp_path
     assert out.stdout.strip() == "888:888"
 
 
+def test_U_flag_leaves_a_source_whose_top_is_the_users_already(ctr: SealpodRunner, tmp_path: Path) -> None:
+    """160-volumes.bats "podman volume user test" (and Podman 4.3.1 as root): each start chows a `:U` source
+    unless its top belongs to the user already, so a file chowned inside since keeps its owner."""
+    src = tmp_path / "vol"
+    src.mkdir()
+    (src / "test1").touch()
+    ctr.run("run", "--name", "uvol", "--user", "1000:2000", "-v", f"{src}:/data:U", IMAGE, "true")
+    try:
+        os.chown(src / "test1", 100, 200)
+        ctr.run("start", "-a", "uvol")
+        assert ((src / "test1").stat().st_uid, (src / "test1").stat().st_gid) == (100, 200)
+        for path in (src, src / "test1"):
+            os.chown(path, 100, 200)
+        ctr.run("start", "-a", "uvol")
+        assert ((src / "test1").stat().st_uid, (src / "test1").stat().st_gid) == (1000, 2000)
+    finally:
+        ctr.run("rm", "uvol")
+
+
 def test_mount_named_volume_with_driver_opts(ctr: SealpodRunner) -> None:
     """e2e run_volume_test.go: podman run with --mount and named volume with driver-opts"""
     vol = "type=volume,source=optvol,dst=/test,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=nodev"

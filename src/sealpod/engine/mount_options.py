@@ -141,7 +141,12 @@ def overlay_volume_options(userdata: Path, index: int, lower: str, options: Sequ
 
 def chown_tree(path: str, uid: int, gid: int) -> None:
     """``U``: the mount's source and everything under it become the container user's (its host ids),
-    as Podman chowns them at each start; symlinks themselves, never what they point to."""
+    as Podman chowns them at a start; symlinks themselves, never what they point to.  A source whose
+    top already belongs to the user is left alone, as Podman leaves it: a file chowned inside since
+    keeps its owner (160-volumes.bats)."""
+    st = os.lstat(path)
+    if (st.st_uid, st.st_gid) == (uid, gid):
+        return
     os.lchown(path, uid, gid)
     if not os.path.isdir(path) or os.path.islink(path):
         return
