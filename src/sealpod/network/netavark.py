@@ -45,8 +45,10 @@ def find_helper(name: str, dirs: Sequence[str] = ()) -> str:
 
 
 def helper_path(path: str, systemd_running: bool) -> str:
-    """``path`` minus the directories holding ``systemd-run`` when systemd does not run the machine."""
+    """``path`` minus the directories holding ``systemd-run`` when systemd does not run the machine,
+    plus the sbin directories a user's PATH often lacks (after ``su -``): netavark runs iptables from there."""
     dirs = [d for d in path.split(":") if d]
+    dirs += [d for d in ("/usr/local/sbin", "/usr/sbin", "/sbin") if d not in dirs]
     if systemd_running:
         return ":".join(dirs)
     return ":".join(d for d in dirs if not os.path.exists(os.path.join(d, "systemd-run")))

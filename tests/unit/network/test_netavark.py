@@ -16,8 +16,15 @@ def test_path_hides_systemd_run_unless_systemd_runs(tmp_path: Path) -> None:
     other = tmp_path / "sbin"
     other.mkdir()
     path = f"{other}:{with_run}"
-    assert helper_path(path, systemd_running=False) == str(other)
-    assert helper_path(path, systemd_running=True) == path
+    sbins = ":/usr/local/sbin:/usr/sbin:/sbin"
+    assert helper_path(path, systemd_running=False) == str(other) + sbins
+    assert helper_path(path, systemd_running=True) == path + sbins
+
+
+def test_path_gains_the_sbin_directories_a_users_path_lacks() -> None:
+    """After `su -` a user's PATH has no sbin: netavark then could not run iptables (Podman's still works)."""
+    assert helper_path("/usr/bin:/bin:/usr/sbin", systemd_running=True) == \
+        "/usr/bin:/bin:/usr/sbin:/usr/local/sbin:/sbin"
 
 
 def test_status_block_is_parsed() -> None:
