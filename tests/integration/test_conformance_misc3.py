@@ -287,7 +287,7 @@ def test_run_cgroups_disabled_needs_a_runtime_without_cgroups(store: SealpodRunn
 
 def test_run_cgroup_parent_and_cgroupns(store: SealpodRunner) -> None:
     out = store.run("run", "--rm", "--cgroup-parent", "/sealpod_conf_misc3", IMAGE, "cat", "/proc/self/cgroup").stdout
-    assert re.search(r"^\d+:pids:/sealpod_conf_misc3/sealpod-[0-9a-f]{64}$", out, re.M), out
+    assert re.search(r"^\d+:pids:/sealpod_conf_misc3/libpod-[0-9a-f]{64}$", out, re.M), out
     private = store.run("run", "--rm", "--cgroupns=private", IMAGE, "cat", "/proc/self/cgroup").stdout
     assert re.search(r"^\d+:pids:/$", private, re.M), private
     store.run("create", "--name", "cgparent", "--cgroup-parent", "/x", "--cgroupns", "private", IMAGE)

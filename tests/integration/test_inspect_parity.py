@@ -367,11 +367,15 @@ def test_image_tree_whatrequires_shows_children_and_containers(store: SealpodRun
 
 
 def _node(name: str, size: int, children: list[LayerNode] | None = None, tags: list[str] | None = None) -> LayerNode:
-    return LayerNode(name * 12, size, 0.0, tags or [], children or [])
+    node = LayerNode(name * 12, size, 0.0, tags or [], children or [])
+    for child in node.children:
+        child.parent = node
+    return node
 
 
 def test_tree_drawing_nests_only_lone_children() -> None:
-    """Podman's --whatrequires walk: one child is nested, several are listed beside their parent."""
+    """Podman's --whatrequires walk: the layer without a parent continues its line, so its children are
+    listed beside it; a child with siblings opens a branch its own children continue."""
     leaf = _node("c", 2560, tags=["localhost/c:latest"])
     top = _node("a", 2038000, [_node("b", 0), _node("d", 4608, [leaf])], ["x:latest"])
     items: list[Any] = []

@@ -57,7 +57,7 @@ def test_run_ps_inspect_and_lifecycle(pr: Remote, tmp_path: Path) -> None:
     assert pr.out("exec", "-e", "X=1", "rc-web", "sh", "-c", "echo $X") == "1"
     assert "sleep 1000" in pr.out("top", "rc-web")
     assert pr.out("pause", "rc-web") == "rc-web"
-    assert pr.out("ps", "--format", "{{.Status}}") == "Paused"
+    assert pr.out("ps", "-a", "--filter", "name=rc-web", "--format", "{{.Status}}") == "Paused"
     pr("unpause", "rc-web")
     pr("rename", "rc-web", "rc-web2")
     assert pr("container", "exists", "rc-web2").returncode == 0

@@ -235,18 +235,18 @@ def test_pod_members_cgroups_go_under_the_pods(ctr: SealpodRunner) -> None:
     as their HostConfig.CgroupParent, keeps a member's own --cgroup-parent, and removes it with the pod;
     --share-parent=false leaves them under the usual parent."""
     pod = ctr.run("pod", "create", "--name", "cgpod").stdout.strip()
-    cgroup = f"/sealpod_parent/{pod}"
+    cgroup = f"/libpod_parent/{pod}"
     try:
         infra = ctr.run("pod", "inspect", "--format", "{{.InfraContainerID}}", "cgpod").stdout.strip()
         assert ctr.run("pod", "inspect", "--format", "{{.CgroupPath}}", "cgpod").stdout.strip() == cgroup
         cid, spec = _spec(ctr, "--pod", "cgpod")
-        assert spec["linux"]["cgroupsPath"] == f"{cgroup}/sealpod-{cid}"
+        assert spec["linux"]["cgroupsPath"] == f"{cgroup}/libpod-{cid}"
         for ident in (cid, infra):
             assert ctr.run("inspect", "--format", "{{.HostConfig.CgroupParent}}", ident).stdout.strip() == cgroup
         out = ctr.run("run", "--rm", "--pod", "cgpod", IMAGE, "cat", "/proc/self/cgroup").stdout
-        assert f":{cgroup}/sealpod-" in out
+        assert f":{cgroup}/libpod-" in out
         own, spec = _spec(ctr, "--pod", "cgpod", "--cgroup-parent", "/elsewhere")
-        assert spec["linux"]["cgroupsPath"] == f"/elsewhere/sealpod-{own}"
+        assert spec["linux"]["cgroupsPath"] == f"/elsewhere/libpod-{own}"
         ctr.run("rm", "-f", own)
         assert any(Path("/sys/fs/cgroup").glob(f"*{cgroup}"))
     finally:
@@ -255,7 +255,7 @@ def test_pod_members_cgroups_go_under_the_pods(ctr: SealpodRunner) -> None:
     ctr.run("pod", "create", "--name", "flatpod", "--share-parent=false")
     try:
         cid, spec = _spec(ctr, "--pod", "flatpod")
-        assert spec["linux"]["cgroupsPath"] == f"/sealpod_parent/sealpod-{cid}"
+        assert spec["linux"]["cgroupsPath"] == f"/libpod_parent/libpod-{cid}"
         assert ctr.run("inspect", "--format", "{{.HostConfig.CgroupParent}}", cid).stdout.strip() == ""
     finally:
         ctr.run("pod", "rm", "-f", "flatpod", check=False)

@@ -57,11 +57,18 @@ def key_values(items: Iterable[str], what: str) -> dict[str, str]:
     return out
 
 
-def confirm(warning: str) -> bool:
-    """Podman's prune prompt: the warning, then ``Are you sure you want to continue? [y/N]``."""
+def confirm(warning: str, *, eof_error: bool = False) -> bool:
+    """Podman's prune prompt: the warning, then ``Are you sure you want to continue? [y/N]``; an
+    answer starting with y (any case) goes on.  ``eof_error``: input that ends before a newline
+    fails with Podman's ``Error: EOF``, as its prune commands do."""
     sys.stdout.write(f"{warning}Are you sure you want to continue? [y/N] ")
     sys.stdout.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
+    answer = sys.stdin.readline()
+    if eof_error and not answer.endswith("\n"):
+        from sealpod.errors import SealpodError
+
+        raise SealpodError("EOF")
+    return answer[:1].lower() == "y"
 
 
 def add_addressing_flags(parser: argparse.ArgumentParser, subject: str, hosts_of: str) -> None:

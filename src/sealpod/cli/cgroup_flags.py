@@ -122,7 +122,7 @@ def cgroup_fields(args: argparse.Namespace) -> dict[str, Any]:
             import sys
 
             sys.stderr.write(WEIGHT_DISCARDED + "\n")
-    if out["cgroupns"] and out["cgroupns"] not in ("host", "private") and \
+    if out["cgroupns"] and out["cgroupns"] not in ("host", "private", "pod") and \
             not out["cgroupns"].startswith(("ns:", "container:")):
         raise InvalidArgument(f'unrecognized namespace mode {out["cgroupns"]} passed')
     return out

@@ -388,19 +388,21 @@ def _setup_wait(p: argparse.ArgumentParser) -> None:
 
 
 def _run_wait(args: argparse.Namespace, ctx: CliContext) -> int:
-    interval = _duration(args.interval)
+    if not args.containers and not args.latest:
+        raise InvalidArgument('"podman wait" requires a name, id, or the "--latest" flag')
+    interval = _wait_interval(args.interval)
     return _each(args, ctx, lambda n: sys.stdout.write(
         f"{ctx.engine.containers.wait(n, args.condition or ['stopped'], interval)}\n"), print_name=False)
 
 
-def _duration(text: str) -> float:
-    import re
+def _wait_interval(text: str) -> float:
+    """Podman's ``wait --interval``: a Go duration, a bare integer counting milliseconds."""
+    from sealpod.utils.goduration import parse_go_duration
 
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip())
-    if not m:
-        raise InvalidArgument(f'invalid duration "{text}"')
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 0.001}[m.group(2)]
-    return float(m.group(1)) * scale
+    try:
+        return parse_go_duration(text + "ms" if text.isdigit() else text) / 1e9
+    except ValueError as e:
+        raise InvalidArgument(str(e)) from None
 
 
 def _setup_exists(p: argparse.ArgumentParser) -> None:

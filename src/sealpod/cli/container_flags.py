@@ -264,10 +264,11 @@ def config_from_args(args: argparse.Namespace) -> ContainerConfig:
     if args.rm and args.restart not in ("", "no", "on-failure"):  # Podman lets a bare on-failure pass
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     _check_conflicts(args)
-    from sealpod.cli.run_checks import check_devices, check_security_opts, check_sysctls, check_userns
+    from sealpod.cli.run_checks import check_devices, check_pod_userns, check_security_opts, check_sysctls, check_userns
 
     check_security_opts(args.security_opt)
     check_userns(args.userns, args.uidmap, args.gidmap, args.subuidname, args.subgidname)
+    check_pod_userns(args.userns, args.pod)
     check_sysctls(args.sysctl, args.network)
     check_devices(args.device)
     if args.preserve_fds > 0:  # now, before this process opens files of its own on those numbers
@@ -382,6 +383,9 @@ _NETWORK_MODES = ("", "bridge", "default", "none", "host", "private", "slirp4net
 def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
     """``--network`` (repeatable): one mode, or named networks each with ``:ip=,alias=,mac=``."""
     # NET1,NET2 is two networks (a value with :options keeps its commas for them), as in Podman
+    from sealpod.cli.run_checks import check_bridge_addresses
+
+    check_bridge_addresses(args.network, args.ip, getattr(args, "ip6", ""), args.mac_address)
     values = [n for v in args.network if v for n in (v.split(",") if ":" not in v else [v]) if n]
     fields: dict[str, Any] = {
         "network": "", "ports": tuple(args.publish), "publish_all": args.publish_all,

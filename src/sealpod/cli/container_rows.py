@@ -43,6 +43,10 @@ class _Namespaces:
         self.User = ns.get("User", "")  # noqa: N815
         self.UTS = ns.get("Uts", "")
 
+    def __str__(self) -> str:
+        """``{{.Namespaces}}``: Go prints the struct's values in its field order."""
+        return "{" + " ".join((self.MNT, self.Cgroup, self.IPC, self.NET, self.PIDNS, self.UTS, self.User)) + "}"
+
 
 class ContainerRow:
     def __init__(self, summary: ContainerSummary, *, no_trunc: bool = False) -> None:

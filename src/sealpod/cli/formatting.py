@@ -83,7 +83,7 @@ def render(
     headers: Mapping[str, str] | None = None,
     json_rows: Callable[[], object] | None = None,
     name: str = "template",
-    json_indent: int = 4,
+    json_indent: int | None = 4,
     escape_html: bool = True,
     noheading: bool = False,
 ) -> str:
@@ -202,7 +202,7 @@ def inspect_output(docs: Sequence[object], fmt: str | None) -> str:
     if not fmt or is_json(fmt):
         import json
 
-        return json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
+        return json.dumps(docs, indent=5, ensure_ascii=False) + "\n"
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
     return "".join(tmpl.execute(_GoFields.of(d) if isinstance(d, dict) else d) for d in docs)
 

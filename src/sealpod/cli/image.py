@@ -305,8 +305,8 @@ def _run_history(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write("".join(f"{r.ID}\n" for r in rows))
         return 0
     default = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
-    out = render(args.format, rows, default=default, name="history",
-                 json_rows=lambda: [r.to_json() for r in rows])
+    out = render(args.format, rows, default=default, name="history",  # Podman's JSON here is one compact line
+                 json_rows=lambda: [r.to_json() for r in rows], json_indent=None)
     sys.stdout.write(out)
     return 0
 

@@ -177,9 +177,20 @@ class HistoryRow:
 
     @property
     def Tags(self) -> list[str]:  # noqa: N802
-        return list(self._e.tags)
+        """Always empty: Podman 4.3.1's CLI report drops the layer's tags (the REST API keeps them)."""
+        return []
 
     def to_json(self) -> dict[str, Any]:
-        created = datetime.fromtimestamp(self._e.created or 0, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {"id": self._e.id, "created": created, "CreatedBy": self._e.created_by, "size": self._e.size,
-                "Created": created, "comment": self._e.comment or None, "tags": list(self._e.tags) or None}
+        """Podman's layer report: ``created`` to the nanosecond, empty ``CreatedBy``/``comment`` left out
+        (omitempty), no tags, then ``Created`` in whole seconds."""
+        from sealpod.utils.timefmt import ZERO_TIME, rfc3339_nano
+
+        ns = self._e.created_ns
+        out: dict[str, Any] = {"id": self._e.id, "created": ZERO_TIME if ns is None else rfc3339_nano(ns)}
+        if self._e.created_by:
+            out["CreatedBy"] = self._e.created_by
+        out["size"] = self._e.size
+        if self._e.comment:
+            out["comment"] = self._e.comment
+        out["Created"] = ZERO_TIME if ns is None else rfc3339_nano(ns - ns % 1_000_000_000)
+        return out

@@ -81,7 +81,7 @@ def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: 
         try:
             docs.append(fetch(name))
         except NotFound as e:
-            errors.append(NotFound(f"{prefix}{e}") if prefix and not str(e).startswith(prefix) else e)
+            errors.append(e)
     if docs or not fmt:
         from sealpod.cli.formatting import is_json
 
@@ -92,6 +92,18 @@ def inspect_each(names: list[str], fetch: Callable[[str], dict[str, Any]], fmt: 
         view = docs if not fmt or is_json(fmt) else [_network_row(d) if isinstance(d, _NetworkDoc) else template_view(d)
                                                      for d in docs]
         sys.stdout.write(inspect_output(view, fmt))
+    return fail_inspect(errors, prefix)
+
+
+def fail_inspect(errors: list[SealpodError], prefix: str) -> int:
+    """Podman's inspect reports the second and later misses first, each as ``error <prefix><miss>``,
+    then fails with the first one (``Error: <prefix><miss>``)."""
+    if prefix and errors:
+        sys.stdout.flush()
+        for err in errors[1:]:
+            sys.stderr.write(f"error {prefix}{str(err).removeprefix(prefix)}\n")
+        first = errors[0]
+        raise first if str(first).startswith(prefix) else NotFound(f"{prefix}{first}")
     return fail_with(errors)
 
 
@@ -227,7 +239,7 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
 
         pods = ctx.engine.pods.list_pods()
         if not pods:
-            raise NoSuchPod("no pods to act on: no such pod")
+            raise NoSuchPod("no such pod")
         names.append(pods[-1].id)
     elif args.latest:
         from sealpod.errors import NoSuchContainer

@@ -79,6 +79,12 @@ class ArgumentParser(argparse.ArgumentParser):
                 if flag.startswith("-") and not flag.startswith("--") and len(flag) > 1 else ""
             # cobra names the first unknown letter of a short flag
             message = f"unknown shorthand flag: '{letter}' in {flag}" if letter else "unknown flag: " + flag
+        if message.startswith("the following arguments are required: "):
+            from sealpod.cli.usage import missing_message
+
+            words = missing_message(self, message.removeprefix("the following arguments are required: ").split(", "))
+            if words:
+                raise InvalidArgument(words)
         import re
 
         unknown = re.match(r"argument COMMAND: invalid choice: '(.*)' \(choose from", message)

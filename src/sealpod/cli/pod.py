@@ -62,8 +62,10 @@ def spec_from_args(args: argparse.Namespace) -> PodSpec:
     from sealpod.cli.args import flag_bool
     from sealpod.cli.container_flags import parse_size
     from sealpod.cli.pod_flags import infra_fields, share_parent
+    from sealpod.cli.run_checks import check_bridge_addresses
     from sealpod.engine.pods import PodSpec
 
+    check_bridge_addresses(args.network, args.ip, args.ip6, args.mac_address)
     infra = flag_bool(args.infra or "true", "--infra")
     if args.infra is None and args.share is not None and args.share in ("", "none"):
         infra = False  # nothing shared: no infra container, unless --infra asks for one
@@ -145,7 +147,7 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
         pods = sorted(pods, key=lambda s: s.created)[-1:]
     rows = sort_rows([PodRow(s, no_trunc=args.no_trunc) for s in pods], args.sort)
     if args.quiet:
-        sys.stdout.write("".join(f"{r.Id if args.no_trunc else r.ID}\n" for r in rows))
+        sys.stdout.write("".join(f"{r.Id}\n" for r in rows))  # Podman 4.3 prints whole IDs, --no-trunc or not
         return 0
     default = default_format(args.ctr_names, args.ctr_ids, args.ctr_status, args.ns)
     fmt = args.format or default
@@ -167,9 +169,22 @@ def _setup_inspect(p: argparse.ArgumentParser) -> None:
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Podman's ``pod inspect``: a lone pod found prints as an object, any other count as a list
+    (``[]`` when none), then the misses, worded and ordered as its ``inspect``."""
     import json
 
-    names = _targets(args, ctx)
+    from sealpod.cli.inspect import fail_inspect
+
+    names = list(args.pods)
+    if args.latest and names:
+        raise InvalidArgument("--latest and arguments cannot be used together")
+    if args.latest:
+        found = ctx.engine.pods.list_pods()
+        if not found:
+            raise NoSuchPod("no such pod")
+        names = [found[-1].id]
+    elif not names:
+        raise InvalidArgument("no names or ids specified")
     docs: list[dict[str, Any]] = []
     errors: list[SealpodError] = []
     for name in names:
@@ -184,11 +199,9 @@ def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
 
         tmpl = compile_template(unescape(args.format).rstrip("\n") + "\n", name="inspect")
         sys.stdout.write("".join(tmpl.execute(_template_view(d)) for d in docs))
-    elif len(docs) == 1 and len(names) == 1:  # Podman 4.3 prints one pod as an object
-        sys.stdout.write(json.dumps(docs[0], indent=5, ensure_ascii=False) + "\n")
-    elif docs:
-        sys.stdout.write(json.dumps(docs, indent=5, ensure_ascii=False) + "\n")
-    return fail_with(errors)
+    else:
+        sys.stdout.write(json.dumps(docs[0] if len(docs) == 1 else docs, indent=5, ensure_ascii=False) + "\n")
+    return fail_inspect(errors, "inspecting object: ")
 
 
 def _template_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -224,14 +237,33 @@ def _run_exists(args: argparse.Namespace, ctx: CliContext) -> int:
 
 # --- lifecycle --------------------------------------------------------------------------------
 
-def _setup_targets(p: argparse.ArgumentParser, *, time_flag: bool = False) -> None:
+def _setup_targets(p: argparse.ArgumentParser, *, time_flag: bool = False, id_file: bool = True,
+                   ignore: bool = True) -> None:
+    """The flags of Podman's pod lifecycle commands: ``--pod-id-file`` and ``--ignore`` only where it has them."""
     p.add_argument("pods", nargs="*", metavar="POD")
     p.add_argument("-a", "--all", action="store_true", help="act on all pods")
     p.add_argument("-l", "--latest", action="store_true", help="act on the latest pod")
-    p.add_argument("--pod-id-file", action="append", default=[], help="read the pod ID from the file")
+    if id_file:
+        p.add_argument("--pod-id-file", action="append", default=[], help="read the pod ID from the file")
     if time_flag:
         p.add_argument("-t", "--time", type=int, default=None, help="seconds to wait before forcibly stopping")
-    p.add_argument("-i", "--ignore", action="store_true", help="ignore errors when a pod does not exist")
+    if ignore:
+        p.add_argument("-i", "--ignore", action="store_true", help="ignore errors when a pod does not exist")
+
+
+def _check_targets(args: argparse.Namespace) -> None:
+    """Podman's checks of --all, --latest, --pod-id-file and names together, in its order and words
+    (--latest with names is refused earlier, for every command, by the dispatcher)."""
+    every, latest, names = getattr(args, "all", False), getattr(args, "latest", False), getattr(args, "pods", [])
+    id_files = getattr(args, "pod_id_file", [])
+    if id_files and (every or latest):
+        raise InvalidArgument("--all, --latest, and --pod-id-file cannot be used together")
+    if every and latest:
+        raise InvalidArgument("--all and --latest cannot be used together")
+    if every and names:
+        raise InvalidArgument("no arguments are needed with --all")
+    if id_files and names:
+        raise InvalidArgument("no arguments are needed with --latest or --pod-id-file")
 
 
 def _targets(args: argparse.Namespace, ctx: CliContext) -> list[str]:
@@ -244,24 +276,45 @@ def _targets(args: argparse.Namespace, ctx: CliContext) -> list[str]:
             names.append(read_text_file(path).strip())
         except OSError as e:
             raise InvalidArgument(f"reading pod ID file {path}: {(e.strerror or str(e)).lower()}") from e
-    if getattr(args, "all", False):
-        return [p.id for p in pods.list_pods()]
+    if getattr(args, "all", False):  # in the order of Podman's state DB: by ID
+        return sorted(p.id for p in pods.list_pods())
     if getattr(args, "latest", False):
         found = pods.list_pods()
         if not found:
-            raise NoSuchPod("no pods to act on: no such pod")
+            raise NoSuchPod("no such pod")
         return [found[-1].id]
     if not names:
         raise InvalidArgument("you must provide at least one name or id")
     return names
 
 
-def _each(args: argparse.Namespace, ctx: CliContext, act: Callable[[str], object], act_is_rm: bool = False) -> int:
-    """Act on every pod named, printing each ID; Podman goes on after a failure."""
-    errors: list[SealpodError] = []
+def _resolve(args: argparse.Namespace, ctx: CliContext, act_is_rm: bool) -> list[str]:
+    """Every pod named, looked up before any is acted on: Podman acts on none when one is missing
+    (and names the first), unless told to ignore missing pods."""
+    ids: list[str] = []
+    missing: NoSuchPod | None = None
     for name in _targets(args, ctx):
         try:
+            ids.append(ctx.engine.pods.lookup(name).id)
+        except NoSuchPod as e:
+            missing = missing or e
+    if missing is not None and not getattr(args, "ignore", False):
+        if act_is_rm:  # Podman 4.3: only ``pod rm`` exits 1 for a missing pod; the others 125
+            missing.exit_code = 1
+        raise missing
+    return ids
+
+
+def _each(args: argparse.Namespace, ctx: CliContext, act: Callable[[str], object], act_is_rm: bool = False) -> int:
+    """Act on every pod named, printing each ID (none when ``act`` returns None); Podman goes on
+    after a failure."""
+    errors: list[SealpodError] = []
+    _check_targets(args)
+    for name in _resolve(args, ctx, act_is_rm):
+        try:
             result = act(name)
+            if result is None:
+                continue
             pod_id = result if isinstance(result, str) else getattr(result, "id", name)
             sys.stdout.write(f"{pod_id}\n")
             sys.stdout.flush()
@@ -289,7 +342,7 @@ def _run_restart(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _setup_kill(p: argparse.ArgumentParser) -> None:
-    _setup_targets(p)
+    _setup_targets(p, id_file=False, ignore=False)
     p.add_argument("-s", "--signal", default="SIGKILL", help="signal to send to the containers of the pod")
 
 
@@ -302,7 +355,16 @@ def _run_pause(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _run_unpause(args: argparse.Namespace, ctx: CliContext) -> int:
-    return _each(args, ctx, ctx.engine.pods.unpause)
+    from sealpod.engine.pod_report import summarize
+
+    pods = ctx.engine.pods
+
+    def unpause(pod_id: str) -> object:
+        if summarize(pods, pods.lookup(pod_id)).status not in ("Paused", "Degraded"):
+            return None  # Podman's CLI leaves a pod with nothing to unpause alone, and does not name it
+        return pods.unpause(pod_id)
+
+    return _each(args, ctx, unpause)
 
 
 def _setup_rm(p: argparse.ArgumentParser) -> None:
@@ -311,7 +373,15 @@ def _setup_rm(p: argparse.ArgumentParser) -> None:
 
 
 def _run_rm(args: argparse.Namespace, ctx: CliContext) -> int:
-    args.ignore = args.ignore or args.force  # Podman: a missing pod is no error with --force
+    _check_targets(args)
+    if args.time is not None and not args.force:
+        raise InvalidArgument("--force option must be specified to use the --time option")
+    if args.force and not args.ignore:  # Podman 4.3: with --force alone, a missing pod cancels it all, silently
+        try:
+            _resolve(args, ctx, True)
+        except NoSuchPod:
+            return 0
+    args.ignore = args.ignore or args.force
     return _each(args, ctx, lambda n: ctx.engine.pods.remove(n, force=args.force, timeout=args.time), True)
 
 
@@ -320,7 +390,7 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
-    if not args.force and not confirm("WARNING! This will remove all stopped/exited pods.."):
+    if not args.force and not confirm("WARNING! This will remove all stopped/exited pods..\n", eof_error=True):
         return 0
     for pod_id in ctx.engine.pods.prune():
         sys.stdout.write(pod_id + "\n")
@@ -341,8 +411,11 @@ def _run_top(args: argparse.Namespace, ctx: CliContext) -> int:
     descriptors = list(args.descriptors)
     if args.latest and args.pod:
         descriptors.insert(0, args.pod)
-    target = _targets(argparse.Namespace(pods=[args.pod] if args.pod and not args.latest else [],
-                                         latest=args.latest), ctx)[0]
+    try:
+        target = _targets(argparse.Namespace(pods=[args.pod] if args.pod and not args.latest else [],
+                                             latest=args.latest), ctx)[0]
+    except NoSuchPod as e:  # only --latest with no pod gets here
+        raise NoSuchPod(f"unable to look up requested container: {e}") from None
     rows = ctx.engine.pods.top(target, descriptors)
     if rows and all(len(r) == 1 for r in rows):
         sys.stdout.write("".join(r[0] + "\n" for r in rows))
@@ -362,12 +435,10 @@ def _setup_stats(p: argparse.ArgumentParser) -> None:
 
 def _run_stats(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.pod_rows import stats
+    from sealpod.engine.pod_stats import target_pods
 
-    if args.all and args.pods:
-        raise InvalidArgument("--all, --latest and arguments cannot be used together")
-    if not args.pods and not args.latest:
-        args.all = True
-    return stats(ctx, _targets(args, ctx), args.format, stream=not args.no_stream, reset=not args.no_reset)
+    targets = target_pods(ctx.engine, args.pods, all_pods=args.all, latest=args.latest)
+    return stats(ctx, targets, args.format, stream=not args.no_stream, reset=not args.no_reset)
 
 
 def _setup_logs(p: argparse.ArgumentParser) -> None:
@@ -404,9 +475,9 @@ _PS = Command("List pods", _setup_ps, _run_ps)
 _RM = Command("Remove one or more pods", _setup_rm, _run_rm)
 
 
-def _lifecycle(summary: str, run: Callable[[argparse.Namespace, CliContext], int], *, time_flag: bool = False
-               ) -> Command:
-    return Command(summary, lambda p: _setup_targets(p, time_flag=time_flag), run)
+def _lifecycle(summary: str, run: Callable[[argparse.Namespace, CliContext], int], *, time_flag: bool = False,
+               id_file: bool = False, ignore: bool = False) -> Command:
+    return Command(summary, lambda p: _setup_targets(p, time_flag=time_flag, id_file=id_file, ignore=ignore), run)
 
 
 def _clone_setup(p: argparse.ArgumentParser) -> None:
@@ -427,8 +498,8 @@ COMMANDS: dict[str, Command] = {
     "ps": _PS, "ls": _PS, "list": _PS,
     "inspect": Command("Display a pod configuration", _setup_inspect, _run_inspect),
     "exists": Command("Check if a pod exists in local storage", _setup_exists, _run_exists),
-    "start": _lifecycle("Start one or more pods", _run_start),
-    "stop": _lifecycle("Stop one or more pods", _run_stop, time_flag=True),
+    "start": _lifecycle("Start one or more pods", _run_start, id_file=True),
+    "stop": _lifecycle("Stop one or more pods", _run_stop, time_flag=True, id_file=True, ignore=True),
     "restart": _lifecycle("Restart one or more pods", _run_restart),
     "kill": Command("Send the specified signal or SIGKILL to containers in pod", _setup_kill, _run_kill),
     "pause": _lifecycle("Pause one or more pods", _run_pause),

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from sealpod.cli.context import CliContext
-    from sealpod.engine.container_stats import ContainerStats, StatsSample
+    from sealpod.engine.container_stats import StatsSample
     from sealpod.engine.pods import PodSummary
 
 
@@ -93,7 +93,7 @@ class PodRow:
 
     @property
     def Cgroup(self) -> str:  # noqa: N802
-        return "/sealpod_parent"
+        return "/libpod_parent"
 
     @property
     def Namespace(self) -> str:  # noqa: N802
@@ -124,26 +124,15 @@ def sort_rows(rows: list[PodRow], key: str) -> list[PodRow]:
 
 
 class PodStatsRow:
-    """One member's line of ``pod stats``: Podman 4.3's fields (``.CPU`` is a percentage here)."""
+    """One member's line of ``pod stats``: Podman 4.3's fields, from the engine's report."""
 
-    def __init__(self, pod_id: str, stats: ContainerStats) -> None:
-        from sealpod.cli.stats import StatsRow
-
-        self._row = StatsRow(stats)
-        self.Pod = pod_id[:12]
-        self.CID = stats.sample.id[:12]
-        self.Name = stats.sample.name
-        self.CPU = self._row.CPUPerc
-        self.MemUsage = self._row.MemUsage
-        self.MemUsageBytes = self._row.MemUsageBytes
-        self.Mem = self._row.MemPerc
-        self.NetIO = self._row.NetIO
-        self.BlockIO = self._row.BlockIO
-        self.PIDS = self._row.PIDS
+    def __init__(self, report: dict[str, str]) -> None:
+        self._report = report
+        for key, value in report.items():
+            setattr(self, key, value)
 
     def to_json(self) -> dict[str, str]:
-        return {k: getattr(self, k) for k in ("CPU", "MemUsage", "MemUsageBytes", "Mem", "NetIO", "BlockIO",
-                                             "PIDS", "Pod", "CID", "Name")}
+        return dict(self._report)
 
 
 _STATS_DEFAULT = ("table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.NetIO}}\t"
@@ -151,46 +140,51 @@ _STATS_DEFAULT = ("table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\
 _STATS_HEADERS = {"Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
                   "MemUsageBytes": "MEM USAGE/ LIMIT", "Mem": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO",
                   "PIDS": "PIDS"}
+# A template of the user's: Podman's headers there name .Mem "MEM" (its override, "MEM %", misses the field)
+_USER_STATS_HEADERS = {**_STATS_HEADERS, "Mem": "MEM"}
 
 
-def _stats_rows(ctx: CliContext, pods: list[str], previous: dict[str, StatsSample]) -> list[PodStatsRow] | None:
-    """Every running member of the pods still there (None once all are gone)."""
-    from sealpod.engine.container_stats import compute
-    from sealpod.errors import NoSuchPod
+def _render_stats(fmt: str | None, rows: list[PodStatsRow]) -> str:
+    """Podman's pod stats output: its default table (a row of ``--`` when there is nothing), JSON, or
+    the user's template, which gets a header line, table or not, and prints nothing without rows."""
+    from sealpod.cli.formatting import is_json, render, render_header, unescape
 
-    engine = ctx.engine
-    rows: list[PodStatsRow] = []
-    found = 0
-    for name in pods:
-        try:
-            pod = engine.pods.lookup(name)
-        except NoSuchPod:
-            continue
-        found += 1
-        for ctr_id in engine.pods.container_ids(pod):
-            sample = engine.container_stats.sample(ctr_id)
-            if sample is None or not sample.running:
-                continue
-            rows.append(PodStatsRow(pod.id, compute(sample, previous.get(ctr_id))))
-            previous[ctr_id] = sample
-    return rows if found or not pods else None
+    if not fmt or is_json(fmt):
+        if not rows and not fmt:
+            return render(None, [_NO_STATS], default=_STATS_DEFAULT, headers=_STATS_HEADERS, name="stats")
+        return render(fmt, rows, default=_STATS_DEFAULT, headers=_STATS_HEADERS, name="stats", json_indent=5,
+                      escape_html=False, json_rows=lambda: [r.to_json() for r in rows])
+    if not rows:
+        return ""
+    body = unescape(fmt)
+    if body.startswith("table ") or body.rstrip() == "table":
+        return render(fmt, rows, default=_STATS_DEFAULT, headers=_USER_STATS_HEADERS, name="stats")
+    from sealpod.cli.gotemplate import compile_template
+
+    tmpl = compile_template(body.rstrip("\n") + "\n", name="stats")
+    return render_header(tmpl, _USER_STATS_HEADERS) + "".join(tmpl.execute(r) for r in rows)
+
+
+class _NoStats:
+    """The placeholder row of Podman's default table when no container is running."""
+
+    Pod = CID = Name = CPU = MemUsage = MemUsageBytes = Mem = NetIO = BlockIO = PIDS = "--"
+
+
+_NO_STATS = _NoStats()
 
 
 def stats(ctx: CliContext, pods: list[str], fmt: str | None, *, stream: bool = False, reset: bool = True) -> int:
     """Samples of every running member, each second while streaming (CPU % over the last one), as
     ``stats`` does for containers; a stream ends when the pods are gone or on Ctrl-C."""
-    from sealpod.cli.formatting import render
+    from sealpod.engine.pod_stats import reports
 
-    for name in pods:  # a pod named that does not exist is an error before anything is shown
-        ctx.engine.pods.lookup(name)
     previous: dict[str, StatsSample] = {}
     while True:
-        rows = _stats_rows(ctx, pods, previous)
-        if rows is None:
+        found = reports(ctx.engine, pods, previous)
+        if found is None:
             return 0
-        docs = [r.to_json() for r in rows]
-        out = render(fmt, rows, default=_STATS_DEFAULT, headers=_STATS_HEADERS, name="pod stats", json_indent=5,
-                     escape_html=False, json_rows=lambda: docs)  # noqa: B023 - used within this pass
+        out = _render_stats(fmt, [PodStatsRow(r) for r in found])
         if not stream:
             sys.stdout.write(out)
             return 0

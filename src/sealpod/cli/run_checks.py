@@ -62,3 +62,37 @@ def check_userns(userns: str, uidmap: list[str], gidmap: list[str], subuidname: 
     themselves: Podman refuses the pair at create, before the ranges are even looked up."""
     if userns and (uidmap or gidmap or subuidname or subgidname):
         raise InvalidArgument("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
+
+
+def check_pod_userns(userns: str, pod: str) -> None:
+    """A member of an existing pod takes the pod's user namespace: Podman refuses ``--userns`` with
+    ``--pod`` before anything is pulled (``--pod new:NAME`` makes the pod with it instead)."""
+    if userns and pod and not pod.startswith("new:"):
+        raise InvalidArgument("--userns and --pod cannot be set together")
+
+
+_OWN_NETWORK_MODES = ("none", "host", "private", "slirp4netns", "pasta")
+
+
+def check_bridge_addresses(network: list[str], ip: str, ip6: str, mac: str) -> None:
+    """``--ip``, ``--ip6`` and ``--mac-address`` set an interface of a bridge network: with
+    ``--network none/host/private/slirp4netns/pasta/container:/ns:`` Podman refuses each in turn
+    (its value checked first), before any image is pulled."""
+    import ipaddress
+
+    from sealpod.engine.network_flags import check_mac
+
+    values = [n for v in network if v for n in v.split(",") if n]
+    own = len(values) == 1 and (values[0] in _OWN_NETWORK_MODES or values[0].startswith(
+        ("container:", "ns:", "slirp4netns:", "pasta:")))
+    for flag, address in (("--ip", ip), ("--ip6", ip6)):
+        if not address:
+            continue
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise InvalidArgument(f'"{address}" is not an ip address') from None
+        if own:
+            raise InvalidArgument(f"{flag} can only be set when the network mode is bridge: invalid argument")
+    if mac and check_mac(mac) and own:
+        raise InvalidArgument("--mac-address can only be set when the network mode is bridge: invalid argument")

@@ -51,40 +51,25 @@ def _setup_info(p: argparse.ArgumentParser) -> None:
 
 
 def _run_info(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.cli import info_report
+
     doc = ctx.engine.system.info()
     if args.format is None:  # -f '' is an empty template (one empty line), as in Podman
         from sealpod.cli.yamlout import dump
 
-        sys.stdout.write(dump(doc))
+        sys.stdout.write(dump(info_report.as_yaml(doc)) + "\n")  # Podman's YAML ends with an empty line
         return 0
     from sealpod.cli.formatting import is_json, unescape
 
     if is_json(args.format):
-        sys.stdout.write(json.dumps(doc, indent=4) + "\n")
+        sys.stdout.write(json.dumps(info_report.as_json(doc), indent=4) + "\n")
         return 0
     from sealpod.cli.gotemplate import compile_template
 
-    info = _Info(doc)
-    info.strict_type = "*define.Info"  # a top-level name Podman's struct lacks is an error, as in Podman
+    info = info_report.as_template_data(doc)  # a top-level name Podman's struct lacks is an error there
     out = compile_template(unescape(args.format), name="info").execute(info)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return 0
-
-
-class _Info(dict):  # type: ignore[type-arg]
-    """Go templates address info as ``{{.Store.GraphRoot}}`` (Podman's struct fields) while its JSON
-    keys are ``store.graphRoot``: match keys regardless of case, at any depth (and the one field whose
-    name differs from its key: ``.Host.CgroupsVersion`` is ``host.cgroupVersion``)."""
-
-    strict_type = ""  # set on the top level only: a field Podman's Info lacks is an error there
-
-    def get(self, key: str, default: object = None) -> object:
-        key = "cgroupVersion" if key == "CgroupsVersion" and "cgroupVersion" in self else key
-        if key in self:
-            value = self[key]
-        else:
-            value = next((v for k, v in self.items() if k.lower() == key.lower()), default)
-        return _Info(value) if isinstance(value, dict) and not isinstance(value, _Info) else value
 
 
 def _setup_service(p: argparse.ArgumentParser) -> None:
@@ -167,14 +152,18 @@ def _setup_reset(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
 
 
-_RESET_WARNING = ("WARNING! This will remove:\n        - all containers\n        - all images\n"
-                  "        - all networks\n        - all volumes\n")
+_RESET_WARNING = ("WARNING! This will remove:\n        - all containers\n        - all pods\n        - all images\n"
+                  "        - all networks\n        - all build cache\n        - all machines\n"
+                  "        - all volumes\n")
 
 
 def _run_reset(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.args import confirm
 
-    if not args.force and not confirm(_RESET_WARNING):
+    store = ctx.engine.store  # Podman names the two directories that go
+    warning = (_RESET_WARNING + f'        - the graphRoot directory: "{store.graph_root}"\n'
+               f'        - the runRoot directory: "{store.run_root}"\n')
+    if not args.force and not confirm(warning):
         return 0
     ctx.engine.system.reset()
     return 0
@@ -202,7 +191,9 @@ class _DfRow:
 
 
 def _df_rows(usage: Any) -> list[_DfRow]:
-    imgs, ctrs, vols = usage.images, usage.containers, usage.volumes
+    """The summary, counted as Podman counts it: an image once for each of its names."""
+    ctrs, vols = usage.containers, usage.volumes
+    imgs = [i for i in usage.images for _ in i.names or ("",)]
     return [
         _DfRow("Images", len(imgs), sum(1 for i in imgs if i.containers), sum(i.size for i in imgs),
                sum(i.size for i in imgs if not i.containers)),
@@ -225,6 +216,14 @@ def _run_df(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write(_df_verbose(usage))
         return 0
     rows = _df_rows(usage)
+    from sealpod.cli.formatting import is_json
+
+    if is_json(args.format) and str(args.format).strip() != "json":  # Podman 4.3.1: a template, run per row
+        from sealpod.cli.gotemplate.values import go_json
+
+        sys.stdout.write("".join(go_json({"Type": r.Type, "Total": r.Total, "Active": r.Active, "Size": r.RawSize,
+                                          "Reclaimable": r.RawReclaimable}) + "\n" for r in rows))
+        return 0
     default = "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
     sys.stdout.write(render(args.format, rows, default=default, name="df", json_indent=4,
                             json_rows=lambda: [r.to_json() for r in rows]))
@@ -243,7 +242,8 @@ def _df_verbose(usage: Any) -> str:
         for name in i.names or ("<none>:<none>",):
             repo, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "<none>")
             lines.append(f"{repo}\t{tag}\t{i.id[:12]}\t{human_duration(max(0.0, now - i.created))}\t"
-                         f"{human_size(i.size)}\t0B\t{human_size(i.size)}\t{i.containers}")
+                         f"{human_size(i.size)}\t{human_size(i.shared_size)}\t{human_size(i.unique_size)}\t"
+                         f"{i.containers}")
     out = "Images space usage:\n\n" + tabwrite("\n".join(lines) + "\n")
     lines = ["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES"]
     lines += [f"{c.id[:12]}\t{c.image_id[:12]}\t{c.command}\t{c.volumes}\t{human_size(c.size)}\t"

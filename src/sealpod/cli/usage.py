@@ -132,7 +132,14 @@ def latest_conflict(name: str, parser: argparse.ArgumentParser, args: argparse.N
     """Podman refuses --latest together with --all or with names, in every command that has it."""
     if not getattr(args, "latest", False) or name.split()[-1] in _LATEST_SHIFTS:
         return None
-    what = "pods" if name.startswith("pod ") else "containers"
+    if name == "pod stats":  # its own check, with its own words
+        given = getattr(args, "all", False) is True or any(getattr(args, a.dest, None) for a in _positionals(parser))
+        return "--all, --latest and arguments cannot be used together" if given else None
+    if getattr(args, "pod_id_file", None):  # the pod command checks that flag with the others, in Podman's order
+        return None
+    # Podman's words: "pods" only in pod logs; inspect's "arguments"; every other command says "containers"
+    what = {"pod logs": "pods", "inspect": "arguments", "container inspect": "arguments",
+            "pod inspect": "arguments"}.get(name, "containers")
     if getattr(args, "all", False) is True:
         return "--all and --latest cannot be used together"
     for action in _positionals(parser):
@@ -178,3 +185,30 @@ def glue_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[s
         out.append(word)
         i += 1
     return out
+
+
+def missing_message(parser: argparse.ArgumentParser, missing: list[str]) -> str | None:
+    """cobra's words when operands are missing (argparse: "the following arguments are required");
+    None for a command made of sub-commands, whose own message stands."""
+    positionals = _positionals(parser)
+    if any(isinstance(a, argparse._SubParsersAction) for a in positionals):
+        return None
+
+    def least(action: argparse.Action) -> int:
+        n = action.nargs
+        return n if isinstance(n, int) else 0 if n in (argparse.OPTIONAL, argparse.ZERO_OR_MORE,
+                                                         argparse.REMAINDER) else 1
+
+    names = {str(a.metavar) if isinstance(a.metavar, str) else a.dest.upper(): a for a in positionals}
+    names.update({_operand(a).split()[0].strip("[]."): a for a in positionals})
+    if any(m not in names for m in missing):  # a required flag, not an operand: argparse's words stand
+        return None
+    lacking = [names[m] for m in missing]
+    fewest = sum(least(a) for a in positionals)
+    received = fewest - sum(least(a) for a in lacking)
+    if any(a.nargs in (argparse.ZERO_OR_MORE, argparse.ONE_OR_MORE, argparse.REMAINDER) for a in positionals):
+        return f"requires at least {fewest} arg(s), only received {received}"
+    most = sum(a.nargs if isinstance(a.nargs, int) else 1 for a in positionals)
+    if most != fewest:
+        return f"accepts between {fewest} and {most} arg(s), received {received}"
+    return f"accepts {most} arg(s), received {received}"

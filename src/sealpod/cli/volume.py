@@ -82,9 +82,7 @@ def _print_docs(docs: list[dict[str, Any]], fmt: str | None) -> None:
 
 
 def _run_inspect(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.all and args.names:
-        raise InvalidArgument("when --all is set, no volume names may be given")
-    if not args.all and not args.names:
+    if bool(args.all) == bool(args.names):  # Podman 4.3 words both faults alike
         raise InvalidArgument("provide one or more volume names or use --all")
     service = ctx.engine.volumes
     if args.all:

@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only ty
 if TYPE_CHECKING:
     from typing import Any
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_./@+-][A-Za-z0-9_ ./@+:,=-]*$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_./@+(-][A-Za-z0-9_ ./@+:,=()-]*$")
 _NUMBER = re.compile(r"[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?|0[xX][0-9a-fA-F]+|0o[0-7]+"
                      r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~", ""}

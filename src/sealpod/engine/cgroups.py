@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sealpod.engine.container_config import ContainerConfig
 
 CGROUP_ROOT = "/sys/fs/cgroup"
-DEFAULT_PARENT = "/sealpod_parent"
+DEFAULT_PARENT = "/libpod_parent"
 WEIGHT_DISCARDED = ("Your kernel does not support Block I/O weight or the cgroup is not mounted. "
                     "Weight discarded.")
 
@@ -44,7 +44,8 @@ def default_memory_swap(memory: int | None, swap: int | None, root: str = CGROUP
 
 
 def cgroups_path(cfg: ContainerConfig, ctr_id: str) -> str:
-    """``PARENT/sealpod-ID`` under --cgroup-parent (a path; made absolute) or sealpod's own parent.
+    """``PARENT/libpod-ID`` under --cgroup-parent (a path; made absolute) or ``/libpod_parent``: the
+    names Podman gives, which tools and tests look for.
     A build's RUN container (``external``) is put in ``build --cgroup-parent`` itself, as Buildah does."""
     if cfg.external and cfg.cgroup_parent.strip("/"):
         return "/" + cfg.cgroup_parent.strip("/")
@@ -54,7 +55,7 @@ def cgroups_path(cfg: ContainerConfig, ctr_id: str) -> str:
 def stored_cgroups_path(parent: str, ctr_id: str) -> str:
     """:func:`cgroups_path` from the stored ``cgroup_parent`` alone (stats read the container's counters there)."""
     parent = parent or DEFAULT_PARENT
-    return f"/{parent.strip('/')}/sealpod-{ctr_id}" if parent.strip("/") else f"/sealpod-{ctr_id}"
+    return f"/{parent.strip('/')}/libpod-{ctr_id}" if parent.strip("/") else f"/libpod-{ctr_id}"
 
 
 def pod_cgroup(parent: str, pod_id: str) -> str:

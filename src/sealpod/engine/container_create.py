@@ -90,8 +90,10 @@ def create(svc: ContainerService, config: ContainerConfig, *, image_id: str | No
     pod_id = ""
     if config.pod:  # joins the pod's namespaces, volumes, hosts and DNS
         pod_id, config = svc.engine.pods.member_config(config)
+    from sealpod.engine.namespace_checks import check_namespace_modes
     from sealpod.engine.network_flags import with_default_network
 
+    check_namespace_modes(svc, config, svc.engine.config.rootless)  # a bad --pid/--ipc/... fails here, as Podman's
     if "pod" in (config.ipc, config.uts, config.pid, config.cgroupns, config.network):
         from sealpod.engine.pod_inherit import check_pod_namespaces
 
@@ -160,6 +162,9 @@ def create(svc: ContainerService, config: ContainerConfig, *, image_id: str | No
         svc.paths(ctr_id).userdata.mkdir(parents=True, exist_ok=True)
         if _uses_volumes(rec):
             svc.engine.volumes.prepare_for(rec)  # named volumes exist from create on, as in Podman
+            from sealpod.engine.volume_prepare import prepare_on_create
+
+            prepare_on_create(svc, rec)  # containers.conf prepare_volume_on_create: filled now
     except BaseException:
         svc.db.delete(ctr_id)
         raise

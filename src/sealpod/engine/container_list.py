@@ -127,8 +127,8 @@ def _with_default_network(svc: ContainerService, found: list[ContainerSummary]) 
     return [replace(s, networks=(default,)) if not s.networks and s.network in DEFAULT_MODES else s for s in found]
 
 
-_NAMESPACE_KINDS = (("Cgroup", "cgroup"), ("Ipc", "ipc"), ("Mnt", "mnt"), ("Net", "net"), ("Pidns", "pid"),
-                    ("User", "user"), ("Uts", "uts"))
+_NAMESPACE_KINDS = (("Mnt", "mnt"), ("Cgroup", "cgroup"), ("Ipc", "ipc"), ("Net", "net"), ("Pidns", "pid"),
+                    ("Uts", "uts"), ("User", "user"))  # in the order of Podman's JSON
 
 
 def _namespaces(pid: int) -> tuple[tuple[str, str], ...]:
@@ -174,10 +174,10 @@ def _summaries(svc: ContainerService, all_containers: bool, filters: Sequence[st
                     continue  # removed since the rows were read
             else:
                 summary = summarize_row(row)
-            if all_containers or summary.state in (State.RUNNING, State.PAUSED):
+            if all_containers or summary.state == State.RUNNING:  # Podman lists paused ones only with --all
                 out.append(summary)
         return out
     records = svc.list_containers()
     if not all_containers:
-        records = [r for r in records if r.state in (State.RUNNING, State.PAUSED)]
+        records = [r for r in records if r.state == State.RUNNING]
     return [summarize(r) for r in filtered(svc, records, filters)]

@@ -141,11 +141,16 @@ def _mem_usage(memcg: Path) -> int:
 
 
 def _net_io(pid: int) -> tuple[int, int]:
-    """Bytes received and sent on the container's interfaces other than loopback."""
+    """Bytes received and sent on the container's interfaces other than loopback; none for a
+    container in our own network namespace (``--net host``), as Podman counts only a netns of its own."""
+    import os
+
     rx = tx = 0
     if pid <= 0:
         return rx, tx
     try:
+        if os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat("/proc/self/ns/net").st_ino:
+            return rx, tx
         lines = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
     except OSError:
         return rx, tx

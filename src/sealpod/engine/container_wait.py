@@ -49,7 +49,7 @@ def wait(svc: ContainerService, name_or_id: str, conditions: Sequence[str] = ("s
     valid = {s.value for s in State} | {"healthy", "unhealthy"}
     bad = wanted - valid
     if bad:
-        raise InvalidArgument(f'"{sorted(bad)[0]}" is not a valid container state')
+        raise InvalidArgument(f"unknown container state: {sorted(bad)[0]}: invalid argument")
     rec = svc.lookup(name_or_id)
     delay = 0.005
     while True:

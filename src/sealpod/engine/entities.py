@@ -89,6 +89,7 @@ class HistoryEntry:
     size: int
     comment: str
     tags: tuple[str, ...] = ()
+    created_ns: int | None = None  # the config's time to the nanosecond (history --format json); None: none given
 
 
 @dataclass

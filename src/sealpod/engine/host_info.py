@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from sealpod.config.containers_conf import ContainersConf
+    from sealpod.config.registries_conf import RegistriesConf
 
 BUILDAH_VERSION = "1.28.2"  # the build engine level Podman 4.3.1 reports; `build` follows it
 
@@ -119,6 +120,22 @@ def plugins(conf: ContainersConf) -> dict[str, Any]:
             "log": ["k8s-file", "none", "passthrough", "journald"], "authorization": None}
 
 
+def registries(conf: RegistriesConf) -> dict[str, Any]:
+    """Podman's ``registries``: each ``[[registry]]`` by prefix, with the fields of containers/image's
+    Registry (its endpoint's flattened in), then ``search``; sorted as Podman's YAML sorts them."""
+    out: dict[str, Any] = {}
+    for entry in sorted(conf.registries, key=lambda e: e.prefix):
+        mirrors = [{"Location": m.location, "Insecure": m.insecure,
+                    "PullFromMirror": "" if m.pull_from_mirror == "all" else m.pull_from_mirror}
+                   for m in entry.mirrors]
+        out[entry.prefix] = {"Blocked": entry.blocked, "Insecure": entry.insecure, "Location": entry.location,
+                             "MirrorByDigestOnly": entry.mirror_by_digest_only, "Mirrors": mirrors or None,
+                             "Prefix": entry.prefix, "PullFromMirror": ""}
+    if conf.unqualified_search_registries:
+        out["search"] = list(conf.unqualified_search_registries)
+    return out
+
+
 def cgroup_controllers(version: str) -> list[str]:
     """The controllers this process may use: v2 lists them in one file, v1 mounts one hierarchy each."""
     if version == "v2":
@@ -145,9 +162,23 @@ def uptime() -> str:
         seconds = float(Path("/proc/uptime").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return ""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{int(hours)}h {int(minutes)}m {secs:.2f}s (Approximately {seconds / 86400:.2f} days)"
+    whole = int(seconds)  # Podman truncates to whole seconds and hours, and rounds the minutes
+    hours = whole // 3600
+    text = f"{hours}h {round((whole % 3600) / 60)}m {whole % 60:.2f}s"
+    return text + f" (Approximately {hours / 24:.2f} days)" if hours > 0 else text
+
+
+def cpu_utilization() -> dict[str, float]:
+    """Podman's ``host.cpuUtilization``: shares of user, system and idle time since boot, out of their
+    sum (/proc/stat's first line), in percent with two decimals."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        user, system, idle = float(fields[1]), float(fields[3]), float(fields[4])
+    except (OSError, ValueError, IndexError):
+        return {"userPercent": 0.0, "systemPercent": 0.0, "idlePercent": 0.0}
+    total = (user + system + idle) or 1.0
+    return {"userPercent": round(user * 100 / total, 2), "systemPercent": round(system * 100 / total, 2),
+            "idlePercent": round(idle * 100 / total, 2)}
 
 
 def extend_host(host: dict[str, Any], conf: ContainersConf, conmon: str, runtime: str) -> dict[str, Any]:
@@ -172,5 +203,6 @@ def extend_host(host: dict[str, Any], conf: ContainersConf, conmon: str, runtime
         host[tool] = {"executable": path, "package": packages.get(path, ""),
                       "version": tool_version(path, "--version")}
     host["uptime"] = uptime()
+    host["cpuUtilization"] = cpu_utilization()
     host.setdefault("idMappings", {"gidmap": None, "uidmap": None})
     return dict(sorted(host.items()))

@@ -13,7 +13,7 @@ from sealpod.storage.records import ImageRecord
 ImagePredicate = Callable[[ImageRecord], bool]
 Resolver = Callable[[str], ImageRecord]
 
-_KEYS = ("after", "before", "containers", "dangling", "digest", "id", "intermediate", "label", "manifest",
+_KEYS = ("after", "before", "containers", "dangling", "digest", "id", "intermediate", "label", "label!", "manifest",
          "readonly", "reference", "since", "until")
 
 
@@ -67,6 +67,9 @@ def _one(key: str, value: str, resolve: Resolver) -> ImagePredicate:
     if key == "label":
         k, has_value, v = value.partition("=")
         return lambda img: k in _labels(img) and (not has_value or _labels(img)[k] == v)
+    if key == "label!":  # no such label (with that value, when one is given)
+        k, has_value, v = value.partition("=")
+        return lambda img: not (k in _labels(img) and (not has_value or _labels(img)[k] == v))
     if key == "reference":
         return lambda img: _reference_matches(img, value)
     if key in ("before", "since", "after"):
@@ -124,7 +127,7 @@ def build_filter(filters: Sequence[str], resolve: Resolver,
 
     def matches(image: ImageRecord) -> bool:
         for key, preds in by_key.items():
-            combine = all if key == "label" else any
+            combine = all if key in ("label", "label!") else any
             if not combine(p(image) for p in preds):
                 return False
         return True

@@ -27,6 +27,7 @@ class LayerNode:
     created: float
     tags: list[str] = field(default_factory=list)
     children: list[LayerNode] = field(default_factory=list)
+    parent: LayerNode | None = field(default=None, repr=False)  # a cycle: kept out of repr
 
 
 def _size(size: float) -> str:
@@ -63,6 +64,7 @@ def _layer_graph(engine: Engine, images: list[ImageRecord]) -> dict[str, LayerNo
     for layer_id, parent in parents.items():
         if parent:
             nodes[parent].children.append(nodes[layer_id])
+            nodes[layer_id].parent = nodes[parent]
     for node in nodes.values():
         node.children.sort(key=lambda n: n.created)
     return nodes
@@ -90,14 +92,15 @@ def _render(lines: list[str], items: list[Item], prefix: str) -> None:
         _render(lines, children, prefix + ("    " if last else "│   "))
 
 
-def _requirers(node: LayerNode, siblings: list[Item]) -> None:
-    """Podman's walk: a layer with one child nests it; the children of a layer with several are
-    listed beside it."""
+def _requirers(node: LayerNode, level: list[Item]) -> None:
+    """Podman's walk: a layer that is its parent's only child (or has no parent) continues the line it
+    is on, its children after it at the same level; a layer with siblings opens a branch of its own,
+    which its children continue."""
     item: Item = (_line(node), [])
-    siblings.append(item)
-    target = siblings if len(node.children) > 1 else item[1]
+    level.append(item)
+    branches = node.parent is not None and len(node.parent.children) > 1
     for child in node.children:
-        _requirers(child, target)
+        _requirers(child, item[1] if branches else level)
 
 
 def tree_text(engine: Engine, name: str, *, whatrequires: bool = False) -> str:

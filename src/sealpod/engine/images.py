@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 Report = Callable[[str], None]
 
 
+def _epoch_ns(created: str | None) -> int | None:
+    """A config time in nanoseconds since the epoch, the fraction kept whole as Go keeps it."""
+    if not created or not isinstance(created, str):
+        return None
+    _, dot, tail = created.partition(".")
+    frac = "".join(ch for ch in tail[:9] if ch.isdigit()) if dot else ""
+    return _epoch(created) * 1_000_000_000 + int(frac.ljust(9, "0")[:9] or 0)
+
+
 def _epoch(created: str | None) -> int:
     if not created:
         return 0
@@ -233,7 +242,8 @@ class ImageService:
                     index -= 1
             entries.append(HistoryEntry(id=entry_id, created=_epoch(item.get("created")),
                                         created_by=str(item.get("created_by", "")), size=size,
-                                        comment=str(item.get("comment", "")), tags=tags))
+                                        comment=str(item.get("comment", "")), tags=tags,
+                                        created_ns=_epoch_ns(item.get("created"))))
         return entries
 
     # --- names ----------------------------------------------------------------------
@@ -256,11 +266,22 @@ class ImageService:
     def tag(self, name: str, new_names: Sequence[str], *, event: bool = True) -> None:
         """``event``: false for a build's names, which Podman records as its one "build" event."""
         image = self.get(name)
-        refs = [self._qualify(n) for n in new_names]
+        refs = [self._tag_name(n) for n in new_names]
         for typed, ref in zip(new_names, refs, strict=True):
             self.store.add_name(image.id, str(ref))
             if event:
                 self.engine.events.emit("image", "tag", id=image.id, name=typed)  # Podman records the name as typed
+
+    def _tag_name(self, name: str) -> Reference:
+        """A name for `tag`/`untag`, with Podman's words (its normaliser wraps a bad name's error twice)."""
+        try:
+            return self._qualify(name)
+        except InvalidArgument as e:
+            if "tag by digest" in e.message:
+                raise InvalidArgument(f"{name}: tag by digest not supported") from e
+            raise type(e)(f'normalizing name "{name}": {e.message}') from e
+        except SealpodError as e:
+            raise type(e)(f'normalizing name "{name}": {e.message}') from e
 
     def untag(self, name: str, names: Sequence[str]) -> list[str]:
         image = self.get(name)
@@ -269,7 +290,7 @@ class ImageService:
         else:
             removed = []
             for n in names:
-                full = self._untag_name(image, n)
+                full = self._untag_target(image, n)
                 removed.append(full)
         for full in removed:
             self.store.remove_name(full)
@@ -277,9 +298,11 @@ class ImageService:
         return removed
 
     def _untag_name(self, image: ImageRecord, name: str) -> str:
+        """Which of the image's names ``name`` (as a container was created with it) stands for: a short
+        name matches a name of any registry whose last path component and tag are its own."""
         from sealpod.image.reference import parse_reference
 
-        ref = parse_reference(name).strip_tag_if_digested().tagged_or_latest()  # name:tag@digest is name@digest
+        ref = parse_reference(name).strip_tag_if_digested().tagged_or_latest()
         wanted = [str(ref)] if not ref.is_short_name else [
             n for n in image.names if parse_reference(n).repository.split("/")[-1] == ref.repository
             and parse_reference(n).tag == ref.tag or n == str(ref.with_registry("localhost"))]
@@ -287,6 +310,20 @@ class ImageService:
             if full in image.names:
                 return full
         raise NoSuchImage(f"{ref if ref.digest else name}: tag not known")
+
+    def _untag_target(self, image: ImageRecord, name: str) -> str:
+        """The name `untag` removes: ``name`` normalized as Podman does (a short name is localhost/NAME)."""
+        from sealpod.image.reference import parse_reference
+
+        try:
+            ref = parse_reference(name).strip_tag_if_digested().tagged_or_latest()  # name:tag@digest is name@digest
+        except SealpodError as e:
+            raise type(e)(f'normalizing name "{name}": normalizing name "{name}": {e.message}') from e
+        if ref.is_short_name:  # Podman normalises a short name to localhost/NAME, never searching registries
+            ref = ref.with_registry("localhost")
+        if str(ref) in image.names:
+            return str(ref)
+        raise NoSuchImage(f"{ref}: tag not known")
 
     # --- removal --------------------------------------------------------------------
 

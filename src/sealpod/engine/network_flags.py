@@ -66,7 +66,7 @@ def place_addresses(default_name: str, network: str, networks: dict[str, dict[st
             raise InvalidArgument(f'"{ip6}" is not an ip address') from None
         own_mode = network in ("none", "host", "private") or network.startswith(("container:", "ns:", "slirp4netns"))
         if not networks and not own_mode:
-            networks = {network if network not in ("", "default") else default_name: {}}
+            networks = {network if network not in ("", "default", "bridge") else default_name: {}}
         if networks:
             name, opts = next(iter(networks.items()))
             static = list(opts.get("static_ips") or ([ip] if ip else []))

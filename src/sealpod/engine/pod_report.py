@@ -71,7 +71,7 @@ def summarize(svc: PodService, pod: PodRecord) -> PodSummary:
     members = svc.members(pod)
     from sealpod.engine.pod_inherit import is_init_container
 
-    ctrs = tuple(PodContainer(r.id, r.name, public_state(r.state)) for r in members)
+    ctrs = tuple(PodContainer(r.id, r.name, public_state(r.state)) for r in sorted(members, key=lambda r: r.id))
     status = pod_status([public_state(r.state) for r in members if not is_init_container(r)])
     return PodSummary(id=pod.id, name=pod.name, status=status, created=pod.created,
                       infra_id=pod.infra_id, labels=dict(pod.labels), networks=_networks(svc, pod, members),
@@ -224,7 +224,7 @@ def inspect(svc: PodService, pod: PodRecord) -> dict[str, Any]:
     }
     if pod.labels:
         doc["Labels"] = dict(pod.labels)
-    parent = "/" + str(spec.infra_config.get("cgroup_parent") or "/sealpod_parent").strip("/")
+    parent = "/" + str(spec.infra_config.get("cgroup_parent") or "/libpod_parent").strip("/")
     doc.update({"CreateCgroup": bool(pod.infra_id), "CgroupParent": parent})
     infra = next((r for r in members if r.id == pod.infra_id), None)
     if pod.infra_id:
@@ -235,7 +235,8 @@ def inspect(svc: PodService, pod: PodRecord) -> dict[str, Any]:
         doc["CreateInfra"] = False
     doc["NumContainers"] = len(members)
     if members:
-        doc["Containers"] = [{"Id": r.id, "Name": r.name, "State": s} for r, s in zip(members, states, strict=True)]
+        pairs = sorted(zip(members, states, strict=True), key=lambda m: m[0].id)  # Podman's DB keeps them by ID
+        doc["Containers"] = [{"Id": r.id, "Name": r.name, "State": s} for r, s in pairs]
     doc.update(_pod_limits(svc, pod, infra))
     return doc
 

@@ -538,7 +538,9 @@ class PodService:
         self.engine.events.emit("pod", "restart", id=pod.id, name=pod.name)
         return pod
 
-    def kill(self, name_or_id: str, signal: str = "SIGKILL") -> PodRecord:
+    def kill(self, name_or_id: str, signal: str = "SIGKILL", *, require_running: bool = False) -> PodRecord:
+        """Signal the running members (none running is no error, as Podman's CLI); its REST API
+        refuses a pod with no member running: ``require_running``."""
         from sealpod.engine.container_state import State
         from sealpod.engine.containers import parse_signal
 
@@ -547,8 +549,8 @@ class PodService:
         svc = self.engine.containers
         members = self.members(pod)
         running = [r for r in members if r.state in (State.RUNNING, State.PAUSED)]
-        if members and not running:
-            raise ContainerStateInvalid(f"no containers in pod {pod.id} are running: container state improper")
+        if require_running and not any(r.state == State.RUNNING for r in members):
+            raise ContainerStateInvalid(f"cannot kill a pod with no running containers: {pod.id}")
         for rec in reversed(running):
             with contextlib.suppress(ContainerStateInvalid, NoSuchContainer):
                 svc.kill(rec.id, signal)

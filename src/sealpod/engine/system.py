@@ -173,14 +173,13 @@ class SystemService:
         if cfg.rootless:
             host["idMappings"] = _id_mappings()
         host.update(self._remote_socket())
-        from sealpod.engine.host_info import extend_host, plugins
+        from sealpod.engine.host_info import extend_host, plugins, registries
 
         host = extend_host(host, cfg.containers, conmon or "", path or "")
         registries_conf = self.engine.registries
         return {
             "host": host, "plugins": plugins(cfg.containers),
-            "registries": {"search": list(registries_conf.unqualified_search_registries)} if
-            registries_conf.unqualified_search_registries else {},
+            "registries": registries(registries_conf),
             "store": {
                 "configFile": str(cfg.storage.files[0]) if cfg.storage.files else "",
                 "containerStore": self._container_counts(),
@@ -278,8 +277,10 @@ class SystemService:
         users = engine.volumes.users()
         vol_rows = [VolumeUsage(v.name, len(users.get(v.name, [])), _tree_size(engine.volumes.data_dir(v.name)))
                     for v in engine.volumes.all()]
+        shared = _shared_sizes(engine)
         img_rows = [ImageUsage(id=i.id, names=i.names, created=float(i.created), size=i.size,
-                               containers=i.containers) for i in images]
+                               containers=i.containers, shared_size=min(shared.get(i.id, 0), i.size))
+                    for i in images]
         return DiskUsage(tuple(img_rows), tuple(ctr_rows), tuple(vol_rows))
 
     def prune(self, *, all_images: bool = False, volumes: bool = False,
@@ -287,19 +288,23 @@ class SystemService:
         """``system prune``: stopped containers (and empty pods), unused networks, dangling (or,
         with ``all_images``, unused) images, unused volumes when asked; what went and the space freed."""
         engine = self.engine
-        before = self.df().total()
+        _check_prune_filters(engine, filters)
+        before = self.df()
         pods = engine.pods.prune()
         ctrs = engine.container_ops.prune(filters)
         vols = engine.volumes.prune(filters) if volumes else []
-        nets = engine.networks.prune()
+        nets = engine.networks.prune(filters)
         imgs: list[str] = []
         while True:  # removing an image can leave its parent dangling
             gone = engine.images.prune(all_images=all_images, filters=filters)
             imgs += gone
             if not gone:
                 break
-        return PruneReport(tuple(pods), tuple(ctrs), tuple(vols), tuple(nets), tuple(imgs),
-                           max(before - self.df().total(), 0))
+        # Podman counts what its container, image and volume prunes report; a pod's infra container is not one
+        pruned = set(ctrs) | set(imgs) | set(vols)
+        freed = (sum(c.size for c in before.containers if c.id in pruned) + sum(i.size for i in before.images
+                 if i.id in pruned) + sum(v.size for v in before.volumes if v.name in pruned))
+        return PruneReport(tuple(pods), tuple(ctrs), tuple(vols), tuple(nets), tuple(imgs), freed)
 
 
 @dataclass(frozen=True)
@@ -309,6 +314,40 @@ class ImageUsage:
     created: float
     size: int
     containers: int
+    shared_size: int = 0  # what the image shares with its parent or children; the rest is unique to it
+
+    @property
+    def unique_size(self) -> int:
+        return self.size - self.shared_size
+
+
+def _check_prune_filters(engine: Engine, filters: Sequence[str]) -> None:
+    """Refuse a bad ``--filter`` before anything is pruned, in the words of the first prune (containers)
+    that reads it, as Podman does; then as images read them."""
+    from sealpod.engine.image_filters import build_filter
+    from sealpod.errors import InvalidArgument
+
+    for spec in filters:
+        key, sep, _ = spec.partition("=")
+        if not sep:
+            raise InvalidArgument(f'invalid filter "{spec}"')
+        if key not in ("until", "label", "label!"):
+            raise InvalidArgument(f"{key} is an invalid filter")
+    build_filter(filters, engine.images.get)
+
+
+def _shared_sizes(engine: Engine) -> dict[str, int]:
+    """Podman's split of an image's size: an image others are built on shares all of it; else one built
+    on a parent shares the parent's size; else none."""
+    from sealpod.engine.image_tree import parents, with_children
+
+    records = engine.store.list_images()
+    sizes = {r.id: r.size for r in records}
+    parent_of = parents(records)
+    out = {image_id: sizes[image_id] for image_id in with_children(records)}
+    for image_id, parent in parent_of.items():
+        out.setdefault(image_id, sizes.get(parent, 0))
+    return out
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,14 @@ class UsernsRequest:
 
 def _options(text: str, flag: str, allowed: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for opt in filter(None, text.split(",")):
+    for opt in filter(None, text.split(",")):  # Podman's words for each fault
         key, sep, value = opt.partition("=")
-        if key not in allowed or not sep or not value.isdigit():
-            raise InvalidArgument(f'invalid option "{opt}" for --userns={flag}')
+        if not sep:
+            raise InvalidArgument(f'invalid option specified: "{opt}"')
+        if key not in allowed:
+            raise InvalidArgument(f'unknown option specified: "{key}"')
+        if not value.isdigit():
+            raise InvalidArgument(f'strconv.ParseUint: parsing "{value}": invalid syntax')
         out[key] = int(value)
     return out
 

@@ -109,7 +109,7 @@ def test_json_per_row_and_array() -> None:
 
 
 def test_template_errors_propagate() -> None:
-    with pytest.raises(TemplateError, match=r'^template: images:1:2: executing "images" at <\.Foo\.x>'):
+    with pytest.raises(TemplateError, match=r'^template: images:1:6: executing "images" at <\.Foo\.x>'):
         images("{{.Foo.x}}", [{"Foo": "s"}])
     with pytest.raises(TemplateError, match="unclosed action"):
         images("{{.Foo")

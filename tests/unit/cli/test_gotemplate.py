@@ -154,9 +154,9 @@ def test_parse_errors(text: str, msg: str) -> None:
         ('{{join "a" ","}}',
          'template: version:1:7: executing "version" at <"a">: wrong type for value; expected []string; got string'),
         ("{{.Client.Os.x}}",
-         'template: version:1:2: executing "version" at <.Client.Os.x>: can\'t evaluate field x in type string'),
+         'template: version:1:9: executing "version" at <.Client.Os.x>: can\'t evaluate field x in type string'),
         ("x\n  {{.Client.Os.x}}",
-         'template: version:2:4: executing "version" at <.Client.Os.x>: can\'t evaluate field x in type string'),
+         'template: version:2:11: executing "version" at <.Client.Os.x>: can\'t evaluate field x in type string'),
         ('{{define "d"}}{{len 1}}{{end}}{{template "d"}}',
          'template: version:1:16: executing "d" at <len 1>: error calling len: len of type int'),
     ],
@@ -202,7 +202,7 @@ def test_extra_string_functions() -> None:
 def test_template_is_reusable_and_name_defaults() -> None:
     tmpl = compile_template("{{.A}}")
     assert [tmpl.execute({"A": i}) for i in range(3)] == ["0", "1", "2"]
-    with pytest.raises(TemplateError, match=r'^template: template:1:2: executing "template" at <\.A\.B>'):
+    with pytest.raises(TemplateError, match=r'^template: template:1:4: executing "template" at <\.A\.B>'):
         tmpl_b = compile_template("{{.A.B}}")
         tmpl_b.execute({"A": 1})
 

@@ -161,7 +161,7 @@ def create(req: Request) -> Response:
 def _summary_json(s: PodSummary) -> dict[str, Any]:
     from sealpod.utils.timefmt import rfc3339
 
-    return {"Cgroup": "/sealpod_parent", "Containers": [{"Id": c.id, "Names": c.name, "Status": c.state}
+    return {"Cgroup": "/libpod_parent", "Containers": [{"Id": c.id, "Names": c.name, "Status": c.state}
                                                          for c in s.containers],
             "Created": rfc3339(s.created), "Id": s.id, "InfraId": s.infra_id, "Name": s.name, "Namespace": "",
             "Networks": list(s.networks), "Status": s.status, "Labels": dict(s.labels)}
@@ -203,7 +203,7 @@ def restart(req: Request) -> Response:
 
 
 def kill(req: Request) -> Response:
-    return _report(req.engine.pods.kill(req.params["name"], req.arg("signal") or "SIGKILL").id)
+    return _report(req.engine.pods.kill(req.params["name"], req.arg("signal") or "SIGKILL", require_running=True).id)
 
 
 def pause(req: Request) -> Response:
@@ -234,8 +234,23 @@ def top(req: Request) -> Response:
     return json_response({"Titles": rows[0] if rows else [], "Processes": rows[1:]})
 
 
+def stats(req: Request) -> Response:
+    """``GET /libpod/pods/stats``: one sample of each running member, Podman 4.3's PodStatsReport strings
+    (its handler takes ``stream`` but answers once)."""
+    from sealpod.engine.pod_stats import reports, target_pods
+    from sealpod.errors import SealpodError
+
+    names = [n for v in req.args("namesOrIDs") for n in v.split(",") if n]
+    try:
+        pods = target_pods(req.engine, names, all_pods=req.flag("all"))
+    except InvalidArgument as e:
+        raise SealpodError(str(e)) from None  # Podman answers this one with a 500
+    return json_response(reports(req.engine, pods, {}) or [])
+
+
 def register(r: Router) -> None:
     r.add("POST", "/pods/create", create)
+    r.add("GET", "/pods/stats", stats)
     r.add("GET", "/pods/json", list_pods)
     r.add("POST", "/pods/prune", prune)
     r.add("GET", "/pods/{name}/json", inspect)

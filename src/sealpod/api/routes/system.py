@@ -64,7 +64,9 @@ def _counts(req: Request) -> dict[str, int]:
 def info(req: Request) -> Response:
     engine = req.engine
     if req.libpod:
-        return json_response(engine.system.info())
+        from sealpod.engine.info_shape import as_json
+
+        return json_response(as_json(engine.system.info()))  # Podman's struct order, as its API answers
     podman = engine.system.info()
     host, store = podman["host"], podman["store"]
     doc = {
@@ -102,7 +104,8 @@ def _libpod_df(req: Request) -> Response:
     usage = req.engine.system.df()
     commands = {c.id: list(c.command) for c in req.engine.containers.summaries(all_containers=True)}
     images = [{"Repository": repo, "Tag": tag, "ImageID": i.id, "Created": rfc3339(int(i.created * 1e9)),
-               "Size": i.size, "SharedSize": 0, "UniqueSize": i.size, "Containers": i.containers}
+               "Size": i.size, "SharedSize": i.shared_size, "UniqueSize": i.unique_size,
+               "Containers": i.containers}
               for i in usage.images for repo, tag in [_repo_tag(n) for n in i.names] or [("<none>", "<none>")]]
     containers = [{"ContainerID": c.id, "Image": c.image_id, "Command": commands.get(c.id) or c.command.split(),
                    "LocalVolumes": c.volumes, "Size": c.size, "RWSize": c.size,

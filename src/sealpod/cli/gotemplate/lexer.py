@@ -175,6 +175,8 @@ class Lexer:
         elif c == "$":
             m = _WORD.match(text, pos + 1)
             kind, end = Tok.VAR, m.end() if m else pos + 1
+        elif c == "." and not nxt:  # Go lexes a final "." as a number, which its parser then refuses
+            raise self.error(pos, 'illegal number syntax: "."')
         elif c == "." and not nxt[:1].isdigit():
             m = _WORD.match(text, pos + 1)
             kind, end = (Tok.FIELD, m.end()) if m else (Tok.DOT, pos + 1)

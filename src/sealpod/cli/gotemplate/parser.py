@@ -249,15 +249,16 @@ class Parser:
         if term is None:
             return None
         names: list[str] = []
+        chained = self.peek().pos  # Go places a field or variable chain where its second name starts
         while self.peek().kind == Tok.FIELD and self.peek().adjacent:
             names.append(self.next().value[1:])
         if not names:
             return term
         src = self.src(start)
         if isinstance(term, n.FieldNode):
-            return n.FieldNode(start, src, term.names + tuple(names))
+            return n.FieldNode(chained, src, term.names + tuple(names))
         if isinstance(term, n.VariableNode):
-            return n.VariableNode(start, src, term.name, term.names + tuple(names))
+            return n.VariableNode(chained, src, term.name, term.names + tuple(names))
         if isinstance(term, n.LiteralNode | n.NilNode | n.DotNode):
             raise self.error(start, f"unexpected . after term {describe(self.toks[self.i - len(names) - 1])}")
         return n.ChainNode(start, src, term, tuple(names))

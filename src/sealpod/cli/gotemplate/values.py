@@ -206,6 +206,9 @@ def to_jsonable(v: object) -> Any:
         return v
     if v is MISSING or (isinstance(v, NilMap | NilSlice) and not v):
         return None
+    form = getattr(v, "json_form", None)
+    if form is not None:  # a value whose JSON is not what templates see of it (info's structs)
+        return to_jsonable(form)
     if isinstance(v, float):
         return int(v) if v.is_integer() and abs(v) < 1e21 else v
     if isinstance(v, enum.Enum):

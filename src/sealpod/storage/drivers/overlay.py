@@ -95,4 +95,6 @@ def _fs_type(path: Path) -> str:
                     best, fstype = parts[1], parts[2]
     except OSError:
         pass
-    return fstype
+    # containers/storage names the filesystem by its magic number, not as /proc/mounts does
+    names = {"ext2": "extfs", "ext3": "extfs", "ext4": "extfs", "overlay": "overlayfs", "nfs4": "nfs"}
+    return names.get(fstype, fstype)
