@@ -8,6 +8,7 @@ import time
 
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import InvalidArgument
+from sealpod.utils.units import bytes_size, human_size
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -22,23 +23,6 @@ _HEADERS = {"ID": "ID", "Name": "NAME", "CPUPerc": "CPU %", "MemUsage": "MEM USA
             "PIDS": "PIDS", "PIDs": "PIDS", "UpTime": "CPU TIME", "AVGCPU": "AVG CPU %", "CPU": "CPU",
             "ContainerID": "ID"}
 _CLEAR = "\033[2J\033[1;1H"  # what Podman writes before each report of a streaming stats
-
-
-def _size(value: float, base: float, units: tuple[str, ...]) -> str:
-    """go-units' CustomSize with ``%.4g``: ``376.8kB`` (decimal) or ``248KiB`` (binary)."""
-    unit = 0
-    while value >= base and unit < len(units) - 1:
-        value /= base
-        unit += 1
-    return f"{value:.4g}{units[unit]}"
-
-
-def human_size(value: float) -> str:
-    return _size(value, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"))
-
-
-def bytes_size(value: float) -> str:
-    return _size(value, 1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB"))
 
 
 def go_duration(ns: int) -> str:

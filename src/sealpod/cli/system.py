@@ -178,7 +178,7 @@ class _DfRow:
     """One line of ``system df``: Podman's template fields (Raw* are numbers, the rest text)."""
 
     def __init__(self, kind: str, total: int, active: int, size: int, reclaimable: int) -> None:
-        from sealpod.cli.stats import human_size
+        from sealpod.utils.units import human_size
 
         self.Type, self.TotalCount, self.Active = kind, total, active
         self.Total = total
@@ -234,7 +234,7 @@ def _df_verbose(usage: Any) -> str:
     import time
 
     from sealpod.cli.formatting import human_duration, tabwrite
-    from sealpod.cli.stats import human_size
+    from sealpod.utils.units import human_size
 
     now = time.time()
     lines = ["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS"]
@@ -271,7 +271,7 @@ def _prune_warning(args: argparse.Namespace) -> str:
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.args import confirm
-    from sealpod.cli.stats import human_size
+    from sealpod.utils.units import human_size
 
     if not args.force and not confirm(_prune_warning(args)):
         return 0

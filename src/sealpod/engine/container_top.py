@@ -216,32 +216,31 @@ class _TopContext:
         return (self.users if users else self.groups).get(num, str(num))
 
 
-def _to_host(num: int, kind: str) -> int:
-    """An id of this process's user namespace as the initial namespace knows it (a rootless sealpod
-    runs in a namespace of its own: its uid 1 is the user's first subordinate id)."""
+def _map_id(map_file: str, num: int, *, outward: bool) -> int:
+    """``num`` through an id map file (lines of inside, outside, count): outward or back in; unchanged
+    when no line covers it or the file cannot be read."""
     try:
-        lines = Path(f"/proc/self/{kind}_map").read_text().splitlines()
+        lines = Path(map_file).read_text().splitlines()
     except OSError:
         return num
     for line in lines:
         inside, outside, count = (int(x) for x in line.split())
-        if inside <= num < inside + count:
-            return outside + num - inside
+        start, target = (inside, outside) if outward else (outside, inside)
+        if start <= num < start + count:
+            return target + num - start
     return num
+
+
+def _to_host(num: int, kind: str) -> int:
+    """An id of this process's user namespace as the initial namespace knows it (a rootless sealpod
+    runs in a namespace of its own: its uid 1 is the user's first subordinate id)."""
+    return _map_id(f"/proc/self/{kind}_map", num, outward=True)
 
 
 def _to_container(pid: int, num: int, kind: str) -> int:
     """An id of our user namespace as the process ``pid`` sees it in its own (a container with an id
     map of its own: --userns=auto, nomap, keep-id), for its user and group names."""
-    try:
-        lines = Path(f"/proc/{pid}/{kind}_map").read_text().splitlines()
-    except OSError:
-        return num
-    for line in lines:
-        inside, outside, count = (int(x) for x in line.split())
-        if outside <= num < outside + count:
-            return inside + num - outside
-    return num
+    return _map_id(f"/proc/{pid}/{kind}_map", num, outward=False)
 
 
 def _tty_name(tty_nr: int) -> str:

@@ -4,6 +4,7 @@ fields (its ``PodStatsReport``), for the CLI and for ``GET /libpod/pods/stats`` 
 from __future__ import annotations
 
 from sealpod.errors import InvalidArgument, NoSuchPod
+from sealpod.utils.units import bytes_size, human_size
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -76,21 +77,3 @@ def _percent(value: float) -> str:
 
 def _pair(size: Callable[[float], str], a: int, b: int) -> str:
     return f"{size(a)} / {size(b)}" if a or b else "-- / --"
-
-
-def human_size(value: float) -> str:
-    """go-units' HumanSize: decimal units, four significant digits."""
-    return _size(value, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"))
-
-
-def bytes_size(value: float) -> str:
-    """go-units' BytesSize: binary units, four significant digits."""
-    return _size(value, 1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB"))
-
-
-def _size(value: float, base: float, units: tuple[str, ...]) -> str:
-    unit = 0
-    while value >= base and unit < len(units) - 1:
-        value /= base
-        unit += 1
-    return f"{value:.4g}{units[unit]}"

@@ -32,3 +32,21 @@ def human_duration(seconds: float) -> str:
     if hours < 24 * 365 * 2:
         return f"{hours // 24 // 30} months"
     return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def _go_size(value: float, base: float, units: tuple[str, ...]) -> str:
+    unit = 0
+    while value >= base and unit < len(units) - 1:
+        value /= base
+        unit += 1
+    return f"{value:.4g}{units[unit]}"
+
+
+def human_size(value: float) -> str:
+    """go-units' HumanSize (decimal units, four significant digits: ``376.8kB``), as stats prints sizes."""
+    return _go_size(value, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"))
+
+
+def bytes_size(value: float) -> str:
+    """go-units' BytesSize (binary units, four significant digits: ``248KiB``)."""
+    return _go_size(value, 1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB"))
