@@ -105,6 +105,23 @@ def test_target_stops_at_the_named_stage(bld: SealpodRunner, seeded_registry: Re
     assert bld.run("run", "--rm", "first", "ls", "/first").stdout == "/first\n"
 
 
+def test_parallel_builds_do_not_race_for_working_container_names(bld: SealpodRunner,
+                                                                   seeded_registry: RegistryServer) -> None:
+    """070-build.bats "podman parallel build should not race": 30 builds of one Containerfile at once each
+    name a working container after the image; names taken meanwhile are retried until one is free."""
+    import subprocess
+
+    ctx = bld.base / "parallel"
+    ctx.mkdir()
+    (ctx / "Containerfile").write_text(f"FROM {seeded_registry.host}/sealtest/tiny\nRUN echo hi\n")
+    names = [f"par{i:02d}" for i in range(30)]
+    procs = [subprocess.Popen(bld.argv("build", "--no-cache", "-q", "-t", name, str(ctx)), env=bld.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name in names]
+    errors = [p.communicate(timeout=300)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(names), [e for e in errors if e]
+    bld.run("rmi", *names)
+
+
 def test_failing_run_exits_with_its_code(bld: SealpodRunner, seeded_registry: RegistryServer) -> None:
     ctx = bld.base / "fail"
     ctx.mkdir()

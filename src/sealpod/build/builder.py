@@ -379,13 +379,14 @@ class Builder:
                                  devices=run.devices, external=True, **container_fields(run))
         from_base = state.image_id is not None and state.image_id == state.base_id
         image = state.base_comment.removeprefix("FROM ") if from_base else (state.image_id or "")[:12]
-        for attempt in range(3):  # a build beside this one may take the same name meanwhile
+        attempts = 64  # builds beside this one may take the same name meanwhile (30 in parallel: 070-build.bats)
+        for attempt in range(attempts):
             try:
                 rec = self.engine.containers.create(replace(config, name=working_name(self.engine.containers, image)),
                                                     image_id=state.image_id)
                 break
             except Conflict:
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise
         kept = False
         try:
