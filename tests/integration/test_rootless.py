@@ -373,3 +373,15 @@ def test_rootless_pod_top_shm_and_top_users(rl: RootlessRunner) -> None:
         assert rl.run("top", cid, "huser,user").stdout.splitlines()[1].split() == [str(first_subuid), "root"]
     finally:
         rl.run("rm", "-f", "-t", "0", cid)
+
+
+def test_rootless_pod_with_the_hosts_network(rl: RootlessRunner) -> None:
+    """700-play.bats "kube --network host" as a user: a member of a pod whose infra has the host's network
+    shares it without a setns into the host's namespace (which the user's runc may not enter: "can't get
+    final child's PID from pipe"), and without the rootless port sysctl runc refuses there."""
+    rl.run("pod", "create", "--name", "hostpod", "--network", "host")
+    try:
+        out = rl.run("run", "--rm", "--pod", "hostpod", "sealtest/tiny", "readlink", "/proc/self/ns/net").stdout
+        assert out.strip() == os.readlink("/proc/self/ns/net")
+    finally:
+        rl.run("pod", "rm", "-f", "-t", "0", "hostpod")

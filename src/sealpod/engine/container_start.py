@@ -144,6 +144,8 @@ def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
         ns.pop("network")
     elif net is not None:
         ns["network"] = net.netns
+    if _is_our_netns(ns.get("network")):  # a pod whose infra has the host's network: its members do too,
+        ns.pop("network")  # without setns into a namespace a rootless user's runc may not enter
     return ns
 
 
@@ -493,6 +495,18 @@ def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: 
     if rootless and "network" in namespaces:
         sysctls.setdefault("net.ipv4.ip_unprivileged_port_start", "0")
     return sysctls
+
+
+def _is_our_netns(path: str | None) -> bool:
+    """Whether a joined network namespace is the one we run in (a pod whose infra has the host's
+    network): runc refuses net.* sysctls there."""
+    if not path:
+        return False
+    try:
+        joined, ours = os.stat(path), os.stat("/proc/self/ns/net")
+    except OSError:
+        return False
+    return (joined.st_dev, joined.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def _network_after_create(rec: ContainerRecord, cfg: ContainerConfig) -> bool:
