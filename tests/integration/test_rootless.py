@@ -116,9 +116,15 @@ def test_escape_attempt_creates_no_root_owned_file(rl: RootlessRunner) -> None:
         target.unlink(missing_ok=True)
 
 
-@pytest.mark.parametrize("flag", [["-m", "64m"], ["--cpus", "1"], ["--pids-limit", "10"]])
-def test_resource_limits_are_refused_without_cgroup_delegation(rl: RootlessRunner, flag: list[str]) -> None:
-    out = rl.run("run", "--rm", "--network", "none", *flag, IMAGE, "true", check=False)
+@pytest.mark.parametrize("flag", [["-m", "64m"], ["--cpus", "1"], ["--pids-limit", "10"], ["--memory=0"]])
+def test_resource_limits_without_cgroup_delegation(rl: RootlessRunner, flag: list[str]) -> None:
+    """Podman 4.3.1 as a user: on cgroup v1 every limit asked for is dropped with a plain warning line and
+    the container runs (030-run.bats "--memory=0"); on v2 without systemd they are refused."""
+    out = rl.run("run", "--rm", "--network", "none", *flag, IMAGE, "echo", "ran", check=False)
+    if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        assert (out.returncode, out.stdout) == (0, "ran\n")
+        assert out.stderr == "Resource limits are not supported and ignored on cgroups V1 rootless systems\n"
+        return
     assert out.returncode == 125
     assert out.stderr == ("Error: invalid configuration, cannot specify resource limits without cgroups v2 "
                           "and --cgroup-manager=systemd\n")
@@ -318,12 +324,8 @@ def test_a_user_without_runtime_dir_or_auth_file_pulls_and_logs_in(rl: RootlessR
 
 
 def test_rootless_bats_details(rl: RootlessRunner) -> None:
-    """030-run.bats as a user: --memory=0 asks for no limit (refused only when a limit is asked for, on
-    cgroups v1), an unknown --hostuser fails the start with 126, and keep-id's first start prints nothing
-    but the command's own output (run -d's ID alone: scripts capture it)."""
-    assert rl.run("run", "--memory=0", "--rm", "sealtest/tiny", "echo", "hello").stdout == "hello\n"
-    limited = rl.run("run", "--memory=10m", "--rm", "sealtest/tiny", "true", check=False)
-    assert limited.returncode == 125 and "cannot specify resource limits" in limited.stderr
+    """030-run.bats as a user: an unknown --hostuser fails the start with 126, and keep-id's first start
+    prints nothing but the command's own output (run -d's ID alone: scripts capture it)."""
     bogus = rl.run("run", "--rm", "--hostuser=no-such-user-xyz", "sealtest/tiny", "true", check=False)
     assert (bogus.returncode, bogus.stderr) == (126, "Error: user: unknown user no-such-user-xyz\n")
     started = rl.run("run", "-d", "--userns=keep-id", "sealtest/tiny", "sleep", "100")

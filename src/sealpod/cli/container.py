@@ -39,6 +39,11 @@ def _create(args: argparse.Namespace, ctx: CliContext) -> tuple[ContainerConfig,
 
     # Podman keeps the command line (inspect's CreateCommand): generate systemd --new replays it
     config = replace(config_from_args(args), create_command=("sealpod", *sys.argv[1:]))
+    from sealpod.engine.container_userns import without_rootless_v1_limits
+
+    config, warning = without_rootless_v1_limits(ctx.engine, config)
+    if warning:  # Podman prints create's warnings as plain lines
+        sys.stderr.write(warning + "\n")
     if ctx.engine.config.containers.engine.namespace:  # global --namespace: its containers are listed apart
         config = replace(config, namespace=ctx.engine.config.containers.engine.namespace)
     if args.ip6 or "bridge" in config.networks:  # they need the default network's name

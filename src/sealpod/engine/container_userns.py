@@ -225,9 +225,30 @@ def _auto_maps(engine: Engine, size: int, others: Sequence[ContainerRecord],
     return maps[0], maps[1]
 
 
+ROOTLESS_V1_LIMITS_IGNORED = "Resource limits are not supported and ignored on cgroups V1 rootless systems"
+_LIMITS = ("memory", "memory_swap", "memory_reservation", "memory_swappiness", "cpus", "cpu_shares", "cpuset_cpus",
+           "cpuset_mems", "pids_limit", "blkio_weight", "cpu_rt_period", "cpu_rt_runtime")
+_DEVICE_LIMITS = ("blkio_weight_device", "device_read_bps", "device_write_bps", "device_read_iops",
+                  "device_write_iops")
+
+
+def without_rootless_v1_limits(engine: Engine, cfg: ContainerConfig) -> tuple[ContainerConfig, str]:
+    """A rootless user on cgroup v1 has no cgroup to put limits in: Podman drops every limit asked for
+    (``--memory=0`` included) with a warning rather than failing.  The config without them, and the
+    warning ("" when nothing was dropped)."""
+    if not engine.config.rootless or os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return cfg, ""
+    from sealpod.utils.record import replace
+
+    asked: dict[str, object] = {f: None for f in _LIMITS if getattr(cfg, f) is not None}
+    asked.update({f: () for f in _DEVICE_LIMITS if getattr(cfg, f)})
+    return (replace(cfg, **asked), ROOTLESS_V1_LIMITS_IGNORED) if asked else (cfg, "")
+
+
 def check_rootless_limits(engine: Engine, cfg: ContainerConfig) -> None:
-    """A rootless user has no cgroup of its own here (cgroup v1, or v2 without systemd's
-    delegation): limits could not be enforced, so they are refused rather than ignored."""
+    """A rootless user on cgroup v2 without systemd's delegation has no cgroup of its own: limits could
+    not be enforced, so they are refused rather than ignored (on v1 :func:`without_rootless_v1_limits`
+    has dropped them already)."""
     if not engine.config.rootless:
         return
     asked = (cfg.memory, cfg.memory_swap, cfg.cpus, cfg.cpu_shares, cfg.cpuset_cpus, cfg.pids_limit)

@@ -108,6 +108,10 @@ def create(req: Request) -> Response:
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as e:
         # a field of the wrong JSON type met the translation: the client's mistake, as Go's decoder says
         raise InvalidArgument(f"decoding request body: invalid value: {e}") from None
+    from sealpod.engine.container_userns import without_rootless_v1_limits
+
+    config, dropped = without_rootless_v1_limits(req.engine, config)
+    warnings = [*warnings, dropped] if dropped else warnings
     try:
         rec = req.engine.containers.create(config)
     except NoSuchImage:
