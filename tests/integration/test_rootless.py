@@ -387,3 +387,18 @@ def test_rootless_pod_with_the_hosts_network(rl: RootlessRunner) -> None:
         assert out.strip() == os.readlink("/proc/self/ns/net")
     finally:
         rl.run("pod", "rm", "-f", "-t", "0", "hostpod")
+
+
+def test_keep_id_home_is_the_users_own_when_the_container_has_it(rl: RootlessRunner) -> None:
+    """030-run.bats "add username to /etc/passwd if --userns=keep-id" (#8013): HOME and ~ are the user's home
+    when a volume is mounted there, else the working directory."""
+    import pwd
+
+    home = pwd.getpwuid(rl.uid).pw_dir
+    probe = ("sh", "-c", "echo $(pwd;printenv HOME;echo ~)")
+    assert rl.run("run", "--rm", "--userns=keep-id", "-w", "/tmp", "sealtest/tiny", *probe).stdout == \
+        "/tmp /tmp /tmp\n"
+    assert rl.run("run", "--rm", "-v", home, "--userns=keep-id", "-w", "/tmp", "sealtest/tiny", *probe).stdout == \
+        f"/tmp {home} {home}\n"
+    rl.run("volume", "prune", "-f")
+

@@ -38,9 +38,11 @@ def _with_line(text: str | None, line: str) -> str:
     return f"{text}{line}\n"
 
 
-def _keep_id_lines(uid: int, passwd: str | None, group: str | None, home: str) -> tuple[str, str]:
-    """``--userns=keep-id``: the host user's own passwd and group lines (its name, gid and gecos, the
-    working directory as home), as Podman adds them; "" for what the image knows already."""
+def _keep_id_lines(uid: int, passwd: str | None, group: str | None, workdir: str, rootfs: Path,
+                   mounted: set[str]) -> tuple[str, str]:
+    """``--userns=keep-id``: the host user's own passwd and group lines (its name, gid and gecos), as
+    Podman adds them; "" for what the image knows already.  Home is the user's own when the container
+    has that directory (a volume there, say), else the working directory."""
     import pwd
 
     from sealpod.runtime import etcfiles
@@ -49,6 +51,9 @@ def _keep_id_lines(uid: int, passwd: str | None, group: str | None, home: str) -
         u = pwd.getpwuid(uid)
     except KeyError:
         return "", ""
+    home = workdir
+    if u.pw_dir.rstrip("/") in mounted or etcfiles.secure_join(rootfs, u.pw_dir).is_dir():
+        home = u.pw_dir
     users = etcfiles.parse_passwd(passwd)
     known = any(e.name == u.pw_name or e.uid == uid for e in users)
     user_line = "" if known else f"{u.pw_name}:*:{uid}:{u.pw_gid}:{u.pw_gecos}:{home}:/bin/sh"
@@ -70,8 +75,9 @@ def wanted_lines(cfg: ContainerConfig, rootfs: Path, user_spec: str, user: ExecU
     out: dict[str, str] = {}
     passwd = etcfiles.read_in_root(rootfs, "/etc/passwd")
     if keep_id_uid is not None:
+        mounted = {m.destination.rstrip("/") for m in cfg.mounts}
         user_line, group_line = _keep_id_lines(keep_id_uid, passwd, etcfiles.read_in_root(rootfs, "/etc/group"),
-                                               workdir or "/")
+                                               workdir or "/", rootfs, mounted)
         if user_line:
             out["/etc/passwd"] = passwd = _with_line(passwd, user_line)
         if group_line:
