@@ -394,8 +394,9 @@ def test_keep_id_home_is_the_users_own_when_the_container_has_it(rl: RootlessRun
     when a volume is mounted there, else the working directory."""
     import pwd
 
-    home = pwd.getpwuid(rl.uid).pw_dir
-    probe = ("sh", "-c", "echo $(pwd;printenv HOME;echo ~)")
+    me = pwd.getpwuid(rl.uid)
+    home = me.pw_dir
+    probe = ("sh", "-c", f"echo $(pwd;echo $HOME;grep ^{me.pw_name}: /etc/passwd | cut -d: -f6)")
     assert rl.run("run", "--rm", "--userns=keep-id", "-w", "/tmp", "sealtest/tiny", *probe).stdout == \
         "/tmp /tmp /tmp\n"
     assert rl.run("run", "--rm", "-v", home, "--userns=keep-id", "-w", "/tmp", "sealtest/tiny", *probe).stdout == \
