@@ -156,6 +156,9 @@ def test_pod_kill_bogus_signal(sp: SealpodRunner) -> None:
     out = sp.run("pod", "kill", "-s", "bogus", "test1", check=False)
     assert (out.returncode, out.stderr) == (125, "Error: invalid signal: bogus\n")
     assert len(_running(sp)) == 1
+    for sig in ("0", "SIGBADSIG", "-0"):  # 130-kill.bats: refused before the pod is looked up
+        out = sp.run("pod", "kill", "-s", sig, "nosuchpod", check=False)
+        assert (out.returncode, out.stderr) == (125, f"Error: invalid signal: {sig.lstrip('-')}\n")
 
 
 def test_pod_kill_latest(sp: SealpodRunner) -> None:

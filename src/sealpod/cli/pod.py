@@ -347,6 +347,9 @@ def _setup_kill(p: argparse.ArgumentParser) -> None:
 
 
 def _run_kill(args: argparse.Namespace, ctx: CliContext) -> int:
+    from sealpod.engine.containers import parse_signal
+
+    parse_signal(args.signal)  # a bad signal is refused before any pod is looked up (130-kill.bats)
     return _each(args, ctx, lambda n: ctx.engine.pods.kill(n, args.signal))
 
 
