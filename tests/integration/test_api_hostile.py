@@ -79,3 +79,14 @@ def test_wrong_json_types_are_gos_400(api: ApiService, target: str, field: str, 
     assert answer.startswith(b"HTTP/1.1 400"), answer[-300:]
     message = json.loads(answer.partition(b"\r\n\r\n")[2])["message"]
     assert message.endswith(f".{field.lower()} of type {go_type}"), message
+
+
+@pytest.mark.parametrize("body", [
+    {"Image": "sealtest/tiny", "MacAddress": 5},
+    {"Image": "sealtest/tiny", "MacAddress": "zz:zz"},
+    {"Image": "sealtest/tiny", "NetworkingConfig": {"EndpointsConfig": {"podman": {"MacAddress": "xx"}}}},
+])
+def test_bad_mac_addresses_are_refused_at_create(api: ApiService, body: dict[str, object]) -> None:
+    """As `create --mac-address` is: a container made with one broke `network rm` and the like later."""
+    status, answer = api.request("POST", "/v1.41/containers/create", json.dumps(body).encode())
+    assert status == 400 and b"invalid MAC address" in answer, answer

@@ -85,6 +85,10 @@ def create(svc: ContainerService, config: ContainerConfig, *, image_id: str | No
     from sealpod.engine.cgroups import check_cgroups_mode
 
     check_cgroups_mode(svc.engine, config)
+    from sealpod.engine.network_flags import check_mac
+
+    for mac in (config.mac_address, *(str((o or {}).get("static_mac") or "") for o in config.networks.values())):
+        check_mac(mac)  # the API's too: a container with a bad one would break network commands later
     for net in config.networks:  # a named network must exist when the container is made, as in Podman
         svc.engine.networks.get(net)
     pod_id = ""
