@@ -3,6 +3,7 @@ prune commands, and the lifecycle commands a Docker user types every day."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.rig.api import ApiService
@@ -54,3 +55,17 @@ def test_pause_update_restart_and_health(api: ApiService) -> None:
         time.sleep(0.1)
     assert health == "healthy\n"
     api.docker("rm", "-f", "dd-life")
+
+
+def test_logs_of_a_container_that_keeps_none_is_podmans_500(api: ApiService) -> None:
+    """Podman 4.3.1's service: 500, naming the container, before any stream (the remote client then says
+    "lost synchronization with multiplexed stream", as it does against Podman)."""
+    api.runner.run("run", "--name", "dd-nolog", "--log-driver", "none", IMAGE, "true")
+    try:
+        status, body = api.request("GET", "/v4.3.1/libpod/containers/dd-nolog/logs?stdout=true")
+        assert status == 500
+        assert json.loads(body)["message"] == ("failed to obtain logs for Container 'dd-nolog': this container is "
+                                               "using the 'none' log driver, cannot read logs: this container is "
+                                               "not logging output")
+    finally:
+        api.runner.run("rm", "dd-nolog")

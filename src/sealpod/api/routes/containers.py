@@ -311,7 +311,12 @@ def logs(req: Request) -> Response:
     follow, tail, timestamps = req.flag("follow"), _tail(req), req.flag("timestamps")
     since, until = _time(req, "since"), _time(req, "until")
     null_io: Any = _Null()  # a container that keeps no log is an error status, not an empty stream
-    containers.logs([rec.id], stdout=null_io, stderr=null_io, tail=0)
+    try:
+        containers.logs([rec.id], stdout=null_io, stderr=null_io, tail=0)
+    except InvalidArgument as e:  # Podman's service answers 500 and names the container
+        from sealpod.errors import SealpodError
+
+        raise SealpodError(f"failed to obtain logs for Container '{req.params['id']}': {e.message}") from None
 
     def produce(out: BinaryIO, err: BinaryIO) -> None:
         null: Any = _Null()
