@@ -132,6 +132,8 @@ class CommandFailed(SealpodError):
 class TemplateError(InvalidArgument):
     """A --format Go template cannot be parsed or executed."""
 
+    partial = ""  # the output an execution wrote before it failed (Go writes it as it goes)
+
 
 class OCIRuntimeError(SealpodError):
     """The OCI runtime (runc, crun) or conmon failed."""

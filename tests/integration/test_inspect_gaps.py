@@ -247,3 +247,22 @@ def test_more_host_config_values_as_podman(sp: SealpodRunner, tmp_path: Any) -> 
     sp.run("start", "hc-new")
     assert _inspect(sp, "hc-new")["State"]["Health"]["Status"] in ("starting", "healthy")
     sp.run("rm", "-f", "-t0", "hc-new")
+
+
+def test_inspect_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
+    """Podman 4.3.1 ranges its template over the objects: the error names the column in that wrapped
+    template, the type "interface {}", its "inspecting object: printing inspect output:" prefix, and what
+    was written before the failure stays on stdout; a lexer error names the line the action began on."""
+    cid = sp.run("create", IMAGE, "true").stdout.strip()
+    try:
+        for target in (IMAGE, cid):
+            bad = sp.run("inspect", "--format", "{{.Id}} {{.Bar}}", target, check=False)
+            assert bad.returncode == 125 and bad.stdout.startswith(sp.run(
+                "inspect", "--format", "{{.Id}}", target).stdout.strip() + " ")
+            assert bad.stderr == ("Error: inspecting object: printing inspect output: template: inspect:1:21: "
+                                  "executing \"inspect\" at <.Bar>: can't evaluate field Bar in type interface {}\n")
+        for fmt, line in (("{{.Foo", 1), ("x\n{{.Foo", 2)):
+            bad = sp.run("inspect", "--format", fmt, cid, check=False)
+            assert bad.stderr == f"Error: template: inspect:{line}: bad character U+007B '{{'\n"
+    finally:
+        sp.run("rm", cid)

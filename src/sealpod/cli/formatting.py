@@ -203,8 +203,19 @@ def inspect_output(docs: Sequence[object], fmt: str | None) -> str:
         import json
 
         return json.dumps(docs, indent=5, ensure_ascii=False) + "\n"
-    tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="inspect")
-    return "".join(tmpl.execute(_GoFields.of(d) if isinstance(d, dict) else d) for d in docs)
+    from sealpod.errors import TemplateError
+
+    # Podman ranges over the objects: its error columns, parse errors and types ("interface {}") follow
+    tmpl = compile_template("{{range .}}" + unescape(fmt).rstrip("\n") + "\n{{end}}", name="inspect")
+    try:
+        return tmpl.execute([_GoFields.of(d) if isinstance(d, dict) else d for d in docs])
+    except TemplateError as e:
+        if e.partial:  # written before the failure, as Go's Execute leaves it
+            import sys
+
+            sys.stdout.write(e.partial)
+            sys.stdout.flush()
+        raise TemplateError(f"inspecting object: printing inspect output: {e.message}") from None
 
 
 class _GoFields(dict[str, object]):

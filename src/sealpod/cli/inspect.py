@@ -225,7 +225,7 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
             cfg.setdefault(name, zero)
         if isinstance(out.get("HostConfig"), dict):
             out["HostConfig"].setdefault("Init", False)  # a bool Podman's JSON omits when false
-        return StrictFields(out, "*define.InspectContainerData", _CONTAINER_FIELDS)
+        return StrictFields(out, "interface {}", _CONTAINER_FIELDS)  # an element of Podman's []interface{}
     if key == "" and "RepoTags" in out and "RootFS" in out:  # an image
         out["HealthCheck"] = out.pop("Healthcheck", None)  # the Go field's name (its JSON key is Healthcheck)
         return StrictFields(out, "interface {}", _IMAGE_FIELDS)

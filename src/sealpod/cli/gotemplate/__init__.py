@@ -124,7 +124,9 @@ class Template:
         try:
             ex.walk(data, self.root)
         except ExecError as e:
-            raise self._exec_error(e) from None
+            err = self._exec_error(e)
+            err.partial = "".join(ex.out)  # what Go's Execute had written before it failed
+            raise err from None
         except RecursionError:
             raise TemplateError(f"template: {self.name}: exceeded maximum template depth") from None
         return "".join(ex.out)

@@ -79,6 +79,7 @@ class Lexer:
         self.text = text
         self.tokens: list[Token] = []
         self.paren_depth = 0
+        self.action_start = 0
 
     def error(self, pos: int, msg: str) -> TemplateError:
         return parse_error(self.name, self.text, pos, msg)
@@ -128,6 +129,7 @@ class Lexer:
         if text.startswith("/*", pos):
             return self._comment(start, pos)
         self.tokens.append(Token(Tok.LEFT, "{{", start))
+        self.action_start = start
         self.paren_depth = 0
         adjacent = False
         while True:
@@ -192,7 +194,8 @@ class Lexer:
                 Tok.NIL if word == "nil" else Tok.IDENT
             )
         else:
-            raise self.error(pos, f"bad character U+{ord(c):04X} '{c}'")
+            # Go names the line the action began on (a newline inside an action does not move it)
+            raise self.error(self.action_start, f"bad character U+{ord(c):04X} '{c}'")
         self.tokens.append(Token(kind, text[pos:end], pos, adjacent))
         return end
 
