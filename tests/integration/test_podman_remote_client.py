@@ -188,3 +188,11 @@ def test_docker_inspect_keeps_the_stop_signal_name(pr: Remote, api: ApiService) 
     assert status == 200 and json.loads(body)["Config"]["StopSignal"] == "SIGUSR1"
     status, body = api.request("GET", "/v4.3.1/libpod/containers/rc-sig/json")
     assert status == 200 and json.loads(body)["Config"]["StopSignal"] == 10
+
+
+def test_run_with_slirp4netns_options(pr: Remote) -> None:
+    """500-networking.bats through podman-remote: `--network slirp4netns:cidr=...` reaches the service as
+    network_options, which create ignored (the default 10.0.2.0/24 was used)."""
+    out = pr.out("run", "--rm", "--name", "slc", "--hostname", "slc", "--network", "slirp4netns:cidr=172.19.225.0/24",
+                 pr.image, "sh", "-c", "grep slc /etc/hosts; head -1 /etc/resolv.conf")
+    assert out.splitlines() == ["172.19.225.100\tslc slc", "nameserver 172.19.225.3"]

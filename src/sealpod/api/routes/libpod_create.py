@@ -230,6 +230,9 @@ def _networks(body: Mapping[str, Any]) -> dict[str, Any]:
     mode = str(netns.get("nsmode") or "")
     network = _namespace(body, "netns")
     fields: dict[str, Any] = {"network": "" if mode in ("", "bridge", "default") else network}
+    if mode in ("slirp4netns", "pasta"):  # podman-remote sends --network slirp4netns:cidr=... as network_options
+        given = ",".join(_strs(_dict(body.get("network_options"), "network_options").get(mode)))
+        fields["network"] = f"{mode}:{given}" if given else mode
     named = {str(k): _dict(v, "Networks") for k, v in _dict(_get(body, "Networks"), "Networks").items()}
     default = named.pop("default", {})
     fields["ip"] = next(iter(_strs(default.get("static_ips"))), "")
