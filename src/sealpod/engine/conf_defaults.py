@@ -39,7 +39,7 @@ def with_conf_defaults(engine: Engine, config: ContainerConfig) -> ContainerConf
     if not config.timezone and conf.tz:
         changes["timezone"] = conf.tz
     if config.shm_size is None and not config.pod:  # a pod's member may share the infra's /dev/shm
-        from sealpod.engine.container_start import conf_shm_size
+        from sealpod.engine.container_namespaces import conf_shm_size
 
         changes["shm_size"] = conf_shm_size(conf.shm_size or "65536k")
     if not config.pod:  # a pod's member takes its namespaces from the pod

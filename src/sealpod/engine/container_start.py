@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sealpod.engine import container_namespaces as cns
 from sealpod.engine.container_config import ContainerConfig
 from sealpod.engine.container_rootfs import ensure_mtab
 from sealpod.engine.container_security import seccomp_spec
@@ -24,7 +25,7 @@ from sealpod.engine.mount_defaults import (
     volume_options,
     wants_containerenv,
 )
-from sealpod.errors import ContainerStateInvalid, InvalidArgument, SealpodError
+from sealpod.errors import InvalidArgument, SealpodError
 
 TYPE_CHECKING = False  # typing costs ~2 ms of every command's start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -44,19 +45,6 @@ def _parse_conf_size(text: str) -> int:
     if text[-1] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(text)
-
-
-def conf_shm_size(text: str) -> int:
-    """containers.conf's ``shm_size`` in bytes: Podman reads it with decimal units ("64m" is 64000000
-    bytes; its default "65536k" makes a /dev/shm the kernel shows as 64000k), unlike ``--shm-size``."""
-    units = {"k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "b": 1}
-    value = text.strip().lower().removesuffix("b").removesuffix("i") or "0"
-    try:
-        if value[-1] in units:
-            return int(float(value[:-1]) * units[value[-1]])
-        return int(float(value))
-    except ValueError:
-        raise InvalidArgument(f"invalid shm_size {text!r} in containers.conf") from None
 
 
 #: Options of -v/--mount that are ours or Podman's, not the bind mount's.
@@ -113,80 +101,6 @@ def _user_mounts(svc: ContainerService, cfg: ContainerConfig, rec: ContainerReco
         opts = bind_options(source, opts) if m.type == "bind" else volume_options(opts)  # Podman's nosuid/nodev
         mounts.append(Mount(m.destination, "bind", source, tuple(opts)))
     return mounts
-
-
-def _namespaces(cfg: ContainerConfig, net: NetworkStatus | None = None,
-                svc: ContainerService | None = None) -> dict[str, str | None]:
-    """The network namespace comes from ``engine.networks.setup_for`` (a netns file, another
-    container's, ``ns:PATH``); None leaves runc to make a private one, with only ``lo``.
-    ``container:ID`` (a pod's infra container, or ``--ipc container:ID``) joins that one's process."""
-    ns: dict[str, str | None] = {"pid": None, "ipc": None, "uts": None, "mount": None, "network": None}
-    for kind, value in (("pid", cfg.pid), ("ipc", cfg.ipc), ("uts", cfg.uts)):
-        if kind == "ipc" and value in ("shareable", "none"):
-            continue  # a private namespace; "none" has no /dev/shm, "shareable" may be joined
-        if value == "host":
-            ns.pop(kind)
-        elif value.startswith("ns:"):
-            ns[kind] = value[3:]
-        elif value.startswith("container:") and svc is not None:
-            ns[kind] = _joined_namespace(svc, value.split(":", 1)[1], kind)
-        elif value.startswith("container:"):
-            raise InvalidArgument(f"--{kind}=container: is not supported here")
-        elif value not in ("", "private"):
-            raise InvalidArgument(f'invalid --{kind} "{value}"')
-    if cfg.cgroupns == "private":  # "" and host: the host's (Podman's default on cgroup v1)
-        ns["cgroup"] = None
-    elif cfg.cgroupns.startswith("ns:"):
-        ns["cgroup"] = cfg.cgroupns[3:]
-    elif cfg.cgroupns.startswith("container:") and svc is not None:
-        ns["cgroup"] = _joined_namespace(svc, cfg.cgroupns.split(":", 1)[1], "cgroup")
-    if net is not None and net.mode == "host":
-        ns.pop("network")
-    elif net is not None:
-        ns["network"] = net.netns
-    if _is_our_netns(ns.get("network")):  # a pod whose infra has the host's network: its members do too,
-        ns.pop("network")  # without setns into a namespace a rootless user's runc may not enter
-    return ns
-
-
-def _shared_shm(svc: ContainerService, rec: ContainerRecord, cfg: ContainerConfig,
-                namespaces: dict[str, str | None], mounts: Sequence[Mount]) -> list[Mount]:
-    """A shared IPC namespace shares /dev/shm too, as in Podman: a pod's infra container gets a
-    tmpfs mounted on the host (in its run dir) that members joining its IPC namespace bind, and
-    ``--ipc host`` binds the host's.  Elsewhere runc's fresh tmpfs stays.  A rootless user's mounts live
-    in its own mount namespace, which outlives the command, so its pods share theirs alike."""
-    from sealpod.runtime.spec import Mount
-    from sealpod.storage.mount import is_mountpoint, mount
-
-    if any(m.destination == "/dev/shm" for m in mounts):
-        return []
-    opts = ("rbind", "rprivate", "nosuid", "noexec", "nodev")
-    if "ipc" not in namespaces:  # a build's RUN keeps its own /dev/shm of --shm-size, as Buildah's
-        return [] if cfg.external else [Mount("/dev/shm", "bind", "/dev/shm", opts)]
-    shm = svc.paths(rec.id).rundir / "shm"
-    if cfg.ipc.startswith("container:"):
-        source = svc.paths(svc.lookup(cfg.ipc.split(":", 1)[1]).id).rundir / "shm"
-        return [Mount("/dev/shm", "bind", os.fspath(source), opts)] if is_mountpoint(os.fspath(source)) else []
-    if not rec.pod_id or rec.id not in svc.engine.pods.infra_ids():
-        return []
-    if not is_mountpoint(os.fspath(shm)):
-        shm.mkdir(parents=True, exist_ok=True)
-        size = cfg.shm_size or conf_shm_size(svc.engine.config.containers.containers.shm_size or "65536k")
-        mount("shm", os.fspath(shm), "tmpfs", 0x2 | 0x4 | 0x8, f"mode=1777,size={size}")  # nosuid,nodev,noexec
-    return [Mount("/dev/shm", "bind", os.fspath(shm), opts)]
-
-
-def _joined_namespace(svc: ContainerService, target: str, kind: str) -> str:
-    from sealpod.engine.container_state import State
-
-    other = svc.lookup(target)
-    if other.state not in (State.RUNNING, State.PAUSED, State.CREATED) or other.pid <= 0:
-        raise ContainerStateInvalid(f"cannot join {kind} namespace of container {other.id}: "
-                                    "container state improper")
-    if kind == "ipc" and other.config.get("ipc") in ("private", "none"):
-        raise InvalidArgument(f"joining IPC of container {other.id} is not allowed: non-shareable IPC "
-                              "(hint: use IpcMode:shareable for the donor container)")
-    return f"/proc/{other.pid}/ns/{kind}"
 
 
 def _security(cfg: ContainerConfig) -> dict[str, Any]:
@@ -409,11 +323,12 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
     rootless = svc.engine.config.rootless
     if rootless:  # no delegated cgroup to put limits in: none asked for (create refuses them), none set
         resources = Resources()
-    namespaces = _namespaces(cfg, net, svc)
+    namespaces = cns.namespaces(cfg, net, svc)
     if static.get("userns"):
         joined = static["userns"].get("join")
-        namespaces["user"] = _joined_namespace(svc, joined, "user") if joined else static["userns"].get("path") or None
-    mounts = [*mounts, *_shared_shm(svc, rec, cfg, namespaces, mounts)]
+        namespaces["user"] = (cns.joined_namespace(svc, joined, "user") if joined
+                              else static["userns"].get("path") or None)
+    mounts = [*mounts, *cns.shared_shm(svc, rec, cfg, namespaces, mounts)]
     if security.get("proc_opts"):
         mounts.append(Mount("/proc", "proc", "proc", security["proc_opts"]))
     mounts, env, masks = _systemd_and_sockets(svc, rec, cfg, mounts, env, notify_socket)
@@ -431,10 +346,10 @@ def spec_params(svc: ContainerService, rec: ContainerRecord, rootfs: Path, *,
         privileged=cfg.privileged, no_host_ttys=bool(static.get("systemd")),
         no_new_privileges=security["no_new_privileges"],
         namespaces=namespaces, mounts=tuple(mounts),
-        shm_size=0 if cfg.ipc == "none" else cfg.shm_size or conf_shm_size(conf.shm_size or "65536k"),
+        shm_size=0 if cfg.ipc == "none" else cfg.shm_size or cns.conf_shm_size(conf.shm_size or "65536k"),
         mask=(*security["mask"], *masks), unmask=tuple(security["unmask"]), rlimits=limits,
         seccomp=seccomp_spec(cfg.privileged, security["seccomp"], caps, static),
-        sysctls=_sysctls(cfg, namespaces, rootless, tuple(conf.default_sysctls)),
+        sysctls=cns.sysctls(cfg, namespaces, rootless, tuple(conf.default_sysctls)),
         annotations=annotations,
         cgroups_path="" if rootless else cgroups_path(cfg, rec.id), resources=resources,
         devices=(*(dev for d in cfg.devices if not is_cdi_device(d) for dev in parse_devices(d)),
@@ -474,39 +389,6 @@ def _systemd_and_sockets(svc: ContainerService, rec: ContainerRecord, cfg: Conta
         env = sd.merge_env(env, [f"NOTIFY_SOCKET={sd.NOTIFY_SOCKET_IN_CONTAINER}"])
     _, listen_env = sd.listen_fds()
     return mounts, sd.merge_env(env, listen_env), masks
-
-
-def _sysctls(cfg: ContainerConfig, namespaces: dict[str, str | None], rootless: bool,
-             defaults: Sequence[str] = ()) -> dict[str, str]:
-    """containers.conf's defaults (``ping_group_range``: busybox ping without NET_RAW) where the
-    container has that namespace, as Podman; and, as Docker, a rootless container may listen on
-    port 80 of its own network namespace."""
-    sysctls: dict[str, str] = {}
-    for item in defaults:
-        key, _, value = item.partition("=")
-        kind = "network" if key.startswith("net.") else "ipc" if key.startswith(("fs.mqueue.", "kernel.msg",
-                                                                                  "kernel.sem", "kernel.shm")) else ""
-        joined = (cfg.network if kind == "network" else cfg.ipc).startswith("container:")  # set there already
-        # nor into one made outside the container's user namespace, which does not own it (netavark's netns)
-        foreign = "user" in namespaces and bool(namespaces.get(kind))
-        if not kind or (kind in namespaces and not joined and not foreign):
-            sysctls[key.strip()] = value.strip()
-    sysctls.update(cfg.sysctls)
-    if rootless and "network" in namespaces:
-        sysctls.setdefault("net.ipv4.ip_unprivileged_port_start", "0")
-    return sysctls
-
-
-def _is_our_netns(path: str | None) -> bool:
-    """Whether a joined network namespace is the one we run in (a pod whose infra has the host's
-    network): runc refuses net.* sysctls there."""
-    if not path:
-        return False
-    try:
-        joined, ours = os.stat(path), os.stat("/proc/self/ns/net")
-    except OSError:
-        return False
-    return (joined.st_dev, joined.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def _network_after_create(rec: ContainerRecord, cfg: ContainerConfig) -> bool:
