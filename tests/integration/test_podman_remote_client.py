@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -196,3 +197,46 @@ def test_run_with_slirp4netns_options(pr: Remote) -> None:
     out = pr.out("run", "--rm", "--name", "slc", "--hostname", "slc", "--network", "slirp4netns:cidr=172.19.225.0/24",
                  pr.image, "sh", "-c", "grep slc /etc/hosts; head -1 /etc/resolv.conf")
     assert out.splitlines() == ["172.19.225.100\tslc slc", "nameserver 172.19.225.3"]
+
+
+def test_remote_build_options_reach_the_build(pr: Remote, tmp_path: Path) -> None:
+    """070-build.bats through podman-remote: a Containerfile from outside the context (-f ./other, -f -)
+    travels in the context under its absolute path; --dns-search, --dns, --add-host and --env arrive as
+    JSON lists and reach RUN; --layers=false (no "layers" sent) uses no cache."""
+    ctx, other = tmp_path / "ctx", tmp_path / "other"
+    ctx.mkdir()
+    other.mkdir()
+    text = (f"FROM {pr.image}\nRUN grep -E 'search|nameserver' /etc/resolv.conf; grep h1 /etc/hosts; "
+            "echo E1=$E1\n")
+    (other / "Containerfile").write_text(text)
+    out = pr.out("build", "--no-cache", "-t", "rb-opts", "--dns-search", "foo.example", "--dns", "9.9.9.9",
+                 "--add-host", "h1:1.2.3.4", "--env", "E1=v1", "-f", str(other / "Containerfile"), str(ctx))
+    for line in ("search foo.example", "nameserver 9.9.9.9", "1.2.3.4\th1", "E1=v1"):
+        assert line in out.splitlines(), out
+    piped = subprocess.run(["podman", "--remote", "--url", pr.api.url, "build", "-q", "-t", "rb-stdin", "-f", "-",
+                            str(ctx)], input=f"FROM {pr.image}\nRUN true\n", capture_output=True, text=True,
+                           timeout=120, env={k: v for k, v in pr.api.runner.env.items()
+                                             if k not in ("REGISTRY_AUTH_FILE", "DOCKER_CONFIG")})
+    assert piped.returncode == 0, piped.stderr
+    (ctx / "Containerfile").write_text(f"FROM {pr.image}\nRUN echo layer-{tmp_path.name}\n")
+    pr("build", "-t", "rb-layers", str(ctx))
+    assert "Using cache" in pr.out("build", "-t", "rb-layers", str(ctx))
+    assert "Using cache" not in pr.out("build", "-t", "rb-layers", "--layers=false", str(ctx))
+    pr("rmi", "-f", "rb-opts", "rb-stdin", "rb-layers")
+
+
+def test_remote_build_ignorefile_as_buildah_matches(pr: Remote, tmp_path: Path) -> None:
+    """070-build.bats "COPY with ignore" through podman-remote: the client sends the ignore file's patterns
+    as excludes and the service applies them as a local build does (subdir2/sub1 stays out: a directory
+    excluded is not re-entered by !*/sub1*)."""
+    ctx = tmp_path / "ctx"
+    for name in ("test1", "test2", "subdir1/sub1", "subdir1/sub2", "subdir1/sub3", "subdir2/sub1", "keep"):
+        (ctx / name).parent.mkdir(parents=True, exist_ok=True)
+        (ctx / name).write_text(name)
+    (ctx / "Containerfile").write_text(f"FROM {pr.image}\nCOPY ./ /nd/\n")
+    ignore = tmp_path / "ignoreme"
+    ignore.write_text("# comment\ntest*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n")
+    pr("build", "-q", "-t", "rb-ignore", "--ignorefile", str(ignore), str(ctx))
+    found = sorted(pr.out("run", "--rm", "rb-ignore", "find", "/nd", "-type", "f").splitlines())
+    assert found == ["/nd/Containerfile", "/nd/keep", "/nd/subdir1/sub1", "/nd/subdir1/sub3", "/nd/test2"]
+    pr("rmi", "-f", "rb-ignore")

@@ -677,7 +677,8 @@ def find_containerfile(context: BuildContext, named: str | None, *, in_context: 
     """The Containerfile's (path, text): ``-f`` (relative to the current directory for the CLI,
     to the context for the API), else Containerfile or Dockerfile in the context."""
     if named:
-        candidates = [context.root / named] if in_context else [Path(named)]
+        # the API's is in the context sent: podman-remote ships one from outside it under its absolute path
+        candidates = [context.root / named.lstrip("/")] if in_context else [Path(named)]
     else:
         candidates = [context.root / "Containerfile", context.root / "Dockerfile"]
     for path in candidates:

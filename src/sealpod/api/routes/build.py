@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from pathlib import Path
 
 from sealpod.api.http import Request, Response, Router
 from sealpod.errors import InvalidArgument
@@ -45,11 +47,60 @@ def _options(req: Request) -> Any:
     if pull and pull.lower() not in ("1", "true", "0", "false", ""):
         policy = pull  # libpod: the policy's name
     network = req.arg("networkmode") or req.arg("network") or ""
+    created = ""
+    if req.arg("timestamp"):
+        from sealpod.utils.timefmt import rfc3339_seconds
+
+        created = rfc3339_seconds(_number(req, "timestamp") or 0)
     return BuildOptions(tags=tuple(t for t in req.args("t") if t), build_args=_json_arg(req, "buildargs"),
                         target=req.arg("target") or "", pull=policy, labels=_json_arg(req, "labels"),
                         network=_BUILDAH_NETWORK.get(network, network),
-                        format=_format(req), quiet=req.flag("q"), layers=req.flag("layers", True),
-                        no_cache=req.flag("nocache"), squash="new" if req.flag("squash") else "", run=_run(req))
+                        format=_format(req), quiet=req.flag("q"),
+                        layers=req.flag("layers", not req.libpod),  # podman-remote sends layers=1 only when wanted
+                        no_cache=req.flag("nocache"), squash="new" if req.flag("squash") else "", run=_run(req),
+                        env=_list_arg(req, "setenv"), unsetenv=_list_arg(req, "unsetenv"),
+                        from_image=req.arg("from") or "", identity_label=req.flag("identitylabel", True),
+                        created=created)
+
+
+def _number(req: Request, name: str) -> int | None:
+    value = req.arg(name) or ""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidArgument(f"{name}: invalid number {value!r}") from None
+
+
+def _list_arg(req: Request, name: str) -> tuple[str, ...]:
+    """A repeatable query value whose each occurrence may be a JSON list (podman-remote marshals its
+    string slices so) or one plain word."""
+    out: list[str] = []
+    for value in req.args(name):
+        if value.startswith("["):
+            try:
+                doc = json.loads(value)
+            except ValueError:
+                raise InvalidArgument(f"{name}: invalid JSON") from None
+            out += [str(x) for x in doc] if isinstance(doc, list) else [value]
+        elif value:
+            out.append(value)
+    return tuple(out)
+
+
+def _json_list(req: Request, name: str) -> tuple[str, ...]:
+    """A query value holding a JSON list of strings (podman-remote's excludes, ulimits, annotations)."""
+    raw = req.arg(name)
+    if not raw:
+        return ()
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise InvalidArgument(f"{name}: invalid JSON") from None
+    if not isinstance(doc, list):
+        raise InvalidArgument(f"{name}: expected a JSON list")
+    return tuple(str(x) for x in doc)
 
 
 def _run(req: Request) -> Any:
@@ -57,15 +108,14 @@ def _run(req: Request) -> Any:
     from sealpod.build.run_settings import DEFAULT_SHM_SIZE, RunSettings
 
     def number(name: str) -> int | None:
-        value = req.arg(name) or ""
-        if not value:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidArgument(f"{name}: invalid number {value!r}") from None
+        return _number(req, name)
 
+    hosts = tuple(h for v in _list_arg(req, "extrahosts") for h in v.split(",") if h)  # Docker's: host:ip,...
     return RunSettings(memory=number("memory") or None, memory_swap=number("memswap") or None,
+                       dns_servers=_list_arg(req, "dnsservers"), dns_search=_list_arg(req, "dnssearch"),
+                       dns_options=_list_arg(req, "dnsoptions"), add_hosts=hosts,
+                       cap_add=_list_arg(req, "addcaps"), cap_drop=_list_arg(req, "dropcaps"),
+                       devices=_list_arg(req, "devices"), ulimits=_json_list(req, "ulimits"),
                        cpu_shares=number("cpushares") or None, cpu_period=number("cpuperiod") or None,
                        cpu_quota=number("cpuquota") or None, cpuset_cpus=req.arg("cpusetcpus") or None,
                        cpuset_mems=req.arg("cpusetmems") or None, shm_size=number("shmsize") or DEFAULT_SHM_SIZE,
@@ -94,11 +144,22 @@ def build(req: Request) -> Response:
         out = Output(lambda text: emit({"stream": text + "\n"}),
                      lambda data: emit({"stream": data.decode(errors="replace")}))
         context = BuildContext.from_tar(io.BytesIO(req.body))
+        excludes = _json_list(req, "excludes")  # podman-remote's ignore file: Buildah's matching applies here too
+        ignore = None
         try:
+            if excludes:
+                import tempfile
+
+                ignore = tempfile.NamedTemporaryFile("w", prefix="sealpod-excludes-", suffix=".ignore", delete=False)
+                ignore.write("\n".join(excludes) + "\n")
+                ignore.close()
             containerfile = find_containerfile(context, named, in_context=True)
-            image_id = run_build(req.engine, context, containerfile, options, out)
+            image_id = run_build(req.engine, context, containerfile, options, out,
+                                 ignorefile=Path(ignore.name) if ignore else None)
         finally:
             context.close()
+            if ignore is not None:
+                os.unlink(ignore.name)
         if req.libpod and req.arg("manifest"):  # podman-remote build --manifest
             from sealpod.build.extras import add_to_manifest
 
