@@ -240,3 +240,15 @@ def test_remote_build_ignorefile_as_buildah_matches(pr: Remote, tmp_path: Path) 
     found = sorted(pr.out("run", "--rm", "rb-ignore", "find", "/nd", "-type", "f").splitlines())
     assert found == ["/nd/Containerfile", "/nd/keep", "/nd/subdir1/sub1", "/nd/subdir1/sub3", "/nd/test2"]
     pr("rmi", "-f", "rb-ignore")
+
+
+def test_remote_kube_play_annotation(pr: Remote, tmp_path: Path) -> None:
+    """700-play.bats "kube --annotation" through podman-remote: the annotations arrive as one JSON object."""
+    yaml = tmp_path / "pod.yaml"
+    yaml.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: annpod\nspec:\n  containers:\n  - name: c1\n"
+                    f"    image: {pr.image}\n    command: [sleep, '100']\n")
+    pr("kube", "play", "--annotation", "name=hello123", str(yaml))
+    try:
+        assert "name:hello123" in pr.out("inspect", "--format", "{{ .Config.Annotations }}", "annpod-c1")
+    finally:
+        pr("kube", "down", str(yaml))

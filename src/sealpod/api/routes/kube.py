@@ -36,6 +36,27 @@ def _manifest(req: Request) -> Manifest:
     return parse_manifest(load_documents(req.body))
 
 
+def _annotations(req: Request) -> dict[str, str]:
+    """podman-remote's --annotation: a JSON object in one ``annotations`` value (its bindings marshal maps)."""
+    import json
+
+    from sealpod.errors import InvalidArgument
+
+    raw = req.arg("annotations")
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise InvalidArgument("annotations: invalid JSON") from None
+    if not isinstance(doc, dict):
+        raise InvalidArgument("annotations: expected a JSON object")
+    for value in doc.values():  # the CLI's check, made here for remote clients
+        if len(str(value)) > 63:
+            raise InvalidArgument(f"annotation exceeds maximum size, 63, of kubernetes annotation: {value}")
+    return {str(k): str(v) for k, v in doc.items()}
+
+
 def play(req: Request) -> Response:
     from sealpod.engine.entities import PullOptions, RegistryFlags
     from sealpod.kube.play import PlayOptions
@@ -46,7 +67,8 @@ def play(req: Request) -> Response:
     flags = PlayFlags(network=tuple(n for v in req.args("network") for n in v.split(",") if n),
                       publish=tuple(req.args("publishPorts")), log_driver=req.arg("logDriver") or "",
                       no_hosts=req.flag("noHosts"), userns=req.arg("userns") or "",
-                      ips=tuple(req.args("staticIPs")), macs=tuple(req.args("staticMACs")))
+                      ips=tuple(req.args("staticIPs")), macs=tuple(req.args("staticMACs")),
+                      annotations=_annotations(req) or None)
     tls = req.arg("tlsVerify")
     pull = PullOptions(registry=RegistryFlags(tls_verify=None if tls is None else req.flag("tlsVerify")))
     result = play_manifest(req.engine, manifest, PlayOptions(flags=flags, start=req.flag("start", True),
