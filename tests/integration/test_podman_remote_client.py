@@ -252,3 +252,18 @@ def test_remote_kube_play_annotation(pr: Remote, tmp_path: Path) -> None:
         assert "name:hello123" in pr.out("inspect", "--format", "{{ .Config.Annotations }}", "annpod-c1")
     finally:
         pr("kube", "down", str(yaml))
+
+
+def test_remote_import(pr: Remote, tmp_path: Path) -> None:
+    """125-import.bats through podman-remote: POST /libpod/images/import (it answered "method not allowed"),
+    with --change, --message and a reference; the answer is Podman's ImageImportReport."""
+    cid = pr.out("create", pr.image, "true")
+    archive = tmp_path / "exported.tar"
+    pr("export", "-o", str(archive), cid)
+    pr("rm", cid)
+    image_id = pr.out("import", "-q", "--change", 'CMD ["echo", "imported"]', "-m", "a message", str(archive),
+                      "rc-imported:1")
+    assert image_id.startswith("sha256:") and len(image_id) == 71
+    assert pr.out("run", "--rm", "rc-imported:1") == "imported"
+    assert pr.out("image", "inspect", "--format", "{{.Comment}}", "rc-imported:1") == "a message"
+    pr("rmi", "rc-imported:1")

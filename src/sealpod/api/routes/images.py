@@ -358,6 +358,20 @@ def _import_tarball(req: Request) -> Response:
     return Response(200, body)
 
 
+def libpod_import(req: Request) -> Response:
+    """``POST /libpod/images/import``: ``podman-remote import``, the tarball in the body (or a URL, which
+    is not fetched here); answers ``{"Id": ...}`` as Podman's ImageImportReport."""
+    import io
+
+    if req.arg("url"):
+        raise InvalidArgument("importing from a URL is not supported: the tarball must be sent in the request body")
+    image_id = req.engine.container_files.import_image(
+        io.BytesIO(req.body), req.arg("reference") or None, changes=req.args("changes"),
+        message=req.arg("message") or "", os_name=req.arg("os") or "", arch=req.arg("architecture") or "",
+        variant=req.arg("variant") or "")
+    return json_response({"Id": f"sha256:{image_id}"})
+
+
 def pull(req: Request) -> Response:
     """``POST /images/create?fromImage=&tag=``: Docker's pull, progress as JSON messages."""
     from sealpod.engine.entities import PullOptions
@@ -572,6 +586,7 @@ def register(r: Router) -> None:
     add("GET", "/images/get", save_many)
     add("GET", "/images/export", save_many)
     add("POST", "/images/load", load)
+    add("POST", "/images/import", libpod_import)  # libpod's (Docker imports through /images/create)
     add("DELETE", "/images/remove", remove_many)
     add("POST", "/auth", auth)
     add("POST", "/commit", commit)
