@@ -267,3 +267,14 @@ def test_remote_import(pr: Remote, tmp_path: Path) -> None:
     assert pr.out("run", "--rm", "rc-imported:1") == "imported"
     assert pr.out("image", "inspect", "--format", "{{.Comment}}", "rc-imported:1") == "a message"
     pr("rmi", "rc-imported:1")
+
+
+def test_remote_namespace_refusals_exit_125(pr: Remote) -> None:
+    """170-run-userns.bats and 190-run-ipcns.bats through podman-remote: specgen's "no-map" is nomap (refused
+    as root), and joining a private IPC namespace is refused at create (exit 125, not a failed start's 126)."""
+    nomap = pr("run", "--rm", "--userns=nomap", pr.image, "true", check=False)
+    assert (nomap.returncode, nomap.stderr) == (125, "Error: nomap is only supported in rootless mode\n")
+    donor = pr.out("run", "-d", "--ipc=private", pr.image, "sleep", "100")
+    joined = pr("run", "--rm", f"--ipc=container:{donor}", pr.image, "true", check=False)
+    assert joined.returncode == 125 and "non-shareable IPC" in joined.stderr
+    pr("rm", "-f", "-t", "0", donor)

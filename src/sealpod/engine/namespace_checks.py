@@ -70,7 +70,10 @@ def _check_container(svc: ContainerService, kind: str, target: str) -> None:
     if not target:
         raise InvalidArgument("invalid config provided: namespace mode container requires a value")
     try:
-        svc.lookup(target)
+        other = svc.lookup(target)
     except NoSuchContainer:
         raise NoSuchContainer(f"looking up container to share {_SHARE_NAMES.get(kind, kind)} namespace with: "
                               f'no container with name or ID "{target}" found: no such container') from None
+    if kind == "ipc" and other.config.get("ipc") in ("private", "none"):  # at create, so remote clients exit 125
+        raise InvalidArgument(f"joining IPC of container {other.id} is not allowed: non-shareable IPC "
+                              "(hint: use IpcMode:shareable for the donor container)")

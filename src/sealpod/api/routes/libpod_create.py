@@ -73,6 +73,8 @@ def userns_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     uid_maps, gid_maps = ranges("UIDMap"), ranges("GIDMap")
     if mode == "private" and (uid_maps or gid_maps):
         mode = ""  # the client's spelling of --uidmap/--gidmap: the maps say it all
+    if mode.startswith("no-map"):
+        mode = "nomap" + mode[len("no-map"):]  # specgen's name of --userns=nomap
     return {"userns": mode, "uid_maps": uid_maps, "gid_maps": gid_maps}
 
 
