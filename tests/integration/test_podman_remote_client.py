@@ -278,3 +278,20 @@ def test_remote_namespace_refusals_exit_125(pr: Remote) -> None:
     joined = pr("run", "--rm", f"--ipc=container:{donor}", pr.image, "true", check=False)
     assert joined.returncode == 125 and "non-shareable IPC" in joined.stderr
     pr("rm", "-f", "-t", "0", donor)
+
+
+def test_remote_build_several_containerfiles_seccomp_and_ulimits(pr: Remote, tmp_path: Path) -> None:
+    """070-build.bats "build -f test" and "check_seccomp_ulimits" through podman-remote: every -f is read,
+    one after the other; --security-opt seccomp=unconfined and --ulimit reach RUN."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Containerfile1").write_text("FROM scratch\ncopy . /tmp\n")
+    second = tmp_path / "Containerfile2"
+    second.write_text(f"FROM {pr.image}\n")
+    assert pr.image in pr.out("build", "-t", "rb-two", "-f", str(ctx / "Containerfile1"), "-f", str(second), str(ctx))
+    (ctx / "Dockerfile").write_text(f"FROM {pr.image}\nRUN grep Seccomp: /proc/self/status\n"
+                                    "RUN grep 'Max open files' /proc/self/limits\n")
+    out = pr.out("build", "--no-cache", "-t", "rb-sec", "--ulimit", "nofile=101:102", "--security-opt",
+                 "seccomp=unconfined", "-f", str(ctx / "Dockerfile"), str(ctx))
+    assert "Seccomp:\t0" in out and " 101 " in out and " 102 " in out, out
+    pr("rmi", "-f", "rb-two", "rb-sec")

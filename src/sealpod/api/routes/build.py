@@ -116,6 +116,7 @@ def _run(req: Request) -> Any:
                        dns_options=_list_arg(req, "dnsoptions"), add_hosts=hosts,
                        cap_add=_list_arg(req, "addcaps"), cap_drop=_list_arg(req, "dropcaps"),
                        devices=_list_arg(req, "devices"), ulimits=_json_list(req, "ulimits"),
+                       security_opts=tuple(f"{k}={req.arg(k)}" for k in ("seccomp", "apparmor") if req.arg(k)),
                        cpu_shares=number("cpushares") or None, cpu_period=number("cpuperiod") or None,
                        cpu_quota=number("cpuquota") or None, cpuset_cpus=req.arg("cpusetcpus") or None,
                        cpuset_mems=req.arg("cpusetmems") or None, shm_size=number("shmsize") or DEFAULT_SHM_SIZE,
@@ -136,9 +137,9 @@ def build(req: Request) -> Response:
     from sealpod.build.context import BuildContext
 
     options = _options(req)
-    named = req.arg("dockerfile") or None
-    if named and named.startswith("["):  # libpod may send a JSON list of files
-        named = (json.loads(named) or [None])[0]
+    names: list[str | None] = [req.arg("dockerfile") or None]
+    if names[0] and names[0].startswith("["):  # libpod sends a JSON list of files: read one after the other
+        names = [str(n) for n in _json_list(req, "dockerfile")] or [None]
 
     def work(emit: Emit) -> None:
         out = Output(lambda text: emit({"stream": text + "\n"}),
@@ -153,7 +154,8 @@ def build(req: Request) -> Response:
                 ignore = tempfile.NamedTemporaryFile("w", prefix="sealpod-excludes-", suffix=".ignore", delete=False)
                 ignore.write("\n".join(excludes) + "\n")
                 ignore.close()
-            containerfile = find_containerfile(context, named, in_context=True)
+            found = [find_containerfile(context, name, in_context=True) for name in names]
+            containerfile = (found[0][0], "".join(t if t.endswith("\n") else t + "\n" for _, t in found))
             image_id = run_build(req.engine, context, containerfile, options, out,
                                  ignorefile=Path(ignore.name) if ignore else None)
         finally:
