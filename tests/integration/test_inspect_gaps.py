@@ -261,6 +261,15 @@ def test_inspect_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
                 "inspect", "--format", "{{.Id}}", target).stdout.strip() + " ")
             assert bad.stderr == ("Error: inspecting object: printing inspect output: template: inspect:1:21: "
                                   "executing \"inspect\" at <.Bar>: can't evaluate field Bar in type interface {}\n")
+        for field, go_type in (("Config", "*define.InspectContainerConfig"), ("State", "*define.InspectContainerState"),
+                               ("HostConfig", "*define.InspectContainerHostConfig"),
+                               ("NetworkSettings", "*define.InspectNetworkSettings")):
+            bad = sp.run("inspect", "--format", f"{{{{.{field}.Foo}}}}", cid, check=False)
+            assert bad.stderr.endswith(f"can't evaluate field Foo in type {go_type}\n"), bad.stderr
+        # a real field the JSON leaves out is no error
+        assert sp.run("inspect", "--format", "{{.Config.ChrootDirs}}", cid).returncode == 0
+        bad = sp.run("image", "inspect", "--format", "{{.Config.Foo}}", IMAGE, check=False)
+        assert bad.stderr.endswith("can't evaluate field Foo in type *v1.ImageConfig\n"), bad.stderr
         for fmt, line in (("{{.Foo", 1), ("x\n{{.Foo", 2)):
             bad = sp.run("inspect", "--format", fmt, cid, check=False)
             assert bad.stderr == f"Error: template: inspect:{line}: bad character U+007B '{{'\n"

@@ -236,12 +236,19 @@ class _GoFields(dict[str, object]):
         if key not in self and key in self._ALIASES:
             key = self._ALIASES[key]
         value = super().get(key, default)
-        return _LowerCamel(value) if key == "Config" and isinstance(value, dict) else value
+        if key == "Config" and isinstance(value, dict):
+            config = _LowerCamel(value)
+            config.strict_type, config.known = getattr(value, "strict_type", ""), getattr(value, "known", frozenset())
+            return config
+        return value
 
 
 class _LowerCamel(dict[str, object]):
     """A container's Config, whose Go fields ``SdNotifyMode``/``SdNotifySocket`` have the JSON
     names ``sdNotifyMode``/``sdNotifySocket``: ``{{.Config.SdNotifyMode}}`` works as in Podman."""
+
+    strict_type = ""  # see gotemplate.values.StrictFields: kept from the Config wrapped
+    known: frozenset[str] = frozenset()
 
     def get(self, key: str, default: object = None) -> object:
         if key not in self and key[:1].isupper():

@@ -150,6 +150,32 @@ _CONTAINER_FIELDS = frozenset(
     "StaticDir OCIConfigPath OCIRuntime ConmonPidFile PidFile Name RestartCount Driver MountLabel ProcessLabel "
     "AppArmorProfile EffectiveCaps BoundingCaps ExecIDs GraphDriver SizeRw SizeRootFs Mounts Dependencies "
     "NetworkSettings Namespace IsInfra IsService Config HostConfig".split())
+# Go field names of the structs a container's inspect nests (Podman 4.3.1's libpod/define): a name that is
+# none of these is Go's "can't evaluate field" error, one the JSON left out prints <no value>
+_NESTED_FIELDS = {
+    "Config": ("*define.InspectContainerConfig", frozenset(
+        "Hostname DomainName Domainname User AttachStdin AttachStdout AttachStderr Tty OpenStdin StdinOnce Env Cmd "
+        "Image Volumes WorkingDir Entrypoint OnBuild Labels Annotations StopSignal Healthcheck "
+        "HealthcheckOnFailureAction CreateCommand Timezone SystemdMode Umask Secrets Timeout StopTimeout Passwd "
+        "ChrootDirs SdNotifyMode SdNotifySocket".split())),
+    "State": ("*define.InspectContainerState", frozenset(
+        "OciVersion Status Running Paused Restarting OOMKilled Dead Pid ConmonPid ExitCode Error StartedAt "
+        "FinishedAt Health Healthcheck Checkpointed CgroupPath CheckpointedAt RestoredAt CheckpointLog "
+        "CheckpointPath RestoreLog Restored".split())),
+    "HostConfig": ("*define.InspectContainerHostConfig", frozenset(
+        "Binds CgroupManager CgroupMode ContainerIDFile LogConfig NetworkMode PortBindings RestartPolicy AutoRemove "
+        "VolumeDriver VolumesFrom CapAdd CapDrop Dns DnsOptions DnsSearch ExtraHosts GroupAdd IpcMode Cgroup "
+        "Cgroups Links OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt Tmpfs UTSMode "
+        "UsernsMode IDMappings ShmSize Runtime ConsoleSize Isolation CpuShares Memory NanoCpus CgroupParent "
+        "BlkioWeight BlkioWeightDevice BlkioDeviceReadBps BlkioDeviceWriteBps BlkioDeviceReadIOps "
+        "BlkioDeviceWriteIOps CpuPeriod CpuQuota CpuRealtimePeriod CpuRealtimeRuntime CpusetCpus CpusetMems "
+        "Devices DiskQuota KernelMemory MemoryReservation MemorySwap MemorySwappiness OomKillDisable Init "
+        "PidsLimit Ulimits CpuCount CpuPercent IOMaximumIOps IOMaximumBandwidth CgroupConf".split())),
+    "NetworkSettings": ("*define.InspectNetworkSettings", frozenset(
+        "EndpointID Gateway IPAddress IPPrefixLen SecondaryIPAddresses IPv6Gateway GlobalIPv6Address "
+        "GlobalIPv6PrefixLen SecondaryIPv6Addresses MacAddress AdditionalMacAddresses Bridge SandboxID "
+        "HairpinMode LinkLocalIPv6Address LinkLocalIPv6PrefixLen Ports SandboxKey Networks".split())),
+}
 _IMAGE_FIELDS = frozenset(
     "ID Id Digest RepoTags RepoDigests Parent Comment Created Config Version Author Architecture Os Size "
     "VirtualSize GraphDriver RootFS Labels Annotations ManifestType User History NamesHistory HealthCheck".split())
@@ -225,9 +251,15 @@ def template_view(doc: Any, key: str = "", parent: str = "") -> Any:
             cfg.setdefault(name, zero)
         if isinstance(out.get("HostConfig"), dict):
             out["HostConfig"].setdefault("Init", False)  # a bool Podman's JSON omits when false
+        for name, (go_type, known) in _NESTED_FIELDS.items():
+            if isinstance(out.get(name), dict):
+                out[name] = StrictFields(out[name], go_type, known)
         return StrictFields(out, "interface {}", _CONTAINER_FIELDS)  # an element of Podman's []interface{}
     if key == "" and "RepoTags" in out and "RootFS" in out:  # an image
         out["HealthCheck"] = out.pop("Healthcheck", None)  # the Go field's name (its JSON key is Healthcheck)
+        if isinstance(out.get("Config"), dict):  # the OCI image config's fields
+            out["Config"] = StrictFields(out["Config"], "*v1.ImageConfig", frozenset(
+                "User ExposedPorts Env Entrypoint Cmd Volumes WorkingDir Labels StopSignal ArgsEscaped".split()))
         return StrictFields(out, "interface {}", _IMAGE_FIELDS)
     return out
 
