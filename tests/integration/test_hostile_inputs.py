@@ -268,3 +268,23 @@ def test_binary_files_named_on_the_command_line(sp: SealpodRunner, tmp_path: Pat
         line = _one_line_error(sp.run(*args, str(binary), check=False))
         assert line == f"Error: {binary}: invalid UTF-8 at byte 0"
     _store_intact(sp)
+
+
+def test_list_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
+    """Podman 4.3.1 runs a list command's --format inside {{range .}}: its errors name that template's columns,
+    the row's Go type and the command's template name; an unclosed action is a bad character."""
+    sp.run("create", "--name", "tplrow", "sealtest/tiny", "true")
+    sp.run("pod", "create", "--name", "tplpod", "--infra=false")
+    try:
+        for args, name, go_type in ((("ps", "-a"), "ps", "containers.psReporter"),
+                                    (("images",), "images", "images.imageReporter"),
+                                    (("pod", "ps"), "ps", "pods.ListPodReporter"),
+                                    (("history", "sealtest/tiny"), "history", "images.historyReporter")):
+            bad = sp.run(*args, "--format", "{{.Foo}}", check=False)
+            assert bad.stderr == (f'Error: template: {name}:1:13: executing "{name}" at <.Foo>: can\'t evaluate '
+                                  f"field Foo in type {go_type}\n"), bad.stderr
+            unclosed = sp.run(*args, "--format", "{{.Foo", check=False)
+            assert unclosed.stderr == f"Error: template: {name}:1: bad character U+007B '{{'\n"
+    finally:
+        sp.run("rm", "tplrow")
+        sp.run("pod", "rm", "tplpod")

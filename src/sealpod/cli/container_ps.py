@@ -72,6 +72,6 @@ def run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.pod:
         default += "\t{{.Pod}}\t{{.PodName}}"
     sys.stdout.write(render(args.format or default, rows, default=default, headers=_HEADERS, name="ps",
-                            json_indent=2, escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
-                            noheading=args.noheading or args.quiet))
+                            go_type="containers.psReporter", json_indent=2, escape_html=False,
+                            json_rows=lambda: [r.to_json() for r in rows], noheading=args.noheading or args.quiet))
     return 0

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from sealpod.cli.gotemplate import Template, compile_template
+from sealpod.errors import TemplateError
 from sealpod.utils.units import human_duration
 
 __all__ = ["human_duration", "human_size", "header_for", "is_json", "render", "tabwrite"]
@@ -86,6 +87,7 @@ def render(
     json_indent: int | None = 4,
     escape_html: bool = True,
     noheading: bool = False,
+    go_type: str = "",
 ) -> str:
     """Render a command's report; the result ends with a newline unless it is empty.
 
@@ -94,7 +96,8 @@ def render(
     JSON has other field names than its templates).  ``json_indent``/``escape_html`` follow the
     command's Podman counterpart: ``images`` uses 4 spaces and escapes ``<>&``, ``ps`` 2 spaces.
     ``noheading`` drops a table's header row; the columns are then as wide as the data alone, as
-    Podman's tabwriter makes them.
+    Podman's tabwriter makes them.  Podman runs the template inside ``{{range .}}``: its errors name
+    that wrapped template's columns, and ``go_type`` (its row struct, ``containers.psReporter``).
     """
     fmt = fmt or default
     if is_json(fmt):
@@ -109,12 +112,29 @@ def render(
     body = table_columns(fmt.removeprefix("table ")) if table else fmt
     if not body.endswith("\n"):
         body += "\n"
+    compile_template(_RANGE + body + "{{end}}", name=name)  # the parse errors of Podman's wrapped template
     tmpl = compile_template(body, name=name)
-    if not table:
-        return "".join(tmpl.execute(row) for row in rows)
-    lines = [] if noheading else [render_header(tmpl, headers or {})]
-    lines.extend(tmpl.execute(row) for row in rows)
+    try:
+        if not table:
+            return "".join(tmpl.execute(row) for row in rows)
+        lines = [] if noheading else [render_header(tmpl, headers or {})]
+        lines.extend(tmpl.execute(row) for row in rows)
+    except TemplateError as e:
+        raise TemplateError(_as_ranged(e.message, name, go_type)) from None
     return tabwrite("".join(lines))
+
+
+_RANGE = "{{range .}}"
+
+
+def _as_ranged(message: str, name: str, go_type: str) -> str:
+    """An execution error of the row template as Podman's ``{{range .}}`` one reads: first-line columns
+    shifted by the wrapper, the row's Go type."""
+    message = re.sub(rf"^template: {re.escape(name)}:1:(\d+):",
+                     lambda m: f"template: {name}:1:{int(m.group(1)) + len(_RANGE)}:", message)
+    if go_type:
+        message = re.sub(r"in type \w+$", f"in type {go_type}", message)
+    return message
 
 
 def table_columns(body: str) -> str:
@@ -203,8 +223,6 @@ def inspect_output(docs: Sequence[object], fmt: str | None) -> str:
         import json
 
         return json.dumps(docs, indent=5, ensure_ascii=False) + "\n"
-    from sealpod.errors import TemplateError
-
     # Podman ranges over the objects: its error columns, parse errors and types ("interface {}") follow
     tmpl = compile_template("{{range .}}" + unescape(fmt).rstrip("\n") + "\n{{end}}", name="inspect")
     try:

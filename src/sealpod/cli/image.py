@@ -194,7 +194,8 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.history:
         default += "\t{{.History}}"
     fmt = args.format or default
-    out = render(fmt, rows, default=default, headers={"ID": "IMAGE ID"}, name="image", noheading=args.noheading,
+    out = render(fmt, rows, default=default, headers={"ID": "IMAGE ID"}, name="images", go_type="images.imageReporter",
+                 noheading=args.noheading,
                  json_rows=lambda: [i.to_json() for i in sorted(images, key=lambda i: -i.created)])
     sys.stdout.write(out)
     return 0
@@ -305,7 +306,7 @@ def _run_history(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write("".join(f"{r.ID}\n" for r in rows))
         return 0
     default = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
-    out = render(args.format, rows, default=default, name="history",  # Podman's JSON here is one compact line
+    out = render(args.format, rows, default=default, name="history", go_type="images.historyReporter",
                  json_rows=lambda: [r.to_json() for r in rows], json_indent=None)
     sys.stdout.write(out)
     return 0

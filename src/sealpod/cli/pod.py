@@ -154,8 +154,8 @@ def _run_ps(args: argparse.Namespace, ctx: CliContext) -> int:
     headers = {"ID": "POD ID", "Created": "CREATED", "InfraID": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS",
                "ContainerIds": "IDS", "ContainerNames": "NAMES", "ContainerStatuses": "STATUS",
                "Namespace": "NAMESPACES"}
-    sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="pod ps", json_indent=2,
-                            escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
+    sys.stdout.write(render(fmt, rows, default=default, headers=headers, name="ps", go_type="pods.ListPodReporter",
+                            json_indent=2, escape_html=False, json_rows=lambda: [r.to_json() for r in rows],
                             noheading=args.noheading))
     return 0
 

@@ -109,9 +109,11 @@ def test_json_per_row_and_array() -> None:
 
 
 def test_template_errors_propagate() -> None:
-    with pytest.raises(TemplateError, match=r'^template: images:1:6: executing "images" at <\.Foo\.x>'):
+    """As Podman's, whose row template runs inside ``{{range .}}``: execution errors name that wrapped
+    template's columns, and an unclosed action meets its ``{{end}}`` (a bad character)."""
+    with pytest.raises(TemplateError, match=r'^template: images:1:17: executing "images" at <\.Foo\.x>'):
         images("{{.Foo.x}}", [{"Foo": "s"}])
-    with pytest.raises(TemplateError, match="unclosed action"):
+    with pytest.raises(TemplateError, match=r"^template: images:1: bad character U\+007B '\{'$"):
         images("{{.Foo")
 
 
