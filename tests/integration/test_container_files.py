@@ -6,7 +6,6 @@ import io
 import os
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,10 +147,7 @@ def test_cp_chowns_to_the_user_as_a_container_with_its_own_id_map_sees_it(sp: Se
     Written as the bare uid it showed as nobody (65534), outside the container's map."""
     src = tmp_path / "hostfile"
     src.write_text("content\n")
-    for parent in sp.root.parents:  # runc reaches the rootfs as the container's root: searchable by others
-        if parent == Path(tempfile.gettempdir()):
-            break
-        parent.chmod(parent.stat().st_mode | 0o011)
+    sp.make_searchable()  # runc reaches the rootfs as the container's root
     cid = sp.run("run", "-d", "--userns=auto", "--user", "1001", IMAGE, "sleep", "600").stdout.strip()
     try:
         sp.run("cp", str(src), f"{cid}:/tmp/live")
