@@ -89,3 +89,19 @@ def test_libpod_volume_routes(api: ApiService) -> None:
     assert status == 404 and "no such volume" in err["message"]
     assert _call(api, "POST", "/volumes/create", ["not", "an", "object"])[0] == 400
     assert _call(api, "DELETE", "/v1.44/volumes/libvol")[0] == 404
+
+
+def test_docker_volume_created_at_has_whole_seconds(api: ApiService) -> None:
+    """Podman 4.3.1's compat volumes (as Docker's): CreatedAt is RFC 3339 in whole seconds; libpod's keeps
+    the fraction."""
+    import re
+
+    status, body = api.request("POST", "/v1.41/volumes/create", b'{"Name": "secs"}',
+                               headers={"Content-Type": "application/json"})
+    assert status == 201
+    try:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)", json.loads(body)["CreatedAt"])
+        _, listed = api.request("GET", "/v1.41/volumes")
+        assert all("." not in v["CreatedAt"] for v in json.loads(listed)["Volumes"])
+    finally:
+        api.request("DELETE", "/v1.41/volumes/secs")

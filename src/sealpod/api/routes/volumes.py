@@ -21,6 +21,10 @@ def _shape(req: Request, doc: dict[str, Any]) -> dict[str, Any]:
     if req.libpod:
         return doc
     out = {k: doc.get(k) for k in _DOCKER_KEYS}
+    if isinstance(out["CreatedAt"], str):  # Docker's (and Podman's compat) RFC 3339 has whole seconds
+        import re
+
+        out["CreatedAt"] = re.sub(r"\.\d+(?=Z$|[+-]\d\d:\d\d$)", "", out["CreatedAt"])
     out["Labels"] = out["Labels"] or {}
     out["Options"] = out["Options"] or {}
     return out
