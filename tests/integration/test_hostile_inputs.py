@@ -275,8 +275,11 @@ def test_list_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
     the row's Go type and the command's template name; an unclosed action is a bad character."""
     sp.run("create", "--name", "tplrow", "sealtest/tiny", "true")
     sp.run("pod", "create", "--name", "tplpod", "--infra=false")
+    sp.run("volume", "create", "tplvol")
     try:
         for args, name, go_type in ((("ps", "-a"), "ps", "containers.psReporter"),
+                                    (("volume", "ls"), "ls", "*entities.VolumeListReport"),
+                                    (("network", "ls"), "ls", "network.ListPrintReports"),
                                     (("images",), "images", "images.imageReporter"),
                                     (("pod", "ps"), "ps", "pods.ListPodReporter"),
                                     (("history", "sealtest/tiny"), "history", "images.historyReporter")):
@@ -288,3 +291,4 @@ def test_list_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
     finally:
         sp.run("rm", "tplrow")
         sp.run("pod", "rm", "tplpod")
+        sp.run("volume", "rm", "tplvol")

@@ -102,9 +102,11 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     docs = [n.to_json() for n in nets]
     default = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
-    out = render(args.format, [_row(d, not args.no_trunc) for d in docs], default=default,
-                 headers={"ID": "NETWORK ID"}, json_rows=lambda: docs, name="network", json_indent=2,
-                 noheading=args.noheading)
+    from sealpod.cli.gotemplate.values import StrictFields
+
+    rows = [StrictFields(row, "network.ListPrintReports") for row in (_row(d, not args.no_trunc) for d in docs)]
+    out = render(args.format, rows, default=default, headers={"ID": "NETWORK ID"}, json_rows=lambda: docs,
+                 name="ls", json_indent=2, noheading=args.noheading, go_type="network.ListPrintReports")
     sys.stdout.write(out)
     return 0
 

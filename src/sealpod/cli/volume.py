@@ -53,10 +53,18 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     fmt = args.format or default
     if not docs and not is_json(fmt):
         return 0  # Podman prints not even the header
-    out = render(fmt, docs, default=default, headers={"Name": "VOLUME NAME"}, name="volume", json_indent=2,
-                 noheading=args.noheading)
+    from sealpod.cli.gotemplate.values import StrictFields
+
+    rows = [StrictFields(d, "*entities.VolumeListReport", _VOLUME_FIELDS) for d in docs]
+    out = render(fmt, rows, default=default, headers={"Name": "VOLUME NAME"}, name="ls", json_indent=2,
+                 noheading=args.noheading, go_type="*entities.VolumeListReport")
     sys.stdout.write(out)
     return 0
+
+
+# the Go fields of Podman's volume list rows (a name none of these is Go's "can't evaluate field")
+_VOLUME_FIELDS = frozenset("Name Driver Mountpoint CreatedAt Status Labels Scope Options UID GID Anonymous "
+                           "MountCount NeedsCopyUp NeedsChown Timeout".split())
 
 
 # --- inspect ------------------------------------------------------------------------------
