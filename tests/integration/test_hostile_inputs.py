@@ -292,3 +292,18 @@ def test_list_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
         sp.run("rm", "tplrow")
         sp.run("pod", "rm", "tplpod")
         sp.run("volume", "rm", "tplvol")
+
+
+def test_prunes_without_an_answer_fail_with_eof_and_remove_nothing(sp: SealpodRunner) -> None:
+    """Podman 4.3.1: every prune prompts unless -f, even with no terminal, and end of input is `Error: EOF`
+    (exit 125). image prune used to skip the prompt without a terminal and remove what it found."""
+    sp.run("create", "--name", "prunable", "sealtest/tiny", "true")
+    try:
+        for args in (("container", "prune"), ("image", "prune", "-a"), ("network", "prune"), ("system", "prune")):
+            res = sp.run(*args, check=False, input="")
+            assert (res.returncode, res.stderr) == (125, "Error: EOF\n"), (args, res.stderr)
+            assert res.stdout.endswith("Are you sure you want to continue? [y/N] ")
+        assert "prunable" in sp.run("ps", "-a", "--format", "{{.Names}}").stdout
+        _store_intact(sp, containers=1)
+    finally:
+        sp.run("rm", "prunable")

@@ -366,7 +366,7 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.force:
-        if not confirm("WARNING! This will remove all non running containers.\n"):
+        if not confirm("WARNING! This will remove all non running containers.\n", eof_error=True):
             return 0
     removed = ctx.engine.container_ops.prune(args.filter)
     sys.stdout.write("".join(i + "\n" for i in removed))

@@ -276,9 +276,9 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
-    if not args.force and sys.stdin.isatty():
+    if not args.force:  # a prompt even when nobody answers: end of input is an error, as Podman's
         what = "all images not used by at least one container" if args.all else "all dangling images"
-        if not confirm(f"WARNING! This command removes {what}.\n"):
+        if not confirm(f"WARNING! This command removes {what}.\n", eof_error=True):
             return 0
     for image_id in ctx.engine.images.prune(all_images=args.all, filters=args.filter,
                                                 external=args.external):

@@ -169,7 +169,8 @@ def _setup_prune(p: argparse.ArgumentParser) -> None:
 
 def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.force:
-        if not confirm("WARNING! This will remove all networks not used by at least one container.\n"):
+        if not confirm("WARNING! This will remove all networks not used by at least one container.\n",
+                       eof_error=True):
             return 0
     for name in ctx.engine.networks.prune(args.filter):
         sys.stdout.write(name + "\n")

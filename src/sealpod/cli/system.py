@@ -273,7 +273,7 @@ def _run_prune(args: argparse.Namespace, ctx: CliContext) -> int:
     from sealpod.cli.args import confirm
     from sealpod.utils.units import human_size
 
-    if not args.force and not confirm(_prune_warning(args)):
+    if not args.force and not confirm(_prune_warning(args), eof_error=True):
         return 0
     report = ctx.engine.system.prune(all_images=args.all, volumes=args.volumes, filters=args.filter)
     for title, ids in (("Pods", report.pods), ("Containers", report.containers), ("Volumes", report.volumes),
