@@ -55,7 +55,8 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0  # Podman prints not even the header
     from sealpod.cli.gotemplate.values import StrictFields
 
-    rows = [StrictFields(d, "*entities.VolumeListReport", _VOLUME_FIELDS) for d in docs]
+    zeros = {"UID": 0, "GID": 0, "Anonymous": False, "Timeout": 0}  # Go's zero values, left out of the JSON
+    rows = [StrictFields({**zeros, **d}, "*entities.VolumeListReport", _VOLUME_FIELDS) for d in docs]
     out = render(fmt, rows, default=default, headers={"Name": "VOLUME NAME"}, name="ls", json_indent=2,
                  noheading=args.noheading, go_type="*entities.VolumeListReport")
     sys.stdout.write(out)
