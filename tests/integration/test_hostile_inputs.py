@@ -288,6 +288,9 @@ def test_list_template_errors_read_as_podmans(sp: SealpodRunner) -> None:
                                   f"field Foo in type {go_type}\n"), bad.stderr
             unclosed = sp.run(*args, "--format", "{{.Foo", check=False)
             assert unclosed.stderr == f"Error: template: {name}:1: bad character U+007B '{{'\n"
+        events = sp.run("events", "--since", "1h", "--until", "1s", "--format", "{{.Foo}}", check=False)
+        assert events.stderr.startswith('Error: template: events:1:2: executing "events" at <.Foo>: can\'t evaluate '
+                                        "field Foo in type *events.Event\n"), events.stderr
     finally:
         sp.run("rm", "tplrow")
         sp.run("pod", "rm", "tplpod")

@@ -65,9 +65,15 @@ def _printer(fmt: str | None, no_trunc: bool) -> Callable[[Event], str]:
     if is_json(fmt):
         return lambda ev: json.dumps(ev.podman_json(), separators=(",", ":")) + "\n"
     from sealpod.cli.gotemplate import compile_template
+    from sealpod.cli.gotemplate.values import StrictFields
 
     tmpl = compile_template(unescape(fmt).rstrip("\n") + "\n", name="events")
-    return lambda ev: tmpl.execute(_template_doc(ev))
+    return lambda ev: tmpl.execute(StrictFields(_template_doc(ev), "*events.Event", _EVENT_FIELDS))
+
+
+# events.Event's fields (and its embedded Details'): a name none of these is Go's "can't evaluate field"
+_EVENT_FIELDS = frozenset("ContainerExitCode ID Image Name Network Status Time Type HealthStatus Details PodID "
+                          "Attributes".split())
 
 
 COMMANDS: dict[str, Command] = {

@@ -102,12 +102,16 @@ def _run_list(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write("".join(f"{secrets[i].id}\n" for i in keep))
         return 0
     now = time.time()
-    rows = [{"ID": secrets[i].id, "Name": secrets[i].name, "Driver": secrets[i].driver,
-             "CreatedAt": human_duration(now - secrets[i].created) + " ago",
-             "UpdatedAt": human_duration(now - secrets[i].updated) + " ago", "Labels": secrets[i].labels}
+    from sealpod.cli.gotemplate.values import StrictFields
+
+    rows = [StrictFields({"ID": secrets[i].id, "Name": secrets[i].name, "Driver": secrets[i].driver,
+                          "CreatedAt": human_duration(now - secrets[i].created) + " ago",
+                          "UpdatedAt": human_duration(now - secrets[i].updated) + " ago", "Labels": secrets[i].labels},
+                         "*entities.SecretListReport")
             for i in keep]
-    out = render(args.format, rows, default=_DEFAULT_LS, headers=_LS_HEADERS, name="secret",
-                 json_rows=lambda: [docs[i] for i in keep], noheading=args.noheading)
+    out = render(args.format, rows, default=_DEFAULT_LS, headers=_LS_HEADERS, name="ls",
+                 json_rows=lambda: [docs[i] for i in keep], noheading=args.noheading,
+                 go_type="*entities.SecretListReport")
     sys.stdout.write(out)
     return 0
 
