@@ -246,3 +246,21 @@ def test_runlabel_display_bare_words_and_authfile(ctr: SealpodRunner, tmp_path: 
         assert res.stdout.startswith("sealpod version") and "command:" not in res.stdout
     finally:
         ctr.run("rmi", "-f", *labels)
+
+
+def test_global_conmon_network_cmd_path_ssh_and_syslog_flags(ctr: SealpodRunner) -> None:
+    """Podman 4.3.1's global --conmon, --network-cmd-path, --ssh and --syslog are taken: a conmon path
+    that is no executable falls back to the usual one, as Podman's does; a slirp4netns path that is none
+    fails the run with Podman's words and 127, leaving no --rm container behind."""
+    out = ctr.run("--conmon", "/usr/bin/conmon", "--ssh", "native", "--syslog", "run", "--rm", "--network", "none",
+                  IMAGE, "echo", "ok")
+    assert out.stdout == "ok\n"
+    assert ctr.run("--conmon", "/nonexistent/conmon", "run", "--rm", "--network", "none", IMAGE, "true").returncode == 0
+    before = ctr.run("ps", "-aq").stdout
+    bad = ctr.run("--network-cmd-path", "/nonexistent/slirp", "run", "--rm", "--network", "slirp4netns", IMAGE, "true",
+                  check=False)
+    assert (bad.returncode, bad.stderr) == (127, "Error: checking slirp4netns binary /nonexistent/slirp: fork/exec "
+                                                 "/nonexistent/slirp: no such file or directory\n")
+    assert ctr.run("ps", "-aq").stdout == before
+    help_text = ctr.run("--help").stdout
+    assert all(flag in help_text for flag in ("--conmon", "--network-cmd-path", "--ssh", "--syslog"))

@@ -58,6 +58,7 @@ class CliContext:
                 runtime_flags=tuple(getattr(a, "runtime_flag", ()) or ()) or None,
                 default_mounts_file=getattr(a, "default_mounts_file", None),
                 hooks_dir=tuple(getattr(a, "hooks_dir", ())) or None, namespace=getattr(a, "namespace", None),
+                conmon=getattr(a, "conmon", None), network_cmd_path=getattr(a, "network_cmd_path", None),
             ))
         return self._engine
 

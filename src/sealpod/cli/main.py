@@ -124,6 +124,11 @@ def global_parser() -> ArgumentParser:
                    help="log messages at and above LEVEL (trace, debug, info, warn, warning, error, fatal, panic)")
     g.add_argument("--cgroup-manager", default=S, choices=("cgroupfs", "systemd"), help="cgroup manager")
     g.add_argument("--runtime", default=S, help="path or name of the OCI runtime")
+    g.add_argument("--conmon", default=S, help="path of the conmon binary")
+    g.add_argument("--network-cmd-path", default=S, help="path to the command for configuring the network")
+    g.add_argument("--ssh", default=S, help='define the ssh mode (default "golang")')
+    g.add_argument("--syslog", action="store_true", default=S,
+                   help="output logging information to syslog as well as the console (default false)")
     g.add_argument("--namespace", default=S, help="set the libpod namespace, used to create new containers and to "
                    "list them")
     g.add_argument("--tmpdir", type=Path, default=S, help="path to the tmp directory for libpod state content")

@@ -31,7 +31,7 @@ GLOBAL_FLAGS_WITH_VALUE = frozenset({
     "--root", "--runroot", "--storage-driver", "--storage-opt", "--log-level", "--cgroup-manager", "--runtime",
     "--tmpdir", "--volumepath", "--events-backend", "--url", "--connection", "-c", "--context", "--runtime-flag",
     "--host", "-H", "--identity", "--config", "--default-mounts-file", "--hooks-dir", "--network-config-dir",
-    "--cni-config-dir", "--namespace"})
+    "--cni-config-dir", "--namespace", "--conmon", "--network-cmd-path", "--ssh"})
 
 
 class GlobalOptions(Record):

@@ -375,6 +375,10 @@ class NetworkService:
         slirp.check_host_ports(asked)  # before the bind test, which would only say "permission denied"
         ports = self._host_ports(rec, asked)
         opts = slirp.SlirpOptions.parse(cfg.network.partition(":")[2])
+        if self.engine.config.containers.engine.network_cmd_path:
+            from sealpod.utils.record import replace
+
+            opts = replace(opts, binary=self.engine.config.containers.engine.network_cmd_path)
         state = slirp.setup(self.netns_path(rec.id), self.state_dir / rec.id, ports, opts, source)
         self._save_state(rec.id, state)
         return status_from_json(state)

@@ -46,6 +46,7 @@ class SlirpOptions:
     outbound_addr: str = ""
     outbound_addr6: str = ""
     port_handler: str = "rootlesskit"
+    binary: str = ""  # containers.conf's network_cmd_path (--network-cmd-path); "": slirp4netns from PATH
 
     @property
     def guest_addr(self) -> str:
@@ -146,8 +147,14 @@ def start(netns_path: Path, api_socket: Path, log: Path, timeout: float = 10,
         from sealpod.network.netns import set_sysctl
 
         set_sysctl(netns_path, "net.ipv6.conf.default.accept_dad", "0")
+    binary = (opts.binary if opts is not None else "") or "slirp4netns"
+    if os.sep in binary and not os.access(binary, os.X_OK):  # Podman's check of a configured path, and its 127
+        from sealpod.errors import ExecutableNotFound
+
+        raise ExecutableNotFound(f"checking slirp4netns binary {binary}: fork/exec {binary}: no such file or "
+                                 "directory")
     read_fd, write_fd = os.pipe()
-    argv = ["slirp4netns", "--configure", *_option_args(opts or SlirpOptions()),
+    argv = [binary, "--configure", *_option_args(opts or SlirpOptions()),
             f"--ready-fd={write_fd}", f"--api-socket={api_socket.name}", "--netns-type=path", os.fspath(netns_path),
             TAP]
     try:
