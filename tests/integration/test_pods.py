@@ -45,8 +45,11 @@ def store(tmp_path_factory: pytest.TempPathFactory, seeded_registry: RegistrySer
     runner = SealpodRunner(tmp_path_factory.mktemp("pods"), search_registries=[seeded_registry.host],
                            insecure_registries=[seeded_registry.host])
     w = _worker() % 50
+    # networks this store creates (compose's) get subnets of their own: other tests' stores, running at the
+    # same time, pick theirs from the default 10.89 pool and could take the same one and bridge
     runner.containers_conf.write_text(f'[network]\ndefault_network = "sppod{w}"\n'
-                                      f'default_subnet = "10.124.{w}.0/24"\ndefault_bridge = "sppod{w}b"\n')
+                                      f'default_subnet = "10.124.{w}.0/24"\ndefault_bridge = "sppod{w}b"\n'
+                                      f'default_subnet_pools = [{{"base" = "10.{150 + w}.0.0/16", "size" = 24}}]\n')
     runner.run("pull", "-q", IMAGE)
     yield runner
     runner.run("pod", "rm", "-af", "-t", "0", check=False)
