@@ -112,8 +112,11 @@ def render(
     body = table_columns(fmt.removeprefix("table ")) if table else fmt
     if not body.endswith("\n"):
         body += "\n"
-    compile_template(_RANGE + body + "{{end}}", name=name)  # the parse errors of Podman's wrapped template
-    tmpl = compile_template(body, name=name)
+    try:
+        tmpl = compile_template(body, name=name)
+    except TemplateError:  # worded as Podman's wrapped template fails ("{{.X" meets its {{end}}: a bad character)
+        compile_template(_RANGE + body + "{{end}}", name=name)
+        raise
     try:
         if not table:
             return "".join(tmpl.execute(row) for row in rows)

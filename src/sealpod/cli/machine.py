@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 from sealpod.cli.context import CliContext, Command
 from sealpod.errors import SealpodError
@@ -52,14 +53,14 @@ def _setup_named(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", metavar="MACHINE")
 
 
-def _named(verb: str) -> Command:
-    """start, stop, inspect, ssh: no machine by that name exists."""
+def _named(verb: str, setup: Callable[[argparse.ArgumentParser], None] = _setup_named) -> Command:
+    """start, stop, inspect, ssh, rm, set: no machine by that name exists."""
 
     def run(args: argparse.Namespace, ctx: CliContext) -> int:
         _refuse_root(verb)
         raise SealpodError(f"{args.name or DEFAULT_MACHINE}: VM does not exist")
 
-    return Command(_SUMMARIES[verb], _setup_named, run)
+    return Command(_SUMMARIES[verb], setup, run)
 
 
 def _setup_rm(p: argparse.ArgumentParser) -> None:
@@ -136,23 +137,13 @@ _SUMMARIES = {"info": "Display machine host info", "init": "Initialize a virtual
               "start": "Start an existing machine", "stop": "Stop an existing machine"}
 
 
-def _rm(args: argparse.Namespace, ctx: CliContext) -> int:
-    _refuse_root("rm")
-    raise SealpodError(f"{args.name or DEFAULT_MACHINE}: VM does not exist")
-
-
-def _set(args: argparse.Namespace, ctx: CliContext) -> int:
-    _refuse_root("set")
-    raise SealpodError(f"{args.name or DEFAULT_MACHINE}: VM does not exist")
-
-
 _LIST = Command(_SUMMARIES["list"], _setup_list, _run_list)
 
 COMMANDS: dict[str, Command] = {
     "init": Command(_SUMMARIES["init"], _setup_init, _run_init),
     "info": Command(_SUMMARIES["info"], _setup_info, _run_info),
     "list": _LIST, "ls": _LIST,
-    "rm": Command(_SUMMARIES["rm"], _setup_rm, _rm),
-    "set": Command(_SUMMARIES["set"], _setup_set, _set),
+    "rm": _named("rm", _setup_rm),
+    "set": _named("set", _setup_set),
     **{verb: _named(verb) for verb in ("inspect", "ssh", "start", "stop")},
 }
